@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# txcancel: one tree, one Makefile, every output under $(BUILD).
+#
+#   make            build everything (warnings are errors)
+#   make deps       install the Debian packages the build, tests and demo need
+#   make check      deps + build + every test; ends with "N passed, N failed"
+#   make demo       deps + build + the datapath demo on a throwaway testbed
+#   make clean      remove $(BUILD)
+#
+# Variables: V=1 shows full commands; VMLINUX_BTF=<file> takes kernel types
+# from another BTF file; VMLINUX_H=<header> uses a ready vmlinux.h instead.
+
+BUILD		?= build
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+VMLINUX_BTF	?= /sys/kernel/btf/vmlinux
+
+ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+		   -Iinclude -Idaemon -I$(BUILD)
+BPF_CFLAGS	:= -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		   -Iinclude -Ibpf -I$(BUILD)
+LDLIBS		:= -lbpf -lelf -lz -lmnl
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps check demo clean
+
+BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
+DP_SRCS		:= daemon/loader.c daemon/attach.c
+DP_OBJS		:= $(DP_SRCS:%.c=$(BUILD)/%.o)
+DP_LIB		:= $(BUILD)/libtxcdp.a
+
+TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
+TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
+TEST_COMMON	:= $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o
+TEST_BINS	:= $(BUILD)/tests/test_datapath $(BUILD)/tests/test_netns
+
+all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(TEST_BINS)
+
+# Kernel types for the BPF programs come from the running kernel's BTF.
+ifdef VMLINUX_H
+$(BUILD)/vmlinux.h: $(VMLINUX_H) | $(BUILD)
+	$(Q)cp $< $@
+else
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)if [ ! -r "$(VMLINUX_BTF)" ]; then \
+		echo "error: no kernel BTF at $(VMLINUX_BTF): the kernel needs CONFIG_DEBUG_INFO_BTF=y;" \
+		     "or pass VMLINUX_BTF=<file with BTF> or VMLINUX_H=<vmlinux.h>" >&2; exit 1; fi
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp
+	$(Q)test -s $@.tmp || { echo "error: bpftool wrote an empty vmlinux.h from $(VMLINUX_BTF)" >&2; rm -f $@.tmp; exit 1; }
+	$(Q)mv $@.tmp $@
+endif
+
+$(BUILD) $(BUILD)/daemon $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) include/txcancel/abi.h $(BUILD)/txcancel.skel.h | $(BUILD)/daemon
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(DP_LIB): $(DP_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) include/txcancel/abi.h $(TEST_SKEL) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_COMMON) $(DP_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+deps:
+	$(Q)tools/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run.sh $(BUILD)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh $(BUILD)
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The datapath's maps.  Layouts of keys and values are in txcancel/abi.h;
+ * the loader pins every map under <pin dir>/maps/<name>.
+ */
+#ifndef TXC_BPF_MAPS_H
+#define TXC_BPF_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txc_config);
+} txc_config SEC(".maps");
+
+/* Tag rules: hash maps, looked up in the order of TXC_TAG_* precedence. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TXC_MARK_RULES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct txc_tag);
+} txc_mark_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TXC_SOCKET_RULES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct txc_tag);
+} txc_socket_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TXC_CGROUP_RULES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct txc_tag);
+} txc_cgroup_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TXC_FLOW_RULES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct txc_flow_key);
+	__type(value, struct txc_tag);
+} txc_flow_rules SEC(".maps");
+
+/*
+ * Cancel state.  Plain hash and arrays, never LRU: an LRU map could evict a
+ * cancel in force.  Prefix and source state are arrays so that their lookup
+ * is inlined by the verifier.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TXC_ID_CANCELS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct txc_cancel);
+} txc_id_cancels SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TXC_NR_PREFIXES);
+	__type(key, __u32);
+	__type(value, struct txc_cancel);
+} txc_prefix_cancels SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TXC_MAX_SOURCES);
+	__type(key, __u32);
+	__type(value, struct txc_cancel);
+} txc_source_cancels SEC(".maps");
+
+/*
+ * Next abort sequence number per source.  Kept apart from txc_source_cancels
+ * because user space rewrites whole cancel elements, which would race with
+ * the programs' atomic increments here.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TXC_MAX_SOURCES);
+	__type(key, __u32);
+	__type(value, __u64);
+} txc_source_seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TXC_MAX_SOURCES);
+	__type(key, __u32);
+	__type(value, struct txc_source_stats);
+} txc_source_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct txc_iface);
+} txc_ifaces SEC(".maps");
+
+/*
+ * One ring buffer per source, so that a noisy source cannot push out another
+ * one's completions.  User space creates a ring when it opens a source and
+ * stores it at the source's index.  Every ring has the template's size.
+ */
+struct txc_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TXC_RING_BYTES_DEFAULT);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TXC_MAX_SOURCES);
+	__type(key, __u32);
+	__array(values, struct txc_ring);
+} txc_rings SEC(".maps");
+
+#endif

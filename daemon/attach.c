@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Attach txcancel's programs to interfaces and detach them again.
+ *
+ * TC egress: a tcx link where the kernel has tcx (Linux 6.6+), otherwise a
+ * cls_bpf filter on a clsact qdisc.  A clsact qdisc txcancel did not create
+ * is never deleted, and one it did create is deleted only when no other
+ * filter is left on it.  Links are pinned, so they outlive the process.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "loader_internal.h"
+
+/* Not in the UAPI headers of older distributions. */
+#ifndef BPF_TCX_EGRESS
+#define BPF_TCX_EGRESS		47
+#endif
+#ifndef BPF_F_BEFORE
+#define BPF_F_BEFORE		(1U << 3)
+#endif
+
+/* cls_bpf handle and priority of txcancel's filter in clsact mode. */
+#define TXC_TC_HANDLE		0x7c
+#define TXC_TC_PRIORITY		0x7c
+
+static void link_pin_path(const struct txc_dp *dp, const char *kind, __u32 ifindex,
+			  char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/links/%s-%u", dp->pin_dir, kind, ifindex);
+}
+
+static int ifindex_of(const char *ifname, __u32 *ifindex)
+{
+	*ifindex = if_nametoindex(ifname);
+	if (!*ifindex) {
+		txc_log(TXC_LOG_ERROR, "interface '%s': %s\n", ifname, strerror(errno));
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int txc_iface_get(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+{
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex, iface))
+		return -errno;
+	return 0;
+}
+
+static int iface_put(struct txc_dp *dp, __u32 ifindex, const struct txc_iface *iface)
+{
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex, iface, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* The interface's state, with a free slot if txcancel had none for it. */
+static int iface_get_or_new(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+{
+	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	__u64 used = 0;
+	__u32 key, *prev = NULL;
+	struct txc_iface other;
+
+	if (!txc_iface_get(dp, ifindex, iface))
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		if (!bpf_map_lookup_elem(fd, &key, &other) && other.slot < TXC_MAX_IFACES)
+			used |= 1ULL << other.slot;
+		prev = &key;
+	}
+	if (used == ~0ULL) {
+		txc_log(TXC_LOG_ERROR, "txcancel is attached to %u interfaces already, the "
+			"most it can tell apart\n", TXC_MAX_IFACES);
+		return -ENOSPC;
+	}
+	iface->slot = __builtin_ctzll(~used);
+	iface->flags = 0;
+	return 0;
+}
+
+/*
+ * A per-interface cancel names the interface by slot.  Before a slot is
+ * given to another interface, take it out of every cancel, so that a cancel
+ * never spreads to an interface nobody named.
+ */
+static void cancel_strip_slot(struct txc_cancel *c, __u32 slot)
+{
+	if (!(c->flags & TXC_CANCEL_F_ACTIVE) || (c->flags & TXC_CANCEL_F_ALL_IFACES))
+		return;
+	c->iface_slots &= ~(1ULL << slot);
+	if (!c->iface_slots)
+		memset(c, 0, sizeof(*c));
+}
+
+static int strip_slot_from_cancels(struct txc_dp *dp, __u32 slot)
+{
+	static const enum txc_map arrays[] = { TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS };
+	static const __u32 sizes[] = { TXC_NR_PREFIXES, TXC_MAX_SOURCES };
+	int fd = txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS);
+	struct txc_cancel c;
+	__u32 key, *prev = NULL;
+	size_t a;
+
+	for (a = 0; a < 2; a++) {
+		int afd = txc_dp_map_fd(dp, arrays[a]);
+
+		for (key = 0; key < sizes[a]; key++) {
+			if (bpf_map_lookup_elem(afd, &key, &c) || !(c.flags & TXC_CANCEL_F_ACTIVE))
+				continue;
+			cancel_strip_slot(&c, slot);
+			if (bpf_map_update_elem(afd, &key, &c, BPF_ANY))
+				return -errno;
+		}
+	}
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		cancel_strip_slot(&c, slot);
+		if (!c.flags ? bpf_map_delete_elem(fd, &key) : bpf_map_update_elem(fd, &key, &c, BPF_ANY))
+			return -errno;
+		/* The deleted key cannot anchor the walk; start over. */
+		if (!c.flags)
+			prev = NULL;
+	}
+	return 0;
+}
+
+/* Store the new state; forget the interface when nothing is attached. */
+static int iface_update(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+{
+	int err;
+
+	if (iface->flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT | TXC_IFACE_F_XDP))
+		return iface_put(dp, ifindex, iface);
+	err = strip_slot_from_cancels(dp, iface->slot);
+	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex) && errno != ENOENT)
+		return -errno;
+	return err;
+}
+
+int txc_tcx_link_create(int prog_fd, int ifindex, enum txc_tc_place place)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts,
+		.flags = place == TXC_TC_PLACE_FIRST ? BPF_F_BEFORE : 0);
+	int fd;
+
+	/* No relative program: BPF_F_BEFORE puts it first, no flag appends it. */
+	fd = bpf_link_create(prog_fd, ifindex, BPF_TCX_EGRESS, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+int txc_kernel_has_tcx(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = -1 },	/* r0 = TCX_NEXT */
+		{ .code = 0x95 },				/* exit */
+	};
+	int prog, link;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "txc_probe", "GPL", insns, 2, NULL);
+	if (prog < 0)
+		return 0;
+	link = txc_tcx_link_create(prog, 1 /* lo */, TXC_TC_PLACE_LAST);
+	close(prog);
+	if (link < 0)
+		return 0;
+	close(link);
+	return 1;
+}
+
+static int pin_link(struct txc_dp *dp, int link_fd, const char *kind, __u32 ifindex)
+{
+	char path[PATH_MAX];
+
+	link_pin_path(dp, kind, ifindex, path, sizeof(path));
+	if (bpf_obj_pin(link_fd, path)) {
+		int err = -errno;
+
+		txc_log(TXC_LOG_ERROR, "pinning the %s link at %s: %s\n", kind, path,
+			strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* Detach and unpin a pinned link; a link whose interface is gone just unpins. */
+static int unpin_link(struct txc_dp *dp, const char *kind, __u32 ifindex)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	link_pin_path(dp, kind, ifindex, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+		err = -errno;
+	close(fd);
+	if (unlink(path) && !err)
+		err = -errno;
+	return err;
+}
+
+static int attach_tcx(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+{
+	int fd, err;
+
+	fd = txc_tcx_link_create(txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS), ifindex,
+				 TXC_TC_PLACE_LAST);
+	if (fd < 0)
+		return fd;
+	err = pin_link(dp, fd, "tc", ifindex);
+	if (!err)
+		iface->flags |= TXC_IFACE_F_TC_TCX;
+	close(fd);	/* the pin holds the link; on error this detaches it */
+	return err;
+}
+
+static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TXC_TC_HANDLE, .priority = TXC_TC_PRIORITY,
+		    .prog_fd = txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS));
+	int created, err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		txc_log(TXC_LOG_ERROR, "creating a clsact qdisc on ifindex %u: %s\n", ifindex,
+			strerror(-err));
+		return err;
+	}
+	created = !err;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "adding the egress filter on ifindex %u: %s%s\n", ifindex,
+			strerror(-err), err == -EEXIST ?
+			" (a filter with txcancel's handle and priority is already there)" : "");
+		if (created) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		}
+		return err;
+	}
+	iface->flags |= TXC_IFACE_F_TC_CLSACT | (created ? TXC_IFACE_F_CLSACT_CREATED : 0);
+	return 0;
+}
+
+int txc_attach_tc(struct txc_dp *dp, const char *ifname, enum txc_tc_mode mode)
+{
+	struct txc_iface iface;
+	__u32 ifindex;
+	int err;
+
+	err = ifindex_of(ifname, &ifindex);
+	if (!err)
+		err = iface_get_or_new(dp, ifindex, &iface);
+	if (err)
+		return err;
+	if (iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)) {
+		txc_log(TXC_LOG_ERROR, "%s: txcancel's TC program is already attached\n", ifname);
+		return -EEXIST;
+	}
+	if (mode != TXC_TC_CLSACT) {
+		err = attach_tcx(dp, ifindex, &iface);
+		if (err == -EINVAL && mode == TXC_TC_AUTO)
+			txc_log(TXC_LOG_INFO, "%s: no tcx in this kernel, using clsact\n", ifname);
+		else if (err)
+			txc_log(TXC_LOG_ERROR, "%s: attaching the tcx egress link: %s\n", ifname,
+				strerror(-err));
+	}
+	if (mode == TXC_TC_CLSACT || (mode == TXC_TC_AUTO && err == -EINVAL))
+		err = attach_clsact(dp, ifindex, &iface);
+	if (err)
+		return err;
+	return iface_update(dp, ifindex, &iface);
+}
+
+static int mnl_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+/* How many tc filters hang off one side (ingress/egress) of the clsact qdisc. */
+static int clsact_filter_count(__u32 ifindex, __u32 parent_minor)
+{
+	char buf[32768];	/* libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE */
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+	unsigned int seq, portid;
+	int count = 0, ret;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETTFILTER;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = 1;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, parent_minor);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, ret, seq, portid, mnl_count_cb, &count);
+		if (ret <= 0)
+			break;
+	}
+	ret = ret < 0 ? -errno : count;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int detach_clsact(__u32 ifindex, struct txc_iface *iface)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TXC_TC_HANDLE, .priority = TXC_TC_PRIORITY);
+	int err, others;
+
+	err = bpf_tc_detach(&hook, &opts);
+	if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+		return err;
+	if (iface->flags & TXC_IFACE_F_CLSACT_CREATED) {
+		others = clsact_filter_count(ifindex, TC_H_MIN_INGRESS);
+		if (others >= 0)
+			others += clsact_filter_count(ifindex, TC_H_MIN_EGRESS);
+		if (others == 0) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			err = bpf_tc_hook_destroy(&hook);
+			if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+				return err;
+		} else {
+			txc_log(TXC_LOG_INFO, "ifindex %u: leaving the clsact qdisc txcancel "
+				"created, other filters use it\n", ifindex);
+		}
+	}
+	iface->flags &= ~(TXC_IFACE_F_TC_CLSACT | TXC_IFACE_F_CLSACT_CREATED);
+	return 0;
+}
+
+static int detach_tc_ifindex(struct txc_dp *dp, __u32 ifindex)
+{
+	struct txc_iface iface;
+	int err;
+
+	err = txc_iface_get(dp, ifindex, &iface);
+	if (err || !(iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)))
+		return -ENOENT;
+	if (iface.flags & TXC_IFACE_F_TC_TCX) {
+		err = unpin_link(dp, "tc", ifindex);
+		if (err)
+			return err;
+		iface.flags &= ~TXC_IFACE_F_TC_TCX;
+	}
+	if (iface.flags & TXC_IFACE_F_TC_CLSACT) {
+		err = detach_clsact(ifindex, &iface);
+		if (err)
+			return err;
+	}
+	return iface_update(dp, ifindex, &iface);
+}
+
+static int detach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex)
+{
+	struct txc_iface iface;
+	int err;
+
+	err = txc_iface_get(dp, ifindex, &iface);
+	if (err || !(iface.flags & TXC_IFACE_F_XDP))
+		return -ENOENT;
+	err = unpin_link(dp, "xdp", ifindex);
+	if (err)
+		return err;
+	iface.flags &= ~TXC_IFACE_F_XDP;
+	return iface_update(dp, ifindex, &iface);
+}
+
+int txc_detach_tc(struct txc_dp *dp, const char *ifname)
+{
+	__u32 ifindex;
+	int err = ifindex_of(ifname, &ifindex);
+
+	if (!err)
+		err = detach_tc_ifindex(dp, ifindex);
+	if (err == -ENOENT)
+		txc_log(TXC_LOG_ERROR, "%s: txcancel's TC program is not attached\n", ifname);
+	else if (err)
+		txc_log(TXC_LOG_ERROR, "%s: detaching the TC program: %s\n", ifname,
+			strerror(-err));
+	return err;
+}
+
+int txc_attach_xdp(struct txc_dp *dp, const char *ifname, __u32 xdp_flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
+	struct txc_iface iface;
+	__u32 ifindex;
+	int fd, err;
+
+	err = ifindex_of(ifname, &ifindex);
+	if (!err)
+		err = iface_get_or_new(dp, ifindex, &iface);
+	if (err)
+		return err;
+	if (iface.flags & TXC_IFACE_F_XDP) {
+		txc_log(TXC_LOG_ERROR, "%s: txcancel's XDP program is already attached\n", ifname);
+		return -EEXIST;
+	}
+	fd = bpf_link_create(txc_dp_prog_fd(dp, TXC_PROG_XDP), ifindex, BPF_XDP, &opts);
+	if (fd < 0) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "%s: attaching the XDP program: %s%s\n", ifname,
+			strerror(errno), errno == EBUSY ?
+			" (another XDP program is attached; XDP has one program per interface)" : "");
+		return err;
+	}
+	err = pin_link(dp, fd, "xdp", ifindex);
+	close(fd);
+	if (err)
+		return err;
+	iface.flags |= TXC_IFACE_F_XDP;
+	return iface_update(dp, ifindex, &iface);
+}
+
+int txc_detach_xdp(struct txc_dp *dp, const char *ifname)
+{
+	__u32 ifindex;
+	int err = ifindex_of(ifname, &ifindex);
+
+	if (!err)
+		err = detach_xdp_ifindex(dp, ifindex);
+	if (err == -ENOENT)
+		txc_log(TXC_LOG_ERROR, "%s: txcancel's XDP program is not attached\n", ifname);
+	else if (err)
+		txc_log(TXC_LOG_ERROR, "%s: detaching the XDP program: %s\n", ifname,
+			strerror(-err));
+	return err;
+}
+
+int txc_detach_all(struct txc_dp *dp)
+{
+	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	__u32 ifindex;
+	int err, ret = 0;
+
+	/* Each pass removes the first interface, so always start over. */
+	while (!bpf_map_get_next_key(fd, NULL, &ifindex)) {
+		err = detach_tc_ifindex(dp, ifindex);
+		if (err && err != -ENOENT && !ret)
+			ret = err;
+		err = detach_xdp_ifindex(dp, ifindex);
+		if (err && err != -ENOENT && !ret)
+			ret = err;
+		/* Whatever could not be detached, do not loop on it forever. */
+		if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT && !ret)
+			ret = -errno;
+	}
+	return ret;
+}

@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Load txcancel's programs, pin and reuse their maps, and edit their state. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "loader_internal.h"
+#include "txcancel.skel.h"
+
+static int log_default_level = TXC_LOG_WARN;
+
+static void log_stderr(enum txc_log_level level, const char *fmt, va_list ap)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	if ((int)level > log_default_level)
+		return;
+	fprintf(stderr, "txcancel: %s: ", names[level]);
+	vfprintf(stderr, fmt, ap);
+}
+
+static txc_log_fn log_fn = log_stderr;
+
+void txc_set_log(txc_log_fn fn)
+{
+	log_fn = fn ? fn : log_stderr;
+}
+
+void txc_log(enum txc_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_fn(level, fmt, ap);
+	va_end(ap);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's warnings carry the verifier log and pinning conflicts. */
+	if (level == LIBBPF_WARN)
+		log_fn(TXC_LOG_WARN, fmt, ap);
+	else
+		log_fn(TXC_LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
+{
+	struct txcancel *s = dp->skel;
+	struct bpf_map *maps[TXC_MAP_COUNT] = {
+		[TXC_MAP_CONFIG] = s->maps.txc_config,
+		[TXC_MAP_MARK_RULES] = s->maps.txc_mark_rules,
+		[TXC_MAP_SOCKET_RULES] = s->maps.txc_socket_rules,
+		[TXC_MAP_CGROUP_RULES] = s->maps.txc_cgroup_rules,
+		[TXC_MAP_FLOW_RULES] = s->maps.txc_flow_rules,
+		[TXC_MAP_ID_CANCELS] = s->maps.txc_id_cancels,
+		[TXC_MAP_PREFIX_CANCELS] = s->maps.txc_prefix_cancels,
+		[TXC_MAP_SOURCE_CANCELS] = s->maps.txc_source_cancels,
+		[TXC_MAP_SOURCE_SEQ] = s->maps.txc_source_seq,
+		[TXC_MAP_SOURCE_STATS] = s->maps.txc_source_stats,
+		[TXC_MAP_IFACES] = s->maps.txc_ifaces,
+		[TXC_MAP_RINGS] = s->maps.txc_rings,
+	};
+
+	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
+}
+
+int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map)
+{
+	struct bpf_map *m = dp_map(dp, map);
+
+	return m ? bpf_map__fd(m) : -EINVAL;
+}
+
+int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog)
+{
+	switch (prog) {
+	case TXC_PROG_TC_EGRESS:
+		return bpf_program__fd(dp->skel->progs.txc_tc_egress);
+	case TXC_PROG_XDP:
+		return bpf_program__fd(dp->skel->progs.txc_xdp);
+	case TXC_PROG_XDP_DEVMAP:
+		return bpf_program__fd(dp->skel->progs.txc_xdp_devmap);
+	default:
+		return -EINVAL;
+	}
+}
+
+const char *txc_dp_pin_dir(const struct txc_dp *dp)
+{
+	return dp->pin_dir;
+}
+
+__u32 txc_dp_ring_bytes(const struct txc_dp *dp)
+{
+	return dp->ring_bytes;
+}
+
+int txc_ensure_bpffs(const char *path)
+{
+	char dir[PATH_MAX];
+	struct statfs st;
+	char *slash;
+
+	/* Find the closest existing ancestor and see what is mounted there. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	while (statfs(dir, &st) && errno == ENOENT) {
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	if (st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (strcmp(dir, "/sys/fs/bpf")) {
+		txc_log(TXC_LOG_ERROR, "%s is not on a bpffs mount: put the pin directory under "
+			"/sys/fs/bpf or mount bpffs there ('mount -t bpf bpf <dir>')\n", path);
+		return -EINVAL;
+	}
+	if (mount("bpf", dir, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		txc_log(TXC_LOG_ERROR, "mounting bpffs on %s: %s\n", dir, strerror(errno));
+		return err;
+	}
+	txc_log(TXC_LOG_INFO, "mounted bpffs on %s\n", dir);
+	return 0;
+}
+
+int txc_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int dp_pin_maps(struct txc_dp *dp)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		/* Globals (.rodata, .bss) are per load: nothing to share. */
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/maps/%s", dp->pin_dir, bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
+{
+	const char *pin_dir = opts && opts->pin_dir ? opts->pin_dir : TXC_PIN_DIR_DEFAULT;
+	__u32 ring_bytes = opts && opts->ring_bytes ? opts->ring_bytes : TXC_RING_BYTES_DEFAULT;
+	__u32 flow_max = opts && opts->flow_rules_max ? opts->flow_rules_max : TXC_FLOW_RULES_MAX;
+	char path[PATH_MAX];
+	struct txc_dp *dp;
+	int err;
+
+	*out = NULL;
+	if (ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1))) {
+		txc_log(TXC_LOG_ERROR, "ring size %u: must be a power of 2 of at least 4096 bytes\n",
+			ring_bytes);
+		return -EINVAL;
+	}
+	libbpf_set_print(libbpf_print);
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
+	dp->ring_bytes = ring_bytes;
+
+	err = txc_ensure_bpffs(dp->pin_dir);
+	if (err)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/maps", dp->pin_dir);
+	err = txc_mkdir_p(path, 0700);
+	if (!err) {
+		snprintf(path, sizeof(path), "%s/links", dp->pin_dir);
+		err = txc_mkdir_p(path, 0700);
+	}
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "creating %s: %s\n", path, strerror(-err));
+		goto fail;
+	}
+
+	dp->skel = txcancel__open();
+	if (!dp->skel) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "opening the BPF object: %s\n", strerror(errno));
+		goto fail;
+	}
+	err = bpf_map__set_max_entries(bpf_map__inner_map(dp->skel->maps.txc_rings), ring_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.txc_flow_rules, flow_max);
+	if (!err)
+		err = dp_pin_maps(dp);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "configuring maps: %s\n", strerror(-err));
+		goto fail;
+	}
+	err = txcancel__load(dp->skel);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "loading the programs (maps pinned under %s/maps): %s; "
+			"if an older txcancel left incompatible maps there, detach it and "
+			"remove them\n", dp->pin_dir, strerror(-err));
+		goto fail;
+	}
+	*out = dp;
+	return 0;
+fail:
+	txc_dp_close(dp);
+	return err;
+}
+
+void txc_dp_close(struct txc_dp *dp)
+{
+	if (!dp)
+		return;
+	txcancel__destroy(dp->skel);
+	free(dp);
+}
+
+int txc_dp_unpin(struct txc_dp *dp)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err = 0;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (!bpf_map__is_pinned(map))
+			continue;
+		if (bpf_map__unpin(map, NULL) && !err)
+			err = -errno;
+	}
+	snprintf(path, sizeof(path), "%s/maps", dp->pin_dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/links", dp->pin_dir);
+	if (rmdir(path) && errno != ENOENT) {
+		txc_log(TXC_LOG_WARN, "%s is not empty: links are still attached\n", path);
+		if (!err)
+			err = -ENOTEMPTY;
+	}
+	if (rmdir(dp->pin_dir) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}
+
+/* --- state --------------------------------------------------------------- */
+
+int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_CONFIG), &zero, cfg))
+		return -errno;
+	return 0;
+}
+
+int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (cfg->reserved[0] || cfg->reserved[1] || (cfg->lookups & ~TXC_LOOKUP_ALL)) {
+		txc_log(TXC_LOG_ERROR, "config: unknown lookup bits 0x%x or non-zero reserved "
+			"fields\n", cfg->lookups & ~TXC_LOOKUP_ALL);
+		return -EINVAL;
+	}
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_CONFIG), &zero, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int config_add_lookups(struct txc_dp *dp, __u32 bits)
+{
+	struct txc_config cfg;
+	int err = txc_dp_config_get(dp, &cfg);
+
+	if (err || (cfg.lookups & bits) == bits)
+		return err;
+	cfg.lookups |= bits;
+	return txc_dp_config_set(dp, &cfg);
+}
+
+int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
+{
+	struct txc_config cfg;
+	int err = txc_dp_config_get(dp, &cfg);
+
+	if (err)
+		return err;
+	cfg.mark_mask = mask;
+	return txc_dp_config_set(dp, &cfg);
+}
+
+static int tag_table(int kind, enum txc_map *map, __u32 *lookup)
+{
+	switch (kind) {
+	case TXC_TAG_MARK:
+		*map = TXC_MAP_MARK_RULES, *lookup = TXC_LOOKUP_MARK;
+		return 0;
+	case TXC_TAG_SOCKET:
+		*map = TXC_MAP_SOCKET_RULES, *lookup = TXC_LOOKUP_SOCKET;
+		return 0;
+	case TXC_TAG_CGROUP:
+		*map = TXC_MAP_CGROUP_RULES, *lookup = TXC_LOOKUP_CGROUP;
+		return 0;
+	case TXC_TAG_FLOW:
+		*map = TXC_MAP_FLOW_RULES, *lookup = TXC_LOOKUP_FLOW;
+		return 0;
+	default:
+		txc_log(TXC_LOG_ERROR, "tag kind %d: must be mark (1), socket (2), cgroup (3) or "
+			"flow (4)\n", kind);
+		return -EINVAL;
+	}
+}
+
+static int check_source(__u32 source)
+{
+	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES) {
+		txc_log(TXC_LOG_ERROR, "source handle %u: must be 1..%u\n", source,
+			TXC_MAX_SOURCES - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_id(__u32 id)
+{
+	if (!TXC_ID_VALID(id)) {
+		txc_log(TXC_LOG_ERROR, "cancel ID 0x%08x: its prefix (high byte) is 0; ID 0 means "
+			"untagged and prefix 0 is never allocated\n", id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct txc_tag *tag)
+{
+	enum txc_map map;
+	__u32 lookup;
+	int err;
+
+	err = tag_table(kind, &map, &lookup);
+	if (!err)
+		err = check_id(tag->cancel_id);
+	if (!err)
+		err = check_source(tag->source);
+	if (err)
+		return err;
+	if (kind == TXC_TAG_MARK && *(const __u32 *)key == 0) {
+		txc_log(TXC_LOG_ERROR, "mark rule for mark 0: a frame with mark 0 carries no ID\n");
+		return -EINVAL;
+	}
+	if (kind == TXC_TAG_FLOW) {
+		const struct txc_flow_key *fk = key;
+
+		if ((fk->family != TXC_FAMILY_IPV4 && fk->family != TXC_FAMILY_IPV6) ||
+		    fk->reserved) {
+			txc_log(TXC_LOG_ERROR, "flow rule: family %u (must be 4 or 6) or non-zero "
+				"reserved field\n", fk->family);
+			return -EINVAL;
+		}
+	}
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), key, tag, BPF_ANY)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "adding a tag rule: %s%s\n", strerror(errno),
+			errno == E2BIG ? " (the rule table is full)" : "");
+		return err;
+	}
+	/* The rule is in place before its table is looked up: no half state. */
+	return config_add_lookups(dp, lookup);
+}
+
+int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key)
+{
+	enum txc_map map;
+	__u32 lookup;
+	int err = tag_table(kind, &map, &lookup);
+
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(txc_dp_map_fd(dp, map), key))
+		return -errno;
+	return 0;
+}
+
+static int cancel_target(int scope, __u32 value, enum txc_map *map)
+{
+	switch (scope) {
+	case TXC_SCOPE_ID:
+		*map = TXC_MAP_ID_CANCELS;
+		return check_id(value);
+	case TXC_SCOPE_PREFIX:
+		*map = TXC_MAP_PREFIX_CANCELS;
+		if (value < TXC_PREFIX_MIN || value > TXC_PREFIX_MAX) {
+			txc_log(TXC_LOG_ERROR, "prefix %u: must be %u..%u\n", value,
+				TXC_PREFIX_MIN, TXC_PREFIX_MAX);
+			return -EINVAL;
+		}
+		return 0;
+	case TXC_SCOPE_SOURCE:
+		*map = TXC_MAP_SOURCE_CANCELS;
+		return check_source(value);
+	default:
+		txc_log(TXC_LOG_ERROR, "cancel scope %d: must be source (1), prefix (2) or "
+			"ID (3)\n", scope);
+		return -EINVAL;
+	}
+}
+
+int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns)
+{
+	struct txc_cancel c = { .flags = TXC_CANCEL_F_ACTIVE };
+	struct txc_iface iface;
+	struct timespec now;
+	enum txc_map map;
+	int err;
+
+	err = cancel_target(scope, value, &map);
+	if (err)
+		return err;
+	if (!ifindex) {
+		c.flags |= TXC_CANCEL_F_ALL_IFACES;
+	} else {
+		err = txc_iface_get(dp, ifindex, &iface);
+		if (err) {
+			txc_log(TXC_LOG_ERROR, "cancel on ifindex %u: txcancel is not attached "
+				"there\n", ifindex);
+			return err;
+		}
+	}
+	/* Per-interface cancels add to those already in force for the value. */
+	if (ifindex) {
+		struct txc_cancel old;
+
+		if (!bpf_map_lookup_elem(txc_dp_map_fd(dp, map), &value, &old) &&
+		    (old.flags & TXC_CANCEL_F_ACTIVE))
+			c = old;
+		if (!(c.flags & TXC_CANCEL_F_ALL_IFACES))
+			c.iface_slots |= 1ULL << iface.slot;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c.since_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
+	c.expires_ns = expires_ns;
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), &value, &c, BPF_ANY)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "cancel of %u: %s\n", value, strerror(errno));
+		return err;
+	}
+	if (scope == TXC_SCOPE_ID)
+		return config_add_lookups(dp, TXC_LOOKUP_ID_CANCELS);
+	return 0;
+}
+
+int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
+{
+	struct txc_cancel none = {};
+	enum txc_map map;
+	int err = cancel_target(scope, value, &map);
+
+	if (err)
+		return err;
+	if (scope == TXC_SCOPE_ID) {
+		if (bpf_map_delete_elem(txc_dp_map_fd(dp, map), &value) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), &value, &none, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_source_stats *percpu;
+	int i, err = 0;
+
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_SOURCE_STATS), &source, percpu)) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpus; i++) {
+		sum->passed_frames += percpu[i].passed_frames;
+		sum->passed_bytes += percpu[i].passed_bytes;
+		sum->aborted_frames += percpu[i].aborted_frames;
+		sum->aborted_bytes += percpu[i].aborted_bytes;
+		sum->lost_reports += percpu[i].lost_reports;
+	}
+out:
+	free(percpu);
+	return err;
+}
+
+int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq)
+{
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_SOURCE_SEQ), &source, seq))
+		return -errno;
+	return 0;
+}
+
+int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
+{
+	int outer = txc_dp_map_fd(dp, TXC_MAP_RINGS);
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id;
+	int fd, err;
+
+	err = check_source(source);
+	if (err)
+		return err;
+	/* A ring an earlier instance stored is found by its map id. */
+	if (!bpf_map_lookup_elem(outer, &source, &id)) {
+		fd = bpf_map_get_fd_by_id(id);
+		return fd < 0 ? -errno : fd;
+	}
+	snprintf(name, sizeof(name), "txc_ring_%u", source);
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, dp->ring_bytes, NULL);
+	if (fd < 0) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "creating the ring of source %u (%u bytes): %s\n", source,
+			dp->ring_bytes, strerror(errno));
+		return err;
+	}
+	if (bpf_map_update_elem(outer, &source, &fd, BPF_NOEXIST)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "storing the ring of source %u: %s%s\n", source,
+			strerror(errno), errno == EINVAL ?
+			" (the pinned txc_rings map was made for another ring size)" : "");
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int txc_dp_ring_remove(struct txc_dp *dp, __u32 source)
+{
+	int err = check_source(source);
+
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_RINGS), &source) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int map_zero_all(int fd, __u32 max_entries, size_t value_size)
+{
+	void *zero = calloc(1, value_size);
+	__u32 i;
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	for (i = 0; i < max_entries && !err; i++)
+		if (bpf_map_update_elem(fd, &i, zero, BPF_ANY))
+			err = -errno;
+	free(zero);
+	return err;
+}
+
+static int map_delete_all(int fd, size_t key_size)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+
+	if (key_size > sizeof(key))
+		return -E2BIG;
+	/* Restart from the beginning after each delete: iteration is not stable. */
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int rings_remove_all(struct txc_dp *dp)
+{
+	__u32 source;
+	int err;
+
+	for (source = 1; source < TXC_MAX_SOURCES; source++) {
+		err = txc_dp_ring_remove(dp, source);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int txc_dp_reset(struct txc_dp *dp)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	static const struct {
+		enum txc_map map;
+		size_t key_size;
+	} hashes[] = {
+		{ TXC_MAP_MARK_RULES, sizeof(__u32) },
+		{ TXC_MAP_SOCKET_RULES, sizeof(__u64) },
+		{ TXC_MAP_CGROUP_RULES, sizeof(__u64) },
+		{ TXC_MAP_FLOW_RULES, sizeof(struct txc_flow_key) },
+		{ TXC_MAP_ID_CANCELS, sizeof(__u32) },
+	};
+	static const enum txc_map arrays[] = {
+		TXC_MAP_CONFIG, TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS, TXC_MAP_SOURCE_SEQ,
+	};
+	struct bpf_map *m;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]) && !err; i++)
+		err = map_delete_all(txc_dp_map_fd(dp, hashes[i].map), hashes[i].key_size);
+	for (i = 0; i < sizeof(arrays) / sizeof(arrays[0]) && !err; i++) {
+		m = dp_map(dp, arrays[i]);
+		err = map_zero_all(bpf_map__fd(m), bpf_map__max_entries(m),
+				   bpf_map__value_size(m));
+	}
+	if (!err) {
+		m = dp_map(dp, TXC_MAP_SOURCE_STATS);
+		err = map_zero_all(bpf_map__fd(m), bpf_map__max_entries(m),
+				   (size_t)ncpus * bpf_map__value_size(m));
+	}
+	if (!err)
+		err = rings_remove_all(dp);
+	return err;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The datapath loader: loads the txcancel programs once, pins their maps
+ * under a bpffs directory (reusing the maps an earlier instance pinned),
+ * creates the per-source rings and attaches the programs to interfaces.
+ *
+ * Pin layout under <pin_dir>:
+ *   maps/<map name>          every map of txcancel.bpf.c
+ *   links/tc-<ifindex>       tcx link of the TC egress program
+ *   links/xdp-<ifindex>      XDP link
+ * Interface state (slot, attach mode, whether txcancel created a clsact
+ * qdisc) is kept in the pinned map txc_ifaces, so that it survives a restart.
+ *
+ * Every function returns 0 or a negative errno and logs what failed, on
+ * what, and why through the log callback.
+ */
+#ifndef TXC_LOADER_H
+#define TXC_LOADER_H
+
+#include <stdarg.h>
+#include <linux/types.h>
+#include "txcancel/abi.h"
+
+#define TXC_PIN_DIR_DEFAULT	"/sys/fs/bpf/txcancel"
+
+enum txc_log_level {
+	TXC_LOG_ERROR,
+	TXC_LOG_WARN,
+	TXC_LOG_INFO,
+	TXC_LOG_DEBUG,
+};
+
+typedef void (*txc_log_fn)(enum txc_log_level level, const char *fmt, va_list ap);
+
+/* Where the loader's messages go (stderr, errors and warnings, by default). */
+void txc_set_log(txc_log_fn fn);
+void txc_log(enum txc_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct txc_dp_opts {
+	const char *pin_dir;	/* NULL: TXC_PIN_DIR_DEFAULT */
+	__u32 ring_bytes;	/* per-source ring size, power of 2; 0: default */
+	__u32 flow_rules_max;	/* 0: TXC_FLOW_RULES_MAX */
+};
+
+enum txc_map {
+	TXC_MAP_CONFIG,
+	TXC_MAP_MARK_RULES,
+	TXC_MAP_SOCKET_RULES,
+	TXC_MAP_CGROUP_RULES,
+	TXC_MAP_FLOW_RULES,
+	TXC_MAP_ID_CANCELS,
+	TXC_MAP_PREFIX_CANCELS,
+	TXC_MAP_SOURCE_CANCELS,
+	TXC_MAP_SOURCE_SEQ,
+	TXC_MAP_SOURCE_STATS,
+	TXC_MAP_IFACES,
+	TXC_MAP_RINGS,
+	TXC_MAP_COUNT,
+};
+
+enum txc_prog {
+	TXC_PROG_TC_EGRESS,
+	TXC_PROG_XDP,
+	TXC_PROG_XDP_DEVMAP,
+	TXC_PROG_COUNT,
+};
+
+struct txc_dp;
+
+/* Load the programs, reusing maps pinned under the pin dir if present. */
+int txc_dp_open(struct txc_dp **dp, const struct txc_dp_opts *opts);
+/* Release this process's handles; pinned maps and links stay. NULL-safe. */
+void txc_dp_close(struct txc_dp *dp);
+/* Remove the map pins and the pin directory; links must be detached first. */
+int txc_dp_unpin(struct txc_dp *dp);
+
+const char *txc_dp_pin_dir(const struct txc_dp *dp);
+int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map);
+int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog);
+__u32 txc_dp_ring_bytes(const struct txc_dp *dp);
+
+/* Mount bpffs on the parent of @pin_dir's tree if nothing is mounted there. */
+int txc_ensure_bpffs(const char *path);
+
+/* --- state --------------------------------------------------------------- */
+
+int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg);
+int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg);
+int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask);
+
+/*
+ * Tag rules.  @key points at the key of @kind's table (see abi.h).  Adding a
+ * rule turns on the lookup of its table; an invalid ID or source is refused
+ * with -EINVAL.
+ */
+int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct txc_tag *tag);
+int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key);
+
+/*
+ * Cancels.  @scope is TXC_SCOPE_*; @value is the ID, prefix or source.
+ * @ifindex 0 means every interface; otherwise the interface must be attached.
+ * @expires_ns is CLOCK_MONOTONIC, 0 for never.
+ */
+int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns);
+int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value);
+
+/* Counters of @source, summed over CPUs. */
+int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum);
+/* Next sequence number the datapath will hand out for @source, minus one. */
+int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
+
+/*
+ * The ring of @source: created and stored in txc_rings if it has none.
+ * Returns a new fd the caller closes, or a negative errno.
+ */
+int txc_dp_ring_open(struct txc_dp *dp, __u32 source);
+/* Remove @source's ring from txc_rings; its aborts then count as lost. */
+int txc_dp_ring_remove(struct txc_dp *dp, __u32 source);
+
+/* Forget every rule, cancel, counter and ring: back to a freshly loaded state. */
+int txc_dp_reset(struct txc_dp *dp);
+
+/* --- attach (attach.c) --------------------------------------------------- */
+
+enum txc_tc_mode {
+	TXC_TC_AUTO,		/* tcx where the kernel has it, else clsact */
+	TXC_TC_TCX,
+	TXC_TC_CLSACT,
+};
+
+/* BPF_F_BEFORE/BPF_F_AFTER style placement on the tcx chain. */
+enum txc_tc_place {
+	TXC_TC_PLACE_LAST,
+	TXC_TC_PLACE_FIRST,
+};
+
+int txc_attach_tc(struct txc_dp *dp, const char *ifname, enum txc_tc_mode mode);
+int txc_detach_tc(struct txc_dp *dp, const char *ifname);
+/* @xdp_flags: 0 (driver mode where supported) or XDP_FLAGS_SKB_MODE. */
+int txc_attach_xdp(struct txc_dp *dp, const char *ifname, __u32 xdp_flags);
+int txc_detach_xdp(struct txc_dp *dp, const char *ifname);
+/* Detach from every interface recorded in txc_ifaces. */
+int txc_detach_all(struct txc_dp *dp);
+
+/* The state txcancel keeps for @ifindex, -ENOENT if none. */
+int txc_iface_get(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
+
+/* Attach any SCHED_CLS program as a tcx egress link (also used by tests). */
+int txc_tcx_link_create(int prog_fd, int ifindex, enum txc_tc_place place);
+
+/* Whether this kernel has tcx links: 1 yes, 0 no. */
+int txc_kernel_has_tcx(void);
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What loader.c and attach.c share and nobody else needs. */
+#ifndef TXC_LOADER_INTERNAL_H
+#define TXC_LOADER_INTERNAL_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+struct txcancel;
+
+struct txc_dp {
+	struct txcancel *skel;
+	char pin_dir[PATH_MAX - 64];	/* leaves room for "/links/xdp-<ifindex>" */
+	__u32 ring_bytes;
+};
+
+int txc_mkdir_p(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * txcancel datapath ABI: the one definition of every value that crosses the
+ * boundary between the eBPF programs and user space (map keys and values,
+ * abort records, codes).  Both sides include this file; there is no second
+ * copy.
+ *
+ * Rules for this file:
+ *  - fixed-width types only, explicit padding, no bool/enum/long/pointers in
+ *    shared structs;
+ *  - every struct has _Static_assert()s on its size and field offsets;
+ *  - codes are never renumbered; retired codes stay reserved;
+ *  - byte order is host order unless a field says "network order".
+ *
+ * Version history of the abort record (TXC_RECORD_VERSION):
+ *   1  first version.
+ */
+#ifndef TXCANCEL_ABI_H
+#define TXCANCEL_ABI_H
+
+#ifdef __bpf__
+/* BPF side: the types come from vmlinux.h, included before this file. */
+#else
+#include <linux/types.h>
+#endif
+
+#define TXC_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
+/* The compiler's own offsetof: bpf_helpers.h defines one that is not constant. */
+#define TXC_OFFSET(type, member) __builtin_offsetof(type, member)
+
+/* ------------------------------------------------------------------------ */
+/* Cancel IDs                                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A cancel ID is 32 bits.  Bits 24-31 are the prefix a client was given by
+ * the daemon (NdisGeneratePartialCancelId), bits 0-23 are the client's own.
+ * ID 0 means "untagged" and never matches; prefix 0 is never handed out, so
+ * every ID with prefix 0 is invalid.
+ */
+#define TXC_ID_NONE		0u
+#define TXC_ID_PREFIX_SHIFT	24
+#define TXC_ID_LOCAL_MASK	0x00ffffffu
+#define TXC_PREFIX_MIN		1u
+#define TXC_PREFIX_MAX		255u
+#define TXC_NR_PREFIXES		256u	/* array size: index = prefix, 0 unused */
+
+#define TXC_ID_PREFIX(id)	((__u32)(id) >> TXC_ID_PREFIX_SHIFT)
+#define TXC_ID_MAKE(prefix, local) \
+	(((__u32)(prefix) << TXC_ID_PREFIX_SHIFT) | ((__u32)(local) & TXC_ID_LOCAL_MASK))
+#define TXC_ID_VALID(id)	(TXC_ID_PREFIX(id) != 0)
+
+/*
+ * Source handles name who receives the completions of a tagged frame (the
+ * NDIS SourceHandle).  Handle 0 means "none"; valid handles are
+ * 1..TXC_MAX_SOURCES-1 and index the per-source arrays directly.
+ */
+#define TXC_SOURCE_NONE		0u
+#define TXC_MAX_SOURCES		4096u
+
+/* Interfaces get a slot 0..TXC_MAX_IFACES-1 for per-interface cancels. */
+#define TXC_MAX_IFACES		64u
+
+/* ------------------------------------------------------------------------ */
+/* Status, hook, tag-kind and scope codes (stable: never renumber)          */
+/* ------------------------------------------------------------------------ */
+
+/* NDIS_STATUS_SEND_ABORTED from ndis.h: the status of every abort record. */
+#define TXC_STATUS_SEND_ABORTED	0xC023000Cu
+
+/* Where a frame was seen (txc_abort_record.hook). */
+#define TXC_HOOK_TC_EGRESS	1	/* TC egress (tcx or clsact) */
+#define TXC_HOOK_XDP		2	/* XDP ingress of a forwarding interface */
+#define TXC_HOOK_XDP_DEVMAP	3	/* XDP devmap egress (XDP_REDIRECT) */
+
+/*
+ * How a frame got its ID (txc_abort_record.tag_kind), listed in the order of
+ * precedence in which the programs look: the first match wins.
+ */
+#define TXC_TAG_MARK		1	/* skb->mark under txc_config.mark_mask */
+#define TXC_TAG_SOCKET		2	/* socket cookie of the sending socket */
+#define TXC_TAG_CGROUP		3	/* cgroup v2 id of the sending socket */
+#define TXC_TAG_FLOW		4	/* IPv4/IPv6 5-tuple */
+#define TXC_TAG_KIND_MAX	4
+
+/* Which cancel made a frame drop (txc_abort_record.scope). */
+#define TXC_SCOPE_SOURCE	1	/* everything the source tagged */
+#define TXC_SCOPE_PREFIX	2	/* every ID under one prefix */
+#define TXC_SCOPE_ID		3	/* one cancel ID */
+
+/* ------------------------------------------------------------------------ */
+/* Configuration: map txc_config, one element at key 0                      */
+/* ------------------------------------------------------------------------ */
+
+/* txc_config.lookups: which tables a frame is looked up in. */
+#define TXC_LOOKUP_MARK		(1u << 0)
+#define TXC_LOOKUP_SOCKET	(1u << 1)
+#define TXC_LOOKUP_CGROUP	(1u << 2)
+#define TXC_LOOKUP_FLOW		(1u << 3)
+#define TXC_LOOKUP_ID_CANCELS	(1u << 4)
+#define TXC_LOOKUP_ALL		0x1fu
+
+struct txc_config {
+	/*
+	 * Bits of skb->mark that form the frame's cancel-ID field.  A frame
+	 * whose masked mark is non-zero already carries an ID from an upper
+	 * layer: it is looked up in txc_mark_rules and, found or not, never
+	 * retagged by socket, cgroup or flow.  0 turns mark tagging off.
+	 */
+	__u32 mark_mask;
+	/*
+	 * TXC_LOOKUP_* bits.  A clear bit skips a table on the frame path, so
+	 * an empty table costs nothing.  Setting a bit for an empty table is
+	 * only slower, never wrong; clearing it while the table holds entries
+	 * would leave frames untagged, so user space clears a bit only after
+	 * emptying the table.
+	 */
+	__u32 lookups;
+	__u32 reserved[2];	/* must be zero */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_config) == 16, "txc_config size");
+
+/* ------------------------------------------------------------------------ */
+/* Tag rules                                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The value of every tag rule: the ID a matching frame gets and the source
+ * its completions go to.  Keys per table:
+ *   txc_mark_rules    __u32  skb->mark & txc_config.mark_mask
+ *   txc_socket_rules  __u64  socket cookie (SO_COOKIE)
+ *   txc_cgroup_rules  __u64  cgroup v2 id (inode number of the directory)
+ *   txc_flow_rules    struct txc_flow_key
+ */
+struct txc_tag {
+	__u32 cancel_id;
+	__u32 source;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_tag) == 8, "txc_tag size");
+
+#define TXC_FAMILY_IPV4		4
+#define TXC_FAMILY_IPV6		6
+
+/*
+ * An exact IPv4/IPv6 5-tuple.  Addresses and ports in network order; an IPv4
+ * address fills the first 4 bytes and leaves the other 12 zero.  Protocols
+ * without ports (ICMP, ...) and fragments after the first match with both
+ * ports 0.
+ */
+struct txc_flow_key {
+	__u8 family;		/* TXC_FAMILY_IPV4 or TXC_FAMILY_IPV6 */
+	__u8 proto;		/* IPPROTO_* */
+	__u16 reserved;		/* must be zero */
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+TXC_ABI_ASSERT(sizeof(struct txc_flow_key) == 40, "txc_flow_key size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_flow_key, sport) == 4, "txc_flow_key.sport");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_flow_key, saddr) == 8, "txc_flow_key.saddr");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_flow_key, daddr) == 24, "txc_flow_key.daddr");
+
+/* ------------------------------------------------------------------------ */
+/* Cancel state                                                             */
+/* ------------------------------------------------------------------------ */
+
+#define TXC_CANCEL_F_ACTIVE	(1u << 0)	/* in force (until cleared/expired) */
+#define TXC_CANCEL_F_ALL_IFACES	(1u << 1)	/* on every interface */
+
+/*
+ * One cancel.  Values of txc_id_cancels (key: __u32 cancel ID),
+ * txc_prefix_cancels (index: prefix) and txc_source_cancels (index: source
+ * handle).  A cancel is sticky: it stays in force until user space clears
+ * the element (all zero) or expires_ns passes.
+ */
+struct txc_cancel {
+	__u32 flags;		/* TXC_CANCEL_F_* */
+	__u32 reserved;		/* must be zero */
+	/* Without TXC_CANCEL_F_ALL_IFACES: bit n = in force on slot n. */
+	__u64 iface_slots;
+	/* CLOCK_MONOTONIC ns (bpf_ktime_get_ns); 0 = never expires. */
+	__u64 expires_ns;
+	/* CLOCK_MONOTONIC ns when issued; informational. */
+	__u64 since_ns;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_cancel) == 32, "txc_cancel size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_cancel, iface_slots) == 8, "txc_cancel.iface_slots");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_cancel, expires_ns) == 16, "txc_cancel.expires_ns");
+
+/* ------------------------------------------------------------------------ */
+/* Interfaces: map txc_ifaces, key __u32 ifindex                            */
+/* ------------------------------------------------------------------------ */
+
+#define TXC_IFACE_F_TC_TCX		(1u << 0)	/* TC hook attached as tcx link */
+#define TXC_IFACE_F_TC_CLSACT		(1u << 1)	/* TC hook attached via clsact */
+#define TXC_IFACE_F_CLSACT_CREATED	(1u << 2)	/* txcancel created the clsact */
+#define TXC_IFACE_F_XDP			(1u << 3)	/* XDP link attached */
+
+struct txc_iface {
+	__u32 slot;		/* 0..TXC_MAX_IFACES-1: bit in txc_cancel.iface_slots */
+	__u32 flags;		/* TXC_IFACE_F_* */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_iface) == 8, "txc_iface size");
+
+/* ------------------------------------------------------------------------ */
+/* Per-source counters: per-CPU array txc_source_stats, index = source      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Summed over CPUs, for every source at every moment the programs are idle:
+ *   aborted_frames = records delivered to the ring + lost_reports.
+ * aborted_* is counted before the record is reserved, so a reader that sees
+ * a record also sees its abort counted.
+ */
+struct txc_source_stats {
+	__u64 passed_frames;
+	__u64 passed_bytes;
+	__u64 aborted_frames;
+	__u64 aborted_bytes;
+	__u64 lost_reports;	/* aborts whose record did not fit the ring */
+	__u64 reserved;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_source_stats) == 48, "txc_source_stats size");
+
+/* ------------------------------------------------------------------------ */
+/* Abort records: written to the source's own ring buffer                   */
+/* ------------------------------------------------------------------------ */
+
+#define TXC_RECORD_VERSION	1
+#define TXC_RECORD_ABORT	1	/* txc_record_hdr.type */
+
+/* Common header of every record: readers check version and type first. */
+struct txc_record_hdr {
+	__u8 version;		/* TXC_RECORD_VERSION */
+	__u8 type;		/* TXC_RECORD_* */
+	__u16 size;		/* bytes of the whole record */
+	__u32 status;		/* TXC_STATUS_* (NDIS status code) */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_record_hdr) == 8, "txc_record_hdr size");
+
+/* What the program could parse of the frame; zero where it could not. */
+struct txc_frame_summary {
+	__be16 eth_proto;	/* network order; innermost, after VLAN tags */
+	__u16 vlan_tci;		/* outermost 802.1Q/802.1ad TCI, 0 = untagged */
+	__u8 family;		/* 0, TXC_FAMILY_IPV4 or TXC_FAMILY_IPV6 */
+	__u8 l4_proto;		/* IPPROTO_*, 0 if not IP */
+	__be16 sport;		/* network order; 0 where there are no ports */
+	__be16 dport;
+	__u16 reserved;
+	__u8 saddr[16];		/* network order; IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+TXC_ABI_ASSERT(sizeof(struct txc_frame_summary) == 44, "txc_frame_summary size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_frame_summary, saddr) == 12, "summary.saddr");
+
+struct txc_abort_record {
+	struct txc_record_hdr hdr;
+	__u32 cancel_id;
+	__u32 source;
+	__u64 seq;		/* per source, from 1, no gaps unless lost */
+	__u64 tstamp_ns;	/* CLOCK_MONOTONIC when dropped */
+	__u32 ifindex;		/* interface the hook runs on */
+	__u32 len;		/* frame bytes at the hook, L2 header included */
+	__u16 gso_segs;		/* wire segments of a GSO frame; 1 otherwise */
+	__u16 gso_size;		/* GSO segment payload size; 0 if not GSO */
+	__u8 hook;		/* TXC_HOOK_* */
+	__u8 tag_kind;		/* TXC_TAG_* */
+	__u8 scope;		/* TXC_SCOPE_* */
+	__u8 reserved;
+	struct txc_frame_summary frame;
+	__u32 reserved2;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_abort_record) == 96, "txc_abort_record size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, cancel_id) == 8, "record.cancel_id");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, seq) == 16, "record.seq");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, ifindex) == 32, "record.ifindex");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, gso_segs) == 40, "record.gso_segs");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, hook) == 44, "record.hook");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, frame) == 48, "record.frame");
+
+/* ------------------------------------------------------------------------ */
+/* Map names and default sizes (the loader may resize before load)          */
+/* ------------------------------------------------------------------------ */
+
+#define TXC_MARK_RULES_MAX	65536u
+#define TXC_SOCKET_RULES_MAX	65536u
+#define TXC_CGROUP_RULES_MAX	16384u
+#define TXC_FLOW_RULES_MAX	1048576u
+#define TXC_ID_CANCELS_MAX	262144u
+#define TXC_RING_BYTES_DEFAULT	(256u * 1024u)	/* per source; power of 2 */
+
+#endif /* TXCANCEL_ABI_H */

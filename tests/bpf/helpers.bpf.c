@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Programs the tests run beside txcancel: empty programs (the baseline of
+ * the cost measurement), counters that sit before and after txcancel on the
+ * same hook, and a minimal XDP_REDIRECT forwarder for the devmap tests.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define TC_NEXT		(-1)
+#define ETH_P_IP	0x0800
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("tc")
+int empty_tc(struct __sk_buff *skb)
+{
+	return TC_NEXT;
+}
+
+SEC("xdp")
+int empty_xdp(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+/* UDP/IPv4 frames seen per destination port (host order). */
+struct udp_counter {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u64);
+};
+
+struct udp_counter seen_first SEC(".maps");
+struct udp_counter seen_last SEC(".maps");
+
+static __always_inline void count_udp(void *map, void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(iph + 1);
+	__u64 one = 1, *n;
+	__u16 port;
+
+	if ((void *)(udp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    iph->ihl != 5 || iph->protocol != IPPROTO_UDP)
+		return;
+	port = bpf_ntohs(udp->dest);
+	n = bpf_map_lookup_elem(map, &port);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(map, &port, &one, BPF_NOEXIST);
+}
+
+SEC("tc")
+int count_first(struct __sk_buff *skb)
+{
+	count_udp(&seen_first, (void *)(long)skb->data, (void *)(long)skb->data_end);
+	return TC_NEXT;
+}
+
+SEC("tc")
+int count_last(struct __sk_buff *skb)
+{
+	count_udp(&seen_last, (void *)(long)skb->data, (void *)(long)skb->data_end);
+	return TC_NEXT;
+}
+
+/* XDP forwarder: rewrite the MACs and redirect through fwd_devmap[0]. */
+struct fwd_macs {
+	__u8 src[6];
+	__u8 dst[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwd_macs);
+} fwd_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+} fwd_devmap SEC(".maps");
+
+SEC("xdp")
+int xdp_forward(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct fwd_macs *macs;
+	__u32 zero = 0;
+
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	macs = bpf_map_lookup_elem(&fwd_config, &zero);
+	if (!macs)
+		return XDP_PASS;
+	__builtin_memcpy(eth->h_source, macs->src, 6);
+	__builtin_memcpy(eth->h_dest, macs->dst, 6);
+	return bpf_redirect_map(&fwd_devmap, 0, XDP_PASS);
+}
