@@ -45,7 +45,6 @@ DP_LIB		:= $(BUILD)/libtxcdp.a
 
 TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
-TEST_COMMON	:= $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o
 TEST_BINS	:= $(BUILD)/tests/test_datapath $(BUILD)/tests/test_netns
 
 all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(TEST_BINS)
@@ -93,9 +92,11 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) inclu
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_COMMON) $(DP_LIB)
+$(BUILD)/tests/test_datapath: $(BUILD)/tests/testlib.o $(BUILD)/tests/pkt.o $(DP_LIB)
+$(BUILD)/tests/test_netns: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
 
 deps:
 	$(Q)tools/deps.sh

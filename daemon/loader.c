@@ -184,6 +184,7 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	__u32 flow_max = opts && opts->flow_rules_max ? opts->flow_rules_max : TXC_FLOW_RULES_MAX;
 	char path[PATH_MAX];
 	struct txc_dp *dp;
+	int template_fd = -1;
 	int err;
 
 	*out = NULL;
@@ -220,7 +221,18 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 		txc_log(TXC_LOG_ERROR, "opening the BPF object: %s\n", strerror(errno));
 		goto fail;
 	}
-	err = bpf_map__set_max_entries(bpf_map__inner_map(dp->skel->maps.txc_rings), ring_bytes);
+	/*
+	 * The rings' size is fixed by the outer map's inner template.  libbpf
+	 * 1.1 crashes resizing an inner map definition, so hand it a template
+	 * ring of the wanted size instead.
+	 */
+	template_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "txc_ring_tmpl", 0, 0, ring_bytes, NULL);
+	if (template_fd < 0) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "creating a %u-byte ring: %s\n", ring_bytes, strerror(errno));
+		goto fail;
+	}
+	err = bpf_map__set_inner_map_fd(dp->skel->maps.txc_rings, template_fd);
 	if (!err)
 		err = bpf_map__set_max_entries(dp->skel->maps.txc_flow_rules, flow_max);
 	if (!err)
@@ -236,9 +248,12 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 			"remove them\n", dp->pin_dir, strerror(-err));
 		goto fail;
 	}
+	close(template_fd);
 	*out = dp;
 	return 0;
 fail:
+	if (template_fd >= 0)
+		close(template_fd);
 	txc_dp_close(dp);
 	return err;
 }
@@ -291,9 +306,13 @@ int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
 {
 	__u32 zero = 0;
 
-	if (cfg->reserved[0] || cfg->reserved[1] || (cfg->lookups & ~TXC_LOOKUP_ALL)) {
-		txc_log(TXC_LOG_ERROR, "config: unknown lookup bits 0x%x or non-zero reserved "
-			"fields\n", cfg->lookups & ~TXC_LOOKUP_ALL);
+	if (cfg->reserved[0] || cfg->reserved[1]) {
+		txc_log(TXC_LOG_ERROR, "config: reserved fields must be zero\n");
+		return -EINVAL;
+	}
+	if (cfg->lookups & ~TXC_LOOKUP_ALL) {
+		txc_log(TXC_LOG_ERROR, "config: unknown lookup bits 0x%x (known: 0x%x)\n",
+			cfg->lookups & ~TXC_LOOKUP_ALL, TXC_LOOKUP_ALL);
 		return -EINVAL;
 	}
 	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_CONFIG), &zero, cfg, BPF_ANY))
@@ -385,10 +404,13 @@ int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct tx
 	if (kind == TXC_TAG_FLOW) {
 		const struct txc_flow_key *fk = key;
 
-		if ((fk->family != TXC_FAMILY_IPV4 && fk->family != TXC_FAMILY_IPV6) ||
-		    fk->reserved) {
-			txc_log(TXC_LOG_ERROR, "flow rule: family %u (must be 4 or 6) or non-zero "
-				"reserved field\n", fk->family);
+		if (fk->family != TXC_FAMILY_IPV4 && fk->family != TXC_FAMILY_IPV6) {
+			txc_log(TXC_LOG_ERROR, "flow rule: family %u, must be 4 or 6\n",
+				fk->family);
+			return -EINVAL;
+		}
+		if (fk->reserved) {
+			txc_log(TXC_LOG_ERROR, "flow rule: reserved field must be zero\n");
 			return -EINVAL;
 		}
 	}
@@ -559,7 +581,8 @@ int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
 			dp->ring_bytes, strerror(errno));
 		return err;
 	}
-	if (bpf_map_update_elem(outer, &source, &fd, BPF_NOEXIST)) {
+	/* Arrays of maps refuse BPF_NOEXIST: the lookup above checked the slot. */
+	if (bpf_map_update_elem(outer, &source, &fd, BPF_ANY)) {
 		err = -errno;
 		txc_log(TXC_LOG_ERROR, "storing the ring of source %u: %s%s\n", source,
 			strerror(errno), errno == EINVAL ?

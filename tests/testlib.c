@@ -9,7 +9,7 @@
 enum test_state { TEST_PASS, TEST_FAIL, TEST_SKIP };
 
 static struct {
-	char name[160];
+	char name[256];
 	enum test_state state;
 	char skip_reason[160];
 	bool in_sub;

@@ -27,8 +27,12 @@ static __always_inline void txc_parse_ports(struct txc_cursor *c,
 {
 	__be16 *ports = c->pos;
 
-	if (!txc_has_ports(s->l4_proto) || (void *)(ports + 2) > c->end)
+	if (!txc_has_ports(s->l4_proto))
 		return;
+	if ((void *)(ports + 2) > c->end) {
+		s->flags |= TXC_FRAME_F_TRUNCATED;
+		return;
+	}
 	s->sport = ports[0];
 	s->dport = ports[1];
 }
@@ -39,16 +43,22 @@ static __always_inline void txc_parse_ipv4(struct txc_cursor *c,
 	struct iphdr *iph = c->pos;
 	__u32 hlen;
 
-	if ((void *)(iph + 1) > c->end || iph->version != 4)
+	if ((void *)(iph + 1) > c->end) {
+		s->flags |= TXC_FRAME_F_TRUNCATED;
 		return;
+	}
 	hlen = iph->ihl * 4;
-	if (hlen < sizeof(*iph))
+	if (iph->version != 4 || hlen < sizeof(*iph))
 		return;
 	s->family = TXC_FAMILY_IPV4;
 	s->l4_proto = iph->protocol;
 	__builtin_memcpy(s->saddr, &iph->saddr, 4);
 	__builtin_memcpy(s->daddr, &iph->daddr, 4);
 	/* Only an unfragmented datagram or a first fragment has ports. */
+	if ((void *)iph + hlen > c->end) {
+		s->flags |= TXC_FRAME_F_TRUNCATED;
+		return;
+	}
 	if (iph->frag_off & bpf_htons(IP_OFFSET))
 		return;
 	c->pos = (void *)iph + hlen;
@@ -62,7 +72,11 @@ static __always_inline void txc_parse_ipv6(struct txc_cursor *c,
 	__u8 nexthdr;
 	int i;
 
-	if ((void *)(ip6h + 1) > c->end || ip6h->version != 6)
+	if ((void *)(ip6h + 1) > c->end) {
+		s->flags |= TXC_FRAME_F_TRUNCATED;
+		return;
+	}
+	if (ip6h->version != 6)
 		return;
 	s->family = TXC_FAMILY_IPV6;
 	__builtin_memcpy(s->saddr, &ip6h->saddr, 16);
@@ -81,10 +95,10 @@ static __always_inline void txc_parse_ipv6(struct txc_cursor *c,
 		    nexthdr != NEXTHDR_AUTH)
 			break;
 		if ((void *)(opt + 1) > c->end)
-			goto no_l4;
+			goto truncated;
 		if (nexthdr == NEXTHDR_FRAGMENT) {
 			if ((void *)(frag + 1) > c->end)
-				goto no_l4;
+				goto truncated;
 			/* A later fragment has no L4 header. */
 			if (frag->frag_off & bpf_htons(0xFFF8)) {
 				s->l4_proto = frag->nexthdr;
@@ -101,9 +115,9 @@ static __always_inline void txc_parse_ipv6(struct txc_cursor *c,
 	s->l4_proto = nexthdr;
 	txc_parse_ports(c, s);
 	return;
-no_l4:
-	/* Truncated extension header: addresses are known, L4 is not. */
-	s->l4_proto = 0;
+truncated:
+	/* Addresses are known, the L4 protocol is not. */
+	s->flags |= TXC_FRAME_F_TRUNCATED;
 }
 
 /* Fill @s from the frame.  @s must be zeroed by the caller. */
@@ -115,8 +129,10 @@ static __always_inline void txc_parse_frame(void *data, void *data_end,
 	__be16 proto;
 	int i;
 
-	if ((void *)(eth + 1) > data_end)
+	if ((void *)(eth + 1) > data_end) {
+		s->flags |= TXC_FRAME_F_TRUNCATED;
 		return;
+	}
 	proto = eth->h_proto;
 	c.pos = eth + 1;
 
@@ -126,8 +142,10 @@ static __always_inline void txc_parse_frame(void *data, void *data_end,
 
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
-		if ((void *)(vh + 1) > data_end)
+		if ((void *)(vh + 1) > data_end) {
+			s->flags |= TXC_FRAME_F_TRUNCATED;
 			return;
+		}
 		if (i == 0)
 			s->vlan_tci = bpf_ntohs(vh->h_vlan_TCI);
 		proto = vh->h_vlan_encapsulated_proto;
@@ -145,7 +163,7 @@ static __always_inline void txc_parse_frame(void *data, void *data_end,
 static __always_inline int txc_flow_key_of(const struct txc_frame_summary *s,
 					   struct txc_flow_key *key)
 {
-	if (!s->family)
+	if (!s->family || (s->flags & TXC_FRAME_F_TRUNCATED))
 		return 0;
 	key->family = s->family;
 	key->proto = s->l4_proto;

@@ -239,7 +239,13 @@ struct txc_record_hdr {
 };
 TXC_ABI_ASSERT(sizeof(struct txc_record_hdr) == 8, "txc_record_hdr size");
 
-/* What the program could parse of the frame; zero where it could not. */
+/* txc_frame_summary.flags */
+#define TXC_FRAME_F_TRUNCATED	(1u << 0)	/* ended before a header it announced */
+
+/*
+ * What the program could parse of the frame; zero where it could not.  A
+ * truncated frame has no flow: flow rules never match it.
+ */
 struct txc_frame_summary {
 	__be16 eth_proto;	/* network order; innermost, after VLAN tags */
 	__u16 vlan_tci;		/* outermost 802.1Q/802.1ad TCI, 0 = untagged */
@@ -247,7 +253,7 @@ struct txc_frame_summary {
 	__u8 l4_proto;		/* IPPROTO_*, 0 if not IP */
 	__be16 sport;		/* network order; 0 where there are no ports */
 	__be16 dport;
-	__u16 reserved;
+	__u16 flags;		/* TXC_FRAME_F_* */
 	__u8 saddr[16];		/* network order; IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 };
