@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      deps + build + every test; ends with "N passed, N failed"
 #   make demo       deps + build + the datapath demo on a throwaway testbed
+#   make bench      deps + build + the per-frame cost of the datapath
 #   make clean      remove $(BUILD)
 #
 # Variables: V=1 shows full commands; VMLINUX_BTF=<file> takes kernel types
@@ -36,7 +37,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check demo clean
+.PHONY: all deps check demo bench clean
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
 DP_SRCS		:= daemon/loader.c daemon/attach.c
@@ -47,7 +48,9 @@ TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
 TEST_BINS	:= $(BUILD)/tests/test_datapath $(BUILD)/tests/test_netns
 
-all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(TEST_BINS)
+TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp
+
+all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(TEST_BINS) $(TOOL_BINS)
 
 # Kernel types for the BPF programs come from the running kernel's BTF.
 ifdef VMLINUX_H
@@ -64,7 +67,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)mv $@.tmp $@
 endif
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/tests:
+$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
@@ -98,6 +101,14 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
 
+$(BUILD)/tools/%.o: tools/%.c $(wildcard daemon/*.h) include/txcancel/abi.h $(TEST_SKEL) | $(BUILD)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -c $< -o $@
+
+$(BUILD)/tools/%: $(BUILD)/tools/%.o $(DP_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS) -lpthread
+
 deps:
 	$(Q)tools/deps.sh
 
@@ -108,6 +119,11 @@ check: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh $(BUILD)
+
+# Benchmarks measure and print; they never fail on a time.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BUILD)/tools/prog_cost
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

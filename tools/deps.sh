@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
-pkg-config iproute2 nftables"
+pkg-config iproute2 nftables iputils-ping"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * txcdp: a thin command line over the datapath loader, for bring-up, the
+ * demo and debugging.  It edits the pinned maps directly; the daemon and its
+ * `txcancel` tool are the product interface.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/if_link.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+
+static const char usage[] =
+"usage: txcdp [-d PIN_DIR] [-n NETNS] COMMAND ...\n"
+"  load                              load the programs, pin maps (reuses pins)\n"
+"  attach IFNAME [tc|clsact|xdp|xdp-skb]   attach (default tc: tcx, else clsact)\n"
+"  detach IFNAME [tc|xdp]            detach (default tc)\n"
+"  mark-mask MASK                    bits of the skb mark that carry the ID field\n"
+"  tag mark MARK ID SOURCE           frames whose masked mark is MARK get ID\n"
+"  tag flow PROTO SADDR SPORT DADDR DPORT ID SOURCE\n"
+"                                    PROTO: udp, tcp, icmp, icmp6 or a number\n"
+"  cancel id|prefix|source VALUE [IFNAME] [--for MS]\n"
+"  clear id|prefix|source VALUE\n"
+"  stats SOURCE                      counters of one source\n"
+"  watch SOURCE SECONDS              print SOURCE's abort records as they come\n"
+"  unload                            detach everything, remove the pins\n"
+"-d: pin directory (default " TXC_PIN_DIR_DEFAULT ")\n"
+"-n: network namespace (a name under /run/netns) for interface names\n";
+
+static int parse_u32(const char *s, const char *what, __u32 *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || end == s || v > 0xffffffffUL) {
+		fprintf(stderr, "txcdp: %s '%s' is not a 32-bit number\n", what, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_scope(const char *s, int *scope)
+{
+	if (!strcmp(s, "id"))
+		*scope = TXC_SCOPE_ID;
+	else if (!strcmp(s, "prefix"))
+		*scope = TXC_SCOPE_PREFIX;
+	else if (!strcmp(s, "source"))
+		*scope = TXC_SCOPE_SOURCE;
+	else {
+		fprintf(stderr, "txcdp: scope '%s': must be id, prefix or source\n", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_proto(const char *s, __u8 *proto)
+{
+	static const struct { const char *name; __u8 num; } names[] = {
+		{ "udp", IPPROTO_UDP }, { "tcp", IPPROTO_TCP },
+		{ "icmp", IPPROTO_ICMP }, { "icmp6", IPPROTO_ICMPV6 },
+	};
+	__u32 v;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i].name))
+			return *proto = names[i].num, 0;
+	if (parse_u32(s, "protocol", &v) || v > 255)
+		return -EINVAL;
+	*proto = v;
+	return 0;
+}
+
+static int parse_addr(const char *s, struct txc_flow_key *k, int which)
+{
+	__u8 *dst = which ? k->daddr : k->saddr;
+	int family = strchr(s, ':') ? TXC_FAMILY_IPV6 : TXC_FAMILY_IPV4;
+
+	if (k->family && k->family != family) {
+		fprintf(stderr, "txcdp: '%s': both addresses must be IPv4 or both IPv6\n", s);
+		return -EINVAL;
+	}
+	k->family = family;
+	if (inet_pton(family == TXC_FAMILY_IPV6 ? AF_INET6 : AF_INET, s, dst) != 1) {
+		fprintf(stderr, "txcdp: '%s' is not an IP address\n", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_port(const char *s, __be16 *port)
+{
+	__u32 v;
+
+	if (parse_u32(s, "port", &v) || v > 65535)
+		return -EINVAL;
+	*port = htons(v);
+	return 0;
+}
+
+static int do_tag(struct txc_dp *dp, int argc, char **argv)
+{
+	struct txc_flow_key fk = {};
+	struct txc_tag tag;
+	__u32 mark;
+
+	if (argc == 5 && !strcmp(argv[1], "mark")) {
+		if (parse_u32(argv[2], "mark", &mark) || parse_u32(argv[3], "ID", &tag.cancel_id) ||
+		    parse_u32(argv[4], "source", &tag.source))
+			return -EINVAL;
+		return txc_dp_tag_add(dp, TXC_TAG_MARK, &mark, &tag);
+	}
+	if (argc == 9 && !strcmp(argv[1], "flow")) {
+		if (parse_proto(argv[2], &fk.proto) || parse_addr(argv[3], &fk, 0) ||
+		    parse_port(argv[4], &fk.sport) || parse_addr(argv[5], &fk, 1) ||
+		    parse_port(argv[6], &fk.dport) || parse_u32(argv[7], "ID", &tag.cancel_id) ||
+		    parse_u32(argv[8], "source", &tag.source))
+			return -EINVAL;
+		return txc_dp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
+	}
+	fprintf(stderr, "txcdp: tag: wrong arguments\n%s", usage);
+	return -EINVAL;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int do_cancel(struct txc_dp *dp, int argc, char **argv)
+{
+	__u32 value, ifindex = 0, ms = 0;
+	int scope, i;
+
+	if (argc < 3 || parse_scope(argv[1], &scope) || parse_u32(argv[2], "value", &value))
+		return -EINVAL;
+	for (i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--for") && i + 1 < argc) {
+			if (parse_u32(argv[++i], "milliseconds", &ms))
+				return -EINVAL;
+		} else {
+			ifindex = if_nametoindex(argv[i]);
+			if (!ifindex) {
+				fprintf(stderr, "txcdp: interface '%s': %s\n", argv[i], strerror(errno));
+				return -ENODEV;
+			}
+		}
+	}
+	return txc_dp_cancel(dp, scope, value, ifindex, ms ? mono_ns() + ms * 1000000ull : 0);
+}
+
+static int do_stats(struct txc_dp *dp, __u32 source)
+{
+	struct txc_source_stats s;
+	int err = txc_dp_source_stats(dp, source, &s);
+
+	if (err)
+		return err;
+	printf("source %u: passed %llu frames %llu bytes, aborted %llu frames %llu bytes, "
+	       "lost reports %llu\n", source, (unsigned long long)s.passed_frames,
+	       (unsigned long long)s.passed_bytes, (unsigned long long)s.aborted_frames,
+	       (unsigned long long)s.aborted_bytes, (unsigned long long)s.lost_reports);
+	return 0;
+}
+
+static int print_record(void *ctx, void *data, size_t size)
+{
+	const struct txc_abort_record *r = data;
+	char src[INET6_ADDRSTRLEN] = "-", dst[INET6_ADDRSTRLEN] = "-";
+	int af = r->frame.family == TXC_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+
+	(void)ctx;
+	if (size < sizeof(*r) || r->hdr.version != TXC_RECORD_VERSION) {
+		printf("record of %zu bytes, version %u: not understood\n", size, r->hdr.version);
+		return 0;
+	}
+	if (r->frame.family) {
+		inet_ntop(af, r->frame.saddr, src, sizeof(src));
+		inet_ntop(af, r->frame.daddr, dst, sizeof(dst));
+	}
+	printf("SEND_ABORTED (0x%08x) id 0x%08x source %u seq %llu if %u hook %s len %u "
+	       "proto %u %s:%u -> %s:%u\n", r->hdr.status, r->cancel_id, r->source,
+	       (unsigned long long)r->seq, r->ifindex,
+	       r->hook == TXC_HOOK_TC_EGRESS ? "tc" : r->hook == TXC_HOOK_XDP ? "xdp" : "devmap",
+	       r->len, r->frame.l4_proto, src, ntohs(r->frame.sport), dst, ntohs(r->frame.dport));
+	fflush(stdout);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int do_watch(struct txc_dp *dp, __u32 source, __u32 seconds)
+{
+	__u64 end = mono_ns() + seconds * 1000000000ull;
+	struct ring_buffer *rb;
+	int fd, err = 0;
+
+	fd = txc_dp_ring_open(dp, source);
+	if (fd < 0)
+		return fd;
+	rb = ring_buffer__new(fd, print_record, NULL, NULL);
+	if (!rb) {
+		err = -errno;
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop && mono_ns() < end) {
+		err = ring_buffer__poll(rb, 100);
+		if (err == -EINTR)
+			break;
+		if (err < 0)
+			goto out;
+	}
+	err = ring_buffer__consume(rb);
+	err = err < 0 ? err : 0;
+out:
+	ring_buffer__free(rb);
+	close(fd);
+	return err;
+}
+
+static int enter_netns(const char *name)
+{
+	char path[256];
+	int fd, err = 0;
+
+	/* Only the network namespace: the bpffs mount stays the caller's. */
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		fprintf(stderr, "txcdp: entering network namespace %s: %s\n", name, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static int run(struct txc_dp *dp, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	__u32 v, w;
+	int scope;
+
+	if (!strcmp(cmd, "load") && argc == 1)
+		return printf("loaded, maps pinned under %s\n", txc_dp_pin_dir(dp)), 0;
+	if (!strcmp(cmd, "attach") && (argc == 2 || argc == 3)) {
+		const char *how = argc == 3 ? argv[2] : "tc";
+
+		if (!strcmp(how, "tc") || !strcmp(how, "clsact"))
+			return txc_attach_tc(dp, argv[1], how[0] == 't' ? TXC_TC_AUTO : TXC_TC_CLSACT);
+		if (!strcmp(how, "xdp") || !strcmp(how, "xdp-skb"))
+			return txc_attach_xdp(dp, argv[1], how[3] ? XDP_FLAGS_SKB_MODE : 0);
+	}
+	if (!strcmp(cmd, "detach") && (argc == 2 || argc == 3)) {
+		if (argc == 2 || !strcmp(argv[2], "tc"))
+			return txc_detach_tc(dp, argv[1]);
+		if (!strcmp(argv[2], "xdp"))
+			return txc_detach_xdp(dp, argv[1]);
+	}
+	if (!strcmp(cmd, "mark-mask") && argc == 2)
+		return parse_u32(argv[1], "mask", &v) ?: txc_dp_set_mark_mask(dp, v);
+	if (!strcmp(cmd, "tag"))
+		return do_tag(dp, argc, argv);
+	if (!strcmp(cmd, "cancel"))
+		return do_cancel(dp, argc, argv);
+	if (!strcmp(cmd, "clear") && argc == 3)
+		return parse_scope(argv[1], &scope) ?: parse_u32(argv[2], "value", &v) ?:
+		       txc_dp_clear(dp, scope, v);
+	if (!strcmp(cmd, "stats") && argc == 2)
+		return parse_u32(argv[1], "source", &v) ?: do_stats(dp, v);
+	if (!strcmp(cmd, "watch") && argc == 3)
+		return parse_u32(argv[1], "source", &v) ?: parse_u32(argv[2], "seconds", &w) ?:
+		       do_watch(dp, v, w);
+	if (!strcmp(cmd, "unload") && argc == 1)
+		return txc_detach_all(dp) ?: txc_dp_unpin(dp);
+	fprintf(stderr, "txcdp: unknown command or wrong arguments: %s\n%s", cmd, usage);
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	struct txc_dp_opts opts = {};
+	struct txc_dp *dp;
+	const char *netns = NULL;
+	int opt, err;
+
+	while ((opt = getopt(argc, argv, "+d:n:h")) != -1) {
+		switch (opt) {
+		case 'd':
+			opts.pin_dir = optarg;
+			break;
+		case 'n':
+			netns = optarg;
+			break;
+		default:
+			fputs(usage, opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	err = netns ? enter_netns(netns) : 0;
+	if (!err)
+		err = txc_dp_open(&dp, &opts);
+	if (err)
+		return 1;
+	err = run(dp, argc - optind, argv + optind);
+	txc_dp_close(dp);
+	if (err && err != -EINVAL)
+		fprintf(stderr, "txcdp: %s: %s\n", argv[optind], strerror(-err));
+	return err ? 1 : 0;
+}
