@@ -482,19 +482,28 @@ int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u6
 			return err;
 		}
 	}
-	/* Per-interface cancels add to those already in force for the value. */
+	c.expires_ns = expires_ns;
+	/*
+	 * Per-interface cancels add to those already in force for the value.
+	 * One element holds one expiry: the later one, "never" winning, so
+	 * that no cancel in force ends early.
+	 */
 	if (ifindex) {
 		struct txc_cancel old;
 
 		if (!bpf_map_lookup_elem(txc_dp_map_fd(dp, map), &value, &old) &&
-		    (old.flags & TXC_CANCEL_F_ACTIVE))
+		    (old.flags & TXC_CANCEL_F_ACTIVE)) {
 			c = old;
+			if (!old.expires_ns || !expires_ns)
+				c.expires_ns = 0;
+			else if (expires_ns > old.expires_ns)
+				c.expires_ns = expires_ns;
+		}
 		if (!(c.flags & TXC_CANCEL_F_ALL_IFACES))
 			c.iface_slots |= 1ULL << iface.slot;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	c.since_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
-	c.expires_ns = expires_ns;
 	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), &value, &c, BPF_ANY)) {
 		err = -errno;
 		txc_log(TXC_LOG_ERROR, "cancel of %u: %s\n", value, strerror(errno));
