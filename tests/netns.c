@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -277,6 +279,29 @@ out:
 	return err;
 }
 
+int tx_csum_off(const char *ns, const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
+	struct ifreq ifr = {};
+	int self, fd, err = 0;
+
+	self = ns_switch(ns);
+	if (ns && self < 0)
+		return self;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	if (fd < 0 || ioctl(fd, SIOCETHTOOL, &ifr)) {
+		err = -errno;
+		fprintf(stderr, "netns: turning off tx checksum offload on %s: %s\n", ifname,
+			strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	ns_restore(self);
+	return err;
+}
+
 int neigh_add(const char *ns, const char *ifname, const char *addr, const __u8 mac[6])
 {
 	return fx_run("ip -n %s neigh replace %s lladdr %02x:%02x:%02x:%02x:%02x:%02x dev %s "
@@ -454,8 +479,7 @@ static int cgroup2_mount(char *buf, size_t len)
 		return -errno;
 	while (fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3) {
 		if (!strcmp(type, "cgroup2")) {
-			snprintf(buf, len, "%s", dir);
-			err = 0;
+			err = snprintf(buf, len, "%s", dir) < (int)len ? 0 : -ENAMETOOLONG;
 			break;
 		}
 	}
@@ -478,8 +502,7 @@ static int cgroup2_self(char *buf, size_t len)
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		snprintf(buf, len, "%s", line + 3);
-		err = 0;
+		err = snprintf(buf, len, "%s", line + 3) < (int)len ? 0 : -ENAMETOOLONG;
 		break;
 	}
 	fclose(f);
@@ -516,8 +539,11 @@ int cg_create(struct fx_cgroup *cg, const char *tag)
 		err = cgroup2_self(self, sizeof(self));
 	if (err)
 		return err;
-	snprintf(cg->orig, sizeof(cg->orig), "%s%s", mnt, strcmp(self, "/") ? self : "");
-	snprintf(cg->path, sizeof(cg->path), "%s/txc-test-%d-%s", mnt, (int)getpid(), tag);
+	if (snprintf(cg->orig, sizeof(cg->orig), "%s%s", mnt,
+		     strcmp(self, "/") ? self : "") >= (int)sizeof(cg->orig) ||
+	    snprintf(cg->path, sizeof(cg->path), "%s/txc-test-%d-%s", mnt, (int)getpid(),
+		     tag) >= (int)sizeof(cg->path))
+		return -ENAMETOOLONG;
 	if (mkdir(cg->path, 0755) || stat(cg->path, &st)) {
 		err = -errno;
 		fprintf(stderr, "netns: creating cgroup %s: %s\n", cg->path, strerror(errno));

@@ -53,6 +53,12 @@ int veth_create(const char *ns_a, const char *if_a, const char *ns_b, const char
 int addr_add(const char *ns, const char *ifname, const char *cidr);
 int link_info(const char *ns, const char *ifname, __u32 *ifindex, __u8 mac[6]);
 /*
+ * Compute checksums in software on @ifname.  A veth otherwise leaves them
+ * to "hardware" (CHECKSUM_PARTIAL); an XDP_REDIRECT turns the frame into an
+ * xdp_frame that forgets this, and the receiver sees a bad checksum.
+ */
+int tx_csum_off(const char *ns, const char *ifname);
+/*
  * Permanent neighbor entry: with it no frame waits in the neighbor queue
  * (which drops under a burst) and no ARP/ND has to cross the veth first.
  */
