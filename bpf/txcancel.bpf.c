@@ -38,8 +38,10 @@ int txc_tc_egress(struct __sk_buff *skb)
 		return TCX_NEXT;
 
 	txc_frame_from_skb(skb, &f);
-	if (!kind)
+	if (!kind) {
+		txc_skb_parse(skb, &f);
 		kind = txc_tag_by_flow(cfg, &f, &tag);
+	}
 	if (!kind)
 		return TCX_NEXT;
 	return txc_verdict(cfg, &f, &tag, kind) ? TCX_DROP : TCX_NEXT;

@@ -22,24 +22,34 @@
 static __always_inline void txc_frame_from_skb(struct __sk_buff *skb,
 					       struct txc_frame *f)
 {
-	__u32 len = txc_skb_field(skb, len);
-	__u32 want = len < TXC_SKB_PARSE_BYTES ? len : TXC_SKB_PARSE_BYTES;
-
-	/*
-	 * Headers of an egress skb are nearly always in its linear part; when
-	 * they are not, pull them in so that the parser can see them.  This
-	 * changes where the bytes are, never what they are.
-	 */
-	if (txc_skb_field(skb, data_end) - txc_skb_field(skb, data) < want)
-		bpf_skb_pull_data(skb, want);
-
 	f->data = (void *)(long)txc_skb_field(skb, data);
 	f->data_end = (void *)(long)txc_skb_field(skb, data_end);
-	f->len = len;
+	f->len = txc_skb_field(skb, len);
 	f->ifindex = txc_skb_field(skb, ifindex);
 	f->gso_size = txc_skb_field(skb, gso_size);
 	f->gso_segs = f->gso_size ? txc_skb_field(skb, gso_segs) : 1;
 	f->hook = TXC_HOOK_TC_EGRESS;
+}
+
+/*
+ * Parse the frame's headers.  Those of an egress skb are nearly always in
+ * its linear part; only when the parser ran out of linear bytes and the skb
+ * has more are the headers pulled in and parsed again.  A pull changes where
+ * the bytes are, never what they are.
+ */
+static __always_inline void txc_skb_parse(struct __sk_buff *skb, struct txc_frame *f)
+{
+	txc_frame_parse(f);
+	if (!(f->summary.flags & TXC_FRAME_F_TRUNCATED) ||
+	    f->len <= (__u64)f->data_end - (__u64)f->data)
+		return;
+	if (bpf_skb_pull_data(skb, f->len < TXC_SKB_PARSE_BYTES ? f->len : TXC_SKB_PARSE_BYTES))
+		return;
+	f->data = (void *)(long)txc_skb_field(skb, data);
+	f->data_end = (void *)(long)txc_skb_field(skb, data_end);
+	__builtin_memset(&f->summary, 0, sizeof(f->summary));
+	f->parsed = 0;
+	txc_frame_parse(f);
 }
 
 /*
