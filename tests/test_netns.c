@@ -515,18 +515,24 @@ static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, 
 	return dp_open(&fx->dp, fx->pin, sizeof(fx->pin), tag);
 }
 
+/* Detach in @ns (clsact detach talks netlink there), unpin and close. */
+static void dp_release_in(const char *ns, struct txc_dp **dp)
+{
+	if (!*dp)
+		return;
+	if (!ns_enter(ns)) {
+		ASSERT_OK(txc_detach_all(*dp), "detaching everything");
+		ns_leave();
+	}
+	ASSERT_OK(txc_dp_unpin(*dp), "unpinning the datapath");
+	txc_dp_close(*dp);
+	*dp = NULL;
+}
+
 /* Detach in A (clsact detach talks netlink there), unpin, remove everything. */
 static void tc_fixture_teardown(struct tc_fixture *fx)
 {
-	if (fx->dp) {
-		if (!ns_enter(fx->a)) {
-			ASSERT_OK(txc_detach_all(fx->dp), "detaching everything");
-			ns_leave();
-		}
-		ASSERT_OK(txc_dp_unpin(fx->dp), "unpinning the datapath");
-		txc_dp_close(fx->dp);
-		fx->dp = NULL;
-	}
+	dp_release_in(fx->a, &fx->dp);
 	ns_delete(fx->a);
 	ns_delete(fx->b);
 }
@@ -783,15 +789,7 @@ static void fwd_fixture_teardown(struct fwd_fixture *fx)
 
 	for (i = 0; i < 2; i++)
 		group_close(&fx->gs[i]);
-	if (fx->dp) {
-		if (!ns_enter(fx->r)) {
-			ASSERT_OK(txc_detach_all(fx->dp), "detaching everything");
-			ns_leave();
-		}
-		ASSERT_OK(txc_dp_unpin(fx->dp), "unpinning the datapath");
-		txc_dp_close(fx->dp);
-		fx->dp = NULL;
-	}
+	dp_release_in(fx->r, &fx->dp);
 	ns_delete(fx->s);
 	ns_delete(fx->r);
 	ns_delete(fx->d);
