@@ -244,61 +244,57 @@ int addr_add(const char *ns, const char *ifname, const char *cidr)
 	return fx_run("ip -n %s addr add %s dev %s", ns, cidr, ifname);
 }
 
-int link_info(const char *ns, const char *ifname, __u32 *ifindex, __u8 mac[6])
+/* One interface ioctl on a datagram socket of @ns. */
+static int ns_ioctl(const char *ns, unsigned long request, struct ifreq *ifr)
 {
-	struct ifreq ifr = {};
 	int self, fd, err = 0;
 
 	self = ns_switch(ns);
 	if (ns && self < 0)
 		return self;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	if (fd < 0 || ioctl(fd, request, ifr))
 		err = -errno;
-		goto out;
-	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
-		err = -errno;
-		fprintf(stderr, "netns: %s in %s: %s\n", ifname, ns ? ns : "-", strerror(errno));
-		goto out;
-	}
-	if (ifindex)
-		*ifindex = ifr.ifr_ifindex;
-	if (mac) {
-		if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-			err = -errno;
-			goto out;
-		}
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	}
-out:
 	if (fd >= 0)
 		close(fd);
 	ns_restore(self);
 	return err;
 }
 
+int link_info(const char *ns, const char *ifname, __u32 *ifindex, __u8 mac[6])
+{
+	struct ifreq ifr = {};
+	int err;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	err = ns_ioctl(ns, SIOCGIFINDEX, &ifr);
+	if (err) {
+		fprintf(stderr, "netns: %s in %s: %s\n", ifname, ns ? ns : "-", strerror(-err));
+		return err;
+	}
+	if (ifindex)
+		*ifindex = ifr.ifr_ifindex;
+	if (mac) {
+		err = ns_ioctl(ns, SIOCGIFHWADDR, &ifr);
+		if (err)
+			return err;
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	}
+	return 0;
+}
+
 int tx_csum_off(const char *ns, const char *ifname)
 {
 	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
 	struct ifreq ifr = {};
-	int self, fd, err = 0;
+	int err;
 
-	self = ns_switch(ns);
-	if (ns && self < 0)
-		return self;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_data = (void *)&ev;
-	if (fd < 0 || ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
+	err = ns_ioctl(ns, SIOCETHTOOL, &ifr);
+	if (err)
 		fprintf(stderr, "netns: turning off tx checksum offload on %s: %s\n", ifname,
-			strerror(errno));
-	}
-	if (fd >= 0)
-		close(fd);
-	ns_restore(self);
+			strerror(-err));
 	return err;
 }
 

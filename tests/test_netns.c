@@ -1016,10 +1016,38 @@ static bool coexist_round(struct helpers *h, struct group *gs, const char *phase
 	return ok;
 }
 
+/*
+ * Tag both groups, send a round, cancel group B with @scope/@value, send
+ * again: the neighbours see what coexist_round() expects, B's source gets
+ * exactly K records and counts K aborts.
+ */
+static bool coexist_cancel(struct tc_fixture *fx, struct helpers *h, struct group *gs,
+			   struct rings *r, const char *mode, bool check_last, int scope,
+			   __u32 value)
+{
+	char phase[64];
+	int per[2];
+
+	if (!ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath") ||
+	    !group_rule_add(fx->dp, &gs[0]) || !group_rule_add(fx->dp, &gs[1]) ||
+	    !rings_open(fx->dp, r, 2))
+		return false;
+	snprintf(phase, sizeof(phase), "%s, before the cancel", mode);
+	coexist_round(h, gs, phase, check_last, K);
+	if (!ASSERT_OK(txc_dp_cancel(fx->dp, scope, value, 0, 0), "cancel"))
+		return false;
+	snprintf(phase, sizeof(phase), "%s, canceled", mode);
+	coexist_round(h, gs, phase, check_last, 0);
+	if (ring_read(r, gs[1].source))
+		records_check(K, 1, TXC_HOOK_TC_EGRESS, scope, &gs[1], 1, per);
+	stats_expect(fx->dp, phase, &gs[1], K, K);
+	return true;
+}
+
 static void coexist_tcx(struct tc_fixture *fx, struct helpers *h, struct group *gs)
 {
 	__u32 ids[8], want_ids[3];
-	int first = -1, last = -1, n, per[2];
+	int first = -1, last = -1, n;
 	struct rings r;
 
 	rings_init(&r);
@@ -1042,17 +1070,8 @@ static void coexist_tcx(struct tc_fixture *fx, struct helpers *h, struct group *
 			  "tcx chain order: count_first, txcancel, count_last"))
 		goto out;
 
-	if (!ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath") ||
-	    !group_rule_add(fx->dp, &gs[0]) || !group_rule_add(fx->dp, &gs[1]) ||
-	    !rings_open(fx->dp, &r, 2))
+	if (!coexist_cancel(fx, h, gs, &r, "tcx", true, TXC_SCOPE_ID, gs[1].id))
 		goto out;
-	coexist_round(h, gs, "tcx, before the cancel", true, K);
-	if (!ASSERT_OK(txc_dp_cancel(fx->dp, TXC_SCOPE_ID, gs[1].id, 0, 0), "cancel"))
-		goto out;
-	coexist_round(h, gs, "tcx, canceled", true, 0);
-	if (ring_read(&r, gs[1].source))
-		records_check(K, 1, TXC_HOOK_TC_EGRESS, TXC_SCOPE_ID, &gs[1], 1, per);
-	stats_expect(fx->dp, "tcx, canceled", &gs[1], K, K);
 
 	/* Without txcancel the cancel has no hook: both neighbours see everything. */
 	if (!detach_tc_in(fx->a, fx->dp, fx->if_a[0]))
@@ -1083,7 +1102,7 @@ static void coexist_clsact(struct tc_fixture *fx, struct helpers *h, struct grou
 	struct txc_iface iface;
 	struct rings r;
 	char out[4096];
-	int err, per[2];
+	int err;
 
 	rings_init(&r);
 	/* Someone else's clsact qdisc and filter, there before txcancel. */
@@ -1100,18 +1119,9 @@ static void coexist_clsact(struct tc_fixture *fx, struct helpers *h, struct grou
 		       "clsact mode, qdisc not created by txcancel"))
 		return;
 
-	if (!ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath") ||
-	    !group_rule_add(fx->dp, &gs[0]) || !group_rule_add(fx->dp, &gs[1]) ||
-	    !rings_open(fx->dp, &r, 2))
-		goto out;
 	/* count_last is not on this interface: only count_first is checked. */
-	coexist_round(h, gs, "clsact, before the cancel", false, K);
-	if (!ASSERT_OK(txc_dp_cancel(fx->dp, TXC_SCOPE_SOURCE, gs[1].source, 0, 0), "cancel"))
+	if (!coexist_cancel(fx, h, gs, &r, "clsact", false, TXC_SCOPE_SOURCE, gs[1].source))
 		goto out;
-	coexist_round(h, gs, "clsact, canceled", false, 0);
-	if (ring_read(&r, gs[1].source))
-		records_check(K, 1, TXC_HOOK_TC_EGRESS, TXC_SCOPE_SOURCE, &gs[1], 1, per);
-	stats_expect(fx->dp, "clsact, canceled", &gs[1], K, K);
 
 	if (!detach_tc_in(fx->a, fx->dp, ifname))
 		goto out;
@@ -1397,6 +1407,15 @@ out:
 
 /* --- 6. iface_scope ------------------------------------------------------- */
 
+/* Both groups tagged alike (source 1), with source 1's ring open. */
+static bool iface_setup(struct tc_fixture *fx, struct group *gs, struct rings *r)
+{
+	rings_init(r);
+	return ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath") &&
+	       group_rule_add(fx->dp, &gs[0]) && group_rule_add(fx->dp, &gs[1]) &&
+	       rings_open(fx->dp, r, 1);
+}
+
 /* Group i leaves through vA<i>; both carry the same tag. */
 static void iface_scope_round(struct tc_fixture *fx, struct group *gs, int scope)
 {
@@ -1404,14 +1423,8 @@ static void iface_scope_round(struct tc_fixture *fx, struct group *gs, int scope
 	int want[2], per[2];
 	struct rings r;
 	bool ok = true;
-	int i;
 
-	if (!ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath"))
-		return;
-	for (i = 0; i < 2; i++)
-		if (!group_rule_add(fx->dp, &gs[i]))
-			return;
-	if (!rings_open(fx->dp, &r, 1))
+	if (!iface_setup(fx, gs, &r))
 		goto out;
 
 	if (!ASSERT_OK(txc_dp_cancel(fx->dp, scope, scope_value(g, scope), fx->ifindex_a[0], 0),
@@ -1459,12 +1472,7 @@ static void iface_expiry(struct tc_fixture *fx, struct group *gs)
 	bool ok;
 	int i;
 
-	if (!ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath"))
-		return;
-	for (i = 0; i < 2; i++)
-		if (!group_rule_add(fx->dp, &gs[i]))
-			return;
-	if (!rings_open(fx->dp, &r, 1))
+	if (!iface_setup(fx, gs, &r))
 		goto out;
 
 	expires = mono_ns() + 300000000ull;
