@@ -13,6 +13,7 @@
 # from another BTF file; VMLINUX_H=<header> uses a ready vmlinux.h instead.
 
 BUILD		?= build
+PREFIX		?= /usr/local
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
@@ -46,11 +47,32 @@ DP_LIB		:= $(BUILD)/libtxcdp.a
 
 TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
-TEST_BINS	:= $(BUILD)/tests/test_datapath $(BUILD)/tests/test_netns
+TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp
+TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example
 
-all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(TEST_BINS) $(TOOL_BINS)
+# The daemon: every daemon/*.c that is not part of the datapath library.
+DAEMON_SRCS	:= $(filter-out $(DP_SRCS),$(wildcard daemon/*.c))
+DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+DAEMON		:= $(BUILD)/txcanceld
+
+# libtxcancel, the client library: static, shared (with soname) and pkg-config.
+LIB_VERSION	:= 0.1.0
+LIB_SONAME	:= libtxcancel.so.0
+LIB_SRCS	:= $(wildcard lib/*.c)
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_HDRS	:= include/txcancel/abi.h include/txcancel/proto.h include/txcancel/txcancel.h
+LIB_A		:= $(BUILD)/lib/libtxcancel.a
+LIB_SO		:= $(BUILD)/lib/libtxcancel.so
+LIB_PC		:= $(BUILD)/lib/txcancel.pc
+
+# The txcancel command-line tool: tools/txcancel.c and its tools/txcancel_*.c parts.
+CLI_SRCS	:= $(wildcard tools/txcancel.c tools/txcancel_*.c)
+CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
+CLI		:= $(BUILD)/txcancel
+
+all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(DAEMON) \
+     $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TOOL_BINS)
 
 # Kernel types for the BPF programs come from the running kernel's BTF.
 ifdef VMLINUX_H
@@ -67,7 +89,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)mv $@.tmp $@
 endif
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools:
+$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
@@ -83,7 +105,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) include/txcancel/abi.h $(BUILD)/txcancel.skel.h | $(BUILD)/daemon
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h | $(BUILD)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -91,19 +113,53 @@ $(DP_LIB): $(DP_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) include/txcancel/abi.h $(TEST_SKEL) | $(BUILD)/tests
+$(DAEMON): $(DAEMON_OBJS) $(DP_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(DAEMON_OBJS) $(DP_LIB) -o $@ $(LDLIBS)
+
+# Library objects are position independent: the same objects make both builds.
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(LIB_HDRS) | $(BUILD)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -Ilib -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) $^ -o $@.$(LIB_VERSION)
+	$(Q)ln -sf $(notdir $@).$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME)
+	$(Q)ln -sf $(notdir $@).$(LIB_VERSION) $@
+
+$(LIB_PC): lib/txcancel.pc.in | $(BUILD)/lib
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+
+$(CLI): $(CLI_OBJS) $(LIB_A)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(CLI_OBJS) $(LIB_A) -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
 $(BUILD)/tests/test_datapath: $(BUILD)/tests/testlib.o $(BUILD)/tests/pkt.o $(DP_LIB)
 $(BUILD)/tests/test_netns: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
+$(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o $(LIB_A)
+$(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+			 $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard daemon/*.h) include/txcancel/abi.h $(TEST_SKEL) | $(BUILD)/tools
+$(BUILD)/tools/%.o: tools/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -c $< -o $@
+
+$(BUILD)/tools/txcancel-example: tools/example.c $(LIB_A) | $(BUILD)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
 
 $(BUILD)/tools/%: $(BUILD)/tools/%.o $(DP_LIB)
 	$(call msg,LINK,$@)
