@@ -461,6 +461,22 @@ int txc_detach_xdp(struct txc_dp *dp, const char *ifname)
 	return err;
 }
 
+int txc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
+{
+	int err, ret = 0;
+
+	err = detach_tc_ifindex(dp, ifindex);
+	if (err && err != -ENOENT)
+		ret = err;
+	err = detach_xdp_ifindex(dp, ifindex);
+	if (err && err != -ENOENT && !ret)
+		ret = err;
+	if (ret)
+		txc_log(TXC_LOG_WARN, "ifindex %u: detaching txcancel: %s\n", ifindex,
+			strerror(-ret));
+	return ret;
+}
+
 int txc_detach_all(struct txc_dp *dp)
 {
 	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
@@ -469,11 +485,8 @@ int txc_detach_all(struct txc_dp *dp)
 
 	/* Each pass removes the first interface, so always start over. */
 	while (!bpf_map_get_next_key(fd, NULL, &ifindex)) {
-		err = detach_tc_ifindex(dp, ifindex);
-		if (err && err != -ENOENT && !ret)
-			ret = err;
-		err = detach_xdp_ifindex(dp, ifindex);
-		if (err && err != -ENOENT && !ret)
+		err = txc_detach_ifindex(dp, ifindex);
+		if (err && !ret)
 			ret = err;
 		/* Whatever could not be detached, do not loop on it forever. */
 		if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT && !ret)

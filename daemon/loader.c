@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <linux/if_ether.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -72,6 +73,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 		[TXC_MAP_SOURCE_STATS] = s->maps.txc_source_stats,
 		[TXC_MAP_IFACES] = s->maps.txc_ifaces,
 		[TXC_MAP_RINGS] = s->maps.txc_rings,
+		[TXC_MAP_ID_STATS] = s->maps.txc_id_stats,
 	};
 
 	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
@@ -331,6 +333,17 @@ static int config_add_lookups(struct txc_dp *dp, __u32 bits)
 	return txc_dp_config_set(dp, &cfg);
 }
 
+static int config_del_lookups(struct txc_dp *dp, __u32 bits)
+{
+	struct txc_config cfg;
+	int err = txc_dp_config_get(dp, &cfg);
+
+	if (err || !(cfg.lookups & bits))
+		return err;
+	cfg.lookups &= ~bits;
+	return txc_dp_config_set(dp, &cfg);
+}
+
 int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
 {
 	struct txc_config cfg;
@@ -567,6 +580,179 @@ int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq)
 	return 0;
 }
 
+/* --- per-ID counters ----------------------------------------------------- */
+
+static int map_is_empty(int fd)
+{
+	__u32 key;
+
+	/* Any error but ENOENT counts as "not empty": the bit then stays set. */
+	return bpf_map_get_next_key(fd, NULL, &key) && errno == ENOENT;
+}
+
+int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
+{
+	struct bpf_map *m = dp_map(dp, TXC_MAP_ID_STATS);
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_id_stats *zero;
+	int err;
+
+	err = check_id(cancel_id);
+	if (err)
+		return err;
+	if (ncpus < 0)
+		return ncpus;
+	/* A per-CPU element is written as one value per possible CPU. */
+	zero = calloc(ncpus, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	/* BPF_NOEXIST: starting twice keeps the counts the ID has. */
+	if (bpf_map_update_elem(bpf_map__fd(m), &cancel_id, zero, BPF_NOEXIST) &&
+	    errno != EEXIST) {
+		err = -errno;
+		if (errno == E2BIG) {
+			txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: the per-ID counter table is "
+				"full (%u IDs are counted); stop counting another ID first\n",
+				cancel_id, bpf_map__max_entries(m));
+			err = -ENOSPC;
+		} else {
+			txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: %s\n", cancel_id,
+				strerror(errno));
+		}
+	}
+	free(zero);
+	if (err)
+		return err;
+	/* The element is in place before the programs look it up. */
+	return config_add_lookups(dp, TXC_LOOKUP_ID_STATS);
+}
+
+int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id)
+{
+	int fd = txc_dp_map_fd(dp, TXC_MAP_ID_STATS);
+	int err;
+
+	err = check_id(cancel_id);
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(fd, &cancel_id))
+		return -errno;
+	/*
+	 * abi.h: a lookup bit is cleared only once its table is empty.  Another
+	 * process may count an ID between the check and the clear (it adds its
+	 * element, then finds the bit still set and leaves it); looking again
+	 * after the clear puts the bit back for it.
+	 */
+	if (!map_is_empty(fd))
+		return 0;
+	err = config_del_lookups(dp, TXC_LOOKUP_ID_STATS);
+	if (!err && !map_is_empty(fd))
+		err = config_add_lookups(dp, TXC_LOOKUP_ID_STATS);
+	return err;
+}
+
+int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *sum)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_id_stats *percpu;
+	int i, err;
+
+	memset(sum, 0, sizeof(*sum));
+	err = check_id(cancel_id);
+	if (err)
+		return err;
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_ID_STATS), &cancel_id, percpu)) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpus; i++) {
+		sum->passed_frames += percpu[i].passed_frames;
+		sum->passed_bytes += percpu[i].passed_bytes;
+		sum->aborted_frames += percpu[i].aborted_frames;
+		sum->aborted_bytes += percpu[i].aborted_bytes;
+	}
+out:
+	free(percpu);
+	return err;
+}
+
+/* --- explain -------------------------------------------------------------- */
+
+/*
+ * The shortest frame the test run takes: for an IPv4 or IPv6 ethertype the
+ * kernel wants the whole IP header before it runs the program.
+ */
+static __u32 explain_min_len(const __u8 *frame)
+{
+	__u16 proto = frame[12] << 8 | frame[13];
+
+	if (proto == ETH_P_IP)
+		return ETH_HLEN + 20;
+	if (proto == ETH_P_IPV6)
+		return ETH_HLEN + 40;
+	return ETH_HLEN;
+}
+
+int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
+		   __u32 ifindex, struct txc_explain_result *out)
+{
+	/* Written by txc_tc_explain into this load's .bss, mapped here. */
+	struct txc_explain_result *res = &dp->skel->bss->txc_explain_out;
+	struct txc_explain_in in = {};
+	struct __sk_buff skb = {};
+	__u8 padded[ETH_HLEN + 40];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &skb, .ctx_size_in = sizeof(skb), .repeat = 1);
+	__u32 min;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (len < ETH_HLEN) {
+		txc_log(TXC_LOG_ERROR, "explain: a frame of %u bytes has no whole Ethernet "
+			"header (%u bytes)\n", len, ETH_HLEN);
+		return -EINVAL;
+	}
+	min = explain_min_len(frame);
+	if (len < min) {
+		/* Pad for the kernel; the program cuts the frame back to @len. */
+		memset(padded, 0, min);
+		memcpy(padded, frame, len);
+		opts.data_in = padded;
+		opts.data_size_in = min;
+		in.len = len;
+	}
+	if (!ifindex)
+		in.flags |= TXC_EXPLAIN_IN_NO_IFACE;
+	skb.mark = mark;
+	/* The kernel gives the skb this device (lo for 0 and 1). */
+	skb.ifindex = ifindex;
+	memcpy(skb.cb, &in, sizeof(in));
+
+	memset(res, 0, sizeof(*res));
+	if (bpf_prog_test_run_opts(bpf_program__fd(dp->skel->progs.txc_tc_explain), &opts)) {
+		err = -errno;
+		if (errno == ENODEV)
+			txc_log(TXC_LOG_ERROR, "explain: no interface with ifindex %u in this "
+				"network namespace\n", ifindex);
+		else
+			txc_log(TXC_LOG_ERROR, "explain: test run of a %u-byte frame: %s\n",
+				len, strerror(errno));
+		return err;
+	}
+	if (!res->verdict) {
+		txc_log(TXC_LOG_ERROR, "explain: the program could not cut the padded frame "
+			"back to %u bytes\n", len);
+		return -EPROTO;
+	}
+	*out = *res;
+	return 0;
+}
+
 int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
 {
 	int outer = txc_dp_map_fd(dp, TXC_MAP_RINGS);
@@ -669,6 +855,7 @@ int txc_dp_reset(struct txc_dp *dp)
 		{ TXC_MAP_CGROUP_RULES, sizeof(__u64) },
 		{ TXC_MAP_FLOW_RULES, sizeof(struct txc_flow_key) },
 		{ TXC_MAP_ID_CANCELS, sizeof(__u32) },
+		{ TXC_MAP_ID_STATS, sizeof(__u32) },
 	};
 	static const enum txc_map arrays[] = {
 		TXC_MAP_CONFIG, TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS, TXC_MAP_SOURCE_SEQ,

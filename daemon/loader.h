@@ -56,6 +56,7 @@ enum txc_map {
 	TXC_MAP_SOURCE_STATS,
 	TXC_MAP_IFACES,
 	TXC_MAP_RINGS,
+	TXC_MAP_ID_STATS,
 	TXC_MAP_COUNT,
 };
 
@@ -111,6 +112,39 @@ int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats
 int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
 
 /*
+ * Per-ID counters (struct txc_id_stats), kept only for the IDs asked for.
+ *
+ * txc_dp_id_count_start() creates a zeroed element for @cancel_id and turns
+ * the lookup on; an ID already counted keeps its counts (0).  -EINVAL for an
+ * invalid ID, -ENOSPC when TXC_ID_STATS_MAX IDs are counted already.
+ * txc_dp_id_count_stop() deletes the element (-ENOENT if the ID was not
+ * counted) and turns the lookup off when none is left.
+ * txc_dp_id_counters() sums the counts over CPUs; -ENOENT if not counted.
+ */
+int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id);
+int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id);
+int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *sum);
+
+/*
+ * What the TC program decides for @frame (@len bytes from the Ethernet
+ * header on) with skb mark @mark, leaving by @ifindex (0: no interface, so
+ * only cancels on every interface apply).  The frame runs through the real
+ * program logic under BPF_PROG_TEST_RUN, against the live maps, with no side
+ * effect: nothing is counted, no sequence number is used, no record is
+ * written, nothing is dropped.  Socket and cgroup tags are not looked up:
+ * the frame has no sending socket.
+ *
+ * @ifindex is resolved in the caller's network namespace: -ENODEV if it has
+ * no such interface.  -EINVAL if @len is under ETH_HLEN (14).  Frames shorter
+ * than the test run takes (an IPv4 or IPv6 ethertype without a whole IP
+ * header) are padded for the run and cut back by the program, so they are
+ * explained as the truncated frames they are.  Not for concurrent calls on
+ * one @dp (the result comes back through this load's .bss).
+ */
+int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
+		   __u32 ifindex, struct txc_explain_result *out);
+
+/*
  * The ring of @source: created and stored in txc_rings if it has none.
  * Returns a new fd the caller closes, or a negative errno.
  */
@@ -140,6 +174,8 @@ int txc_detach_tc(struct txc_dp *dp, const char *ifname);
 /* @xdp_flags: 0 (driver mode where supported) or XDP_FLAGS_SKB_MODE. */
 int txc_attach_xdp(struct txc_dp *dp, const char *ifname, __u32 xdp_flags);
 int txc_detach_xdp(struct txc_dp *dp, const char *ifname);
+/* Detach both hooks from @ifindex; works also when the interface is gone. */
+int txc_detach_ifindex(struct txc_dp *dp, __u32 ifindex);
 /* Detach from every interface recorded in txc_ifaces. */
 int txc_detach_all(struct txc_dp *dp);
 

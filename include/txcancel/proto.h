@@ -282,11 +282,16 @@ struct txc_stats_entry {
 	__u8 reserved0[3];
 	__u32 value;
 	struct txc_counters counts;
-	/* Sources only; 0 for IDs.  aborted_frames = delivered + ring_lost
-	 * + backlog_lost + records not yet read from the ring. */
+	/*
+	 * Sources only (0 for IDs).  Exact at every moment:
+	 *   aborted_frames = delivered + ring_lost + records still in the ring
+	 * The daemon reads a record from the ring only when a subscriber has
+	 * room for it, so it never drops one itself.
+	 */
 	__u64 ring_lost;	/* records that did not fit the source's ring */
-	__u64 delivered;	/* records handed to subscribers (first one) */
-	__u64 backlog_lost;	/* records dropped because subscribers fell behind */
+	__u64 delivered;	/* records read from the ring and queued to subscribers */
+	__u64 backlog_lost;	/* sum over subscribers of records each one missed
+				 * while another had room (see txc_ev_completions) */
 	__u32 subscribers;
 	__u32 uid;		/* owner */
 };
@@ -389,8 +394,7 @@ struct txc_req_explain {
 };
 _Static_assert(sizeof(struct txc_req_explain) == 536, "txc_req_explain size");
 
-#define TXC_VERDICT_PASS	1
-#define TXC_VERDICT_DROP	2
+/* verdict: TXC_VERDICT_PASS or TXC_VERDICT_DROP, defined in abi.h. */
 
 struct txc_rep_explain {
 	__u32 cancel_id;	/* 0: untagged */

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * txcanceld's options, from the command line and from a config file.  The
+ * file takes the long option names, one per line: "iface eth0:tc",
+ * "mark-mask 0xff000000", "keep"; '#' starts a comment.  Options apply in
+ * the order they are read, so command-line options after -c override it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <linux/if_link.h>
+#include "txcanceld.h"
+
+static enum txc_log_level log_level = TXC_LOG_INFO;
+static bool log_syslog;
+
+static void log_fn(enum txc_log_level level, const char *fmt, va_list ap)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	if (level > log_level)
+		return;
+	if (log_syslog) {
+		vsyslog(prio[level], fmt, ap);
+		return;
+	}
+	fprintf(stderr, "txcanceld: %s: ", names[level]);
+	vfprintf(stderr, fmt, ap);
+}
+
+static const char usage[] =
+"Usage: txcanceld [OPTIONS]\n"
+"Serve the txcancel API and run its datapath on the given interfaces.\n"
+"\n"
+"  -i, --iface NAME[:HOOKS]   manage interface NAME; HOOKS is tc (default), xdp\n"
+"                             or tc+xdp; repeat for more interfaces\n"
+"  -c, --config FILE          read options from FILE (long names, one per line)\n"
+"  -s, --socket PATH          API socket (default " TXC_SOCKET_PATH ")\n"
+"      --socket-mode MODE     socket file mode, octal (default 0660)\n"
+"      --socket-group GROUP   socket file group (name or gid)\n"
+"  -d, --pin-dir DIR          bpffs directory for maps and links\n"
+"                             (default " TXC_PIN_DIR_DEFAULT ")\n"
+"  -M, --mark-mask MASK       skb mark bits that carry a cancel ID (default 0:\n"
+"                             mark tagging off)\n"
+"      --tc-mode MODE         auto (default), tcx or clsact\n"
+"      --xdp-mode MODE        native (default) or skb\n"
+"      --grace SECONDS        how long leases of an earlier instance wait to be\n"
+"                             claimed back after a restart (default 30)\n"
+"      --keep                 on exit, leave programs attached and state pinned\n"
+"                             for the next instance (default: detach everything)\n"
+"      --max-conns N          connections per user (default 64)\n"
+"      --max-prefixes N       prefixes per user (default 16)\n"
+"      --max-sources N        source handles per user (default 256)\n"
+"      --max-rules N          tag rules per user (default 65536)\n"
+"      --backlog N            completions queued per subscription (default 8192)\n"
+"  -l, --log-level LEVEL      error, warn, info (default) or debug\n"
+"      --syslog               log to syslog instead of stderr\n"
+"  -h, --help                 show this help\n"
+"  -V, --version              show the version\n"
+"\n"
+"Root (uid 0) is not limited.  SIGTERM and SIGINT exit cleanly.\n";
+
+enum {
+	OPT_SOCKET_MODE = 256, OPT_SOCKET_GROUP, OPT_TC_MODE, OPT_XDP_MODE, OPT_GRACE,
+	OPT_KEEP, OPT_MAX_CONNS, OPT_MAX_PREFIXES, OPT_MAX_SOURCES, OPT_MAX_RULES,
+	OPT_BACKLOG, OPT_SYSLOG,
+};
+
+static const struct option long_opts[] = {
+	{ "iface", required_argument, NULL, 'i' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+	{ "pin-dir", required_argument, NULL, 'd' },
+	{ "mark-mask", required_argument, NULL, 'M' },
+	{ "tc-mode", required_argument, NULL, OPT_TC_MODE },
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-prefixes", required_argument, NULL, OPT_MAX_PREFIXES },
+	{ "max-sources", required_argument, NULL, OPT_MAX_SOURCES },
+	{ "max-rules", required_argument, NULL, OPT_MAX_RULES },
+	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{}
+};
+
+static int parse_u32(const char *opt, const char *s, int base, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+		txc_log(TXC_LOG_ERROR, "--%s '%s': expected a number %u..%u\n", opt, s, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_group(const char *s, gid_t *gid)
+{
+	struct group *g = getgrnam(s);
+	__u32 v;
+
+	if (g) {
+		*gid = g->gr_gid;
+		return 0;
+	}
+	if (parse_u32("socket-group", s, 10, 0, 0x7fffffff, &v))
+		return -EINVAL;
+	*gid = v;
+	return 0;
+}
+
+static int read_config(struct txcd *d, const char *path);
+
+static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
+{
+	struct txcd_opts *o = &d->opts;
+	__u32 v;
+
+	switch (opt) {
+	case 'i':
+		return txcd_iface_add_cfg(d, arg);
+	case 'c':
+		return read_config(d, arg);
+	case 's':
+		o->socket_path = strdup(arg);
+		return 0;
+	case OPT_SOCKET_MODE:
+		if (parse_u32(name, arg, 8, 0, 0777, &v))
+			return -EINVAL;
+		o->socket_mode = v;
+		return 0;
+	case OPT_SOCKET_GROUP:
+		return parse_group(arg, &o->socket_gid);
+	case 'd':
+		o->pin_dir = strdup(arg);
+		return 0;
+	case 'M':
+		return parse_u32(name, arg, 0, 0, 0xffffffffu, &o->mark_mask);
+	case OPT_TC_MODE:
+		if (!strcmp(arg, "auto"))
+			o->tc_mode = TXC_TC_AUTO;
+		else if (!strcmp(arg, "tcx"))
+			o->tc_mode = TXC_TC_TCX;
+		else if (!strcmp(arg, "clsact"))
+			o->tc_mode = TXC_TC_CLSACT;
+		else
+			goto bad_word;
+		return 0;
+	case OPT_XDP_MODE:
+		if (!strcmp(arg, "native"))
+			o->xdp_flags = 0;
+		else if (!strcmp(arg, "skb"))
+			o->xdp_flags = XDP_FLAGS_SKB_MODE;
+		else
+			goto bad_word;
+		return 0;
+	case OPT_GRACE:
+		return parse_u32(name, arg, 10, 0, 86400, &o->grace_s);
+	case OPT_KEEP:
+		o->keep_on_exit = true;
+		return 0;
+	case OPT_MAX_CONNS:
+		return parse_u32(name, arg, 10, 1, 1000000, &o->max_conns);
+	case OPT_MAX_PREFIXES:
+		return parse_u32(name, arg, 10, 1, TXC_PREFIX_MAX, &o->max_prefixes);
+	case OPT_MAX_SOURCES:
+		return parse_u32(name, arg, 10, 1, TXC_MAX_SOURCES - 1, &o->max_sources);
+	case OPT_MAX_RULES:
+		return parse_u32(name, arg, 10, 1, 0x7fffffff, &o->max_rules);
+	case OPT_BACKLOG:
+		return parse_u32(name, arg, 10, TXC_COMPLETIONS_MAX, 1u << 24, &o->backlog);
+	case 'l':
+		if (!strcmp(arg, "error"))
+			log_level = TXC_LOG_ERROR;
+		else if (!strcmp(arg, "warn"))
+			log_level = TXC_LOG_WARN;
+		else if (!strcmp(arg, "info"))
+			log_level = TXC_LOG_INFO;
+		else if (!strcmp(arg, "debug"))
+			log_level = TXC_LOG_DEBUG;
+		else
+			goto bad_word;
+		return 0;
+	case OPT_SYSLOG:
+		log_syslog = true;
+		openlog("txcanceld", LOG_PID, LOG_DAEMON);
+		return 0;
+	}
+	txc_log(TXC_LOG_ERROR, "unknown option '%s'; see txcanceld --help\n", name);
+	return -EINVAL;
+bad_word:
+	txc_log(TXC_LOG_ERROR, "--%s '%s': not a valid value; see txcanceld --help\n", name, arg);
+	return -EINVAL;
+}
+
+static const struct option *opt_by_name(const char *name)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+static int read_config(struct txcd *d, const char *path)
+{
+	char line[512];
+	int lineno = 0, err = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "config %s: %s\n", path, strerror(errno));
+		return err;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#'), *name, *arg;
+		const struct option *o;
+
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		name = strtok(line, " \t\r\n");
+		if (!name)
+			continue;
+		arg = strtok(NULL, " \t\r\n");
+		o = opt_by_name(name);
+		if (!o || o->val == 'c' || o->val == 'h' || o->val == 'V') {
+			txc_log(TXC_LOG_ERROR, "config %s:%d: unknown option '%s'\n", path, lineno,
+				name);
+			err = -EINVAL;
+		} else if ((o->has_arg == required_argument) != (arg != NULL) ||
+			   strtok(NULL, " \t\r\n")) {
+			txc_log(TXC_LOG_ERROR, "config %s:%d: '%s' takes %s\n", path, lineno, name,
+				o->has_arg == required_argument ? "one value" : "no value");
+			err = -EINVAL;
+		} else {
+			err = apply_opt(d, o->val, name, arg);
+			if (err)
+				txc_log(TXC_LOG_ERROR, "config %s:%d: not applied\n", path, lineno);
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/* Returns 0 to run, 1 to exit successfully (help, version), <0 on errors. */
+int txcd_parse_args(struct txcd *d, int argc, char **argv)
+{
+	int opt, idx;
+
+	txc_set_log(log_fn);
+	d->opts = (struct txcd_opts){
+		.socket_path = TXC_SOCKET_PATH,
+		.socket_mode = 0660,
+		.socket_gid = (gid_t)-1,
+		.pin_dir = TXC_PIN_DIR_DEFAULT,
+		.tc_mode = TXC_TC_AUTO,
+		.grace_s = 30,
+		.max_conns = 64,
+		.max_prefixes = 16,
+		.max_sources = 256,
+		.max_rules = 65536,
+		.backlog = 8192,
+	};
+	while ((opt = getopt_long(argc, argv, "i:c:s:d:M:l:hV", long_opts, &idx)) != -1) {
+		const char *name = opt < 256 && opt != '?' ? NULL : long_opts[idx].name;
+
+		for (const struct option *o = long_opts; !name && o->name; o++)
+			if (o->val == opt)
+				name = o->name;
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (opt == 'V') {
+			printf("txcanceld, protocol version %d\n", TXC_PROTO_VERSION);
+			return 1;
+		}
+		if (opt == '?') {
+			fprintf(stderr, "see txcanceld --help\n");
+			return -EINVAL;
+		}
+		if (apply_opt(d, opt, name ? name : "?", optarg))
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		txc_log(TXC_LOG_ERROR, "unexpected argument '%s'; interfaces are given with -i\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (!d->n_ifaces)
+		txc_log(TXC_LOG_WARN, "no interface given (-i): serving the API without a "
+			"datapath attached anywhere\n");
+	return 0;
+}

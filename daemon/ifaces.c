@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The interfaces txcanceld manages.  They are configured by name; the
+ * daemon follows them through rtnetlink link events: an interface that
+ * disappears is detached (its pins and slot released), one that appears
+ * under a configured name is attached, and a rename is followed by ifindex.
+ *
+ * At start the daemon adopts what an earlier instance left attached to its
+ * configured interfaces (so a restart never leaves a gap in the datapath)
+ * and detaches txcancel from interfaces that are no longer configured.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+#include <sys/epoll.h>
+#include <bpf/bpf.h>
+#include "txcanceld.h"
+#include "linkwatch.h"
+
+#define TC_FLAGS	(TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)
+
+int txcd_iface_add_cfg(struct txcd *d, const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
+	struct txcd_iface *ifc;
+	__u32 hooks = TXCD_HOOK_TC;
+
+	if (name_len == 0 || name_len >= IFNAMSIZ) {
+		txc_log(TXC_LOG_ERROR, "interface '%s': the name must be 1..%d characters\n", spec,
+			IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	if (colon) {
+		const char *h = colon + 1;
+
+		if (!strcmp(h, "tc"))
+			hooks = TXCD_HOOK_TC;
+		else if (!strcmp(h, "xdp"))
+			hooks = TXCD_HOOK_XDP;
+		else if (!strcmp(h, "tc+xdp") || !strcmp(h, "xdp+tc"))
+			hooks = TXCD_HOOK_TC | TXCD_HOOK_XDP;
+		else {
+			txc_log(TXC_LOG_ERROR, "interface '%s': hooks '%s' must be tc, xdp or "
+				"tc+xdp\n", spec, h);
+			return -EINVAL;
+		}
+	}
+	for (__u32 i = 0; i < d->n_ifaces; i++) {
+		if (strlen(d->ifaces[i].name) == name_len &&
+		    !strncmp(d->ifaces[i].name, spec, name_len)) {
+			txc_log(TXC_LOG_ERROR, "interface %.*s is configured twice\n",
+				(int)name_len, spec);
+			return -EEXIST;
+		}
+	}
+	if (d->n_ifaces == TXCD_MAX_IFACES_CFG) {
+		txc_log(TXC_LOG_ERROR, "more than %u interfaces configured\n", TXCD_MAX_IFACES_CFG);
+		return -E2BIG;
+	}
+	ifc = &d->ifaces[d->n_ifaces++];
+	memset(ifc, 0, sizeof(*ifc));
+	memcpy(ifc->name, spec, name_len);
+	ifc->hooks = hooks;
+	return 0;
+}
+
+struct txcd_iface *txcd_iface_by_name(struct txcd *d, const char *name)
+{
+	for (__u32 i = 0; i < d->n_ifaces; i++)
+		if (!strcmp(d->ifaces[i].name, name))
+			return &d->ifaces[i];
+	return NULL;
+}
+
+static struct txcd_iface *iface_by_index(struct txcd *d, __u32 ifindex)
+{
+	for (__u32 i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].ifindex == ifindex)
+			return &d->ifaces[i];
+	return NULL;
+}
+
+/* Attach the hooks @ifc wants that are not attached yet (adopting those that are). */
+static void iface_up(struct txcd *d, struct txcd_iface *ifc)
+{
+	struct txc_iface state = {};
+	bool ok = true;
+
+	txc_iface_get(d->dp, ifc->ifindex, &state);
+	if ((ifc->hooks & TXCD_HOOK_TC) && !(state.flags & TC_FLAGS))
+		ok &= !txc_attach_tc(d->dp, ifc->name, d->opts.tc_mode);
+	if ((ifc->hooks & TXCD_HOOK_XDP) && !(state.flags & TXC_IFACE_F_XDP))
+		ok &= !txc_attach_xdp(d->dp, ifc->name, d->opts.xdp_flags);
+	ifc->attached = ok;
+	txc_iface_get(d->dp, ifc->ifindex, &state);
+	txc_log(ok ? TXC_LOG_INFO : TXC_LOG_ERROR, "%s (ifindex %u): %s%s%s%s\n", ifc->name,
+		ifc->ifindex, ok ? "attached" : "attaching failed; will retry when it changes",
+		state.flags & TXC_IFACE_F_TC_TCX ? ", tc egress via tcx" : "",
+		state.flags & TXC_IFACE_F_TC_CLSACT ? ", tc egress via clsact" : "",
+		state.flags & TXC_IFACE_F_XDP ? ", xdp" : "");
+}
+
+static void iface_gone(struct txcd *d, struct txcd_iface *ifc)
+{
+	txc_log(TXC_LOG_INFO, "%s (ifindex %u): gone, detached; will attach again when it "
+		"comes back\n", ifc->name, ifc->ifindex);
+	txc_detach_ifindex(d->dp, ifc->ifindex);
+	ifc->ifindex = 0;
+	ifc->attached = false;
+}
+
+static void on_link(void *ctx, const struct txc_link_event *ev)
+{
+	struct txcd *d = ctx;
+	struct txcd_iface *ifc = iface_by_index(d, ev->ifindex);
+
+	if (ev->type == TXC_LINK_DEL) {
+		if (ifc)
+			iface_gone(d, ifc);
+		return;
+	}
+	if (ifc) {
+		if (strcmp(ifc->name, ev->name)) {
+			txc_log(TXC_LOG_INFO, "%s (ifindex %u): renamed to %s, following it\n",
+				ifc->name, ev->ifindex, ev->name);
+			snprintf(ifc->name, sizeof(ifc->name), "%s", ev->name);
+		}
+		if (!ifc->attached)
+			iface_up(d, ifc);
+		return;
+	}
+	ifc = txcd_iface_by_name(d, ev->name);
+	if (ifc && !ifc->ifindex) {
+		ifc->ifindex = ev->ifindex;
+		iface_up(d, ifc);
+	}
+}
+
+/* Detach txcancel from interfaces an earlier instance attached and we do not manage. */
+static void detach_unmanaged(struct txcd *d)
+{
+	int fd = txc_dp_map_fd(d->dp, TXC_MAP_IFACES);
+	__u32 ifindex, *prev = NULL, stale[TXC_MAX_IFACES];
+	size_t n = 0;
+
+	while (n < TXC_MAX_IFACES && !bpf_map_get_next_key(fd, prev, &ifindex)) {
+		prev = &ifindex;
+		if (!iface_by_index(d, ifindex))
+			stale[n++] = ifindex;
+	}
+	for (size_t i = 0; i < n; i++) {
+		txc_log(TXC_LOG_INFO, "ifindex %u: attached by an earlier instance but not "
+			"configured now, detaching\n", stale[i]);
+		txc_detach_ifindex(d->dp, stale[i]);
+	}
+}
+
+int txcd_ifaces_start(struct txcd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_LINKS, 0) };
+	int err;
+
+	for (__u32 i = 0; i < d->n_ifaces; i++) {
+		d->ifaces[i].ifindex = if_nametoindex(d->ifaces[i].name);
+		if (!d->ifaces[i].ifindex)
+			txc_log(TXC_LOG_WARN, "%s: no such interface now; it will be attached "
+				"when it appears\n", d->ifaces[i].name);
+	}
+	detach_unmanaged(d);
+	err = txc_linkwatch_open(&d->lw, on_link, d);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "following interfaces (rtnetlink): %s\n", strerror(-err));
+		return err;
+	}
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, txc_linkwatch_fd(d->lw), &ev))
+		return -errno;
+	for (__u32 i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].ifindex)
+			iface_up(d, &d->ifaces[i]);
+	/* Events between if_nametoindex() and the subscription are caught up here. */
+	return txc_linkwatch_dump(d->lw);
+}
+
+void txcd_links_event(struct txcd *d)
+{
+	int err = txc_linkwatch_process(d->lw);
+
+	if (err && err != -EAGAIN)
+		txc_log(TXC_LOG_WARN, "reading link events: %s\n", strerror(-err));
+}
+
+void txcd_ifaces_stop(struct txcd *d)
+{
+	txc_linkwatch_close(d->lw);
+	d->lw = NULL;
+	if (d->opts.keep_on_exit)
+		return;
+	for (__u32 i = 0; i < d->n_ifaces; i++) {
+		struct txcd_iface *ifc = &d->ifaces[i];
+
+		if (!ifc->ifindex)
+			continue;
+		if (!txc_detach_ifindex(d->dp, ifc->ifindex))
+			txc_log(TXC_LOG_INFO, "%s: detached\n", ifc->name);
+		ifc->ifindex = 0;
+		ifc->attached = false;
+	}
+}

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Prefix and source leases.  A lease belongs to the connection that took
+ * it; when that connection closes, everything under the lease (tag rules,
+ * cancels, counters, the ring) is removed and the prefix or source is free
+ * again.
+ *
+ * Leases are also written to two pinned array maps under
+ * <pin_dir>/daemon/, so that a new daemon finds them after a restart or a
+ * crash.  It marks them orphaned and keeps them, with their rules and
+ * cancels in force, for the grace period: a client of the same user can
+ * claim them back (PREFIX_ALLOC / SOURCE_OPEN with the number).  Layout of
+ * both maps: key __u32 (prefix or source), value struct txcd_lease.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "txcanceld.h"
+#include "rules.h"
+
+struct txcd_lease {
+	__u32 uid;
+	__u32 state;		/* TXC_LEASE_HELD, or 0: free */
+};
+_Static_assert(sizeof(struct txcd_lease) == 8, "txcd_lease size");
+
+static int lease_map_open(struct txcd *d, const char *name, __u32 entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/daemon", txc_dp_pin_dir(d->dp));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
+		    info.type == BPF_MAP_TYPE_ARRAY && info.key_size == sizeof(__u32) &&
+		    info.value_size == sizeof(struct txcd_lease) && info.max_entries == entries)
+			return fd;
+		txc_log(TXC_LOG_WARN, "%s: not a lease map of this version, replacing it\n", path);
+		close(fd);
+		unlink(path);
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(struct txcd_lease),
+			    entries, &opts);
+	if (fd < 0 || bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		txc_log(TXC_LOG_ERROR, "creating the lease map %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void lease_store(int fd, __u32 idx, enum txcd_lease_state state, uid_t uid)
+{
+	struct txcd_lease l = {
+		.uid = uid,
+		.state = state == TXCD_FREE ? 0 : TXC_LEASE_HELD,
+	};
+
+	if (bpf_map_update_elem(fd, &idx, &l, BPF_ANY))
+		txc_log(TXC_LOG_WARN, "recording lease %u: %s (a restart would forget it)\n", idx,
+			strerror(errno));
+}
+
+struct rule_census {
+	struct txcd *d;
+	bool seen[TXC_NR_PREFIXES];
+};
+
+static bool count_rule(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag)
+{
+	struct rule_census *rc = ctx;
+	__u32 p = TXC_ID_PREFIX(tag->cancel_id);
+
+	(void)kind;
+	(void)key;
+	rc->d->prefixes[p].rules++;
+	rc->seen[p] = true;
+	return false;
+}
+
+/* Rebuild the in-memory state from the pinned lease maps and rule tables. */
+static int leases_load(struct txcd *d)
+{
+	__u64 deadline = txcd_now_ns() + (__u64)d->opts.grace_s * 1000000000ull;
+	struct rule_census rc = { .d = d };
+	struct txcd_lease l;
+	__u32 n_orphans = 0;
+	int err;
+
+	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++) {
+		if (bpf_map_lookup_elem(d->prefix_lease_fd, &p, &l) || l.state != TXC_LEASE_HELD)
+			continue;
+		d->prefixes[p] = (struct txcd_prefix){
+			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
+		};
+		n_orphans++;
+	}
+	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++) {
+		if (bpf_map_lookup_elem(d->source_lease_fd, &s, &l) || l.state != TXC_LEASE_HELD)
+			continue;
+		d->sources[s] = (struct txcd_source){
+			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
+		};
+		n_orphans++;
+	}
+	err = txcd_rules_walk(d->dp, count_rule, &rc);
+	if (err < 0)
+		return err;
+	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++) {
+		struct txcd_prefix *pr = &d->prefixes[p];
+		struct txcd_user *u;
+
+		if (pr->state == TXCD_FREE) {
+			/* Left behind by an instance that died mid-release. */
+			if (rc.seen[p])
+				txcd_prefix_release(d, p);
+			continue;
+		}
+		u = txcd_user_get(d, pr->uid);
+		if (u) {
+			u->prefixes++;
+			u->rules += pr->rules;
+		}
+	}
+	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++) {
+		struct txcd_user *u;
+
+		if (d->sources[s].state != TXCD_ORPHANED)
+			continue;
+		u = txcd_user_get(d, d->sources[s].uid);
+		if (u)
+			u->sources++;
+	}
+	if (n_orphans)
+		txc_log(TXC_LOG_INFO, "found %u leases of an earlier instance; their owners have "
+			"%u s to claim them\n", n_orphans, d->opts.grace_s);
+	return 0;
+}
+
+int txcd_leases_open(struct txcd *d)
+{
+	d->prefix_lease_fd = lease_map_open(d, "prefix_leases", TXC_NR_PREFIXES);
+	if (d->prefix_lease_fd < 0)
+		return d->prefix_lease_fd;
+	d->source_lease_fd = lease_map_open(d, "source_leases", TXC_MAX_SOURCES);
+	if (d->source_lease_fd < 0)
+		return d->source_lease_fd;
+	return leases_load(d);
+}
+
+void txcd_leases_close(struct txcd *d, bool unpin)
+{
+	char path[PATH_MAX + 32];
+
+	if (d->prefix_lease_fd > 0)
+		close(d->prefix_lease_fd);
+	if (d->source_lease_fd > 0)
+		close(d->source_lease_fd);
+	if (!unpin || !d->dp)
+		return;
+	snprintf(path, sizeof(path), "%s/daemon/prefix_leases", txc_dp_pin_dir(d->dp));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/daemon/source_leases", txc_dp_pin_dir(d->dp));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/daemon", txc_dp_pin_dir(d->dp));
+	rmdir(path);
+}
+
+static bool is_root(const struct txcd_conn *c)
+{
+	return c->uid == 0;
+}
+
+bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 prefix)
+{
+	const struct txcd_prefix *p;
+
+	if (prefix < TXC_PREFIX_MIN || prefix > TXC_PREFIX_MAX)
+		return false;
+	p = &d->prefixes[prefix];
+	return p->state != TXCD_FREE && (p->uid == c->uid || is_root(c));
+}
+
+bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 source)
+{
+	const struct txcd_source *s;
+
+	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
+		return false;
+	s = &d->sources[source];
+	return s->state != TXCD_FREE && (s->uid == c->uid || is_root(c));
+}
+
+void txcd_rules_changed(struct txcd *d, __u32 cancel_id, int delta)
+{
+	struct txcd_prefix *p = &d->prefixes[TXC_ID_PREFIX(cancel_id)];
+	struct txcd_user *u = txcd_user_get(d, p->uid);
+
+	p->rules += delta;
+	if (u)
+		u->rules += delta;
+}
+
+/* Next-fit, so that a freed number is not handed out again at once. */
+static __u32 next_free(__u32 *cursor, __u32 min, __u32 max, bool (*is_free)(struct txcd *, __u32),
+		       struct txcd *d)
+{
+	for (__u32 i = 0; i <= max - min; i++) {
+		__u32 n = min + (*cursor - min + 1 + i) % (max - min + 1);
+
+		if (is_free(d, n)) {
+			*cursor = n;
+			return n;
+		}
+	}
+	return 0;
+}
+
+static bool prefix_is_free(struct txcd *d, __u32 p)
+{
+	return d->prefixes[p].state == TXCD_FREE;
+}
+
+static bool source_is_free(struct txcd *d, __u32 s)
+{
+	return d->sources[s].state == TXCD_FREE;
+}
+
+/*
+ * Taking a specific number: free, or an orphan of the same user (claim after
+ * a restart).  Returns 0 or -errno with @why filled.
+ */
+static int may_take(enum txcd_lease_state state, uid_t owner, const struct txcd_conn *c,
+		    const char *what, __u32 n, char *why, size_t why_len)
+{
+	if (state == TXCD_FREE)
+		return 0;
+	if (state == TXCD_ORPHANED && (owner == c->uid || is_root(c)))
+		return 0;
+	if (state == TXCD_ORPHANED) {
+		snprintf(why, why_len, "%s %u is an orphaned lease of uid %u: only that user "
+			 "can claim it", what, n, owner);
+		return -EPERM;
+	}
+	snprintf(why, why_len, "%s %u is held by %s", what, n,
+		 owner == c->uid ? "a connection of yours" : "another user");
+	return -EBUSY;
+}
+
+int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *prefix,
+		      char *why, size_t why_len)
+{
+	static __u32 cursor = TXC_PREFIX_MAX;
+	struct txcd_prefix *p;
+	bool claim = false;
+	int err;
+
+	if (want) {
+		p = &d->prefixes[want];
+		err = may_take(p->state, p->uid, c, "prefix", want, why, why_len);
+		if (err)
+			return err;
+		claim = p->state == TXCD_ORPHANED;
+	}
+	if (!claim && !is_root(c) && c->user->prefixes >= d->opts.max_prefixes) {
+		snprintf(why, why_len, "uid %u holds %u prefixes, the per-user limit",
+			 c->uid, c->user->prefixes);
+		return -EDQUOT;
+	}
+	if (!want) {
+		want = next_free(&cursor, TXC_PREFIX_MIN, TXC_PREFIX_MAX, prefix_is_free, d);
+		if (!want) {
+			snprintf(why, why_len, "all %u prefixes are held: free one or wait for a "
+				 "client to close", TXC_PREFIX_MAX);
+			return -ENOSPC;
+		}
+	}
+	p = &d->prefixes[want];
+	if (claim) {
+		struct txcd_user *old = txcd_user_get(d, p->uid);
+
+		/* Root may claim another user's orphan: move the accounting. */
+		if (old && old != c->user) {
+			old->prefixes--;
+			old->rules -= p->rules;
+			c->user->prefixes++;
+			c->user->rules += p->rules;
+		}
+	} else {
+		c->user->prefixes++;
+	}
+	p->state = TXCD_HELD;
+	p->uid = c->uid;
+	p->conn = c;
+	p->deadline_ns = 0;
+	lease_store(d->prefix_lease_fd, want, TXCD_HELD, c->uid);
+	txc_log(TXC_LOG_INFO, "prefix %u: %s by client %u (uid %u)\n", want,
+		claim ? "claimed" : "allocated", c->id, c->uid);
+	*prefix = want;
+	return 0;
+}
+
+static bool rule_under_prefix(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag)
+{
+	(void)kind;
+	(void)key;
+	return TXC_ID_PREFIX(tag->cancel_id) == *(__u32 *)ctx;
+}
+
+struct source_prune {
+	struct txcd *d;
+	__u32 source;
+};
+
+static bool rule_of_source(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag)
+{
+	struct source_prune *sp = ctx;
+
+	(void)kind;
+	(void)key;
+	if (tag->source != sp->source)
+		return false;
+	txcd_rules_changed(sp->d, tag->cancel_id, -1);
+	return true;
+}
+
+int txcd_prefix_release(struct txcd *d, __u32 prefix)
+{
+	struct txcd_prefix *p = &d->prefixes[prefix];
+	struct txcd_user *u = p->state != TXCD_FREE ? txcd_user_get(d, p->uid) : NULL;
+	int n_rules, n_cancels;
+
+	n_rules = txcd_rules_walk(d->dp, rule_under_prefix, &prefix);
+	n_cancels = txcd_clear_id_cancels(d->dp, prefix);
+	txc_dp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
+	txcd_stop_id_counters(d->dp, prefix);
+	if (u) {
+		u->prefixes--;
+		u->rules -= p->rules;
+	}
+	txc_log(TXC_LOG_INFO, "prefix %u: released (%d rules, %d ID cancels removed)\n", prefix,
+		n_rules, n_cancels);
+	*p = (struct txcd_prefix){ .state = TXCD_FREE };
+	lease_store(d->prefix_lease_fd, prefix, TXCD_FREE, 0);
+	return n_rules < 0 ? n_rules : 0;
+}
+
+/* A fresh source starts with zero counters and sequence numbers. */
+static void source_reset_counters(struct txcd *d, __u32 source)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_source_stats *zero;
+	__u64 seq = 0;
+
+	zero = ncpus > 0 ? calloc(ncpus, sizeof(*zero)) : NULL;
+	if (!zero || bpf_map_update_elem(txc_dp_map_fd(d->dp, TXC_MAP_SOURCE_STATS), &source,
+					 zero, BPF_ANY) ||
+	    bpf_map_update_elem(txc_dp_map_fd(d->dp, TXC_MAP_SOURCE_SEQ), &source, &seq, BPF_ANY))
+		txc_log(TXC_LOG_WARN, "source %u: resetting its counters failed\n", source);
+	free(zero);
+}
+
+int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *source,
+		     char *why, size_t why_len)
+{
+	static __u32 cursor = TXC_MAX_SOURCES - 1;
+	struct txcd_source *s;
+	bool claim = false;
+	int err;
+
+	if (want) {
+		s = &d->sources[want];
+		err = may_take(s->state, s->uid, c, "source", want, why, why_len);
+		if (err)
+			return err;
+		claim = s->state == TXCD_ORPHANED;
+		if (!claim && s->state == TXCD_FREE) {
+			snprintf(why, why_len, "source %u is not an orphaned lease: open a new "
+				 "source with 0", want);
+			return -ENOENT;
+		}
+	}
+	if (!claim && !is_root(c) && c->user->sources >= d->opts.max_sources) {
+		snprintf(why, why_len, "uid %u has %u sources open, the per-user limit",
+			 c->uid, c->user->sources);
+		return -EDQUOT;
+	}
+	if (!want) {
+		want = next_free(&cursor, 1, TXC_MAX_SOURCES - 1, source_is_free, d);
+		if (!want) {
+			snprintf(why, why_len, "all %u source handles are open", TXC_MAX_SOURCES - 1);
+			return -ENOSPC;
+		}
+		source_reset_counters(d, want);
+	}
+	err = txcd_ring_attach(d, want);
+	if (err) {
+		snprintf(why, why_len, "source %u: creating its ring buffer failed: %s", want,
+			 strerror(-err));
+		return err;
+	}
+	s = &d->sources[want];
+	if (claim) {
+		struct txcd_user *old = txcd_user_get(d, s->uid);
+
+		if (old && old != c->user) {
+			old->sources--;
+			c->user->sources++;
+		}
+	} else {
+		c->user->sources++;
+	}
+	s->state = TXCD_HELD;
+	s->uid = c->uid;
+	s->conn = c;
+	s->deadline_ns = 0;
+	lease_store(d->source_lease_fd, want, TXCD_HELD, c->uid);
+	err = txcd_subscribe(d, c, want);
+	if (err) {
+		txcd_source_release(d, want);
+		snprintf(why, why_len, "source %u: subscribing failed: %s", want, strerror(-err));
+		return err;
+	}
+	txc_log(TXC_LOG_INFO, "source %u: %s by client %u (uid %u)\n", want,
+		claim ? "claimed" : "opened", c->id, c->uid);
+	*source = want;
+	return 0;
+}
+
+int txcd_source_release(struct txcd *d, __u32 source)
+{
+	struct txcd_source *s = &d->sources[source];
+	struct txcd_user *u = s->state != TXCD_FREE ? txcd_user_get(d, s->uid) : NULL;
+	struct source_prune sp = { d, source };
+	int n_rules;
+
+	txc_dp_clear(d->dp, TXC_SCOPE_SOURCE, source);
+
+	n_rules = txcd_rules_walk(d->dp, rule_of_source, &sp);
+	while (s->subs)
+		txcd_unsubscribe(d, s->subs->conn, source);
+	txcd_ring_detach(d, source);
+	txc_dp_ring_remove(d->dp, source);
+	if (u)
+		u->sources--;
+	txc_log(TXC_LOG_INFO, "source %u: closed (%d rules removed)\n", source, n_rules);
+	*s = (struct txcd_source){ .state = TXCD_FREE };
+	lease_store(d->source_lease_fd, source, TXCD_FREE, 0);
+	return n_rules < 0 ? n_rules : 0;
+}
+
+void txcd_leases_drop_conn(struct txcd *d, struct txcd_conn *c)
+{
+	/* Exiting with --keep: the leases stay pinned for the next instance. */
+	if (d->stop && d->opts.keep_on_exit)
+		return;
+	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
+		if (d->sources[s].state == TXCD_HELD && d->sources[s].conn == c)
+			txcd_source_release(d, s);
+	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
+		if (d->prefixes[p].state == TXCD_HELD && d->prefixes[p].conn == c)
+			txcd_prefix_release(d, p);
+}
+
+void txcd_leases_expire(struct txcd *d)
+{
+	__u64 now = txcd_now_ns();
+
+	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
+		if (d->sources[s].state == TXCD_ORPHANED && now >= d->sources[s].deadline_ns) {
+			txc_log(TXC_LOG_INFO, "source %u: nobody claimed it\n", s);
+			txcd_source_release(d, s);
+		}
+	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
+		if (d->prefixes[p].state == TXCD_ORPHANED && now >= d->prefixes[p].deadline_ns) {
+			txc_log(TXC_LOG_INFO, "prefix %u: nobody claimed it\n", p);
+			txcd_prefix_release(d, p);
+		}
+}

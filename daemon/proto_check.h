@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Structural validation of requests (proto.h): everything that can be said
+ * about a message without looking at the daemon's state.  Pure functions,
+ * so that they can be unit-tested and fuzzed on their own.
+ */
+#ifndef TXCD_PROTO_CHECK_H
+#define TXCD_PROTO_CHECK_H
+
+#include <stddef.h>
+#include "txcancel/proto.h"
+
+/*
+ * Check one received request of @len bytes.  Returns 0, or a negative errno
+ * with @err filled: the offset of the refused field and a sentence naming
+ * the problem.  On success the body of the type is complete, every reserved
+ * field is zero and every code (kind, scope, op type) is known.
+ */
+int txcd_check_request(const void *msg, size_t len, struct txc_rep_error *err);
+
+/* Check one tag request body found at byte @off of the message. */
+int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
+		   struct txc_rep_error *err);
+
+/* Fill @err: field offset and printf-style message.  Returns @errnum. */
+int txcd_error(struct txc_rep_error *err, int errnum, __u32 field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Walking the rule, cancel and counter tables: see rules.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "rules.h"
+
+const struct txcd_rule_table txcd_rule_tables[4] = {
+	{ TXC_TAG_MARK, TXC_MAP_MARK_RULES, sizeof(__u32), "mark" },
+	{ TXC_TAG_SOCKET, TXC_MAP_SOCKET_RULES, sizeof(__u64), "socket" },
+	{ TXC_TAG_CGROUP, TXC_MAP_CGROUP_RULES, sizeof(__u64), "cgroup" },
+	{ TXC_TAG_FLOW, TXC_MAP_FLOW_RULES, sizeof(struct txc_flow_key), "flow" },
+};
+
+const struct txcd_rule_table *txcd_rule_table_of(__u8 kind)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (txcd_rule_tables[i].kind == kind)
+			return &txcd_rule_tables[i];
+	return NULL;
+}
+
+int txcd_rule_get(struct txc_dp *dp, __u8 kind, const void *key, struct txc_tag *tag)
+{
+	const struct txcd_rule_table *t = txcd_rule_table_of(kind);
+
+	if (!t)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, t->map), key, tag))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Keys to delete are collected first and deleted after the walk: deleting
+ * the key get_next_key just returned would restart a hash walk from the top.
+ */
+struct key_list {
+	__u8 *keys;
+	size_t n, cap, size;
+};
+
+static int key_list_add(struct key_list *l, const void *key)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		__u8 *k = realloc(l->keys, cap * l->size);
+
+		if (!k)
+			return -ENOMEM;
+		l->keys = k;
+		l->cap = cap;
+	}
+	memcpy(l->keys + l->n++ * l->size, key, l->size);
+	return 0;
+}
+
+static int delete_keys(int fd, struct key_list *l)
+{
+	int deleted = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!bpf_map_delete_elem(fd, l->keys + i * l->size))
+			deleted++;
+	free(l->keys);
+	return deleted;
+}
+
+int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
+{
+	int total = 0;
+
+	for (size_t t = 0; t < 4; t++) {
+		const struct txcd_rule_table *tab = &txcd_rule_tables[t];
+		int fd = txc_dp_map_fd(dp, tab->map);
+		struct key_list del = { .size = tab->key_size };
+		__u8 key[sizeof(struct txc_flow_key)], next[sizeof(struct txc_flow_key)];
+		void *prev = NULL;
+		struct txc_tag tag;
+
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			memcpy(key, next, tab->key_size);
+			prev = key;
+			if (bpf_map_lookup_elem(fd, key, &tag))
+				continue;	/* deleted meanwhile */
+			if (fn(ctx, tab->kind, key, &tag) && key_list_add(&del, key)) {
+				free(del.keys);
+				return -ENOMEM;
+			}
+		}
+		total += delete_keys(fd, &del);
+	}
+	return total;
+}
+
+static int prune_by_prefix(struct txc_dp *dp, enum txc_map map, __u32 prefix,
+			   int (*drop)(struct txc_dp *dp, __u32 id))
+{
+	int fd = txc_dp_map_fd(dp, map);
+	struct key_list ids = { .size = sizeof(__u32) };
+	__u32 id, *prev = NULL;
+	int n = 0, err;
+
+	if (fd < 0)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &id)) {
+		if (TXC_ID_PREFIX(id) == prefix && key_list_add(&ids, &id)) {
+			free(ids.keys);
+			return -ENOMEM;
+		}
+		prev = &id;
+	}
+	for (size_t i = 0; i < ids.n; i++) {
+		memcpy(&id, ids.keys + i * sizeof(id), sizeof(id));
+		err = drop(dp, id);
+		if (!err)
+			n++;
+	}
+	free(ids.keys);
+	return n;
+}
+
+static int clear_id(struct txc_dp *dp, __u32 id)
+{
+	return txc_dp_clear(dp, TXC_SCOPE_ID, id);
+}
+
+int txcd_clear_id_cancels(struct txc_dp *dp, __u32 prefix)
+{
+	return prune_by_prefix(dp, TXC_MAP_ID_CANCELS, prefix, clear_id);
+}
+
+int txcd_stop_id_counters(struct txc_dp *dp, __u32 prefix)
+{
+	return prune_by_prefix(dp, TXC_MAP_ID_STATS, prefix, txc_dp_id_count_stop);
+}

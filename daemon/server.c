@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The listening socket and the client connections: accept, peer identity,
+ * receiving and validating requests, sending replies without ever blocking.
+ *
+ * Back-pressure: a connection whose replies could not all be sent is not
+ * read from until they are, so a client that sends faster than it reads
+ * costs the daemon at most one pending reply, and nobody else waits.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include "txcanceld.h"
+#include "proto_check.h"
+
+#define CONN_REQUESTS_PER_TURN	64	/* fairness between busy clients */
+#define CONN_SNDBUF		(4 << 20)
+#define CAP_NET_ADMIN_BIT	12
+
+static int mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		int err = -errno;
+
+		txc_log(TXC_LOG_ERROR, "creating the socket directory %s: %s\n", dir,
+			strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* A socket file left by a daemon that died is removed; a live one is not. */
+static int claim_socket_path(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int live;
+
+	if (fd < 0)
+		return -errno;
+	live = !connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (live) {
+		txc_log(TXC_LOG_ERROR, "%s: another txcanceld is serving this socket; stop it "
+			"or choose another path with --socket\n", sun->sun_path);
+		return -EADDRINUSE;
+	}
+	if (unlink(sun->sun_path) && errno != ENOENT) {
+		int err = -errno;
+
+		txc_log(TXC_LOG_ERROR, "removing the stale socket %s: %s\n", sun->sun_path,
+			strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int txcd_server_open(struct txcd *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_LISTEN, 0) };
+	const char *path = d->opts.socket_path;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		txc_log(TXC_LOG_ERROR, "socket path %s is longer than %zu bytes\n", path,
+			sizeof(sun.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
+	err = mkdir_parent(path);
+	if (!err)
+		err = claim_socket_path(&sun);
+	if (err)
+		return err;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chmod(path, d->opts.socket_mode) ||
+	    (d->opts.socket_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->opts.socket_gid)) ||
+	    listen(fd, SOMAXCONN) || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "serving on %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return err;
+	}
+	d->listen_fd = fd;
+	txc_log(TXC_LOG_INFO, "serving on %s (mode %04o)\n", path, d->opts.socket_mode);
+	return 0;
+}
+
+static void conn_free(struct txcd *d, struct txcd_conn *c)
+{
+	struct txcd_msg *m, *next;
+
+	txcd_subs_drop_conn(d, c);
+	txcd_leases_drop_conn(d, c);
+	for (m = c->out_head; m; m = next) {
+		next = m->next;
+		free(m);
+	}
+	if (c->user)
+		c->user->conns--;
+	close(c->fd);
+	free(c);
+}
+
+void txcd_server_close(struct txcd *d)
+{
+	while (d->conns) {
+		struct txcd_conn *c = d->conns;
+
+		d->conns = c->next;
+		conn_free(d, c);
+	}
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->opts.socket_path);
+		d->listen_fd = -1;
+	}
+}
+
+struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid)
+{
+	struct txcd_user *u;
+
+	for (u = d->users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->next = d->users;
+	d->users = u;
+	return u;
+}
+
+/*
+ * Tagging by mark, cgroup or flow classifies traffic the client does not own,
+ * which is what CAP_NET_ADMIN guards elsewhere (nftables, tc): the peer must
+ * have it.  Read at connect time from the peer's effective set.
+ */
+static bool peer_has_net_admin(pid_t pid, uid_t uid)
+{
+	char path[64], line[256];
+	bool ok = false;
+	FILE *f;
+
+	if (uid == 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long caps;
+
+		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+			ok = caps & (1ull << CAP_NET_ADMIN_BIT);
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id)
+{
+	struct txcd_conn *c;
+
+	for (c = d->conns; c; c = c->next)
+		if (c->id == conn_id)
+			return c;
+	return NULL;
+}
+
+static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | (want ? EPOLLOUT : 0),
+		.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
+	};
+
+	if (c->want_out == want || c->dead)
+		return;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev)) {
+		txc_log(TXC_LOG_WARN, "client %u: epoll: %s\n", c->id, strerror(errno));
+		c->dead = true;
+		return;
+	}
+	c->want_out = want;
+}
+
+void txcd_server_accept(struct txcd *d)
+{
+	for (;;) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct txcd_conn *c;
+		int fd, sndbuf = CONN_SNDBUF;
+
+		fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				txc_log(TXC_LOG_WARN, "accept: %s\n", strerror(errno));
+			return;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+			txc_log(TXC_LOG_WARN, "SO_PEERCRED: %s\n", strerror(errno));
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c || !(c->user = txcd_user_get(d, cred.uid))) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 && c->user->conns >= d->opts.max_conns) {
+			txc_log(TXC_LOG_WARN, "uid %u (pid %d): refused, it has %u connections, "
+				"the limit (--max-conns)\n", cred.uid, cred.pid, c->user->conns);
+			free(c);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
+		c->fd = fd;
+		c->id = ++d->next_conn_id;
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+		c->net_admin = peer_has_net_admin(cred.pid, cred.uid);
+		ev.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id);
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			txc_log(TXC_LOG_WARN, "epoll: %s\n", strerror(errno));
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->user->conns++;
+		c->next = d->conns;
+		d->conns = c;
+		txc_log(TXC_LOG_DEBUG, "client %u: connected, uid %u pid %d%s\n", c->id, c->uid,
+			c->pid, c->net_admin ? " (net admin)" : "");
+	}
+}
+
+/* Try to send what is queued; returns true when the queue is empty. */
+static bool conn_flush_queue(struct txcd *d, struct txcd_conn *c)
+{
+	while (c->out_head && !c->dead) {
+		struct txcd_msg *m = c->out_head;
+
+		if (send(c->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				conn_set_out(d, c, true);
+				return false;
+			}
+			c->dead = true;
+			return false;
+		}
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		free(m);
+	}
+	return !c->dead;
+}
+
+bool txcd_conn_send(struct txcd *d, struct txcd_conn *c, const void *msg, size_t len)
+{
+	struct txcd_msg *m;
+
+	if (c->dead)
+		return false;
+	if (!c->out_head) {
+		if (send(c->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			return true;
+		if (errno != EAGAIN && errno != ENOBUFS) {
+			c->dead = true;
+			return false;
+		}
+	}
+	m = malloc(sizeof(*m) + len);
+	if (!m) {
+		c->dead = true;
+		return false;
+	}
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, msg, len);
+	if (c->out_tail)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	conn_set_out(d, c, true);
+	return true;
+}
+
+void txcd_conn_flush(struct txcd *d, struct txcd_conn *c)
+{
+	if (!conn_flush_queue(d, c))
+		return;
+	txcd_deliver(d, c);
+}
+
+static void reply_error(struct txcd *d, struct txcd_conn *c, const struct txc_msg_hdr *req,
+			int errnum, const struct txc_rep_error *err)
+{
+	struct {
+		struct txc_msg_hdr h;
+		struct txc_rep_error e;
+	} rep = {
+		.h = {
+			.magic = TXC_PROTO_MAGIC,
+			.version = TXC_PROTO_VERSION,
+			.type = req ? req->type : 0,
+			.flags = TXC_MSG_F_REPLY,
+			.length = sizeof(rep),
+			.seq = req ? req->seq : 0,
+			.error = errnum,
+		},
+		.e = *err,
+	};
+
+	txc_log(TXC_LOG_DEBUG, "client %u: refused: %s\n", c->id, err->message);
+	txcd_conn_send(d, c, &rep, sizeof(rep));
+}
+
+/* The one descriptor a request may carry; extra ones are closed. */
+static int take_fd(struct msghdr *mh, struct txc_rep_error *err, int *fd)
+{
+	struct cmsghdr *cm;
+	int n_fds = 0, ret = 0;
+
+	*fd = -1;
+	if (mh->msg_flags & MSG_CTRUNC)
+		ret = txcd_error(err, -EINVAL, TXC_FIELD_NONE,
+				 "too many file descriptors passed: a request takes at most one");
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		int *fds = (int *)CMSG_DATA(cm);
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++, n_fds++) {
+			if (n_fds == 0 && !ret)
+				*fd = fds[i];
+			else
+				close(fds[i]);
+		}
+	}
+	if (n_fds > 1 && !ret) {
+		close(*fd);
+		*fd = -1;
+		ret = txcd_error(err, -EINVAL, TXC_FIELD_NONE,
+				 "%d file descriptors passed: a request takes at most one", n_fds);
+	} else if (ret && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+/* Receive and answer one request; false when there is nothing more to read. */
+static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 *reply)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = TXC_MSG_MAX };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct txc_rep_error err;
+	struct txc_msg_hdr h;
+	ssize_t n;
+	size_t len;
+	int fd, ret;
+
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			c->dead = true;
+		return false;
+	}
+	if (n == 0) {
+		c->dead = true;
+		return false;
+	}
+	len = (size_t)n;
+	ret = take_fd(&mh, &err, &fd);
+	/* A header we can echo lets the client match the error to its request. */
+	memset(&h, 0, sizeof(h));
+	if (len >= sizeof(h))
+		memcpy(&h, buf, sizeof(h));
+	if (!ret && (mh.msg_flags & MSG_TRUNC))
+		ret = txcd_error(&err, -EMSGSIZE, TXC_FIELD_NONE,
+				 "message of %zu bytes is longer than the %u-byte maximum", len,
+				 TXC_MSG_MAX);
+	if (!ret)
+		ret = txcd_check_request(buf, len, &err);
+	if (ret) {
+		if (fd >= 0)
+			close(fd);
+		reply_error(d, c, len >= sizeof(h) ? &h : NULL, ret, &err);
+		return true;
+	}
+	len = txcd_handle(d, c, buf, len, fd, reply);
+	txcd_conn_send(d, c, reply, len);
+	return true;
+}
+
+void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
+{
+	static __u8 buf[TXC_MSG_MAX], reply[TXC_MSG_MAX];
+	struct txcd_conn *c = txcd_conn_find(d, conn_id);
+
+	if (!c || c->dead)
+		return;
+	if (events & (EPOLLHUP | EPOLLERR) && !(events & EPOLLIN)) {
+		c->dead = true;
+		return;
+	}
+	if (events & EPOLLOUT) {
+		if (conn_flush_queue(d, c))
+			conn_set_out(d, c, false);
+	}
+	for (int i = 0; i < CONN_REQUESTS_PER_TURN && !c->dead && !c->out_head; i++)
+		if (!conn_serve_one(d, c, buf, reply))
+			break;
+	if (!c->dead)
+		txcd_deliver(d, c);
+}
+
+void txcd_reap_dead(struct txcd *d)
+{
+	struct txcd_conn **pp = &d->conns;
+
+	while (*pp) {
+		struct txcd_conn *c = *pp;
+
+		if (!c->dead) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		txc_log(TXC_LOG_DEBUG, "client %u: closed\n", c->id);
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		conn_free(d, c);
+	}
+}

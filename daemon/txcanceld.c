@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * txcanceld: owns the datapath, the interfaces and the cancel IDs, and
+ * serves the socket API.  One thread, one epoll loop: the listening socket,
+ * the clients, every source's ring, rtnetlink link events, signals and a
+ * one-second tick (orphaned leases, ring losses) all feed it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include "txcanceld.h"
+#include "linkwatch.h"
+
+#define LOOP_EVENTS	64
+
+static struct txcd daemon_state;
+
+__u64 txcd_now_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: cancels' expiry compare with it. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int add_fd(struct txcd *d, int fd, enum txcd_fd_kind kind)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(kind, 0) };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int open_signals_and_tick(struct txcd *d)
+{
+	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	d->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->signal_fd < 0 || d->timer_fd < 0 || timerfd_settime(d->timer_fd, 0, &tick, NULL))
+		return -errno;
+	if (add_fd(d, d->signal_fd, TXCD_FD_SIGNAL) || add_fd(d, d->timer_fd, TXCD_FD_TIMER))
+		return -errno;
+	return 0;
+}
+
+static void on_signal(struct txcd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			txc_log(TXC_LOG_INFO, "SIGHUP: nothing to reload; restart to change "
+				"options\n");
+			continue;
+		}
+		txc_log(TXC_LOG_INFO, "%s: exiting\n", strsignal(si.ssi_signo));
+		d->stop = true;
+	}
+}
+
+static void on_tick(struct txcd *d)
+{
+	__u64 expirations;
+
+	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	txcd_leases_expire(d);
+	txcd_check_ring_losses(d);
+}
+
+static void dispatch(struct txcd *d, const struct epoll_event *ev)
+{
+	__u32 idx = TXCD_EV_IDX(ev->data.u64);
+
+	switch (TXCD_EV_KIND(ev->data.u64)) {
+	case TXCD_FD_LISTEN:
+		txcd_server_accept(d);
+		break;
+	case TXCD_FD_SIGNAL:
+		on_signal(d);
+		break;
+	case TXCD_FD_TIMER:
+		on_tick(d);
+		break;
+	case TXCD_FD_LINKS:
+		txcd_links_event(d);
+		break;
+	case TXCD_FD_CONN:
+		txcd_conn_event(d, idx, ev->events);
+		break;
+	case TXCD_FD_RING:
+		txcd_ring_event(d, idx);
+		break;
+	}
+}
+
+static int start(struct txcd *d)
+{
+	struct txc_dp_opts dp_opts = { .pin_dir = d->opts.pin_dir };
+	int err;
+
+	d->start_ns = txcd_now_ns();
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	err = open_signals_and_tick(d);
+	if (err)
+		return err;
+	err = txc_ensure_bpffs(d->opts.pin_dir);
+	if (!err)
+		err = txc_dp_open(&d->dp, &dp_opts);
+	if (!err)
+		err = txc_dp_set_mark_mask(d->dp, d->opts.mark_mask);
+	if (!err)
+		err = txcd_leases_open(d);
+	if (!err)
+		err = txcd_server_open(d);
+	if (!err)
+		err = txcd_ifaces_start(d);
+	return err;
+}
+
+static void run(struct txcd *d)
+{
+	struct epoll_event events[LOOP_EVENTS];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epfd, events, LOOP_EVENTS, -1);
+
+		if (n < 0 && errno != EINTR) {
+			txc_log(TXC_LOG_ERROR, "epoll_wait: %s\n", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			dispatch(d, &events[i]);
+		txcd_reap_dead(d);
+	}
+}
+
+/*
+ * Without --keep, everything this instance attached, leased and pinned is
+ * removed.  With --keep, links and pinned state stay: traffic keeps being
+ * tagged and canceled, and the next instance adopts it all.
+ */
+static void stop(struct txcd *d)
+{
+	bool keep = d->opts.keep_on_exit;
+
+	txcd_server_close(d);
+	if (d->dp) {
+		txcd_ifaces_stop(d);
+		if (!keep) {
+			for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
+				if (d->sources[s].state != TXCD_FREE)
+					txcd_source_release(d, s);
+			for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
+				if (d->prefixes[p].state != TXCD_FREE)
+					txcd_prefix_release(d, p);
+		}
+		txcd_leases_close(d, !keep);
+		if (!keep && !txc_detach_all(d->dp))
+			txc_dp_unpin(d->dp);
+		txc_dp_close(d->dp);
+	}
+	if (keep)
+		txc_log(TXC_LOG_INFO, "left the datapath attached and its state pinned under %s "
+			"for the next instance\n", d->opts.pin_dir);
+	while (d->users) {
+		struct txcd_user *u = d->users;
+
+		d->users = u->next;
+		free(u);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct txcd *d = &daemon_state;
+	int err;
+
+	d->listen_fd = d->signal_fd = d->timer_fd = d->epfd = -1;
+	d->prefix_lease_fd = d->source_lease_fd = -1;
+	err = txcd_parse_args(d, argc, argv);
+	if (err)
+		return err < 0 ? 2 : 0;
+	err = start(d);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "not started: %s\n", strerror(-err));
+		/*
+		 * Release only this process's handles: what is pinned may belong
+		 * to a daemon that is still running (a second instance on the
+		 * same pin dir fails here), and a next start adopts it anyway.
+		 */
+		if (d->listen_fd >= 0)
+			txcd_server_close(d);
+		txc_linkwatch_close(d->lw);
+		txc_dp_close(d->dp);
+		return 1;
+	}
+	txc_log(TXC_LOG_INFO, "ready: %u interface(s), pins under %s\n", d->n_ifaces,
+		txc_dp_pin_dir(d->dp));
+	run(d);
+	stop(d);
+	return 0;
+}
