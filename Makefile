@@ -49,7 +49,8 @@ TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
 TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example
+TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
+		   $(BUILD)/tools/demo-client
 
 # The daemon: every daemon/*.c that is not part of the datapath library.
 DAEMON_SRCS	:= $(filter-out $(DP_SRCS),$(wildcard daemon/*.c))
@@ -159,7 +160,12 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -c $< -o $@
 
-$(BUILD)/tools/txcancel-example: tools/example.c $(LIB_A) | $(BUILD)/tools
+# Programs that use only the client library.
+$(BUILD)/tools/txcancel-example: tools/example.c $(LIB_A) $(LIB_HDRS) | $(BUILD)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
+
+$(BUILD)/tools/demo-client: tools/demo_client.c $(LIB_A) $(LIB_HDRS) | $(BUILD)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
 

@@ -11,7 +11,9 @@
  * Requests carry a client-chosen seq; the daemon answers every request with
  * exactly one reply of the same type and seq, with TXC_MSG_F_REPLY set and
  * hdr.error 0 or a negative errno.  A failed request's reply body is a
- * struct txc_rep_error naming the problem.  Events (completions) carry
+ * struct txc_rep_error naming the problem, except BATCH, whose reply is
+ * always a struct txc_rep_batch (the error inside it).  A message too short
+ * to carry a header is answered with type 0 and seq 0.  Events (completions) carry
  * TXC_MSG_F_EVENT and seq 0; they may arrive between a request and its reply.
  *
  * The daemon checks, before it uses anything: the packet was not truncated
@@ -143,7 +145,11 @@ struct txc_rep_prefix {
 };
 _Static_assert(sizeof(struct txc_rep_prefix) == 8, "txc_rep_prefix size");
 
-/* Head of every reply that carries a list. */
+/*
+ * Head of every reply that carries a list.  A list holds at most what fits
+ * in TXC_MSG_MAX (909 stats entries, 2729 prefix entries); ask for single
+ * values to see past that.
+ */
 struct txc_rep_list {
 	__u32 count;
 	__u32 reserved;

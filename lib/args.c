@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Request bodies from the caller's arguments, shared by the single requests
+ * and the batch builder.  Only what can never be right is refused here
+ * (with the fix in the text); whether the caller may act on a prefix or a
+ * source is the daemon's decision.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define IFNAME_LEN	sizeof(((struct txc_req_cancel *)0)->ifname)
+
+int txcl_check_source(char *err, __u32 source)
+{
+	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
+		return txcl_fail(err, -EINVAL, "source %u: must be 1..%u, a handle from "
+				 "txc_source_open()", source, TXC_MAX_SOURCES - 1);
+	return 0;
+}
+
+int txcl_check_id(char *err, __u32 cancel_id)
+{
+	if (!TXC_ID_VALID(cancel_id))
+		return txcl_fail(err, -EINVAL, "cancel ID 0x%08x has prefix 0: make IDs with "
+				 "TXC_ID_MAKE() and a prefix from txc_generate_partial_cancel_id()",
+				 cancel_id);
+	return 0;
+}
+
+int txcl_check_prefix(char *err, __u32 prefix)
+{
+	if (prefix < TXC_PREFIX_MIN || prefix > TXC_PREFIX_MAX)
+		return txcl_fail(err, -EINVAL, "prefix %u: must be %u..%u", prefix,
+				 TXC_PREFIX_MIN, TXC_PREFIX_MAX);
+	return 0;
+}
+
+static int check_scope_value(char *err, __u8 scope, __u32 value)
+{
+	switch (scope) {
+	case TXC_SCOPE_ID:
+		return txcl_check_id(err, value);
+	case TXC_SCOPE_PREFIX:
+		return txcl_check_prefix(err, value);
+	case TXC_SCOPE_SOURCE:
+		return txcl_check_source(err, value);
+	default:
+		return txcl_fail(err, -EINVAL, "scope %u: must be TXC_SCOPE_SOURCE (1), "
+				 "TXC_SCOPE_PREFIX (2) or TXC_SCOPE_ID (3)", scope);
+	}
+}
+
+int txcl_copy_ifname(char *err, char dst[16], const char *ifname)
+{
+	size_t len;
+
+	memset(dst, 0, IFNAME_LEN);
+	if (!ifname)
+		return 0;
+	len = strlen(ifname);
+	if (!len)
+		return txcl_fail(err, -EINVAL, "the interface name is empty: pass NULL for "
+				 "every interface");
+	if (len >= IFNAME_LEN)
+		return txcl_fail(err, -ENAMETOOLONG, "interface name '%s' is longer than %zu "
+				 "characters", ifname, IFNAME_LEN - 1);
+	memcpy(dst, ifname, len);
+	return 0;
+}
+
+/* Bytes of the key each kind uses; 0 for an unknown kind. */
+static size_t key_size(__u8 kind)
+{
+	switch (kind) {
+	case TXC_TAG_MARK:
+		return sizeof(__u32);
+	case TXC_TAG_SOCKET:
+	case TXC_TAG_CGROUP:
+		return sizeof(__u64);
+	case TXC_TAG_FLOW:
+		return sizeof(struct txc_flow_key);
+	default:
+		return 0;
+	}
+}
+
+static bool all_zero(const __u8 *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+static int check_flow(char *err, const struct txc_flow_key *f)
+{
+	if (f->family != TXC_FAMILY_IPV4 && f->family != TXC_FAMILY_IPV6)
+		return txcl_fail(err, -EINVAL, "flow family %u: must be TXC_FAMILY_IPV4 (4) or "
+				 "TXC_FAMILY_IPV6 (6)", f->family);
+	if (f->reserved)
+		return txcl_fail(err, -EINVAL, "flow key: the reserved field must be zero");
+	if (f->family == TXC_FAMILY_IPV4 &&
+	    (!all_zero(f->saddr + 4, sizeof(f->saddr) - 4) ||
+	     !all_zero(f->daddr + 4, sizeof(f->daddr) - 4)))
+		return txcl_fail(err, -EINVAL, "IPv4 flow key: an address fills the first 4 "
+				 "bytes, the other 12 must be zero");
+	return 0;
+}
+
+static int check_key(char *err, bool add, __u8 kind, const union txc_tag_key *key)
+{
+	switch (kind) {
+	case TXC_TAG_MARK:
+		if (!key->mark)
+			return txcl_fail(err, -EINVAL, "mark 0 means untagged: it cannot carry "
+					 "an ID");
+		return 0;
+	case TXC_TAG_SOCKET:
+		/* TAG_ADD passes the socket itself; the cookie comes back. */
+		if (!add && !key->socket_cookie)
+			return txcl_fail(err, -EINVAL, "untagging a socket needs the cookie "
+					 "txc_tag_socket() returned");
+		return 0;
+	case TXC_TAG_CGROUP:
+		if (!key->cgroup_id)
+			return txcl_fail(err, -EINVAL, "cgroup id 0 is not a cgroup: use the "
+					 "inode number of a cgroup v2 directory");
+		return 0;
+	default:
+		return check_flow(err, &key->flow);
+	}
+}
+
+int txcl_make_tag(char *err, struct txc_req_tag *t, bool add, __u8 kind,
+		  const union txc_tag_key *key, __u32 cancel_id, __u32 source)
+{
+	size_t size = key_size(kind);
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!size)
+		return txcl_fail(err, -EINVAL, "tag kind %u: must be TXC_TAG_MARK (1), "
+				 "TXC_TAG_SOCKET (2), TXC_TAG_CGROUP (3) or TXC_TAG_FLOW (4)",
+				 kind);
+	if (!key)
+		return txcl_fail(err, -EINVAL, "the tag key is NULL");
+	if (add) {
+		ret = txcl_check_id(err, cancel_id);
+		if (!ret)
+			ret = txcl_check_source(err, source);
+		if (ret)
+			return ret;
+		t->cancel_id = cancel_id;
+		t->source = source;
+	}
+	t->kind = kind;
+	/*
+	 * Only the kind's own bytes: the rest of the caller's union may hold
+	 * anything, and the daemon refuses a key whose unused bytes are not 0.
+	 */
+	memcpy(t->key.raw, key->raw, size);
+	return check_key(err, add, kind, &t->key);
+}
+
+int txcl_make_cancel(char *err, struct txc_req_cancel *r, __u8 scope, __u32 value,
+		     const char *ifname, __u64 timeout_ns)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = check_scope_value(err, scope, value);
+	if (!ret)
+		ret = txcl_copy_ifname(err, r->ifname, ifname);
+	if (ret)
+		return ret;
+	r->scope = scope;
+	r->value = value;
+	r->timeout_ns = timeout_ns;
+	return 0;
+}
+
+int txcl_make_clear(char *err, struct txc_req_clear *r, __u8 scope, __u32 value)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = check_scope_value(err, scope, value);
+	if (ret)
+		return ret;
+	r->scope = scope;
+	r->value = value;
+	return 0;
+}

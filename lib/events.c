@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Completions: batches kept in arrival order, handed out by
+ * txc_read_completions(), and the last account seen per source.
+ *
+ * Every batch is handed out from its own copy, never from the receive
+ * buffer: a callback may issue requests on the same client, and their
+ * replies land in that buffer.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+int txcl_event_queue(struct txc_client *c, const void *msg)
+{
+	const __u8 *body = (const __u8 *)msg + sizeof(struct txc_msg_hdr);
+	struct txc_ev_completions ev;
+	struct txcl_event *e;
+	size_t recs;
+
+	memcpy(&ev, body, sizeof(ev));
+	recs = (size_t)ev.count * sizeof(struct txc_abort_record);
+	e = malloc(sizeof(*e) + recs);
+	if (!e)
+		return txcl_fail(c->err, -ENOMEM, "out of memory keeping %u completions of "
+				 "source %u", ev.count, ev.source);
+	e->next = NULL;
+	e->ev = ev;
+	memcpy(e->recs, body + sizeof(ev), recs);
+	if (c->ev_tail)
+		c->ev_tail->next = e;
+	else
+		c->ev_head = e;
+	c->ev_tail = e;
+	return 0;
+}
+
+void txcl_completions_free(struct txc_client *c)
+{
+	struct txcl_event *e, *next;
+
+	for (e = c->ev_head; e; e = next) {
+		next = e->next;
+		free(e);
+	}
+	c->ev_head = c->ev_tail = NULL;
+	free(c->accounts);
+	c->accounts = NULL;
+	c->n_accounts = c->max_accounts = 0;
+}
+
+/* The account of @source, or NULL and where it would be inserted. */
+static struct txc_ev_completions *account_find(const struct txc_client *c, __u32 source,
+					       size_t *pos)
+{
+	size_t lo = 0, hi = c->n_accounts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->accounts[mid].source == source)
+			return &c->accounts[mid];
+		if (c->accounts[mid].source < source)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return NULL;
+}
+
+static int account_update(struct txc_client *c, const struct txc_ev_completions *ev)
+{
+	struct txc_ev_completions *a;
+	size_t pos;
+
+	a = account_find(c, ev->source, &pos);
+	if (!a) {
+		if (c->n_accounts == c->max_accounts) {
+			size_t max = c->max_accounts ? 2 * c->max_accounts : 8;
+
+			a = realloc(c->accounts, max * sizeof(*a));
+			if (!a)
+				return txcl_fail(c->err, -ENOMEM, "out of memory for the account "
+						 "of source %u", ev->source);
+			c->accounts = a;
+			c->max_accounts = max;
+		}
+		a = &c->accounts[pos];
+		memmove(a + 1, a, (c->n_accounts - pos) * sizeof(*a));
+		c->n_accounts++;
+	}
+	*a = *ev;
+	return 0;
+}
+
+/* Hand out every queued batch, oldest first. */
+static int drain(struct txc_client *c, txc_completion_fn fn, void *ctx, int *records,
+		 int *batches)
+{
+	struct txcl_event *e;
+	int err;
+
+	while ((e = c->ev_head)) {
+		/* The account first: on failure the batch stays queued, not lost. */
+		err = account_update(c, &e->ev);
+		if (err)
+			return err;
+		c->ev_head = e->next;
+		if (!c->ev_head)
+			c->ev_tail = NULL;
+		fn(ctx, &e->ev, e->recs);
+		*records += e->ev.count;
+		(*batches)++;
+		free(e);
+	}
+	return 0;
+}
+
+/* Check and queue the packet of @len bytes just received. */
+static int take_event(struct txc_client *c, int len)
+{
+	const struct txc_msg_hdr *h = (const void *)c->rx;
+	char tmp[16];
+	int err;
+
+	err = txcl_check_msg(c, c->rx, len);
+	if (err)
+		return txcl_break(c, err);
+	if (h->flags != TXC_MSG_F_EVENT) {
+		txcl_fail(c->err, -EPROTO, "txcanceld sent a %s reply (seq %u) while no request "
+			  "waited", txcl_type_name(h->type, tmp, sizeof(tmp)), h->seq);
+		return txcl_break(c, -EPROTO);
+	}
+	err = txcl_event_queue(c, c->rx);
+	return err ? txcl_break(c, err) : 0;
+}
+
+/* 1 when readable, 0 on timeout, or a negative errno. */
+static int wait_readable(struct txc_client *c, int timeout_ms)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int n, err;
+
+	n = poll(&p, 1, timeout_ms);
+	if (n >= 0)
+		return n;
+	err = -errno;
+	return txcl_fail(c->err, err, "cannot wait for completions: %s", strerror(-err));
+}
+
+int txc_read_completions(struct txc_client *client, txc_completion_fn fn, void *ctx,
+			 int timeout_ms)
+{
+	int records = 0, batches = 0;
+	int n, err;
+
+	err = txcl_enter(client);
+	if (err)
+		return err;
+	if (!fn)
+		return txcl_fail(client->err, -EINVAL, "txc_read_completions: the callback is NULL");
+	if (timeout_ms < -1)
+		return txcl_fail(client->err, -EINVAL, "timeout %d ms: must be 0 or more, or -1 "
+				 "to wait forever", timeout_ms);
+	for (;;) {
+		err = drain(client, fn, ctx, &records, &batches);
+		/* A callback may have broken the connection with a request. */
+		if (!err)
+			err = txcl_enter(client);
+		if (err)
+			return err;
+		n = txcl_recv(client, MSG_DONTWAIT);
+		if (n == -EAGAIN) {
+			if (batches || !timeout_ms)
+				return records;
+			n = wait_readable(client, timeout_ms);
+			if (n <= 0)
+				return n;
+			/* Waited once: from now on only what is already there. */
+			timeout_ms = 0;
+			continue;
+		}
+		if (n < 0)
+			return n;
+		err = take_event(client, n);
+		if (err)
+			return err;
+	}
+}
+
+int txc_source_account(const struct txc_client *client, __u32 source,
+		       struct txc_ev_completions *account)
+{
+	const struct txc_ev_completions *a;
+	size_t pos;
+
+	if (!client || !account)
+		return -EINVAL;
+	a = account_find(client, source, &pos);
+	if (!a)
+		return -ENOENT;
+	*account = *a;
+	return 0;
+}

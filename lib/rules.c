@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Tags (NDIS_SET_NET_BUFFER_LIST_CANCEL_ID), cancels
+ * (NdisCancelSendNetBufferLists), clears and per-ID counters.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* TAG_ADD; @fd is the socket of a TXC_TAG_SOCKET tag, else -1. */
+static int tag_add(struct txc_client *c, __u8 kind, const union txc_tag_key *key,
+		   __u32 cancel_id, __u32 source, int fd, __u64 *cookie)
+{
+	struct txc_req_tag req;
+	struct txc_rep_tag got;
+	struct txcl_reply rep;
+	int err;
+
+	err = txcl_enter(c);
+	if (!err)
+		err = txcl_make_tag(c->err, &req, true, kind, key, cancel_id, source);
+	if (!err)
+		err = txcl_call(c, TXC_MSG_TAG_ADD, &req, sizeof(req), fd, &rep);
+	if (err)
+		return err;
+	memcpy(&got, rep.body, sizeof(got));
+	if (cookie)
+		*cookie = got.key;
+	return 0;
+}
+
+int txc_tag_socket(struct txc_client *client, int sock_fd, __u32 cancel_id, __u32 source,
+		   __u64 *cookie)
+{
+	/* The daemon learns the cookie from the socket itself: the key stays 0. */
+	union txc_tag_key key = { 0 };
+	int err;
+
+	err = txcl_enter(client);
+	if (err)
+		return err;
+	if (sock_fd < 0)
+		return txcl_fail(client->err, -EBADF, "txc_tag_socket: %d is not a file "
+				 "descriptor", sock_fd);
+	return tag_add(client, TXC_TAG_SOCKET, &key, cancel_id, source, sock_fd, cookie);
+}
+
+int txc_tag_mark(struct txc_client *client, __u32 mark, __u32 cancel_id, __u32 source)
+{
+	union txc_tag_key key = { .mark = mark };
+
+	return tag_add(client, TXC_TAG_MARK, &key, cancel_id, source, -1, NULL);
+}
+
+int txc_tag_cgroup(struct txc_client *client, __u64 cgroup_id, __u32 cancel_id, __u32 source)
+{
+	union txc_tag_key key = { .cgroup_id = cgroup_id };
+
+	return tag_add(client, TXC_TAG_CGROUP, &key, cancel_id, source, -1, NULL);
+}
+
+int txc_tag_flow(struct txc_client *client, const struct txc_flow_key *flow, __u32 cancel_id,
+		 __u32 source)
+{
+	union txc_tag_key key;
+	int err;
+
+	err = txcl_enter(client);
+	if (err)
+		return err;
+	if (!flow)
+		return txcl_fail(client->err, -EINVAL, "txc_tag_flow: flow is NULL");
+	memset(&key, 0, sizeof(key));
+	key.flow = *flow;
+	return tag_add(client, TXC_TAG_FLOW, &key, cancel_id, source, -1, NULL);
+}
+
+int txc_untag(struct txc_client *client, __u8 kind, const union txc_tag_key *key)
+{
+	struct txc_req_tag req;
+	struct txcl_reply rep;
+	int err;
+
+	err = txcl_enter(client);
+	if (!err)
+		err = txcl_make_tag(client->err, &req, false, kind, key, 0, 0);
+	return err ? err : txcl_call(client, TXC_MSG_TAG_DEL, &req, sizeof(req), -1, &rep);
+}
+
+int txc_cancel(struct txc_client *client, __u8 scope, __u32 value, const char *ifname,
+	       __u64 timeout_ns, __u64 *since_ns)
+{
+	struct txc_req_cancel req;
+	struct txc_rep_cancel got;
+	struct txcl_reply rep;
+	int err;
+
+	err = txcl_enter(client);
+	if (!err)
+		err = txcl_make_cancel(client->err, &req, scope, value, ifname, timeout_ns);
+	if (!err)
+		err = txcl_call(client, TXC_MSG_CANCEL, &req, sizeof(req), -1, &rep);
+	if (err)
+		return err;
+	memcpy(&got, rep.body, sizeof(got));
+	if (since_ns)
+		*since_ns = got.since_ns;
+	return 0;
+}
+
+int txc_cancel_send_net_buffer_lists(struct txc_client *client, __u32 cancel_id)
+{
+	return txc_cancel(client, TXC_SCOPE_ID, cancel_id, NULL, 0, NULL);
+}
+
+int txc_clear(struct txc_client *client, __u8 scope, __u32 value, struct txc_rep_clear *final)
+{
+	struct txc_req_clear req;
+	struct txcl_reply rep;
+	int err;
+
+	err = txcl_enter(client);
+	if (!err)
+		err = txcl_make_clear(client->err, &req, scope, value);
+	if (!err)
+		err = txcl_call(client, TXC_MSG_CLEAR, &req, sizeof(req), -1, &rep);
+	if (err)
+		return err;
+	if (final)
+		memcpy(final, rep.body, sizeof(*final));
+	return 0;
+}
+
+int txc_count_id(struct txc_client *client, __u32 cancel_id, int enable)
+{
+	struct txc_req_count_id req = { .cancel_id = cancel_id, .enable = !!enable };
+	struct txcl_reply rep;
+	int err;
+
+	err = txcl_enter(client);
+	if (!err)
+		err = txcl_check_id(client->err, cancel_id);
+	return err ? err : txcl_call(client, TXC_MSG_COUNT_ID, &req, sizeof(req), -1, &rep);
+}
