@@ -66,7 +66,7 @@ table inet txcdemo {
 EOF
 
 echo "== txcanceld on txc-a (socket $sock, pins $pins)"
-in_a "$build/txcanceld" -i txc-a -s "$sock" -d "$pins" >"$work/daemon.log" 2>&1 &
+ip netns exec "$ns_a" "$build/txcanceld" -i txc-a -s "$sock" -d "$pins" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 50); do
 	txcancel hello >/dev/null 2>&1 && break
@@ -90,6 +90,9 @@ sed 's/^/   /' "$work/client.out"
 canceled=${ids[1]}
 # An observer (root may watch any source): the first completions, as they arrive.
 txcancel watch -c 3 -t 8 "$source" >"$work/watch.out" 2>&1 &
+watch_pid=$!
+# Count the stream's frames too, so that the clear can report final counts.
+txcancel count "$canceled" on
 
 phase() { for g in 0 1 2; do delivered "$g"; done | paste -sd' '; }
 sleep 3
@@ -124,7 +127,7 @@ for g in 0 1 2; do
 done
 grep '^account' "$work/client.out" | sed 's/^/   /'
 echo "== the first completions, as 'txcancel watch' printed them (status 0xC023000C = NDIS_STATUS_SEND_ABORTED)"
-wait || true
+wait "$watch_pid" || true
 sed 's/^/   /' "$work/watch.out"
 
 echo "== teardown"

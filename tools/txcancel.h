@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * txcancel: the command-line client of txcanceld.  Shared declarations of
+ * the tool's parts: the global options, error reporting, the JSON writer,
+ * argument parsers, the explain frame builder and the subcommands.
+ */
+#ifndef TXCANCEL_TOOL_H
+#define TXCANCEL_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "txcancel/txcancel.h"
+
+#define TXCANCEL_VERSION	"0.1.0"
+
+/* Exit codes: documented in docs/txcancel.md, keep them in step. */
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1	/* the daemon refused, or a runtime failure */
+#define EXIT_USAGE	2	/* bad arguments: nothing was sent */
+
+/* Global options and the name of the running subcommand (for messages). */
+struct txc_cli {
+	const char *socket_path;	/* resolved: -s, $TXCANCEL_SOCKET or default */
+	bool json;
+	bool pretty;
+	char cmd[32];			/* e.g. "prefix alloc" */
+	/* Where the arguments came from, put before messages: "FILE:LINE". */
+	char where[256];
+};
+
+extern struct txc_cli cli;
+
+/* ---- errors (txcancel.c) ------------------------------------------------- */
+
+/*
+ * Each prints "txcancel: <cmd>: <message>" to stderr, or {"error": ...} to
+ * stdout in JSON mode, and returns the exit code to use.
+ */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error that returns -EINVAL, for parsers. */
+int arg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A failed library call: the client's error text, else strerror(-err). */
+int client_error(struct txc_client *c, int err);
+/* Append " to <cmd>" to the current command name, e.g. "prefix" -> "prefix alloc". */
+void cli_subcommand(const char *word);
+
+/* Connect to the daemon; on failure the error is reported and NULL returned. */
+struct txc_client *cli_connect(void);
+
+/* True if any argument is -h or --help. */
+bool wants_help(int argc, char **argv);
+/* Print the usage of subcommand @name to @f; returns false if there is none. */
+bool print_cmd_usage(FILE *f, const char *name);
+
+/* ---- JSON writer (txcancel_json.c) --------------------------------------- */
+
+/*
+ * One writer on stdout.  Every call that takes @name writes a member of the
+ * enclosing object; pass NULL inside an array or for the top-level value.
+ * jw_end() finishes the top-level value with a newline.
+ */
+void jw_object(const char *name);
+void jw_object_end(void);
+void jw_array(const char *name);
+void jw_array_end(void);
+void jw_string(const char *name, const char *s);
+/* A string of at most @max bytes (fixed-size, maybe unterminated fields). */
+void jw_string_n(const char *name, const char *s, size_t max);
+void jw_printf(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void jw_uint(const char *name, __u64 v);
+void jw_bool(const char *name, bool v);
+void jw_null(const char *name);
+void jw_end(void);
+/* Write @s escaped as a JSON string (with quotes) to @f. */
+void json_escape(FILE *f, const char *s, size_t max);
+
+/* ---- human output helpers (txcancel_json.c) ------------------------------ */
+
+/*
+ * Up to @max bytes of @s with control bytes and invalid UTF-8 shown as \xNN,
+ * into @dst (cut short to fit @size), or printed to @f.
+ */
+void sanitize(char *dst, size_t size, const char *s, size_t max);
+void print_safe(FILE *f, const char *s, size_t max);
+
+/* ---- argument parsing (txcancel_parse.c) --------------------------------- */
+
+/*
+ * Parsers return 0 or -EINVAL after reporting a usage error that names @what
+ * and the argument; the caller returns EXIT_USAGE.
+ */
+int parse_u64(const char *s, const char *what, __u64 max, __u64 *out);
+int parse_u32(const char *s, const char *what, __u32 *out);
+int parse_id(const char *s, __u32 *id);
+int parse_prefix(const char *s, __u32 *prefix);
+int parse_source(const char *s, __u32 *source);
+int parse_duration(const char *s, __u64 *ns);
+int parse_ifname(const char *s, char ifname[16]);
+int parse_scope(const char *s, __u8 *scope);
+int parse_ip_proto(const char *s, __u8 *proto);
+/* Reports its own errors; @what names the argument ("src", "dst"). */
+int parse_endpoint(const char *s, const char *what, __u8 *family, __u8 addr[16],
+		   __be16 *port, bool *has_port);
+int parse_cgroup(const char *s, __u64 *cgroup_id);
+
+/*
+ * The value after the keyword at argv[*i]; advances *i past both.  NULL
+ * (after reporting that the keyword needs @expect) if there is none.
+ */
+const char *take_value(int argc, char **argv, int *i, const char *expect);
+
+/* Protocols whose header starts with two ports (as the datapath reads them). */
+bool proto_has_ports(__u8 proto);
+
+/* ---- names of codes and formatting (txcancel_parse.c) -------------------- */
+
+const char *scope_name(__u8 scope);
+const char *tag_kind_name(__u8 kind);
+const char *hook_name(__u8 hook);
+const char *verdict_name(__u8 verdict);
+/* "udp", "tcp", ... or the number. */
+const char *proto_name(__u8 proto, char *buf, size_t len);
+/* "198.18.0.1:53", "[2001:db8::1]:53", without the port if @with_port is false. */
+void format_endpoint(char *buf, size_t len, __u8 family, const __u8 addr[16],
+		     __be16 port, bool with_port);
+
+#define ENDPOINT_STRLEN	64	/* "[" INET6_ADDRSTRLEN "]:65535" fits */
+
+/* The frame summary as member @name of an object (explain, watch). */
+void jw_frame_summary(const char *name, const struct txc_frame_summary *s);
+/* "udp 198.18.0.1:4000 -> 198.18.0.2:5001" or "ethertype 0x0806". */
+void format_frame_summary(char *buf, size_t len, const struct txc_frame_summary *s);
+
+/* ---- explain frames (txcancel_frame.c) ----------------------------------- */
+
+struct frame_spec {
+	__u8 family;		/* TXC_FAMILY_IPV4 or TXC_FAMILY_IPV6 */
+	__u8 proto;		/* IPPROTO_* */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+	bool has_vlan;
+	__u16 vid;
+	__u32 len;		/* whole frame; 0: just the headers */
+};
+
+/* Header bytes of @spec: Ethernet (+ VLAN), IP, L4. */
+size_t frame_headers_len(const struct frame_spec *spec);
+/* Build the frame into @buf; returns its length or -ENOSPC/-EINVAL. */
+int frame_build(const struct frame_spec *spec, __u8 *buf, size_t size);
+
+/* ---- subcommands --------------------------------------------------------- */
+
+int do_hello(int argc, char **argv);
+int do_prefix(int argc, char **argv);
+int do_source(int argc, char **argv);
+int do_tag(int argc, char **argv);
+int do_cancel(int argc, char **argv);
+int do_clear(int argc, char **argv);
+int do_count(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_batch(int argc, char **argv);
+int do_watch(int argc, char **argv);
+int do_explain(int argc, char **argv);
+int do_status(int argc, char **argv);
+
+#endif /* TXCANCEL_TOOL_H */

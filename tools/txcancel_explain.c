@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * explain: build a frame from a description and ask the daemon what the
+ * loaded program decides for it (the NDIS_GET_NET_BUFFER_LIST_CANCEL_ID of
+ * txcancel, plus the verdict).
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "txcancel.h"
+
+struct explain_args {
+	char ifname[16];
+	__u32 mark;
+	struct frame_spec spec;
+	__u8 frame[TXC_EXPLAIN_FRAME_MAX];
+	size_t frame_len;
+};
+
+struct explain_seen {
+	bool dev, mark, proto, src, dst, len, vlan;
+	bool ports;
+};
+
+static int explain_endpoint(struct explain_args *a, const char *kw, const char *arg,
+			    struct explain_seen *seen)
+{
+	struct frame_spec *spec = &a->spec;
+	bool src = !strcmp(kw, "src"), port;
+	__u8 family;
+
+	if (parse_endpoint(arg, kw, &family, src ? spec->saddr : spec->daddr,
+			   src ? &spec->sport : &spec->dport, &port))
+		return -EINVAL;
+	if (spec->family && spec->family != family)
+		return arg_error("src and dst must both be IPv4 or both IPv6 (%s '%s')", kw, arg);
+	spec->family = family;
+	seen->ports |= port;
+	return 0;
+}
+
+/* One "KEYWORD VALUE" of the command line at argv[*i]. */
+static int explain_keyword(struct explain_args *a, int argc, char **argv, int *i,
+			   struct explain_seen *seen)
+{
+	const char *kw = argv[*i], *v;
+	__u64 n;
+	bool *once;
+
+	if (!strcmp(kw, "dev"))
+		once = &seen->dev;
+	else if (!strcmp(kw, "mark"))
+		once = &seen->mark;
+	else if (!strcmp(kw, "proto"))
+		once = &seen->proto;
+	else if (!strcmp(kw, "src"))
+		once = &seen->src;
+	else if (!strcmp(kw, "dst"))
+		once = &seen->dst;
+	else if (!strcmp(kw, "len"))
+		once = &seen->len;
+	else if (!strcmp(kw, "vlan"))
+		once = &seen->vlan;
+	else
+		return arg_error("unexpected '%s'; expected dev, mark, proto, src, dst, len "
+				 "or vlan", kw);
+	if (*once)
+		return arg_error("'%s' is given twice", kw);
+	*once = true;
+	v = take_value(argc, argv, i, "a value");
+	if (!v)
+		return -EINVAL;
+
+	if (once == &seen->dev)
+		return parse_ifname(v, a->ifname);
+	if (once == &seen->mark)
+		return parse_u32(v, "mark", &a->mark);
+	if (once == &seen->proto)
+		return parse_ip_proto(v, &a->spec.proto);
+	if (once == &seen->src || once == &seen->dst)
+		return explain_endpoint(a, kw, v, seen);
+	if (once == &seen->len) {
+		if (parse_u64(v, "len", TXC_EXPLAIN_FRAME_MAX, &n))
+			return -EINVAL;
+		a->spec.len = n;
+		return 0;
+	}
+	if (parse_u64(v, "vlan", 4095, &n))
+		return -EINVAL;
+	a->spec.has_vlan = true;
+	a->spec.vid = n;
+	return 0;
+}
+
+static int parse_explain(int argc, char **argv, struct explain_args *a)
+{
+	struct explain_seen seen = { 0 };
+	struct frame_spec *spec = &a->spec;
+	char pbuf[16];
+	size_t hdrs;
+	int i = 0, n;
+
+	while (i < argc)
+		if (explain_keyword(a, argc, argv, &i, &seen))
+			return -EINVAL;
+	if (!seen.proto || !seen.src || !seen.dst)
+		return arg_error("a frame needs proto, src and dst "
+				 "(e.g. proto udp src 198.18.0.1:4000 dst 198.18.0.2:53)");
+	/* "icmp" names the ICMP of the address family. */
+	if (spec->proto == IPPROTO_ICMP && spec->family == TXC_FAMILY_IPV6)
+		spec->proto = IPPROTO_ICMPV6;
+	else if (spec->proto == IPPROTO_ICMPV6 && spec->family == TXC_FAMILY_IPV4)
+		spec->proto = IPPROTO_ICMP;
+	if (seen.ports && !proto_has_ports(spec->proto))
+		return arg_error("proto %s has no ports: write src and dst without ':PORT'",
+				 proto_name(spec->proto, pbuf, sizeof(pbuf)));
+	hdrs = frame_headers_len(spec);
+	if (seen.len && spec->len < hdrs)
+		return arg_error("len %u is shorter than the headers of this frame (%zu bytes)",
+				 spec->len, hdrs);
+	n = frame_build(spec, a->frame, sizeof(a->frame));
+	if (n < 0)
+		return arg_error("cannot build the frame: %s", strerror(-n));
+	a->frame_len = n;
+	return 0;
+}
+
+static void print_explain_json(const struct explain_args *a, const struct txc_rep_explain *r)
+{
+	jw_object(NULL);
+	if (a->ifname[0])
+		jw_string("dev", a->ifname);
+	else
+		jw_null("dev");
+	jw_uint("mark", a->mark);
+	jw_uint("frame_len", a->frame_len);
+	jw_uint("id", r->cancel_id);
+	jw_uint("source", r->source);
+	jw_string("tag_kind", tag_kind_name(r->tag_kind));
+	jw_string("scope", scope_name(r->scope));
+	jw_string("verdict", verdict_name(r->verdict));
+	jw_frame_summary("parsed", &r->frame);
+	jw_object_end();
+	jw_end();
+}
+
+static void print_explain(const struct explain_args *a, const struct txc_rep_explain *r)
+{
+	char summary[160];
+
+	format_frame_summary(summary, sizeof(summary), &r->frame);
+	printf("frame    %zu bytes, mark 0x%x", a->frame_len, a->mark);
+	if (a->ifname[0])
+		printf(", leaving by %s", a->ifname);
+	printf("\n");
+	printf("parsed   %s\n", summary);
+	if (r->cancel_id)
+		printf("id       0x%08x (prefix %u, local %u)\n", r->cancel_id,
+		       TXC_ID_PREFIX(r->cancel_id), r->cancel_id & TXC_ID_LOCAL_MASK);
+	else
+		printf("id       none (untagged)\n");
+	if (r->source)
+		printf("source   %u\n", r->source);
+	else
+		printf("source   none\n");
+	printf("tag      %s\n", tag_kind_name(r->tag_kind));
+	printf("cancel   %s\n", r->scope ? scope_name(r->scope) : "none in force");
+	printf("verdict  %s\n", verdict_name(r->verdict));
+}
+
+int do_explain(int argc, char **argv)
+{
+	struct txc_rep_explain rep;
+	struct explain_args a;
+	struct txc_client *c;
+	int err;
+
+	memset(&a, 0, sizeof(a));
+	if (parse_explain(argc, argv, &a))
+		return EXIT_USAGE;
+	c = cli_connect();
+	if (!c)
+		return EXIT_RUNTIME;
+	memset(&rep, 0, sizeof(rep));
+	err = txc_explain(c, a.ifname[0] ? a.ifname : NULL, a.mark, a.frame, a.frame_len, &rep);
+	if (err < 0) {
+		err = client_error(c, err);
+		txc_client_close(c);
+		return err;
+	}
+	txc_client_close(c);
+	if (cli.json)
+		print_explain_json(&a, &rep);
+	else
+		print_explain(&a, &rep);
+	return EXIT_OK;
+}

@@ -1,0 +1,759 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The operations that change the datapath: tag add/del, cancel and clear,
+ * one at a time from the command line or many from a batch file.  Both go
+ * through the same parser into a struct op, so a batch line is written
+ * exactly like the subcommand.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "txcancel.h"
+
+struct op {
+	__u8 type;		/* TXC_MSG_TAG_ADD, _TAG_DEL, _CANCEL, _CLEAR */
+	__u8 kind;		/* tags: TXC_TAG_* */
+	__u8 scope;		/* cancel, clear: TXC_SCOPE_* */
+	union txc_tag_key key;
+	__u32 cancel_id;
+	__u32 source;
+	__u32 value;
+	char ifname[16];	/* cancel: "" for every interface */
+	__u64 timeout_ns;
+	unsigned int line;	/* batch: where the op was written */
+};
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static int parse_tag_kind(const char *s, __u8 *kind)
+{
+	if (!strcmp(s, "mark"))
+		*kind = TXC_TAG_MARK;
+	else if (!strcmp(s, "socket"))
+		*kind = TXC_TAG_SOCKET;
+	else if (!strcmp(s, "cgroup"))
+		*kind = TXC_TAG_CGROUP;
+	else if (!strcmp(s, "flow"))
+		*kind = TXC_TAG_FLOW;
+	else
+		return arg_error("tag kind '%s': expected mark, cgroup, flow or socket", s);
+	return 0;
+}
+
+/* The one key argument of mark, cgroup and socket rules. */
+static int parse_simple_key(struct op *op, const char *arg)
+{
+	__u64 cookie;
+
+	switch (op->kind) {
+	case TXC_TAG_MARK:
+		if (parse_u32(arg, "mark", &op->key.mark))
+			return -EINVAL;
+		if (!op->key.mark)
+			return arg_error("mark 0 carries no ID: frames with mark 0 are untagged");
+		return 0;
+	case TXC_TAG_CGROUP:
+		return parse_cgroup(arg, &op->key.cgroup_id);
+	case TXC_TAG_SOCKET:
+		if (parse_u64(arg, "socket cookie", ~0ULL, &cookie))
+			return -EINVAL;
+		if (!cookie)
+			return arg_error("socket cookie 0 is not valid: use the cookie that "
+					 "txc_tag_socket() returned");
+		op->key.socket_cookie = cookie;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_flow_endpoint(struct txc_flow_key *flow, const char *kw, const char *arg,
+			       bool *has_port)
+{
+	bool src = !strcmp(kw, "src");
+	__u8 family;
+
+	if (parse_endpoint(arg, kw, &family, src ? flow->saddr : flow->daddr,
+			   src ? &flow->sport : &flow->dport, has_port))
+		return -EINVAL;
+	if (flow->family && flow->family != family)
+		return arg_error("src and dst must both be IPv4 or both IPv6 (%s '%s')", kw, arg);
+	flow->family = family;
+	return 0;
+}
+
+/* What a 5-tuple must satisfy to ever match a frame. */
+static int check_flow(const struct txc_flow_key *flow, bool have_proto, bool have_src,
+		      bool have_dst, bool ports)
+{
+	char pbuf[16];
+
+	if (!have_proto || !have_src || !have_dst)
+		return arg_error("a flow needs proto, src and dst "
+				 "(e.g. proto udp src 198.18.0.1:4000 dst 198.18.0.2:53)");
+	if (ports && !proto_has_ports(flow->proto))
+		return arg_error("proto %s has no ports: write src and dst without ':PORT'",
+				 proto_name(flow->proto, pbuf, sizeof(pbuf)));
+	if ((flow->proto == IPPROTO_ICMP && flow->family == TXC_FAMILY_IPV6) ||
+	    (flow->proto == IPPROTO_ICMPV6 && flow->family == TXC_FAMILY_IPV4))
+		return arg_error("proto %s does not go with %s addresses: use %s",
+				 proto_name(flow->proto, pbuf, sizeof(pbuf)),
+				 flow->family == TXC_FAMILY_IPV6 ? "IPv6" : "IPv4",
+				 flow->family == TXC_FAMILY_IPV6 ? "icmpv6" : "icmp");
+	return 0;
+}
+
+/*
+ * argv: add|del KIND KEY... [id ID source SOURCE].  The keywords after the
+ * kind may come in any order; each at most once.
+ */
+static int parse_tag(int argc, char **argv, struct op *op)
+{
+	bool add, have_id = false, have_src_handle = false;
+	bool have_proto = false, have_src = false, have_dst = false;
+	bool port, ports = false;
+	const char *kw, *v;
+	int i;
+
+	memset(op, 0, sizeof(*op));
+	if (argc < 1 || (strcmp(argv[0], "add") && strcmp(argv[0], "del")))
+		return arg_error("expected 'add' or 'del'%s%s%s", argc ? ", not '" : "",
+				 argc ? argv[0] : "", argc ? "'" : "");
+	add = !strcmp(argv[0], "add");
+	op->type = add ? TXC_MSG_TAG_ADD : TXC_MSG_TAG_DEL;
+	if (argc < 2)
+		return arg_error("expected mark, cgroup, flow or socket after '%s'",
+				 argv[0]);
+	if (parse_tag_kind(argv[1], &op->kind))
+		return -EINVAL;
+	if (add && op->kind == TXC_TAG_SOCKET)
+		return arg_error("a socket can only be tagged by the program that owns "
+				 "it: call txc_tag_socket() from libtxcancel there "
+				 "(the daemon receives the socket itself, over the "
+				 "connection); 'tag del socket COOKIE' removes the rule");
+
+	i = 2;
+	if (op->kind != TXC_TAG_FLOW) {
+		if (argc < 3)
+			return arg_error("'%s' needs %s", argv[1],
+					 op->kind == TXC_TAG_MARK ? "a MARK" :
+					 op->kind == TXC_TAG_CGROUP ? "a PATH or CGROUP_ID" :
+					 "a COOKIE");
+		if (parse_simple_key(op, argv[2]))
+			return -EINVAL;
+		i = 3;
+	}
+
+	while (i < argc) {
+		kw = argv[i];
+		if (op->kind == TXC_TAG_FLOW && !strcmp(kw, "proto")) {
+			if (have_proto)
+				goto twice;
+			if (!(v = take_value(argc, argv, &i, "a protocol")) ||
+			    parse_ip_proto(v, &op->key.flow.proto))
+				return -EINVAL;
+			have_proto = true;
+		} else if (op->kind == TXC_TAG_FLOW &&
+			   (!strcmp(kw, "src") || !strcmp(kw, "dst"))) {
+			bool *have = kw[0] == 's' ? &have_src : &have_dst;
+
+			if (*have)
+				goto twice;
+			if (!(v = take_value(argc, argv, &i, "ADDR[:PORT]")) ||
+			    parse_flow_endpoint(&op->key.flow, kw, v, &port))
+				return -EINVAL;
+			*have = true;
+			ports |= port;
+		} else if (add && !strcmp(kw, "id")) {
+			if (have_id)
+				goto twice;
+			if (!(v = take_value(argc, argv, &i, "an ID")) ||
+			    parse_id(v, &op->cancel_id))
+				return -EINVAL;
+			have_id = true;
+		} else if (add && !strcmp(kw, "source")) {
+			if (have_src_handle)
+				goto twice;
+			if (!(v = take_value(argc, argv, &i, "a SOURCE")) ||
+			    parse_source(v, &op->source))
+				return -EINVAL;
+			have_src_handle = true;
+		} else if (!add && (!strcmp(kw, "id") || !strcmp(kw, "source"))) {
+			return arg_error("'tag del' takes no '%s': a rule is named by "
+					 "its key alone", kw);
+		} else {
+			return arg_error("unexpected '%s'; expected %s", kw,
+					 op->kind == TXC_TAG_FLOW ?
+					 (add ? "proto, src, dst, id or source" :
+					  "proto, src or dst") :
+					 (add ? "id or source" : "nothing more"));
+		}
+	}
+
+	if (op->kind == TXC_TAG_FLOW &&
+	    check_flow(&op->key.flow, have_proto, have_src, have_dst, ports))
+		return -EINVAL;
+	if (add && (!have_id || !have_src_handle))
+		return arg_error("'tag add' needs 'id ID' and 'source SOURCE'");
+	return 0;
+twice:
+	return arg_error("'%s' is given twice", kw);
+}
+
+/* argv: id ID | prefix PREFIX | source SOURCE (the object of cancel and clear) */
+static int parse_target(int argc, char **argv, struct op *op)
+{
+	if (argc < 1)
+		return arg_error("expected id ID, prefix PREFIX or source SOURCE");
+	if (parse_scope(argv[0], &op->scope))
+		return -EINVAL;
+	if (argc < 2)
+		return arg_error("'%s' needs a value", argv[0]);
+	switch (op->scope) {
+	case TXC_SCOPE_ID:
+		return parse_id(argv[1], &op->value);
+	case TXC_SCOPE_PREFIX:
+		return parse_prefix(argv[1], &op->value);
+	default:
+		return parse_source(argv[1], &op->value);
+	}
+}
+
+static int parse_cancel(int argc, char **argv, struct op *op)
+{
+	bool have_dev = false, have_timeout = false;
+	const char *v;
+	int i = 2;
+
+	memset(op, 0, sizeof(*op));
+	op->type = TXC_MSG_CANCEL;
+	if (parse_target(argc, argv, op))
+		return -EINVAL;
+	while (i < argc) {
+		if (!strcmp(argv[i], "dev") && !have_dev) {
+			if (!(v = take_value(argc, argv, &i, "an IFNAME")) ||
+			    parse_ifname(v, op->ifname))
+				return -EINVAL;
+			have_dev = true;
+		} else if (!strcmp(argv[i], "timeout") && !have_timeout) {
+			if (!(v = take_value(argc, argv, &i, "a DURATION (e.g. 10s)")) ||
+			    parse_duration(v, &op->timeout_ns))
+				return -EINVAL;
+			have_timeout = true;
+		} else if (!strcmp(argv[i], "dev") || !strcmp(argv[i], "timeout")) {
+			return arg_error("'%s' is given twice", argv[i]);
+		} else {
+			return arg_error("unexpected '%s'; expected dev IFNAME or "
+					 "timeout DURATION", argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int parse_clear(int argc, char **argv, struct op *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->type = TXC_MSG_CLEAR;
+	if (parse_target(argc, argv, op))
+		return -EINVAL;
+	if (argc > 2)
+		return arg_error("unexpected '%s': clear takes id, prefix or source "
+				 "and a value, on every interface", argv[2]);
+	return 0;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void format_value(char *buf, size_t len, __u8 scope, __u32 value)
+{
+	if (scope == TXC_SCOPE_ID)
+		snprintf(buf, len, "id 0x%08x", value);
+	else
+		snprintf(buf, len, "%s %u", scope_name(scope), value);
+}
+
+static void format_key(char *buf, size_t len, const struct op *op)
+{
+	const struct txc_flow_key *f = &op->key.flow;
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN], pbuf[16];
+	bool ports = proto_has_ports(f->proto);
+
+	switch (op->kind) {
+	case TXC_TAG_MARK:
+		snprintf(buf, len, "mark 0x%x", op->key.mark);
+		break;
+	case TXC_TAG_CGROUP:
+		snprintf(buf, len, "cgroup %llu", (unsigned long long)op->key.cgroup_id);
+		break;
+	case TXC_TAG_SOCKET:
+		snprintf(buf, len, "socket %llu", (unsigned long long)op->key.socket_cookie);
+		break;
+	default:
+		format_endpoint(src, sizeof(src), f->family, f->saddr, f->sport, ports);
+		format_endpoint(dst, sizeof(dst), f->family, f->daddr, f->dport, ports);
+		snprintf(buf, len, "flow %s %s -> %s",
+			 proto_name(f->proto, pbuf, sizeof(pbuf)), src, dst);
+		break;
+	}
+}
+
+static void jw_key(const struct op *op)
+{
+	const struct txc_flow_key *f = &op->key.flow;
+	char addr[ENDPOINT_STRLEN];
+
+	jw_string("kind", tag_kind_name(op->kind));
+	switch (op->kind) {
+	case TXC_TAG_MARK:
+		jw_uint("mark", op->key.mark);
+		break;
+	case TXC_TAG_CGROUP:
+		jw_uint("cgroup_id", op->key.cgroup_id);
+		break;
+	case TXC_TAG_SOCKET:
+		jw_uint("socket_cookie", op->key.socket_cookie);
+		break;
+	default:
+		jw_object("flow");
+		jw_uint("family", f->family);
+		jw_uint("proto", f->proto);
+		format_endpoint(addr, sizeof(addr), f->family, f->saddr, 0, false);
+		jw_string("src", addr);
+		jw_uint("sport", ntohs(f->sport));
+		format_endpoint(addr, sizeof(addr), f->family, f->daddr, 0, false);
+		jw_string("dst", addr);
+		jw_uint("dport", ntohs(f->dport));
+		jw_object_end();
+		break;
+	}
+}
+
+static void jw_counters(const char *name, const struct txc_counters *c)
+{
+	jw_object(name);
+	jw_uint("passed_frames", c->passed_frames);
+	jw_uint("passed_bytes", c->passed_bytes);
+	jw_uint("aborted_frames", c->aborted_frames);
+	jw_uint("aborted_bytes", c->aborted_bytes);
+	jw_object_end();
+}
+
+static void print_tag_done(const struct op *op)
+{
+	char key[160];
+
+	if (cli.json) {
+		jw_object(NULL);
+		jw_string("op", op->type == TXC_MSG_TAG_ADD ? "tag add" : "tag del");
+		jw_key(op);
+		if (op->type == TXC_MSG_TAG_ADD) {
+			jw_uint("id", op->cancel_id);
+			jw_uint("source", op->source);
+		}
+		jw_object_end();
+		jw_end();
+		return;
+	}
+	format_key(key, sizeof(key), op);
+	if (op->type == TXC_MSG_TAG_ADD)
+		printf("tagged %s: id 0x%08x source %u\n", key, op->cancel_id, op->source);
+	else
+		printf("untagged %s\n", key);
+}
+
+static void print_cancel_done(const struct op *op, __u64 since_ns)
+{
+	char what[48];
+
+	if (cli.json) {
+		jw_object(NULL);
+		jw_string("op", "cancel");
+		jw_string("scope", scope_name(op->scope));
+		jw_uint("value", op->value);
+		if (op->ifname[0])
+			jw_string_n("dev", op->ifname, sizeof(op->ifname));
+		else
+			jw_null("dev");
+		jw_uint("timeout_ns", op->timeout_ns);
+		jw_uint("since_ns", since_ns);
+		jw_object_end();
+		jw_end();
+		return;
+	}
+	format_value(what, sizeof(what), op->scope, op->value);
+	printf("canceled %s on %s%s", what, op->ifname[0] ? op->ifname : "every interface",
+	       op->timeout_ns ? "" : ", until cleared");
+	if (op->timeout_ns)
+		printf(", for %llu.%03llu s", (unsigned long long)(op->timeout_ns / 1000000000),
+		       (unsigned long long)(op->timeout_ns % 1000000000 / 1000000));
+	printf(" (in force since %llu.%06llu, CLOCK_MONOTONIC)\n",
+	       (unsigned long long)(since_ns / 1000000000),
+	       (unsigned long long)(since_ns % 1000000000 / 1000));
+}
+
+static void print_clear_done(const struct op *op, const struct txc_rep_clear *final)
+{
+	const struct txc_counters *c = &final->counts;
+	char what[48];
+
+	if (cli.json) {
+		jw_object(NULL);
+		jw_string("op", "clear");
+		jw_string("scope", scope_name(op->scope));
+		jw_uint("value", op->value);
+		if (final->valid)
+			jw_counters("final", c);
+		else
+			jw_null("final");
+		jw_object_end();
+		jw_end();
+		return;
+	}
+	format_value(what, sizeof(what), op->scope, op->value);
+	if (!final->valid) {
+		printf("cleared %s; no final counts: the ID is not counted "
+		       "('txcancel count ID on' counts it)\n", what);
+		return;
+	}
+	printf("cleared %s\n"
+	       "  passed   %llu frames, %llu bytes\n"
+	       "  aborted  %llu frames, %llu bytes\n", what,
+	       (unsigned long long)c->passed_frames, (unsigned long long)c->passed_bytes,
+	       (unsigned long long)c->aborted_frames, (unsigned long long)c->aborted_bytes);
+}
+
+/* ---- one operation ------------------------------------------------------- */
+
+static int apply_op(struct txc_client *c, const struct op *op)
+{
+	struct txc_rep_clear final = { 0 };
+	__u64 since = 0;
+	int err;
+
+	switch (op->type) {
+	case TXC_MSG_TAG_ADD:
+		if (op->kind == TXC_TAG_MARK)
+			err = txc_tag_mark(c, op->key.mark, op->cancel_id, op->source);
+		else if (op->kind == TXC_TAG_CGROUP)
+			err = txc_tag_cgroup(c, op->key.cgroup_id, op->cancel_id, op->source);
+		else
+			err = txc_tag_flow(c, &op->key.flow, op->cancel_id, op->source);
+		if (err < 0)
+			return client_error(c, err);
+		print_tag_done(op);
+		return EXIT_OK;
+	case TXC_MSG_TAG_DEL:
+		err = txc_untag(c, op->kind, &op->key);
+		if (err < 0)
+			return client_error(c, err);
+		print_tag_done(op);
+		return EXIT_OK;
+	case TXC_MSG_CANCEL:
+		err = txc_cancel(c, op->scope, op->value, op->ifname[0] ? op->ifname : NULL,
+				 op->timeout_ns, &since);
+		if (err < 0)
+			return client_error(c, err);
+		print_cancel_done(op, since);
+		return EXIT_OK;
+	default:
+		err = txc_clear(c, op->scope, op->value, &final);
+		if (err < 0)
+			return client_error(c, err);
+		print_clear_done(op, &final);
+		return EXIT_OK;
+	}
+}
+
+static int run_op(const struct op *op)
+{
+	struct txc_client *c = cli_connect();
+	int ret;
+
+	if (!c)
+		return EXIT_RUNTIME;
+	ret = apply_op(c, op);
+	txc_client_close(c);
+	return ret;
+}
+
+int do_tag(int argc, char **argv)
+{
+	struct op op;
+
+	if (argc >= 1 && (!strcmp(argv[0], "add") || !strcmp(argv[0], "del")))
+		cli_subcommand(argv[0]);
+	if (parse_tag(argc, argv, &op))
+		return EXIT_USAGE;
+	return run_op(&op);
+}
+
+int do_cancel(int argc, char **argv)
+{
+	struct op op;
+
+	if (parse_cancel(argc, argv, &op))
+		return EXIT_USAGE;
+	return run_op(&op);
+}
+
+int do_clear(int argc, char **argv)
+{
+	struct op op;
+
+	if (parse_clear(argc, argv, &op))
+		return EXIT_USAGE;
+	return run_op(&op);
+}
+
+/* ---- batch --------------------------------------------------------------- */
+
+#define BATCH_MAX_TOKENS	64
+
+struct op_list {
+	struct op *ops;
+	size_t count;
+	size_t cap;
+};
+
+/* Split @line in place at blanks; a token starting with '#' ends the line. */
+static int tokenize(char *line, char **tok, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p || *p == '#')
+			return n;
+		if (n == max)
+			return -E2BIG;
+		tok[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+}
+
+static int parse_batch_line(int argc, char **argv, struct op *op)
+{
+	if (!strcmp(argv[0], "tag"))
+		return parse_tag(argc - 1, argv + 1, op);
+	if (!strcmp(argv[0], "cancel"))
+		return parse_cancel(argc - 1, argv + 1, op);
+	if (!strcmp(argv[0], "clear"))
+		return parse_clear(argc - 1, argv + 1, op);
+	return arg_error("unknown operation '%s': expected tag add, tag del, cancel or clear",
+			 argv[0]);
+}
+
+static int op_list_add(struct op_list *list, const struct op *op)
+{
+	struct op *ops;
+	size_t cap;
+
+	if (list->count == list->cap) {
+		cap = list->cap ? list->cap * 2 : 256;
+		ops = realloc(list->ops, cap * sizeof(*ops));
+		if (!ops)
+			return -ENOMEM;
+		list->ops = ops;
+		list->cap = cap;
+	}
+	list->ops[list->count++] = *op;
+	return 0;
+}
+
+/* Parse every line before anything is sent: a typo applies nothing. */
+static int read_batch(FILE *f, const char *name, struct op_list *list)
+{
+	char *line = NULL, *tok[BATCH_MAX_TOKENS];
+	unsigned int lineno = 0;
+	size_t size = 0;
+	struct op op;
+	int n, ret = EXIT_OK;
+
+	while (getline(&line, &size, f) >= 0) {
+		lineno++;
+		snprintf(cli.where, sizeof(cli.where), "%s:%u", name, lineno);
+		n = tokenize(line, tok, BATCH_MAX_TOKENS);
+		if (n == -E2BIG) {
+			ret = usage_error("more than %d words on one line", BATCH_MAX_TOKENS);
+			break;
+		}
+		if (!n)
+			continue;
+		if (parse_batch_line(n, tok, &op)) {
+			ret = EXIT_USAGE;
+			break;
+		}
+		op.line = lineno;
+		if (op_list_add(list, &op)) {
+			ret = runtime_error("out of memory");
+			break;
+		}
+	}
+	if (ret == EXIT_OK && ferror(f)) {
+		cli.where[0] = '\0';
+		ret = runtime_error("reading %s: %s", name, strerror(errno));
+	}
+	free(line);
+	return ret;
+}
+
+static int batch_add(struct txc_batch *b, const struct op *op)
+{
+	switch (op->type) {
+	case TXC_MSG_TAG_ADD:
+		return txc_batch_tag(b, op->kind, &op->key, op->cancel_id, op->source);
+	case TXC_MSG_TAG_DEL:
+		return txc_batch_untag(b, op->kind, &op->key);
+	case TXC_MSG_CANCEL:
+		return txc_batch_cancel(b, op->scope, op->value,
+					op->ifname[0] ? op->ifname : NULL, op->timeout_ns);
+	default:
+		return txc_batch_clear(b, op->scope, op->value);
+	}
+}
+
+/*
+ * The library's error text of a failed batch says which op failed and how
+ * many of that batch were applied; the JSON object carries the same as
+ * bounds.  Without an op index (the connection failed) the whole batch is
+ * in doubt.
+ */
+static int batch_failed(struct txc_client *c, const char *name, const struct op_list *list,
+			size_t done, size_t n, __u32 failed, int err)
+{
+	const char *text = txc_client_error(c);
+	size_t hi = failed < n ? done + failed : done + n;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", text && text[0] ? text : strerror(-err));
+	if (failed < n)
+		snprintf(cli.where, sizeof(cli.where), "%s:%u", name,
+			 list->ops[done + failed].line);
+	else
+		snprintf(cli.where, sizeof(cli.where), "%s:%u-%u", name,
+			 list->ops[done].line, list->ops[done + n - 1].line);
+	if (cli.json) {
+		jw_object(NULL);
+		jw_printf("error", "%s: %s", cli.where, msg);
+		if (failed < n)
+			jw_uint("line", list->ops[done + failed].line);
+		else
+			jw_null("line");
+		jw_uint("applied_min", done);
+		jw_uint("applied_max", hi);
+		jw_uint("total", list->count);
+		jw_object_end();
+		jw_end();
+		return EXIT_RUNTIME;
+	}
+	runtime_error("%s", msg);
+	if (done)
+		fprintf(stderr, "txcancel: batch: the %zu operations of the earlier batches "
+			"were applied, of %zu in all\n", done, list->count);
+	return EXIT_RUNTIME;
+}
+
+static int submit_batches(struct txc_client *c, struct txc_batch *b, const char *name,
+			  const struct op_list *list, unsigned int *batches)
+{
+	size_t done = 0, i, n;
+	__u32 failed;
+	int err;
+
+	while (done < list->count) {
+		n = list->count - done;
+		if (n > TXC_BATCH_MAX)
+			n = TXC_BATCH_MAX;
+		txc_batch_reset(b);
+		for (i = 0; i < n; i++) {
+			err = batch_add(b, &list->ops[done + i]);
+			if (err < 0) {
+				snprintf(cli.where, sizeof(cli.where), "%s:%u", name,
+					 list->ops[done + i].line);
+				return runtime_error("%s", txc_last_error()[0] ?
+						     txc_last_error() : strerror(-err));
+			}
+		}
+		failed = TXC_FIELD_NONE;
+		err = txc_batch_submit(c, b, &failed);
+		(*batches)++;
+		if (err < 0)
+			return batch_failed(c, name, list, done, n, failed, err);
+		done += n;
+	}
+	return EXIT_OK;
+}
+
+static void print_batch_done(const char *name, size_t applied, unsigned int batches)
+{
+	if (cli.json) {
+		jw_object(NULL);
+		jw_uint("applied", applied);
+		jw_uint("batches", batches);
+		jw_object_end();
+		jw_end();
+		return;
+	}
+	printf("applied %zu operation%s from ", applied, applied == 1 ? "" : "s");
+	print_safe(stdout, name, 4096);
+	printf(" in %u batch%s\n", batches, batches == 1 ? "" : "es");
+}
+
+int do_batch(int argc, char **argv)
+{
+	struct op_list list = { 0 };
+	struct txc_client *c = NULL;
+	struct txc_batch *b = NULL;
+	unsigned int batches = 0;
+	const char *name;
+	FILE *f;
+	int ret;
+
+	if (argc != 1)
+		return usage_error("expected one FILE, or - for standard input");
+	if (!strcmp(argv[0], "-")) {
+		f = stdin;
+		name = "<stdin>";
+	} else {
+		f = fopen(argv[0], "r");
+		if (!f)
+			return usage_error("cannot open '%s': %s", argv[0], strerror(errno));
+		name = argv[0];
+	}
+	ret = read_batch(f, name, &list);
+	if (f != stdin)
+		fclose(f);
+	cli.where[0] = '\0';
+	if (ret != EXIT_OK)
+		goto out;
+	if (!list.count) {
+		print_batch_done(name, 0, 0);
+		goto out;
+	}
+
+	b = txc_batch_new();
+	if (!b) {
+		ret = runtime_error("%s", txc_last_error());
+		goto out;
+	}
+	c = cli_connect();
+	if (!c) {
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	ret = submit_batches(c, b, name, &list, &batches);
+	if (ret == EXIT_OK)
+		print_batch_done(name, list.count, batches);
+out:
+	txc_client_close(c);
+	txc_batch_free(b);
+	free(list.ops);
+	return ret;
+}

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Argument parsers and the names and formats of protocol codes.  Every
+ * parser names the argument it refused and what it expected, so that a
+ * usage error can be fixed from the message alone.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "txcancel.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC	0x63677270
+#endif
+
+/* ---- numbers ------------------------------------------------------------- */
+
+static int digit_value(char ch, int base)
+{
+	int v;
+
+	if (ch >= '0' && ch <= '9')
+		v = ch - '0';
+	else if (ch >= 'a' && ch <= 'f')
+		v = ch - 'a' + 10;
+	else if (ch >= 'A' && ch <= 'F')
+		v = ch - 'A' + 10;
+	else
+		return -1;
+	return v < base ? v : -1;
+}
+
+/*
+ * Decimal, or hex after 0x.  strtoull() is not used: it takes leading
+ * blanks, signs and octal, none of which a user means here.  Returns the
+ * number of characters read (the caller checks what follows), 0 if none,
+ * -ERANGE on overflow.
+ */
+static int scan_u64(const char *s, __u64 *out)
+{
+	const char *p = s;
+	int base = 10, d;
+	__u64 v = 0;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (digit_value(*p, base) < 0)
+		return 0;
+	for (; (d = digit_value(*p, base)) >= 0; p++) {
+		if (v > (~0ULL - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	*out = v;
+	return p - s;
+}
+
+int parse_u64(const char *s, const char *what, __u64 max, __u64 *out)
+{
+	__u64 v = 0;
+	int n;
+
+	n = scan_u64(s, &v);
+	if (n == -ERANGE || (n > 0 && !s[n] && v > max))
+		return arg_error("%s '%s' is out of range: at most %llu (0x%llx)", what, s,
+				 (unsigned long long)max, (unsigned long long)max);
+	if (n <= 0 || s[n])
+		return arg_error("%s '%s': expected a number (decimal or 0x hex)", what, s);
+	*out = v;
+	return 0;
+}
+
+int parse_u32(const char *s, const char *what, __u32 *out)
+{
+	__u64 v = 0;
+
+	if (parse_u64(s, what, 0xffffffffu, &v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_prefix(const char *s, __u32 *prefix)
+{
+	if (parse_u32(s, "prefix", prefix))
+		return -EINVAL;
+	if (*prefix < TXC_PREFIX_MIN || *prefix > TXC_PREFIX_MAX)
+		return arg_error("prefix '%s' is out of range: expected %u..%u", s,
+				 TXC_PREFIX_MIN, TXC_PREFIX_MAX);
+	return 0;
+}
+
+int parse_source(const char *s, __u32 *source)
+{
+	if (parse_u32(s, "source", source))
+		return -EINVAL;
+	if (*source == TXC_SOURCE_NONE || *source >= TXC_MAX_SOURCES)
+		return arg_error("source '%s' is out of range: expected 1..%u", s,
+				 TXC_MAX_SOURCES - 1);
+	return 0;
+}
+
+/* A number, or PREFIX:LOCAL; IDs under prefix 0 are refused here already. */
+int parse_id(const char *s, __u32 *id)
+{
+	const char *colon = strchr(s, ':');
+	char head[32];
+	__u64 prefix = 0, local = 0;
+
+	if (colon) {
+		if ((size_t)(colon - s) >= sizeof(head))
+			return arg_error("ID '%s': expected a number or PREFIX:LOCAL", s);
+		memcpy(head, s, colon - s);
+		head[colon - s] = '\0';
+		if (parse_u64(head, "ID prefix", TXC_PREFIX_MAX, &prefix) ||
+		    parse_u64(colon + 1, "ID local part", TXC_ID_LOCAL_MASK, &local))
+			return -EINVAL;
+		*id = TXC_ID_MAKE(prefix, local);
+	} else if (parse_u32(s, "ID", id)) {
+		return -EINVAL;
+	}
+	if (!TXC_ID_VALID(*id))
+		return arg_error("ID '%s' (0x%08x) has prefix 0, which is never valid: "
+				 "the prefix is the high byte (1..255), e.g. 0x05000001 or 5:1",
+				 s, *id);
+	return 0;
+}
+
+/* 500ms, 10s, 2m, 1h, 250us, 100ns; a bare number is seconds. */
+int parse_duration(const char *s, __u64 *ns)
+{
+	static const struct { const char *unit; __u64 ns; } units[] = {
+		{ "ns", 1ULL }, { "us", 1000ULL }, { "ms", 1000000ULL },
+		{ "s", 1000000000ULL }, { "", 1000000000ULL },
+		{ "m", 60000000000ULL }, { "h", 3600000000000ULL },
+	};
+	__u64 v = 0;
+	size_t i;
+	int n;
+
+	n = scan_u64(s, &v);
+	if (n <= 0 || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + n, units[i].unit))
+			continue;
+		if (v > ~0ULL / units[i].ns)
+			return arg_error("duration '%s' is too long", s);
+		if (!v)
+			return arg_error("duration '%s' must be more than 0", s);
+		*ns = v * units[i].ns;
+		return 0;
+	}
+bad:
+	return arg_error("duration '%s': expected a decimal number with a unit "
+			 "ns, us, ms, s, m or h (e.g. 500ms, 10s, 2m)", s);
+}
+
+int parse_ifname(const char *s, char ifname[16])
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= IFNAMSIZ || strchr(s, '/') || strpbrk(s, " \t\n"))
+		return arg_error("interface name '%s' is not valid: 1..%d characters, "
+				 "no '/' and no blanks", s, IFNAMSIZ - 1);
+	memset(ifname, 0, IFNAMSIZ);
+	memcpy(ifname, s, len);
+	return 0;
+}
+
+int parse_scope(const char *s, __u8 *scope)
+{
+	if (!strcmp(s, "id"))
+		*scope = TXC_SCOPE_ID;
+	else if (!strcmp(s, "prefix"))
+		*scope = TXC_SCOPE_PREFIX;
+	else if (!strcmp(s, "source"))
+		*scope = TXC_SCOPE_SOURCE;
+	else
+		return arg_error("'%s': expected id, prefix or source", s);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	__u8 proto;
+} proto_names[] = {
+	{ "icmp", IPPROTO_ICMP }, { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+	{ "icmpv6", IPPROTO_ICMPV6 }, { "icmp6", IPPROTO_ICMPV6 },
+	{ "sctp", IPPROTO_SCTP }, { "udplite", IPPROTO_UDPLITE },
+};
+
+#define NR_PROTO_NAMES (sizeof(proto_names) / sizeof(proto_names[0]))
+
+int parse_ip_proto(const char *s, __u8 *proto)
+{
+	__u64 v = 0;
+	size_t i;
+	int n;
+
+	for (i = 0; i < NR_PROTO_NAMES; i++) {
+		if (!strcmp(s, proto_names[i].name)) {
+			*proto = proto_names[i].proto;
+			return 0;
+		}
+	}
+	n = scan_u64(s, &v);
+	if (n <= 0 || s[n] || v > 255)
+		return arg_error("protocol '%s': expected udp, tcp, icmp, icmpv6, sctp, udplite "
+				 "or a number 0..255", s);
+	*proto = v;
+	return 0;
+}
+
+bool proto_has_ports(__u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP;
+}
+
+static int parse_port(const char *s, const char *what, const char *arg, __be16 *port)
+{
+	__u64 v = 0;
+	int n = scan_u64(s, &v);
+
+	if (n <= 0 || s[n] || v > 65535)
+		return arg_error("%s '%s': port '%s' is not a number 0..65535", what, arg, s);
+	*port = htons(v);
+	return 0;
+}
+
+/*
+ * ADDR, ADDR:PORT, IPv6 bare or [IPv6]:PORT.  More than one ':' without
+ * brackets is an IPv6 address with no port.
+ */
+int parse_endpoint(const char *arg, const char *what, __u8 *family, __u8 addr[16],
+		   __be16 *port, bool *has_port)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *s = arg, *end, *port_str = NULL;
+	size_t len;
+	int af;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			goto bad;
+		af = AF_INET6;
+		s++;
+		len = end - s;
+		if (end[1] == ':')
+			port_str = end + 2;
+	} else {
+		end = strchr(s, ':');
+		if (end && !strchr(end + 1, ':')) {
+			af = AF_INET;
+			len = end - s;
+			port_str = end + 1;
+		} else {
+			af = end ? AF_INET6 : AF_INET;
+			len = strlen(s);
+		}
+	}
+	if (len >= sizeof(host))
+		goto bad;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(af, host, addr) != 1)
+		goto bad;
+	*family = af == AF_INET ? TXC_FAMILY_IPV4 : TXC_FAMILY_IPV6;
+	*has_port = port_str != NULL;
+	*port = 0;
+	if (port_str && parse_port(port_str, what, arg, port))
+		return -EINVAL;
+	return 0;
+bad:
+	return arg_error("%s '%s': expected ADDR or ADDR:PORT, IPv4 or IPv6 "
+			 "(IPv6 with a port in brackets: [2001:db8::1]:53)", what, arg);
+}
+
+static bool is_number(const char *s)
+{
+	__u64 v = 0;
+	int n = scan_u64(s, &v);
+
+	return n != 0 && (n < 0 || !s[n]);
+}
+
+/* A cgroup v2 id is the inode number of the cgroup's directory. */
+int parse_cgroup(const char *s, __u64 *cgroup_id)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (is_number(s)) {
+		if (parse_u64(s, "cgroup id", ~0ULL, cgroup_id))
+			return -EINVAL;
+		if (!*cgroup_id)
+			return arg_error("cgroup id 0 is not valid");
+		return 0;
+	}
+	if (statfs(s, &sfs) || stat(s, &st))
+		return arg_error("cgroup '%s': %s; expected a cgroup v2 directory or a cgroup id",
+				 s, strerror(errno));
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+		return arg_error("cgroup '%s' is not a directory of a cgroup v2 hierarchy "
+				 "(e.g. /sys/fs/cgroup/...)", s);
+	*cgroup_id = st.st_ino;
+	return 0;
+}
+
+const char *take_value(int argc, char **argv, int *i, const char *expect)
+{
+	if (*i + 1 >= argc) {
+		usage_error("'%s' needs %s", argv[*i], expect);
+		return NULL;
+	}
+	*i += 2;
+	return argv[*i - 1];
+}
+
+/* ---- names and formats --------------------------------------------------- */
+
+const char *scope_name(__u8 scope)
+{
+	switch (scope) {
+	case 0:			return "none";
+	case TXC_SCOPE_SOURCE:	return "source";
+	case TXC_SCOPE_PREFIX:	return "prefix";
+	case TXC_SCOPE_ID:	return "id";
+	default:		return "unknown";
+	}
+}
+
+const char *tag_kind_name(__u8 kind)
+{
+	switch (kind) {
+	case 0:			return "none";
+	case TXC_TAG_MARK:	return "mark";
+	case TXC_TAG_SOCKET:	return "socket";
+	case TXC_TAG_CGROUP:	return "cgroup";
+	case TXC_TAG_FLOW:	return "flow";
+	default:		return "unknown";
+	}
+}
+
+const char *hook_name(__u8 hook)
+{
+	switch (hook) {
+	case TXC_HOOK_TC_EGRESS:	return "tc";
+	case TXC_HOOK_XDP:		return "xdp";
+	case TXC_HOOK_XDP_DEVMAP:	return "xdp-devmap";
+	default:			return "unknown";
+	}
+}
+
+const char *verdict_name(__u8 verdict)
+{
+	switch (verdict) {
+	case TXC_VERDICT_PASS:	return "PASS";
+	case TXC_VERDICT_DROP:	return "DROP";
+	default:		return "UNKNOWN";
+	}
+}
+
+const char *proto_name(__u8 proto, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NR_PROTO_NAMES; i++)
+		if (proto_names[i].proto == proto)
+			return proto_names[i].name;
+	snprintf(buf, len, "proto-%u", proto);
+	return buf;
+}
+
+void format_endpoint(char *buf, size_t len, __u8 family, const __u8 addr[16],
+		     __be16 port, bool with_port)
+{
+	char host[INET6_ADDRSTRLEN];
+	int af = family == TXC_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+
+	if ((family != TXC_FAMILY_IPV4 && family != TXC_FAMILY_IPV6) ||
+	    !inet_ntop(af, addr, host, sizeof(host))) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (!with_port)
+		snprintf(buf, len, "%s", host);
+	else if (af == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", host, ntohs(port));
+	else
+		snprintf(buf, len, "%s:%u", host, ntohs(port));
+}
+
+void format_frame_summary(char *buf, size_t len, const struct txc_frame_summary *s)
+{
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN], pbuf[16];
+	bool ports = proto_has_ports(s->l4_proto) && !(s->flags & TXC_FRAME_F_TRUNCATED);
+	int n;
+
+	if (s->family) {
+		format_endpoint(src, sizeof(src), s->family, s->saddr, s->sport, ports);
+		format_endpoint(dst, sizeof(dst), s->family, s->daddr, s->dport, ports);
+		n = snprintf(buf, len, "%s %s -> %s",
+			     s->l4_proto || !(s->flags & TXC_FRAME_F_TRUNCATED) ?
+			     proto_name(s->l4_proto, pbuf, sizeof(pbuf)) : "ip",
+			     src, dst);
+	} else {
+		n = snprintf(buf, len, "ethertype 0x%04x", ntohs(s->eth_proto));
+	}
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (s->vlan_tci)
+		n += snprintf(buf + n, len - n, " vlan %u", s->vlan_tci & 0x0fff);
+	if ((size_t)n < len && (s->flags & TXC_FRAME_F_TRUNCATED))
+		snprintf(buf + n, len - n, " (truncated)");
+}
+
+void jw_frame_summary(const char *name, const struct txc_frame_summary *s)
+{
+	char addr[ENDPOINT_STRLEN], pbuf[16];
+
+	jw_object(name);
+	jw_uint("eth_proto", ntohs(s->eth_proto));
+	jw_uint("vlan_tci", s->vlan_tci);
+	jw_uint("family", s->family);
+	jw_uint("proto", s->l4_proto);
+	jw_string("proto_name", proto_name(s->l4_proto, pbuf, sizeof(pbuf)));
+	if (s->family) {
+		format_endpoint(addr, sizeof(addr), s->family, s->saddr, 0, false);
+		jw_string("src", addr);
+		format_endpoint(addr, sizeof(addr), s->family, s->daddr, 0, false);
+		jw_string("dst", addr);
+	} else {
+		jw_null("src");
+		jw_null("dst");
+	}
+	jw_uint("sport", ntohs(s->sport));
+	jw_uint("dport", ntohs(s->dport));
+	jw_bool("truncated", s->flags & TXC_FRAME_F_TRUNCATED);
+	jw_object_end();
+}
