@@ -50,7 +50,7 @@ TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
 TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
 TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
-		   $(BUILD)/tools/demo-client
+		   $(BUILD)/tools/demo-client $(BUILD)/tools/cancel-rtt
 
 # The daemon: every daemon/*.c that is not part of the datapath library.
 DAEMON_SRCS	:= $(filter-out $(DP_SRCS),$(wildcard daemon/*.c))
@@ -166,6 +166,10 @@ $(BUILD)/tools/txcancel-example: tools/example.c $(LIB_A) $(LIB_HDRS) | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
 
 $(BUILD)/tools/demo-client: tools/demo_client.c $(LIB_A) $(LIB_HDRS) | $(BUILD)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
+
+$(BUILD)/tools/cancel-rtt: tools/cancel_rtt.c $(LIB_A) $(LIB_HDRS) | $(BUILD)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
 
