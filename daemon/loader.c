@@ -239,6 +239,9 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 		err = bpf_map__set_max_entries(dp->skel->maps.txc_flow_rules, flow_max);
 	if (!err)
 		err = dp_pin_maps(dp);
+	/* Loaded on demand, by explain_load(). */
+	if (!err)
+		err = bpf_program__set_autoload(dp->skel->progs.txc_tc_explain, false);
 	if (err) {
 		txc_log(TXC_LOG_ERROR, "configuring maps: %s\n", strerror(-err));
 		goto fail;
@@ -264,6 +267,7 @@ void txc_dp_close(struct txc_dp *dp)
 {
 	if (!dp)
 		return;
+	txcancel__destroy(dp->explain);
 	txcancel__destroy(dp->skel);
 	free(dp);
 }
@@ -684,6 +688,63 @@ out:
 /* --- explain -------------------------------------------------------------- */
 
 /*
+ * The explain program is not loaded with the others: its verification takes
+ * about as long as theirs together, and most users of the loader never
+ * explain.  The first explain loads a second instance of the object with that
+ * program only, handed this instance's maps by fd: it sees the very state the
+ * attached programs see, and nothing is created, pinned or reset for it.
+ * Only its .bss (the result) and .rodata are its own.
+ */
+static int explain_load(struct txc_dp *dp)
+{
+	struct bpf_map *map, *own = NULL;
+	struct bpf_program *prog;
+	struct txcancel *ex;
+	int err = 0;
+
+	if (dp->explain)
+		return 0;
+	ex = txcancel__open();
+	if (!ex) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "explain: opening the BPF object: %s\n", strerror(errno));
+		return err;
+	}
+	bpf_object__for_each_program(prog, ex->obj) {
+		err = bpf_program__set_autoload(prog, prog == ex->progs.txc_tc_explain);
+		if (err)
+			goto fail;
+	}
+	/*
+	 * Both objects come from the same ELF: their maps are listed in the
+	 * same order.  Pair them by position, not by name: a reused map takes
+	 * the kernel's name, cut to 15 characters.
+	 */
+	bpf_object__for_each_map(map, ex->obj) {
+		own = bpf_object__next_map(dp->skel->obj, own);
+		if (!own || bpf_map__type(own) != bpf_map__type(map)) {
+			err = -EINVAL;
+			goto fail;
+		}
+		if (bpf_map__is_internal(map))
+			continue;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(own));
+		if (err)
+			goto fail;
+	}
+	err = txcancel__load(ex);
+	if (err)
+		goto fail;
+	dp->explain = ex;
+	return 0;
+fail:
+	txc_log(TXC_LOG_ERROR, "explain: loading the explain program on the maps under %s: %s\n",
+		dp->pin_dir, strerror(-err));
+	txcancel__destroy(ex);
+	return err;
+}
+
+/*
  * The shortest frame the test run takes: for an IPv4 or IPv6 ethertype the
  * kernel wants the whole IP header before it runs the program.
  */
@@ -701,8 +762,7 @@ static __u32 explain_min_len(const __u8 *frame)
 int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 		   __u32 ifindex, struct txc_explain_result *out)
 {
-	/* Written by txc_tc_explain into this load's .bss, mapped here. */
-	struct txc_explain_result *res = &dp->skel->bss->txc_explain_out;
+	struct txc_explain_result *res;
 	struct txc_explain_in in = {};
 	struct __sk_buff skb = {};
 	__u8 padded[ETH_HLEN + 40];
@@ -712,6 +772,11 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	err = explain_load(dp);
+	if (err)
+		return err;
+	/* txc_tc_explain writes it into its instance's .bss, mapped here. */
+	res = &dp->explain->bss->txc_explain_out;
 	if (len < ETH_HLEN) {
 		txc_log(TXC_LOG_ERROR, "explain: a frame of %u bytes has no whole Ethernet "
 			"header (%u bytes)\n", len, ETH_HLEN);
@@ -734,7 +799,7 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	memcpy(skb.cb, &in, sizeof(in));
 
 	memset(res, 0, sizeof(*res));
-	if (bpf_prog_test_run_opts(bpf_program__fd(dp->skel->progs.txc_tc_explain), &opts)) {
+	if (bpf_prog_test_run_opts(bpf_program__fd(dp->explain->progs.txc_tc_explain), &opts)) {
 		err = -errno;
 		if (errno == ENODEV)
 			txc_log(TXC_LOG_ERROR, "explain: no interface with ifindex %u in this "

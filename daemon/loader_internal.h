@@ -10,6 +10,8 @@ struct txcancel;
 
 struct txc_dp {
 	struct txcancel *skel;
+	/* Loaded on the first explain: only txc_tc_explain, on skel's maps. */
+	struct txcancel *explain;
 	char pin_dir[PATH_MAX - 64];	/* leaves room for "/links/xdp-<ifindex>" */
 	__u32 ring_bytes;
 };

@@ -127,9 +127,13 @@ static int socket_cookie(int fd, __u64 *cookie, struct txc_rep_error *err)
 	return 0;
 }
 
-/* @key gets the table key; for sockets it is resolved from @fd. */
+/*
+ * @key gets the table key; for sockets it is resolved from @fd.  @pending is
+ * how many rules the same batch adds before this one.
+ */
 static int check_tag_add(struct txcd *d, struct txcd_conn *c, const struct txc_req_tag *t,
-			 size_t off, int fd, union txc_tag_key *key, struct txc_rep_error *err)
+			 size_t off, int fd, __u32 pending, union txc_tag_key *key,
+			 struct txc_rep_error *err)
 {
 	struct txc_tag old;
 	char what[48];
@@ -170,10 +174,11 @@ static int check_tag_add(struct txcd *d, struct txcd_conn *c, const struct txc_r
 				  txcd_rule_table_of(t->kind)->name, old.cancel_id,
 				  txcd_may_prefix(d, c, TXC_ID_PREFIX(old.cancel_id)) ? "" :
 				  ", another user's");
-	if (c->uid != 0 && c->user->rules >= d->opts.max_rules)
+	if (c->uid != 0 && c->user->rules + pending >= d->opts.max_rules)
 		return txcd_error(err, -EDQUOT, TXC_FIELD_NONE,
-				  "uid %u has %u tag rules, the per-user limit", c->uid,
-				  c->user->rules);
+				  "uid %u has %u tag rules%s, the per-user limit is %u", c->uid,
+				  c->user->rules, pending ? " plus those earlier in the batch" : "",
+				  d->opts.max_rules);
 	return 0;
 }
 
@@ -316,6 +321,22 @@ static int apply_clear(struct txcd *d, const struct txc_req_clear *r, struct txc
 
 /* --- batch ---------------------------------------------------------------- */
 
+/*
+ * Ops are checked against the state before the batch, so two adds of one key
+ * in the same batch would both pass: refuse the second here.
+ */
+static int check_batch_duplicate(const struct txc_batch_op *ops, __u32 i, size_t off,
+				 struct txc_rep_error *err)
+{
+	for (__u32 j = 0; j < i; j++)
+		if (ops[j].type == TXC_MSG_TAG_ADD && ops[j].tag.kind == ops[i].tag.kind &&
+		    !memcmp(&ops[j].tag.key, &ops[i].tag.key, sizeof(ops[i].tag.key)))
+			return txcd_error(err, -EEXIST, off + OFF(struct txc_req_tag, key),
+					  "a %s rule for this key exists already in op %u of this batch",
+					  txcd_rule_table_of(ops[i].tag.kind)->name, j);
+	return 0;
+}
+
 static size_t do_batch(struct txcd *d, struct txcd_conn *c, const __u8 *req, void *reply)
 {
 	const struct txc_msg_hdr *h = (const void *)req;
@@ -323,7 +344,7 @@ static size_t do_batch(struct txcd *d, struct txcd_conn *c, const __u8 *req, voi
 	const struct txc_batch_op *ops = (const void *)(b + 1);
 	struct txc_rep_batch *rep = body_of(reply);
 	union txc_tag_key key;
-	__u32 ifindex;
+	__u32 ifindex, pending = 0;
 	__u64 since;
 	int ret = 0;
 	__u32 i;
@@ -335,7 +356,10 @@ static size_t do_batch(struct txcd *d, struct txcd_conn *c, const __u8 *req, voi
 
 		switch (ops[i].type) {
 		case TXC_MSG_TAG_ADD:
-			ret = check_tag_add(d, c, &ops[i].tag, off, -1, &key, &rep->error);
+			ret = check_tag_add(d, c, &ops[i].tag, off, -1, pending++, &key,
+					    &rep->error);
+			if (!ret)
+				ret = check_batch_duplicate(ops, i, off, &rep->error);
 			break;
 		case TXC_MSG_TAG_DEL:
 			ret = check_tag_del(d, c, &ops[i].tag, off, &rep->error);
@@ -658,7 +682,7 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 	case TXC_MSG_TAG_ADD: {
 		struct txc_rep_tag *rep = body_of(reply);
 
-		ret = check_tag_add(d, c, body, HDR, fd, &key, &err);
+		ret = check_tag_add(d, c, body, HDR, fd, 0, &key, &err);
 		if (fd >= 0)
 			close(fd);
 		if (!ret)

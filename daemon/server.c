@@ -70,22 +70,39 @@ static int claim_socket_path(const struct sockaddr_un *sun)
 	return 0;
 }
 
+static int socket_addr(const char *path, struct sockaddr_un *sun)
+{
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		txc_log(TXC_LOG_ERROR, "socket path %s is longer than %zu bytes\n", path,
+			sizeof(sun->sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+int txcd_server_claim(struct txcd *d)
+{
+	struct sockaddr_un sun;
+	int err = socket_addr(d->opts.socket_path, &sun);
+
+	if (!err)
+		err = mkdir_parent(d->opts.socket_path);
+	if (!err)
+		err = claim_socket_path(&sun);
+	return err;
+}
+
 int txcd_server_open(struct txcd *d)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_LISTEN, 0) };
 	const char *path = d->opts.socket_path;
 	int fd, err;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		txc_log(TXC_LOG_ERROR, "socket path %s is longer than %zu bytes\n", path,
-			sizeof(sun.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sun.sun_path, path);
-	err = mkdir_parent(path);
-	if (!err)
-		err = claim_socket_path(&sun);
+	err = socket_addr(path, &sun);
 	if (err)
 		return err;
 

@@ -12,11 +12,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include "txcanceld.h"
 #include "linkwatch.h"
+#include "loader_internal.h"
 
 #define LOOP_EVENTS	64
 
@@ -110,6 +114,35 @@ static void dispatch(struct txcd *d, const struct epoll_event *ev)
 	}
 }
 
+/*
+ * Two daemons on one pin dir would take each other's leases for orphans and
+ * unpin each other's maps.  bpffs holds no regular files, so the lock is a
+ * flock on the directory itself, held for the daemon's lifetime.
+ */
+static int lock_pin_dir(struct txcd *d)
+{
+	const char *dir = d->opts.pin_dir;
+
+	if (txc_mkdir_p(dir, 0700)) {
+		int err = -errno;
+
+		txc_log(TXC_LOG_ERROR, "creating the pin dir %s: %s\n", dir, strerror(errno));
+		return err;
+	}
+	d->pin_lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->pin_lock_fd < 0 || flock(d->pin_lock_fd, LOCK_EX | LOCK_NB)) {
+		int err = -errno;
+
+		if (errno == EWOULDBLOCK)
+			txc_log(TXC_LOG_ERROR, "%s: another txcanceld uses this pin dir; stop it "
+				"or choose another with --pin-dir\n", dir);
+		else
+			txc_log(TXC_LOG_ERROR, "locking the pin dir %s: %s\n", dir, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
 static int start(struct txcd *d)
 {
 	struct txc_dp_opts dp_opts = { .pin_dir = d->opts.pin_dir };
@@ -122,7 +155,12 @@ static int start(struct txcd *d)
 	err = open_signals_and_tick(d);
 	if (err)
 		return err;
-	err = txc_ensure_bpffs(d->opts.pin_dir);
+	/* Nothing pinned is touched before we know no other daemon owns it. */
+	err = txcd_server_claim(d);
+	if (!err)
+		err = txc_ensure_bpffs(d->opts.pin_dir);
+	if (!err)
+		err = lock_pin_dir(d);
 	if (!err)
 		err = txc_dp_open(&d->dp, &dp_opts);
 	if (!err)
@@ -194,7 +232,7 @@ int main(int argc, char **argv)
 	struct txcd *d = &daemon_state;
 	int err;
 
-	d->listen_fd = d->signal_fd = d->timer_fd = d->epfd = -1;
+	d->listen_fd = d->signal_fd = d->timer_fd = d->epfd = d->pin_lock_fd = -1;
 	d->prefix_lease_fd = d->source_lease_fd = -1;
 	err = txcd_parse_args(d, argc, argv);
 	if (err)

@@ -128,6 +128,7 @@ struct txcd {
 	int listen_fd;
 	int signal_fd;
 	int timer_fd;
+	int pin_lock_fd;	/* flock on the pin dir: one daemon per pin dir */
 	struct txc_linkwatch *lw;
 	bool stop;
 	__u64 start_ns;
@@ -163,6 +164,8 @@ enum txcd_fd_kind {
 __u64 txcd_now_ns(void);
 
 /* --- server.c: connections ------------------------------------------------ */
+/* Refuse to start if another daemon serves the socket path; before anything else. */
+int txcd_server_claim(struct txcd *d);
 int txcd_server_open(struct txcd *d);
 void txcd_server_close(struct txcd *d);
 void txcd_server_accept(struct txcd *d);
