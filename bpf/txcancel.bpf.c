@@ -20,31 +20,105 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/*
+ * The TC decision, shared by the attached program and the explain program:
+ * tag by mark, socket, cgroup or flow, then check the cancels.  Returns the
+ * TC verdict; @f, @tag and @kind are left for the explain program to report.
+ *
+ * @ex is NULL in txc_tc_egress.  Both callers pass a constant and everything
+ * here is inlined, so the compiler drops every explain branch from the
+ * attached program: it is the same code as without explain, and explain
+ * costs it nothing (see the commit and `make bench`).
+ */
+static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f,
+				      struct txc_tag *tag, int *kind,
+				      struct txc_explain_result *ex)
+{
+	const struct txc_config *cfg = txc_get_config();
+
+	*kind = 0;
+	if (!cfg)
+		return TCX_NEXT;
+	*kind = txc_tag_skb(skb, cfg, tag, ex != NULL);
+	if (*kind < 0) {
+		if (ex)
+			ex->flags |= TXC_EXPLAIN_F_FOREIGN_MARK;
+		return TCX_NEXT;
+	}
+	if (!*kind && !(cfg->lookups & TXC_LOOKUP_FLOW))
+		return TCX_NEXT;
+
+	txc_frame_from_skb(skb, f);
+	if (ex)
+		f->ifindex = ex->ifindex;
+	if (!*kind) {
+		txc_skb_parse(skb, f);
+		*kind = txc_tag_by_flow(cfg, f, tag);
+	}
+	if (!*kind)
+		return TCX_NEXT;
+	return txc_verdict(cfg, f, tag, *kind, ex) ? TCX_DROP : TCX_NEXT;
+}
+
 /* TC egress: tag by mark, socket, cgroup or flow. */
 SEC("tc")
 int txc_tc_egress(struct __sk_buff *skb)
 {
-	const struct txc_config *cfg = txc_get_config();
 	struct txc_frame f = {};
 	struct txc_tag tag;
 	int kind;
 
-	if (!cfg)
-		return TCX_NEXT;
-	kind = txc_tag_skb(skb, cfg, &tag);
-	if (kind < 0)
-		return TCX_NEXT;
-	if (!kind && !(cfg->lookups & TXC_LOOKUP_FLOW))
-		return TCX_NEXT;
+	return txc_tc_run(skb, &f, &tag, &kind, NULL);
+}
 
-	txc_frame_from_skb(skb, &f);
-	if (!kind) {
-		txc_skb_parse(skb, &f);
-		kind = txc_tag_by_flow(cfg, &f, &tag);
+/*
+ * Explain: what txc_tc_egress would decide for a frame, for user space to
+ * run with BPF_PROG_TEST_RUN (txc_dp_explain()).  It is never attached.
+ *
+ * Why a second program rather than a mode of the first: the attached program
+ * must not pay for explain, not even a test of a flag per frame, and must
+ * not keep values alive for it.  Compiled from the same txc_tc_run() with a
+ * constant @ex, the two differ only where explain must differ: no socket or
+ * cgroup lookup (no sending socket), the interface user space names, and no
+ * side effect (counters, sequence numbers, records).  Being in the same
+ * object, it shares every map of this load, pinned or reused, with nothing to
+ * set up; its result goes to a .bss variable, which is per load, so two
+ * processes explaining at once never see each other's results.
+ */
+struct txc_explain_result txc_explain_out;
+
+SEC("tc")
+int txc_tc_explain(struct __sk_buff *skb)
+{
+	struct txc_explain_result *ex = &txc_explain_out;
+	struct txc_frame f = {};
+	struct txc_tag tag = {};
+	__u32 in_flags = txc_skb_field(skb, cb[0]);
+	__u32 in_len = txc_skb_field(skb, cb[1]);
+	int kind, rc;
+
+	__builtin_memset(ex, 0, sizeof(*ex));
+	/* Drop the padding user space added for the test run's minimum length. */
+	if (in_len && bpf_skb_change_tail(skb, in_len, 0))
+		return TCX_NEXT;	/* verdict 0: user space reports it */
+	ex->ifindex = in_flags & TXC_EXPLAIN_IN_NO_IFACE ? 0 : txc_skb_field(skb, ifindex);
+
+	rc = txc_tc_run(skb, &f, &tag, &kind, ex);
+
+	/* An untagged frame may not have been read: read it for the summary. */
+	if (!f.hook)
+		txc_frame_from_skb(skb, &f);
+	txc_frame_parse(&f);
+	if (kind > 0) {
+		ex->cancel_id = tag.cancel_id;
+		ex->source = tag.source;
+		ex->tag_kind = kind;
 	}
-	if (!kind)
-		return TCX_NEXT;
-	return txc_verdict(cfg, &f, &tag, kind) ? TCX_DROP : TCX_NEXT;
+	ex->verdict = rc == TCX_DROP ? TXC_VERDICT_DROP : TXC_VERDICT_PASS;
+	ex->len = f.len;
+	__builtin_memcpy(&ex->frame, &f.summary, sizeof(ex->frame));
+	/* Nothing is ever dropped for real: the frame was never going anywhere. */
+	return TCX_NEXT;
 }
 
 /* XDP sees frames before the stack: only their flow can tag them. */
@@ -59,7 +133,7 @@ static __always_inline int txc_xdp_run(struct xdp_md *ctx, __u8 hook, __u32 ifin
 	txc_frame_from_xdp(ctx, hook, ifindex, &f);
 	if (!txc_tag_by_flow(cfg, &f, &tag))
 		return XDP_PASS_VERDICT;
-	return txc_verdict(cfg, &f, &tag, TXC_TAG_FLOW) ? XDP_DROP_VERDICT : XDP_PASS_VERDICT;
+	return txc_verdict(cfg, &f, &tag, TXC_TAG_FLOW, NULL) ? XDP_DROP_VERDICT : XDP_PASS_VERDICT;
 }
 
 /* XDP ingress of a forwarding interface. */

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -39,6 +41,7 @@
 #define SRC_2		2
 
 static struct txc_dp *dp;
+static char pin_dir[64];	/* where dp pins its maps; a second instance reuses them */
 
 /*
  * The loader's messages: kept, not printed, so that expected refusals do not
@@ -268,13 +271,34 @@ static void ring_close(struct ring_reader *r)
 	free(r);
 }
 
+/* The frame summary of a whole (untruncated) frame built from @spec. */
+static bool summary_is(const struct txc_frame_summary *sum, const struct pkt_spec *spec)
+{
+	bool ok = true;
+	__u8 addr[16];
+
+	ok &= ASSERT_EQ(sum->family, spec->family, "summary family");
+	ok &= ASSERT_EQ(sum->vlan_tci, spec->nvlan ? spec->vlan_tci[0] : 0, "summary vlan");
+	ok &= ASSERT_EQ(sum->flags, 0, "summary flags");
+	if (spec->family) {
+		ok &= ASSERT_EQ(sum->l4_proto, spec->proto ? spec->proto : IPPROTO_UDP,
+				"summary l4_proto");
+		ok &= ASSERT_EQ(ntohs(sum->sport), spec->sport, "summary sport");
+		ok &= ASSERT_EQ(ntohs(sum->dport), spec->dport, "summary dport");
+		pkt_addr(spec->family, spec->saddr, addr);
+		ok &= ASSERT_MEMEQ(sum->saddr, addr, 16, "summary saddr");
+		pkt_addr(spec->family, spec->daddr, addr);
+		ok &= ASSERT_MEMEQ(sum->daddr, addr, 16, "summary daddr");
+	}
+	return ok;
+}
+
 /* Every field of @rec against what the frame @spec should have produced. */
 static bool record_is(const struct txc_abort_record *rec, const struct pkt_spec *spec,
 		      size_t len, __u32 id, __u32 source, __u64 seq, __u8 hook,
 		      __u8 kind, __u8 scope, __u64 t_before, __u64 t_after)
 {
 	bool ok = true;
-	__u8 addr[16];
 
 	ok &= ASSERT_EQ(rec->hdr.version, TXC_RECORD_VERSION, "record version");
 	ok &= ASSERT_EQ(rec->hdr.type, TXC_RECORD_ABORT, "record type");
@@ -292,18 +316,7 @@ static bool record_is(const struct txc_abort_record *rec, const struct pkt_spec 
 	ok &= ASSERT_EQ(rec->scope, scope, "record scope");
 	ok &= ASSERT_EQ(rec->reserved, 0, "record reserved");
 	ok &= ASSERT_EQ(rec->reserved2, 0, "record reserved2");
-	ok &= ASSERT_EQ(rec->frame.family, spec->family, "summary family");
-	ok &= ASSERT_EQ(rec->frame.vlan_tci, spec->nvlan ? spec->vlan_tci[0] : 0, "summary vlan");
-	if (spec->family) {
-		ok &= ASSERT_EQ(rec->frame.l4_proto, spec->proto ? spec->proto : IPPROTO_UDP,
-				"summary l4_proto");
-		ok &= ASSERT_EQ(ntohs(rec->frame.sport), spec->sport, "summary sport");
-		ok &= ASSERT_EQ(ntohs(rec->frame.dport), spec->dport, "summary dport");
-		pkt_addr(spec->family, spec->saddr, addr);
-		ok &= ASSERT_MEMEQ(rec->frame.saddr, addr, 16, "summary saddr");
-		pkt_addr(spec->family, spec->daddr, addr);
-		ok &= ASSERT_MEMEQ(rec->frame.daddr, addr, 16, "summary daddr");
-	}
+	ok &= summary_is(&rec->frame, spec);
 	return ok;
 }
 
@@ -906,6 +919,611 @@ static void test_bad_input(void)
 	ASSERT_EQ(cfg.lookups, 0, "nothing turned on by refused rules");
 }
 
+/* --- per-ID counters ------------------------------------------------------ */
+
+static __u32 config_lookups(void)
+{
+	struct txc_config cfg = {};
+
+	ASSERT_OK(txc_dp_config_get(dp, &cfg), "read config");
+	return cfg.lookups;
+}
+
+static bool id_stats_are(__u32 id, __u64 passed, __u64 passed_bytes, __u64 aborted,
+			 __u64 aborted_bytes)
+{
+	struct txc_id_stats s;
+
+	if (!ASSERT_OK(txc_dp_id_counters(dp, id, &s), "read ID counters"))
+		return false;
+	return ASSERT_EQ(s.passed_frames, passed, "ID passed_frames") &
+	       ASSERT_EQ(s.passed_bytes, passed_bytes, "ID passed_bytes") &
+	       ASSERT_EQ(s.aborted_frames, aborted, "ID aborted_frames") &
+	       ASSERT_EQ(s.aborted_bytes, aborted_bytes, "ID aborted_bytes");
+}
+
+/* Put an element in txc_id_stats behind the loader's back (it refuses ID 0). */
+static bool id_stats_force(__u32 id)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_id_stats *zero = calloc(ncpus > 0 ? ncpus : 1, sizeof(*zero));
+	bool ok;
+
+	ok = ASSERT_TRUE(zero != NULL, "alloc") &&
+	     ASSERT_OK(bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_ID_STATS), &id, zero, 0),
+		       "force an ID counter element");
+	free(zero);
+	return ok;
+}
+
+/* The sum over CPUs of an element, read directly from the map. */
+static struct txc_id_stats id_stats_raw(__u32 id)
+{
+	int i, ncpus = libbpf_num_possible_cpus();
+	struct txc_id_stats sum = {}, *percpu = calloc(ncpus > 0 ? ncpus : 1, sizeof(*percpu));
+
+	if (!ASSERT_TRUE(percpu != NULL, "alloc"))
+		return sum;
+	if (ASSERT_OK(bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_ID_STATS), &id, percpu),
+		      "read an ID counter element"))
+		for (i = 0; i < ncpus; i++) {
+			sum.passed_frames += percpu[i].passed_frames;
+			sum.passed_bytes += percpu[i].passed_bytes;
+			sum.aborted_frames += percpu[i].aborted_frames;
+			sum.aborted_bytes += percpu[i].aborted_bytes;
+		}
+	free(percpu);
+	return sum;
+}
+
+static __u32 map_id_of(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/*
+ * Per-ID counters: exact frames and bytes, passed and aborted, at every hook,
+ * only for the IDs asked for; start keeps counts, stop forgets them; the
+ * lookup bit follows the table; untagged frames never reach the lookup.
+ */
+static void test_id_counters(void)
+{
+	struct pkt_spec big = udp4, other = udp4;
+	struct frame f = frame_of(&udp4), g, o;
+	struct txc_id_stats st;
+	struct txc_dp *dp2;
+	__u32 i, n;
+	int err;
+
+	big.frame_len = 200;	/* the same flow, another length */
+	g = frame_of(&big);
+	other.dport = 5002;
+	o = frame_of(&other);
+
+	test_sub_begin("passed_aborted");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		goto next1;
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "64-byte frame passes");
+	ASSERT_EQ(tc_verdict(&g, 0), TC_NEXT, "200-byte frame passes");
+	id_stats_are(ID_A1, 2, f.len + g.len, 0, 0);
+	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1");
+	ASSERT_EQ(tc_verdict(&g, 0), TC_DROP, "200-byte frame dropped");
+	ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), XDP_DROP_RC, "64-byte frame dropped by XDP");
+	id_stats_are(ID_A1, 2, f.len + g.len, 2, f.len + g.len);
+	stats_are(SRC_1, 2, f.len + g.len, 2, f.len + g.len, 2);
+next1:
+	test_sub_end();
+
+	test_sub_begin("uncounted_id");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&other, ID_A2, SRC_1) ||
+	    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		goto next2;
+	ASSERT_EQ(tc_verdict(&o, 0), TC_NEXT, "A2 frame passes");
+	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A2, 0, 0), "cancel A2");
+	ASSERT_EQ(tc_verdict(&o, 0), TC_DROP, "A2 frame dropped");
+	ASSERT_EQ(txc_dp_id_counters(dp, ID_A2, &st), -ENOENT, "A2 is not counted");
+	id_stats_are(ID_A1, 0, 0, 0, 0);
+	stats_are(SRC_1, 1, o.len, 1, o.len, 1);	/* the source counts it all the same */
+next2:
+	test_sub_end();
+
+	test_sub_begin("start_keeps_counts");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		goto next3;
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
+	ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1 again");
+	id_stats_are(ID_A1, 1, f.len, 0, 0);
+next3:
+	test_sub_end();
+
+	test_sub_begin("stop");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		goto next4;
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "counted frame");
+	ASSERT_OK(txc_dp_id_count_stop(dp, ID_A1), "stop");
+	ASSERT_EQ(txc_dp_id_counters(dp, ID_A1, &st), -ENOENT, "stopped: no counters");
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame while not counted");
+	ASSERT_EQ(txc_dp_id_count_stop(dp, ID_A1), -ENOENT, "stop of an ID not counted");
+	ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count again");
+	id_stats_are(ID_A1, 0, 0, 0, 0);	/* a new start begins at zero */
+	stats_are(SRC_1, 2, 2 * f.len, 0, 0, 0);
+next4:
+	test_sub_end();
+
+	test_sub_begin("lookup_bit");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&other, ID_A2, SRC_1))
+		goto next5;
+	ASSERT_EQ(txc_dp_id_count_start(dp, 0), -EINVAL, "ID 0 refused");
+	ASSERT_EQ(txc_dp_id_count_start(dp, 0x00123456), -EINVAL, "prefix 0 refused");
+	ASSERT_LOGGED("0x00123456", "prefix-0 ID");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "refused starts set no bit");
+	/* With the bit clear the table is not looked up, even if it has the ID. */
+	if (!id_stats_force(ID_A1))
+		goto next5;
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
+	st = id_stats_raw(ID_A1);
+	ASSERT_EQ(st.passed_frames, 0, "bit clear: not counted");
+	ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count A1");
+	ASSERT_OK(txc_dp_id_count_start(dp, ID_A2), "count A2");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS, "bit set");
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
+	id_stats_are(ID_A1, 1, f.len, 0, 0);
+	ASSERT_OK(txc_dp_id_count_stop(dp, ID_A1), "stop A1");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS,
+		  "bit stays while A2 is counted");
+	ASSERT_OK(txc_dp_id_count_stop(dp, ID_A2), "stop A2");
+	ASSERT_EQ(config_lookups(), TXC_LOOKUP_FLOW, "table empty: bit clear, the others kept");
+next5:
+	test_sub_end();
+
+	/* Untagged frames never get to the per-ID lookup, not even for ID 0. */
+	test_sub_begin("untagged_not_counted");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !add_mark(0xff000000, 0x05000000, ID_A1, SRC_1) ||
+	    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1") || !id_stats_force(0) ||
+	    !id_stats_force(0x09000000))
+		goto next6;
+	{
+		struct pkt_spec arp = { .family = 0 };
+		struct frame u6 = frame_of(&udp6), a = frame_of(&arp);
+
+		ASSERT_EQ(tc_verdict(&o, 0), TC_NEXT, "IPv4 flow without a rule");
+		ASSERT_EQ(tc_verdict(&u6, 0), TC_NEXT, "IPv6 flow without a rule");
+		ASSERT_EQ(tc_verdict(&a, 0), TC_NEXT, "non-IP frame");
+		ASSERT_EQ(tc_verdict(&f, 0x09000000), TC_NEXT, "foreign ID in the mark");
+		ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &o), XDP_PASS_RC, "XDP, no rule");
+	}
+	st = id_stats_raw(0);
+	ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under ID 0");
+	st = id_stats_raw(0x09000000);
+	ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under the mark");
+	id_stats_are(ID_A1, 0, 0, 0, 0);
+next6:
+	test_sub_end();
+
+	test_sub_begin("table_full");
+	if (!reset())
+		goto next7;
+	for (i = 0, n = 0, err = 0; i < TXC_ID_STATS_MAX; i++) {
+		int e = txc_dp_id_count_start(dp, TXC_ID_MAKE(PREFIX_A, i));
+
+		n += !e;
+		err = err ? err : e;
+	}
+	ASSERT_OK(err, "count every ID");
+	ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs counted");
+	ASSERT_EQ(txc_dp_id_count_start(dp, ID_B1), -ENOSPC, "one more: table full");
+	ASSERT_LOGGED("full", "table full");
+	ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "an ID already counted, table full");
+	/* Stop them one by one: emptying a big hash through reset is slow. */
+	for (i = 0, n = 0; i < TXC_ID_STATS_MAX; i++)
+		n += !txc_dp_id_count_stop(dp, TXC_ID_MAKE(PREFIX_A, i));
+	ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs stopped");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "all stopped: bit clear");
+next7:
+	test_sub_end();
+
+	test_sub_begin("reset");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		goto next8;
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "counted frame");
+	if (!reset())
+		goto next8;
+	ASSERT_EQ(txc_dp_id_counters(dp, ID_A1, &st), -ENOENT, "reset forgets counted IDs");
+	ASSERT_EQ(config_lookups(), 0, "reset clears the bit");
+next8:
+	test_sub_end();
+
+	/* A second instance (a restarted daemon) reuses the pinned table. */
+	test_sub_begin("pinned_reuse");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
+		goto next9;
+	{
+		struct txc_dp_opts opts = { .pin_dir = pin_dir };
+
+		if (!ASSERT_OK(txc_dp_open(&dp2, &opts), "open a second instance"))
+			goto next9;
+	}
+	ASSERT_EQ(map_id_of(txc_dp_map_fd(dp2, TXC_MAP_ID_STATS)),
+		  map_id_of(txc_dp_map_fd(dp, TXC_MAP_ID_STATS)), "the same txc_id_stats map");
+	ASSERT_OK(txc_dp_id_count_start(dp2, ID_A1), "count through the second instance");
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame through the first one's program");
+	if (ASSERT_OK(txc_dp_id_counters(dp2, ID_A1, &st), "counters through the second"))
+		ASSERT_EQ(st.passed_frames, 1, "counted");
+	txc_dp_close(dp2);
+next9:
+	test_sub_end();
+}
+
+/* --- explain -------------------------------------------------------------- */
+
+static bool explained_as(const struct txc_explain_result *r, __u8 verdict, __u32 id,
+			 __u32 source, __u8 kind, __u8 scope)
+{
+	return ASSERT_EQ(r->verdict, verdict, "explain verdict") &
+	       ASSERT_EQ(r->cancel_id, id, "explain cancel_id") &
+	       ASSERT_EQ(r->source, source, "explain source") &
+	       ASSERT_EQ(r->tag_kind, kind, "explain tag_kind") &
+	       ASSERT_EQ(r->scope, scope, "explain scope");
+}
+
+static int explain(const struct frame *f, __u32 mark, __u32 ifindex,
+		   struct txc_explain_result *r)
+{
+	return txc_dp_explain(dp, f->data, f->len, mark, ifindex, r);
+}
+
+/* Everything an abort or a pass changes, to show that explain changes none. */
+struct side_state {
+	struct txc_source_stats src[2];
+	__u64 seq[2];
+	struct txc_id_stats id;
+};
+
+static struct side_state side_state_now(__u32 counted_id)
+{
+	struct side_state st = {};
+	__u32 i;
+
+	for (i = 0; i < 2; i++) {
+		st.src[i] = stats_of(SRC_1 + i);
+		ASSERT_OK(txc_dp_source_seq(dp, SRC_1 + i, &st.seq[i]), "read seq");
+	}
+	ASSERT_OK(txc_dp_id_counters(dp, counted_id, &st.id), "read ID counters");
+	return st;
+}
+
+/* The cgroup v2 id of this process, or 0 if cgroup v2 is not mounted. */
+static __u64 own_cgroup_id(void)
+{
+	char line[512], root[256] = "", path[768] = "";
+	struct stat st;
+	FILE *fp;
+
+	fp = fopen("/proc/self/mountinfo", "r");
+	while (fp && fgets(line, sizeof(line), fp))
+		if (strstr(line, " - cgroup2 ") &&
+		    sscanf(line, "%*s %*s %*s %*s %255s", root) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	fp = fopen("/proc/self/cgroup", "r");
+	while (fp && fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(path, sizeof(path), "%s%s", root, line + 3);
+		}
+	if (fp)
+		fclose(fp);
+	if (!root[0] || !path[0] || stat(path, &st))
+		return 0;
+	return st.st_ino;
+}
+
+/*
+ * Explain runs a frame through the TC program logic and reports what it
+ * decides, with no side effect: no counter (source or ID), no sequence
+ * number, no record.
+ */
+static void test_explain(void)
+{
+	struct frame f = frame_of(&udp4), f6 = frame_of(&udp6);
+	struct ring_reader *r1 = NULL, *r2 = NULL;
+	struct txc_explain_result res;
+	struct side_state before, after;
+	size_t i;
+
+	test_sub_begin("untagged");
+	if (!reset())
+		goto next1;
+	if (ASSERT_OK(explain(&f, 0, 0, &res), "explain, no rules")) {
+		explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+		ASSERT_EQ(res.flags, 0, "flags");
+		ASSERT_EQ(res.ifindex, 0, "no interface");
+		ASSERT_EQ(res.len, f.len, "frame length");
+		summary_is(&res.frame, &udp4);	/* parsed even though nothing looked */
+	}
+	if (!add_flow(&udp6, ID_A1, SRC_1))
+		goto next1;
+	if (ASSERT_OK(explain(&f, 0, 0, &res), "explain, another flow's rule"))
+		explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+next1:
+	test_sub_end();
+
+	test_sub_begin("flow_tagged");
+	if (!reset() || !add_flow(&udp6, ID_A2, SRC_2) ||
+	    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A2), "count A2"))
+		goto next2;
+	if (ASSERT_OK(explain(&f6, 0, 0, &res), "explain")) {
+		explained_as(&res, TXC_VERDICT_PASS, ID_A2, SRC_2, TXC_TAG_FLOW, 0);
+		summary_is(&res.frame, &udp6);
+	}
+	stats_are(SRC_2, 0, 0, 0, 0, 0);	/* a pass is not counted either */
+	id_stats_are(ID_A2, 0, 0, 0, 0);
+next2:
+	test_sub_end();
+
+	test_sub_begin("mark_tagged");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_mark(0xff, 0x42, ID_B1, SRC_2))
+		goto next3;
+	if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain mark 0x42"))
+		explained_as(&res, TXC_VERDICT_PASS, ID_B1, SRC_2, TXC_TAG_MARK, 0);
+	if (ASSERT_OK(explain(&f, 0x1200, 0, &res), "explain a mark outside the mask"))
+		explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+	if (ASSERT_OK(explain(&f, 0x43, 0, &res), "explain a mark without a rule")) {
+		explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+		ASSERT_EQ(res.flags, TXC_EXPLAIN_F_FOREIGN_MARK, "foreign ID: kept, not retagged");
+	}
+	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel B1");
+	if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain mark 0x42, canceled"))
+		explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK, TXC_SCOPE_ID);
+next3:
+	test_sub_end();
+
+	/* Socket and cgroup tags cannot be explained: the test run's socket is a dummy. */
+	test_sub_begin("no_socket_tags");
+	{
+		__u64 cg = own_cgroup_id();
+		struct txc_tag tag = { .cancel_id = ID_A1, .source = SRC_1 };
+
+		if (!cg) {
+			test_skip("cgroup v2 is not mounted");
+			goto next4;
+		}
+		if (!reset() ||
+		    !ASSERT_OK(txc_dp_tag_add(dp, TXC_TAG_CGROUP, &cg, &tag), "tag own cgroup") ||
+		    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1"))
+			goto next4;
+		/* The test run's dummy socket is in the caller's cgroup... */
+		ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "the program under test-run matches it");
+		/* ...which says nothing about the explained frame's sender. */
+		if (ASSERT_OK(explain(&f, 0, 0, &res), "explain"))
+			explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+	}
+next4:
+	test_sub_end();
+
+	/*
+	 * Canceled frames are explained as dropped, with the scope in force,
+	 * and leave no trace: afterwards the source's counters, sequence number
+	 * and ring, and the ID's counters, are as before, and the next real
+	 * abort gets sequence number 1.
+	 */
+	{
+		static const struct {
+			const char *name;
+			int scope;
+			__u32 value;
+			int a2_drops;	/* the mark's frame: ID A2, source 2 */
+		} cases[] = {
+			{ "canceled_id", TXC_SCOPE_ID, ID_A1, 0 },
+			{ "canceled_prefix", TXC_SCOPE_PREFIX, PREFIX_A, 1 },
+			{ "canceled_source", TXC_SCOPE_SOURCE, SRC_1, 0 },
+		};
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			test_sub_begin("%s", cases[i].name);
+			if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+			    !add_mark(0xff, 0x42, ID_A2, SRC_2) ||
+			    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count A1"))
+				goto next5;
+			r1 = ring_open(SRC_1);
+			r2 = ring_open(SRC_2);
+			if (!r1 || !r2)
+				goto next5;
+			/* Counters that are not zero, so a change of any is seen. */
+			ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "a real pass first");
+			if (!ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
+				       "cancel"))
+				goto next5;
+			before = side_state_now(ID_A1);
+			if (ASSERT_OK(explain(&f, 0, 0, &res), "explain")) {
+				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
+					     cases[i].scope);
+				summary_is(&res.frame, &udp4);
+			}
+			if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain the mark's frame"))
+				explained_as(&res, cases[i].a2_drops ? TXC_VERDICT_DROP :
+					     TXC_VERDICT_PASS, ID_A2, SRC_2, TXC_TAG_MARK,
+					     cases[i].a2_drops ? cases[i].scope : 0);
+			after = side_state_now(ID_A1);
+			ASSERT_MEMEQ(&after, &before, sizeof(after),
+				     "source counters, seq and ID counters unchanged");
+			ASSERT_EQ(ring_drain(r1), 0, "no record for source 1");
+			ASSERT_EQ(ring_drain(r2), 0, "no record for source 2");
+			/* The real program: dropped, and the first sequence number. */
+			ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "the real program drops it");
+			if (ASSERT_EQ(ring_drain(r1), 1, "one record"))
+				ASSERT_EQ(r1->rec[0].seq, 1, "explain used no sequence number");
+			id_stats_are(ID_A1, 1, f.len, 1, f.len);
+next5:
+			ring_close(r1);
+			ring_close(r2);
+			r1 = r2 = NULL;
+			test_sub_end();
+		}
+	}
+
+	/* A per-interface cancel, explained on its interface and on others. */
+	test_sub_begin("iface");
+	{
+		struct txc_iface lo = { .slot = 5, .flags = TXC_IFACE_F_TC_TCX };
+		struct txc_iface other = { .slot = 6, .flags = TXC_IFACE_F_TC_TCX };
+		int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+		struct if_nameindex *ifs = if_nameindex(), *it;
+		__u32 lo_idx = LO_IFINDEX, other_idx = 0;
+
+		/* test-run resolves ifindex in our namespace: it must exist. */
+		for (it = ifs; it && it->if_index; it++)
+			if (it->if_index != LO_IFINDEX) {
+				other_idx = it->if_index;
+				break;
+			}
+		if_freenameindex(ifs);
+		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+		    !ASSERT_OK(bpf_map_update_elem(fd, &lo_idx, &lo, 0), "iface lo"))
+			goto next6;
+		if (other_idx &&
+		    !ASSERT_OK(bpf_map_update_elem(fd, &other_idx, &other, 0), "iface other"))
+			goto next6;
+		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0), "cancel on lo");
+		if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo")) {
+			explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
+				     TXC_SCOPE_ID);
+			ASSERT_EQ(res.ifindex, lo_idx, "ifindex seen");
+		}
+		if (ASSERT_OK(explain(&f, 0, 0, &res), "explain on no interface")) {
+			explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+			ASSERT_EQ(res.ifindex, 0, "no interface");
+		}
+		if (!other_idx) {
+			test_skip("no interface but lo here to explain on");
+			goto next6;
+		}
+		if (ASSERT_OK(explain(&f, 0, other_idx, &res), "explain on the other")) {
+			explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+			ASSERT_EQ(res.ifindex, other_idx, "ifindex seen");
+		}
+		ASSERT_OK(txc_dp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
+		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, other_idx, 0),
+			  "source cancel on the other");
+		if (ASSERT_OK(explain(&f, 0, other_idx, &res), "explain on the other"))
+			explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
+				     TXC_SCOPE_SOURCE);
+		if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo"))
+			explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel everywhere");
+		if (ASSERT_OK(explain(&f, 0, 0, &res), "explain on no interface"))
+			explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
+				     TXC_SCOPE_PREFIX);
+next6:
+		bpf_map_delete_elem(fd, &lo_idx);
+		if (other_idx)
+			bpf_map_delete_elem(fd, &other_idx);
+	}
+	ASSERT_EQ(explain(&f, 0, 0x7ffff, &res), -ENODEV, "explain on a missing interface");
+	ASSERT_LOGGED("no interface with ifindex", "missing interface");
+	test_sub_end();
+
+	/*
+	 * Frames the test run refuses (IP ethertype, no whole IP header) are
+	 * padded and cut back: explained as the truncated frames they are, the
+	 * same way the real program decides them (checked on XDP, which takes
+	 * them).  Under 14 bytes there is no frame to explain.
+	 */
+	test_sub_begin("short_frames");
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&udp6, ID_A1, SRC_1) ||
+	    !add_mark(0xff, 0x42, ID_B1, SRC_2))
+		goto next7;
+	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel prefix A");
+	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_B, 0, 0), "cancel prefix B");
+	ASSERT_EQ(txc_dp_explain(dp, f.data, 13, 0, 0, &res), -EINVAL, "13 bytes refused");
+	ASSERT_LOGGED("13 bytes", "too short");
+	{
+		const struct frame *full[] = { &f, &f6 };
+		const size_t ports_end[] = { 14 + 20 + 4, 14 + 40 + 4 };
+		size_t k, cut;
+
+		for (k = 0; k < 2; k++)
+			for (cut = 14; cut <= full[k]->len; cut++) {
+				struct frame c = *full[k];
+				bool flows = cut >= ports_end[k];
+
+				c.len = cut;
+				if (!ASSERT_OK(explain(&c, 0, 0, &res), "explain a cut frame") ||
+				    !ASSERT_EQ(res.verdict, flows ? TXC_VERDICT_DROP :
+					       TXC_VERDICT_PASS, "cut frame verdict") ||
+				    !ASSERT_EQ(res.len, cut, "length seen") ||
+				    !ASSERT_EQ(!!(res.frame.flags & TXC_FRAME_F_TRUNCATED),
+					       !flows, "truncated flag") ||
+				    !ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &c),
+					       flows ? XDP_DROP_RC : XDP_PASS_RC,
+					       "the real program agrees"))
+					break;
+			}
+	}
+	f.len = 24;	/* Ethernet and 10 bytes of IPv4, tagged by mark: dropped all the same */
+	if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain a short frame tagged by mark")) {
+		explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK, TXC_SCOPE_PREFIX);
+		ASSERT_EQ(res.len, 24, "length seen");
+		ASSERT_EQ(res.frame.eth_proto, htons(0x0800), "summary ethertype");
+		ASSERT_EQ(res.frame.family, 0, "no IP header could be read");
+		ASSERT_EQ(res.frame.flags, TXC_FRAME_F_TRUNCATED, "summary says truncated");
+	}
+	f = frame_of(&udp4);
+next7:
+	test_sub_end();
+
+	/* The explain program decides as the attached one, for every tag case. */
+	test_sub_begin("agrees_with_program");
+	for (i = 0; i < sizeof(tag_cases) / sizeof(tag_cases[0]); i++) {
+		const struct tag_case *c = &tag_cases[i];
+		struct frame t = frame_of(&c->spec);
+		__u8 kind = c->rule_mark ? TXC_TAG_MARK : TXC_TAG_FLOW;
+
+		if (!reset() || (c->rule_mark ? !add_mark(c->mark_mask, c->rule_mark, ID_A1, SRC_1)
+					      : !add_flow(&c->spec, ID_A1, SRC_1)))
+			break;
+		if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name))
+			explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, kind, 0);
+		ASSERT_EQ(tc_verdict(&t, c->mark), TC_NEXT, c->name);
+		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
+		if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name)) {
+			explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, kind, TXC_SCOPE_ID);
+			ASSERT_EQ(res.frame.vlan_tci, c->spec.nvlan ? c->spec.vlan_tci[0] : 0,
+				  "summary vlan");
+			ASSERT_EQ(res.frame.family, c->spec.family, "summary family");
+		}
+		ASSERT_EQ(tc_verdict(&t, c->mark), TC_DROP, c->name);
+	}
+	test_sub_end();
+
+	/* A second instance explains against the same pinned state. */
+	test_sub_begin("second_instance");
+	{
+		struct txc_dp_opts opts = { .pin_dir = pin_dir };
+		struct txc_dp *dp2;
+
+		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+		    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel") ||
+		    !ASSERT_OK(txc_dp_open(&dp2, &opts), "open a second instance"))
+			goto next8;
+		if (ASSERT_OK(txc_dp_explain(dp2, f.data, f.len, 0, 0, &res), "explain"))
+			explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
+				     TXC_SCOPE_ID);
+		txc_dp_close(dp2);
+	}
+next8:
+	test_sub_end();
+}
+
 static const struct test_case cases[] = {
 	{ "untagged", test_untagged },
 	{ "tag_sources", test_tag_sources },
@@ -919,12 +1537,13 @@ static const struct test_case cases[] = {
 	{ "ring_full", test_ring_full },
 	{ "xdp", test_xdp },
 	{ "bad_input", test_bad_input },
+	{ "id_counters", test_id_counters },
+	{ "explain", test_explain },
 };
 
 int main(int argc, char **argv)
 {
 	struct txc_dp_opts opts = {};
-	char pin_dir[64];
 	int rc;
 
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/txc-test-dp-%d", getpid());

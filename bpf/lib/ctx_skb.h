@@ -57,10 +57,15 @@ static __always_inline void txc_skb_parse(struct __sk_buff *skb, struct txc_fram
  * Returns the TXC_TAG_* kind, 0 when the frame is still untagged, or -1
  * when its mark carries an ID txcancel has no rule for: such a frame was
  * tagged by an upper layer and is never retagged.
+ *
+ * @explain (a constant) skips socket and cgroup: the explained frame has no
+ * sending socket.  The test run hands the program a dummy socket whose
+ * cookie is new but whose cgroup is the caller's, so a lookup would tag the
+ * frame with the daemon's own cgroup.
  */
 static __always_inline int txc_tag_skb(struct __sk_buff *skb,
 				       const struct txc_config *cfg,
-				       struct txc_tag *tag)
+				       struct txc_tag *tag, const int explain)
 {
 	__u32 mark = skb->mark & cfg->mark_mask;
 	__u64 key;
@@ -71,6 +76,8 @@ static __always_inline int txc_tag_skb(struct __sk_buff *skb,
 			return TXC_TAG_MARK;
 		return -1;
 	}
+	if (explain)
+		return 0;
 	if (cfg->lookups & TXC_LOOKUP_SOCKET) {
 		key = bpf_get_socket_cookie(skb);
 		if (key && txc_tag_from_rule(bpf_map_lookup_elem(&txc_socket_rules, &key), tag))

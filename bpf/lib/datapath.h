@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The packet logic shared by every hook: flow tagging, the cancel check, the
- * per-source counters and the abort record.  The hook-specific parts (where
+ * per-source and per-ID counters and the abort record.  The hook-specific parts (where
  * data, length, mark and socket come from) live in ctx_skb.h and ctx_xdp.h.
  */
 #ifndef TXC_BPF_DATAPATH_H
@@ -157,17 +157,53 @@ static __always_inline void txc_report_abort(struct txc_frame *f,
 }
 
 /*
+ * Count a tagged frame for its ID, if user space asked for that ID's
+ * counters.  The lookup bit keeps the hash lookup off the path of every
+ * tagged frame while no ID is counted.
+ */
+static __always_inline void txc_count_id(const struct txc_config *cfg,
+					 const struct txc_frame *f,
+					 const struct txc_tag *tag, __u8 scope)
+{
+	struct txc_id_stats *ids;
+
+	if (!(cfg->lookups & TXC_LOOKUP_ID_STATS))
+		return;
+	ids = bpf_map_lookup_elem(&txc_id_stats, &tag->cancel_id);
+	if (!ids)
+		return;
+	if (scope) {
+		ids->aborted_frames++;
+		ids->aborted_bytes += f->len;
+	} else {
+		ids->passed_frames++;
+		ids->passed_bytes += f->len;
+	}
+}
+
+/*
  * The verdict for a tagged frame: 1 = drop (canceled, counted and reported),
  * 0 = let it continue (counted as passed).
+ *
+ * @ex is NULL in the programs that are attached: every caller passes a
+ * constant, so the compiler removes the explain branches from them.  With
+ * @ex (the explain program) the scope is written there and nothing else
+ * happens: no counter, no sequence number, no record.
  */
 static __always_inline int txc_verdict(const struct txc_config *cfg,
 				       struct txc_frame *f,
-				       const struct txc_tag *tag, __u8 kind)
+				       const struct txc_tag *tag, __u8 kind,
+				       struct txc_explain_result *ex)
 {
 	struct txc_source_stats *stats;
 	__u8 scope;
 
 	scope = txc_cancel_scope(cfg, tag, f->ifindex);
+	if (ex) {
+		ex->scope = scope;
+		return scope != 0;
+	}
+	txc_count_id(cfg, f, tag, scope);
 	stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
 	if (!scope) {
 		if (stats) {

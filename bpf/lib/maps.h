@@ -92,6 +92,20 @@ struct {
 	__type(value, struct txc_source_stats);
 } txc_source_stats SEC(".maps");
 
+/*
+ * Per-ID counters, only for the IDs user space created an element for.
+ * Per-CPU values: the programs add without atomics.  Not preallocated: the
+ * elements are few and only user space creates them, and a preallocated
+ * per-CPU table would cost max_entries x CPUs x 32 bytes up front.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TXC_ID_STATS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct txc_id_stats);
+} txc_id_stats SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);

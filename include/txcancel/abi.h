@@ -98,7 +98,8 @@
 #define TXC_LOOKUP_CGROUP	(1u << 2)
 #define TXC_LOOKUP_FLOW		(1u << 3)
 #define TXC_LOOKUP_ID_CANCELS	(1u << 4)
-#define TXC_LOOKUP_ALL		0x1fu
+#define TXC_LOOKUP_ID_STATS	(1u << 5)	/* per-ID counters (txc_id_stats) */
+#define TXC_LOOKUP_ALL		0x3fu
 
 struct txc_config {
 	/*
@@ -224,6 +225,26 @@ struct txc_source_stats {
 TXC_ABI_ASSERT(sizeof(struct txc_source_stats) == 48, "txc_source_stats size");
 
 /* ------------------------------------------------------------------------ */
+/* Per-ID counters: per-CPU hash txc_id_stats, key __u32 cancel ID          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Counters of one cancel ID, kept only for the IDs user space asked for: it
+ * creates the (zeroed) element, the programs never do.  A tagged frame whose
+ * ID has no element is not counted here (its source's counters still count
+ * it).  Summed over CPUs, passed + aborted frames are the frames the hooks
+ * saw with this ID since the element was created.
+ */
+struct txc_id_stats {
+	__u64 passed_frames;
+	__u64 passed_bytes;
+	__u64 aborted_frames;
+	__u64 aborted_bytes;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_id_stats) == 32, "txc_id_stats size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_id_stats, aborted_frames) == 16, "id_stats.aborted_frames");
+
+/* ------------------------------------------------------------------------ */
 /* Abort records: written to the source's own ring buffer                   */
 /* ------------------------------------------------------------------------ */
 
@@ -286,6 +307,57 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, hook) == 44, "record.hook");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, frame) == 48, "record.frame");
 
 /* ------------------------------------------------------------------------ */
+/* Explain: the TC program's decision for one frame, without side effects   */
+/* ------------------------------------------------------------------------ */
+
+/* What a hook decides for a frame (stable: never renumber). */
+#define TXC_VERDICT_PASS	1	/* continues: TCX_NEXT, XDP_PASS */
+#define TXC_VERDICT_DROP	2	/* dropped and reported as aborted */
+
+/* txc_explain_in.flags */
+#define TXC_EXPLAIN_IN_NO_IFACE	(1u << 0)	/* no interface: only cancels on every interface apply */
+
+/*
+ * The explain program's input.  User space puts it in __sk_buff.cb[] of the
+ * test run's ctx_in (cb[] is 20 bytes), so every run carries its own.
+ */
+struct txc_explain_in {
+	__u32 flags;		/* TXC_EXPLAIN_IN_* */
+	/*
+	 * The frame's length when user space had to pad it to the minimum the
+	 * kernel's test run accepts; the program trims it back to this length
+	 * before it looks at it.  0: not padded.
+	 */
+	__u32 len;
+	__u32 reserved[3];	/* must be zero */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_explain_in) == 20, "txc_explain_in size: __sk_buff.cb[]");
+
+/* txc_explain_result.flags */
+#define TXC_EXPLAIN_F_FOREIGN_MARK	(1u << 0)	/* masked mark set, no rule: kept as is */
+
+/*
+ * What the TC program decides for a frame: written by the explain program
+ * (a .bss variable of the loaded object), read by txc_dp_explain().
+ */
+struct txc_explain_result {
+	__u32 cancel_id;	/* 0: untagged */
+	__u32 source;		/* 0: untagged */
+	__u8 tag_kind;		/* TXC_TAG_*, 0 if untagged */
+	__u8 scope;		/* TXC_SCOPE_* of the cancel in force, 0 if none */
+	__u8 verdict;		/* TXC_VERDICT_*; 0: the program did not finish */
+	__u8 flags;		/* TXC_EXPLAIN_F_* */
+	__u32 ifindex;		/* interface the cancels were checked for; 0: none */
+	struct txc_frame_summary frame;
+	__u32 len;		/* frame bytes the program saw, L2 header included */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_explain_result) == 64, "txc_explain_result size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_explain_result, tag_kind) == 8, "explain.tag_kind");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_explain_result, ifindex) == 12, "explain.ifindex");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_explain_result, frame) == 16, "explain.frame");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_explain_result, len) == 60, "explain.len");
+
+/* ------------------------------------------------------------------------ */
 /* Map names and default sizes (the loader may resize before load)          */
 /* ------------------------------------------------------------------------ */
 
@@ -294,6 +366,7 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, frame) == 48, "record.frame")
 #define TXC_CGROUP_RULES_MAX	16384u
 #define TXC_FLOW_RULES_MAX	1048576u
 #define TXC_ID_CANCELS_MAX	262144u
+#define TXC_ID_STATS_MAX	65536u
 #define TXC_RING_BYTES_DEFAULT	(256u * 1024u)	/* per source; power of 2 */
 
 #endif /* TXCANCEL_ABI_H */
