@@ -26,9 +26,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * TC verdict; @f, @tag and @kind are left for the explain program to report.
  *
  * @ex is NULL in txc_tc_egress.  Both callers pass a constant and everything
- * here is inlined, so the compiler drops every explain branch from the
- * attached program: it is the same code as without explain, and explain
- * costs it nothing (see the commit and `make bench`).
+ * here is inlined, so the compiler removes every explain branch from the
+ * attached program: it tests no flag per frame for explain.
  */
 static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f,
 				      struct txc_tag *tag, int *kind,
@@ -75,15 +74,18 @@ int txc_tc_egress(struct __sk_buff *skb)
  * Explain: what txc_tc_egress would decide for a frame, for user space to
  * run with BPF_PROG_TEST_RUN (txc_dp_explain()).  It is never attached.
  *
- * Why a second program rather than a mode of the first: the attached program
- * must not pay for explain, not even a test of a flag per frame, and must
- * not keep values alive for it.  Compiled from the same txc_tc_run() with a
- * constant @ex, the two differ only where explain must differ: no socket or
- * cgroup lookup (no sending socket), the interface user space names, and no
- * side effect (counters, sequence numbers, records).  Being in the same
- * object, it shares every map of this load, pinned or reused, with nothing to
- * set up; its result goes to a .bss variable, which is per load, so two
- * processes explaining at once never see each other's results.
+ * Why a second program rather than a mode of the first (a .rodata flag
+ * tested on the frame path): the attached program must not pay for explain,
+ * not even a flag test per frame.  Compiled from the same txc_tc_run() with
+ * a constant @ex, the two differ only where explain must differ: no socket
+ * or cgroup lookup (no sending socket), the interface user space names, and
+ * no side effect (no counter, sequence number or record).
+ *
+ * The loader loads it on demand, as a second instance of this object holding
+ * only this program and handed the first instance's maps.  The result goes
+ * to a .bss variable, which every instance has for itself, so two processes
+ * explaining at once never see each other's results.  Input comes in
+ * __sk_buff.cb[] (struct txc_explain_in), per run.
  */
 struct txc_explain_result txc_explain_out;
 

@@ -594,12 +594,15 @@ static int map_is_empty(int fd)
 	return bpf_map_get_next_key(fd, NULL, &key) && errno == ENOENT;
 }
 
+/* How long txc_dp_id_count_start() waits out ENOMEM, in 1 ms steps. */
+#define ID_STATS_ENOMEM_TRIES	50
+
 int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
 {
 	struct bpf_map *m = dp_map(dp, TXC_MAP_ID_STATS);
 	int ncpus = libbpf_num_possible_cpus();
 	struct txc_id_stats *zero;
-	int err;
+	int tries, err;
 
 	err = check_id(cancel_id);
 	if (err)
@@ -610,23 +613,36 @@ int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
 	zero = calloc(ncpus, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	/* BPF_NOEXIST: starting twice keeps the counts the ID has. */
-	if (bpf_map_update_elem(bpf_map__fd(m), &cancel_id, zero, BPF_NOEXIST) &&
-	    errno != EEXIST) {
-		err = -errno;
-		if (errno == E2BIG) {
-			txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: the per-ID counter table is "
-				"full (%u IDs are counted); stop counting another ID first\n",
-				cancel_id, bpf_map__max_entries(m));
-			err = -ENOSPC;
-		} else {
-			txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: %s\n", cancel_id,
-				strerror(errno));
+	/*
+	 * BPF_NOEXIST: starting twice keeps the counts the ID has.  The table
+	 * is not preallocated, and the kernel takes the per-CPU part of a new
+	 * element from its per-CPU allocator without sleeping: in a burst of
+	 * starts (or beside other users of per-CPU memory) it can run out of
+	 * ready pages until its worker adds some, and the update fails with
+	 * ENOMEM meanwhile.  Give it a few milliseconds before giving up.
+	 */
+	for (tries = 0;; tries++) {
+		if (!bpf_map_update_elem(bpf_map__fd(m), &cancel_id, zero, BPF_NOEXIST) ||
+		    errno == EEXIST) {
+			err = 0;
+			break;
 		}
+		err = -errno;
+		if (err != -ENOMEM || tries == ID_STATS_ENOMEM_TRIES)
+			break;
+		usleep(1000);
 	}
 	free(zero);
-	if (err)
+	if (err == -E2BIG) {
+		txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: the per-ID counter table is full "
+			"(%u IDs are counted); stop counting another ID first\n", cancel_id,
+			bpf_map__max_entries(m));
+		return -ENOSPC;
+	}
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: %s\n", cancel_id, strerror(-err));
 		return err;
+	}
 	/* The element is in place before the programs look it up. */
 	return config_add_lookups(dp, TXC_LOOKUP_ID_STATS);
 }
@@ -693,7 +709,7 @@ out:
  * explain.  The first explain loads a second instance of the object with that
  * program only, handed this instance's maps by fd: it sees the very state the
  * attached programs see, and nothing is created, pinned or reset for it.
- * Only its .bss (the result) and .rodata are its own.
+ * Only its globals (.bss: the result) are its own.
  */
 static int explain_load(struct txc_dp *dp)
 {
@@ -772,16 +788,16 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = explain_load(dp);
-	if (err)
-		return err;
-	/* txc_tc_explain writes it into its instance's .bss, mapped here. */
-	res = &dp->explain->bss->txc_explain_out;
 	if (len < ETH_HLEN) {
 		txc_log(TXC_LOG_ERROR, "explain: a frame of %u bytes has no whole Ethernet "
 			"header (%u bytes)\n", len, ETH_HLEN);
 		return -EINVAL;
 	}
+	err = explain_load(dp);
+	if (err)
+		return err;
+	/* txc_tc_explain writes it into its instance's .bss, mapped here. */
+	res = &dp->explain->bss->txc_explain_out;
 	min = explain_min_len(frame);
 	if (len < min) {
 		/* Pad for the kernel; the program cuts the frame back to @len. */

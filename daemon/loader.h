@@ -138,8 +138,12 @@ int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *
  * no such interface.  -EINVAL if @len is under ETH_HLEN (14).  Frames shorter
  * than the test run takes (an IPv4 or IPv6 ethertype without a whole IP
  * header) are padded for the run and cut back by the program, so they are
- * explained as the truncated frames they are.  Not for concurrent calls on
- * one @dp (the result comes back through this load's .bss).
+ * explained as the truncated frames they are.
+ *
+ * The first call loads the explain program (a second instance of the object
+ * on this instance's maps; its verification takes about 0.1 s).  Not for
+ * concurrent calls on one @dp: the result comes back through that
+ * instance's .bss.
  */
 int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 		   __u32 ifindex, struct txc_explain_result *out);
