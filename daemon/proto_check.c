@@ -56,22 +56,6 @@ static const struct {
 	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_req_explain) },
 };
 
-/* Bytes of the key each tag kind uses; the rest of the union must be zero. */
-static size_t tag_key_size(__u8 kind)
-{
-	switch (kind) {
-	case TXC_TAG_MARK:
-		return sizeof(__u32);
-	case TXC_TAG_SOCKET:
-	case TXC_TAG_CGROUP:
-		return sizeof(__u64);
-	case TXC_TAG_FLOW:
-		return sizeof(struct txc_flow_key);
-	default:
-		return 0;
-	}
-}
-
 static int check_flow(const struct txc_flow_key *f, size_t off, struct txc_rep_error *err)
 {
 	size_t key = off + OFF(struct txc_req_tag, key);
@@ -92,7 +76,7 @@ static int check_flow(const struct txc_flow_key *f, size_t off, struct txc_rep_e
 int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 		   struct txc_rep_error *err)
 {
-	size_t key_size = tag_key_size(t->kind);
+	size_t key_size = txc_tag_key_size(t->kind);
 
 	if (!key_size)
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, kind),

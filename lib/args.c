@@ -70,22 +70,6 @@ int txcl_copy_ifname(char *err, char dst[16], const char *ifname)
 	return 0;
 }
 
-/* Bytes of the key each kind uses; 0 for an unknown kind. */
-static size_t key_size(__u8 kind)
-{
-	switch (kind) {
-	case TXC_TAG_MARK:
-		return sizeof(__u32);
-	case TXC_TAG_SOCKET:
-	case TXC_TAG_CGROUP:
-		return sizeof(__u64);
-	case TXC_TAG_FLOW:
-		return sizeof(struct txc_flow_key);
-	default:
-		return 0;
-	}
-}
-
 static bool all_zero(const __u8 *p, size_t n)
 {
 	while (n--)
@@ -136,7 +120,7 @@ static int check_key(char *err, bool add, __u8 kind, const union txc_tag_key *ke
 int txcl_make_tag(char *err, struct txc_req_tag *t, bool add, __u8 kind,
 		  const union txc_tag_key *key, __u32 cancel_id, __u32 source)
 {
-	size_t size = key_size(kind);
+	size_t size = txc_tag_key_size(kind);
 	int ret;
 
 	memset(t, 0, sizeof(*t));

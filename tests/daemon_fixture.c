@@ -160,27 +160,33 @@ static void reg_set_pid(const struct txct_daemon *d)
 
 /* --- the daemon ----------------------------------------------------------- */
 
-const char *txct_daemon_path(void)
+const char *txct_build_path(const char *env_name, const char *name, char *path, size_t len)
 {
-	static char path[PATH_MAX + 16];
+	const char *env = getenv(env_name);
 	char exe[PATH_MAX];
-	const char *env = getenv("TXCT_DAEMON");
 	ssize_t n;
 	char *slash;
 
 	if (env && *env)
 		return env;
-	if (path[0])
-		return path;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return "build/txcanceld";
+	if (n < 0) {
+		snprintf(path, len, "build/%s", name);
+		return path;
+	}
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../txcanceld", exe);
+	snprintf(path, len, "%s/../%s", exe, name);
 	return path;
+}
+
+const char *txct_daemon_path(void)
+{
+	static char path[PATH_MAX + 16];
+
+	return txct_build_path("TXCT_DAEMON", "txcanceld", path, sizeof(path));
 }
 
 static void close_from(int first)

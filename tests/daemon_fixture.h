@@ -72,6 +72,8 @@ void txct_daemon_dump_log(const struct txct_daemon *d);
  */
 int txct_spawn_wait(const char *const *argv, char *out, size_t out_len, int timeout_ms);
 /* Path of the daemon binary the fixture runs. */
+/* build/<name> next to the test binary (<exe dir>/../<name>); $<env_name> overrides. */
+const char *txct_build_path(const char *env_name, const char *name, char *path, size_t len);
 const char *txct_daemon_path(void);
 
 /*

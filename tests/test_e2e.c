@@ -1192,24 +1192,8 @@ out:
 static const char *tool_path(void)
 {
 	static char path[PATH_MAX + 16];
-	const char *env = getenv("TXCT_TOOL");
-	char exe[PATH_MAX];
-	ssize_t n;
-	char *slash;
 
-	if (env && *env)
-		return env;
-	if (path[0])
-		return path;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return "build/txcancel";
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../txcancel", exe);
-	return path;
+	return txct_build_path("TXCT_TOOL", "txcancel", path, sizeof(path));
 }
 
 /* Run `txcancel -s SOCK ARGS...` (NULL-terminated); its exit status, output in @out. */

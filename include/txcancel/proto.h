@@ -208,6 +208,22 @@ union txc_tag_key {
 };
 _Static_assert(sizeof(union txc_tag_key) == 40, "txc_tag_key size");
 
+/* Bytes of union txc_tag_key that @kind uses; 0 for an unknown kind. */
+static inline __u32 txc_tag_key_size(__u8 kind)
+{
+	switch (kind) {
+	case TXC_TAG_MARK:
+		return sizeof(__u32);
+	case TXC_TAG_SOCKET:
+	case TXC_TAG_CGROUP:
+		return sizeof(__u64);
+	case TXC_TAG_FLOW:
+		return sizeof(struct txc_flow_key);
+	default:
+		return 0;
+	}
+}
+
 struct txc_req_tag {
 	__u8 kind;
 	__u8 reserved0[3];
