@@ -6,7 +6,7 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      deps + build + every test; ends with "N passed, N failed"
 #   make demo       deps + build + the datapath demo on a throwaway testbed
-#   make bench      deps + build + the per-frame cost of the datapath
+#   make bench      deps + build + every figure of the benchmarks (bench/run.sh)
 #   make clean      remove $(BUILD)
 #
 # Variables: V=1 shows full commands; VMLINUX_BTF=<file> takes kernel types
@@ -67,13 +67,19 @@ LIB_A		:= $(BUILD)/lib/libtxcancel.a
 LIB_SO		:= $(BUILD)/lib/libtxcancel.so
 LIB_PC		:= $(BUILD)/lib/txcancel.pc
 
+# Benchmarks: every bench/*.c but the shared benchlib.c is a program of its own.
+BENCH_SRCS	:= $(filter-out bench/benchlib.c,$(wildcard bench/*.c))
+BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_DEPS	:= $(BUILD)/bench/benchlib.o $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+		   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+
 # The txcancel command-line tool: tools/txcancel.c and its tools/txcancel_*.c parts.
 CLI_SRCS	:= $(wildcard tools/txcancel.c tools/txcancel_*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
 CLI		:= $(BUILD)/txcancel
 
 all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(DAEMON) \
-     $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TOOL_BINS)
+     $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 # Kernel types for the BPF programs come from the running kernel's BTF.
 ifdef VMLINUX_H
@@ -90,7 +96,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)mv $@.tmp $@
 endif
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib:
+$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
@@ -177,6 +183,16 @@ $(BUILD)/tools/%: $(BUILD)/tools/%.o $(DP_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS) -lpthread
 
+$(BUILD)/bench/%.o: bench/%.c $(wildcard bench/*.h) $(wildcard tests/*.h) $(wildcard daemon/*.h) \
+		   $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -Ibench -I$(BUILD)/tests -c $< -o $@
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_DEPS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(filter %.o,$(BENCH_DEPS)) $(filter %.a,$(BENCH_DEPS)) -o $@ \
+		$(LDLIBS) -lpthread -lm
+
 deps:
 	$(Q)tools/deps.sh
 
@@ -191,7 +207,7 @@ demo: deps
 # Benchmarks measure and print; they never fail on a time.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(BUILD)/tools/prog_cost
+	$(Q)bench/run.sh $(BUILD)
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What every benchmark program in bench/ shares: statistics over repeated
+ * runs, clocks, and the one output format bench/run.sh collects.
+ *
+ * Output contract: a benchmark prints progress and explanations on stderr
+ * and, on stdout, one JSON object per line per result row (bench_emit()).
+ * bench/run.sh gathers those lines into build/bench.json and the table.
+ * Data for plots goes to files under $TXC_BENCH_OUT (bench_out_path()).
+ */
+#ifndef TXC_BENCHLIB_H
+#define TXC_BENCHLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_MAX_SAMPLES 64
+
+/* Median and spread of a few runs of one measurement. */
+struct bench_stat {
+	double median;
+	double min;
+	double max;
+	int runs;
+};
+
+/* Sorts @v in place. */
+struct bench_stat bench_stat_of(double *v, int n);
+
+/* Percentile @p (0..100) of @v, which must be sorted ascending. */
+double bench_percentile(const double *sorted, size_t n, double p);
+void bench_sort(double *v, size_t n);
+
+/*
+ * One result row.  @value is txcancel's figure and @baseline the baseline's,
+ * measured in the same run (has_baseline false when the figure has none).
+ * @ratio is what the target speaks of, computed by the program, because its
+ * sense differs per figure (e.g. "added cost / nftables' added cost" or
+ * "nft latency / txcancel latency").  @met: 1 met, 0 not met, -1 no target
+ * (a figure that is only stated, such as memory).
+ */
+struct bench_row {
+	const char *figure;		/* "D1", "C2", ... */
+	const char *name;		/* what was measured, e.g. "tagged, IPv6, 10000 rules" */
+	const char *unit;		/* "ns/frame", "us", "requests/s", "MiB" */
+	struct bench_stat value;
+	bool has_baseline;
+	const char *baseline_name;	/* e.g. "empty TC program" */
+	struct bench_stat baseline;
+	bool has_ratio;
+	double ratio;
+	const char *ratio_name;		/* what the ratio is, e.g. "added / nft added" */
+	const char *target;		/* PERF.md's target, in words */
+	int met;
+	const char *note;		/* optional: exact counts, where the time goes */
+};
+
+void bench_emit(const struct bench_row *row);
+
+/* True when TXC_BENCH_QUICK is set or the program was run with --quick. */
+bool bench_quick(int argc, char **argv);
+
+/* $TXC_BENCH_OUT/@name (default build/bench/@name) for data files and plots. */
+const char *bench_out_path(const char *name, char *buf, size_t len);
+
+uint64_t bench_now_ns(void);		/* CLOCK_MONOTONIC */
+uint64_t bench_cpu_ns(void);		/* this process's user + system CPU time */
+
+#endif
