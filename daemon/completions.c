@@ -118,18 +118,20 @@ static bool fan_out(void *ctx, const void *data, size_t len)
 	return true;
 }
 
-void txcd_ring_event(struct txcd *d, __u32 source)
+size_t txcd_ring_event(struct txcd *d, __u32 source)
 {
 	struct txcd_source *s = &d->sources[source];
 	struct fanout f = { d, s };
+	size_t n;
 
 	if (!s->ring)
-		return;
-	txcd_ring_read(s->ring, RING_READ_PER_TURN, fan_out, &f);
+		return 0;
+	n = txcd_ring_read(s->ring, RING_READ_PER_TURN, fan_out, &f);
 	if (!s->subs || !any_room(d, s))
 		ring_arm(d, source, false);
 	for (struct txcd_sub *sub = s->subs; sub; sub = sub->next_in_source)
 		txcd_deliver(d, sub->conn);
+	return n;
 }
 
 int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source)

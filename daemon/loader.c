@@ -312,8 +312,13 @@ int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
 {
 	__u32 zero = 0;
 
-	if (cfg->reserved[0] || cfg->reserved[1]) {
+	if (cfg->reserved) {
 		txc_log(TXC_LOG_ERROR, "config: reserved fields must be zero\n");
+		return -EINVAL;
+	}
+	if (cfg->ring_flags & ~TXC_RING_F_ALL) {
+		txc_log(TXC_LOG_ERROR, "config: unknown ring flags 0x%x (known: 0x%x)\n",
+			cfg->ring_flags & ~TXC_RING_F_ALL, TXC_RING_F_ALL);
 		return -EINVAL;
 	}
 	if (cfg->lookups & ~TXC_LOOKUP_ALL) {
@@ -356,6 +361,17 @@ int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
 	if (err)
 		return err;
 	cfg.mark_mask = mask;
+	return txc_dp_config_set(dp, &cfg);
+}
+
+int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup)
+{
+	struct txc_config cfg;
+	int err = txc_dp_config_get(dp, &cfg);
+
+	if (err || !(cfg.ring_flags & TXC_RING_F_NO_WAKEUP) == wakeup)
+		return err;
+	cfg.ring_flags ^= TXC_RING_F_NO_WAKEUP;
 	return txc_dp_config_set(dp, &cfg);
 }
 

@@ -18,6 +18,7 @@
 #define TXC_LOADER_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <linux/types.h>
 #include "txcancel/abi.h"
 
@@ -89,6 +90,12 @@ int txc_ensure_bpffs(const char *path);
 int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg);
 int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg);
 int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask);
+/*
+ * Whether records wake the rings' consumer (TXC_RING_F_NO_WAKEUP clear).
+ * A consumer that stops the wake-ups must poll the rings itself until it
+ * turns them back on, and read the rings once more after that.
+ */
+int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup);
 
 /*
  * Tag rules.  @key points at the key of @kind's table (see abi.h).  Adding a

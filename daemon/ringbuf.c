@@ -99,7 +99,11 @@ size_t txcd_ring_read(struct txcd_ring *r, size_t max, txcd_ring_fn fn, void *ct
 		}
 		len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
-		__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
 	}
+	/*
+	 * One store for the whole turn: every producer reads this line to
+	 * reserve, and a store per record would bounce it between the CPUs.
+	 */
+	__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
 	return n;
 }

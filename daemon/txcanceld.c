@@ -109,7 +109,10 @@ static void dispatch(struct txcd *d, const struct epoll_event *ev)
 		txcd_conn_event(d, idx, ev->events);
 		break;
 	case TXCD_FD_RING:
-		txcd_ring_event(d, idx);
+		txcd_ringpoll_woken(d, txcd_ring_event(d, idx));
+		break;
+	case TXCD_FD_RINGPOLL:
+		txcd_ringpoll_tick(d);
 		break;
 	}
 }
@@ -166,6 +169,8 @@ static int start(struct txcd *d)
 	if (!err)
 		err = txc_dp_set_mark_mask(d->dp, d->opts.mark_mask);
 	if (!err)
+		err = txcd_ringpoll_open(d);
+	if (!err)
 		err = txcd_leases_open(d);
 	if (!err)
 		err = txcd_server_open(d);
@@ -201,6 +206,7 @@ static void stop(struct txcd *d)
 	bool keep = d->opts.keep_on_exit;
 
 	txcd_server_close(d);
+	txcd_ringpoll_close(d);
 	if (d->dp) {
 		txcd_ifaces_stop(d);
 		if (!keep) {
@@ -233,6 +239,7 @@ int main(int argc, char **argv)
 	int err;
 
 	d->listen_fd = d->signal_fd = d->timer_fd = d->epfd = d->pin_lock_fd = -1;
+	d->ringpoll_fd = -1;
 	d->prefix_lease_fd = d->source_lease_fd = -1;
 	err = txcd_parse_args(d, argc, argv);
 	if (err)

@@ -128,6 +128,8 @@ struct txcd {
 	int listen_fd;
 	int signal_fd;
 	int timer_fd;
+	int ringpoll_fd;	/* ringpoll.c: reads the rings while wake-ups are off */
+	bool ring_polling;
 	int pin_lock_fd;	/* flock on the pin dir: one daemon per pin dir */
 	struct txc_linkwatch *lw;
 	bool stop;
@@ -154,6 +156,7 @@ enum txcd_fd_kind {
 	TXCD_FD_LINKS,
 	TXCD_FD_CONN,
 	TXCD_FD_RING,
+	TXCD_FD_RINGPOLL,
 };
 
 /* epoll_event.data.u64: kind in the top 8 bits, an index or id below. */
@@ -207,7 +210,8 @@ void txcd_rules_changed(struct txcd *d, __u32 cancel_id, int delta);
 /* --- completions.c: rings, subscriptions, batches ------------------------- */
 int txcd_ring_attach(struct txcd *d, __u32 source);
 void txcd_ring_detach(struct txcd *d, __u32 source);
-void txcd_ring_event(struct txcd *d, __u32 source);
+/* Reads what the source's subscribers have room for; returns records read. */
+size_t txcd_ring_event(struct txcd *d, __u32 source);
 int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source);
 int txcd_unsubscribe(struct txcd *d, struct txcd_conn *c, __u32 source);
 void txcd_subs_drop_conn(struct txcd *d, struct txcd_conn *c);
@@ -215,6 +219,12 @@ void txcd_subs_drop_conn(struct txcd *d, struct txcd_conn *c);
 void txcd_deliver(struct txcd *d, struct txcd_conn *c);
 __u64 txcd_conn_backlog(const struct txcd_conn *c);
 void txcd_check_ring_losses(struct txcd *d);
+
+/* --- ringpoll.c: wake-ups while aborts are few, polling while they flood -- */
+int txcd_ringpoll_open(struct txcd *d);
+void txcd_ringpoll_woken(struct txcd *d, size_t nread);
+void txcd_ringpoll_tick(struct txcd *d);
+void txcd_ringpoll_close(struct txcd *d);
 
 /* --- ifaces.c: managed interfaces ----------------------------------------- */
 int txcd_iface_add_cfg(struct txcd *d, const char *spec);

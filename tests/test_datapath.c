@@ -18,7 +18,9 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/epoll.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -849,6 +851,61 @@ out:
 	ring_close(r2);
 }
 
+/* Whether the ring's fd reports data within @ms milliseconds. */
+static bool ring_wakes(struct ring_reader *r, int ms)
+{
+	return epoll_wait(ring_buffer__epoll_fd(r->rb), &(struct epoll_event){}, 1, ms) == 1;
+}
+
+/*
+ * TXC_RING_F_NO_WAKEUP: records are written all the same, but the consumer
+ * is not woken for them; cleared, the kernel wakes it again for the first
+ * record after it has read everything.
+ */
+static void test_ring_wakeup(void)
+{
+	struct frame f = frame_of(&udp4);
+	struct ring_reader *r = NULL;
+	struct txc_config cfg;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
+		return;
+	r = ring_open(SRC_1);
+	if (!r || !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel"))
+		goto out;
+
+	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "abort with wake-ups on");
+	ASSERT_TRUE(ring_wakes(r, 1000), "woken for the record");
+	ASSERT_EQ(ring_drain(r), 1, "one record");
+
+	/* Level-triggered: a turn that finds the ring empty takes it off epoll's ready list. */
+	ASSERT_TRUE(!ring_wakes(r, 0), "nothing to read after draining");
+	ASSERT_OK(txc_dp_set_ring_wakeup(dp, false), "wake-ups off");
+	ASSERT_OK(txc_dp_config_get(dp, &cfg), "read config");
+	ASSERT_EQ(cfg.ring_flags, TXC_RING_F_NO_WAKEUP, "flag set in the config");
+	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "abort with wake-ups off");
+	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "second abort with wake-ups off");
+	ASSERT_TRUE(!ring_wakes(r, 50), "not woken");
+	ASSERT_EQ(ring_drain(r), 2, "both records written all the same");
+	ASSERT_EQ(r->rec[2].seq, 3, "sequence continues");
+
+	ASSERT_TRUE(!ring_wakes(r, 0), "nothing to read after draining again");
+	ASSERT_OK(txc_dp_set_ring_wakeup(dp, true), "wake-ups on");
+	ASSERT_OK(txc_dp_config_get(dp, &cfg), "read config");
+	ASSERT_EQ(cfg.ring_flags, 0, "flag cleared");
+	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "abort with wake-ups back on");
+	ASSERT_TRUE(ring_wakes(r, 1000), "woken again");
+	ASSERT_EQ(ring_drain(r), 1, "one more record");
+	stats_are(SRC_1, 0, 0, 4, 4 * f.len, 0);
+
+	cfg.ring_flags = 0x80;
+	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "unknown ring flag refused");
+	ASSERT_LOGGED("ring flags 0x80", "ring flags named");
+out:
+	txc_dp_set_ring_wakeup(dp, true);
+	ring_close(r);
+}
+
 /* The XDP programs: flow tags, the same cancel state, their own hook code. */
 static void test_xdp(void)
 {
@@ -888,7 +945,7 @@ static void test_bad_input(void)
 {
 	struct txc_flow_key k = flow_key_of(&udp4);
 	struct txc_tag tag = { .cancel_id = ID_A1, .source = SRC_1 };
-	struct txc_config cfg = { .reserved = { 1 } };
+	struct txc_config cfg = { .reserved = 1 };
 	__u32 zero_mark = 0;
 
 	if (!reset())
@@ -904,7 +961,7 @@ static void test_bad_input(void)
 	ASSERT_LOGGED("mark 0", "mark 0");
 	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "config reserved refused");
 	ASSERT_LOGGED("reserved", "config reserved");
-	cfg.reserved[0] = 0;
+	cfg.reserved = 0;
 	cfg.lookups = 0x100;
 	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "unknown lookup bit refused");
 	ASSERT_LOGGED("0x100", "lookup bits");
@@ -1535,6 +1592,7 @@ static const struct test_case cases[] = {
 	{ "gso", test_gso },
 	{ "iface_scope", test_iface_scope },
 	{ "ring_full", test_ring_full },
+	{ "ring_wakeup", test_ring_wakeup },
 	{ "xdp", test_xdp },
 	{ "bad_input", test_bad_input },
 	{ "id_counters", test_id_counters },

@@ -112,7 +112,18 @@ static __always_inline __u8 txc_cancel_scope(const struct txc_config *cfg,
 	return 0;
 }
 
-static __always_inline void txc_report_abort(struct txc_frame *f,
+/*
+ * Whether to wake the ring's consumer for this record.  While it polls on a
+ * timer it asked for no wake-ups; otherwise the kernel wakes it only when
+ * it has read everything before this record (the default, flags 0).
+ */
+static __always_inline __u64 txc_ring_submit_flags(const struct txc_config *cfg)
+{
+	return cfg->ring_flags & TXC_RING_F_NO_WAKEUP ? BPF_RB_NO_WAKEUP : 0;
+}
+
+static __always_inline void txc_report_abort(const struct txc_config *cfg,
+					     struct txc_frame *f,
 					     const struct txc_tag *tag,
 					     __u8 kind, __u8 scope,
 					     struct txc_source_stats *stats)
@@ -153,7 +164,7 @@ static __always_inline void txc_report_abort(struct txc_frame *f,
 	rec->reserved = 0;
 	__builtin_memcpy(&rec->frame, &f->summary, sizeof(rec->frame));
 	rec->reserved2 = 0;
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, txc_ring_submit_flags(cfg));
 }
 
 /*
@@ -217,7 +228,7 @@ static __always_inline int txc_verdict(const struct txc_config *cfg,
 		stats->aborted_frames++;
 		stats->aborted_bytes += f->len;
 	}
-	txc_report_abort(f, tag, kind, scope, stats);
+	txc_report_abort(cfg, f, tag, kind, scope, stats);
 	return 1;
 }
 

@@ -117,9 +117,21 @@ struct txc_config {
 	 * emptying the table.
 	 */
 	__u32 lookups;
-	__u32 reserved[2];	/* must be zero */
+	/*
+	 * TXC_RING_F_* bits, written by the rings' consumer.  While a consumer
+	 * polls the rings on its own timer (a flood of aborts), it sets
+	 * TXC_RING_F_NO_WAKEUP and the programs submit records without waking
+	 * it: a wake-up per record costs the frame path more than the record.
+	 * The consumer clears the bit before it goes back to sleeping on the
+	 * rings, then reads them once more.  0: every record may wake.
+	 */
+	__u32 ring_flags;
+	__u32 reserved;		/* must be zero */
 };
 TXC_ABI_ASSERT(sizeof(struct txc_config) == 16, "txc_config size");
+
+#define TXC_RING_F_NO_WAKEUP	(1u << 0)
+#define TXC_RING_F_ALL		TXC_RING_F_NO_WAKEUP
 
 /* ------------------------------------------------------------------------ */
 /* Tag rules                                                                */

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * How the daemon learns that records wait in the rings: by wake-up while
+ * aborts are few, by polling while they flood in, as NAPI does for frames.
+ *
+ * Asleep, every ring's fd is in the loop and the kernel wakes the daemon for
+ * a record when the daemon has read everything before it.  A daemon that
+ * keeps up is therefore woken for nearly every record, and each wake-up
+ * costs the frame path that submits it more than the record itself.  So
+ * when one wake-up finds a burst (TXCD_POLL_ENTER records or more), the
+ * daemon tells the datapath to stop waking it (TXC_RING_F_NO_WAKEUP) and
+ * reads every ring on a short periodic timer instead.  The first timer turn
+ * that finds nothing turns the wake-ups back on and reads the rings once
+ * more: a record submitted without a wake-up just before is read then, and
+ * none waits for a wake-up that will not come.
+ *
+ * The poll interval bounds how long a record waits in a flood and how full
+ * a ring gets: at 250 us, a default 256 KiB ring (about 2,500 records)
+ * overflows only above about 10 million aborts per second into one source.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include "txcanceld.h"
+
+#define TXCD_POLL_ENTER		16		/* records in one wake-up */
+#define TXCD_POLL_INTERVAL_NS	250000
+
+int txcd_ringpoll_open(struct txcd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_RINGPOLL, 0) };
+
+	d->ringpoll_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->ringpoll_fd < 0)
+		return -errno;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ringpoll_fd, &ev))
+		return -errno;
+	/* An earlier instance may have died while polling: start awake. */
+	return txc_dp_set_ring_wakeup(d->dp, true);
+}
+
+static int set_polling(struct txcd *d, bool on)
+{
+	struct itimerspec t = {};
+	int err;
+
+	if (on) {
+		t.it_interval.tv_nsec = TXCD_POLL_INTERVAL_NS;
+		t.it_value.tv_nsec = TXCD_POLL_INTERVAL_NS;
+	}
+	/* The timer runs before wake-ups stop, and wake-ups resume before it stops. */
+	if (on && timerfd_settime(d->ringpoll_fd, 0, &t, NULL))
+		return -errno;
+	err = txc_dp_set_ring_wakeup(d->dp, !on);
+	if (err) {
+		txc_log(TXC_LOG_WARN, "ring wake-ups %s: %s\n", on ? "off" : "on", strerror(-err));
+		if (on)
+			timerfd_settime(d->ringpoll_fd, 0, &(struct itimerspec){}, NULL);
+		return err;
+	}
+	if (!on && timerfd_settime(d->ringpoll_fd, 0, &t, NULL))
+		return -errno;
+	d->ring_polling = on;
+	return 0;
+}
+
+void txcd_ringpoll_woken(struct txcd *d, size_t nread)
+{
+	if (!d->ring_polling && nread >= TXCD_POLL_ENTER)
+		set_polling(d, true);
+}
+
+static size_t read_all_rings(struct txcd *d)
+{
+	size_t n = 0;
+
+	for (__u32 source = 1; source < TXC_MAX_SOURCES; source++)
+		if (d->sources[source].ring && d->sources[source].subs)
+			n += txcd_ring_event(d, source);
+	return n;
+}
+
+void txcd_ringpoll_tick(struct txcd *d)
+{
+	__u64 expirations;
+
+	if (read(d->ringpoll_fd, &expirations, sizeof(expirations)) < 0 || !d->ring_polling)
+		return;
+	if (read_all_rings(d))
+		return;
+	if (set_polling(d, false))
+		return;		/* still polling: the next turn tries again */
+	txcd_ringpoll_woken(d, read_all_rings(d));
+}
+
+void txcd_ringpoll_close(struct txcd *d)
+{
+	if (d->ring_polling && d->dp)
+		set_polling(d, false);
+	if (d->ringpoll_fd >= 0)
+		close(d->ringpoll_fd);
+	d->ringpoll_fd = -1;
+}
