@@ -668,9 +668,10 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		if (h->type == TXC_MSG_SOURCE_CLOSE) {
 			txcd_source_release(d, r->source);
 		} else if (h->type == TXC_MSG_SUBSCRIBE) {
-			ret = txcd_subscribe(d, c, r->source);
-			snprintf(why, sizeof(why), "subscribing to source %u: %s", r->source,
-				 ret == -EALREADY ? "already subscribed" : strerror(-ret));
+			ret = txcd_subscribe(d, c, r->source, why, sizeof(why));
+			if (ret && ret != -EALREADY && ret != -EDQUOT)
+				snprintf(why, sizeof(why), "subscribing to source %u: %s",
+					 r->source, strerror(-ret));
 		} else {
 			ret = txcd_unsubscribe(d, c, r->source);
 			snprintf(why, sizeof(why), "source %u: not subscribed", r->source);

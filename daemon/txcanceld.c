@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -84,6 +85,7 @@ static void on_tick(struct txcd *d)
 
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
+	txcd_server_resume(d);
 	txcd_leases_expire(d);
 	txcd_check_ring_losses(d);
 }
@@ -143,12 +145,44 @@ static int lock_pin_dir(struct txcd *d)
 	return 0;
 }
 
+/*
+ * Every connection is a descriptor, and so is every source's ring: raise the
+ * soft descriptor limit to the hard one, and make sure --max-clients fits in
+ * it next to the rings and the daemon's own handful, so that the limit a
+ * client hits is the documented one and not EMFILE.
+ */
+#define FDS_OWN		64	/* epoll, signals, timer, netlink, maps, links, programs */
+
+static void fit_fd_limit(struct txcd *d)
+{
+	__u64 need = (__u64)d->opts.max_clients + TXC_MAX_SOURCES + FDS_OWN;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= need)
+		return;
+	need = rl.rlim_cur > TXC_MAX_SOURCES + FDS_OWN + 1 ?
+	       rl.rlim_cur - TXC_MAX_SOURCES - FDS_OWN : 1;
+	txc_log(TXC_LOG_WARN, "--max-clients %u does not fit in %llu descriptors (ulimit -n) "
+		"next to %u source rings: serving at most %llu connections\n",
+		d->opts.max_clients, (unsigned long long)rl.rlim_cur, TXC_MAX_SOURCES,
+		(unsigned long long)need);
+	d->opts.max_clients = need;
+}
+
 static int start(struct txcd *d)
 {
 	struct txc_dp_opts dp_opts = { .pin_dir = d->opts.pin_dir };
 	int err;
 
 	d->start_ns = txcd_now_ns();
+	fit_fd_limit(d);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
 		return -errno;

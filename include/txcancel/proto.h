@@ -13,7 +13,10 @@
  * hdr.error 0 or a negative errno.  A failed request's reply body is a
  * struct txc_rep_error naming the problem, except BATCH, whose reply is
  * always a struct txc_rep_batch (the error inside it).  A message too short
- * to carry a header is answered with type 0 and seq 0.  Events (completions) carry
+ * to carry a header (an empty packet included) is answered with type 0 and
+ * seq 0.  A connection over one of the daemon's limits (connections per user,
+ * connections in all) gets one such reply, type 0, seq 0 and a txc_rep_error
+ * naming the limit, and is then closed.  Events (completions) carry
  * TXC_MSG_F_EVENT and seq 0; they may arrive between a request and its reply.
  *
  * The daemon checks, before it uses anything: the packet was not truncated
