@@ -255,10 +255,22 @@ static void refuse_conn(int fd, int errnum, const char *fmt, ...)
 	};
 	va_list ap;
 
+	static __u64 logged_ns;
+	static __u32 unlogged;
+	__u64 now = txcd_now_ns();
+
 	va_start(ap, fmt);
 	vsnprintf(rep.e.message, sizeof(rep.e.message), fmt, ap);
 	va_end(ap);
-	txc_log(TXC_LOG_WARN, "connection refused: %s\n", rep.e.message);
+	/* A flood of connections must not become a flood of log lines. */
+	if (now - logged_ns >= 1000000000ull) {
+		txc_log(TXC_LOG_WARN, "connection refused: %s (and %u more in the last second)\n",
+			rep.e.message, unlogged);
+		logged_ns = now;
+		unlogged = 0;
+	} else {
+		unlogged++;
+	}
 	/* A fresh socket's buffer is empty: this cannot block or be cut. */
 	send(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);

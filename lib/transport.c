@@ -41,6 +41,10 @@ static int closed(struct txc_client *c)
 	const struct txc_msg_hdr *h = (const void *)c->rx;
 	ssize_t n = recv(c->fd, c->rx, TXC_MSG_MAX, MSG_DONTWAIT);
 
+	/* A request the daemon never read resets the connection: the refusal is behind that. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recv(c->fd, c->rx, TXC_MSG_MAX, MSG_DONTWAIT);
+
 	if (n >= (ssize_t)sizeof(*h) && !txcl_check_msg(c, c->rx, n) && is_refusal(h))
 		return refused(c, n);
 	txcl_fail(c->err, -ECONNRESET, "txcanceld closed the connection");
