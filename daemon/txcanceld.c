@@ -147,15 +147,17 @@ static int lock_pin_dir(struct txcd *d)
 
 /*
  * Every connection is a descriptor, and so is every source's ring: raise the
- * soft descriptor limit to the hard one, and make sure --max-clients fits in
- * it next to the rings and the daemon's own handful, so that the limit a
- * client hits is the documented one and not EMFILE.
+ * soft descriptor limit to the hard one so that --max-clients connections
+ * fit next to every ring and the daemon's own handful.  Where the hard limit
+ * is lower, half of what is left goes to connections, so that the limit a
+ * client meets is the documented one; should the rings take the rest,
+ * accept pauses (pause_accept) rather than fail in a loop.
  */
 #define FDS_OWN		64	/* epoll, signals, timer, netlink, maps, links, programs */
 
 static void fit_fd_limit(struct txcd *d)
 {
-	__u64 need = (__u64)d->opts.max_clients + TXC_MAX_SOURCES + FDS_OWN;
+	__u64 need = (__u64)d->opts.max_clients + TXC_MAX_SOURCES + FDS_OWN, fit;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
@@ -167,13 +169,13 @@ static void fit_fd_limit(struct txcd *d)
 	}
 	if (rl.rlim_cur >= need)
 		return;
-	need = rl.rlim_cur > TXC_MAX_SOURCES + FDS_OWN + 1 ?
-	       rl.rlim_cur - TXC_MAX_SOURCES - FDS_OWN : 1;
+	fit = rl.rlim_cur > 2 * FDS_OWN ? (rl.rlim_cur - FDS_OWN) / 2 : 1;
+	if (fit >= d->opts.max_clients)
+		return;
 	txc_log(TXC_LOG_WARN, "--max-clients %u does not fit in %llu descriptors (ulimit -n) "
-		"next to %u source rings: serving at most %llu connections\n",
-		d->opts.max_clients, (unsigned long long)rl.rlim_cur, TXC_MAX_SOURCES,
-		(unsigned long long)need);
-	d->opts.max_clients = need;
+		"next to the source rings: serving at most %llu connections\n",
+		d->opts.max_clients, (unsigned long long)rl.rlim_cur, (unsigned long long)fit);
+	d->opts.max_clients = fit;
 }
 
 static int start(struct txcd *d)

@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <grp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1526,6 +1527,143 @@ static void test_dying(void)
 	test_sub_end();
 }
 
+
+/* utime + stime of @pid in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+#define LOW_NOFILE	256
+
+static void test_descriptor_limit(void)
+{
+	static const char *const args[] = { "--max-clients", "1000", NULL };
+	static struct peer conns[LOW_NOFILE];
+	const int fit = (LOW_NOFILE - 64) / 2;	/* what the daemon keeps for connections */
+	struct rlimit old, low = { LOW_NOFILE, LOW_NOFILE };
+	struct txct_daemon x;
+	struct peer src = { .fd = -1 }, late[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
+	int accepted = 0, refused = 0, sources = 0, err;
+
+	test_sub_begin("low_ulimit");
+	/* A daemon started with 256 descriptors: --max-clients 1000 cannot hold. */
+	getrlimit(RLIMIT_NOFILE, &old);
+	setrlimit(RLIMIT_NOFILE, &low);
+	err = txct_daemon_start(&x, NULL, args);
+	setrlimit(RLIMIT_NOFILE, &old);
+	if (!ASSERT_OK(err, "start with ulimit -n 256"))
+		goto out;
+	for (int i = 0; i < LOW_NOFILE; i++) {
+		int n;
+
+		conns[i].fd = -1;
+		if (peer_open_path(&conns[i], x.sock))
+			continue;
+		n = peer_greet(&conns[i]);
+		if (!n) {
+			accepted++;
+			continue;
+		}
+		if (n == -ECONNRESET || n == -EPIPE)
+			n = raw_recv(conns[i].fd, &rep) >= (int)HDR ? rep.h.error : n;
+		refused += n == -EUSERS;
+		peer_close(&conns[i]);
+	}
+	printf("    %d accepted, %d refused naming --max-clients\n", accepted, refused);
+	ASSERT_EQ(accepted, fit, "the connections that fit next to the rings");
+	ASSERT_EQ(refused, LOW_NOFILE - fit, "the others refused with a reply");
+	test_sub_end();
+
+	test_sub_begin("out_of_descriptors");
+	/*
+	 * Rings take the rest of the descriptors (root is not limited per
+	 * user), until a source cannot be opened: a clear error.  Then a
+	 * connection cannot even be accepted: the daemon must not spin on
+	 * its listening socket, and must take the connection once a
+	 * descriptor is free again.
+	 */
+	/* Room for three more connections under the limit, none in descriptors. */
+	for (int i = 0; i < 3; i++)
+		peer_close(&conns[i]);
+	/* The daemon counts the closes when it reaps them: retry a while. */
+	for (int i = 0; i < 100; i++) {
+		err = peer_open_path(&src, x.sock);
+		if (!err && !(err = peer_greet(&src)))
+			break;
+		peer_close(&src);
+		sleep_ms(20);
+	}
+	if (!ASSERT_OK(err, "a connection to open sources"))
+		goto out;
+	for (int i = 0; i < LOW_NOFILE; i++) {
+		struct txc_req_source b = {};
+		int n = call(&src, TXC_MSG_SOURCE_OPEN, &b, sizeof(b));
+
+		if (n < 0 || rep.h.error)
+			break;
+		sources++;
+	}
+	printf("    %d sources opened, then: \"%s\"\n", sources, rep.h.error ? rep_text() : "");
+	ASSERT_TRUE(rep.h.error && strstr(rep_text(), "ring"), "the source that does not fit "
+		    "is refused with an error that says why");
+	{
+		long t0 = cpu_ticks(x.pid), t1;
+		char cmd[300], out[64];
+		int waiting = 0;
+
+		for (int i = 0; i < 3; i++)
+			waiting += !peer_open_path(&late[i], x.sock);
+		ASSERT_EQ(waiting, 3, "three connections wait in the backlog");
+		sleep_ms(1500);
+		t1 = cpu_ticks(x.pid);
+		printf("    daemon CPU while connections wait: %ld ticks in 1.5 s\n", t1 - t0);
+		ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on accept");
+		snprintf(cmd, sizeof(cmd), "grep -c 'not accepting connections for a second' '%s'",
+			 x.log);
+		ASSERT_TRUE(!fx_run_output(out, sizeof(out), "%s", cmd) && atoi(out) >= 1,
+			    "it says it ran out of descriptors and pauses");
+		/* Free descriptors: the daemon takes the waiting connections on its next tick. */
+		peer_close(&src);
+		for (int i = 0; i < 3; i++) {
+			err = peer_greet(&late[i]);
+			ASSERT_OK(err, "a waiting connection is served once descriptors are free");
+		}
+	}
+	err = 0;
+	for (int i = 3; i < LOW_NOFILE; i++)
+		if (conns[i].fd >= 0 && peer_greet(&conns[i]))
+			err++;
+	ASSERT_EQ(err, 0, "the other connections were served throughout");
+	ASSERT_EQ(txct_daemon_stop(&x), 0, "exits cleanly");
+out:
+	peer_close(&src);
+	for (int i = 0; i < 3; i++)
+		peer_close(&late[i]);
+	for (int i = 0; i < LOW_NOFILE; i++)
+		peer_close(&conns[i]);
+	txct_daemon_cleanup(&x);
+	test_sub_end();
+}
+
 /* ========================================================================== */
 
 static bool bed_up(void)
@@ -1589,6 +1727,7 @@ static const struct test_case cases[] = {
 	{ "other_user", test_other_user },
 	{ "user_limits", test_user_limits },
 	{ "dying", test_dying },
+	{ "descriptor_limit", test_descriptor_limit },
 };
 
 int main(int argc, char **argv)
