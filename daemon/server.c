@@ -240,6 +240,9 @@ static void refuse_conn(int fd, int errnum, const char *fmt, ...)
 
 static void refuse_conn(int fd, int errnum, const char *fmt, ...)
 {
+	static __u64 logged_ns;
+	static __u32 unlogged;
+	__u64 now = txcd_now_ns();
 	struct {
 		struct txc_msg_hdr h;
 		struct txc_rep_error e;
@@ -255,17 +258,14 @@ static void refuse_conn(int fd, int errnum, const char *fmt, ...)
 	};
 	va_list ap;
 
-	static __u64 logged_ns;
-	static __u32 unlogged;
-	__u64 now = txcd_now_ns();
-
 	va_start(ap, fmt);
 	vsnprintf(rep.e.message, sizeof(rep.e.message), fmt, ap);
 	va_end(ap);
 	/* A flood of connections must not become a flood of log lines. */
 	if (now - logged_ns >= 1000000000ull) {
-		txc_log(TXC_LOG_WARN, "connection refused: %s (and %u more in the last second)\n",
-			rep.e.message, unlogged);
+		if (unlogged)
+			txc_log(TXC_LOG_WARN, "%u more connections refused\n", unlogged);
+		txc_log(TXC_LOG_WARN, "connection refused: %s\n", rep.e.message);
 		logged_ns = now;
 		unlogged = 0;
 	} else {

@@ -44,7 +44,6 @@ static int closed(struct txc_client *c)
 	/* A request the daemon never read resets the connection: the refusal is behind that. */
 	if (n < 0 && errno == ECONNRESET)
 		n = recv(c->fd, c->rx, TXC_MSG_MAX, MSG_DONTWAIT);
-
 	if (n >= (ssize_t)sizeof(*h) && !txcl_check_msg(c, c->rx, n) && is_refusal(h))
 		return refused(c, n);
 	txcl_fail(c->err, -ECONNRESET, "txcanceld closed the connection");
@@ -201,7 +200,8 @@ static int wait_reply(struct txc_client *c, __u8 type, __u32 seq, bool any)
 				return txcl_break(c, err);
 			continue;
 		}
-		if (is_refusal(h))
+		/* With @any, type 0 seq 0 is the answer to a message too short for a header. */
+		if (!any && is_refusal(h))
 			return refused(c, n);
 		if (any || (h->seq == seq && h->type == type))
 			return n;

@@ -420,6 +420,18 @@ static void test_malformed(void)
 		ASSERT_OK(peer_greet(&m), "HELLO after 920 short messages");
 		ASSERT_EQ(m.conn_id, conn_id, "the same connection");
 	}
+	/* Through libtxcancel too: the answer (type 0, seq 0) is a reply, not a refusal. */
+	{
+		struct txc_client *c = NULL;
+		struct txc_rep_status st;
+
+		if (ASSERT_OK(txc_client_open(&c, dm.sock), "libtxcancel client")) {
+			n = txc_request_raw(c, &req, 10, -1, &rep, sizeof(rep));
+			ERR(n, -EINVAL, "shorter than the 24-byte header", "10 bytes by txc_request_raw");
+			ASSERT_OK(txc_status(c, &st, NULL, 0, NULL, 0), "the library's client goes on");
+		}
+		txc_client_close(c);
+	}
 	after_with("short messages", 1);
 	test_sub_end();
 
