@@ -155,7 +155,11 @@ $(BUILD)/tests/test_datapath: $(BUILD)/tests/testlib.o $(BUILD)/tests/pkt.o $(DP
 $(BUILD)/tests/test_netns: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
 $(BUILD)/tests/test_linkwatch: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			       $(BUILD)/daemon/linkwatch.o $(DP_LIB)
-$(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o $(LIB_A)
+$(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
+			   $(BUILD)/tests/proto_peer.o $(LIB_A)
+$(BUILD)/tests/test_hostile: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+			     $(BUILD)/tests/daemon_fixture.o $(BUILD)/tests/proto_peer.o \
+			     $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			 $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o

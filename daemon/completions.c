@@ -13,6 +13,7 @@
  * a client can check aborted = delivered + ring_lost + backlog_lost.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,14 +135,30 @@ size_t txcd_ring_event(struct txcd *d, __u32 source)
 	return n;
 }
 
-int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source)
+/*
+ * Each subscription may hold opts.backlog records, so the number of them is
+ * what bounds the completions a user can make the daemon keep.
+ */
+int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
+		   size_t why_len)
 {
 	struct txcd_source *s = &d->sources[source];
 	struct txcd_sub *sub;
 
-	for (sub = c->subs; sub; sub = sub->next_in_conn)
-		if (sub->source == source)
+	for (sub = c->subs; sub; sub = sub->next_in_conn) {
+		if (sub->source == source) {
+			if (why)
+				snprintf(why, why_len, "subscribing to source %u: already "
+					 "subscribed", source);
 			return -EALREADY;
+		}
+	}
+	if (c->uid != 0 && c->user->subs >= d->opts.max_subs) {
+		if (why)
+			snprintf(why, why_len, "uid %u has %u subscriptions, the per-user limit "
+				 "(--max-subs)", c->uid, c->user->subs);
+		return -EDQUOT;
+	}
 	sub = calloc(1, sizeof(*sub));
 	if (!sub)
 		return -ENOMEM;
@@ -156,6 +173,7 @@ int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source)
 	c->subs = sub;
 	sub->next_in_source = s->subs;
 	s->subs = sub;
+	c->user->subs++;
 	ring_arm(d, source, true);
 	return 0;
 }
@@ -182,6 +200,7 @@ int txcd_unsubscribe(struct txcd *d, struct txcd_conn *c, __u32 source)
 		return -ENOENT;
 	sub_unlink(&c->subs, sub, false);
 	sub_unlink(&d->sources[source].subs, sub, true);
+	c->user->subs--;
 	free(sub->recs);
 	free(sub);
 	if (!d->sources[source].subs)

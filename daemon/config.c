@@ -54,22 +54,28 @@ static const char usage[] =
 "                             claimed back after a restart (default 30)\n"
 "      --keep                 on exit, leave programs attached and state pinned\n"
 "                             for the next instance (default: detach everything)\n"
+"      --max-clients N        connections of all users together, root's\n"
+"                             included (default 1024)\n"
 "      --max-conns N          connections per user (default 64)\n"
 "      --max-prefixes N       prefixes per user (default 16)\n"
 "      --max-sources N        source handles per user (default 256)\n"
 "      --max-rules N          tag rules per user (default 65536)\n"
-"      --backlog N            completions queued per subscription (default 8192)\n"
+"      --max-subs N           completion subscriptions per user (default 256)\n"
+"      --backlog N            completions queued per subscription (default 8192);\n"
+"                             a user's queued completions are at most\n"
+"                             max-subs x backlog records of 96 bytes\n"
 "  -l, --log-level LEVEL      error, warn, info (default) or debug\n"
 "      --syslog               log to syslog instead of stderr\n"
 "  -h, --help                 show this help\n"
 "  -V, --version              show the version\n"
 "\n"
-"Root (uid 0) is not limited.  SIGTERM and SIGINT exit cleanly.\n";
+"Root (uid 0) is limited only by --max-clients.  A connection over a limit\n"
+"gets one error reply naming it and is closed.  SIGTERM and SIGINT exit cleanly.\n";
 
 enum {
 	OPT_SOCKET_MODE = 256, OPT_SOCKET_GROUP, OPT_TC_MODE, OPT_XDP_MODE, OPT_GRACE,
 	OPT_KEEP, OPT_MAX_CONNS, OPT_MAX_PREFIXES, OPT_MAX_SOURCES, OPT_MAX_RULES,
-	OPT_BACKLOG, OPT_SYSLOG,
+	OPT_BACKLOG, OPT_SYSLOG, OPT_MAX_CLIENTS, OPT_MAX_SUBS,
 };
 
 static const struct option long_opts[] = {
@@ -84,10 +90,12 @@ static const struct option long_opts[] = {
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-prefixes", required_argument, NULL, OPT_MAX_PREFIXES },
 	{ "max-sources", required_argument, NULL, OPT_MAX_SOURCES },
 	{ "max-rules", required_argument, NULL, OPT_MAX_RULES },
+	{ "max-subs", required_argument, NULL, OPT_MAX_SUBS },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
@@ -176,6 +184,10 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 	case OPT_KEEP:
 		o->keep_on_exit = true;
 		return 0;
+	case OPT_MAX_CLIENTS:
+		return parse_u32(name, arg, 10, 1, 1000000, &o->max_clients);
+	case OPT_MAX_SUBS:
+		return parse_u32(name, arg, 10, 1, 1000000, &o->max_subs);
 	case OPT_MAX_CONNS:
 		return parse_u32(name, arg, 10, 1, 1000000, &o->max_conns);
 	case OPT_MAX_PREFIXES:
@@ -273,10 +285,12 @@ int txcd_parse_args(struct txcd *d, int argc, char **argv)
 		.pin_dir = TXC_PIN_DIR_DEFAULT,
 		.tc_mode = TXC_TC_AUTO,
 		.grace_s = 30,
+		.max_clients = 1024,
 		.max_conns = 64,
 		.max_prefixes = 16,
 		.max_sources = 256,
 		.max_rules = 65536,
+		.max_subs = 256,
 		.backlog = 8192,
 	};
 	while ((opt = getopt_long(argc, argv, "i:c:s:d:M:l:hV", long_opts, &idx)) != -1) {

@@ -431,10 +431,12 @@ int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *sou
 	s->conn = c;
 	s->deadline_ns = 0;
 	lease_store(d->source_lease_fd, want, TXCD_HELD, c->uid);
-	err = txcd_subscribe(d, c, want);
+	err = txcd_subscribe(d, c, want, why, why_len);
 	if (err) {
 		txcd_source_release(d, want);
-		snprintf(why, why_len, "source %u: subscribing failed: %s", want, strerror(-err));
+		if (err != -EDQUOT)
+			snprintf(why, why_len, "source %u: subscribing failed: %s", want,
+				 strerror(-err));
 		return err;
 	}
 	txc_log(TXC_LOG_INFO, "source %u: %s by client %u (uid %u)\n", want,

@@ -112,7 +112,8 @@ static int need_scope(struct txcd *d, struct txcd_conn *c, __u8 scope, __u32 val
 
 static int socket_cookie(int fd, __u64 *cookie, struct txc_rep_error *err)
 {
-	socklen_t len = sizeof(*cookie);
+	socklen_t len;
+	int domain, listening;
 	struct stat st;
 
 	if (fd < 0)
@@ -121,6 +122,26 @@ static int socket_cookie(int fd, __u64 *cookie, struct txc_rep_error *err)
 	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
 		return txcd_error(err, -ENOTSOCK, TXC_FIELD_NONE, "the descriptor passed is not a "
 				  "socket");
+	/*
+	 * Only what sends through a network interface can ever match: a rule
+	 * on a Unix or netlink socket, or on a listener, would be taken and
+	 * counted against the user's rules while tagging nothing.
+	 */
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len))
+		return txcd_error(err, -errno, TXC_FIELD_NONE, "reading the socket's family: %s",
+				  strerror(errno));
+	if (domain != AF_INET && domain != AF_INET6 && domain != AF_PACKET)
+		return txcd_error(err, -EAFNOSUPPORT, TXC_FIELD_NONE, "the socket passed is of "
+				  "family %d (%s), which sends nothing through an interface: pass an "
+				  "AF_INET, AF_INET6 or AF_PACKET socket", domain,
+				  domain == AF_UNIX ? "AF_UNIX" : domain == AF_NETLINK ?
+				  "AF_NETLINK" : "not IP");
+	len = sizeof(listening);
+	if (!getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) && listening)
+		return txcd_error(err, -EINVAL, TXC_FIELD_NONE, "the socket passed is listening: "
+				  "it sends no data of its own; tag each accepted connection");
+	len = sizeof(*cookie);
 	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len))
 		return txcd_error(err, -errno, TXC_FIELD_NONE, "reading the socket's cookie: %s",
 				  strerror(errno));
@@ -668,9 +689,10 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		if (h->type == TXC_MSG_SOURCE_CLOSE) {
 			txcd_source_release(d, r->source);
 		} else if (h->type == TXC_MSG_SUBSCRIBE) {
-			ret = txcd_subscribe(d, c, r->source);
-			snprintf(why, sizeof(why), "subscribing to source %u: %s", r->source,
-				 ret == -EALREADY ? "already subscribed" : strerror(-ret));
+			ret = txcd_subscribe(d, c, r->source, why, sizeof(why));
+			if (ret && ret != -EALREADY && ret != -EDQUOT)
+				snprintf(why, sizeof(why), "subscribing to source %u: %s",
+					 r->source, strerror(-ret));
 		} else {
 			ret = txcd_unsubscribe(d, c, r->source);
 			snprintf(why, sizeof(why), "source %u: not subscribed", r->source);

@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,7 @@ static void conn_free(struct txcd *d, struct txcd_conn *c)
 	}
 	if (c->user)
 		c->user->conns--;
+	d->n_conns--;
 	close(c->fd);
 	free(c);
 }
@@ -227,39 +230,125 @@ static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)
 	c->want_out = want;
 }
 
+/*
+ * A connection over a limit is told which one before it is closed: one
+ * reply of type 0 and seq 0 (it has asked nothing yet), which the client
+ * finds in its receive queue even after the close.
+ */
+static void refuse_conn(int fd, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void refuse_conn(int fd, int errnum, const char *fmt, ...)
+{
+	static __u64 logged_ns;
+	static __u32 unlogged;
+	__u64 now = txcd_now_ns();
+	struct {
+		struct txc_msg_hdr h;
+		struct txc_rep_error e;
+	} rep = {
+		.h = {
+			.magic = TXC_PROTO_MAGIC,
+			.version = TXC_PROTO_VERSION,
+			.flags = TXC_MSG_F_REPLY,
+			.length = sizeof(rep),
+			.error = errnum,
+		},
+		.e = { .field = TXC_FIELD_NONE },
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rep.e.message, sizeof(rep.e.message), fmt, ap);
+	va_end(ap);
+	/* A flood of connections must not become a flood of log lines. */
+	if (now - logged_ns >= 1000000000ull) {
+		if (unlogged)
+			txc_log(TXC_LOG_WARN, "%u more connections refused\n", unlogged);
+		txc_log(TXC_LOG_WARN, "connection refused: %s\n", rep.e.message);
+		logged_ns = now;
+		unlogged = 0;
+	} else {
+		unlogged++;
+	}
+	/* A fresh socket's buffer is empty: this cannot block or be cut. */
+	send(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/*
+ * Out of descriptors, the pending connection cannot be accepted and the
+ * listener stays readable: stop listening until the next tick instead of
+ * spinning on it.  Connections wait in the backlog meanwhile.
+ */
+static void pause_accept(struct txcd *d, int errnum)
+{
+	struct epoll_event ev = { .events = 0, .data.u64 = TXCD_EV(TXCD_FD_LISTEN, 0) };
+
+	if (d->accept_paused)
+		return;
+	txc_log(TXC_LOG_WARN, "accept: %s: not accepting connections for a second "
+		"(%u connections open; see --max-clients and ulimit -n)\n", strerror(errnum),
+		d->n_conns);
+	if (!epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->listen_fd, &ev))
+		d->accept_paused = true;
+}
+
+void txcd_server_resume(struct txcd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_LISTEN, 0) };
+
+	if (d->accept_paused && !epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->listen_fd, &ev))
+		d->accept_paused = false;
+}
+
 void txcd_server_accept(struct txcd *d)
 {
 	for (;;) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		struct epoll_event ev = { .events = EPOLLIN };
+		struct txcd_user *user;
 		struct txcd_conn *c;
 		int fd, sndbuf = CONN_SNDBUF;
 
 		fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				pause_accept(d, errno);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				txc_log(TXC_LOG_WARN, "accept: %s\n", strerror(errno));
-			return;
+			if (errno != ECONNABORTED)
+				return;
+			continue;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
 			txc_log(TXC_LOG_WARN, "SO_PEERCRED: %s\n", strerror(errno));
 			close(fd);
 			continue;
 		}
+		if (d->n_conns >= d->opts.max_clients) {
+			refuse_conn(fd, -EUSERS, "uid %u (pid %d): txcanceld serves %u connections, "
+				    "its limit (--max-clients)", cred.uid, cred.pid, d->n_conns);
+			continue;
+		}
+		user = txcd_user_get(d, cred.uid);
+		if (!user) {
+			refuse_conn(fd, -ENOMEM, "uid %u: out of memory", cred.uid);
+			continue;
+		}
+		if (cred.uid != 0 && user->conns >= d->opts.max_conns) {
+			refuse_conn(fd, -EDQUOT, "uid %u (pid %d) has %u connections, the per-user "
+				    "limit (--max-conns)", cred.uid, cred.pid, user->conns);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
-		if (!c || !(c->user = txcd_user_get(d, cred.uid))) {
-			free(c);
-			close(fd);
+		if (!c) {
+			refuse_conn(fd, -ENOMEM, "uid %u: out of memory", cred.uid);
 			continue;
 		}
-		if (cred.uid != 0 && c->user->conns >= d->opts.max_conns) {
-			txc_log(TXC_LOG_WARN, "uid %u (pid %d): refused, it has %u connections, "
-				"the limit (--max-conns)\n", cred.uid, cred.pid, c->user->conns);
-			free(c);
-			close(fd);
-			continue;
-		}
+		c->user = user;
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
 		c->fd = fd;
 		c->id = ++d->next_conn_id;
@@ -274,6 +363,7 @@ void txcd_server_accept(struct txcd *d)
 			continue;
 		}
 		c->user->conns++;
+		d->n_conns++;
 		c->next = d->conns;
 		d->conns = c;
 		txc_log(TXC_LOG_DEBUG, "client %u: connected, uid %u pid %d%s\n", c->id, c->uid,
@@ -400,6 +490,20 @@ static int take_fd(struct msghdr *mh, struct txc_rep_error *err, int *fd)
 	return ret;
 }
 
+/*
+ * recvmsg() returns 0 both for an empty packet and at the end of the
+ * stream; only the latter comes with the peer's shutdown.  An empty packet
+ * is a malformed request and is answered like one.
+ */
+static bool peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	if (poll(&p, 1, 0) < 0)
+		return true;
+	return p.revents & (POLLRDHUP | POLLHUP | POLLERR);
+}
+
 /* Receive and answer one request; false when there is nothing more to read. */
 static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 *reply)
 {
@@ -424,7 +528,7 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 			c->dead = true;
 		return false;
 	}
-	if (n == 0) {
+	if (n == 0 && peer_gone(c->fd)) {
 		c->dead = true;
 		return false;
 	}

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -84,6 +85,7 @@ static void on_tick(struct txcd *d)
 
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
+	txcd_server_resume(d);
 	txcd_leases_expire(d);
 	txcd_check_ring_losses(d);
 }
@@ -146,12 +148,46 @@ static int lock_pin_dir(struct txcd *d)
 	return 0;
 }
 
+/*
+ * Every connection is a descriptor, and so is every source's ring: raise the
+ * soft descriptor limit to the hard one so that --max-clients connections
+ * fit next to every ring and the daemon's own handful.  Where the hard limit
+ * is lower, half of what is left goes to connections, so that the limit a
+ * client meets is the documented one; should the rings take the rest,
+ * accept pauses (pause_accept) rather than fail in a loop.
+ */
+#define FDS_OWN		64	/* epoll, signals, timer, netlink, maps, links, programs */
+
+static void fit_fd_limit(struct txcd *d)
+{
+	__u64 need = (__u64)d->opts.max_clients + TXC_MAX_SOURCES + FDS_OWN, fit;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= need)
+		return;
+	fit = rl.rlim_cur > 2 * FDS_OWN ? (rl.rlim_cur - FDS_OWN) / 2 : 1;
+	if (fit >= d->opts.max_clients)
+		return;
+	txc_log(TXC_LOG_WARN, "--max-clients %u does not fit in %llu descriptors (ulimit -n) "
+		"next to the source rings: serving at most %llu connections\n",
+		d->opts.max_clients, (unsigned long long)rl.rlim_cur, (unsigned long long)fit);
+	d->opts.max_clients = fit;
+}
+
 static int start(struct txcd *d)
 {
 	struct txc_dp_opts dp_opts = { .pin_dir = d->opts.pin_dir };
 	int err;
 
 	d->start_ns = txcd_now_ns();
+	fit_fd_limit(d);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
 		return -errno;

@@ -31,11 +31,13 @@ struct txcd_opts {
 	__u32 xdp_flags;
 	__u32 grace_s;		/* how long orphaned leases wait for their owner */
 	bool keep_on_exit;	/* leave links and pins for the next instance */
+	__u32 max_clients;	/* connections of all users, root included */
 	/* Per-user limits (root is not limited). */
 	__u32 max_conns;
 	__u32 max_prefixes;
 	__u32 max_sources;
 	__u32 max_rules;
+	__u32 max_subs;		/* subscriptions, over all of the user's connections */
 	__u32 backlog;		/* completions queued per subscription */
 };
 
@@ -53,6 +55,7 @@ struct txcd_user {
 	__u32 prefixes;
 	__u32 sources;
 	__u32 rules;
+	__u32 subs;
 	struct txcd_user *next;
 };
 
@@ -144,7 +147,9 @@ struct txcd {
 	int source_lease_fd;
 
 	struct txcd_conn *conns;
+	__u32 n_conns;
 	__u32 next_conn_id;
+	bool accept_paused;	/* out of descriptors: the listener waits for the tick */
 	struct txcd_user *users;
 };
 
@@ -172,6 +177,8 @@ int txcd_server_claim(struct txcd *d);
 int txcd_server_open(struct txcd *d);
 void txcd_server_close(struct txcd *d);
 void txcd_server_accept(struct txcd *d);
+/* Listen again after running out of descriptors; on the tick. */
+void txcd_server_resume(struct txcd *d);
 void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events);
 struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id);
 /* Queue or send one message; false if the connection had to be dropped. */
@@ -212,7 +219,9 @@ int txcd_ring_attach(struct txcd *d, __u32 source);
 void txcd_ring_detach(struct txcd *d, __u32 source);
 /* Reads what the source's subscribers have room for; returns records read. */
 size_t txcd_ring_event(struct txcd *d, __u32 source);
-int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source);
+/* -EDQUOT when the user has --max-subs subscriptions; @why (may be NULL) says so. */
+int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
+		   size_t why_len);
 int txcd_unsubscribe(struct txcd *d, struct txcd_conn *c, __u32 source);
 void txcd_subs_drop_conn(struct txcd *d, struct txcd_conn *c);
 /* Send what fits of @c's subscriptions' backlogs. */

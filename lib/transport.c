@@ -11,8 +11,41 @@
 
 #include "internal.h"
 
+/*
+ * A connection over one of the daemon's limits gets one reply of type 0 and
+ * seq 0 naming the limit, and is closed: report that sentence and errno.
+ */
+static bool is_refusal(const struct txc_msg_hdr *h)
+{
+	return h->flags == TXC_MSG_F_REPLY && h->type == 0 && h->seq == 0 && h->error < 0;
+}
+
+static int refused(struct txc_client *c, int len)
+{
+	const struct txc_msg_hdr *h = (const void *)c->rx;
+	char text[sizeof(((struct txc_rep_error *)0)->message) + 1];
+	int err = h->error;
+
+	text[0] = '\0';
+	if ((size_t)len >= sizeof(*h) + sizeof(struct txc_rep_error))
+		txcl_copy_text(text, ((const struct txc_rep_error *)(h + 1))->message,
+			       sizeof(text) - 1);
+	txcl_fail(c->err, err, "txcanceld refused the connection: %s",
+		  text[0] ? text : strerror(-err));
+	return txcl_break(c, err);
+}
+
+/* The daemon's last words, if it left a refusal before closing, else a plain close. */
 static int closed(struct txc_client *c)
 {
+	const struct txc_msg_hdr *h = (const void *)c->rx;
+	ssize_t n = recv(c->fd, c->rx, TXC_MSG_MAX, MSG_DONTWAIT);
+
+	/* A request the daemon never read resets the connection: the refusal is behind that. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recv(c->fd, c->rx, TXC_MSG_MAX, MSG_DONTWAIT);
+	if (n >= (ssize_t)sizeof(*h) && !txcl_check_msg(c, c->rx, n) && is_refusal(h))
+		return refused(c, n);
 	txcl_fail(c->err, -ECONNRESET, "txcanceld closed the connection");
 	return txcl_break(c, -ECONNRESET);
 }
@@ -167,6 +200,9 @@ static int wait_reply(struct txc_client *c, __u8 type, __u32 seq, bool any)
 				return txcl_break(c, err);
 			continue;
 		}
+		/* With @any, type 0 seq 0 is the answer to a message too short for a header. */
+		if (!any && is_refusal(h))
+			return refused(c, n);
 		if (any || (h->seq == seq && h->type == type))
 			return n;
 		txcl_fail(c->err, -EPROTO, "txcanceld answered seq %u (%s) while seq %u (%s) "

@@ -17,7 +17,6 @@
  * /proc/<pid>/status), so the parent can then speak as that user.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,13 +37,13 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
+#include "proto_peer.h"
 #include "testlib.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE	57
 #endif
 
-#define HDR		((__u32)sizeof(struct txc_msg_hdr))
 #define OFF(t, f)	((__u32)offsetof(t, f))
 #define FIELD_ANY	0xfffffffeu	/* do not check the refused field's offset */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -60,49 +59,10 @@
 #define UID_C		61003	/* prefix quota */
 #define UID_D		61004	/* rule quota */
 
-/* A reply: header and any body the protocol has. */
-struct reply {
-	struct txc_msg_hdr h;
-	union {
-		struct txc_rep_error err;
-		struct txc_rep_hello hello;
-		struct txc_rep_prefix prefix;
-		struct txc_rep_source source;
-		struct txc_rep_tag tag;
-		struct txc_rep_cancel cancel;
-		struct txc_rep_clear clear;
-		struct txc_rep_batch batch;
-		struct txc_rep_explain explain;
-		struct txc_rep_list list;
-		struct txc_rep_status status;
-		__u8 raw[TXC_MSG_MAX - sizeof(struct txc_msg_hdr)];
-	};
-};
-
-/* A request, with room to build one longer than TXC_MSG_MAX. */
-struct msg {
-	struct txc_msg_hdr h;
-	__u8 body[TXC_MSG_MAX + 256];
-};
-
-/*
- * One client connection: through libtxcancel (txc_request_raw) when @lib is
- * set, else a plain SEQPACKET socket, for what the library cannot send
- * (several descriptors, packets without a header) and for the connections
- * made as other users.
- */
-struct peer {
-	struct txc_client *lib;
-	int fd;
-	__u32 conn_id;
-	__u32 uid;
-};
-
 static struct txct_daemon dm;		/* the daemon every test but lifecycle talks to */
 static struct peer root;		/* a root client for the success cases */
 static struct peer by;			/* the bystander */
 static __u32 by_prefix, by_source;
-static __u32 next_seq = 0x1000;
 static struct reply rep, rep2;		/* big: kept out of the stack */
 static struct msg req;
 
@@ -188,116 +148,9 @@ static __u32 udp_frame(__u8 *f, int family, __u16 sport, __u16 dport)
 
 /* --- messages ------------------------------------------------------------- */
 
-static size_t msg_make(struct msg *m, __u8 type, const void *body, size_t len)
-{
-	memset(&m->h, 0, sizeof(m->h));
-	m->h = (struct txc_msg_hdr){
-		.magic = TXC_PROTO_MAGIC,
-		.version = TXC_PROTO_VERSION,
-		.type = type,
-		.length = HDR + len,
-		.seq = ++next_seq,
-	};
-	if (len)
-		memcpy(m->body, body, len);
-	return HDR + len;
-}
-
-static int peer_open_path(struct peer *p, const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
-	if (fd < 0)
-		return -errno;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	p->fd = fd;
-	return 0;
-}
-
 static int peer_open_raw(struct peer *p)
 {
 	return peer_open_path(p, dm.sock);
-}
-
-static void peer_close(struct peer *p)
-{
-	if (p->lib)
-		txc_client_close(p->lib);
-	else if (p->fd >= 0)
-		close(p->fd);
-	p->lib = NULL;
-	p->fd = -1;
-}
-
-static int raw_send(int fd, const void *buf, size_t len, const int *fds, int n_fds)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (n_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
-}
-
-/* The next reply on a raw socket; completion events are skipped. */
-static int raw_recv(int fd, struct reply *r)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n = poll(&pfd, 1, 5000);
-
-		if (n == 0)
-			return -ETIMEDOUT;
-		if (n < 0)
-			return -errno;
-		n = recv(fd, r, sizeof(*r), 0);
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		if ((size_t)n >= HDR && r->h.flags == TXC_MSG_F_EVENT)
-			continue;
-		return n;
-	}
-}
-
-/* Send @len bytes of @m and wait for the reply; returns its length or -errno. */
-static int peer_send(struct peer *p, const void *m, size_t len, const int *fds, int n_fds,
-		     struct reply *r)
-{
-	int err;
-
-	memset(r, 0, HDR + sizeof(struct txc_rep_batch));
-	if (p->lib) {
-		if (n_fds > 1)
-			return -EINVAL;
-		return txc_request_raw(p->lib, m, len, n_fds ? fds[0] : -1, r, sizeof(*r));
-	}
-	err = raw_send(p->fd, m, len, fds, n_fds);
-	return err ? err : raw_recv(p->fd, r);
 }
 
 static int call_fd(struct peer *p, __u8 type, const void *body, size_t len, int fd,
@@ -612,19 +465,7 @@ static bool id_counted(__u32 id)
 
 static int daemon_fd_count(void)
 {
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)dm.pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir)))
-		n += e->d_name[0] != '.';
-	closedir(dir);
-	return n;
+	return proc_fd_count(dm.pid);
 }
 
 /* --- liveness ------------------------------------------------------------- */
@@ -688,63 +529,6 @@ static int peer_open_lib(struct peer *p)
 	}
 	p->conn_id = txc_client_hello(p->lib)->conn_id;
 	p->uid = txc_client_hello(p->lib)->uid;
-	return 0;
-}
-
-/* --- connecting as another user ------------------------------------------- */
-
-/* In the child, as the user: connect, make sure the daemon accepted, send the socket up. */
-static int connect_and_hand_over(void *arg)
-{
-	int up = *(int *)arg;
-	struct peer p;
-
-	if (peer_open_raw(&p))
-		return 10;
-	/* The reply proves the daemon accepted (and read our capabilities) before we exit. */
-	if (!peer_hello(&p) || p.uid != getuid())
-		return 11;
-	return raw_send(up, "c", 1, &p.fd, 1) ? 12 : 0;
-}
-
-static int peer_open_as(struct peer *p, uid_t uid, bool net_admin)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cm;
-	int sv[2], ret;
-
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
-		return -errno;
-	ret = txct_run_as(uid, uid, net_admin, connect_and_hand_over, &sv[1]);
-	if (ret) {
-		printf("    connecting as uid %u: child returned %d\n", uid, ret);
-		close(sv[0]);
-		close(sv[1]);
-		return -EIO;
-	}
-	ret = recvmsg(sv[0], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) == 1 ? 0 : -EIO;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!ret && cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&p->fd, CMSG_DATA(cm), sizeof(int));
-	close(sv[0]);
-	close(sv[1]);
-	if (p->fd < 0)
-		return -EIO;
-	if (!peer_hello(p)) {
-		peer_close(p);
-		return -EIO;
-	}
 	return 0;
 }
 
@@ -2126,9 +1910,9 @@ static void test_permissions(void)
 	int n;
 
 	test_sub_begin("setup");
-	if (!ASSERT_OK(peer_open_as(&a, UID_A, true), "connect as A (CAP_NET_ADMIN)") ||
-	    !ASSERT_OK(peer_open_as(&b, UID_B, false), "connect as B") ||
-	    !ASSERT_OK(peer_open_as(&bn, UID_B, true), "connect as B (CAP_NET_ADMIN)")) {
+	if (!ASSERT_OK(peer_open_as(&a, dm.sock, UID_A, true), "connect as A (CAP_NET_ADMIN)") ||
+	    !ASSERT_OK(peer_open_as(&b, dm.sock, UID_B, false), "connect as B") ||
+	    !ASSERT_OK(peer_open_as(&bn, dm.sock, UID_B, true), "connect as B (CAP_NET_ADMIN)")) {
 		test_sub_end();
 		goto out;
 	}
@@ -2499,8 +2283,8 @@ static void test_leases(void)
 		struct txc_req_prefix b = {};
 		__u32 p1 = 0, p2 = 0;
 
-		if (ASSERT_OK(peer_open_as(&c1, UID_C, false), "connect as C") &&
-		    ASSERT_OK(peer_open_as(&c2, UID_C, false), "connect as C again")) {
+		if (ASSERT_OK(peer_open_as(&c1, dm.sock, UID_C, false), "connect as C") &&
+		    ASSERT_OK(peer_open_as(&c2, dm.sock, UID_C, false), "connect as C again")) {
 			p1 = prefix_alloc(&c1, 0);
 			p2 = prefix_alloc(&c2, 0);
 			ASSERT_TRUE(p1 && p2, "two prefixes (--max-prefixes 2)");
@@ -2532,7 +2316,7 @@ static void test_leases(void)
 		struct peer d = { .fd = -1 };
 		__u32 p = 0, s = 0;
 
-		if (ASSERT_OK(peer_open_as(&d, UID_D, true), "connect as D")) {
+		if (ASSERT_OK(peer_open_as(&d, dm.sock, UID_D, true), "connect as D")) {
 			p = prefix_alloc(&d, 0);
 			s = source_open(&d);
 			for (int i = 0; i < MAX_RULES; i++) {
@@ -2565,7 +2349,7 @@ static void test_leases(void)
 		struct peer d = { .fd = -1 };
 		__u32 p = 0, s = 0;
 
-		if (ASSERT_OK(peer_open_as(&d, UID_D, true), "connect as D")) {
+		if (ASSERT_OK(peer_open_as(&d, dm.sock, UID_D, true), "connect as D")) {
 			struct txc_flow_key k = flow_key(4, 8200, 8000);
 
 			p = prefix_alloc(&d, 0);
@@ -2613,7 +2397,7 @@ static void test_leases(void)
 		 * applied means refusing the second; and whatever happens, the
 		 * rules counted under the prefix must be the rules in the table.
 		 */
-		if (ASSERT_OK(peer_open_as(&d, UID_D, true), "connect as D")) {
+		if (ASSERT_OK(peer_open_as(&d, dm.sock, UID_D, true), "connect as D")) {
 			struct txc_tag t;
 
 			p = prefix_alloc(&d, 0);
@@ -2709,9 +2493,9 @@ static void test_leases(void)
 /* ========================================================================== */
 
 /*
- * In a child as UID_C: with --max-conns 2 the third connection is closed
- * unanswered, and a connection freed makes room again.  Returns 0 or the
- * number of the check that failed.
+ * In a child as UID_C: with --max-conns 2 the third connection gets one
+ * error reply naming the limit and is closed, and a connection freed makes
+ * room again.  Returns 0 or the number of the check that failed.
  */
 static int conn_limit_child(void *arg)
 {
@@ -2724,8 +2508,12 @@ static int conn_limit_child(void *arg)
 			return 1;
 	if (!peer_hello(&p[0]) || !peer_hello(&p[1]))
 		ret = 2;
-	else if (hello(&p[2], &rep) >= 0)
-		ret = 3;	/* answered: not refused */
+	else if (raw_recv(p[2].fd, &rep) < (int)(HDR + sizeof(rep.err)) ||
+		 rep.h.error != -EDQUOT || rep.h.seq != 0 ||
+		 !strstr(rep.err.message, "per-user limit (--max-conns)"))
+		ret = 3;	/* not refused, or without saying why */
+	else if (raw_recv(p[2].fd, &rep) != -ECONNRESET)
+		ret = 6;	/* and then closed */
 	peer_close(&p[2]);
 	peer_close(&p[1]);
 	/* The daemon counts the close when it reaps the connection: retry a while. */

@@ -11,9 +11,14 @@
  * Requests carry a client-chosen seq; the daemon answers every request with
  * exactly one reply of the same type and seq, with TXC_MSG_F_REPLY set and
  * hdr.error 0 or a negative errno.  A failed request's reply body is a
- * struct txc_rep_error naming the problem, except BATCH, whose reply is
- * always a struct txc_rep_batch (the error inside it).  A message too short
- * to carry a header is answered with type 0 and seq 0.  Events (completions) carry
+ * struct txc_rep_error naming the problem, except a BATCH that passed
+ * validation, whose reply is always a struct txc_rep_batch (the error inside
+ * it, e.g. a permission); a BATCH refused by validation (size, count, an op's
+ * fields) gets a struct txc_rep_error.  A message too short
+ * to carry a header (an empty packet included) is answered with type 0 and
+ * seq 0.  A connection over one of the daemon's limits (connections per user,
+ * connections in all) gets one such reply, type 0, seq 0 and a txc_rep_error
+ * naming the limit, and is then closed.  Events (completions) carry
  * TXC_MSG_F_EVENT and seq 0; they may arrive between a request and its reply.
  *
  * The daemon checks, before it uses anything: the packet was not truncated

@@ -1,0 +1,1773 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Hostile and broken clients against a real txcanceld that manages one end
+ * of a veth pair in a private namespace: floods of malformed messages,
+ * thousands of connections, a subscriber that never reads its completions,
+ * a client that sends without reading replies, wrong descriptors, a user
+ * attacking another user's leases, and clients that die halfway.
+ *
+ * test_proto checks each malformed message's errno and sentence; here the
+ * question is what the daemon does under the abuse: it answers with an
+ * error or closes only the abuser's connection, a bystander client keeps
+ * being served (a request, and completions of its own canceled traffic
+ * that must all arrive), and the daemon's memory (VmRSS) and descriptors
+ * stay bounded, back to where they were once the abuser is gone.
+ *
+ * Addresses: 198.18.61.0/24 only, on a veth pair between two namespaces the
+ * test creates; traffic never leaves them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <grp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <linux/netlink.h>
+#include <bpf/bpf.h>
+
+#include "txcancel/txcancel.h"
+#include "daemon_fixture.h"
+#include "netns.h"
+#include "proto_peer.h"
+#include "testlib.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define IF_A		"hA0"	/* managed by the daemon, in the sender namespace */
+#define IF_B		"hB0"
+#define ADDR_A		"198.18.61.1"
+#define ADDR_B		"198.18.61.2"
+#define SINK_PORT	9900
+
+/* The daemon's limits: small, so that the tests reach them. */
+#define MAX_CLIENTS	200
+#define MAX_CONNS	8
+#define MAX_PREFIXES	2
+#define MAX_SOURCES	4
+#define MAX_RULES	600
+#define MAX_SUBS	4
+#define BACKLOG		256
+
+#define K		16		/* bystander frames per check */
+#define FLOOD_CONNS	2000		/* "thousands of connections" */
+#define RSS_SLACK_KB	(16 * 1024)	/* growth allowed over the start (rounding, heap) */
+
+/* Users; they need no passwd entry. */
+#define UID_VICTIM	62001
+#define UID_MALLORY	62002
+#define UID_FLOOD	62003
+#define UID_FUZZ	62004
+#define UID_SUBS	62005
+
+static struct txct_daemon dm;
+static struct {
+	char a[FX_NAME_MAX], b[FX_NAME_MAX];
+	int sink;
+} bed = { .sink = -1 };
+
+/* The bystander: root, through libtxcancel, its canceled UDP sender. */
+static struct txc_client *by;
+static __u8 by_prefix;
+static __u32 by_source, by_id;
+static int by_tx = -1;
+
+static long rss0;
+static int fds0;
+static struct reply rep;
+static struct msg req;
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	usleep(ms * 1000);
+}
+
+/* A UDP sender in the managed namespace, to the sink. */
+static int sender(__u16 port)
+{
+	return udp_open(bed.a, ADDR_A, port);
+}
+
+static int send_frames(int fd, int n)
+{
+	return udp_send(fd, ADDR_B, SINK_PORT, n, 0x5a);
+}
+
+static struct txc_flow_key flow_of(__u16 sport)
+{
+	struct txc_flow_key k;
+
+	flow_key_make(&k, ADDR_A, sport, ADDR_B, SINK_PORT);
+	return k;
+}
+
+/* --- requests on raw connections ------------------------------------------ */
+
+static int call(struct peer *p, __u8 type, const void *body, size_t len)
+{
+	return peer_call(p, type, body, len, -1, &rep);
+}
+
+static const char *rep_text(void)
+{
+	struct txc_rep_error *e = &rep.err;
+
+	if (rep.h.type == TXC_MSG_BATCH && rep.h.length == HDR + sizeof(struct txc_rep_batch))
+		e = &rep.batch.error;
+	e->message[sizeof(e->message) - 1] = '\0';
+	return e->message;
+}
+
+static bool ok_at(const char *file, int line, int n, const char *what)
+{
+	if (n < 0) {
+		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
+		return false;
+	}
+	if (rep.h.error) {
+		test_fail(file, line, "%s: refused with %d (%s): %s", what, rep.h.error,
+			  strerror(-rep.h.error), rep_text());
+		return false;
+	}
+	return true;
+}
+
+static bool err_at(const char *file, int line, int n, int errnum, const char *word,
+		   const char *what)
+{
+	if (n < 0) {
+		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
+		return false;
+	}
+	if ((size_t)n < HDR + sizeof(struct txc_rep_error) || rep.h.error != errnum ||
+	    (word && !strcasestr(rep_text(), word))) {
+		test_fail(file, line, "%s: %d-byte reply with error %d (%s) \"%s\"; expected %d "
+			  "(%s) saying \"%s\"", what, n, rep.h.error, strerror(-rep.h.error),
+			  (size_t)n >= HDR + sizeof(struct txc_rep_error) ? rep_text() : "",
+			  errnum, strerror(-errnum), word ? word : "");
+		return false;
+	}
+	return true;
+}
+
+#define OK(n, what)			ok_at(__FILE__, __LINE__, n, what)
+#define ERR(n, errnum, word, what)	err_at(__FILE__, __LINE__, n, errnum, word, what)
+
+static __u32 prefix_alloc(struct peer *p)
+{
+	struct txc_req_prefix b = {};
+	int n = call(p, TXC_MSG_PREFIX_ALLOC, &b, sizeof(b));
+
+	return OK(n, "PREFIX_ALLOC") ? rep.prefix.prefix : 0;
+}
+
+static __u32 source_open(struct peer *p)
+{
+	struct txc_req_source b = {};
+	int n = call(p, TXC_MSG_SOURCE_OPEN, &b, sizeof(b));
+
+	return OK(n, "SOURCE_OPEN") ? rep.source.source : 0;
+}
+
+static int tag_flow(struct peer *p, __u16 sport, __u32 id, __u32 source)
+{
+	struct txc_req_tag t = { .kind = TXC_TAG_FLOW, .cancel_id = id, .source = source };
+
+	t.key.flow = flow_of(sport);
+	return call(p, TXC_MSG_TAG_ADD, &t, sizeof(t));
+}
+
+static int tag_socket(struct peer *p, int fd, __u32 id, __u32 source)
+{
+	struct txc_req_tag t = { .kind = TXC_TAG_SOCKET, .cancel_id = id, .source = source };
+
+	return peer_call(p, TXC_MSG_TAG_ADD, &t, sizeof(t), fd, &rep);
+}
+
+static int cancel(struct peer *p, __u8 scope, __u32 value)
+{
+	struct txc_req_cancel c = { .scope = scope, .value = value };
+
+	return call(p, TXC_MSG_CANCEL, &c, sizeof(c));
+}
+
+/* --- completions ---------------------------------------------------------- */
+
+struct tally {
+	__u32 source;
+	__u64 recs;
+	struct txc_ev_completions last;
+	bool have;
+};
+
+static void tally_fn(void *ctx, const struct txc_ev_completions *ev,
+		     const struct txc_abort_record *recs)
+{
+	struct tally *t = ctx;
+
+	(void)recs;
+	if (ev->source != t->source)
+		return;
+	t->recs += ev->count;
+	t->last = *ev;
+	t->have = true;
+}
+
+static bool account_settled(const struct tally *t)
+{
+	const struct txc_ev_completions *e = &t->last;
+
+	return t->have && e->delivered + e->backlog_lost + e->ring_lost == e->aborted;
+}
+
+/* Read @c's completions until @want more records came, or @ms passed. */
+static void lib_collect(struct txc_client *c, struct tally *t, __u64 want, int ms)
+{
+	__u64 end = now_ms() + ms, goal = t->recs + want;
+
+	do {
+		if (txc_read_completions(c, tally_fn, t, 20) < 0)
+			break;
+	} while (t->recs < goal && now_ms() < end);
+}
+
+/* The same on a raw connection; replies on the way are dropped. */
+static void raw_collect(int fd, struct tally *t, __u64 want, bool settle, int ms)
+{
+	static struct reply r;
+	__u64 end = now_ms() + ms, goal = t->recs + want;
+
+	while (t->recs < goal && now_ms() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct txc_ev_completions ev;
+		ssize_t n;
+
+		if (poll(&pfd, 1, settle ? 300 : 20) <= 0) {
+			/* Settled: the account adds up and nothing more is coming. */
+			if (settle && account_settled(t))
+				break;
+			continue;
+		}
+		n = recv(fd, &r, sizeof(r), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		if ((size_t)n < HDR + sizeof(ev) || r.h.flags != TXC_MSG_F_EVENT ||
+		    r.h.type != TXC_MSG_COMPLETIONS)
+			continue;
+		memcpy(&ev, r.raw, sizeof(ev));
+		if (ev.source != t->source)
+			continue;
+		t->recs += ev.count;
+		t->last = ev;
+		t->have = true;
+	}
+}
+
+/* --- the bystander and the daemon's bounds -------------------------------- */
+
+/* A real request, its lease, and completions of its own canceled frames, all of them. */
+static bool bystander_ok(const char *when)
+{
+	struct txc_prefix_info info[TXC_NR_PREFIXES];
+	struct tally t = { .source = by_source };
+	struct txc_rep_status st;
+	bool held = false, ok;
+	char what[160];
+	int n;
+
+	snprintf(what, sizeof(what), "bystander after %s: STATUS", when);
+	if (!ASSERT_OK(txc_status(by, &st, NULL, 0, NULL, 0), what)) {
+		printf("    %s\n", txc_client_error(by));
+		return false;
+	}
+	n = txc_prefix_list(by, info, ARRAY_SIZE(info));
+	for (int i = 0; i < n; i++)
+		held |= info[i].prefix == by_prefix && info[i].state == TXC_LEASE_HELD;
+	snprintf(what, sizeof(what), "bystander after %s: still holds its prefix", when);
+	ok = ASSERT_TRUE(held, what);
+	txc_read_completions(by, tally_fn, &t, 0);
+	t.recs = 0;
+	snprintf(what, sizeof(what), "bystander after %s: sends", when);
+	ok &= ASSERT_EQ(send_frames(by_tx, K), K, what);
+	lib_collect(by, &t, K, 5000);
+	snprintf(what, sizeof(what), "bystander after %s: every completion of its %d canceled "
+		 "frames", when, K);
+	ok &= ASSERT_EQ(t.recs, K, what);
+	return ok;
+}
+
+static int fd_count_settled(int want)
+{
+	int fds = proc_fd_count(dm.pid);
+
+	/* The daemon reaps closed connections on its next loop turn. */
+	for (int i = 0; i < 150 && fds != want; i++) {
+		sleep_ms(20);
+		fds = proc_fd_count(dm.pid);
+	}
+	return fds;
+}
+
+/* VmRSS within RSS_SLACK_KB of the start, and @extra_fds descriptors more than then. */
+static bool daemon_bounded(const char *when, int extra_fds)
+{
+	long rss = proc_rss_kb(dm.pid);
+	int fds = fd_count_settled(fds0 + extra_fds);
+	char what[160];
+	bool ok;
+
+	printf("    daemon %s: VmRSS %ld kB (%ld at start), %d descriptors (%d at start)\n",
+	       when, rss, rss0, fds, fds0);
+	snprintf(what, sizeof(what), "daemon memory bounded %s", when);
+	ok = ASSERT_TRUE(rss > 0 && rss <= rss0 + RSS_SLACK_KB, what);
+	snprintf(what, sizeof(what), "daemon descriptors %s", when);
+	ok &= ASSERT_EQ(fds, fds0 + extra_fds, what);
+	return ok;
+}
+
+/* After every case: the abuser is gone, everyone else is served, nothing leaked. */
+static void after_with(const char *when, int extra_fds)
+{
+	bystander_ok(when);
+	daemon_bounded(when, extra_fds);
+}
+
+static void after(const char *when)
+{
+	after_with(when, 0);
+}
+
+/* A root raw connection, greeted. */
+static bool raw_open(struct peer *p)
+{
+	return ASSERT_OK(peer_open_path(p, dm.sock), "connect") &&
+	       ASSERT_OK(peer_greet(p), "HELLO");
+}
+
+/* ========================================================================== */
+/* Malformed messages, many of them                                           */
+/* ========================================================================== */
+
+static __u64 rng_state = 0x9e3779b97f4a7c15ull;
+
+static __u32 rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (__u32)(rng_state >> 11);
+}
+
+static void test_malformed(void)
+{
+	struct peer m = { .fd = -1 };
+	__u32 conn_id;
+	int n;
+
+	if (!raw_open(&m))
+		return;
+	conn_id = m.conn_id;
+
+	test_sub_begin("empty_packets");
+	/* recvmsg() returns 0 for an empty packet as for a close: the daemon must tell them apart. */
+	for (int i = 0; i < 100; i++) {
+		n = raw_send(m.fd, "", 0, NULL, 0);
+		if (!n)
+			n = raw_recv(m.fd, &rep);
+		if (!ERR(n, -EINVAL, "message of 0 bytes", "an empty packet is refused, the "
+			 "connection kept"))
+			break;
+	}
+	if (ASSERT_OK(peer_greet(&m), "HELLO after 100 empty packets"))
+		ASSERT_EQ(m.conn_id, conn_id, "the same connection");
+	after_with("empty packets", 1);
+	test_sub_end();
+
+	test_sub_begin("short_messages");
+	{
+		bool ok = true;
+
+		msg_make(&req, TXC_MSG_HELLO, NULL, 0);
+		for (int round = 0; round < 40 && ok; round++) {
+			for (size_t len = 1; len < HDR && ok; len++) {
+				n = raw_send(m.fd, &req, len, NULL, 0);
+				if (!n)
+					n = raw_recv(m.fd, &rep);
+				ok = ERR(n, -EINVAL, "shorter than the 24-byte header", "short") &&
+				     ASSERT_EQ(rep.h.seq, 0, "nothing to echo");
+			}
+		}
+		ASSERT_OK(peer_greet(&m), "HELLO after 920 short messages");
+		ASSERT_EQ(m.conn_id, conn_id, "the same connection");
+	}
+	/* Through libtxcancel too: the answer (type 0, seq 0) is a reply, not a refusal. */
+	{
+		struct txc_client *c = NULL;
+		struct txc_rep_status st;
+
+		if (ASSERT_OK(txc_client_open(&c, dm.sock), "libtxcancel client")) {
+			n = txc_request_raw(c, &req, 10, -1, &rep, sizeof(rep));
+			ERR(n, -EINVAL, "shorter than the 24-byte header", "10 bytes by txc_request_raw");
+			ASSERT_OK(txc_status(c, &st, NULL, 0, NULL, 0), "the library's client goes on");
+		}
+		txc_client_close(c);
+	}
+	after_with("short messages", 1);
+	test_sub_end();
+
+	test_sub_begin("oversized");
+	/*
+	 * Past TXC_MSG_MAX the daemon's recvmsg() sees MSG_TRUNC: it must
+	 * refuse, not parse the first 64 KiB as if they were the message.  The
+	 * first 64 KiB here are a valid HELLO but for the length.
+	 */
+	{
+		static const size_t sizes[] = { TXC_MSG_MAX + 1, 256 << 10, 1 << 20 };
+		static __u8 big[1 << 20];
+		int sndbuf = 8 << 20;
+		struct txc_req_hello hb = { .version = TXC_PROTO_VERSION };
+
+		setsockopt(m.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+			for (int round = 0; round < (sizes[i] == (1 << 20) ? 20 : 1); round++) {
+				struct txc_msg_hdr *h = (void *)big;
+
+				msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+				memcpy(big, &req, HDR + sizeof(hb));
+				h->length = sizes[i];
+				n = raw_send(m.fd, big, sizes[i], NULL, 0);
+				if (!ASSERT_OK(n, "send the oversized message"))
+					break;
+				n = raw_recv(m.fd, &rep);
+				if (!ERR(n, -EMSGSIZE, "65536-byte maximum", "oversized") ||
+				    !ASSERT_EQ(rep.h.seq, req.h.seq, "seq echoed"))
+					break;
+			}
+		}
+		/* Exactly the maximum is not truncated: refused for its length, not its size. */
+		msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+		memcpy(big, &req, HDR + sizeof(hb));
+		((struct txc_msg_hdr *)big)->length = TXC_MSG_MAX;
+		n = raw_send(m.fd, big, TXC_MSG_MAX, NULL, 0);
+		if (!n)
+			n = raw_recv(m.fd, &rep);
+		ERR(n, -EINVAL, "HELLO takes 32 bytes", "a HELLO of exactly TXC_MSG_MAX bytes");
+		ASSERT_OK(peer_greet(&m), "HELLO after 22 oversized messages");
+		ASSERT_EQ(m.conn_id, conn_id, "the same connection");
+	}
+	after_with("oversized messages", 1);
+	test_sub_end();
+
+	test_sub_begin("truncated");
+	{
+		struct txc_req_cancel c = { .scope = TXC_SCOPE_ID, .value = by_id };
+		size_t len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
+
+		/* The header announces the whole message; a part of it arrives. */
+		for (size_t cut = 1; cut < sizeof(c); cut += 3) {
+			n = raw_send(m.fd, &req, len - cut, NULL, 0);
+			if (!n)
+				n = raw_recv(m.fd, &rep);
+			if (!ERR(n, -EINVAL, "header says", "truncated CANCEL"))
+				break;
+		}
+	}
+	after_with("truncated messages", 1);
+	test_sub_end();
+
+	test_sub_begin("garbage_headers");
+	/* 5000 messages, each with one header field wrong: each gets one error reply. */
+	{
+		static const int want[] = { -EPROTO, -EPROTONOSUPPORT, -EBADMSG, -EINVAL, -EINVAL,
+					    -EINVAL };
+		int counts[ARRAY_SIZE(want)] = {};
+		bool ok = true;
+
+		for (int i = 0; i < 5000 && ok; i++) {
+			__u8 body[256];
+			size_t blen = rnd() % sizeof(body), len;
+			int which = rnd() % ARRAY_SIZE(want);
+
+			for (size_t j = 0; j < blen; j++)
+				body[j] = rnd();
+			len = msg_make(&req, 1 + rnd() % TXC_MSG_REQUEST_MAX, body, blen);
+			switch (which) {
+			case 0:
+				req.h.magic ^= 1u << (rnd() % 32);
+				break;
+			case 1:
+				req.h.version = 2 + rnd() % 254;
+				break;
+			case 2:
+				req.h.type = TXC_MSG_REQUEST_MAX + 1 + rnd() % (255 - TXC_MSG_REQUEST_MAX);
+				break;
+			case 3:
+				req.h.flags = 1 + rnd() % 0xffff;
+				break;
+			case 4:
+				req.h.reserved = 1 + rnd();
+				break;
+			case 5:
+				req.h.length = len + 1 + rnd() % 1000;
+				break;
+			}
+			n = raw_send(m.fd, &req, len, NULL, 0);
+			if (!n)
+				n = raw_recv(m.fd, &rep);
+			ok = ERR(n, want[which], NULL, "a header with one field wrong") &&
+			     ASSERT_EQ(rep.h.seq, req.h.seq, "seq echoed");
+			counts[which]++;
+		}
+		printf("    refused: %d bad magic, %d bad version, %d unknown type, %d flags, "
+		       "%d reserved, %d length\n", counts[0], counts[1], counts[2], counts[3],
+		       counts[4], counts[5]);
+		ASSERT_OK(peer_greet(&m), "HELLO after 5000 bad headers");
+		ASSERT_EQ(m.conn_id, conn_id, "the same connection");
+	}
+	after_with("5000 bad headers", 1);
+	test_sub_end();
+
+	test_sub_begin("batch_absurd_counts");
+	/*
+	 * Batches whose count the bytes do not carry, every op of which would
+	 * clear the bystander's cancel (root may): nothing may be applied, so
+	 * the bystander's frames must still be dropped and reported.
+	 */
+	{
+		static struct {
+			struct txc_req_batch b;
+			struct txc_batch_op ops[(TXC_MSG_MAX - HDR - sizeof(struct txc_req_batch)) /
+						sizeof(struct txc_batch_op)];
+		} bt;
+		const size_t max_ops = ARRAY_SIZE(bt.ops);
+		static const struct {
+			__u32 count;
+			size_t ops;	/* carried */
+		} cases[] = {
+			{ 0xffffffffu, 1 }, { 0xffffffffu, 0 }, { 0x80000000u, 3 },
+			{ TXC_BATCH_MAX, TXC_BATCH_MAX / 2 }, { 2, 0 }, { 0xffffffffu, (size_t)-1 },
+			{ TXC_BATCH_MAX + 1, (size_t)-1 },
+		};
+
+		for (size_t i = 0; i < max_ops; i++) {
+			bt.ops[i].type = TXC_MSG_CLEAR;
+			bt.ops[i].clear = (struct txc_req_clear){ .scope = TXC_SCOPE_ID,
+								  .value = by_id };
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+			size_t ops = cases[i].ops == (size_t)-1 ? max_ops : cases[i].ops;
+			size_t len;
+
+			bt.b.count = cases[i].count;
+			len = msg_make(&req, TXC_MSG_BATCH, &bt,
+				       sizeof(bt.b) + ops * sizeof(bt.ops[0]));
+			n = raw_send(m.fd, &req, len, NULL, 0);
+			if (!n)
+				n = raw_recv(m.fd, &rep);
+			if (!ERR(n, -EINVAL, "batch", "absurd batch count"))
+				printf("    count %u with %zu ops' bytes\n", cases[i].count, ops);
+			/* A malformed batch is refused whole (error reply); a batch reply says 0 ops. */
+			else if (n == (int)(HDR + sizeof(struct txc_rep_batch)))
+				ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
+		}
+	}
+	after_with("absurd batch counts (the bystander's cancel still holds)", 1);
+	test_sub_end();
+	peer_close(&m);
+
+	test_sub_begin("fuzz_as_user");
+	/*
+	 * 20000 well-framed requests of random type and random bytes from a
+	 * user without privileges: each gets exactly one reply of its type and
+	 * seq; whatever it got leased is gone with its connection.
+	 */
+	{
+		struct peer f = { .fd = -1 };
+		int good = 0, bad = 0;
+
+		if (ASSERT_OK(peer_open_as(&f, dm.sock, UID_FUZZ, false), "connect as a user")) {
+			bool ok = true;
+
+			for (int i = 0; i < 20000 && ok; i++) {
+				__u8 body[300] = {};
+				__u8 type = 1 + rnd() % TXC_MSG_REQUEST_MAX;
+				size_t blen = rnd() % 4 ? (size_t)8 << (rnd() % 6) : rnd() % sizeof(body);
+
+				if (blen > sizeof(body))
+					blen = sizeof(body);
+				/* Mostly zeroes with a few random bytes: closer to valid. */
+				for (int j = rnd() % 8; j > 0; j--)
+					body[rnd() % sizeof(body)] = rnd();
+				n = call(&f, type, body, blen);
+				ok = ASSERT_TRUE(n >= (int)HDR, "a reply") &&
+				     ASSERT_EQ(rep.h.type, type, "type echoed") &&
+				     ASSERT_EQ(rep.h.flags, TXC_MSG_F_REPLY, "a reply");
+				if (rep.h.error)
+					bad++;
+				else
+					good++;
+			}
+			printf("    %d accepted, %d refused\n", good, bad);
+			ASSERT_OK(peer_greet(&f), "the fuzzing user's connection still answers");
+		}
+		peer_close(&f);
+	}
+	{
+		struct txc_prefix_info info[TXC_NR_PREFIXES];
+		bool left = true;
+
+		for (int i = 0; i < 150 && left; i++) {
+			int n2 = txc_prefix_list(by, info, ARRAY_SIZE(info));
+
+			left = false;
+			for (int j = 0; j < n2; j++)
+				left |= info[j].uid == UID_FUZZ;
+			if (left)
+				sleep_ms(20);
+		}
+		ASSERT_TRUE(!left, "the fuzzing user's leases are released with its connection");
+	}
+	after("20000 random requests");
+	test_sub_end();
+}
+
+/* ========================================================================== */
+/* Thousands of connections                                                   */
+/* ========================================================================== */
+
+struct flood_arg {
+	const char *path;
+	int ready;	/* write end: the flood is held */
+	int go;		/* read end: the parent has measured */
+};
+
+/* A refusal: one reply of type 0 and seq 0 saying @word, then the close. */
+static bool refused_with(int fd, int errnum, const char *word)
+{
+	static struct reply r;
+	int n = raw_recv(fd, &r);
+
+	if (n < (int)(HDR + sizeof(r.err)) || r.h.error != errnum || r.h.seq || r.h.type ||
+	    r.h.flags != TXC_MSG_F_REPLY) {
+		printf("    a %d-byte answer with error %d where a refusal (%d) was due\n", n,
+		       n >= (int)HDR ? r.h.error : 0, errnum);
+		return false;
+	}
+	r.err.message[sizeof(r.err.message) - 1] = '\0';
+	if (!strstr(r.err.message, word)) {
+		printf("    refusal \"%s\" does not say \"%s\"\n", r.err.message, word);
+		return false;
+	}
+	return raw_recv(fd, &r) == -ECONNRESET;
+}
+
+/* As UID_FLOOD: FLOOD_CONNS connections, MAX_CONNS of them served. */
+static int flood_user(void *varg)
+{
+	const struct flood_arg *a = varg;
+	struct peer held[MAX_CONNS];
+	struct txc_client *c = NULL;
+	int ret = 0, err;
+	char b;
+
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (peer_open_path(&held[i], a->path) || peer_greet(&held[i]))
+			return 1;
+	for (int i = 0; i < FLOOD_CONNS && !ret; i++) {
+		struct peer x;
+
+		if (peer_open_path(&x, a->path))
+			ret = 2;
+		else if (!refused_with(x.fd, -EDQUOT, "per-user limit (--max-conns)"))
+			ret = 3;
+		peer_close(&x);
+	}
+	/* Through the library the refusal is an error naming the limit. */
+	err = txc_client_open(&c, a->path);
+	if (!ret && (err != -EDQUOT || !strstr(txc_last_error(), "refused the connection") ||
+		     !strstr(txc_last_error(), "--max-conns"))) {
+		printf("    txc_client_open over the limit: %d, \"%s\"\n", err, txc_last_error());
+		ret = 4;
+	}
+	txc_client_close(c);
+	for (int i = 0; i < MAX_CONNS && !ret; i++)
+		if (peer_greet(&held[i]))
+			ret = 5;
+	if (write(a->ready, "r", 1) != 1 || read(a->go, &b, 1) != 1)
+		ret = ret ? ret : 6;
+	for (int i = 0; i < MAX_CONNS; i++)
+		peer_close(&held[i]);
+	return ret;
+}
+
+/* Run @fn as @uid in a child while the parent watches; returns its pid. */
+static pid_t spawn_as(uid_t uid, bool net_admin, int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int ret = txct_run_as(uid, uid, net_admin, fn, arg);
+
+		_exit(ret < 0 ? 255 : ret);
+	}
+	return pid;
+}
+
+static int child_status(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static bool wait_byte(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b;
+
+	return poll(&p, 1, ms) == 1 && read(fd, &b, 1) == 1;
+}
+
+static int status_clients(void)
+{
+	struct txc_rep_status st;
+
+	return txc_status(by, &st, NULL, 0, NULL, 0) ? -1 : (int)st.n_clients;
+}
+
+static void test_connections(void)
+{
+	test_sub_begin("user_opens_thousands");
+	{
+		int ready[2], go[2];
+		struct flood_arg a = { .path = dm.sock };
+		pid_t pid;
+
+		if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
+			test_fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
+		} else {
+			a.ready = ready[1];
+			a.go = go[0];
+			pid = spawn_as(UID_FLOOD, false, flood_user, &a);
+			if (ASSERT_TRUE(wait_byte(ready[0], 120000), "the flood is held")) {
+				daemon_bounded("holding the user's 8 connections", MAX_CONNS);
+				bystander_ok("2000 refused connections of one user");
+			}
+			if (write(go[1], "g", 1) != 1)
+				printf("    write: %s\n", strerror(errno));
+			ASSERT_EQ(child_status(pid), 0, "uid 62003: 2000 connections past --max-conns "
+				  "8 refused with a reply naming the limit, 8 served (see above)");
+			close(ready[0]);
+			close(ready[1]);
+			close(go[0]);
+			close(go[1]);
+		}
+	}
+	after("a user's 2008 connections");
+	test_sub_end();
+
+	test_sub_begin("root_opens_thousands");
+	/* Root is not limited per user, but --max-clients counts everyone. */
+	{
+		static struct peer conns[FLOOD_CONNS];
+		int before = status_clients(), accepted = 0, refused = 0, other = 0, silent = 0;
+		struct txc_client *c = NULL;
+		int err, n;
+
+		for (int i = 0; i < FLOOD_CONNS; i++) {
+			struct txc_req_hello hb = { .version = TXC_PROTO_VERSION };
+			size_t len;
+
+			conns[i].fd = -1;
+			if (peer_open_path(&conns[i], dm.sock)) {
+				other++;
+				continue;
+			}
+			len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+			/*
+			 * The refused are closed at once: the send may find the peer
+			 * gone, and a HELLO the daemon never read resets the
+			 * connection; the refusal is still queued behind that.
+			 */
+			raw_send(conns[i].fd, &req, len, NULL, 0);
+			memset(&rep.h, 0, sizeof(rep.h));
+			n = raw_recv(conns[i].fd, &rep);
+			if (n == -ECONNRESET)
+				n = raw_recv(conns[i].fd, &rep);
+			if (n >= (int)HDR && !rep.h.error && rep.h.type == TXC_MSG_HELLO) {
+				accepted++;
+				continue;
+			}
+			if (n >= (int)HDR && rep.h.error == -EUSERS && !rep.h.seq &&
+			    strstr(rep.err.message, "its limit (--max-clients)") &&
+			    raw_recv(conns[i].fd, &rep) == -ECONNRESET)
+				refused++;
+			else
+				other++;
+			peer_close(&conns[i]);
+		}
+		printf("    %d connections before, %d accepted, %d refused naming --max-clients, "
+		       "%d otherwise\n", before, accepted, refused, other);
+		ASSERT_EQ(before + accepted, MAX_CLIENTS, "served up to --max-clients");
+		ASSERT_EQ(refused, FLOOD_CONNS - accepted, "every other one refused with a reply");
+		err = txc_client_open(&c, dm.sock);
+		if (ASSERT_EQ(err, -EUSERS, "libtxcancel while full"))
+			ASSERT_TRUE(strstr(txc_last_error(), "--max-clients") != NULL,
+				    "its error names --max-clients");
+		txc_client_close(c);
+		daemon_bounded("holding 200 connections", accepted);
+		bystander_ok("root's 2000 connections");
+		for (int i = 0; i < FLOOD_CONNS; i++)
+			if (conns[i].fd >= 0 && peer_greet(&conns[i]))
+				silent++;
+		ASSERT_EQ(silent, 0, "the accepted connections all answer");
+		for (int i = 0; i < FLOOD_CONNS; i++)
+			peer_close(&conns[i]);
+		fd_count_settled(fds0);
+		err = txc_client_open(&c, dm.sock);
+		ASSERT_OK(err, "connections are accepted again once they closed");
+		txc_client_close(c);
+	}
+	after("root's 2000 connections");
+	test_sub_end();
+}
+
+/* ========================================================================== */
+/* A subscriber that never reads                                              */
+/* ========================================================================== */
+
+static bool source_stats(__u32 source, struct txc_stats_entry *e)
+{
+	return txc_stats(by, TXC_SCOPE_SOURCE, source, e, 1) == 1;
+}
+
+static __u64 client_backlog(__u32 conn_id)
+{
+	static struct txc_status_client cl[MAX_CLIENTS];
+	struct txc_rep_status st;
+
+	if (txc_status(by, &st, NULL, 0, cl, ARRAY_SIZE(cl)))
+		return (__u64)-1;
+	for (__u32 i = 0; i < st.n_clients && i < ARRAY_SIZE(cl); i++)
+		if (cl[i].conn_id == conn_id)
+			return cl[i].backlog;
+	return (__u64)-1;
+}
+
+static void test_slow_reader(void)
+{
+	struct peer h = { .fd = -1 };
+	struct txc_client *r = NULL;
+	struct tally th = {}, tr = {};
+	struct txc_stats_entry e = {};
+	__u32 hp = 0, hs = 0, sent = 0;
+	int tx = -1, n;
+
+	test_sub_begin("never_reads_completions");
+	if (!raw_open(&h) || !(hp = prefix_alloc(&h)) || !(hs = source_open(&h)))
+		goto out;
+	tx = sender(7710);
+	n = tag_socket(&h, tx, TXC_ID_MAKE(hp, 1), hs);
+	if (!OK(n, "tag the sender") || !OK(cancel(&h, TXC_SCOPE_ID, TXC_ID_MAKE(hp, 1)), "cancel"))
+		goto out;
+	/* A second subscriber of the same source that does read. */
+	if (!ASSERT_OK(txc_client_open(&r, dm.sock), "reader connects") ||
+	    !ASSERT_OK(txc_subscribe(r, hs), "reader subscribes"))
+		goto out;
+	th.source = tr.source = hs;
+	/* Until the non-reader's socket and backlog overflowed. */
+	for (int round = 0; round < 12; round++) {
+		n = send_frames(tx, 20000);
+		if (!ASSERT_EQ(n, 20000, "frames sent"))
+			break;
+		sent += n;
+		lib_collect(r, &tr, 0, 0);
+		for (int i = 0; i < 250 && !account_settled(&tr); i++)
+			lib_collect(r, &tr, 1, 20);
+		if (source_stats(hs, &e) && e.backlog_lost)
+			break;
+	}
+	printf("    %u frames sent; source: %llu aborted, %llu delivered, %llu ring_lost, "
+	       "%llu backlog_lost; non-reader's backlog %llu\n", sent,
+	       (unsigned long long)e.counts.aborted_frames, (unsigned long long)e.delivered,
+	       (unsigned long long)e.ring_lost, (unsigned long long)e.backlog_lost,
+	       (unsigned long long)client_backlog(h.conn_id));
+	ASSERT_EQ(e.counts.aborted_frames, sent, "every frame aborted");
+	ASSERT_TRUE(e.backlog_lost > 0, "the non-reader's overflow is counted (backlog_lost)");
+	ASSERT_TRUE(client_backlog(h.conn_id) <= BACKLOG, "its backlog stays within --backlog");
+	/* The reader missed nothing the daemon could read from the ring. */
+	if (ASSERT_TRUE(account_settled(&tr), "the reader's account settles")) {
+		ASSERT_EQ(tr.last.backlog_lost, 0, "the reader lost nothing to the backlog");
+		ASSERT_EQ(tr.recs, tr.last.delivered, "the reader got every record delivered");
+		ASSERT_EQ(tr.last.aborted, sent, "the reader's account counts every abort");
+	}
+	daemon_bounded("while a subscriber does not read", 3);	/* h, r, the ring */
+	bystander_ok("a subscriber that does not read");
+
+	/* When it reads at last: what it got plus what it was told it lost is everything. */
+	raw_collect(h.fd, &th, (__u64)-1, true, 20000);
+	printf("    the non-reader then reads %llu records: delivered %llu, backlog_lost %llu, "
+	       "ring_lost %llu of %llu\n", (unsigned long long)th.recs,
+	       (unsigned long long)th.last.delivered, (unsigned long long)th.last.backlog_lost,
+	       (unsigned long long)th.last.ring_lost, (unsigned long long)th.last.aborted);
+	if (ASSERT_TRUE(account_settled(&th), "delivered + backlog_lost + ring_lost = aborted")) {
+		ASSERT_EQ(th.recs, th.last.delivered, "records received = delivered");
+		ASSERT_EQ(th.last.aborted, sent, "aborted = frames sent");
+	}
+out:
+	if (tx >= 0)
+		close(tx);
+	txc_client_close(r);
+	peer_close(&h);
+	after("a subscriber that did not read");
+	test_sub_end();
+}
+
+/* ========================================================================== */
+/* A client that sends and never reads its replies                            */
+/* ========================================================================== */
+
+/* Send HELLOs without reading until the socket stays full; returns how many went. */
+static int flood_requests(int fd, __u32 *first_seq, bool *stalled)
+{
+	struct txc_req_hello hb = { .version = TXC_PROTO_VERSION };
+	int sent = 0;
+	size_t len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+
+	*stalled = false;
+	*first_seq = req.h.seq;
+	while (sent < 1000000) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		if (send(fd, &req, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) {
+			sent++;
+			len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+			continue;
+		}
+		if (errno != EAGAIN)
+			break;
+		if (poll(&p, 1, 500) == 0) {
+			*stalled = true;
+			break;
+		}
+	}
+	return sent;
+}
+
+static void test_fast_sender(void)
+{
+	struct peer p = { .fd = -1 };
+
+	test_sub_begin("never_reads_replies");
+	if (raw_open(&p)) {
+		__u32 first = 0, seq_ok = 0;
+		bool stalled;
+		int sent = flood_requests(p.fd, &first, &stalled), got = 0;
+
+		printf("    %d requests sent before the daemon stopped reading\n", sent);
+		ASSERT_TRUE(stalled, "the daemon stops reading a client that does not read");
+		daemon_bounded("while a client does not read its replies", 1);
+		bystander_ok("a client that does not read its replies");
+		/* Nothing was lost: one reply per request, in order. */
+		for (;;) {
+			int n = raw_recv_timeout(p.fd, &rep, 1000);
+
+			if (n < 0)
+				break;
+			seq_ok += rep.h.type == TXC_MSG_HELLO && !rep.h.error &&
+				  rep.h.seq == first + got;
+			got++;
+		}
+		ASSERT_EQ(got, sent, "one reply per request once it reads");
+		ASSERT_EQ(seq_ok, sent, "in order, every one a HELLO");
+	}
+	peer_close(&p);
+	after("a client that did not read its replies");
+	test_sub_end();
+}
+
+/* ========================================================================== */
+/* Descriptors that are not the socket a socket tag needs                     */
+/* ========================================================================== */
+
+static void test_descriptors(void)
+{
+	struct txc_client *c = NULL;
+	struct txc_prefix_info info[TXC_NR_PREFIXES];
+	__u8 prefix = 0;
+	__u32 source = 0, id;
+	int sv[2] = { -1, -1 }, lfd = -1, cfd = -1, afd = -1, nl = -1, ep = -1, null = -1;
+	int pipefd[2] = { -1, -1 }, closed_fd, err, n;
+
+	test_sub_begin("wrong_descriptors");
+	if (!ASSERT_OK(txc_client_open(&c, dm.sock), "client") ||
+	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
+	    !ASSERT_OK(txc_source_open(c, &source), "source"))
+		goto out;
+	id = TXC_ID_MAKE(prefix, 1);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (pipe2(pipefd, O_CLOEXEC))
+		pipefd[0] = pipefd[1] = -1;
+	/* A listening TCP socket, and a connection to it whose peer then closed. */
+	if (!ns_enter(bed.a)) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9911) };
+
+		inet_pton(AF_INET, ADDR_A, &sin.sin_addr);
+		lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 4))
+			printf("    listening socket: %s\n", strerror(errno));
+		cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (cfd < 0 || connect(cfd, (struct sockaddr *)&sin, sizeof(sin)))
+			printf("    connecting: %s\n", strerror(errno));
+		afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (afd >= 0)
+			close(afd);	/* the peer of cfd is gone */
+		ns_leave();
+	}
+	closed_fd = dup(null);
+	close(closed_fd);
+
+	{
+		const struct {
+			const char *name;
+			int fd;
+			int err;
+			const char *word;
+		} bad[] = {
+			{ "a pipe", pipefd[0], -ENOTSOCK, "not a socket" },
+			{ "/dev/null", null, -ENOTSOCK, "not a socket" },
+			{ "an epoll descriptor", ep, -ENOTSOCK, "not a socket" },
+			{ "a Unix stream socket", sv[0], -EAFNOSUPPORT, "AF_UNIX" },
+			{ "its own connection to the daemon", txc_client_fd(c), -EAFNOSUPPORT,
+			  "AF_UNIX" },
+			{ "a netlink socket", nl, -EAFNOSUPPORT, "AF_NETLINK" },
+			{ "a listening TCP socket", lfd, -EINVAL, "listening" },
+			{ "a descriptor already closed", closed_fd, -EBADF,
+			  "cannot pass descriptor" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "socket tag with %s", bad[i].name);
+			err = txc_tag_socket(c, bad[i].fd, id, source, NULL);
+			if (ASSERT_EQ(err, bad[i].err, what) &&
+			    !ASSERT_TRUE(strstr(txc_client_error(c), bad[i].word) != NULL, what))
+				printf("    error text: \"%s\"\n", txc_client_error(c));
+			snprintf(what, sizeof(what), "the client still works after %s", bad[i].name);
+			ASSERT_OK(txc_prefix_list(c, info, ARRAY_SIZE(info)) < 0, what);
+		}
+	}
+	n = txc_prefix_list(c, info, ARRAY_SIZE(info));
+	for (int i = 0; i < n; i++)
+		if (info[i].prefix == prefix)
+			ASSERT_EQ(info[i].rules, 0, "no rule was added by any of them");
+	/* A TCP socket whose peer closed can still send (its FIN, a reset): it is taken. */
+	err = txc_tag_socket(c, cfd, id, source, NULL);
+	if (!ASSERT_OK(err, "socket tag with a TCP socket whose peer closed"))
+		printf("    %s\n", txc_client_error(c));
+out:
+	txc_client_close(c);
+	for (int *fd = (int[]){ sv[0], sv[1], lfd, cfd, nl, ep, null, pipefd[0], pipefd[1], -2 };
+	     *fd != -2; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	after("wrong descriptors");
+	test_sub_end();
+}
+
+/* ========================================================================== */
+/* One user against another's leases                                          */
+/* ========================================================================== */
+
+static void test_other_user(void)
+{
+	struct peer v = { .fd = -1 }, m = { .fd = -1 };
+	__u32 vp = 0, vs = 0, mp = 0, ms = 0, id1, id2;
+	int tx1 = -1, tx2 = -1, n;
+
+	test_sub_begin("setup");
+	if (!ASSERT_OK(peer_open_as(&v, dm.sock, UID_VICTIM, true), "victim connects") ||
+	    !ASSERT_OK(peer_open_as(&m, dm.sock, UID_MALLORY, true), "attacker connects") ||
+	    !(vp = prefix_alloc(&v)) || !(vs = source_open(&v)) || !(mp = prefix_alloc(&m)) ||
+	    !(ms = source_open(&m))) {
+		test_sub_end();
+		goto out;
+	}
+	id1 = TXC_ID_MAKE(vp, 1);
+	id2 = TXC_ID_MAKE(vp, 2);
+	tx1 = sender(7721);
+	tx2 = sender(7722);
+	OK(tag_flow(&v, 7721, id1, vs), "victim tags flow 1");
+	OK(tag_flow(&v, 7722, id2, vs), "victim tags flow 2");
+	OK(cancel(&v, TXC_SCOPE_ID, id1), "victim cancels flow 1's ID");
+	test_sub_end();
+
+	test_sub_begin("attacks");
+	{
+		struct txc_req_prefix pv = { .prefix = vp };
+		struct txc_req_source sv = { .source = vs };
+		struct txc_req_cancel c_id = { .scope = TXC_SCOPE_ID, .value = id2 };
+		struct txc_req_cancel c_pfx = { .scope = TXC_SCOPE_PREFIX, .value = vp };
+		struct txc_req_cancel c_src = { .scope = TXC_SCOPE_SOURCE, .value = vs };
+		struct txc_req_clear x_id = { .scope = TXC_SCOPE_ID, .value = id1 };
+		struct txc_req_clear x_pfx = { .scope = TXC_SCOPE_PREFIX, .value = vp };
+		struct txc_req_clear x_src = { .scope = TXC_SCOPE_SOURCE, .value = vs };
+		struct txc_req_count_id cnt = { .cancel_id = id1, .enable = 1 };
+		struct txc_req_stats st = { .scope = TXC_SCOPE_SOURCE, .value = vs };
+		struct txc_req_tag t_id = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(vp, 3),
+					    .source = ms, .key.flow = flow_of(7723) };
+		struct txc_req_tag t_src = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(mp, 3),
+					     .source = vs, .key.flow = flow_of(7723) };
+		struct txc_req_tag t_key = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(mp, 3),
+					     .source = ms, .key.flow = flow_of(7721) };
+		struct txc_req_tag t_del = { .kind = TXC_TAG_FLOW, .key.flow = flow_of(7721) };
+		struct {
+			struct txc_req_batch b;
+			struct txc_batch_op ops[2];
+		} bt = { .b.count = 2 };
+		const struct {
+			const char *name;
+			__u8 type;
+			const void *body;
+			size_t len;
+			int err;
+			const char *word;
+		} attacks[] = {
+			{ "cancel its ID", TXC_MSG_CANCEL, &c_id, sizeof(c_id), -EPERM, "another user" },
+			{ "cancel its prefix", TXC_MSG_CANCEL, &c_pfx, sizeof(c_pfx), -EPERM, "not held by you" },
+			{ "cancel its source", TXC_MSG_CANCEL, &c_src, sizeof(c_src), -EPERM, "another user" },
+			{ "clear its ID's cancel", TXC_MSG_CLEAR, &x_id, sizeof(x_id), -EPERM, "another user" },
+			{ "clear its prefix", TXC_MSG_CLEAR, &x_pfx, sizeof(x_pfx), -EPERM, "not held by you" },
+			{ "clear its source", TXC_MSG_CLEAR, &x_src, sizeof(x_src), -EPERM, "another user" },
+			{ "free its prefix", TXC_MSG_PREFIX_FREE, &pv, sizeof(pv), -EPERM, "not held by you" },
+			{ "take its prefix", TXC_MSG_PREFIX_ALLOC, &pv, sizeof(pv), -EBUSY, "another user" },
+			{ "close its source", TXC_MSG_SOURCE_CLOSE, &sv, sizeof(sv), -EPERM, "another user" },
+			{ "take its source", TXC_MSG_SOURCE_OPEN, &sv, sizeof(sv), -EBUSY, "another user" },
+			{ "subscribe to its source", TXC_MSG_SUBSCRIBE, &sv, sizeof(sv), -EPERM, "another user" },
+			{ "unsubscribe it", TXC_MSG_UNSUBSCRIBE, &sv, sizeof(sv), -EPERM, "another user" },
+			{ "tag with its ID", TXC_MSG_TAG_ADD, &t_id, sizeof(t_id), -EPERM, "another user" },
+			{ "tag with its source", TXC_MSG_TAG_ADD, &t_src, sizeof(t_src), -EPERM, "another user" },
+			{ "take over its rule's key", TXC_MSG_TAG_ADD, &t_key, sizeof(t_key), -EEXIST, "another user" },
+			{ "remove its rule", TXC_MSG_TAG_DEL, &t_del, sizeof(t_del), -EPERM, "another user" },
+			{ "count its ID", TXC_MSG_COUNT_ID, &cnt, sizeof(cnt), -EPERM, "another user" },
+			{ "read its source's counters", TXC_MSG_STATS, &st, sizeof(st), -EPERM, "another user" },
+			{ "batch: its own clear, then the victim's", TXC_MSG_BATCH, &bt, sizeof(bt), -EPERM,
+			  "another user" },
+		};
+
+		bt.ops[0].type = TXC_MSG_CLEAR;
+		bt.ops[0].clear = (struct txc_req_clear){ .scope = TXC_SCOPE_ID,
+							  .value = TXC_ID_MAKE(mp, 5) };
+		bt.ops[1].type = TXC_MSG_CLEAR;
+		bt.ops[1].clear = x_id;
+		for (size_t i = 0; i < ARRAY_SIZE(attacks); i++) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "uid %u tries to %s", UID_MALLORY,
+				 attacks[i].name);
+			n = call(&m, attacks[i].type, attacks[i].body, attacks[i].len);
+			ERR(n, attacks[i].err, attacks[i].word, what);
+		}
+		/* With the victim's own sender socket in hand, under the victim's prefix. */
+		n = tag_socket(&m, tx1, TXC_ID_MAKE(vp, 9), ms);
+		ERR(n, -EPERM, "another user", "tag the victim's socket with the victim's ID");
+	}
+	test_sub_end();
+
+	test_sub_begin("victim_unaffected");
+	{
+		struct tally t = { .source = vs };
+		struct txc_req_stats st = { .scope = TXC_SCOPE_SOURCE, .value = vs };
+		const struct txc_stats_entry *e = (const void *)(rep.raw + sizeof(rep.list));
+		const struct txc_prefix_info *pi = (const void *)(rep.raw + sizeof(rep.list));
+
+		n = call(&v, TXC_MSG_PREFIX_LIST, NULL, 0);
+		if (OK(n, "victim's PREFIX_LIST") && ASSERT_EQ(rep.list.count, 1, "one lease")) {
+			ASSERT_EQ(pi->prefix, vp, "its prefix");
+			ASSERT_EQ(pi->state, TXC_LEASE_HELD, "held");
+			ASSERT_EQ(pi->conn_id, v.conn_id, "by its connection");
+			ASSERT_EQ(pi->rules, 2, "with its two rules");
+		}
+		n = call(&v, TXC_MSG_STATS, &st, sizeof(st));
+		if (OK(n, "victim's STATS") && ASSERT_EQ(rep.list.count, 1, "its source"))
+			ASSERT_EQ(e->subscribers, 1, "one subscriber, the victim");
+		udp_drain(bed.sink);
+		ASSERT_EQ(send_frames(tx1, K), K, "victim sends on its canceled flow");
+		ASSERT_EQ(send_frames(tx2, K), K, "and on its other flow");
+		raw_collect(v.fd, &t, K, false, 5000);
+		ASSERT_EQ(t.recs, K, "the canceled flow's frames are all reported to the victim");
+		ASSERT_EQ(udp_recv(bed.sink, K, 200), K, "only the other flow's frames arrive");
+	}
+	test_sub_end();
+
+out:
+	if (tx1 >= 0)
+		close(tx1);
+	if (tx2 >= 0)
+		close(tx2);
+	peer_close(&v);
+	peer_close(&m);
+	test_sub_begin("after");
+	after("another user's attacks");
+	test_sub_end();
+}
+
+/* ========================================================================== */
+/* Per-user subscriptions (pending completions)                               */
+/* ========================================================================== */
+
+struct subs_arg {
+	const char *path;
+};
+
+/* As UID_SUBS: the source and subscription limits.  0 or the failed check's number. */
+static int subs_user(void *varg)
+{
+	const struct subs_arg *a = varg;
+	struct peer c1, c2, c3;
+	struct txc_req_source s = {};
+	__u32 src[MAX_SOURCES];
+	int ret = 0, n;
+
+	if (peer_open_path(&c1, a->path) || peer_greet(&c1) || peer_open_path(&c2, a->path) ||
+	    peer_greet(&c2) || peer_open_path(&c3, a->path) || peer_greet(&c3))
+		return 1;
+	for (int i = 0; i < MAX_SOURCES && !ret; i++) {
+		n = call(&c1, TXC_MSG_SOURCE_OPEN, &s, sizeof(s));
+		if (n < 0 || rep.h.error)
+			ret = 2;
+		src[i] = rep.source.source;
+	}
+	/* Every source it opens subscribes it: the fourth filled --max-subs too. */
+	n = call(&c1, TXC_MSG_SOURCE_OPEN, &s, sizeof(s));
+	if (!ret && (n < 0 || rep.h.error != -EDQUOT || !strstr(rep_text(), "per-user limit")))
+		ret = 3;
+	s.source = src[0];
+	n = call(&c2, TXC_MSG_SUBSCRIBE, &s, sizeof(s));
+	if (!ret && (n < 0 || rep.h.error != -EDQUOT || !strstr(rep_text(), "--max-subs")))
+		ret = 4;
+	/* Room again once one goes. */
+	n = call(&c1, TXC_MSG_UNSUBSCRIBE, &s, sizeof(s));
+	if (!ret && (n < 0 || rep.h.error))
+		ret = 5;
+	n = call(&c2, TXC_MSG_SUBSCRIBE, &s, sizeof(s));
+	if (!ret && (n < 0 || rep.h.error))
+		ret = 6;
+	s.source = src[1];
+	n = call(&c3, TXC_MSG_SUBSCRIBE, &s, sizeof(s));
+	if (!ret && (n < 0 || rep.h.error != -EDQUOT))
+		ret = 7;
+	/* A closed connection gives its subscriptions back. */
+	peer_close(&c2);
+	for (int i = 0; !ret && i < 100; i++) {
+		n = call(&c3, TXC_MSG_SUBSCRIBE, &s, sizeof(s));
+		if (n >= 0 && !rep.h.error)
+			break;
+		usleep(20000);
+		if (i == 99)
+			ret = 8;
+	}
+	if (ret)
+		printf("    uid %u: check %d failed: %d \"%s\"\n", getuid(), ret, rep.h.error,
+		       rep.h.error ? rep_text() : "");
+	peer_close(&c1);
+	peer_close(&c3);
+	return ret;
+}
+
+static void test_user_limits(void)
+{
+	struct subs_arg a = { .path = dm.sock };
+
+	test_sub_begin("subscriptions_per_user");
+	ASSERT_EQ(txct_run_as(UID_SUBS, UID_SUBS, false, subs_user, &a), 0,
+		  "--max-subs 4 bounds a user's subscriptions over all its connections");
+	after("the subscription limit");
+	test_sub_end();
+}
+
+/* ========================================================================== */
+/* Clients that die halfway                                                   */
+/* ========================================================================== */
+
+/* In a forked child: become @uid, without groups or capabilities. */
+static int setgroups_drop_to(uid_t uid)
+{
+	return setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid) ?
+	       -errno : 0;
+}
+
+static bool wait_no_lease_of(__u32 prefix)
+{
+	struct txc_prefix_info info[TXC_NR_PREFIXES];
+
+	for (int i = 0; i < 150; i++) {
+		int n = txc_prefix_list(by, info, ARRAY_SIZE(info));
+		bool held = false;
+
+		for (int j = 0; j < n; j++)
+			held |= info[j].prefix == prefix;
+		if (!held)
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+static int flow_rules_fd(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/maps/txc_flow_rules", dm.pin_dir);
+	return bpf_obj_get(path);
+}
+
+static void test_dying(void)
+{
+	test_sub_begin("exit_before_the_reply");
+	/* 200 clients, each sends a request and is gone before the answer. */
+	for (int i = 0; i < 200; i++) {
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			struct peer p;
+			size_t len;
+
+			if (peer_open_path(&p, dm.sock))
+				_exit(1);
+			len = msg_make(&req, i % 2 ? TXC_MSG_STATUS : TXC_MSG_PREFIX_LIST, NULL, 0);
+			_exit(raw_send(p.fd, &req, len, NULL, 0) ? 2 : 0);
+		}
+		if (!ASSERT_EQ(child_status(pid), 0, "a client sends and exits"))
+			break;
+	}
+	after("200 clients gone before their replies");
+	test_sub_end();
+
+	test_sub_begin("killed_mid_batch");
+	/*
+	 * A client applies a batch of 500 flow rules, sends a batch whose count
+	 * promises twice the ops it carries, and is killed without reading:
+	 * the broken batch changes nothing and the applied rules go with it.
+	 */
+	{
+		int up[2], map = flow_rules_fd();
+		__u32 prefix = 0;
+		pid_t pid;
+
+		if (pipe2(up, O_CLOEXEC))
+			up[0] = up[1] = -1;
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			static struct {
+				struct txc_req_batch b;
+				struct txc_batch_op ops[500];
+			} bt;
+			struct peer p;
+			__u32 pfx, src;
+			size_t len;
+
+			if (peer_open_path(&p, dm.sock) || peer_greet(&p))
+				_exit(1);
+			pfx = prefix_alloc(&p);
+			src = source_open(&p);
+			bt.b.count = 500;
+			for (int i = 0; i < 500; i++) {
+				bt.ops[i].type = TXC_MSG_TAG_ADD;
+				bt.ops[i].tag = (struct txc_req_tag){
+					.kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(pfx, i + 1),
+					.source = src, .key.flow = flow_of(20000 + i) };
+			}
+			if (call(&p, TXC_MSG_BATCH, &bt, sizeof(bt)) < 0 || rep.h.error)
+				_exit(2);
+			bt.b.count = 1000;
+			len = msg_make(&req, TXC_MSG_BATCH, &bt, sizeof(bt));
+			if (write(up[1], &pfx, sizeof(pfx)) != sizeof(pfx))
+				_exit(3);
+			raw_send(p.fd, &req, len, NULL, 0);
+			pause();
+			_exit(0);
+		}
+		if (ASSERT_TRUE(read(up[0], &prefix, sizeof(prefix)) == sizeof(prefix),
+				"the client applied its first batch")) {
+			struct txc_flow_key k = flow_of(20000);
+			struct txc_tag tag;
+
+			ASSERT_TRUE(!bpf_map_lookup_elem(map, &k, &tag), "its rules are in force");
+			kill(pid, SIGKILL);
+			ASSERT_EQ(child_status(pid), 128 + SIGKILL, "killed");
+			ASSERT_TRUE(wait_no_lease_of(prefix), "its prefix is released");
+			for (int i = 0; i < 500; i += 49) {
+				k = flow_of(20000 + i);
+				if (!ASSERT_TRUE(bpf_map_lookup_elem(map, &k, &tag), "its rules are gone"))
+					break;
+			}
+		} else {
+			kill(pid, SIGKILL);
+			child_status(pid);
+		}
+		if (map >= 0)
+			close(map);
+		close(up[0]);
+		close(up[1]);
+	}
+	after("a client killed mid-batch");
+	test_sub_end();
+
+	test_sub_begin("killed_holding_leases");
+	/*
+	 * A user holds a prefix, a source, a socket rule and a cancel, has
+	 * completions queued that it never read, and is killed.  Everything of
+	 * its goes, and only that: its frames flow again, the bystander's stay
+	 * canceled and reported.
+	 */
+	{
+		int up[2], tx = sender(7731);
+		__u32 got[2] = {};
+		pid_t pid;
+
+		if (pipe2(up, O_CLOEXEC))
+			up[0] = up[1] = -1;
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			struct peer p;
+			__u32 ids[2];
+
+			if (setgroups_drop_to(UID_VICTIM))
+				_exit(1);
+			if (peer_open_path(&p, dm.sock) || peer_greet(&p))
+				_exit(2);
+			ids[0] = prefix_alloc(&p);
+			ids[1] = source_open(&p);
+			if (tag_socket(&p, tx, TXC_ID_MAKE(ids[0], 1), ids[1]) < 0 || rep.h.error ||
+			    cancel(&p, TXC_SCOPE_ID, TXC_ID_MAKE(ids[0], 1)) < 0 || rep.h.error)
+				_exit(3);
+			if (write(up[1], ids, sizeof(ids)) != sizeof(ids))
+				_exit(4);
+			pause();
+			_exit(0);
+		}
+		if (ASSERT_TRUE(read(up[0], got, sizeof(got)) == sizeof(got),
+				"the user took its leases")) {
+			struct txc_stats_entry e;
+
+			udp_drain(bed.sink);
+			ASSERT_EQ(send_frames(tx, 2000), 2000, "its canceled frames");
+			ASSERT_EQ(udp_recv(bed.sink, 1, 200), 0, "none arrives while it lives");
+			kill(pid, SIGKILL);
+			ASSERT_EQ(child_status(pid), 128 + SIGKILL, "killed");
+			ASSERT_TRUE(wait_no_lease_of(got[0]), "its prefix is released");
+			ASSERT_EQ(txc_stats(by, TXC_SCOPE_SOURCE, got[1], &e, 1), -ENOENT,
+				  "its source is closed");
+			udp_drain(bed.sink);
+			ASSERT_EQ(send_frames(tx, K), K, "the same socket sends again");
+			ASSERT_EQ(udp_recv(bed.sink, K, 200), K, "its frames flow: rule and cancel gone");
+		} else {
+			kill(pid, SIGKILL);
+			child_status(pid);
+		}
+		if (tx >= 0)
+			close(tx);
+		close(up[0]);
+		close(up[1]);
+	}
+	after("a user killed holding leases");
+	test_sub_end();
+
+	test_sub_begin("killed_while_flooding");
+	/* Killed while the daemon holds a reply it could not send: that reply is freed with it. */
+	{
+		int up[2];
+		pid_t pid;
+
+		if (pipe2(up, O_CLOEXEC))
+			up[0] = up[1] = -1;
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			struct peer p;
+			__u32 first;
+			bool stalled;
+
+			if (peer_open_path(&p, dm.sock))
+				_exit(1);
+			flood_requests(p.fd, &first, &stalled);
+			if (!stalled || write(up[1], "s", 1) != 1)
+				_exit(2);
+			pause();
+			_exit(0);
+		}
+		ASSERT_TRUE(wait_byte(up[0], 60000), "the client stalled the daemon's replies");
+		kill(pid, SIGKILL);
+		ASSERT_EQ(child_status(pid), 128 + SIGKILL, "killed");
+		close(up[0]);
+		close(up[1]);
+	}
+	after("a client killed while flooding");
+	test_sub_end();
+}
+
+
+/* utime + stime of @pid in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+#define LOW_NOFILE	256
+
+static void test_descriptor_limit(void)
+{
+	static const char *const args[] = { "--max-clients", "1000", NULL };
+	static struct peer conns[LOW_NOFILE];
+	const int fit = (LOW_NOFILE - 64) / 2;	/* what the daemon keeps for connections */
+	struct rlimit old, low = { LOW_NOFILE, LOW_NOFILE };
+	struct txct_daemon x;
+	struct peer src = { .fd = -1 }, late[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
+	int accepted = 0, refused = 0, sources = 0, err;
+
+	test_sub_begin("low_ulimit");
+	/* A daemon started with 256 descriptors: --max-clients 1000 cannot hold. */
+	getrlimit(RLIMIT_NOFILE, &old);
+	setrlimit(RLIMIT_NOFILE, &low);
+	err = txct_daemon_start(&x, NULL, args);
+	setrlimit(RLIMIT_NOFILE, &old);
+	if (!ASSERT_OK(err, "start with ulimit -n 256"))
+		goto out;
+	for (int i = 0; i < LOW_NOFILE; i++) {
+		int n;
+
+		conns[i].fd = -1;
+		if (peer_open_path(&conns[i], x.sock))
+			continue;
+		n = peer_greet(&conns[i]);
+		if (!n) {
+			accepted++;
+			continue;
+		}
+		if (n == -ECONNRESET || n == -EPIPE)
+			n = raw_recv(conns[i].fd, &rep) >= (int)HDR ? rep.h.error : n;
+		refused += n == -EUSERS;
+		peer_close(&conns[i]);
+	}
+	printf("    %d accepted, %d refused naming --max-clients\n", accepted, refused);
+	ASSERT_EQ(accepted, fit, "the connections that fit next to the rings");
+	ASSERT_EQ(refused, LOW_NOFILE - fit, "the others refused with a reply");
+	test_sub_end();
+
+	test_sub_begin("out_of_descriptors");
+	/*
+	 * Rings take the rest of the descriptors (root is not limited per
+	 * user), until a source cannot be opened: a clear error.  Then a
+	 * connection cannot even be accepted: the daemon must not spin on
+	 * its listening socket, and must take the connection once a
+	 * descriptor is free again.
+	 */
+	/* Room for three more connections under the limit, none in descriptors. */
+	for (int i = 0; i < 3; i++)
+		peer_close(&conns[i]);
+	/* The daemon counts the closes when it reaps them: retry a while. */
+	for (int i = 0; i < 100; i++) {
+		err = peer_open_path(&src, x.sock);
+		if (!err && !(err = peer_greet(&src)))
+			break;
+		peer_close(&src);
+		sleep_ms(20);
+	}
+	if (!ASSERT_OK(err, "a connection to open sources"))
+		goto out;
+	for (int i = 0; i < LOW_NOFILE; i++) {
+		struct txc_req_source b = {};
+		int n = call(&src, TXC_MSG_SOURCE_OPEN, &b, sizeof(b));
+
+		if (n < 0 || rep.h.error)
+			break;
+		sources++;
+	}
+	printf("    %d sources opened, then: \"%s\"\n", sources, rep.h.error ? rep_text() : "");
+	ASSERT_TRUE(rep.h.error && strstr(rep_text(), "ring"), "the source that does not fit "
+		    "is refused with an error that says why");
+	{
+		long t0 = cpu_ticks(x.pid), t1;
+		char cmd[300], out[64];
+		int waiting = 0;
+
+		for (int i = 0; i < 3; i++)
+			waiting += !peer_open_path(&late[i], x.sock);
+		ASSERT_EQ(waiting, 3, "three connections wait in the backlog");
+		sleep_ms(1500);
+		t1 = cpu_ticks(x.pid);
+		printf("    daemon CPU while connections wait: %ld ticks in 1.5 s\n", t1 - t0);
+		ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on accept");
+		snprintf(cmd, sizeof(cmd), "grep -c 'not accepting connections for a second' '%s'",
+			 x.log);
+		ASSERT_TRUE(!fx_run_output(out, sizeof(out), "%s", cmd) && atoi(out) >= 1,
+			    "it says it ran out of descriptors and pauses");
+		/* Free descriptors: the daemon takes the waiting connections on its next tick. */
+		peer_close(&src);
+		for (int i = 0; i < 3; i++) {
+			err = peer_greet(&late[i]);
+			ASSERT_OK(err, "a waiting connection is served once descriptors are free");
+		}
+	}
+	err = 0;
+	for (int i = 3; i < LOW_NOFILE; i++)
+		if (conns[i].fd >= 0 && peer_greet(&conns[i]))
+			err++;
+	ASSERT_EQ(err, 0, "the other connections were served throughout");
+	ASSERT_EQ(txct_daemon_stop(&x), 0, "exits cleanly");
+out:
+	peer_close(&src);
+	for (int i = 0; i < 3; i++)
+		peer_close(&late[i]);
+	for (int i = 0; i < LOW_NOFILE; i++)
+		peer_close(&conns[i]);
+	txct_daemon_cleanup(&x);
+	test_sub_end();
+}
+
+/* ========================================================================== */
+
+static bool bed_up(void)
+{
+	__u8 mac_a[6], mac_b[6];
+
+	return ASSERT_OK(ns_create(bed.a, "ha"), "namespace a") &&
+	       ASSERT_OK(ns_create(bed.b, "hb"), "namespace b") &&
+	       ASSERT_OK(veth_create(bed.a, IF_A, bed.b, IF_B), "veth pair") &&
+	       ASSERT_OK(addr_add(bed.a, IF_A, ADDR_A "/24"), "address a") &&
+	       ASSERT_OK(addr_add(bed.b, IF_B, ADDR_B "/24"), "address b") &&
+	       ASSERT_OK(link_info(bed.a, IF_A, NULL, mac_a), "mac a") &&
+	       ASSERT_OK(link_info(bed.b, IF_B, NULL, mac_b), "mac b") &&
+	       ASSERT_OK(neigh_add(bed.a, IF_A, ADDR_B, mac_b), "neighbor of a") &&
+	       ASSERT_OK(neigh_add(bed.b, IF_B, ADDR_A, mac_a), "neighbor of b") &&
+	       ASSERT_GE0(bed.sink = udp_open(bed.b, ADDR_B, SINK_PORT), "sink");
+}
+
+static bool daemon_up(void)
+{
+	static char lim[8][16];
+	const char *args[] = {
+		"-i", IF_A,
+		"--max-clients", lim[0], "--max-conns", lim[1], "--max-prefixes", lim[2],
+		"--max-sources", lim[3], "--max-rules", lim[4], "--max-subs", lim[5],
+		"--backlog", lim[6], "-l", "info", NULL,
+	};
+
+	snprintf(lim[0], 16, "%d", MAX_CLIENTS);
+	snprintf(lim[1], 16, "%d", MAX_CONNS);
+	snprintf(lim[2], 16, "%d", MAX_PREFIXES);
+	snprintf(lim[3], 16, "%d", MAX_SOURCES);
+	snprintf(lim[4], 16, "%d", MAX_RULES);
+	snprintf(lim[5], 16, "%d", MAX_SUBS);
+	snprintf(lim[6], 16, "%d", BACKLOG);
+	return ASSERT_OK(txct_daemon_start(&dm, bed.a, args), "txcanceld starts");
+}
+
+static bool bystander_up(void)
+{
+	__u64 cookie;
+
+	if (!ASSERT_OK(txc_client_open(&by, dm.sock), "bystander connects") ||
+	    !ASSERT_OK(txc_generate_partial_cancel_id(by, &by_prefix), "bystander's prefix") ||
+	    !ASSERT_OK(txc_source_open(by, &by_source), "bystander's source"))
+		return false;
+	by_id = TXC_ID_MAKE(by_prefix, 7);
+	by_tx = sender(7700);
+	return ASSERT_GE0(by_tx, "bystander's sender") &&
+	       ASSERT_OK(txc_tag_socket(by, by_tx, by_id, by_source, &cookie), "bystander tags") &&
+	       ASSERT_OK(txc_cancel_send_net_buffer_lists(by, by_id), "bystander cancels") &&
+	       bystander_ok("setting up");
+}
+
+static const struct test_case cases[] = {
+	{ "malformed", test_malformed },
+	{ "connections", test_connections },
+	{ "slow_reader", test_slow_reader },
+	{ "fast_sender", test_fast_sender },
+	{ "descriptors", test_descriptors },
+	{ "other_user", test_other_user },
+	{ "user_limits", test_user_limits },
+	{ "dying", test_dying },
+	{ "descriptor_limit", test_descriptor_limit },
+};
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (geteuid() != 0) {
+		printf("SKIP test_hostile: needs root (namespaces, BPF, other users)\n");
+		return 0;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (fx_init() || !bed_up() || !daemon_up() || !bystander_up()) {
+		printf("FAIL setup\n");
+		if (dm.pid > 0)
+			txct_daemon_dump_log(&dm);
+		txct_daemon_cleanup_all();
+		fx_cleanup();
+		return 1;
+	}
+	rss0 = proc_rss_kb(dm.pid);
+	fds0 = proc_fd_count(dm.pid);
+	rc = test_main(argc, argv, cases, ARRAY_SIZE(cases));
+	txc_client_close(by);
+	if (!ASSERT_EQ(txct_daemon_stop(&dm), 0, "txcanceld exits cleanly after it all"))
+		rc = 1;
+	if (rc)
+		txct_daemon_dump_log(&dm);
+	txct_daemon_cleanup(&dm);
+	fx_cleanup();
+	return rc;
+}
