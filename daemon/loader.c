@@ -565,6 +565,86 @@ int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
 	return 0;
 }
 
+/*
+ * Many ID cancels on every interface in one BPF_MAP_UPDATE_BATCH: the
+ * kernel inserts them in one system call instead of one each.  *@done says
+ * how many, from the first, are in force when an error is returned.
+ */
+int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
+		      __u32 *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	struct txc_cancel *vals;
+	struct timespec now;
+	__u32 count = n, i;
+	int err;
+
+	*done = 0;
+	for (i = 0; i < n; i++) {
+		err = check_id(ids[i]);
+		if (err)
+			return err;
+	}
+	if (!n)
+		return 0;
+	vals = calloc(n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0; i < n; i++) {
+		vals[i].flags = TXC_CANCEL_F_ACTIVE | TXC_CANCEL_F_ALL_IFACES;
+		vals[i].expires_ns = expires_ns ? expires_ns[i] : 0;
+		vals[i].since_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
+	}
+	/* The lookup bit first: a cancel the programs do not look at is not in force. */
+	err = config_add_lookups(dp, TXC_LOOKUP_ID_CANCELS);
+	if (!err && bpf_map_update_batch(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), ids, vals,
+					 &count, &opts)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "cancel of %u IDs: %s after %u\n", n, strerror(errno),
+			count);
+	}
+	*done = err ? (count <= n ? count : 0) : n;
+	free(vals);
+	return err;
+}
+
+/*
+ * Many ID clears in BPF_MAP_DELETE_BATCH calls.  The kernel stops a batch at
+ * an ID that has no cancel; clearing it is no error, so the batch goes on
+ * after it.
+ */
+int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS);
+	__u32 i = 0, count;
+	int err;
+
+	*done = 0;
+	for (i = 0; i < n; i++) {
+		err = check_id(ids[i]);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < n; i += count) {
+		count = n - i;
+		if (!bpf_map_delete_batch(fd, ids + i, &count, &opts)) {
+			count = n - i;
+			continue;
+		}
+		if (errno != ENOENT || count >= n - i) {
+			err = -errno;
+			txc_log(TXC_LOG_ERROR, "clear of %u IDs: %s\n", n - i, strerror(errno));
+			*done = i + (count <= n - i ? count : 0);
+			return err;
+		}
+		count++;	/* that ID had no cancel */
+	}
+	*done = n;
+	return 0;
+}
+
 int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum)
 {
 	int ncpus = libbpf_num_possible_cpus();

@@ -112,6 +112,14 @@ int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key);
  */
 int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns);
 int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value);
+/*
+ * Many ID cancels on every interface (@expires_ns per ID, NULL: none), or
+ * many ID clears, each in as few system calls as the kernel allows.  *@done
+ * is how many from the first were applied, also on error.
+ */
+int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
+		      __u32 *done);
+int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done);
 
 /* Counters of @source, summed over CPUs. */
 int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum);

@@ -987,6 +987,89 @@ static void test_requests(void)
 	}
 	test_sub_end();
 
+	test_sub_begin("batch_id_runs");
+	{
+		static struct {
+			struct txc_req_batch b;
+			struct txc_batch_op ops[TXC_BATCH_MAX];
+		} bt;
+		const __u32 base = 0x2000;
+		bool ok = true;
+		__u32 i, n_ops = 0;
+
+		/*
+		 * Runs of ID cancels and clears go to the map in batch calls:
+		 * 400 cancels, a prefix cancel between runs, 300 clears of
+		 * which every other ID had no cancel (no error: a clear is
+		 * idempotent), a prefix clear, then 100 cancels again.
+		 */
+		memset(&bt, 0, sizeof(bt));
+		for (i = 0; i < 400; i++, n_ops++) {
+			bt.ops[n_ops].type = TXC_MSG_CANCEL;
+			bt.ops[n_ops].cancel.scope = TXC_SCOPE_ID;
+			bt.ops[n_ops].cancel.value = TXC_ID_MAKE(rq_prefix, base + i);
+		}
+		bt.ops[n_ops].type = TXC_MSG_CANCEL;
+		bt.ops[n_ops].cancel.scope = TXC_SCOPE_PREFIX;
+		bt.ops[n_ops++].cancel.value = rq_prefix;
+		for (i = 0; i < 300; i++, n_ops++) {
+			bt.ops[n_ops].type = TXC_MSG_CLEAR;
+			bt.ops[n_ops].clear.scope = TXC_SCOPE_ID;
+			/* 0..299 even: canceled above; odd ones from 1001: never canceled */
+			bt.ops[n_ops].clear.value = TXC_ID_MAKE(rq_prefix, base + (i % 2 ? 1000 + i : i));
+		}
+		bt.ops[n_ops].type = TXC_MSG_CLEAR;
+		bt.ops[n_ops].clear.scope = TXC_SCOPE_PREFIX;
+		bt.ops[n_ops++].clear.value = rq_prefix;
+		for (i = 0; i < 100; i++, n_ops++) {
+			bt.ops[n_ops].type = TXC_MSG_CANCEL;
+			bt.ops[n_ops].cancel.scope = TXC_SCOPE_ID;
+			bt.ops[n_ops].cancel.value = TXC_ID_MAKE(rq_prefix, base + 500 + i);
+		}
+		bt.b.count = n_ops;
+		n = call(&root, TXC_MSG_BATCH, &bt, sizeof(bt.b) + n_ops * sizeof(bt.ops[0]), &rep);
+		if (OK(n, &rep, "BATCH of runs")) {
+			ASSERT_EQ(rep.batch.applied, n_ops, "every op applied");
+			ASSERT_EQ(rep.batch.failed, TXC_FIELD_NONE, "none failed");
+		}
+		for (i = 0; i < 400; i++) {
+			bool cleared = i < 300 && i % 2 == 0;
+
+			ok &= cancel_active(TXC_SCOPE_ID, TXC_ID_MAKE(rq_prefix, base + i), NULL) ==
+			      !cleared;
+		}
+		ASSERT_TRUE(ok, "the first run's cancels, less the even ones the clears named");
+		ok = true;
+		for (i = 1; i < 300; i += 2)
+			ok &= !cancel_active(TXC_SCOPE_ID, TXC_ID_MAKE(rq_prefix, base + 1000 + i),
+					     NULL);
+		ASSERT_TRUE(ok, "clears of IDs without a cancel create nothing");
+		ok = true;
+		for (i = 0; i < 100; i++)
+			ok &= cancel_active(TXC_SCOPE_ID, TXC_ID_MAKE(rq_prefix, base + 500 + i),
+					    NULL);
+		ASSERT_TRUE(ok, "the last run's cancels");
+		ASSERT_TRUE(!cancel_active(TXC_SCOPE_PREFIX, rq_prefix, NULL),
+			    "prefix cancel between the runs, cleared after them");
+
+		/* Undo: one run of clears. */
+		memset(&bt, 0, sizeof(bt));
+		for (i = 0, n_ops = 0; i < 600; i++, n_ops++) {
+			bt.ops[n_ops].type = TXC_MSG_CLEAR;
+			bt.ops[n_ops].clear.scope = TXC_SCOPE_ID;
+			bt.ops[n_ops].clear.value = TXC_ID_MAKE(rq_prefix, base + i);
+		}
+		bt.b.count = n_ops;
+		n = call(&root, TXC_MSG_BATCH, &bt, sizeof(bt.b) + n_ops * sizeof(bt.ops[0]), &rep);
+		if (OK(n, &rep, "BATCH of clears"))
+			ASSERT_EQ(rep.batch.applied, n_ops, "every clear applied");
+		ok = true;
+		for (i = 0; i < 600; i++)
+			ok &= !cancel_active(TXC_SCOPE_ID, TXC_ID_MAKE(rq_prefix, base + i), NULL);
+		ASSERT_TRUE(ok, "all cleared");
+	}
+	test_sub_end();
+
 	test_sub_begin("status");
 	n = call(&root, TXC_MSG_STATUS, NULL, 0, &rep);
 	if (OK(n, &rep, "STATUS")) {
