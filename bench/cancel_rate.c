@@ -39,7 +39,7 @@
 
 struct params {
 	int runs;		/* runs of each txcancel measurement */
-	int requests;		/* single requests per run and client */
+	int requests;		/* single requests per run, shared by the clients */
 	int nft_samples;	/* `nft add element` commands */
 	int batch_ids;		/* IDs per batched run */
 	int nft_file_runs;	/* `nft -f` runs of batch_ids elements each */
@@ -57,6 +57,41 @@ static int ns_fd = -1;
 static struct txct_daemon daemon_;
 
 /* --- txcancel ------------------------------------------------------------- */
+
+/*
+ * The daemon's time in ns, from /proc/PID/schedstat of its one thread: on a
+ * CPU, and runnable but waiting for one.  Where the time of a request goes,
+ * beside the wall time the client sees; the wait shows what the other load
+ * on the machine took.  Zero if unreadable.
+ */
+struct daemon_time {
+	__u64 run;
+	__u64 wait;
+};
+
+static struct daemon_time daemon_time(void)
+{
+	unsigned long long run = 0, wait = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)daemon_.pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+			run = wait = 0;
+		fclose(f);
+	}
+	return (struct daemon_time){ run, wait };
+}
+
+/* Microseconds per op of the daemon's run and wait between @a and @b. */
+static void daemon_per_op(struct daemon_time a, struct daemon_time b, int ops, double *run,
+			  double *wait)
+{
+	*run = (b.run - a.run) / 1e3 / ops;
+	*wait = (b.wait - a.wait) / 1e3 / ops;
+}
 
 /* A connection holding what a real client holds: a prefix and a source. */
 struct client {
@@ -122,8 +157,9 @@ static void *worker_run(void *arg)
 }
 
 /*
- * Requests/s of @nclients clients issuing @n requests each at the same time:
- * all requests over the time from the common start to the last one's end.
+ * Requests/s of @nclients clients sharing @n requests, issuing them at the
+ * same time: all requests over the time from the common start to the last
+ * one's end.
  */
 static int single_rate(struct client *cls, int nclients, int n, double *rate)
 {
@@ -135,7 +171,7 @@ static int single_rate(struct client *cls, int nclients, int n, double *rate)
 
 	pthread_barrier_init(&start, NULL, nclients + 1);
 	for (i = 0; i < nclients; i++) {
-		w[i] = (struct worker){ .cl = &cls[i], .n = n, .start = &start };
+		w[i] = (struct worker){ .cl = &cls[i], .n = n / nclients, .start = &start };
 		err = pthread_create(&tid[i], NULL, worker_run, &w[i]);
 		if (err) {
 			fprintf(stderr, "cancel_rate: thread: %s\n", strerror(err));
@@ -152,7 +188,7 @@ static int single_rate(struct client *cls, int nclients, int n, double *rate)
 			end = w[i].end_ns;
 	}
 	pthread_barrier_destroy(&start);
-	*rate = (double)nclients * n / ((end - t0) / 1e9);
+	*rate = (double)nclients * (n / nclients) / ((end - t0) / 1e9);
 	return err;
 }
 
@@ -308,6 +344,11 @@ static int nft_file(int n, int runs, double *add, double *del)
 
 /* --- rows ----------------------------------------------------------------- */
 
+static double median(double *v, int n)
+{
+	return bench_stat_of(v, n).median;
+}
+
 static void emit(const char *name, const char *unit, double *v, int runs,
 		 const char *base_name, double *base, int base_runs, double target,
 		 const char *target_text, const char *note)
@@ -336,6 +377,10 @@ int main(int argc, char **argv)
 	double one[BENCH_MAX_SAMPLES], two[BENCH_MAX_SAMPLES];
 	double b_cancel[BENCH_MAX_SAMPLES], b_clear[BENCH_MAX_SAMPLES];
 	double nft_one[BENCH_MAX_SAMPLES], nft_add[BENCH_MAX_SAMPLES], nft_del[BENCH_MAX_SAMPLES];
+	double cpu_one[BENCH_MAX_SAMPLES], cpu_two[BENCH_MAX_SAMPLES];
+	double cpu_cancel[BENCH_MAX_SAMPLES], cpu_clear[BENCH_MAX_SAMPLES];
+	double wait_one[BENCH_MAX_SAMPLES], wait_two[BENCH_MAX_SAMPLES];
+	double wait_cancel[BENCH_MAX_SAMPLES], wait_clear[BENCH_MAX_SAMPLES];
 	int nft_one_n = 0, nft_file_n = 0;
 	struct client cls[MAX_CLIENTS] = {};
 	struct txc_batch *batch = NULL;
@@ -362,20 +407,38 @@ int main(int argc, char **argv)
 	fprintf(stderr, "cancel_rate: %d runs of %d single requests (cancel, clear, ...), "
 		"1 client then 2 in parallel\n", p->runs, p->requests);
 	for (r = 0; r < p->runs; r++) {
-		if (single_rate(cls, 1, p->requests, &one[r]) ||
-		    single_rate(cls, 2, p->requests, &two[r]))
+		struct daemon_time t0 = daemon_time(), t1, t2;
+
+		if (single_rate(cls, 1, p->requests, &one[r]))
 			goto out;
-		fprintf(stderr, "  run %d: 1 client %.0f requests/s, 2 clients %.0f requests/s\n",
-			r + 1, one[r], two[r]);
+		t1 = daemon_time();
+		if (single_rate(cls, 2, p->requests, &two[r]))
+			goto out;
+		t2 = daemon_time();
+		daemon_per_op(t0, t1, p->requests, &cpu_one[r], &wait_one[r]);
+		daemon_per_op(t1, t2, p->requests, &cpu_two[r], &wait_two[r]);
+		fprintf(stderr, "  run %d: 1 client %.0f requests/s, 2 clients %.0f requests/s; "
+			"daemon on CPU %.2f / %.2f us, waiting for one %.2f / %.2f us per "
+			"request\n", r + 1, one[r], two[r], cpu_one[r], cpu_two[r], wait_one[r],
+			wait_two[r]);
 	}
 	fprintf(stderr, "cancel_rate: %d runs of %d IDs in batches of %u: cancel, then clear\n",
 		p->runs, p->batch_ids, TXC_BATCH_MAX);
 	for (r = 0; r < p->runs; r++) {
-		if (batched_rate(&cls[0], batch, p->batch_ids, true, &b_cancel[r]) ||
-		    batched_rate(&cls[0], batch, p->batch_ids, false, &b_clear[r]))
+		struct daemon_time t0 = daemon_time(), t1, t2;
+
+		if (batched_rate(&cls[0], batch, p->batch_ids, true, &b_cancel[r]))
 			goto out;
-		fprintf(stderr, "  run %d: cancel %.0f IDs/s, clear %.0f IDs/s\n", r + 1,
-			b_cancel[r], b_clear[r]);
+		t1 = daemon_time();
+		if (batched_rate(&cls[0], batch, p->batch_ids, false, &b_clear[r]))
+			goto out;
+		t2 = daemon_time();
+		daemon_per_op(t0, t1, p->batch_ids, &cpu_cancel[r], &wait_cancel[r]);
+		daemon_per_op(t1, t2, p->batch_ids, &cpu_clear[r], &wait_clear[r]);
+		fprintf(stderr, "  run %d: cancel %.0f IDs/s, clear %.0f IDs/s; daemon on CPU "
+			"%.2f / %.2f us, waiting for one %.2f / %.2f us per ID\n", r + 1,
+			b_cancel[r], b_clear[r], cpu_cancel[r], cpu_clear[r], wait_cancel[r],
+			wait_clear[r]);
 	}
 
 	fprintf(stderr, "cancel_rate: nft baselines in %s: %d `nft add element` commands, "
@@ -396,22 +459,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cancel_rate: nft baseline missing: the rows go without it\n");
 
 	snprintf(note, sizeof(note), "one connection, requests alternate cancel and clear of "
-		 "one ID, each waits for its reply; %d requests per run; nft: one whole "
-		 "`nft add element` command per sample", p->requests);
+		 "one ID, each waits for its reply; %d requests per run; daemon on a CPU %.2f us "
+		 "and waiting for one %.2f us per request (medians); nft: one whole `nft add "
+		 "element` command per sample", p->requests, median(cpu_one, p->runs),
+		 median(wait_one, p->runs));
 	emit("single requests, 1 client", "requests/s", one, p->runs, "nft add element",
 	     nft_one, nft_one_n, 100000, ">= 100,000 requests/s", note);
-	snprintf(note, sizeof(note), "2 threads, one connection each, %d requests each, "
-		 "started together: all requests / time to the last one's reply", p->requests);
+	snprintf(note, sizeof(note), "2 threads, one connection and prefix each, %d requests "
+		 "each (%d per run), started together: all requests / time to the last one's "
+		 "reply; daemon on a CPU %.2f us and waiting for one %.2f us per request "
+		 "(medians)", p->requests / 2, p->requests, median(cpu_two, p->runs),
+		 median(wait_two, p->runs));
 	emit("single requests, 2 clients in parallel (aggregate)", "requests/s", two, p->runs,
 	     "nft add element", nft_one, nft_one_n, 100000, ">= 100,000 requests/s", note);
 	snprintf(note, sizeof(note), "%d IDs canceled (every interface) in batches of %u ops "
-		 "per request; nft: `nft -f` adding the same %d elements to a set in one file",
-		 p->batch_ids, TXC_BATCH_MAX, p->batch_ids);
+		 "per request; daemon on a CPU %.2f us and waiting for one %.2f us per ID "
+		 "(medians); nft: `nft -f` adding the same %d elements to a set in one file",
+		 p->batch_ids, TXC_BATCH_MAX, median(cpu_cancel, p->runs),
+		 median(wait_cancel, p->runs), p->batch_ids);
 	emit("batched cancel", "IDs/s", b_cancel, p->runs, "nft -f add element", nft_add,
 	     nft_file_n, 1000000, ">= 1,000,000 IDs/s", note);
-	snprintf(note, sizeof(note), "the same %d IDs cleared in batches of %u; nft: `nft -f` "
+	snprintf(note, sizeof(note), "the same %d IDs cleared in batches of %u; daemon on a "
+		 "CPU %.2f us and waiting for one %.2f us per ID (medians); nft: `nft -f` "
 		 "deleting the %d elements in one file", p->batch_ids, TXC_BATCH_MAX,
-		 p->batch_ids);
+		 median(cpu_clear, p->runs), median(wait_clear, p->runs), p->batch_ids);
 	emit("batched clear", "IDs/s", b_clear, p->runs, "nft -f delete element", nft_del,
 	     nft_file_n, 1000000, ">= 1,000,000 IDs/s", note);
 	ret = 0;

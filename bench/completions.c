@@ -212,25 +212,21 @@ struct flood {
 	double reader_ns;	/* reader thread CPU per delivered completion */
 };
 
-/* utime + stime of @pid in ns, from /proc (0 if unreadable). */
+/* CPU run time of @pid's main thread in ns, from /proc/PID/schedstat (0 if unreadable). */
 static __u64 proc_cpu_ns(pid_t pid)
 {
-	unsigned long long ut = 0, st = 0;
-	char path[64], buf[1024], *p;
+	unsigned long long ns = 0;
+	char path[64];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
-	p = fgets(buf, sizeof(buf), f);
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
 	fclose(f);
-	if (!p || !(p = strrchr(buf, ')')))
-		return 0;
-	/* Fields after the comm: state is 3rd, utime 14th, stime 15th. */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return 0;
-	return (ut + st) * (1000000000ull / sysconf(_SC_CLK_TCK));
+	return ns;
 }
 
 static __u64 thread_cpu_ns(void)
