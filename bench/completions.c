@@ -209,24 +209,29 @@ struct flood {
 	__u64 bad;
 	bool exact;		/* the identity, aborted = frames and received = delivered */
 	double daemon_ns;	/* daemon CPU per delivered completion */
+	double daemon_wait_ns;	/* daemon waiting for a CPU, per delivered completion */
 	double reader_ns;	/* reader thread CPU per delivered completion */
 };
 
-/* CPU run time of @pid's main thread in ns, from /proc/PID/schedstat (0 if unreadable). */
-static __u64 proc_cpu_ns(pid_t pid)
+/*
+ * Time of @pid's main thread in ns from /proc/PID/schedstat: *run on a CPU,
+ * *wait runnable but waiting for one (what other load on the machine took).
+ */
+static void proc_time_ns(pid_t pid, __u64 *run, __u64 *wait)
 {
-	unsigned long long ns = 0;
+	unsigned long long r = 0, w = 0;
 	char path[64];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
 	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	fclose(f);
-	return ns;
+	if (f) {
+		if (fscanf(f, "%llu %llu", &r, &w) != 2)
+			r = w = 0;
+		fclose(f);
+	}
+	*run = r;
+	*wait = w;
 }
 
 static __u64 thread_cpu_ns(void)
@@ -256,7 +261,7 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 	struct txc_client *c = NULL;
 	struct txc_flow_key key;
 	struct reader r = {};
-	__u64 t0, prod_end = 0, idle_since = 0, last_seen = 0, cpu_d0, cpu_r0;
+	__u64 t0, prod_end = 0, idle_since = 0, last_seen = 0, cpu_d0, wait_d0, cpu_r0;
 	int running = 0, err, i;
 	__u8 prefix;
 
@@ -294,7 +299,7 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 		}
 		running++;
 	}
-	cpu_d0 = proc_cpu_ns(daemon_.pid);
+	proc_time_ns(daemon_.pid, &cpu_d0, &wait_d0);
 	cpu_r0 = thread_cpu_ns();
 	t0 = bench_now_ns();
 	pthread_barrier_wait(&start);
@@ -362,18 +367,23 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 	out->lost_share = out->acc.aborted ?
 		(double)(out->acc.ring_lost + out->acc.backlog_lost) / out->acc.aborted : 0;
 	if (r.received) {
-		out->daemon_ns = (double)(proc_cpu_ns(daemon_.pid) - cpu_d0) / r.received;
+		__u64 cpu_d, wait_d;
+
+		proc_time_ns(daemon_.pid, &cpu_d, &wait_d);
+		out->daemon_ns = (double)(cpu_d - cpu_d0) / r.received;
+		out->daemon_wait_ns = (double)(wait_d - wait_d0) / r.received;
 		out->reader_ns = (double)(thread_cpu_ns() - cpu_r0) / r.received;
 	}
 	fprintf(stderr, "  %s reader: %llu frames in %.2f s (%.2f M/s); delivered %.2f M/s; "
 		"aborted %llu delivered %llu ring_lost %llu backlog_lost %llu received %llu "
-		"bad %llu: identity %s; daemon %.0f ns, reader %.0f ns CPU per completion\n",
+		"bad %llu: identity %s; per completion: daemon on a CPU %.0f ns, waiting for "
+		"one %.0f ns, reader on a CPU %.0f ns\n",
 		slow ? "slow" : "fast", (unsigned long long)p->frames, (prod_end - t0) / 1e9,
 		out->produce_rate / 1e6, out->rate / 1e6, (unsigned long long)out->acc.aborted,
 		(unsigned long long)out->acc.delivered, (unsigned long long)out->acc.ring_lost,
 		(unsigned long long)out->acc.backlog_lost, (unsigned long long)r.received,
 		(unsigned long long)r.bad, out->exact ? "exact" : "NOT exact", out->daemon_ns,
-		out->reader_ns);
+		out->daemon_wait_ns, out->reader_ns);
 out:
 	txc_client_close(c);
 	return err;
@@ -404,12 +414,12 @@ int main(int argc, char **argv)
 	const char *daemon_args[] = { "-i", IF_DAEMON, "-l", "info", NULL };
 	struct flood fast[BENCH_MAX_SAMPLES], slow[BENCH_MAX_SAMPLES];
 	double v[BENCH_MAX_SAMPLES], prod[BENCH_MAX_SAMPLES], dcpu[BENCH_MAX_SAMPLES];
-	double rcpu[BENCH_MAX_SAMPLES];
+	double rcpu[BENCH_MAX_SAMPLES], dwait[BENCH_MAX_SAMPLES];
 	char ns_a[FX_NAME_MAX], ns_b[FX_NAME_MAX], note[2048];
 	bool all_exact = true;
 	int prog_fd = -1, ret = 1, n, i;
 	__u32 ifindex = 0, prog_id = 0;
-	struct bench_stat ps, ds, rs;
+	struct bench_stat ps, ds, dw, rs;
 
 	frame_build();
 	if (fx_init() || ns_create(ns_a, "r1a") || ns_create(ns_b, "r1b") ||
@@ -437,16 +447,18 @@ int main(int argc, char **argv)
 		v[i] = fast[i].rate;
 		prod[i] = fast[i].produce_rate;
 		dcpu[i] = fast[i].daemon_ns;
+		dwait[i] = fast[i].daemon_wait_ns;
 		rcpu[i] = fast[i].reader_ns;
 	}
 	ps = bench_stat_of(prod, p->runs);
 	ds = bench_stat_of(dcpu, p->runs);
+	dw = bench_stat_of(dwait, p->runs);
 	rs = bench_stat_of(rcpu, p->runs);
 	n = snprintf(note, sizeof(note), "%llu-frame floods, %d producer thread(s) running the "
 		     "daemon's tc program by BPF_PROG_TEST_RUN at %.2f M frames/s (median); "
-		     "CPU per delivered completion: daemon %.0f ns, reader %.0f ns (medians); ",
-		     (unsigned long long)p->frames, p->producers, ps.median / 1e6, ds.median,
-		     rs.median);
+		     "per delivered completion: daemon on a CPU %.0f ns and waiting for one "
+		     "%.0f ns, reader on a CPU %.0f ns (medians); ", (unsigned long long)p->frames,
+		     p->producers, ps.median / 1e6, ds.median, dw.median, rs.median);
 	account_text(note + n, sizeof(note) - n, fast, p->runs);
 	{
 		struct bench_row row = {
