@@ -51,14 +51,24 @@
 #define SETTLE_MS	3000		/* after the flood: how long the account may take to close */
 #define SLOW_SLEEP_US	1000
 
+/*
+ * One producer thread: on two CPUs a second one only takes the CPU the
+ * daemon and the reader need.  The slow reader's floods are shorter: the
+ * share it loses settles long before 10 million frames.
+ */
 struct params {
-	__u64 frames;		/* per flood */
+	__u64 frames;		/* per flood with the fast reader */
+	__u64 slow_frames;	/* per flood with the slow reader */
 	int runs;		/* floods per row */
-	int producers;
+	int producers;		/* 1..MAX_PRODUCERS */
 };
 
-static const struct params full = { .frames = 10000000, .runs = 3, .producers = 1 };
-static const struct params quick = { .frames = 100000, .runs = 1, .producers = 1 };
+static const struct params full = {
+	.frames = 10000000, .slow_frames = 2000000, .runs = 3, .producers = 1,
+};
+static const struct params quick = {
+	.frames = 100000, .slow_frames = 100000, .runs = 1, .producers = 1,
+};
 
 static struct txct_daemon daemon_;
 static __u8 frame[FRAME_LEN];
@@ -249,11 +259,12 @@ static bool account_closed(const struct txc_ev_completions *a, __u64 frames, __u
 }
 
 /*
- * One flood of @p->frames through a fresh client, prefix, source, flow tag
+ * One flood of @frames through a fresh client, prefix, source, flow tag
  * and ID cancel; the reader is this thread, sleeping between reads if @slow.
  * Returns 0 when it measured (the identity may still fail: that is a result).
  */
-static int flood_run(const struct params *p, int prog_fd, bool slow, struct flood *out)
+static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slow,
+		     struct flood *out)
 {
 	struct producer prod[MAX_PRODUCERS];
 	pthread_t tid[MAX_PRODUCERS];
@@ -263,7 +274,7 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 	struct reader r = {};
 	__u64 t0, prod_end = 0, idle_since = 0, last_seen = 0, cpu_d0, wait_d0, cpu_r0;
 	int running = 0, err, i;
-	__u8 prefix;
+	__u8 prefix = 0;
 
 	memset(out, 0, sizeof(*out));
 	err = txc_client_open(&c, daemon_.sock);
@@ -290,7 +301,7 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 	for (i = 0; i < p->producers; i++) {
 		prod[i] = (struct producer){
 			.prog_fd = prog_fd, .start = &start,
-			.frames = p->frames / p->producers + (i == 0 ? p->frames % p->producers : 0),
+			.frames = frames / p->producers + (i == 0 ? frames % p->producers : 0),
 		};
 		err = pthread_create(&tid[i], NULL, producer_run, &prod[i]);
 		if (err) {
@@ -340,7 +351,7 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 		}
 		/* The flood is over: wait, bounded, for the account to close. */
 		txc_source_account(c, r.source, &out->acc);
-		if (account_closed(&out->acc, p->frames, r.received))
+		if (account_closed(&out->acc, frames, r.received))
 			break;
 		if (r.received + out->acc.ring_lost + out->acc.backlog_lost != last_seen) {
 			last_seen = r.received + out->acc.ring_lost + out->acc.backlog_lost;
@@ -358,12 +369,12 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 		goto out;
 
 	txc_source_account(c, r.source, &out->acc);
-	out->frames = p->frames;
+	out->frames = frames;
 	out->received = r.received;
 	out->bad = r.bad;
-	out->exact = account_closed(&out->acc, p->frames, r.received) && !r.bad;
+	out->exact = account_closed(&out->acc, frames, r.received) && !r.bad;
 	out->rate = r.last_ns > t0 ? r.received / ((r.last_ns - t0) / 1e9) : 0;
-	out->produce_rate = p->frames / ((prod_end - t0) / 1e9);
+	out->produce_rate = frames / ((prod_end - t0) / 1e9);
 	out->lost_share = out->acc.aborted ?
 		(double)(out->acc.ring_lost + out->acc.backlog_lost) / out->acc.aborted : 0;
 	if (r.received) {
@@ -378,7 +389,7 @@ static int flood_run(const struct params *p, int prog_fd, bool slow, struct floo
 		"aborted %llu delivered %llu ring_lost %llu backlog_lost %llu received %llu "
 		"bad %llu: identity %s; per completion: daemon on a CPU %.0f ns, waiting for "
 		"one %.0f ns, reader on a CPU %.0f ns\n",
-		slow ? "slow" : "fast", (unsigned long long)p->frames, (prod_end - t0) / 1e9,
+		slow ? "slow" : "fast", (unsigned long long)frames, (prod_end - t0) / 1e9,
 		out->produce_rate / 1e6, out->rate / 1e6, (unsigned long long)out->acc.aborted,
 		(unsigned long long)out->acc.delivered, (unsigned long long)out->acc.ring_lost,
 		(unsigned long long)out->acc.backlog_lost, (unsigned long long)r.received,
@@ -431,15 +442,15 @@ int main(int argc, char **argv)
 	if (prog_fd < 0)
 		goto out;
 
-	fprintf(stderr, "completions: %d floods of %llu frames per reader, %d producer "
-		"thread(s), BPF_PROG_TEST_RUN of the daemon's tc program (id %u, on %s ifindex "
-		"%u)\n", p->runs, (unsigned long long)p->frames, p->producers, prog_id,
-		IF_DAEMON, ifindex);
+	fprintf(stderr, "completions: %d floods of %llu frames (slow reader: %llu), %d "
+		"producer thread(s), BPF_PROG_TEST_RUN of the daemon's tc program (id %u, on %s "
+		"ifindex %u)\n", p->runs, (unsigned long long)p->frames,
+		(unsigned long long)p->slow_frames, p->producers, prog_id, IF_DAEMON, ifindex);
 	for (i = 0; i < p->runs; i++)
-		if (flood_run(p, prog_fd, false, &fast[i]))
+		if (flood_run(p, p->frames, prog_fd, false, &fast[i]))
 			goto out;
 	for (i = 0; i < p->runs; i++)
-		if (flood_run(p, prog_fd, true, &slow[i]))
+		if (flood_run(p, p->slow_frames, prog_fd, true, &slow[i]))
 			goto out;
 
 	for (i = 0; i < p->runs; i++) {
@@ -477,8 +488,9 @@ int main(int argc, char **argv)
 		all_exact &= slow[i].exact;
 		v[i] = slow[i].lost_share;
 	}
-	n = snprintf(note, sizeof(note), "the reader sleeps %d us between reads; lost = "
-		     "ring_lost + backlog_lost; ", SLOW_SLEEP_US);
+	n = snprintf(note, sizeof(note), "%llu-frame floods; the reader sleeps %d us between "
+		     "reads; lost = ring_lost + backlog_lost; ",
+		     (unsigned long long)p->slow_frames, SLOW_SLEEP_US);
 	account_text(note + n, sizeof(note) - n, slow, p->runs);
 	{
 		struct bench_row row = {
