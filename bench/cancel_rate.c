@@ -5,7 +5,8 @@
  *  single   one client holding a prefix and a source cancels and clears
  *           IDs one request at a time, each waiting for its reply:
  *           requests/s.  Then two clients (two threads, one connection
- *           each) do the same at once: their aggregate requests/s.
+ *           and prefix each) share as many requests, issued at the same
+ *           time: their aggregate requests/s.
  *           Baseline: `nft add element`, one element per command.
  *  batched  N IDs canceled in batches of TXC_BATCH_MAX ops, then cleared
  *           the same way: IDs/s.  Baseline: `nft -f FILE` adding (then
