@@ -49,7 +49,7 @@ TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
 TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
+TOOL_BINS	:= $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
 		   $(BUILD)/tools/demo-client $(BUILD)/tools/cancel-rtt
 
 # The daemon: every daemon/*.c that is not part of the datapath library.
