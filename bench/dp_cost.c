@@ -739,7 +739,7 @@ int main(int argc, char **argv)
 
 	b.levels = quick ? quick_levels : full_levels;
 	b.repeat = quick ? 10000 : 1000000;
-	b.runs = quick ? 3 : 7;
+	b.runs = quick ? 3 : 5;
 	b.diag_runs = quick ? 3 : 51;
 
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/txc-bench-dp-%d", getpid());
