@@ -24,8 +24,9 @@
  *
  * Where the time goes is measured too: the untagged frame with no rule at
  * all (flow lookup off), the tagged frame with and without the ID cancel
- * table looked up, and the canceled frame whose source has no ring (the
- * record is counted lost instead of written).
+ * table looked up, and the canceled frame with its record written but no
+ * reader to wake (the ring drained between runs that fit in it) and with no
+ * ring at all (the record is counted lost instead of written).
  *
  * Every case checks itself: the program's verdict, and the source's counters
  * (passed or aborted frames, exactly runs x repeat), so that a number never
@@ -34,12 +35,10 @@
  * Usage: dp_cost [--quick]
  */
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>

@@ -88,7 +88,7 @@ done
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uname -r)" "$(nproc)" \
 		"$([ $quick -eq 1 ] && echo true || echo false)"
 	printf '"failures":['
-	awk -F '\t' '{ printf "%s{\"program\":\"%s\",\"status\":%d}", NR > 1 ? "," : "", $1, $2 }' \
+	awk -F '\t' '{ printf "%s{\"program\":\"%s\",\"status\":%d}", (NR > 1 ? "," : ""), $1, $2 }' \
 		"$tmp/failures"
 	printf '],\n"results":[\n'
 	awk 'NR > 1 { print prev "," } { prev = $0 } END { if (NR) print prev }' "$tmp/rows"

@@ -158,8 +158,7 @@ END {
 	print ""
 	for (i = 1; i <= nl; i++)
 		print "  " legend[i]
-	print "notes:"
 	for (i = 1; i <= n; i++)
 		if (NOTE[i] != "")
-			print "  " C[i, 1] " " C[i, 2] ": " NOTE[i]
+			print (noted++ ? "" : "notes:\n") "  " C[i, 1] " " C[i, 2] ": " NOTE[i]
 }
