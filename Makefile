@@ -49,7 +49,7 @@ TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
 TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-TOOL_BINS	:= $(BUILD)/tools/prog_cost $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
+TOOL_BINS	:= $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
 		   $(BUILD)/tools/demo-client $(BUILD)/tools/cancel-rtt
 
 # The daemon: every daemon/*.c that is not part of the datapath library.
@@ -162,6 +162,7 @@ $(BUILD)/tests/test_hostile: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			     $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			 $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+$(BUILD)/tests/test_bench: $(BUILD)/tests/testlib.o
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)

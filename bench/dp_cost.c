@@ -1,0 +1,792 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * dp_cost: figures D1, D2 and D3 of PERF.md, the cost per frame of the TC
+ * egress program under BPF_PROG_TEST_RUN, beside an empty TC program.
+ *
+ * Cases, each on a 64-byte UDP/IPv4 and a 64-byte UDP/IPv6 frame:
+ *   untagged   flow lookup on, the frame's flow has no rule
+ *   tagged     the frame's flow has a rule, its ID is not canceled
+ *   canceled   its ID is canceled: the frame is dropped and an abort record
+ *              goes to the source's ring, which a consumer thread drains
+ * at these table sizes (full mode; quick mode uses smaller ones):
+ *   1 flow rule, no other cancel                       D1, D2
+ *   1, 10,000 and 1,000,000 flow rules, each with
+ *   100,000 active ID cancels                          D3, dp_rules.dat
+ * The frame's own rule is always one of the rules counted, so a table said
+ * to hold N rules holds N.  Flow rules, because a test-run frame has no
+ * sending socket.
+ *
+ * Each figure is the median of several test runs of `repeat` frames; every
+ * txcancel run is paired with a run of the empty program on the same frame,
+ * in alternating order, so that drift of the machine hits both.  The added
+ * cost is the median of the per-pair differences.  The kernel reports whole
+ * nanoseconds per frame and leaves out the time the run was preempted.
+ *
+ * Where the time goes is measured too: the untagged frame with no rule at
+ * all (flow lookup off), the tagged frame with and without the ID cancel
+ * table looked up, and the canceled frame with its record written but no
+ * reader to wake (the ring drained between runs that fit in it) and with no
+ * ring at all (the record is counted lost instead of written).
+ *
+ * Every case checks itself: the program's verdict, and the source's counters
+ * (passed or aborted frames, exactly runs x repeat), so that a number never
+ * belongs to a case other than the one named.
+ *
+ * Usage: dp_cost [--quick]
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "benchlib.h"
+#include "loader.h"
+#include "helpers.skel.h"
+
+#define TCX_NEXT_RET	0xffffffffu	/* TCX_NEXT (-1) as test_run's retval */
+#define TCX_DROP_RET	2u
+
+#define SOURCE		1u		/* the frames' source */
+#define FILLER_SOURCE	2u		/* the source of every other rule */
+#define FILLER_PREFIX	7u		/* IDs of the other rules */
+#define CANCEL_PREFIX	9u		/* IDs of the other cancels */
+#define FILL_CHUNK	8192u
+
+enum family { V4, V6, NFAM };
+enum dp_case { UNTAGGED, TAGGED, CANCELED, NCASES };
+
+static const char *const fam_name[NFAM] = { "IPv4", "IPv6" };
+static const char *const case_name[NCASES] = { "untagged", "tagged", "canceled" };
+
+/* One table size: flow rules (the frame's own included) and ID cancels. */
+struct level {
+	__u32 rules;
+	__u32 cancels;
+};
+
+#define NLEVELS 4
+/* Level 0 is D1/D2's; levels 1.. are D3's, all with the same cancels. */
+static const struct level full_levels[NLEVELS] = {
+	{ 1, 0 }, { 1, 100000 }, { 10000, 100000 }, { 1000000, 100000 },
+};
+static const struct level quick_levels[NLEVELS] = {
+	{ 1, 0 }, { 1, 1000 }, { 100, 1000 }, { 10000, 1000 },
+};
+
+struct frame {
+	__u8 data[64];
+	struct txc_flow_key key;
+};
+
+struct result {
+	struct bench_stat value;	/* txcancel, ns/frame */
+	struct bench_stat base;		/* empty program, ns/frame */
+	double added;			/* median of paired differences */
+	double base_samples[BENCH_MAX_SAMPLES];
+	int n;
+	/* Counters of the case, deltas of the source's and the consumer's. */
+	unsigned long long passed, aborted, lost, consumed;
+};
+
+struct consumer {
+	struct ring_buffer *rb;
+	int ring_fd;
+	pthread_t thread;
+	volatile int stop;
+	bool threaded;
+	unsigned long long consumed;
+};
+
+struct bench {
+	struct txc_dp *dp;
+	struct helpers *helpers;
+	int tc_fd, empty_fd, flow_fd, cancels_fd;
+	struct frame tagged[NFAM], untagged[NFAM];
+	__u32 repeat;
+	int runs;
+	int diag_runs;			/* runs of the drained-between-runs case */
+	const struct level *levels;
+	__u32 fillers;			/* other flow rules present */
+	__u32 filler_cancels;		/* other ID cancels present */
+	int own;			/* family whose own rule is present, -1 none */
+	struct consumer cons;
+};
+
+static struct result res[NLEVELS][NCASES][NFAM];
+static struct result no_rules[NFAM], no_ring[NFAM], between_runs[NFAM];
+
+static __u32 own_id(int fam)
+{
+	return TXC_ID_MAKE(5, 1 + fam);
+}
+
+/* --- frames --------------------------------------------------------------- */
+
+static void put16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/* 198.18.0.1:sport -> 198.18.1.2:5001 or 2001:db8::1 -> 2001:db8:1::2, 64 bytes. */
+static void build_frame(struct frame *f, int fam, __u16 sport)
+{
+	static const __u8 mac[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	static const __u8 v4s[4] = { 198, 18, 0, 1 }, v4d[4] = { 198, 18, 1, 2 };
+	static const __u8 v6s[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const __u8 v6d[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
+	__u8 *p = f->data, *udp;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(p, mac, sizeof(mac));
+	if (fam == V4) {
+		put16(p + 12, 0x0800);
+		p[14] = 0x45;
+		put16(p + 16, 64 - 14);			/* total length */
+		p[22] = 64;				/* TTL */
+		p[23] = 17;
+		memcpy(p + 26, v4s, 4);
+		memcpy(p + 30, v4d, 4);
+		udp = p + 34;
+		f->key.family = TXC_FAMILY_IPV4;
+		memcpy(f->key.saddr, v4s, 4);
+		memcpy(f->key.daddr, v4d, 4);
+	} else {
+		put16(p + 12, 0x86dd);
+		p[14] = 0x60;
+		put16(p + 18, 64 - 14 - 40);		/* payload length */
+		p[20] = 17;
+		p[21] = 64;				/* hop limit */
+		memcpy(p + 22, v6s, 16);
+		memcpy(p + 38, v6d, 16);
+		udp = p + 54;
+		f->key.family = TXC_FAMILY_IPV6;
+		memcpy(f->key.saddr, v6s, 16);
+		memcpy(f->key.daddr, v6d, 16);
+	}
+	put16(udp, sport);
+	put16(udp + 2, 5001);
+	put16(udp + 4, 64 - (udp - p));
+	f->key.proto = 17;
+	f->key.sport = htons(sport);
+	f->key.dport = htons(5001);
+}
+
+/* --- table filling -------------------------------------------------------- */
+
+/*
+ * Rule @i of the others: alternately IPv4 and IPv6 flows to 198.19.0.0/16
+ * and 2001:db8:fffe::/64, never a flow of the measured frames.
+ */
+static void filler_rule(__u32 i, struct txc_flow_key *k, struct txc_tag *t)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = 17;
+	k->sport = htons(40000);
+	k->dport = htons(10000 + (i >> 16));
+	if (i & 1) {
+		static const __u8 s[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xfe, [15] = 1 };
+
+		k->family = TXC_FAMILY_IPV6;
+		memcpy(k->saddr, s, 16);
+		memcpy(k->daddr, s, 12);
+		k->daddr[14] = (i >> 8) & 0xff;
+		k->daddr[15] = i & 0xff;
+	} else {
+		k->family = TXC_FAMILY_IPV4;
+		k->saddr[0] = 198, k->saddr[1] = 19, k->saddr[2] = 255, k->saddr[3] = 1;
+		k->daddr[0] = 198, k->daddr[1] = 19;
+		k->daddr[2] = (i >> 8) & 0xff;
+		k->daddr[3] = i & 0xff;
+	}
+	t->cancel_id = TXC_ID_MAKE(FILLER_PREFIX, i + 1);
+	t->source = FILLER_SOURCE;
+}
+
+static int update_batch(int fd, const void *keys, const void *vals, __u32 n, const char *what)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = n;
+
+	if (bpf_map_update_batch(fd, keys, vals, &count, &opts) || count != n) {
+		fprintf(stderr, "dp_cost: adding %s: %s (%u of %u stored)\n", what,
+			strerror(errno), count, n);
+		return -errno ?: -EIO;
+	}
+	return 0;
+}
+
+/* Grow the other flow rules to @want (the rule table then holds @want + 1). */
+static int fill_rules(struct bench *b, __u32 want)
+{
+	static struct txc_flow_key keys[FILL_CHUNK];
+	static struct txc_tag tags[FILL_CHUNK];
+	int err;
+
+	while (b->fillers < want) {
+		__u32 n = want - b->fillers < FILL_CHUNK ? want - b->fillers : FILL_CHUNK;
+
+		for (__u32 j = 0; j < n; j++)
+			filler_rule(b->fillers + j, &keys[j], &tags[j]);
+		err = update_batch(b->flow_fd, keys, tags, n, "flow rules");
+		if (err)
+			return err;
+		b->fillers += n;
+	}
+	return 0;
+}
+
+/* Grow the other ID cancels (in force on every interface, never expiring) to @want. */
+static int fill_cancels(struct bench *b, __u32 want)
+{
+	static __u32 ids[FILL_CHUNK];
+	static struct txc_cancel vals[FILL_CHUNK];
+	int err;
+
+	while (b->filler_cancels < want) {
+		__u32 n = want - b->filler_cancels < FILL_CHUNK ? want - b->filler_cancels : FILL_CHUNK;
+
+		for (__u32 j = 0; j < n; j++) {
+			ids[j] = TXC_ID_MAKE(CANCEL_PREFIX, b->filler_cancels + j + 1);
+			vals[j] = (struct txc_cancel){
+				.flags = TXC_CANCEL_F_ACTIVE | TXC_CANCEL_F_ALL_IFACES,
+			};
+		}
+		err = update_batch(b->cancels_fd, ids, vals, n, "ID cancels");
+		if (err)
+			return err;
+		b->filler_cancels += n;
+	}
+	/* Through the loader once, which turns the ID cancel lookup on. */
+	return want ? txc_dp_cancel(b->dp, TXC_SCOPE_ID, TXC_ID_MAKE(CANCEL_PREFIX, 1), 0, 0) : 0;
+}
+
+/* Make @fam's frame the one whose rule is in the table (there is one own rule). */
+static int own_rule(struct bench *b, int fam)
+{
+	struct txc_tag tag = { .cancel_id = own_id(fam), .source = SOURCE };
+	int err;
+
+	if (b->own == fam)
+		return 0;
+	if (b->own >= 0) {
+		err = txc_dp_tag_del(b->dp, TXC_TAG_FLOW, &b->tagged[b->own].key);
+		if (err)
+			return err;
+	}
+	err = txc_dp_tag_add(b->dp, TXC_TAG_FLOW, &b->tagged[fam].key, &tag);
+	b->own = err ? -1 : fam;
+	return err;
+}
+
+/* --- the ring's consumer -------------------------------------------------- */
+
+static int count_record(void *ctx, void *data, size_t size)
+{
+	struct consumer *c = ctx;
+
+	(void)data, (void)size;
+	c->consumed++;
+	return 0;
+}
+
+/* As the daemon does: sleep in epoll until the ring has records, drain them. */
+static void *consume(void *arg)
+{
+	struct consumer *c = arg;
+
+	while (!c->stop)
+		ring_buffer__poll(c->rb, 10);
+	ring_buffer__consume(c->rb);
+	return NULL;
+}
+
+/*
+ * Open the source's ring for reading; with @thread, a thread drains it as
+ * the daemon would, otherwise the caller drains it with ring_buffer__consume().
+ */
+static int consumer_start(struct bench *b, bool thread)
+{
+	struct consumer *c = &b->cons;
+	int err;
+
+	c->ring_fd = txc_dp_ring_open(b->dp, SOURCE);
+	if (c->ring_fd < 0)
+		return c->ring_fd;
+	c->rb = ring_buffer__new(c->ring_fd, count_record, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		close(c->ring_fd);
+		return err;
+	}
+	c->stop = 0;
+	c->threaded = thread;
+	err = thread ? pthread_create(&c->thread, NULL, consume, c) : 0;
+	if (err) {
+		ring_buffer__free(c->rb);
+		close(c->ring_fd);
+		return -err;
+	}
+	return 0;
+}
+
+static void consumer_stop(struct bench *b)
+{
+	struct consumer *c = &b->cons;
+
+	c->stop = 1;
+	if (c->threaded)
+		pthread_join(c->thread, NULL);
+	ring_buffer__consume(c->rb);
+	ring_buffer__free(c->rb);
+	close(c->ring_fd);
+}
+
+/* --- measuring ------------------------------------------------------------ */
+
+static int test_run(int prog_fd, const struct frame *f, __u32 repeat, __u32 want_ret,
+		    double *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->data, .data_size_in = sizeof(f->data),
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		fprintf(stderr, "dp_cost: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (opts.retval != want_ret) {
+		fprintf(stderr, "dp_cost: the program returned %d, expected %d: the case is "
+			"not set up as named\n", (int)opts.retval, (int)want_ret);
+		return -EPROTO;
+	}
+	*ns = opts.duration;
+	return 0;
+}
+
+static int source_stats(struct bench *b, struct txc_source_stats *s)
+{
+	int err = txc_dp_source_stats(b->dp, SOURCE, s);
+
+	if (err)
+		fprintf(stderr, "dp_cost: reading the source's counters: %s\n", strerror(-err));
+	return err;
+}
+
+/* How a canceled case's records are consumed. */
+enum ring_mode {
+	RING_THREAD,		/* a consumer thread drains the ring while frames run */
+	RING_NONE,		/* the source has no ring: every record is lost */
+	RING_BETWEEN_RUNS,	/* drained between runs that fit the ring: no wakeup */
+};
+
+/*
+ * @runs pairs of test runs of @repeat frames, txcancel and the empty
+ * program, alternating which goes first.  Checks the verdict and that the
+ * source counted exactly the frames the case should produce.
+ */
+static int measure(struct bench *b, const struct frame *f, enum dp_case c, enum ring_mode ring,
+		   __u32 repeat, int runs, struct result *r)
+{
+	double val[BENCH_MAX_SAMPLES], diff[BENCH_MAX_SAMPLES];
+	struct txc_source_stats s0, s1;
+	unsigned long long frames = (unsigned long long)runs * repeat, c0;
+	__u32 want = c == CANCELED ? TCX_DROP_RET : TCX_NEXT_RET;
+	bool consumer = c == CANCELED && ring != RING_NONE;
+	int err, i;
+
+	memset(r, 0, sizeof(*r));
+	if (consumer) {
+		err = consumer_start(b, ring == RING_THREAD);
+		if (err) {
+			fprintf(stderr, "dp_cost: starting the ring's consumer: %s\n",
+				strerror(-err));
+			return err;
+		}
+	}
+	c0 = b->cons.consumed;
+	err = source_stats(b, &s0);
+	for (i = 0; !err && i < runs; i++) {
+		if (i & 1) {
+			err = test_run(b->tc_fd, f, repeat, want, &val[i]);
+			if (!err)
+				err = test_run(b->empty_fd, f, repeat, TCX_NEXT_RET,
+					       &r->base_samples[i]);
+		} else {
+			err = test_run(b->empty_fd, f, repeat, TCX_NEXT_RET, &r->base_samples[i]);
+			if (!err)
+				err = test_run(b->tc_fd, f, repeat, want, &val[i]);
+		}
+		if (!err)
+			diff[i] = val[i] - r->base_samples[i];
+		if (!err && ring == RING_BETWEEN_RUNS && consumer)
+			ring_buffer__consume(b->cons.rb);
+	}
+	if (consumer)
+		consumer_stop(b);
+	if (!err)
+		err = source_stats(b, &s1);
+	if (err)
+		return err;
+
+	r->n = runs;
+	r->passed = s1.passed_frames - s0.passed_frames;
+	r->aborted = s1.aborted_frames - s0.aborted_frames;
+	r->lost = s1.lost_reports - s0.lost_reports;
+	r->consumed = b->cons.consumed - c0;
+	if (r->passed != (c == TAGGED ? frames : 0) ||
+	    r->aborted != (c == CANCELED ? frames : 0) ||
+	    r->aborted != r->consumed + r->lost) {
+		fprintf(stderr, "dp_cost: %s: the source counted %llu passed, %llu aborted "
+			"(%llu records consumed, %llu lost) for %llu frames run\n", case_name[c],
+			r->passed, r->aborted, r->consumed, r->lost, frames);
+		return -EPROTO;
+	}
+	r->value = bench_stat_of(val, runs);
+	r->added = bench_stat_of(diff, runs).median;
+	/* bench_stat_of sorts: keep the samples in a copy for the level's pool. */
+	memcpy(diff, r->base_samples, sizeof(double) * runs);
+	r->base = bench_stat_of(diff, runs);
+	return 0;
+}
+
+static void report(const char *what, int fam, const struct result *r)
+{
+	fprintf(stderr, "  %-30s %s %7.1f ns/frame  (empty program %.1f, %+.1f)\n",
+		what, fam_name[fam], r->value.median, r->base.median, r->added);
+}
+
+static int measure_case(struct bench *b, enum dp_case c, int fam, struct result *r)
+{
+	int err = own_rule(b, fam);
+
+	if (!err && c == CANCELED)
+		err = txc_dp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
+	if (!err)
+		err = measure(b, c == UNTAGGED ? &b->untagged[fam] : &b->tagged[fam], c,
+			      RING_THREAD, b->repeat, b->runs, r);
+	if (c == CANCELED) {
+		int e = txc_dp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
+
+		err = err ?: e;
+	}
+	if (!err)
+		report(case_name[c], fam, r);
+	return err;
+}
+
+/*
+ * Where a canceled frame's time goes, at level 0:
+ *  - RING_NONE: the source has no ring, the record is counted lost: no
+ *    reserve, no write, no wakeup;
+ *  - RING_BETWEEN_RUNS: runs of half a ring of frames, drained between runs,
+ *    so every record is written and only a run's first record wakes the
+ *    (absent) reader: the write without the wakeups.
+ */
+static int measure_canceled_diag(struct bench *b, int fam, enum ring_mode ring, struct result *r)
+{
+	/* A record takes 8 bytes of ring header + 96, rounded to 8. */
+	__u32 fit = txc_dp_ring_bytes(b->dp) / 2 / (8 + sizeof(struct txc_abort_record));
+	__u32 repeat = ring == RING_BETWEEN_RUNS && fit < b->repeat ? fit : b->repeat;
+	int runs = ring == RING_BETWEEN_RUNS ? b->diag_runs : b->runs;
+	int err = 0, fd;
+
+	if (ring == RING_NONE)
+		err = txc_dp_ring_remove(b->dp, SOURCE);
+	if (!err)
+		err = own_rule(b, fam);
+	if (!err)
+		err = txc_dp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
+	if (!err)
+		err = measure(b, &b->tagged[fam], CANCELED, ring, repeat, runs, r);
+	if (!err)
+		err = txc_dp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
+	if (ring == RING_NONE) {
+		/* Give the source its ring back for the cases that follow. */
+		fd = txc_dp_ring_open(b->dp, SOURCE);
+		if (fd < 0)
+			return err ?: fd;
+		close(fd);
+	}
+	if (!err)
+		report(ring == RING_NONE ? "canceled, no ring" : "canceled, drained between runs",
+		       fam, r);
+	return err;
+}
+
+static int run_level(struct bench *b, int l)
+{
+	const struct level *lv = &b->levels[l];
+	int err, c, fam;
+
+	err = fill_rules(b, lv->rules - 1);
+	if (!err)
+		err = fill_cancels(b, lv->cancels ? lv->cancels - 1 : 0);
+	if (err)
+		return err;
+	fprintf(stderr, "dp_cost: %u flow rules, %u other ID cancels\n", lv->rules,
+		b->filler_cancels);
+	/* Case by case: no canceled case turns the ID lookup on before a tagged one. */
+	for (c = 0; c < NCASES; c++)
+		for (fam = 0; fam < NFAM; fam++) {
+			err = measure_case(b, c, fam, &res[l][c][fam]);
+			if (err)
+				return err;
+		}
+	if (l == 0)
+		for (fam = 0; fam < NFAM; fam++) {
+			err = measure_canceled_diag(b, fam, RING_NONE, &no_ring[fam]);
+			if (!err)
+				err = measure_canceled_diag(b, fam, RING_BETWEEN_RUNS,
+							    &between_runs[fam]);
+			if (err)
+				return err;
+		}
+	return 0;
+}
+
+/* --- output --------------------------------------------------------------- */
+
+static void row(const char *figure, const char *name, const struct result *r, bool has_ratio,
+		double ratio, const char *ratio_name, const char *target, int met, const char *note)
+{
+	struct bench_row row = {
+		.figure = figure,
+		.name = name,
+		.unit = "ns/frame",
+		.value = r->value,
+		.has_baseline = true,
+		.baseline_name = "empty TC program",
+		.baseline = r->base,
+		.has_ratio = has_ratio,
+		.ratio = ratio,
+		.ratio_name = ratio_name,
+		.target = target,
+		.met = met,
+		.note = note,
+	};
+
+	bench_emit(&row);
+}
+
+static const char *added_name = "added ns (median of paired txcancel - empty)";
+
+static void emit_d1(struct bench *b)
+{
+	const struct level *l0 = &b->levels[0], *lc = &b->levels[1];
+	char name[128], note[512];
+
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *r = &res[0][UNTAGGED][fam], *n = &no_rules[fam];
+
+		snprintf(name, sizeof(name), "untagged, %s, %u flow rule (not its own)",
+			 fam_name[fam], l0->rules);
+		snprintf(note, sizeof(note),
+			 "the flow table is looked up and misses; with no rule at all (flow "
+			 "lookup off) %.0f ns/frame, +%.1f over the empty program",
+			 n->value.median, n->added);
+		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
+		    r->added <= 10, note);
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *r = &res[0][TAGGED][fam], *w = &res[1][TAGGED][fam];
+
+		snprintf(name, sizeof(name), "tagged, %s, %u flow rule, no ID cancel",
+			 fam_name[fam], l0->rules);
+		snprintf(note, sizeof(note),
+			 "%llu frames counted passed; the ID cancel table is not looked up while "
+			 "it is empty; with %u other ID cancels in force (a hash miss per frame) "
+			 "%.0f ns/frame, +%.1f",
+			 r->passed, lc->cancels - 1, w->value.median, w->added);
+		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
+		    r->added <= 10, note);
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *n = &no_rules[fam];
+
+		snprintf(name, sizeof(name), "untagged, %s, no rule (flow lookup off)",
+			 fam_name[fam]);
+		row("D1", name, n, true, n->added, added_name,
+		    "where the time goes (stated only)", -1,
+		    "only the config lookup and the lookup bits are tested");
+	}
+}
+
+static void emit_d2(struct bench *b)
+{
+	char name[128], note[640];
+
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *r = &res[0][CANCELED][fam];
+		const struct result *n = &no_ring[fam], *w = &between_runs[fam];
+
+		snprintf(name, sizeof(name), "canceled, %s, record written, ring drained",
+			 fam_name[fam]);
+		snprintf(note, sizeof(note),
+			 "aborted %llu = %llu records consumed + %llu lost (ring of %u bytes, "
+			 "one consumer thread in ring_buffer__poll, woken by the ring); "
+			 "record written but no reader to wake (drained between runs) %.0f "
+			 "ns/frame, +%.1f; no ring (record counted lost, not written) %.0f "
+			 "ns/frame, +%.1f",
+			 r->aborted, r->consumed, r->lost, txc_dp_ring_bytes(b->dp),
+			 w->value.median, w->added, n->value.median, n->added);
+		row("D2", name, r, true, r->added, added_name, "<= baseline + 40 ns",
+		    r->added <= 40, note);
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *w = &between_runs[fam];
+
+		snprintf(name, sizeof(name), "canceled, %s, record written, no wakeup "
+			 "(drained between runs of %llu)", fam_name[fam],
+			 w->aborted / (w->n ? w->n : 1));
+		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; only "
+			 "the first record of a run finds the reader caught up and wakes it",
+			 w->aborted, w->consumed, w->lost);
+		row("D2", name, w, true, w->added, added_name,
+		    "where the time goes (stated only)", -1, note);
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *n = &no_ring[fam];
+
+		snprintf(name, sizeof(name), "canceled, %s, no ring (record lost, not written)",
+			 fam_name[fam]);
+		snprintf(note, sizeof(note), "aborted %llu = 0 consumed + %llu lost",
+			 n->aborted, n->lost);
+		row("D2", name, n, true, n->added, added_name,
+		    "where the time goes (stated only)", -1, note);
+	}
+}
+
+static void emit_d3(struct bench *b)
+{
+	const struct level *top = &b->levels[NLEVELS - 1];
+	char name[160], note[512];
+
+	for (int c = 0; c < NCASES; c++)
+		for (int fam = 0; fam < NFAM; fam++) {
+			const struct result *lo = &res[1][c][fam], *hi = &res[NLEVELS - 1][c][fam];
+			double ratio = hi->value.median / lo->value.median;
+			int len;
+
+			snprintf(name, sizeof(name), "%s, %s, %u flow rules, %u ID cancels",
+				 case_name[c], fam_name[fam], top->rules, top->cancels - 1 +
+				 (c == CANCELED));
+			len = snprintf(note, sizeof(note), "ns/frame (added over the empty program):");
+			for (int l = 1; l < NLEVELS && len < (int)sizeof(note); l++)
+				len += snprintf(note + len, sizeof(note) - len, "%s %u rules %.0f (+%.1f)",
+						l > 1 ? ";" : "", b->levels[l].rules,
+						res[l][c][fam].value.median, res[l][c][fam].added);
+			if (c == CANCELED && len < (int)sizeof(note))
+				snprintf(note + len, sizeof(note) - len,
+					 "; at %u rules aborted %llu = %llu consumed + %llu lost",
+					 top->rules, hi->aborted, hi->consumed, hi->lost);
+			row("D3", name, hi, true, ratio,
+			    "ns/frame at the most rules / at 1 rule (same cancels)",
+			    "flat within 2x from 1 to 1M rules", ratio <= 2, note);
+		}
+}
+
+/* Rule count vs ns/frame, one column per case, for bench/run.sh's plot. */
+static int write_dat(struct bench *b)
+{
+	char path[512];
+	FILE *f;
+
+	bench_out_path("dp_rules.dat", path, sizeof(path));
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "dp_cost: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "# BPF_PROG_TEST_RUN ns/frame (medians), %u ID cancels in force\n"
+		"# rules empty_program untagged_v4 untagged_v6 tagged_v4 tagged_v6 "
+		"canceled_v4 canceled_v6\n", b->levels[1].cancels);
+	for (int l = 1; l < NLEVELS; l++) {
+		double pool[NCASES * NFAM * BENCH_MAX_SAMPLES];
+		int n = 0;
+
+		/* The baseline of a level: every empty-program run made at that level. */
+		for (int c = 0; c < NCASES; c++)
+			for (int fam = 0; fam < NFAM; fam++)
+				for (int i = 0; i < res[l][c][fam].n; i++)
+					pool[n++] = res[l][c][fam].base_samples[i];
+		fprintf(f, "%u %.1f", b->levels[l].rules, bench_stat_of(pool, n).median);
+		for (int c = 0; c < NCASES; c++)
+			for (int fam = 0; fam < NFAM; fam++)
+				fprintf(f, " %.1f", res[l][c][fam].value.median);
+		fputc('\n', f);
+	}
+	if (fclose(f)) {
+		fprintf(stderr, "dp_cost: writing %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	fprintf(stderr, "dp_cost: wrote %s\n", path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct txc_dp_opts dp_opts = {};
+	struct bench b = { .own = -1 };
+	bool quick = bench_quick(argc, argv);
+	char pin_dir[64];
+	int err, fam, l;
+
+	b.levels = quick ? quick_levels : full_levels;
+	b.repeat = quick ? 10000 : 1000000;
+	b.runs = quick ? 3 : 5;
+	b.diag_runs = quick ? 3 : 51;
+
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/txc-bench-dp-%d", getpid());
+	dp_opts.pin_dir = pin_dir;
+	err = txc_dp_open(&b.dp, &dp_opts);
+	if (err) {
+		fprintf(stderr, "dp_cost: loading the datapath: %s\n", strerror(-err));
+		return 1;
+	}
+	/* Nothing pinned outlives this process, however it ends: the fds hold the maps. */
+	txc_dp_unpin(b.dp);
+	b.helpers = helpers__open_and_load();
+	if (!b.helpers) {
+		err = -errno;
+		fprintf(stderr, "dp_cost: loading the empty program: %s\n", strerror(errno));
+		goto out;
+	}
+	b.tc_fd = txc_dp_prog_fd(b.dp, TXC_PROG_TC_EGRESS);
+	b.empty_fd = bpf_program__fd(b.helpers->progs.empty_tc);
+	b.flow_fd = txc_dp_map_fd(b.dp, TXC_MAP_FLOW_RULES);
+	b.cancels_fd = txc_dp_map_fd(b.dp, TXC_MAP_ID_CANCELS);
+	for (fam = 0; fam < NFAM; fam++) {
+		build_frame(&b.tagged[fam], fam, 40000);
+		build_frame(&b.untagged[fam], fam, 40001);
+	}
+	fprintf(stderr, "dp_cost: BPF_PROG_TEST_RUN, 64-byte UDP frames, repeat %u, %d runs "
+		"paired with the empty TC program%s\n", b.repeat, b.runs, quick ? " (quick)" : "");
+
+	/* Before any rule exists: the flow lookup is still off. */
+	for (fam = 0; fam < NFAM && !err; fam++) {
+		err = measure(&b, &b.untagged[fam], UNTAGGED, RING_THREAD, b.repeat, b.runs,
+			      &no_rules[fam]);
+		if (!err)
+			report("untagged, no rule", fam, &no_rules[fam]);
+	}
+	for (l = 0; l < NLEVELS && !err; l++)
+		err = run_level(&b, l);
+	if (err)
+		goto out;
+
+	emit_d1(&b);
+	emit_d2(&b);
+	emit_d3(&b);
+	err = write_dat(&b);
+out:
+	if (err)
+		fprintf(stderr, "dp_cost: could not measure: %s\n", strerror(-err));
+	helpers__destroy(b.helpers);
+	txc_dp_close(b.dp);
+	return err ? 1 : 0;
+}
