@@ -609,37 +609,45 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 	return err;
 }
 
-/*
- * Many ID clears in BPF_MAP_DELETE_BATCH calls.  The kernel stops a batch at
- * an ID that has no cancel; clearing it is no error, so the batch goes on
- * after it.
- */
-int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done)
+int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int fd = txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS);
-	__u32 i = 0, count;
+	__u32 i, count;
+
+	*deleted = 0;
+	for (i = 0; i < n; i += count) {
+		count = n - i;
+		if (!bpf_map_delete_batch(fd, (const __u8 *)keys + (size_t)i * key_size, &count,
+					  &opts)) {
+			*deleted += n - i;
+			break;
+		}
+		/* The kernel stops at a missing key: count what it deleted, skip that one. */
+		if (errno != ENOENT || count >= n - i)
+			return -errno;
+		*deleted += count;
+		count++;
+	}
+	return 0;
+}
+
+/* Many ID clears; clearing an ID that has no cancel is no error. */
+int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done)
+{
+	__u32 deleted;
 	int err;
 
 	*done = 0;
-	for (i = 0; i < n; i++) {
+	for (__u32 i = 0; i < n; i++) {
 		err = check_id(ids[i]);
 		if (err)
 			return err;
 	}
-	for (i = 0; i < n; i += count) {
-		count = n - i;
-		if (!bpf_map_delete_batch(fd, ids + i, &count, &opts)) {
-			count = n - i;
-			continue;
-		}
-		if (errno != ENOENT || count >= n - i) {
-			err = -errno;
-			txc_log(TXC_LOG_ERROR, "clear of %u IDs: %s\n", n - i, strerror(errno));
-			*done = i + (count <= n - i ? count : 0);
-			return err;
-		}
-		count++;	/* that ID had no cancel */
+	err = txc_map_delete_keys(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), ids, sizeof(*ids), n,
+				  &deleted);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "clear of %u IDs: %s\n", n, strerror(-err));
+		return err;
 	}
 	*done = n;
 	return 0;

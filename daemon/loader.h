@@ -120,6 +120,11 @@ int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value);
 int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
 		      __u32 *done);
 int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done);
+/*
+ * Delete @n keys of @key_size bytes from the map @fd in BPF_MAP_DELETE_BATCH
+ * calls; keys that are not there are skipped.  *@deleted: how many were.
+ */
+int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted);
 
 /* Counters of @source, summed over CPUs. */
 int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum);

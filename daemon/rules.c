@@ -34,7 +34,7 @@ int txcd_rule_get(struct txc_dp *dp, __u8 kind, const void *key, struct txc_tag 
 
 /*
  * Keys to delete are collected first and deleted after the walk: deleting
- * the key get_next_key just returned would restart a hash walk from the top.
+ * keys under a walk's cursor would make it skip or repeat keys.
  */
 struct key_list {
 	__u8 *keys;
@@ -58,13 +58,51 @@ static int key_list_add(struct key_list *l, const void *key)
 
 static int delete_keys(int fd, struct key_list *l)
 {
-	int deleted = 0;
+	__u32 deleted = 0;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (!bpf_map_delete_elem(fd, l->keys + i * l->size))
-			deleted++;
+	txc_map_delete_keys(fd, l->keys, l->size, l->n, &deleted);
 	free(l->keys);
 	return deleted;
+}
+
+#define WALK_CHUNK	4096	/* rules per BPF_MAP_LOOKUP_BATCH */
+
+/*
+ * Hand every rule of one table to @fn, in BPF_MAP_LOOKUP_BATCH chunks (a
+ * million rules are then a few hundred system calls, not two million), and
+ * collect the keys @fn wants deleted.
+ */
+static int walk_table(int fd, const struct txcd_rule_table *tab, txcd_rule_fn fn, void *ctx,
+		      struct key_list *del)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct txc_tag *tags = malloc(WALK_CHUNK * sizeof(*tags));
+	__u8 *keys = malloc(WALK_CHUNK * tab->key_size);
+	__u32 batch, count;
+	void *in = NULL;
+	int err = 0;
+	bool last;
+
+	if (!tags || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	do {
+		count = WALK_CHUNK;
+		last = bpf_map_lookup_batch(fd, in, &batch, keys, tags, &count, &opts) < 0;
+		if (last && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < count && !err; i++)
+			if (fn(ctx, tab->kind, keys + (size_t)i * tab->key_size, &tags[i]))
+				err = key_list_add(del, keys + (size_t)i * tab->key_size);
+		in = &batch;
+	} while (!last && !err);
+out:
+	free(tags);
+	free(keys);
+	return err;
 }
 
 int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
@@ -75,19 +113,11 @@ int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
 		const struct txcd_rule_table *tab = &txcd_rule_tables[t];
 		int fd = txc_dp_map_fd(dp, tab->map);
 		struct key_list del = { .size = tab->key_size };
-		__u8 key[sizeof(struct txc_flow_key)], next[sizeof(struct txc_flow_key)];
-		void *prev = NULL;
-		struct txc_tag tag;
+		int err = walk_table(fd, tab, fn, ctx, &del);
 
-		while (!bpf_map_get_next_key(fd, prev, next)) {
-			memcpy(key, next, tab->key_size);
-			prev = key;
-			if (bpf_map_lookup_elem(fd, key, &tag))
-				continue;	/* deleted meanwhile */
-			if (fn(ctx, tab->kind, key, &tag) && key_list_add(&del, key)) {
-				free(del.keys);
-				return -ENOMEM;
-			}
+		if (err) {
+			free(del.keys);
+			return err;
 		}
 		total += delete_keys(fd, &del);
 	}
