@@ -7,11 +7,12 @@
  *
  * Leases are also written to two pinned array maps under
  * <pin_dir>/daemon/, so that a new daemon finds them after a restart or a
- * crash; a third, source_accounts, holds each source's completion account
- * (struct txcd_account, kept by completions.c).  It marks them orphaned and keeps them, with their rules and
+ * crash.  It marks them orphaned and keeps them, with their rules and
  * cancels in force, for the grace period: a client of the same user can
  * claim them back (PREFIX_ALLOC / SOURCE_OPEN with the number).  Layout of
- * both maps: key __u32 (prefix or source), value struct txcd_lease.
+ * both maps: key __u32 (prefix or source), value struct txcd_lease.  A
+ * third map there, source_accounts, holds each source's completion account
+ * (struct txcd_account, kept by completions.c).
  */
 #include <errno.h>
 #include <limits.h>

@@ -72,6 +72,7 @@
 #define DOWN_MS		1500	/* how long txcanceld stays down */
 #define QUIET_MS	300
 #define SEQ_BITS	(1ull << 24)	/* sequence numbers tracked per source */
+#define FLOOD_MAX_MS	600000	/* senders give up after this */
 
 enum role { R_CLEAN, R_ID, R_PREFIX, R_SOURCE };
 
@@ -125,6 +126,7 @@ static struct {
 	_Atomic bool senders_stop, sink_stop, watcher_stop;
 	_Atomic __u64 watcher_records;
 	_Atomic int sender_err;
+	__u64 t_start;		/* when the senders started (ms) */
 } F = { .d = { .pid = 0 } };
 
 static __u64 now_ms(void)
@@ -289,7 +291,7 @@ static void *sender_main(void *arg)
 			if (s->done)
 				continue;
 			left = true;
-			if (F.senders_stop)
+			if (F.senders_stop || now_ms() - F.t_start > FLOOD_MAX_MS)
 				return NULL;
 			/* Pace on the sink: never more than half its buffer waits there. */
 			if (sock_meminfo(s->rx, SK_MEMINFO_RMEM_ALLOC) > SINK_RCVBUF / 2)
@@ -738,14 +740,14 @@ static void test_flood(void)
 			goto out;
 		F.cl[c].started = true;
 	}
-	t_start = now_ms();
+	t_start = F.t_start = now_ms();
 	for (; n_senders < SENDERS; n_senders++)
 		if (!ASSERT_OK(pthread_create(&senders[n_senders], NULL, sender_main,
 					      (void *)(long)n_senders), "sender thread"))
 			goto out;
 
 	/* Halfway: the watcher leaves, txcanceld crashes and comes back. */
-	while (total_sent() < frames / 2 && !F.sender_err && now_ms() - t_start < 600000)
+	while (total_sent() < frames / 2 && !F.sender_err && now_ms() - t_start < FLOOD_MAX_MS)
 		sleep_ms(10);
 	F.watcher_stop = true;
 	pthread_join(watcher, NULL);

@@ -397,7 +397,7 @@ struct txc_status_client {
 	__u32 prefixes;
 	__u32 sources;
 	__u32 subscriptions;
-	__u64 backlog;		/* completions queued for this client */
+	__u64 backlog;		/* completions waiting in the rings of its subscriptions */
 };
 _Static_assert(sizeof(struct txc_status_client) == 32, "txc_status_client size");
 
