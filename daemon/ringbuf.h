@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/bpf.h>
 #include <linux/types.h>
 
 struct txcd_ring;
@@ -47,7 +48,7 @@ __u64 txcd_ring_pending(const struct txcd_ring *ring);
 /* Ring bytes one record of @len bytes takes: header included, 8-aligned. */
 static inline __u64 txcd_ring_slot(size_t len)
 {
-	return (len + 8 + 7) & ~7ull;	/* BPF_RINGBUF_HDR_SZ */
+	return (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
 }
 
 #endif

@@ -71,7 +71,6 @@
 #define SLOW_READ_MS	100
 #define DOWN_MS		1500	/* how long txcanceld stays down */
 #define QUIET_MS	300
-#define SEQ_BITS	(1ull << 24)	/* sequence numbers tracked per source */
 #define FLOOD_MAX_MS	600000	/* senders give up after this */
 
 enum role { R_CLEAN, R_ID, R_PREFIX, R_SOURCE };
@@ -107,7 +106,8 @@ struct fclient {
 	__u64 toggles;
 	int reconnects;
 	/* Completions as received, over every connection. */
-	__u8 *seen;
+	__u8 *seen;		/* bitmap of the seqs received, 0..seq_cap - 1 */
+	__u64 seq_cap;
 	__u64 records, distinct, dups, bad_seq, foreign, bad_status, bad_delta;
 	__u64 batches;
 	struct txc_ev_completions acct;	/* the last one received */
@@ -407,7 +407,7 @@ static void on_batch(void *ctx, const struct txc_ev_completions *ev,
 		fc->records++;
 		if (recs[i].hdr.status != TXC_STATUS_SEND_ABORTED || recs[i].source != fc->source)
 			fc->bad_status++;
-		if (!seq || seq >= SEQ_BITS) {
+		if (!seq || seq >= fc->seq_cap) {
 			fc->bad_seq++;
 			continue;
 		}
@@ -564,7 +564,9 @@ static bool client_setup(struct fclient *fc)
 		    !ASSERT_OK(txc_count_id(fc->c, s->id, 1), what))
 			return false;
 	}
-	fc->seen = calloc(SEQ_BITS / 8, 1);
+	/* A source aborts at most what its two streams send: seqs 1..that. */
+	fc->seq_cap = F.s[fc->streams[0]].quota + F.s[fc->streams[1]].quota + 1;
+	fc->seen = calloc(fc->seq_cap / 8 + 1, 1);
 	return ASSERT_TRUE(fc->seen != NULL, "sequence bitmap");
 }
 
@@ -662,8 +664,20 @@ static void crash_and_restart(__u64 *down_ms)
 		return;
 	F.phase = P_DOWN;
 	txct_daemon_kill(&F.d);
-	/* What was on its way when the daemon died is not "downtime" yet. */
-	sleep_ms(100);
+	/*
+	 * Frames that passed the hook before the cancels froze may still wait
+	 * in the sink's sockets: the downtime starts once those are read.
+	 */
+	for (t0 = now_ms(); now_ms() - t0 < 10000; sleep_ms(5)) {
+		bool queued = false;
+
+		for (int i = 0; i < N_STREAMS; i++)
+			queued |= stream_frozen_canceled(i) &&
+				  sock_meminfo(F.s[i].rx, SK_MEMINFO_RMEM_ALLOC);
+		if (!queued)
+			break;
+	}
+	sleep_ms(20);
 	for (int i = 0; i < N_STREAMS; i++) {
 		sent0[i] = F.s[i].sent;
 		recv0[i] = F.s[i].received;
@@ -831,10 +845,8 @@ static void test_flood(void)
 	       (unsigned long long)veth_drops,
 	       (unsigned long long)(k1.udp_sndbuf_errors - k0.udp_sndbuf_errors));
 	for (int i = 0; i < N_STREAMS; i++)
-		printf("# stream %d (%s%s): sent %llu received %llu aborted %llu sock drops %llu; "
-		       "while down: sent %llu received %llu\n", i,
-		       F.s[i].client < 0 ? "untagged" : "client ",
-		       F.s[i].client < 0 ? "" : (const char[]){ '0' + F.s[i].client, 0 },
+		printf("# stream %d (client %d, -1: untagged): sent %llu received %llu aborted %llu "
+		       "sock drops %llu; while down: sent %llu received %llu\n", i, F.s[i].client,
 		       (unsigned long long)F.s[i].sent, (unsigned long long)F.s[i].received,
 		       (unsigned long long)F.s[i].aborted, (unsigned long long)F.s[i].sock_drops,
 		       (unsigned long long)F.s[i].down_sent, (unsigned long long)F.s[i].down_recv);
