@@ -845,12 +845,17 @@ static void test_flood(void)
 	       (unsigned long long)(k1.udp_in_errors - k0.udp_in_errors),
 	       (unsigned long long)veth_drops,
 	       (unsigned long long)(k1.udp_sndbuf_errors - k0.udp_sndbuf_errors));
-	for (int i = 0; i < N_STREAMS; i++)
-		printf("# stream %d (client %d, -1: untagged): sent %llu received %llu aborted %llu "
-		       "sock drops %llu; while down: sent %llu received %llu\n", i, F.s[i].client,
+	for (int i = 0; i < N_STREAMS; i++) {
+		char label[24] = "untagged";
+
+		if (F.s[i].client >= 0)
+			snprintf(label, sizeof(label), "client %d", F.s[i].client);
+		printf("# stream %d (%s): sent %llu received %llu aborted %llu "
+		       "sock drops %llu; while down: sent %llu received %llu\n", i, label,
 		       (unsigned long long)F.s[i].sent, (unsigned long long)F.s[i].received,
 		       (unsigned long long)F.s[i].aborted, (unsigned long long)F.s[i].sock_drops,
 		       (unsigned long long)F.s[i].down_sent, (unsigned long long)F.s[i].down_recv);
+	}
 
 	for (int c = 0; c < N_CLIENTS; c++) {
 		struct fclient *fc = &F.cl[c];
