@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Completions: each source's BPF ring is read into the bounded backlog of
- * every subscription to that source, and backlogs are sent to their
- * connections in batches (TXC_MSG_COMPLETIONS) whenever the socket takes
- * them.
+ * Completions: each source's BPF ring is read in batches (TXC_MSG_COMPLETIONS)
+ * that go straight to the connections subscribed to it.  The ring is the
+ * only queue: the daemon holds no record of its own.
  *
- * Nothing is dropped silently.  A record is read from the ring only while
- * some subscriber has room for it; otherwise it stays in the ring and any
- * overflow is counted by the datapath as a lost report of that source.  A
- * subscriber that is full while another is not misses the record and counts
- * it in its own backlog_lost.  Every batch carries the running account, so
- * a client can check aborted = delivered + ring_lost + backlog_lost.
+ * Nothing is dropped silently, and a crash loses nothing.  A batch is
+ * peeked at, sent to every subscriber whose socket takes it, counted in the
+ * source's pinned account, and only then consumed from the ring.  While no
+ * subscriber takes it, it stays in the ring and any overflow is counted by
+ * the datapath as a lost report of that source.  A subscriber that is full
+ * while another takes the batch misses it and counts it in its
+ * backlog_lost.  Every batch carries the running account, so a client can
+ * check aborted = delivered + ring_lost + backlog_lost.
+ *
+ * A daemon killed between sending a batch and counting it sends the batch
+ * again after its restart (the client sees those sequence numbers twice);
+ * one killed between counting and consuming finds the ring behind its
+ * account and skips what it counted.  Either way the account stays exact.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +25,12 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
 #include "txcanceld.h"
 #include "ringbuf.h"
 
-#define RING_READ_PER_TURN	4096	/* records per source per loop turn */
+#define RING_BATCHES_PER_TURN	16	/* batches per source per loop turn */
+#define RING_SLOT	txcd_ring_slot(sizeof(struct txc_abort_record))
 
 static void ring_arm(struct txcd *d, __u32 source, bool armed)
 {
@@ -40,7 +48,51 @@ static void ring_arm(struct txcd *d, __u32 source, bool armed)
 		s->ring_armed = armed;
 }
 
-int txcd_ring_attach(struct txcd *d, __u32 source)
+static void account_store(struct txcd *d, __u32 source)
+{
+	if (bpf_map_update_elem(d->source_account_fd, &source, &d->sources[source].acct, BPF_ANY))
+		txc_log(TXC_LOG_WARN, "source %u: recording its account: %s (a restart would "
+			"count from an older one)\n", source, strerror(errno));
+}
+
+void txcd_account_load(struct txcd *d, __u32 source)
+{
+	struct txcd_account *a = &d->sources[source].acct;
+
+	if (bpf_map_lookup_elem(d->source_account_fd, &source, a))
+		memset(a, 0, sizeof(*a));
+}
+
+/*
+ * A source that has just been opened starts its account where its ring
+ * stands; a claimed one brings the ring up to its account: records the
+ * previous instance sent and counted but did not consume yet are skipped.
+ */
+static void account_sync(struct txcd *d, __u32 source, bool fresh)
+{
+	struct txcd_source *s = &d->sources[source];
+	__u64 cons = txcd_ring_consumer(s->ring);
+
+	if (fresh) {
+		s->acct = (struct txcd_account){ .ring_pos = cons };
+		account_store(d, source);
+	} else if (cons < s->acct.ring_pos) {
+		txc_log(TXC_LOG_INFO, "source %u: skipping %llu records the previous instance "
+			"sent\n", source, (unsigned long long)((s->acct.ring_pos - cons) / RING_SLOT));
+		txcd_ring_consume(s->ring, s->acct.ring_pos);
+	} else if (cons > s->acct.ring_pos) {
+		/* Consumed by a reader that kept no account: its records are lost. */
+		__u64 n = (cons - s->acct.ring_pos) / RING_SLOT;
+
+		txc_log(TXC_LOG_WARN, "source %u: %llu records were consumed without an account; "
+			"counted as backlog_lost\n", source, (unsigned long long)n);
+		s->acct.backlog_lost += n;
+		s->acct.ring_pos = cons;
+		account_store(d, source);
+	}
+}
+
+int txcd_ring_attach(struct txcd *d, __u32 source, bool fresh)
 {
 	struct txcd_source *s = &d->sources[source];
 	struct epoll_event ev = { .events = 0, .data.u64 = TXCD_EV(TXCD_FD_RING, source) };
@@ -63,6 +115,7 @@ int txcd_ring_attach(struct txcd *d, __u32 source)
 		return err;
 	}
 	s->ring_armed = false;
+	account_sync(d, source, fresh);
 	return 0;
 }
 
@@ -78,66 +131,178 @@ void txcd_ring_detach(struct txcd *d, __u32 source)
 	s->ring_armed = false;
 }
 
-static bool sub_has_room(const struct txcd *d, const struct txcd_sub *sub)
+static bool sub_is_owner(const struct txcd *d, const struct txcd_sub *sub)
 {
-	return sub->count < d->opts.backlog;
+	const struct txcd_source *s = &d->sources[sub->source];
+
+	return s->state == TXCD_HELD && s->conn == sub->conn;
 }
 
-static bool any_room(const struct txcd *d, const struct txcd_source *s)
+void txcd_sub_account(const struct txcd *d, const struct txcd_sub *sub, __u64 *delivered,
+		      __u64 *backlog_lost)
+{
+	const struct txcd_account *a = &d->sources[sub->source].acct;
+
+	*delivered = sub_is_owner(d, sub) ? a->delivered : sub->delivered;
+	*backlog_lost = sub_is_owner(d, sub) ? a->backlog_lost : sub->backlog_lost;
+}
+
+/* Its socket may take a batch now: replies go first, in order. */
+static bool sub_ready(const struct txcd_sub *sub)
+{
+	return !sub->blocked && !sub->conn->dead && !sub->conn->out_head;
+}
+
+static bool any_ready(const struct txcd_source *s)
 {
 	for (const struct txcd_sub *sub = s->subs; sub; sub = sub->next_in_source)
-		if (sub_has_room(d, sub))
+		if (sub_ready(sub))
 			return true;
 	return false;
 }
 
-struct fanout {
-	struct txcd *d;
-	struct txcd_source *s;
+static void source_totals(struct txcd *d, __u32 source, struct txc_source_stats *st)
+{
+	if (txc_dp_source_stats(d->dp, source, st))
+		memset(st, 0, sizeof(*st));
+}
+
+static __u8 batch_buf[sizeof(struct txc_msg_hdr) + sizeof(struct txc_ev_completions) +
+		      TXC_COMPLETIONS_MAX * sizeof(struct txc_abort_record)];
+
+static struct txc_abort_record *batch_recs(void)
+{
+	return (void *)(batch_buf + sizeof(struct txc_msg_hdr) + sizeof(struct txc_ev_completions));
+}
+
+/*
+ * Send the @n records in batch_buf to @sub with its account; false when its
+ * socket is full (it is then blocked until EPOLLOUT) or gone.
+ */
+static bool send_batch(struct txcd *d, struct txcd_sub *sub, __u32 n,
+		       const struct txc_source_stats *st)
+{
+	struct txc_msg_hdr *h = (void *)batch_buf;
+	struct txc_ev_completions *ev = (void *)(h + 1);
+	size_t len = sizeof(*h) + sizeof(*ev) + n * sizeof(struct txc_abort_record);
+	struct txcd_conn *c = sub->conn;
+	__u64 delivered, backlog_lost;
+
+	txcd_sub_account(d, sub, &delivered, &backlog_lost);
+	*h = (struct txc_msg_hdr){
+		.magic = TXC_PROTO_MAGIC,
+		.version = TXC_PROTO_VERSION,
+		.type = TXC_MSG_COMPLETIONS,
+		.flags = TXC_MSG_F_EVENT,
+		.length = len,
+	};
+	*ev = (struct txc_ev_completions){
+		.source = sub->source,
+		.count = n,
+		.aborted = st->aborted_frames,
+		.ring_lost = st->lost_reports,
+		.delivered = delivered + n,
+		.backlog_lost = backlog_lost,
+	};
+	if (send(c->fd, batch_buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		struct epoll_event pev = {
+			.events = EPOLLIN | EPOLLOUT,
+			.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
+		};
+
+		if (errno != EAGAIN && errno != ENOBUFS) {
+			c->dead = true;
+			return false;
+		}
+		sub->blocked = true;
+		/* Wake up when the socket drains. */
+		if (!c->want_out && !epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &pev))
+			c->want_out = true;
+		return false;
+	}
+	if (sub_is_owner(d, sub))
+		d->sources[sub->source].acct.delivered += n;
+	else
+		sub->delivered += n;
+	sub->reported_ring_lost = st->lost_reports;
+	sub->account_changed = false;
+	return true;
+}
+
+struct collect {
+	__u32 n;
 };
 
-static bool fan_out(void *ctx, const void *data, size_t len)
+static bool collect_one(void *ctx, const void *data, size_t len)
 {
-	struct fanout *f = ctx;
-	struct txc_abort_record rec;
+	struct collect *col = ctx;
+	struct txc_abort_record *rec = &batch_recs()[col->n++];
 
-	if (!any_room(f->d, f->s))
-		return false;
 	/* A record of another size is not ours to interpret: pass it as zeroes + header. */
-	memset(&rec, 0, sizeof(rec));
-	memcpy(&rec, data, len < sizeof(rec) ? len : sizeof(rec));
-	for (struct txcd_sub *sub = f->s->subs; sub; sub = sub->next_in_source) {
-		if (!sub_has_room(f->d, sub)) {
-			sub->backlog_lost++;
-			sub->account_changed = true;
-			continue;
-		}
-		sub->recs[(sub->head + sub->count) % f->d->opts.backlog] = rec;
-		sub->count++;
-	}
-	f->s->delivered++;
+	memset(rec, 0, sizeof(*rec));
+	memcpy(rec, data, len < sizeof(*rec) ? len : sizeof(*rec));
 	return true;
+}
+
+/*
+ * Send batches of @source's ring to its subscribers and consume what was
+ * sent (or missed).  Stops when the ring is empty or no subscriber takes
+ * a batch; the ring stays armed only while some subscriber could.
+ */
+static size_t source_pump(struct txcd *d, __u32 source)
+{
+	struct txcd_source *s = &d->sources[source];
+	size_t consumed = 0;
+
+	for (int turn = 0; s->ring && turn < RING_BATCHES_PER_TURN && any_ready(s); turn++) {
+		struct collect col = { 0 };
+		struct txc_source_stats st;
+		bool taken = false, owner_seen = false;
+		struct txcd_sub *sub;
+		__u64 end;
+
+		txcd_ring_peek(s->ring, TXC_COMPLETIONS_MAX, collect_one, &col, &end);
+		if (end == txcd_ring_consumer(s->ring))
+			break;
+		source_totals(d, source, &st);
+		for (sub = s->subs; sub; sub = sub->next_in_source) {
+			sub->took = sub_ready(sub) && send_batch(d, sub, col.n, &st);
+			taken |= sub->took;
+		}
+		if (!taken)
+			break;	/* in the ring it stays: nobody could take it */
+		for (sub = s->subs; sub; sub = sub->next_in_source) {
+			if (sub_is_owner(d, sub))
+				owner_seen = true;
+			if (sub->took)
+				continue;
+			if (sub_is_owner(d, sub))
+				s->acct.backlog_lost += col.n;
+			else
+				sub->backlog_lost += col.n;
+			sub->account_changed = true;
+		}
+		/* Consumed while its owner is not subscribed: the owner misses it. */
+		if (!owner_seen)
+			s->acct.backlog_lost += col.n;
+		/* Counted before consumed: a crash in between cannot lose it. */
+		s->acct.ring_pos = end;
+		account_store(d, source);
+		txcd_ring_consume(s->ring, end);
+		consumed += col.n;
+	}
+	ring_arm(d, source, any_ready(s));
+	return consumed;
 }
 
 size_t txcd_ring_event(struct txcd *d, __u32 source)
 {
-	struct txcd_source *s = &d->sources[source];
-	struct fanout f = { d, s };
-	size_t n;
-
-	if (!s->ring)
-		return 0;
-	n = txcd_ring_read(s->ring, RING_READ_PER_TURN, fan_out, &f);
-	if (!s->subs || !any_room(d, s))
-		ring_arm(d, source, false);
-	for (struct txcd_sub *sub = s->subs; sub; sub = sub->next_in_source)
-		txcd_deliver(d, sub->conn);
-	return n;
+	return source_pump(d, source);
 }
 
 /*
- * Each subscription may hold opts.backlog records, so the number of them is
- * what bounds the completions a user can make the daemon keep.
+ * Completions wait in their source's ring, not in the daemon; what a user's
+ * subscriptions bound is the socket buffers (--backlog each) they can fill.
  */
 int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
 		   size_t why_len)
@@ -162,11 +327,6 @@ int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
 	sub = calloc(1, sizeof(*sub));
 	if (!sub)
 		return -ENOMEM;
-	sub->recs = calloc(d->opts.backlog, sizeof(*sub->recs));
-	if (!sub->recs) {
-		free(sub);
-		return -ENOMEM;
-	}
 	sub->conn = c;
 	sub->source = source;
 	sub->next_in_conn = c->subs;
@@ -201,12 +361,8 @@ int txcd_unsubscribe(struct txcd *d, struct txcd_conn *c, __u32 source)
 	sub_unlink(&c->subs, sub, false);
 	sub_unlink(&d->sources[source].subs, sub, true);
 	c->user->subs--;
-	free(sub->recs);
 	free(sub);
-	if (!d->sources[source].subs)
-		ring_arm(d, source, false);
-	else if (any_room(d, &d->sources[source]))
-		ring_arm(d, source, true);
+	ring_arm(d, source, any_ready(&d->sources[source]));
 	return 0;
 }
 
@@ -216,91 +372,32 @@ void txcd_subs_drop_conn(struct txcd *d, struct txcd_conn *c)
 		txcd_unsubscribe(d, c, c->subs->source);
 }
 
-__u64 txcd_conn_backlog(const struct txcd_conn *c)
+__u64 txcd_conn_backlog(const struct txcd *d, const struct txcd_conn *c)
 {
 	__u64 n = 0;
 
-	for (const struct txcd_sub *sub = c->subs; sub; sub = sub->next_in_conn)
-		n += sub->count;
-	return n;
-}
+	for (const struct txcd_sub *sub = c->subs; sub; sub = sub->next_in_conn) {
+		const struct txcd_source *s = &d->sources[sub->source];
 
-static void source_totals(struct txcd *d, __u32 source, struct txc_source_stats *st)
-{
-	if (txc_dp_source_stats(d->dp, source, st))
-		memset(st, 0, sizeof(*st));
-}
-
-/* Send one batch of @sub; false when the socket is full (or gone). */
-static bool send_batch(struct txcd *d, struct txcd_sub *sub)
-{
-	static __u8 buf[sizeof(struct txc_msg_hdr) + sizeof(struct txc_ev_completions) +
-			TXC_COMPLETIONS_MAX * sizeof(struct txc_abort_record)];
-	struct txc_msg_hdr *h = (void *)buf;
-	struct txc_ev_completions *ev = (void *)(h + 1);
-	struct txc_abort_record *recs = (void *)(ev + 1);
-	__u32 cap = d->opts.backlog;
-	__u32 n = sub->count < TXC_COMPLETIONS_MAX ? sub->count : TXC_COMPLETIONS_MAX;
-	__u32 first = n < cap - sub->head ? n : cap - sub->head;
-	struct txc_source_stats st;
-	size_t len = sizeof(*h) + sizeof(*ev) + n * sizeof(*recs);
-
-	source_totals(d, sub->source, &st);
-	memcpy(recs, &sub->recs[sub->head], first * sizeof(*recs));
-	memcpy(recs + first, sub->recs, (n - first) * sizeof(*recs));
-	*h = (struct txc_msg_hdr){
-		.magic = TXC_PROTO_MAGIC,
-		.version = TXC_PROTO_VERSION,
-		.type = TXC_MSG_COMPLETIONS,
-		.flags = TXC_MSG_F_EVENT,
-		.length = len,
-	};
-	*ev = (struct txc_ev_completions){
-		.source = sub->source,
-		.count = n,
-		.aborted = st.aborted_frames,
-		.ring_lost = st.lost_reports,
-		.delivered = sub->delivered + n,
-		.backlog_lost = sub->backlog_lost,
-	};
-	if (send(sub->conn->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		if (errno != EAGAIN && errno != ENOBUFS)
-			sub->conn->dead = true;
-		return false;
+		if (s->ring)
+			n += txcd_ring_pending(s->ring) / RING_SLOT;
 	}
-	sub->head = (sub->head + n) % cap;
-	sub->count -= n;
-	sub->delivered += n;
-	sub->reported_ring_lost = st.lost_reports;
-	sub->account_changed = false;
-	return true;
+	return n;
 }
 
 void txcd_deliver(struct txcd *d, struct txcd_conn *c)
 {
 	if (c->dead || c->out_head)
 		return;		/* replies first, in order */
-	for (struct txcd_sub *sub = c->subs; sub; sub = sub->next_in_conn) {
-		bool was_full = !sub_has_room(d, sub);
+	for (struct txcd_sub *sub = c->subs; sub && !c->dead; sub = sub->next_in_conn) {
+		struct txc_source_stats st;
 
-		while (sub->count || sub->account_changed) {
-			if (!send_batch(d, sub)) {
-				if (!c->dead) {
-					/* Wake up when the socket drains. */
-					struct epoll_event ev = {
-						.events = EPOLLIN | EPOLLOUT,
-						.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
-					};
-
-					if (!c->want_out && !epoll_ctl(d->epfd, EPOLL_CTL_MOD,
-								       c->fd, &ev))
-						c->want_out = true;
-				}
-				return;
-			}
+		sub->blocked = false;
+		source_pump(d, sub->source);
+		if (sub->account_changed && sub_ready(sub)) {
+			source_totals(d, sub->source, &st);
+			send_batch(d, sub, 0, &st);
 		}
-		if (was_full || sub_has_room(d, sub))
-			ring_arm(d, sub->source, true);
 	}
 }
 

@@ -10,7 +10,9 @@
  * crash.  It marks them orphaned and keeps them, with their rules and
  * cancels in force, for the grace period: a client of the same user can
  * claim them back (PREFIX_ALLOC / SOURCE_OPEN with the number).  Layout of
- * both maps: key __u32 (prefix or source), value struct txcd_lease.
+ * both maps: key __u32 (prefix or source), value struct txcd_lease.  A
+ * third map there, source_accounts, holds each source's completion account
+ * (struct txcd_account, kept by completions.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,7 +32,7 @@ struct txcd_lease {
 };
 _Static_assert(sizeof(struct txcd_lease) == 8, "txcd_lease size");
 
-static int lease_map_open(struct txcd *d, const char *name, __u32 entries)
+static int lease_map_open(struct txcd *d, const char *name, __u32 entries, __u32 value_size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	struct bpf_map_info info = {};
@@ -44,20 +46,19 @@ static int lease_map_open(struct txcd *d, const char *name, __u32 entries)
 	if (fd >= 0) {
 		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
 		    info.type == BPF_MAP_TYPE_ARRAY && info.key_size == sizeof(__u32) &&
-		    info.value_size == sizeof(struct txcd_lease) && info.max_entries == entries)
+		    info.value_size == value_size && info.max_entries == entries)
 			return fd;
-		txc_log(TXC_LOG_WARN, "%s: not a lease map of this version, replacing it\n", path);
+		txc_log(TXC_LOG_WARN, "%s: not a map of this version, replacing it\n", path);
 		close(fd);
 		unlink(path);
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(struct txcd_lease),
-			    entries, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), value_size, entries, &opts);
 	if (fd < 0 || bpf_obj_pin(fd, path)) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "creating the lease map %s: %s\n", path, strerror(errno));
+		txc_log(TXC_LOG_ERROR, "creating the map %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return err;
@@ -117,6 +118,7 @@ static int leases_load(struct txcd *d)
 		d->sources[s] = (struct txcd_source){
 			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
 		};
+		txcd_account_load(d, s);
 		n_orphans++;
 	}
 	err = txcd_rules_walk(d->dp, count_rule, &rc);
@@ -155,12 +157,18 @@ static int leases_load(struct txcd *d)
 
 int txcd_leases_open(struct txcd *d)
 {
-	d->prefix_lease_fd = lease_map_open(d, "prefix_leases", TXC_NR_PREFIXES);
+	d->prefix_lease_fd = lease_map_open(d, "prefix_leases", TXC_NR_PREFIXES,
+					    sizeof(struct txcd_lease));
 	if (d->prefix_lease_fd < 0)
 		return d->prefix_lease_fd;
-	d->source_lease_fd = lease_map_open(d, "source_leases", TXC_MAX_SOURCES);
+	d->source_lease_fd = lease_map_open(d, "source_leases", TXC_MAX_SOURCES,
+					    sizeof(struct txcd_lease));
 	if (d->source_lease_fd < 0)
 		return d->source_lease_fd;
+	d->source_account_fd = lease_map_open(d, "source_accounts", TXC_MAX_SOURCES,
+					      sizeof(struct txcd_account));
+	if (d->source_account_fd < 0)
+		return d->source_account_fd;
 	return leases_load(d);
 }
 
@@ -172,11 +180,15 @@ void txcd_leases_close(struct txcd *d, bool unpin)
 		close(d->prefix_lease_fd);
 	if (d->source_lease_fd > 0)
 		close(d->source_lease_fd);
+	if (d->source_account_fd > 0)
+		close(d->source_account_fd);
 	if (!unpin || !d->dp)
 		return;
 	snprintf(path, sizeof(path), "%s/daemon/prefix_leases", txc_dp_pin_dir(d->dp));
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/daemon/source_leases", txc_dp_pin_dir(d->dp));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/daemon/source_accounts", txc_dp_pin_dir(d->dp));
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/daemon", txc_dp_pin_dir(d->dp));
 	rmdir(path);
@@ -409,7 +421,8 @@ int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *sou
 		}
 		source_reset_counters(d, want);
 	}
-	err = txcd_ring_attach(d, want);
+	/* A new source's account starts where its ring stands. */
+	err = txcd_ring_attach(d, want, !claim);
 	if (err) {
 		snprintf(why, why_len, "source %u: creating its ring buffer failed: %s", want,
 			 strerror(-err));

@@ -542,11 +542,11 @@ static void source_entry(struct txcd *d, __u32 s, struct txc_stats_entry *e)
 		};
 		e->ring_lost = st.lost_reports;
 	}
-	e->delivered = src->delivered;
-	for (const struct txcd_sub *sub = src->subs; sub; sub = sub->next_in_source) {
-		e->backlog_lost += sub->backlog_lost;
+	/* The owner's account: it alone is kept across restarts. */
+	e->delivered = src->acct.delivered;
+	e->backlog_lost = src->acct.backlog_lost;
+	for (const struct txcd_sub *sub = src->subs; sub; sub = sub->next_in_source)
 		e->subscribers++;
-	}
 }
 
 static bool id_entry(struct txcd *d, __u32 id, struct txc_stats_entry *e)
@@ -645,7 +645,7 @@ static size_t do_status(struct txcd *d, const struct txc_msg_hdr *h, void *reply
 
 		*e = (struct txc_status_client){
 			.conn_id = c->id, .uid = c->uid, .pid = c->pid,
-			.backlog = txcd_conn_backlog(c),
+			.backlog = txcd_conn_backlog(d, c),
 		};
 		for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
 			e->prefixes += d->prefixes[p].state == TXCD_HELD && d->prefixes[p].conn == c;

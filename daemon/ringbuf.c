@@ -77,7 +77,8 @@ int txcd_ring_fd(const struct txcd_ring *r)
 	return r->fd;
 }
 
-size_t txcd_ring_read(struct txcd_ring *r, size_t max, txcd_ring_fn fn, void *ctx)
+size_t txcd_ring_peek(struct txcd_ring *r, size_t max, txcd_ring_fn fn, void *ctx,
+		      __u64 *end)
 {
 	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
 	size_t n = 0;
@@ -100,10 +101,22 @@ size_t txcd_ring_read(struct txcd_ring *r, size_t max, txcd_ring_fn fn, void *ct
 		len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
 	}
-	/*
-	 * One store for the whole turn: every producer reads this line to
-	 * reserve, and a store per record would bounce it between the CPUs.
-	 */
-	__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+	*end = cons;
 	return n;
+}
+
+void txcd_ring_consume(struct txcd_ring *r, __u64 pos)
+{
+	__atomic_store_n(r->consumer_pos, (unsigned long)pos, __ATOMIC_RELEASE);
+}
+
+__u64 txcd_ring_consumer(const struct txcd_ring *r)
+{
+	return __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
+}
+
+__u64 txcd_ring_pending(const struct txcd_ring *r)
+{
+	return __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
 }

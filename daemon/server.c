@@ -24,7 +24,8 @@
 #include "proto_check.h"
 
 #define CONN_REQUESTS_PER_TURN	64	/* fairness between busy clients */
-#define CONN_SNDBUF		(4 << 20)
+/* Socket room for replies and events, on top of --backlog records of completions. */
+#define CONN_SNDBUF_BASE	(4 * TXC_MSG_MAX)
 #define CAP_NET_ADMIN_BIT	12
 
 static int mkdir_parent(const char *path)
@@ -310,7 +311,12 @@ void txcd_server_accept(struct txcd *d)
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct txcd_user *user;
 		struct txcd_conn *c;
-		int fd, sndbuf = CONN_SNDBUF;
+		/*
+		 * Completions wait in the client's socket and, once it is full,
+		 * in their source's ring: the socket is a subscriber's backlog.
+		 */
+		int fd, sndbuf = CONN_SNDBUF_BASE +
+				 d->opts.backlog * (int)sizeof(struct txc_abort_record);
 
 		fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {

@@ -38,7 +38,7 @@ struct txcd_opts {
 	__u32 max_sources;
 	__u32 max_rules;
 	__u32 max_subs;		/* subscriptions, over all of the user's connections */
-	__u32 backlog;		/* completions queued per subscription */
+	__u32 backlog;		/* completion records a client's socket holds (SO_SNDBUF) */
 };
 
 struct txcd_iface {
@@ -77,6 +77,21 @@ struct txcd_prefix {
 
 struct txcd_sub;
 
+/*
+ * The account of a source as its owner sees it, pinned per source in
+ * <pin-dir>/daemon/source_accounts so that it goes on across a restart or
+ * a crash.  Records are consumed from the ring only after they were sent
+ * and counted here, so at every moment
+ *   aborted = delivered + ring_lost + backlog_lost + records in the ring.
+ */
+struct txcd_account {
+	__u64 delivered;	/* records sent to the owner's subscription */
+	__u64 backlog_lost;	/* records consumed that the owner did not get */
+	__u64 ring_pos;		/* ring consumer position up to which both are counted */
+	__u64 reserved;		/* zero */
+};
+_Static_assert(sizeof(struct txcd_account) == 32, "txcd_account size");
+
 struct txcd_source {
 	enum txcd_lease_state state;
 	uid_t uid;
@@ -84,21 +99,24 @@ struct txcd_source {
 	__u64 deadline_ns;
 	struct txcd_ring *ring;	/* reader of the source's BPF ring; NULL if none */
 	bool ring_armed;	/* the ring's fd is in the loop's interest set */
-	__u64 delivered;	/* records drained and given to a subscriber */
-	__u64 backlog_lost;	/* records drained that no subscriber had room for */
+	struct txcd_account acct;	/* the owner's, as pinned */
 	struct txcd_sub *subs;	/* linked through sub->next_in_source */
 };
 
-/* One connection's subscription to one source's completions. */
+/*
+ * One connection's subscription to one source's completions.  The owner's
+ * subscription counts in its source's pinned account; any other counts
+ * here, for as long as it lasts.
+ */
 struct txcd_sub {
 	struct txcd_conn *conn;
 	__u32 source;
-	struct txc_abort_record *recs;	/* circular, opts.backlog entries */
-	__u32 head, count;
+	bool blocked;		/* its socket was full: wait for EPOLLOUT */
+	bool account_changed;	/* send a batch even with no record */
+	bool took;		/* took the batch being sent (source_pump) */
 	__u64 delivered;
 	__u64 backlog_lost;
 	__u64 reported_ring_lost;	/* ring_lost in the last batch sent */
-	bool account_changed;	/* send a batch even with no record */
 	struct txcd_sub *next_in_source;
 	struct txcd_sub *next_in_conn;
 };
@@ -145,6 +163,7 @@ struct txcd {
 	struct txcd_source sources[TXC_MAX_SOURCES];
 	int prefix_lease_fd;	/* pinned lease maps: survive a restart */
 	int source_lease_fd;
+	int source_account_fd;	/* pinned struct txcd_account per source */
 
 	struct txcd_conn *conns;
 	__u32 n_conns;
@@ -215,19 +234,26 @@ bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 sour
 void txcd_rules_changed(struct txcd *d, __u32 cancel_id, int delta);
 
 /* --- completions.c: rings, subscriptions, batches ------------------------- */
-int txcd_ring_attach(struct txcd *d, __u32 source);
+/* @fresh: a new source, whose account starts here; else a claimed one. */
+int txcd_ring_attach(struct txcd *d, __u32 source, bool fresh);
 void txcd_ring_detach(struct txcd *d, __u32 source);
-/* Reads what the source's subscribers have room for; returns records read. */
+/* Sends what the source's subscribers take; returns the records consumed. */
 size_t txcd_ring_event(struct txcd *d, __u32 source);
 /* -EDQUOT when the user has --max-subs subscriptions; @why (may be NULL) says so. */
 int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
 		   size_t why_len);
 int txcd_unsubscribe(struct txcd *d, struct txcd_conn *c, __u32 source);
 void txcd_subs_drop_conn(struct txcd *d, struct txcd_conn *c);
-/* Send what fits of @c's subscriptions' backlogs. */
+/* @c's socket may take more: send what waits in its subscriptions' rings. */
 void txcd_deliver(struct txcd *d, struct txcd_conn *c);
-__u64 txcd_conn_backlog(const struct txcd_conn *c);
+/* Records waiting in the rings of @c's subscriptions. */
+__u64 txcd_conn_backlog(const struct txcd *d, const struct txcd_conn *c);
 void txcd_check_ring_losses(struct txcd *d);
+/* A source's pinned account, as an earlier instance left it. */
+void txcd_account_load(struct txcd *d, __u32 source);
+/* The account a subscription reports: the source's for its owner, else its own. */
+void txcd_sub_account(const struct txcd *d, const struct txcd_sub *sub, __u64 *delivered,
+		      __u64 *backlog_lost);
 
 /* --- ringpoll.c: wake-ups while aborts are few, polling while they flood -- */
 int txcd_ringpoll_open(struct txcd *d);

@@ -135,6 +135,32 @@ int txc_client_open(struct txc_client **client, const char *path)
 	return 0;
 }
 
+int txc_client_reconnect(struct txc_client *client)
+{
+	char path[sizeof(client->path)];
+	int err;
+
+	if (!client)
+		return txcl_fail(txcl_tls_err(), -EINVAL, "txc_client_reconnect: client is NULL");
+	memcpy(path, client->path, sizeof(path));
+	if (client->fd >= 0)
+		close(client->fd);
+	client->fd = -1;
+	client->broken = 0;
+	err = connect_socket(client, path);
+	if (!err)
+		err = say_hello(client);
+	if (err) {
+		/* Unusable until a reconnect succeeds; the accounts stay. */
+		if (client->fd >= 0)
+			close(client->fd);
+		client->fd = -1;
+		return txcl_break(client, err);
+	}
+	txcl_completions_reconnected(client);
+	return 0;
+}
+
 void txc_client_close(struct txc_client *client)
 {
 	if (!client)

@@ -38,7 +38,7 @@ int txcl_enter(struct txc_client *c)
 		return -EINVAL;
 	if (c->broken)
 		return txcl_fail(c->err, c->broken, "%s (the connection is unusable: "
-				 "close the client and connect again)", c->broken_err);
+				 "reconnect, or close the client and connect again)", c->broken_err);
 	return 0;
 }
 

@@ -6,6 +6,11 @@
  * Every batch is handed out from its own copy, never from the receive
  * buffer: a callback may issue requests on the same client, and their
  * replies land in that buffer.
+ *
+ * After txc_client_reconnect(), the first batch of a source may repeat
+ * records of the last one: a daemon killed between sending a batch and
+ * recording it sends it again.  Sequence numbers are unique per source, so
+ * those records are recognised and handed out once.
  */
 #include <errno.h>
 #include <poll.h>
@@ -54,17 +59,17 @@ void txcl_completions_free(struct txc_client *c)
 }
 
 /* The account of @source, or NULL and where it would be inserted. */
-static struct txc_ev_completions *account_find(const struct txc_client *c, __u32 source,
-					       size_t *pos)
+static struct txcl_account *account_find(const struct txc_client *c, __u32 source,
+					 size_t *pos)
 {
 	size_t lo = 0, hi = c->n_accounts;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (c->accounts[mid].source == source)
+		if (c->accounts[mid].ev.source == source)
 			return &c->accounts[mid];
-		if (c->accounts[mid].source < source)
+		if (c->accounts[mid].ev.source < source)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -73,29 +78,72 @@ static struct txc_ev_completions *account_find(const struct txc_client *c, __u32
 	return NULL;
 }
 
-static int account_update(struct txc_client *c, const struct txc_ev_completions *ev)
+/* The account of @source, created (empty) if there is none yet. */
+static struct txcl_account *account_get(struct txc_client *c, __u32 source)
 {
-	struct txc_ev_completions *a;
+	struct txcl_account *a;
 	size_t pos;
 
-	a = account_find(c, ev->source, &pos);
-	if (!a) {
-		if (c->n_accounts == c->max_accounts) {
-			size_t max = c->max_accounts ? 2 * c->max_accounts : 8;
+	a = account_find(c, source, &pos);
+	if (a)
+		return a;
+	if (c->n_accounts == c->max_accounts) {
+		size_t max = c->max_accounts ? 2 * c->max_accounts : 8;
 
-			a = realloc(c->accounts, max * sizeof(*a));
-			if (!a)
-				return txcl_fail(c->err, -ENOMEM, "out of memory for the account "
-						 "of source %u", ev->source);
-			c->accounts = a;
-			c->max_accounts = max;
+		a = realloc(c->accounts, max * sizeof(*a));
+		if (!a) {
+			txcl_fail(c->err, -ENOMEM, "out of memory for the account of source %u",
+				  source);
+			return NULL;
 		}
-		a = &c->accounts[pos];
-		memmove(a + 1, a, (c->n_accounts - pos) * sizeof(*a));
-		c->n_accounts++;
+		c->accounts = a;
+		c->max_accounts = max;
 	}
-	*a = *ev;
-	return 0;
+	a = &c->accounts[pos];
+	memmove(a + 1, a, (c->n_accounts - pos) * sizeof(*a));
+	c->n_accounts++;
+	memset(a, 0, sizeof(*a));
+	a->ev.source = source;
+	return a;
+}
+
+static bool seq_in(const __u64 *seqs, __u32 n, __u64 seq)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (seqs[i] == seq)
+			return true;
+	return false;
+}
+
+/*
+ * Remember @e's sequence numbers and, if this is the first batch after a
+ * reconnect, drop the records the last batch already handed out.
+ */
+static void account_take(struct txcl_account *a, struct txcl_event *e)
+{
+	__u32 n = e->ev.count, kept = 0;
+	__u64 seqs[TXC_COMPLETIONS_MAX];
+
+	if (n) {
+		for (__u32 i = 0; i < n; i++)
+			seqs[i] = e->recs[i].seq;
+		if (a->check_repeat) {
+			for (__u32 i = 0; i < n; i++)
+				if (!seq_in(a->last_seqs, a->n_last, e->recs[i].seq))
+					e->recs[kept++] = e->recs[i];
+			e->ev.count = kept;
+			a->check_repeat = false;
+		}
+		memcpy(a->last_seqs, seqs, n * sizeof(seqs[0]));
+		a->n_last = n;
+	}
+	a->ev = e->ev;
+}
+
+void txcl_completions_reconnected(struct txc_client *c)
+{
+	for (size_t i = 0; i < c->n_accounts; i++)
+		c->accounts[i].check_repeat = true;
 }
 
 /* Hand out every queued batch, oldest first. */
@@ -103,16 +151,17 @@ static int drain(struct txc_client *c, txc_completion_fn fn, void *ctx, int *rec
 		 int *batches)
 {
 	struct txcl_event *e;
-	int err;
+	struct txcl_account *a;
 
 	while ((e = c->ev_head)) {
 		/* The account first: on failure the batch stays queued, not lost. */
-		err = account_update(c, &e->ev);
-		if (err)
-			return err;
+		a = account_get(c, e->ev.source);
+		if (!a)
+			return -ENOMEM;
 		c->ev_head = e->next;
 		if (!c->ev_head)
 			c->ev_tail = NULL;
+		account_take(a, e);
 		fn(ctx, &e->ev, e->recs);
 		*records += e->ev.count;
 		(*batches)++;
@@ -196,7 +245,7 @@ int txc_read_completions(struct txc_client *client, txc_completion_fn fn, void *
 int txc_source_account(const struct txc_client *client, __u32 source,
 		       struct txc_ev_completions *account)
 {
-	const struct txc_ev_completions *a;
+	const struct txcl_account *a;
 	size_t pos;
 
 	if (!client || !account)
@@ -204,6 +253,6 @@ int txc_source_account(const struct txc_client *client, __u32 source,
 	a = account_find(client, source, &pos);
 	if (!a)
 		return -ENOENT;
-	*account = *a;
+	*account = a->ev;
 	return 0;
 }

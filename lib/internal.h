@@ -23,6 +23,18 @@ struct txcl_event {
 	struct txc_abort_record recs[];
 };
 
+/*
+ * What the client last heard of one source: the account, and the sequence
+ * numbers of the last batch with records, which a restarted daemon may
+ * send again (it died between sending the batch and recording it).
+ */
+struct txcl_account {
+	struct txc_ev_completions ev;
+	bool check_repeat;		/* reconnected: the next batch may repeat the last */
+	__u32 n_last;
+	__u64 last_seqs[TXC_COMPLETIONS_MAX];
+};
+
 struct txc_client {
 	int fd;
 	__u32 seq;			/* seq of the last request sent */
@@ -36,7 +48,7 @@ struct txc_client {
 	__u8 *rx;			/* TXC_MSG_MAX bytes: the last packet received */
 	struct txcl_event *ev_head, *ev_tail;
 	/* Last batch handed out per source, sorted by source. */
-	struct txc_ev_completions *accounts;
+	struct txcl_account *accounts;
 	size_t n_accounts, max_accounts;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char err[TXCL_ERR_MAX];
@@ -98,6 +110,8 @@ int txcl_recv(struct txc_client *c, int flags);
 
 /* Keep a copy of a checked COMPLETIONS message for txc_read_completions(). */
 int txcl_event_queue(struct txc_client *c, const void *msg);
+/* Reconnected: the next batch of every source may repeat its last one. */
+void txcl_completions_reconnected(struct txc_client *c);
 /* Free the queued batches and the accounts. */
 void txcl_completions_free(struct txc_client *c);
 

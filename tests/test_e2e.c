@@ -1534,7 +1534,7 @@ static void restart_claim(bool keep)
 	if (!cl_simple(&a, W_CANCEL, TXC_SCOPE_ID, gs->id, NULL, "cancel") ||
 	    !round_trip("canceled", dropped))
 		goto out;
-	/* Everything read before the daemon goes: a crash may lose what it holds. */
+	/* Everything read before the daemon goes: what follows counts the downtime. */
 	cl_collect(&a, K);
 	if (!completions_check(&a, (const int[]){ G_SOCKET }, 1, K, 1, TXC_SCOPE_ID, "canceled"))
 		goto out;

@@ -83,7 +83,8 @@ static const struct cmd cmds[] = {
 "txcancel stats [source SOURCE | id ID]\n"
 "  Without arguments: every source and every counted ID your user can see.\n"
 "  For a source, aborted = delivered + ring_lost + backlog_lost + records\n"
-"  not yet read from its ring.\n" },
+"  not yet read from its ring; delivered and backlog_lost are its owner's,\n"
+"  kept across daemon restarts.\n" },
 	{ "batch", do_batch, "apply many operations from a file",
 "txcancel batch FILE|-\n"
 "  One operation per line, written as the subcommands: tag add ...,\n"

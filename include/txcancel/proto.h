@@ -310,15 +310,18 @@ struct txc_stats_entry {
 	__u32 value;
 	struct txc_counters counts;
 	/*
-	 * Sources only (0 for IDs).  Exact at every moment:
-	 *   aborted_frames = delivered + ring_lost + records still in the ring
-	 * The daemon reads a record from the ring only when a subscriber has
-	 * room for it, so it never drops one itself.
+	 * Sources only (0 for IDs).  Exact at every moment, across daemon
+	 * restarts and crashes:
+	 *   aborted_frames = delivered + ring_lost + backlog_lost
+	 *                    + records still in the ring
+	 * The daemon consumes a record from the ring only after it sent it
+	 * (or its owner missed it) and counted it, so it never loses one.
 	 */
 	__u64 ring_lost;	/* records that did not fit the source's ring */
-	__u64 delivered;	/* records read from the ring and queued to subscribers */
-	__u64 backlog_lost;	/* sum over subscribers of records each one missed
-				 * while another had room (see txc_ev_completions) */
+	__u64 delivered;	/* records sent to the source's owner */
+	__u64 backlog_lost;	/* records read from the ring that the owner did not
+				 * get: its socket was full while another
+				 * subscriber took them, or it was not subscribed */
 	__u32 subscribers;
 	__u32 uid;		/* owner */
 };
@@ -399,7 +402,7 @@ struct txc_status_client {
 	__u32 prefixes;
 	__u32 sources;
 	__u32 subscriptions;
-	__u64 backlog;		/* completions queued for this client */
+	__u64 backlog;		/* completions waiting in the rings of its subscriptions */
 };
 _Static_assert(sizeof(struct txc_status_client) == 32, "txc_status_client size");
 
@@ -443,8 +446,15 @@ _Static_assert(sizeof(struct txc_rep_explain) == 64, "txc_rep_explain size");
 /*
  * COMPLETIONS: a batch of @count abort records of one source, and that
  * subscription's running account.  Once the datapath is idle and every
- * batch has been read, for a subscription made when the source was opened:
+ * batch has been read, for the source's owner (the connection that opened
+ * or claimed it):
  *   aborted = delivered + ring_lost + backlog_lost
+ * The owner's delivered and backlog_lost go on across daemon restarts and
+ * crashes (other subscriptions count from when they subscribed).  Every
+ * record has its own seq (1..aborted per source); the seqs an owner never
+ * received are exactly ring_lost + backlog_lost.  A daemon killed between
+ * sending a batch and recording it sends that batch again after its
+ * restart: a seq seen twice is the same completion, to be taken once.
  * A batch with @count 0 only reports a changed account.
  */
 #define TXC_COMPLETIONS_MAX	256u	/* records per batch */

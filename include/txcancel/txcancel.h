@@ -48,6 +48,17 @@ struct txc_client;
  * text is available from txc_last_error().
  */
 TXC_API int txc_client_open(struct txc_client **client, const char *path);
+/*
+ * After txcanceld went away (a call failed with -ECONNRESET or -EPIPE):
+ * connect again to the same socket and say hello; retry while the daemon
+ * is not back (the error says why).  txc_client_fd() changes.  The client keeps its completion
+ * accounts and queued batches; claim the prefixes and sources back
+ * (txc_prefix_claim, txc_source_claim) and the accounts go on where they
+ * were.  A batch the old daemon sent but had not recorded comes again from
+ * the new one: its records are recognised by sequence number and handed
+ * out once.
+ */
+TXC_API int txc_client_reconnect(struct txc_client *client);
 /* Close the connection (the daemon releases its leases). NULL-safe. */
 TXC_API void txc_client_close(struct txc_client *client);
 /* The socket, for poll/epoll (POLLIN: completions to read). */
