@@ -7,6 +7,8 @@
  * flood runs under four configurations, interleaved within every run:
  *
  *   none       nothing on the path (the baseline);
+ *   empty TC   a two-instruction program on the same tcx egress hook: what
+ *              the hook costs by itself, to tell it from txcancel's program;
  *   txcancel   the TC egress program on A's veth (datapath library:
  *              txc_dp_open + txc_attach_tc), N mark rules, the traffic's
  *              mark among them, its ID not canceled: every frame passes;
@@ -43,7 +45,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 
 #include "benchlib.h"
 #include "loader.h"
@@ -65,11 +70,13 @@
 #define SOURCE		1u
 #define NFT_TABLE	"txc_e1"
 #define STALL_MS	3000		/* longest the sink may make no progress */
+#define TCX_NEXT_RC	(-1)		/* TCX_NEXT: not in every distribution's linux/bpf.h */
 
-enum cfg { CFG_NONE, CFG_TXC, CFG_TXC_CANCELS, CFG_NFT, NCFG };
+enum cfg { CFG_NONE, CFG_EMPTY_TC, CFG_TXC, CFG_TXC_CANCELS, CFG_NFT, NCFG };
 
 static const char *const cfg_name[NCFG] = {
 	[CFG_NONE] = "no program",
+	[CFG_EMPTY_TC] = "empty TC program",
 	[CFG_TXC] = "txcancel",
 	[CFG_TXC_CANCELS] = "txcancel+cancels",
 	[CFG_NFT] = "nftables",
@@ -87,6 +94,7 @@ static struct bed {
 	char pin[128];
 	char nft_file[64];
 	struct txc_dp *dp;
+	int empty_prog, empty_link;
 	int tx, rx;
 	bool tc_attached, nft_hooked, cancels_on;
 	pthread_t sink;
@@ -94,7 +102,7 @@ static struct bed {
 	atomic_ulong received;
 	atomic_bool stop;
 	atomic_int sink_err;
-} bed = { .tx = -1, .rx = -1 };
+} bed = { .tx = -1, .rx = -1, .empty_prog = -1, .empty_link = -1 };
 
 /* One flood: what the sender spent and what arrived. */
 struct sample {
@@ -235,6 +243,47 @@ static int tc_attach(bool on)
 	return err;
 }
 
+/* The empty program: return TCX_NEXT. */
+static int empty_prog_load(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TCX_NEXT_RC },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "txc_e1_empty", "GPL", insns, 2, NULL);
+
+	if (fd < 0)
+		fprintf(stderr, "veth_cpu: loading the empty TC program: %s\n", strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
+static int empty_attach(bool on)
+{
+	unsigned int ifindex;
+	int err = 0;
+
+	if (on == (bed.empty_link >= 0))
+		return 0;
+	if (!on) {
+		close(bed.empty_link);
+		bed.empty_link = -1;
+		return 0;
+	}
+	err = ns_enter(bed.a);
+	if (err)
+		return err;
+	ifindex = if_nametoindex(IF_A);
+	bed.empty_link = ifindex ? txc_tcx_link_create(bed.empty_prog, ifindex, TXC_TC_PLACE_LAST)
+				 : -errno;
+	ns_leave();
+	if (bed.empty_link < 0) {
+		err = bed.empty_link;
+		bed.empty_link = -1;
+		fprintf(stderr, "veth_cpu: attaching the empty TC program: %s\n", strerror(-err));
+	}
+	return err;
+}
+
 /* Cancels in force for the IDs of rules 2..cancels+1 (not the traffic's), or none. */
 static int other_cancels(int cancels, bool on)
 {
@@ -269,6 +318,8 @@ static int cfg_apply(enum cfg c, const struct params *p)
 		err = other_cancels(p->cancels, false);
 		bed.cancels_on = !!err;
 	}
+	if (!err)
+		err = empty_attach(c == CFG_EMPTY_TC);
 	if (!err)
 		err = tc_attach(c == CFG_TXC || c == CFG_TXC_CANCELS);
 	if (!err)
@@ -329,6 +380,9 @@ static int bed_up(const struct params *p)
 	err = nft_table_create(p->rules);
 	if (err)
 		return err;
+	bed.empty_prog = empty_prog_load();
+	if (bed.empty_prog < 0)
+		return bed.empty_prog;
 
 	atomic_store(&bed.stop, false);
 	err = pthread_create(&bed.sink, NULL, sink_main, NULL);
@@ -353,6 +407,9 @@ static void bed_down(const struct params *p)
 		txc_dp_close(bed.dp);
 		bed.dp = NULL;
 	}
+	if (bed.empty_prog >= 0)
+		close(bed.empty_prog);
+	bed.empty_prog = -1;
 	if (bed.nft_file[0])
 		unlink(bed.nft_file);
 	if (bed.tx >= 0)
@@ -480,9 +537,10 @@ static double median_of(const double *v, int n)
 static void emit_added(const struct results *r, const struct params *p, enum cfg c,
 		       const char *what, const char *note_extra)
 {
-	char name[128];
+	char name[128], hook[128];
 	double added[BENCH_MAX_SAMPLES], added_nft[BENCH_MAX_SAMPLES], base[BENCH_MAX_SAMPLES];
-	char note[768];
+	double added_empty[BENCH_MAX_SAMPLES];
+	char note[1024];
 	struct bench_row row = {
 		.figure = "E1",
 		.name = name,
@@ -496,11 +554,17 @@ static void emit_added(const struct results *r, const struct params *p, enum cfg
 	int i;
 
 	snprintf(name, sizeof(name), what, p->rules);
+	hook[0] = 0;
 	for (i = 0; i < p->runs; i++) {
 		added[i] = r->thread[c][i] - r->thread[CFG_NONE][i];
 		added_nft[i] = r->thread[CFG_NFT][i] - r->thread[CFG_NONE][i];
+		added_empty[i] = r->thread[CFG_EMPTY_TC][i] - r->thread[CFG_NONE][i];
 		base[i] = r->thread[CFG_NONE][i];
 	}
+	if (c != CFG_NFT)
+		snprintf(hook, sizeof(hook), "; of which the tcx hook itself (an empty program "
+			 "there, same subtraction): %.0f ns",
+			 bench_stat_of(added_empty, p->runs).median);
 	row.value = bench_stat_of(added, p->runs);
 	row.baseline = bench_stat_of(base, p->runs);
 	if (c != CFG_NFT) {
@@ -516,10 +580,10 @@ static void emit_added(const struct results *r, const struct params *p, enum cfg
 		 "sender thread CPU (CLOCK_THREAD_CPUTIME_ID) per frame, %s minus no program, "
 		 "per run, median of %d runs of %ld frames (64-byte UDP payload, IPv4, veth, "
 		 "sendmmsg x%d), configurations interleaved; %d mark rules, nft set of %d marks; "
-		 "%s; sent/received at the sink: %s %ld/%ld, no program %ld/%ld; "
+		 "%s%s; sent/received at the sink: %s %ld/%ld, no program %ld/%ld; "
 		 "whole-system busy per frame (/proc/stat, includes other tenants): %.0f vs %.0f ns",
 		 cfg_name[c], p->runs, p->frames, BATCH, p->rules, p->rules, note_extra,
-		 cfg_name[c], r->sent[c], r->received[c], r->sent[CFG_NONE],
+		 hook, cfg_name[c], r->sent[c], r->received[c], r->sent[CFG_NONE],
 		 r->received[CFG_NONE], median_of(r->busy[c], p->runs),
 		 median_of(r->busy[CFG_NONE], p->runs));
 	bench_emit(&row);
@@ -555,8 +619,8 @@ static int parse_args(int argc, char **argv, struct params *p)
 	int o;
 
 	*p = (struct params){
-		/* Full: 4 x 5 x 500,000 frames at ~4 us of CPU each is ~40 s here. */
-		.frames = quick ? 20000 : 500000,
+		/* Full: 5 x 5 x 400,000 frames at ~4 us of CPU each is ~40 s here. */
+		.frames = quick ? 20000 : 400000,
 		.runs = quick ? 3 : 5,
 		.rules = 10000,
 		.cancels = 1000,
