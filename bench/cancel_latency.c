@@ -400,9 +400,9 @@ int main(int argc, char **argv)
 {
 	struct params p = { .cancels = 10000, .nft_samples = 50 };
 	struct cancel_sample s;
-	double *lat, *req, *map, *nft, interval_ns;
+	double *lat, *req, *map, *wait, *nft, interval_ns;
 	int n = 0, n_nft = 0, misses = 0, every, i, err = 0;
-	char note[1024];
+	char note[1280];
 	long sent;
 
 	if (bench_quick(argc, argv))
@@ -421,8 +421,9 @@ int main(int argc, char **argv)
 	lat = calloc(p.cancels, sizeof(*lat));
 	req = calloc(p.cancels, sizeof(*req));
 	map = calloc(p.cancels, sizeof(*map));
+	wait = calloc(p.cancels, sizeof(*wait));
 	nft = calloc(p.nft_samples, sizeof(*nft));
-	if (!lat || !req || !map || !nft || fx_init())
+	if (!lat || !req || !map || !wait || !nft || fx_init())
 		return 1;
 	fprintf(stderr, "cancel_latency: %d cancels, %d nft samples, sender pace %llu ns\n",
 		p.cancels, p.nft_samples, INTERVAL_NS);
@@ -449,6 +450,7 @@ int main(int argc, char **argv)
 		lat[n] = s.latency_us;
 		req[n] = s.request_us;
 		map[n] = s.map_us;
+		wait[n] = s.latency_us - s.map_us;
 		n++;
 	}
 	sender_stop();
@@ -472,13 +474,15 @@ int main(int argc, char **argv)
 	snprintf(note, sizeof(note),
 		 "%d cancels (%d without a drop within %d ms), %d nft samples interleaved; "
 		 "t0 before the request, drop = first abort record's tstamp_ns; request round "
-		 "trip (reply received) p50 %.1f us; request to map updated (daemon's since_ns) "
-		 "p50 %.1f us; sender pace %llu ns, achieved %.0f ns per frame (%ld frames): a "
+		 "trip (reply received) p50 %.1f p99 %.1f us; request to map updated (daemon's "
+		 "since_ns) p50 %.1f p99 %.1f us; map updated to first drop (waiting for the "
+		 "sender's next frame) p50 %.1f p99 %.1f us; sender pace %llu ns, achieved %.0f ns per frame (%ld frames): a "
 		 "sample overstates by up to one frame interval, more when the sender is "
 		 "preempted; %ld abort records delivered; value = percentile of all samples, "
 		 "min/max = its range over %d blocks; txcancel p50 %.1f p99 %.1f max %.1f us, "
 		 "nft p50 %.0f us",
-		 n, misses, FIRST_DROP_MS, n_nft, pct(req, n, 50), pct(map, n, 50), INTERVAL_NS,
+		 n, misses, FIRST_DROP_MS, n_nft, pct(req, n, 50), pct(req, n, 99), pct(map, n, 50),
+		 pct(map, n, 99), pct(wait, n, 50), pct(wait, n, 99), INTERVAL_NS,
 		 interval_ns, sent, total_records, BLOCKS, pct(lat, n, 50), pct(lat, n, 99),
 		 pct(lat, n, 100), pct(nft, n_nft, 50));
 	emit("cancel -> first frame dropped, p50", 50, lat, n, nft, n_nft, note);
