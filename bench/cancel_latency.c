@@ -402,6 +402,7 @@ int main(int argc, char **argv)
 	struct cancel_sample s;
 	double *lat, *req, *map, *wait, *nft, interval_ns;
 	int n = 0, n_nft = 0, misses = 0, every, i, err = 0;
+	struct txc_ev_completions acct;
 	char note[1280];
 	long sent;
 
@@ -454,6 +455,9 @@ int main(int argc, char **argv)
 		n++;
 	}
 	sender_stop();
+	/* A lost record could hide a sample's first drop: say how many were lost. */
+	if (bed.c && txc_source_account(bed.c, bed.source, &acct))
+		acct = (struct txc_ev_completions){ 0 };
 	sent = atomic_load(&bed.sent);
 	interval_ns = sent ? (double)(atomic_load(&bed.send_end) -
 				      atomic_load(&bed.send_start)) / (double)sent : NAN;
@@ -478,12 +482,15 @@ int main(int argc, char **argv)
 		 "since_ns) p50 %.1f p99 %.1f us; map updated to first drop (waiting for the "
 		 "sender's next frame) p50 %.1f p99 %.1f us; sender pace %llu ns, achieved %.0f ns per frame (%ld frames): a "
 		 "sample overstates by up to one frame interval, more when the sender is "
-		 "preempted; %ld abort records delivered; value = percentile of all samples, "
+		 "preempted; %ld abort records received (source account: %llu aborted, "
+		 "%llu delivered, %llu lost in the ring, %llu in the backlog); value = percentile of all samples, "
 		 "min/max = its range over %d blocks; txcancel p50 %.1f p99 %.1f max %.1f us, "
 		 "nft p50 %.0f us",
 		 n, misses, FIRST_DROP_MS, n_nft, pct(req, n, 50), pct(req, n, 99), pct(map, n, 50),
 		 pct(map, n, 99), pct(wait, n, 50), pct(wait, n, 99), INTERVAL_NS,
-		 interval_ns, sent, total_records, BLOCKS, pct(lat, n, 50), pct(lat, n, 99),
+		 interval_ns, sent, total_records, (unsigned long long)acct.aborted,
+		 (unsigned long long)acct.delivered, (unsigned long long)acct.ring_lost,
+		 (unsigned long long)acct.backlog_lost, BLOCKS, pct(lat, n, 50), pct(lat, n, 99),
 		 pct(lat, n, 100), pct(nft, n_nft, 50));
 	emit("cancel -> first frame dropped, p50", 50, lat, n, nft, n_nft, note);
 	emit("cancel -> first frame dropped, p99", 99, lat, n, nft, n_nft, note);
