@@ -4,7 +4,7 @@
  *
  * A sender in namespace A floods a sink in namespace B with UDP datagrams
  * (64-byte payload, IPv4, sendmmsg in batches) over a veth pair.  The same
- * flood runs under four configurations, interleaved within every run:
+ * flood runs under five configurations, interleaved within every run:
  *
  *   none       nothing on the path (the baseline);
  *   empty TC   a two-instruction program on the same tcx egress hook: what
@@ -563,26 +563,16 @@ struct results {
 	int waits[NCFG];
 };
 
-/* 1 when BPF run-time statistics are on (someone else's choice), 0 off, -1 unknown. */
-static int bpf_stats_enabled(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
+/* Median of the measured values of @v (NaN marks a run without a value). */
 static double median_of(const double *v, int n)
 {
 	double tmp[BENCH_MAX_SAMPLES];
+	int i, m = 0;
 
-	memcpy(tmp, v, n * sizeof(*v));
-	return bench_stat_of(tmp, n).median;
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			tmp[m++] = v[i];
+	return bench_stat_of(tmp, m).median;
 }
 
 static void emit_added(const struct results *r, const struct params *p, enum cfg c,
@@ -612,11 +602,11 @@ static void emit_added(const struct results *r, const struct params *p, enum cfg
 		added_empty[i] = r->thread[CFG_EMPTY_TC][i] - r->thread[CFG_NONE][i];
 		base[i] = r->thread[CFG_NONE][i];
 	}
-	if (c != CFG_NFT && bpf_stats_enabled() == 1)
+	if (c != CFG_NFT && isfinite(median_of(r->prog[c], p->runs)))
 		snprintf(hook, sizeof(hook), "; of which the tcx hook itself (an empty program "
 			 "there, same subtraction): %.0f ns; program run time per frame from "
-			 "bpf_stats (kernel.bpf_stats_enabled=1 on this machine, not set here; it "
-			 "adds two clock reads to every run): txcancel %.0f ns, empty %.0f ns",
+			 "bpf_stats (kernel.bpf_stats_enabled was on, not set here; it adds two "
+			 "clock reads to every program run): txcancel %.0f ns, empty %.0f ns",
 			 bench_stat_of(added_empty, p->runs).median, median_of(r->prog[c], p->runs),
 			 median_of(r->prog[CFG_EMPTY_TC], p->runs));
 	else if (c != CFG_NFT)
