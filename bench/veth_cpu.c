@@ -4,9 +4,11 @@
  *
  * A sender in namespace A floods a sink in namespace B with UDP datagrams
  * (64-byte payload, IPv4, sendmmsg in batches) over a veth pair.  The same
- * flood runs under four configurations, interleaved within every run:
+ * flood runs under five configurations, interleaved within every run:
  *
  *   none       nothing on the path (the baseline);
+ *   empty TC   a two-instruction program on the same tcx egress hook: what
+ *              the hook costs by itself, to tell it from txcancel's program;
  *   txcancel   the TC egress program on A's veth (datapath library:
  *              txc_dp_open + txc_attach_tc), N mark rules, the traffic's
  *              mark among them, its ID not canceled: every frame passes;
@@ -43,7 +45,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 
 #include "benchlib.h"
 #include "loader.h"
@@ -65,11 +70,13 @@
 #define SOURCE		1u
 #define NFT_TABLE	"txc_e1"
 #define STALL_MS	3000		/* longest the sink may make no progress */
+#define TCX_NEXT_RC	(-1)		/* TCX_NEXT: not in every distribution's linux/bpf.h */
 
-enum cfg { CFG_NONE, CFG_TXC, CFG_TXC_CANCELS, CFG_NFT, NCFG };
+enum cfg { CFG_NONE, CFG_EMPTY_TC, CFG_TXC, CFG_TXC_CANCELS, CFG_NFT, NCFG };
 
 static const char *const cfg_name[NCFG] = {
 	[CFG_NONE] = "no program",
+	[CFG_EMPTY_TC] = "empty TC program",
 	[CFG_TXC] = "txcancel",
 	[CFG_TXC_CANCELS] = "txcancel+cancels",
 	[CFG_NFT] = "nftables",
@@ -87,6 +94,7 @@ static struct bed {
 	char pin[128];
 	char nft_file[64];
 	struct txc_dp *dp;
+	int empty_prog, empty_link;
 	int tx, rx;
 	bool tc_attached, nft_hooked, cancels_on;
 	pthread_t sink;
@@ -94,7 +102,7 @@ static struct bed {
 	atomic_ulong received;
 	atomic_bool stop;
 	atomic_int sink_err;
-} bed = { .tx = -1, .rx = -1 };
+} bed = { .tx = -1, .rx = -1, .empty_prog = -1, .empty_link = -1 };
 
 /* One flood: what the sender spent and what arrived. */
 struct sample {
@@ -103,7 +111,27 @@ struct sample {
 	double wall_ns;		/* wall clock per frame, waits excluded */
 	long sent, received;
 	int waits;		/* times the sender waited for the sink */
+	double prog_ns;		/* the attached program's own run time per run (bpf_stats), or NaN */
 };
+
+/*
+ * The program on the hook in this configuration, for its own run time when
+ * kernel.bpf_stats_enabled is on (this benchmark never turns it on: it is
+ * global, and would slow every other BPF program on the machine).
+ */
+static int hook_prog_fd(void);
+
+static bool prog_stats(int fd, __u64 *run_ns, __u64 *runs)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+	return true;
+}
 
 static __u64 thread_cpu_ns(void)
 {
@@ -235,6 +263,56 @@ static int tc_attach(bool on)
 	return err;
 }
 
+/* The empty program: return TCX_NEXT. */
+static int empty_prog_load(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TCX_NEXT_RC },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "txc_e1_empty", "GPL", insns, 2, NULL);
+
+	if (fd < 0)
+		fprintf(stderr, "veth_cpu: loading the empty TC program: %s\n", strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
+static int empty_attach(bool on)
+{
+	unsigned int ifindex;
+	int err = 0;
+
+	if (on == (bed.empty_link >= 0))
+		return 0;
+	if (!on) {
+		close(bed.empty_link);
+		bed.empty_link = -1;
+		return 0;
+	}
+	err = ns_enter(bed.a);
+	if (err)
+		return err;
+	ifindex = if_nametoindex(IF_A);
+	bed.empty_link = ifindex ? txc_tcx_link_create(bed.empty_prog, ifindex, TXC_TC_PLACE_LAST)
+				 : -errno;
+	ns_leave();
+	if (bed.empty_link < 0) {
+		err = bed.empty_link;
+		bed.empty_link = -1;
+		fprintf(stderr, "veth_cpu: attaching the empty TC program: %s\n", strerror(-err));
+	}
+	return err;
+}
+
+static int hook_prog_fd(void)
+{
+	if (bed.empty_link >= 0)
+		return bed.empty_prog;
+	if (bed.tc_attached)
+		return txc_dp_prog_fd(bed.dp, TXC_PROG_TC_EGRESS);
+	return -1;
+}
+
 /* Cancels in force for the IDs of rules 2..cancels+1 (not the traffic's), or none. */
 static int other_cancels(int cancels, bool on)
 {
@@ -269,6 +347,8 @@ static int cfg_apply(enum cfg c, const struct params *p)
 		err = other_cancels(p->cancels, false);
 		bed.cancels_on = !!err;
 	}
+	if (!err)
+		err = empty_attach(c == CFG_EMPTY_TC);
 	if (!err)
 		err = tc_attach(c == CFG_TXC || c == CFG_TXC_CANCELS);
 	if (!err)
@@ -329,6 +409,9 @@ static int bed_up(const struct params *p)
 	err = nft_table_create(p->rules);
 	if (err)
 		return err;
+	bed.empty_prog = empty_prog_load();
+	if (bed.empty_prog < 0)
+		return bed.empty_prog;
 
 	atomic_store(&bed.stop, false);
 	err = pthread_create(&bed.sink, NULL, sink_main, NULL);
@@ -353,6 +436,9 @@ static void bed_down(const struct params *p)
 		txc_dp_close(bed.dp);
 		bed.dp = NULL;
 	}
+	if (bed.empty_prog >= 0)
+		close(bed.empty_prog);
+	bed.empty_prog = -1;
 	if (bed.nft_file[0])
 		unlink(bed.nft_file);
 	if (bed.tx >= 0)
@@ -403,6 +489,8 @@ static int flood(long frames, struct sample *s)
 	unsigned long base = atomic_load(&bed.received);
 	__u64 cpu0, wall0, wait_wall = 0;
 	long long wait_cpu = 0, w;
+	__u64 prog_ns0 = 0, prog_runs0 = 0, prog_ns1, prog_runs1;
+	bool have_stats;
 	double busy0;
 	long sent = 0;
 	int i, n;
@@ -414,6 +502,7 @@ static int flood(long frames, struct sample *s)
 			.msg_iov = &iov, .msg_iovlen = 1 } };
 	memset(s, 0, sizeof(*s));
 
+	have_stats = prog_stats(hook_prog_fd(), &prog_ns0, &prog_runs0);
 	busy0 = system_busy_ns();
 	wall0 = bench_now_ns();
 	cpu0 = thread_cpu_ns();
@@ -444,6 +533,10 @@ static int flood(long frames, struct sample *s)
 	s->thread_ns = (double)(thread_cpu_ns() - cpu0 - wait_cpu) / (double)frames;
 	s->wall_ns = (double)(bench_now_ns() - wall0 - wait_wall) / (double)frames;
 	s->busy_ns = (system_busy_ns() - busy0) / (double)frames;
+	s->prog_ns = NAN;
+	if (have_stats && prog_stats(hook_prog_fd(), &prog_ns1, &prog_runs1) &&
+	    prog_runs1 > prog_runs0)
+		s->prog_ns = (double)(prog_ns1 - prog_ns0) / (double)(prog_runs1 - prog_runs0);
 	s->sent = sent;
 	/* Every frame should arrive: wait for the last ones (bounded). */
 	if (wait_sink(sent, base, 0, &wait_wall) < 0)
@@ -465,24 +558,30 @@ stalled:
 struct results {
 	double thread[NCFG][BENCH_MAX_SAMPLES];
 	double busy[NCFG][BENCH_MAX_SAMPLES];
+	double prog[NCFG][BENCH_MAX_SAMPLES];
 	long sent[NCFG], received[NCFG];
 	int waits[NCFG];
 };
 
+/* Median of the measured values of @v (NaN marks a run without a value). */
 static double median_of(const double *v, int n)
 {
 	double tmp[BENCH_MAX_SAMPLES];
+	int i, m = 0;
 
-	memcpy(tmp, v, n * sizeof(*v));
-	return bench_stat_of(tmp, n).median;
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			tmp[m++] = v[i];
+	return bench_stat_of(tmp, m).median;
 }
 
 static void emit_added(const struct results *r, const struct params *p, enum cfg c,
 		       const char *what, const char *note_extra)
 {
-	char name[128];
+	char name[128], hook[320];
 	double added[BENCH_MAX_SAMPLES], added_nft[BENCH_MAX_SAMPLES], base[BENCH_MAX_SAMPLES];
-	char note[768];
+	double added_empty[BENCH_MAX_SAMPLES];
+	char note[1536];
 	struct bench_row row = {
 		.figure = "E1",
 		.name = name,
@@ -496,11 +595,24 @@ static void emit_added(const struct results *r, const struct params *p, enum cfg
 	int i;
 
 	snprintf(name, sizeof(name), what, p->rules);
+	hook[0] = 0;
 	for (i = 0; i < p->runs; i++) {
 		added[i] = r->thread[c][i] - r->thread[CFG_NONE][i];
 		added_nft[i] = r->thread[CFG_NFT][i] - r->thread[CFG_NONE][i];
+		added_empty[i] = r->thread[CFG_EMPTY_TC][i] - r->thread[CFG_NONE][i];
 		base[i] = r->thread[CFG_NONE][i];
 	}
+	if (c != CFG_NFT && isfinite(median_of(r->prog[c], p->runs)))
+		snprintf(hook, sizeof(hook), "; of which the tcx hook itself (an empty program "
+			 "there, same subtraction): %.0f ns; program run time per frame from "
+			 "bpf_stats (kernel.bpf_stats_enabled was on, not set here; it adds two "
+			 "clock reads to every program run): txcancel %.0f ns, empty %.0f ns",
+			 bench_stat_of(added_empty, p->runs).median, median_of(r->prog[c], p->runs),
+			 median_of(r->prog[CFG_EMPTY_TC], p->runs));
+	else if (c != CFG_NFT)
+		snprintf(hook, sizeof(hook), "; of which the tcx hook itself (an empty program "
+			 "there, same subtraction): %.0f ns",
+			 bench_stat_of(added_empty, p->runs).median);
 	row.value = bench_stat_of(added, p->runs);
 	row.baseline = bench_stat_of(base, p->runs);
 	if (c != CFG_NFT) {
@@ -516,10 +628,10 @@ static void emit_added(const struct results *r, const struct params *p, enum cfg
 		 "sender thread CPU (CLOCK_THREAD_CPUTIME_ID) per frame, %s minus no program, "
 		 "per run, median of %d runs of %ld frames (64-byte UDP payload, IPv4, veth, "
 		 "sendmmsg x%d), configurations interleaved; %d mark rules, nft set of %d marks; "
-		 "%s; sent/received at the sink: %s %ld/%ld, no program %ld/%ld; "
+		 "%s%s; sent/received at the sink: %s %ld/%ld, no program %ld/%ld; "
 		 "whole-system busy per frame (/proc/stat, includes other tenants): %.0f vs %.0f ns",
 		 cfg_name[c], p->runs, p->frames, BATCH, p->rules, p->rules, note_extra,
-		 cfg_name[c], r->sent[c], r->received[c], r->sent[CFG_NONE],
+		 hook, cfg_name[c], r->sent[c], r->received[c], r->sent[CFG_NONE],
 		 r->received[CFG_NONE], median_of(r->busy[c], p->runs),
 		 median_of(r->busy[CFG_NONE], p->runs));
 	bench_emit(&row);
@@ -555,9 +667,15 @@ static int parse_args(int argc, char **argv, struct params *p)
 	int o;
 
 	*p = (struct params){
-		/* Full: 4 x 5 x 500,000 frames at ~4 us of CPU each is ~40 s here. */
-		.frames = quick ? 20000 : 500000,
-		.runs = quick ? 3 : 5,
+		/*
+		 * Full: 2,000,000 frames per configuration in 20 interleaved runs.
+		 * On a shared VM the drift from one run to the next is the larger
+		 * error, so many short runs, each paired with its own baseline,
+		 * beat a few long ones.  5 x 20 x 100,000 frames at ~4 us of CPU
+		 * each is ~40 s.
+		 */
+		.frames = quick ? 20000 : 100000,
+		.runs = quick ? 3 : 20,
 		.rules = 10000,
 		.cancels = 1000,
 	};
@@ -628,6 +746,7 @@ int main(int argc, char **argv)
 				break;
 			r.thread[c][run] = s.thread_ns;
 			r.busy[c][run] = s.busy_ns;
+			r.prog[c][run] = s.prog_ns;
 			r.sent[c] += s.sent;
 			r.received[c] += s.received;
 			r.waits[c] += s.waits;
