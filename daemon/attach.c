@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -103,13 +104,96 @@ static void cancel_strip_slot(struct txc_cancel *c, __u32 slot)
 		memset(c, 0, sizeof(*c));
 }
 
+#define STRIP_CHUNK	4096	/* ID cancels per BPF_MAP_LOOKUP_BATCH */
+
+/* What a detach changes in the ID cancels: elements to rewrite, keys to delete. */
+struct id_changes {
+	__u32 *upd_keys;
+	struct txc_cancel *upd_vals;
+	__u32 *del_keys;
+	__u32 n_upd, n_del, cap;
+};
+
+static int id_changes_add(struct id_changes *ch, __u32 key, const struct txc_cancel *c)
+{
+	if (ch->n_upd == ch->cap || ch->n_del == ch->cap) {
+		__u32 cap = ch->cap ? ch->cap * 2 : 256;
+		void *k = realloc(ch->upd_keys, cap * sizeof(*ch->upd_keys));
+
+		if (k)
+			ch->upd_keys = k;
+		k = k ? realloc(ch->upd_vals, cap * sizeof(*ch->upd_vals)) : NULL;
+		if (k)
+			ch->upd_vals = k;
+		k = k ? realloc(ch->del_keys, cap * sizeof(*ch->del_keys)) : NULL;
+		if (!k)
+			return -ENOMEM;
+		ch->del_keys = k;
+		ch->cap = cap;
+	}
+	if (c->flags) {
+		ch->upd_keys[ch->n_upd] = key;
+		ch->upd_vals[ch->n_upd++] = *c;
+	} else {
+		ch->del_keys[ch->n_del++] = key;
+	}
+	return 0;
+}
+
+/*
+ * The ID cancels that name @slot.  The walk only reads, in batch chunks, and
+ * collects what to rewrite and what to delete; both are applied after it.
+ * Rewriting an element during a hash walk moves it to the head of its bucket
+ * and the walk visits it again, forever when two cancels share a bucket.
+ */
+static int strip_slot_from_id_cancels(int fd, __u32 slot)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct txc_cancel *vals = malloc(STRIP_CHUNK * sizeof(*vals));
+	__u32 *keys = malloc(STRIP_CHUNK * sizeof(*keys));
+	struct id_changes ch = {};
+	__u32 batch, count, deleted;
+	void *in = NULL;
+	bool last;
+	int err = keys && vals ? 0 : -ENOMEM;
+
+	while (!err) {
+		count = STRIP_CHUNK;
+		last = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, &opts) < 0;
+		if (last && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		in = &batch;
+		for (__u32 i = 0; i < count && !err; i++) {
+			struct txc_cancel c = vals[i];
+
+			cancel_strip_slot(&c, slot);
+			if (memcmp(&c, &vals[i], sizeof(c)))
+				err = id_changes_add(&ch, keys[i], &c);
+		}
+		if (last)
+			break;
+	}
+	count = ch.n_upd;
+	if (!err && count && bpf_map_update_batch(fd, ch.upd_keys, ch.upd_vals, &count, &opts) < 0)
+		err = -errno;
+	if (!err && ch.n_del)
+		err = txc_map_delete_keys(fd, ch.del_keys, sizeof(__u32), ch.n_del, &deleted);
+	free(keys);
+	free(vals);
+	free(ch.upd_keys);
+	free(ch.upd_vals);
+	free(ch.del_keys);
+	return err;
+}
+
 static int strip_slot_from_cancels(struct txc_dp *dp, __u32 slot)
 {
 	static const enum txc_map arrays[] = { TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS };
 	static const __u32 sizes[] = { TXC_NR_PREFIXES, TXC_MAX_SOURCES };
-	int fd = txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS);
-	struct txc_cancel c;
-	__u32 key, *prev = NULL;
+	struct txc_cancel c, old;
+	__u32 key;
 	size_t a;
 
 	for (a = 0; a < 2; a++) {
@@ -118,23 +202,13 @@ static int strip_slot_from_cancels(struct txc_dp *dp, __u32 slot)
 		for (key = 0; key < sizes[a]; key++) {
 			if (bpf_map_lookup_elem(afd, &key, &c) || !(c.flags & TXC_CANCEL_F_ACTIVE))
 				continue;
+			old = c;
 			cancel_strip_slot(&c, slot);
-			if (bpf_map_update_elem(afd, &key, &c, BPF_ANY))
+			if (memcmp(&c, &old, sizeof(c)) && bpf_map_update_elem(afd, &key, &c, BPF_ANY))
 				return -errno;
 		}
 	}
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &c))
-			continue;
-		cancel_strip_slot(&c, slot);
-		if (!c.flags ? bpf_map_delete_elem(fd, &key) : bpf_map_update_elem(fd, &key, &c, BPF_ANY))
-			return -errno;
-		/* The deleted key cannot anchor the walk; start over. */
-		if (!c.flags)
-			prev = NULL;
-	}
-	return 0;
+	return strip_slot_from_id_cancels(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), slot);
 }
 
 /* Store the new state; forget the interface when nothing is attached. */

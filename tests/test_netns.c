@@ -1362,13 +1362,69 @@ static void clean_errors(struct tc_fixture *fx)
 	check_clean(fx, "after the error cases");
 }
 
+/*
+ * Detaching strips the interface's slot from every per-interface cancel.
+ * With thousands of ID cancels in one hash table, several share a bucket;
+ * rewriting elements while walking the table visited them again and again,
+ * and the detach never returned.  All-interface cancels stay as they are;
+ * cancels of only this interface go; those of two interfaces keep the other.
+ */
+static void detach_many_cancels(struct tc_fixture *fx)
+{
+	const __u32 n = 3000, prefix = 0x42;
+	int fd = txc_dp_map_fd(fx->dp, TXC_MAP_ID_CANCELS);
+	__u32 i, all_ok = 0, gone = 0, kept_other = 0;
+	struct txc_cancel c;
+
+	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXC_TC_TCX) ||
+	    !attach_tc_in(fx->a, fx->dp, fx->if_a[1], TXC_TC_TCX))
+		return;
+	for (i = 0; i < n; i++) {
+		__u32 id = TXC_ID_MAKE(prefix, i + 1);
+		int err;
+
+		if (i % 3 == 0) {
+			err = txc_dp_cancel(fx->dp, TXC_SCOPE_ID, id, 0, 0);
+		} else {
+			err = txc_dp_cancel(fx->dp, TXC_SCOPE_ID, id, fx->ifindex_a[0], 0);
+			if (!err && i % 3 == 2)
+				err = txc_dp_cancel(fx->dp, TXC_SCOPE_ID, id, fx->ifindex_a[1], 0);
+		}
+		if (!ASSERT_OK(err, "storing a cancel"))
+			return;
+	}
+	/* A detach that never returns is this test's failure: SIGALRM ends the program. */
+	alarm(120);
+	if (!detach_tc_in(fx->a, fx->dp, fx->if_a[0]))
+		return;
+	alarm(0);
+	for (i = 0; i < n; i++) {
+		__u32 id = TXC_ID_MAKE(prefix, i + 1);
+		bool found = !bpf_map_lookup_elem(fd, &id, &c);
+
+		if (i % 3 == 0)
+			all_ok += found && (c.flags & TXC_CANCEL_F_ALL_IFACES);
+		else if (i % 3 == 1)
+			gone += !found;
+		else
+			kept_other += found && !(c.flags & TXC_CANCEL_F_ALL_IFACES) &&
+				      c.iface_slots && (c.flags & TXC_CANCEL_F_ACTIVE);
+	}
+	ASSERT_EQ(all_ok, n / 3, "all-interface cancels untouched");
+	ASSERT_EQ(gone, n / 3, "cancels of only the detached interface removed");
+	ASSERT_EQ(kept_other, n / 3, "cancels of two interfaces keep the other one");
+	detach_tc_in(fx->a, fx->dp, fx->if_a[1]);
+	for (i = 0; i < n; i++)
+		txc_dp_clear(fx->dp, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, i + 1));
+}
+
 static void test_attach_detach_clean(void)
 {
 	struct tc_fixture fx;
 	struct stat st;
 	__u32 mode;
 
-	if (!tc_fixture_setup(&fx, "adc", 1, 50))
+	if (!tc_fixture_setup(&fx, "adc", 2, 50))
 		goto out;
 
 	test_sub_begin("tcx_xdp");
@@ -1385,6 +1441,10 @@ static void test_attach_detach_clean(void)
 
 	test_sub_begin("errors");
 	clean_errors(&fx);
+	test_sub_end();
+
+	test_sub_begin("detach_many_cancels");
+	detach_many_cancels(&fx);
 	test_sub_end();
 
 	test_sub_begin("detach_all_unpin");
