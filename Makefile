@@ -158,6 +158,8 @@ $(BUILD)/tests/test_linkwatch: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 $(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o $(LIB_A)
 $(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			 $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+$(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
