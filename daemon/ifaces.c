@@ -108,11 +108,15 @@ static void iface_up(struct txcd *d, struct txcd_iface *ifc)
 	struct txc_iface state = {};
 	bool ok = true;
 
+	/*
+	 * By index, not by name: the event may be old, and the name may belong
+	 * to another interface by now (it was renamed away and the name taken).
+	 */
 	txc_iface_get(d->dp, ifc->ifindex, &state);
 	if ((ifc->hooks & TXCD_HOOK_TC) && !(state.flags & TC_FLAGS))
-		ok &= !txc_attach_tc(d->dp, ifc->name, d->opts.tc_mode);
+		ok &= !txc_attach_tc_ifindex(d->dp, ifc->ifindex, d->opts.tc_mode);
 	if ((ifc->hooks & TXCD_HOOK_XDP) && !(state.flags & TXC_IFACE_F_XDP))
-		ok &= !txc_attach_xdp(d->dp, ifc->name, d->opts.xdp_flags);
+		ok &= !txc_attach_xdp_ifindex(d->dp, ifc->ifindex, d->opts.xdp_flags);
 	ifc->attached = ok;
 	txc_iface_get(d->dp, ifc->ifindex, &state);
 	txc_log(ok ? TXC_LOG_INFO : TXC_LOG_ERROR, "%s (ifindex %u): %s%s%s%s\n", ifc->name,

@@ -479,7 +479,7 @@ static bool state_matches(bool report)
 			    !present_ifindex(ifindex) || (!strcmp(kind, "tc") && bed.mode->clsact) ||
 			    (!strcmp(kind, "xdp") && !bed.mode->xdp)) {
 				if (report)
-					test_fail(__FILE__, __LINE__, "stale pin %s/%s", path,
+					test_fail(__FILE__, __LINE__, "stale pin %s/%s (not a managed interface or hook)", path,
 						  e->d_name);
 				ok = false;
 			}
@@ -1004,6 +1004,37 @@ static bool daemon_up(void)
 	       ASSERT_TRUE(daemon_prog_ids() >= 2, "the daemon's programs (fdinfo)");
 }
 
+/*
+ * A busy daemon reads link events late.  With the daemon stopped, interface
+ * @i is re-created, renamed away, and an unmanaged "stray" interface takes
+ * its configured name; then the daemon reads it all.  The managed interface
+ * must be attached where it is now (renamed), the stray must stay bare.
+ */
+static bool stray_under_configured_name(int i)
+{
+	struct churn_if *ifc = &bed.ifs[i];
+	char out[4096];
+	__u32 stray;
+	bool ok;
+
+	if (!ASSERT_OK(kill(bed.d.pid, SIGSTOP) ? -errno : 0, "stopping txcanceld (SIGSTOP)"))
+		return false;
+	ok = if_delete(ifc) && if_create(ifc) && if_rename(ifc) &&
+	     ASSERT_OK(veth_create(bed.a, ifc->cfg, bed.b, "chS"), "the stray interface");
+	kill(bed.d.pid, SIGCONT);
+	if (!ok || !ASSERT_OK(link_info(bed.a, ifc->cfg, &stray, NULL), "the stray's ifindex"))
+		return false;
+	/* state_matches() finds a link, pin or slot of the stray as one of a gone interface. */
+	ok = settled("a stray under the configured name") &&
+	     datapath_check(i, "renamed while a stray took its name");
+	if (ok && bed.mode->clsact &&
+	    ASSERT_OK(fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress", bed.a,
+				    ifc->cfg), "tc filter show on the stray"))
+		ok = ASSERT_TRUE(!strstr(out, "handle 0x7c "), "no txcancel filter on the stray");
+	return ASSERT_OK(fx_run("ip -n %s link del %s", bed.a, ifc->cfg), "deleting the stray") &&
+	       ok;
+}
+
 /* Bring every interface back under its configured name. */
 static bool restore_all(void)
 {
@@ -1055,7 +1086,7 @@ static void churn(const struct mode *m)
 	     if_create(&bed.ifs[0]) && settled("re-created under its configured name") &&
 	     datapath_check(0, "re-created after a rename") &&
 	     if_downup(&bed.ifs[1]) && settled("down and up") && datapath_check(1, "down/up") &&
-	     cancel_survives_recreate(2);
+	     cancel_survives_recreate(2) && stray_under_configured_name(3);
 	if (!ok)
 		goto out;
 
@@ -1079,7 +1110,7 @@ static void churn(const struct mode *m)
 		goto out;
 	fds_end = proc_fd_count(bed.d.pid);
 	rss_end = proc_status_kb(bed.d.pid, "VmRSS");
-	printf("    %s: %d rounds + 6 scripted operations in %.1f s: %d deletes, %d creates, "
+	printf("    %s: %d rounds + 10 scripted operations in %.1f s: %d deletes, %d creates, "
 	       "%d renames, %d down/ups; %d datapath checks\n", m->name, ROUNDS,
 	       (now_ms() - t0) / 1000.0, bed.ops[OP_DELETE], bed.ops[OP_CREATE],
 	       bed.ops[OP_RENAME], bed.ops[OP_DOWNUP], bed.checks);
