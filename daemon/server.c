@@ -100,6 +100,7 @@ int txcd_server_open(struct txcd *d)
 	struct sockaddr_un sun;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_LISTEN, 0) };
 	const char *path = d->opts.socket_path;
+	const char *step = NULL;
 	int fd, err;
 
 	err = socket_addr(path, &sun);
@@ -109,12 +110,19 @@ int txcd_server_open(struct txcd *d)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(path, d->opts.socket_mode) ||
-	    (d->opts.socket_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->opts.socket_gid)) ||
-	    listen(fd, SOMAXCONN) || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		step = "binding";
+	else if (chmod(path, d->opts.socket_mode))
+		step = "setting the mode of";
+	else if (d->opts.socket_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->opts.socket_gid))
+		/* Root too needs CAP_CHOWN to give a file a group it is not in. */
+		step = errno == EPERM ? "changing the group (--socket-group needs CAP_CHOWN) of" :
+		       "changing the group of";
+	else if (listen(fd, SOMAXCONN) || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
+		step = "listening on";
+	if (step) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "serving on %s: %s\n", path, strerror(errno));
+		txc_log(TXC_LOG_ERROR, "serving: %s %s: %s\n", step, path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return err;

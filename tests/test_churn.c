@@ -116,6 +116,7 @@ static struct bed {
 	struct txct_daemon d;
 	__u32 prog_ids[32];
 	int n_prog_ids;
+	pid_t daemon_pid;	/* bed.d.pid, or its child under a wrapper */
 	struct client_proc cl[NCLIENTS];
 	__u32 rng;
 	int ops[4];		/* how many of each operation ran */
@@ -275,14 +276,14 @@ static long proc_status_kb(pid_t pid, const char *field)
 	return kb;
 }
 
-/* The programs the daemon holds, from its fds' fdinfo: they identify its links. */
-static int daemon_prog_ids(void)
+/* The programs @pid holds, from its fds' fdinfo: they identify the daemon's links. */
+static int prog_ids_of(pid_t pid)
 {
 	char path[64], line[128];
 	struct dirent *e;
 	DIR *dir;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)bed.d.pid);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
@@ -312,6 +313,32 @@ static int daemon_prog_ids(void)
 	}
 	closedir(dir);
 	return bed.n_prog_ids;
+}
+
+/*
+ * The daemon, or (when $TXCT_DAEMON is a wrapper, such as strace, that runs
+ * it as a child) its first child: the process whose fds hold the programs.
+ */
+static int daemon_prog_ids(void)
+{
+	char path[96];
+	int child = 0, n;
+	FILE *f;
+
+	bed.daemon_pid = bed.d.pid;
+	n = prog_ids_of(bed.daemon_pid);
+	if (n > 0)
+		return n;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)bed.d.pid, (int)bed.d.pid);
+	f = fopen(path, "re");
+	if (!f || fscanf(f, "%d", &child) != 1)
+		child = 0;
+	if (f)
+		fclose(f);
+	if (!child)
+		return n;
+	bed.daemon_pid = child;
+	return prog_ids_of(child);
 }
 
 static bool is_daemon_prog(__u32 id)
@@ -1017,11 +1044,11 @@ static bool stray_under_configured_name(int i)
 	__u32 stray;
 	bool ok;
 
-	if (!ASSERT_OK(kill(bed.d.pid, SIGSTOP) ? -errno : 0, "stopping txcanceld (SIGSTOP)"))
+	if (!ASSERT_OK(kill(bed.daemon_pid, SIGSTOP) ? -errno : 0, "stopping txcanceld (SIGSTOP)"))
 		return false;
 	ok = if_delete(ifc) && if_create(ifc) && if_rename(ifc) &&
 	     ASSERT_OK(veth_create(bed.a, ifc->cfg, bed.b, "chS"), "the stray interface");
-	kill(bed.d.pid, SIGCONT);
+	kill(bed.daemon_pid, SIGCONT);
 	if (!ok || !ASSERT_OK(link_info(bed.a, ifc->cfg, &stray, NULL), "the stray's ifindex"))
 		return false;
 	/* state_matches() finds a link, pin or slot of the stray as one of a gone interface. */
@@ -1047,6 +1074,21 @@ static bool restore_all(void)
 			return false;
 	}
 	return true;
+}
+
+static bool log_has(const char *needle)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(bed.d.log, "re");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	if (found)
+		printf("    daemon log: %s", line);
+	return found;
 }
 
 /* What SIGTERM must leave: nothing of txcancel on any interface or in bpffs. */
@@ -1102,14 +1144,14 @@ static void churn(const struct mode *m)
 		if (!settled("checkpoint") || !datapath_check(picked, "after churn"))
 			goto out;
 		if (round == WARMUP_ROUNDS) {
-			fds_warm = proc_fd_count(bed.d.pid);
-			rss_warm = proc_status_kb(bed.d.pid, "VmRSS");
+			fds_warm = proc_fd_count(bed.daemon_pid);
+			rss_warm = proc_status_kb(bed.daemon_pid, "VmRSS");
 		}
 	}
 	if (!restore_all() || !settled("restored") || !datapath_check(3, "restored"))
 		goto out;
-	fds_end = proc_fd_count(bed.d.pid);
-	rss_end = proc_status_kb(bed.d.pid, "VmRSS");
+	fds_end = proc_fd_count(bed.daemon_pid);
+	rss_end = proc_status_kb(bed.daemon_pid, "VmRSS");
 	printf("    %s: %d rounds + 10 scripted operations in %.1f s: %d deletes, %d creates, "
 	       "%d renames, %d down/ups; %d datapath checks\n", m->name, ROUNDS,
 	       (now_ms() - t0) / 1000.0, bed.ops[OP_DELETE], bed.ops[OP_CREATE],
@@ -1137,6 +1179,9 @@ static void churn(const struct mode *m)
 	if (!ASSERT_EQ(txct_daemon_stop(&bed.d), 0, "txcanceld exit status (SIGTERM)"))
 		txct_daemon_dump_log(&bed.d);
 	check_nothing_left();
+	/* Nothing else uses the clsact qdiscs here: the daemon must not claim otherwise. */
+	ASSERT_TRUE(!log_has("other filters use it"),
+		    "the log never says another filter keeps a clsact qdisc");
 out:
 	bed_down();
 }
