@@ -182,12 +182,15 @@ struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid)
 /*
  * Tagging by mark, cgroup or flow classifies traffic the client does not own,
  * which is what CAP_NET_ADMIN guards elsewhere (nftables, tc): the peer must
- * have it.  Read at connect time from the peer's effective set.
+ * have it.  Read at connect time from the peer's effective set.  The peer
+ * may have exited and its pid been reused by then: the process read must
+ * still have the peer's effective uid, or another user's process could lend
+ * its capabilities.
  */
 static bool peer_has_net_admin(pid_t pid, uid_t uid)
 {
 	char path[64], line[256];
-	bool ok = false;
+	bool ok = false, same_uid = false;
 	FILE *f;
 
 	if (uid == 0)
@@ -198,9 +201,13 @@ static bool peer_has_net_admin(pid_t pid, uid_t uid)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long caps;
+		unsigned int ruid, euid;
 
+		/* "Uid:" comes before "CapEff:". */
+		if (sscanf(line, "Uid: %u %u", &ruid, &euid) == 2)
+			same_uid = euid == uid;
 		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
-			ok = caps & (1ull << CAP_NET_ADMIN_BIT);
+			ok = same_uid && (caps & (1ull << CAP_NET_ADMIN_BIT));
 			break;
 		}
 	}
