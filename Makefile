@@ -7,6 +7,8 @@
 #   make check      deps + build + every test; ends with "N passed, N failed"
 #   make demo       deps + build + the datapath demo on a throwaway testbed
 #   make bench      deps + build + every figure of the benchmarks (bench/run.sh)
+#   make install    daemon, tool, library, headers, pkg-config file and the
+#                   systemd unit under $(DESTDIR)$(PREFIX) (see dist/)
 #   make clean      remove $(BUILD)
 #
 # Variables: V=1 shows full commands; VMLINUX_BTF=<file> takes kernel types
@@ -14,6 +16,13 @@
 
 BUILD		?= build
 PREFIX		?= /usr/local
+# Where `make install` puts things; DESTDIR is prepended to each (staging).
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+DOCDIR		?= $(PREFIX)/share/doc/txcancel
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
@@ -38,7 +47,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check demo bench clean
+.PHONY: all deps check demo bench install clean
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
 DP_SRCS		:= daemon/loader.c daemon/attach.c
@@ -165,6 +174,10 @@ $(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 $(BUILD)/tests/test_bench: $(BUILD)/tests/testlib.o
 $(BUILD)/tests/test_flood: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+$(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+$(BUILD)/tests/test_privs: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+			   $(BUILD)/tests/daemon_fixture.o $(LIB_A)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
@@ -215,6 +228,26 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run.sh $(BUILD)
+
+# The pkg-config file says $(PREFIX)/lib and $(PREFIX)/include: keep LIBDIR and
+# INCLUDEDIR under PREFIX or edit it.  /etc/txcancel.conf is the admin's: the
+# example goes to DOCDIR, and the unit does not start until the file exists.
+install: $(DAEMON) $(CLI) $(LIB_A) $(LIB_SO) $(LIB_PC)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/txcancel $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	$(Q)install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/txcanceld
+	$(Q)install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/txcancel
+	$(Q)install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	$(Q)install -m 0755 $(LIB_SO).$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libtxcancel.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	$(Q)ln -sf libtxcancel.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libtxcancel.so
+	$(Q)install -m 0644 $(LIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/txcancel/
+	$(Q)install -m 0644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|' dist/txcanceld.service > $(DESTDIR)$(UNITDIR)/txcanceld.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/txcanceld.service
+	$(Q)install -m 0644 dist/txcancel.conf $(DESTDIR)$(DOCDIR)/txcancel.conf.example
+	$(Q)install -m 0644 README.md docs/txcancel.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -331,15 +331,30 @@ static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifa
 	return 0;
 }
 
+/* How messages name an interface known by index: its name now, or the index. */
+static const char *ifindex_label(__u32 ifindex, char buf[IF_NAMESIZE + 16])
+{
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE + 16, "ifindex %u", ifindex);
+	return buf;
+}
+
 int txc_attach_tc(struct txc_dp *dp, const char *ifname, enum txc_tc_mode mode)
 {
-	struct txc_iface iface;
 	__u32 ifindex;
+	int err = ifindex_of(ifname, &ifindex);
+
+	return err ? err : txc_attach_tc_ifindex(dp, ifindex, mode);
+}
+
+int txc_attach_tc_ifindex(struct txc_dp *dp, __u32 ifindex, enum txc_tc_mode mode)
+{
+	char label[IF_NAMESIZE + 16];
+	const char *ifname = ifindex_label(ifindex, label);
+	struct txc_iface iface;
 	int err;
 
-	err = ifindex_of(ifname, &ifindex);
-	if (!err)
-		err = iface_get_or_new(dp, ifindex, &iface);
+	err = iface_get_or_new(dp, ifindex, &iface);
 	if (err)
 		return err;
 	if (iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)) {
@@ -490,14 +505,21 @@ int txc_detach_tc(struct txc_dp *dp, const char *ifname)
 
 int txc_attach_xdp(struct txc_dp *dp, const char *ifname, __u32 xdp_flags)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
-	struct txc_iface iface;
 	__u32 ifindex;
+	int err = ifindex_of(ifname, &ifindex);
+
+	return err ? err : txc_attach_xdp_ifindex(dp, ifindex, xdp_flags);
+}
+
+int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
+	char label[IF_NAMESIZE + 16];
+	const char *ifname = ifindex_label(ifindex, label);
+	struct txc_iface iface;
 	int fd, err;
 
-	err = ifindex_of(ifname, &ifindex);
-	if (!err)
-		err = iface_get_or_new(dp, ifindex, &iface);
+	err = iface_get_or_new(dp, ifindex, &iface);
 	if (err)
 		return err;
 	if (iface.flags & TXC_IFACE_F_XDP) {

@@ -48,8 +48,8 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 		}
 	}
 	for (__u32 i = 0; i < d->n_ifaces; i++) {
-		if (strlen(d->ifaces[i].name) == name_len &&
-		    !strncmp(d->ifaces[i].name, spec, name_len)) {
+		if (strlen(d->ifaces[i].cfg_name) == name_len &&
+		    !strncmp(d->ifaces[i].cfg_name, spec, name_len)) {
 			txc_log(TXC_LOG_ERROR, "interface %.*s is configured twice\n",
 				(int)name_len, spec);
 			return -EEXIST;
@@ -62,14 +62,34 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 	ifc = &d->ifaces[d->n_ifaces++];
 	memset(ifc, 0, sizeof(*ifc));
 	memcpy(ifc->name, spec, name_len);
+	memcpy(ifc->cfg_name, spec, name_len);
 	ifc->hooks = hooks;
 	return 0;
 }
 
+/*
+ * The managed interface called @name now.  A renamed interface may carry
+ * the configured name of another one that is absent: the present one wins.
+ */
 struct txcd_iface *txcd_iface_by_name(struct txcd *d, const char *name)
 {
+	struct txcd_iface *absent = NULL;
+
+	for (__u32 i = 0; i < d->n_ifaces; i++) {
+		if (strcmp(d->ifaces[i].name, name))
+			continue;
+		if (d->ifaces[i].ifindex)
+			return &d->ifaces[i];
+		absent = absent ? absent : &d->ifaces[i];
+	}
+	return absent;
+}
+
+/* The absent interface configured as @name, which a new link of that name is. */
+static struct txcd_iface *iface_awaited(struct txcd *d, const char *name)
+{
 	for (__u32 i = 0; i < d->n_ifaces; i++)
-		if (!strcmp(d->ifaces[i].name, name))
+		if (!d->ifaces[i].ifindex && !strcmp(d->ifaces[i].cfg_name, name))
 			return &d->ifaces[i];
 	return NULL;
 }
@@ -88,11 +108,15 @@ static void iface_up(struct txcd *d, struct txcd_iface *ifc)
 	struct txc_iface state = {};
 	bool ok = true;
 
+	/*
+	 * By index, not by name: the event may be old, and the name may belong
+	 * to another interface by now (it was renamed away and the name taken).
+	 */
 	txc_iface_get(d->dp, ifc->ifindex, &state);
 	if ((ifc->hooks & TXCD_HOOK_TC) && !(state.flags & TC_FLAGS))
-		ok &= !txc_attach_tc(d->dp, ifc->name, d->opts.tc_mode);
+		ok &= !txc_attach_tc_ifindex(d->dp, ifc->ifindex, d->opts.tc_mode);
 	if ((ifc->hooks & TXCD_HOOK_XDP) && !(state.flags & TXC_IFACE_F_XDP))
-		ok &= !txc_attach_xdp(d->dp, ifc->name, d->opts.xdp_flags);
+		ok &= !txc_attach_xdp_ifindex(d->dp, ifc->ifindex, d->opts.xdp_flags);
 	ifc->attached = ok;
 	txc_iface_get(d->dp, ifc->ifindex, &state);
 	txc_log(ok ? TXC_LOG_INFO : TXC_LOG_ERROR, "%s (ifindex %u): %s%s%s%s\n", ifc->name,
@@ -109,6 +133,14 @@ static void iface_gone(struct txcd *d, struct txcd_iface *ifc)
 	txc_detach_ifindex(d->dp, ifc->ifindex);
 	ifc->ifindex = 0;
 	ifc->attached = false;
+	/*
+	 * A rename was followed while it existed; what comes back is awaited
+	 * under the configured name, or an interface renamed and then deleted
+	 * would never be managed again.
+	 */
+	if (strcmp(ifc->name, ifc->cfg_name))
+		txc_log(TXC_LOG_INFO, "%s: awaited again as %s\n", ifc->name, ifc->cfg_name);
+	memcpy(ifc->name, ifc->cfg_name, sizeof(ifc->name));
 }
 
 static void on_link(void *ctx, const struct txc_link_event *ev)
@@ -131,8 +163,8 @@ static void on_link(void *ctx, const struct txc_link_event *ev)
 			iface_up(d, ifc);
 		return;
 	}
-	ifc = txcd_iface_by_name(d, ev->name);
-	if (ifc && !ifc->ifindex) {
+	ifc = iface_awaited(d, ev->name);
+	if (ifc) {
 		ifc->ifindex = ev->ifindex;
 		iface_up(d, ifc);
 	}

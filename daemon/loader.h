@@ -197,6 +197,13 @@ int txc_attach_tc(struct txc_dp *dp, const char *ifname, enum txc_tc_mode mode);
 int txc_detach_tc(struct txc_dp *dp, const char *ifname);
 /* @xdp_flags: 0 (driver mode where supported) or XDP_FLAGS_SKB_MODE. */
 int txc_attach_xdp(struct txc_dp *dp, const char *ifname, __u32 xdp_flags);
+/*
+ * The same by ifindex, for a caller that learned the interface from a link
+ * event: a name may have passed to another interface since, an index is
+ * never reused while the interface lives (-ENODEV if it is gone).
+ */
+int txc_attach_tc_ifindex(struct txc_dp *dp, __u32 ifindex, enum txc_tc_mode mode);
+int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags);
 int txc_detach_xdp(struct txc_dp *dp, const char *ifname);
 /* Detach both hooks from @ifindex; works also when the interface is gone. */
 int txc_detach_ifindex(struct txc_dp *dp, __u32 ifindex);

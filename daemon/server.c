@@ -103,6 +103,7 @@ int txcd_server_open(struct txcd *d)
 	struct sockaddr_un sun;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_LISTEN, 0) };
 	const char *path = d->opts.socket_path;
+	const char *step = NULL;
 	int fd, err;
 
 	err = socket_addr(path, &sun);
@@ -112,12 +113,19 @@ int txcd_server_open(struct txcd *d)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(path, d->opts.socket_mode) ||
-	    (d->opts.socket_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->opts.socket_gid)) ||
-	    listen(fd, SOMAXCONN) || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		step = "binding";
+	else if (chmod(path, d->opts.socket_mode))
+		step = "setting the mode of";
+	else if (d->opts.socket_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->opts.socket_gid))
+		/* Root too needs CAP_CHOWN to give a file a group it is not in. */
+		step = errno == EPERM ? "changing the group (--socket-group needs CAP_CHOWN) of" :
+		       "changing the group of";
+	else if (listen(fd, SOMAXCONN) || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
+		step = "listening on";
+	if (step) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "serving on %s: %s\n", path, strerror(errno));
+		txc_log(TXC_LOG_ERROR, "serving: %s %s: %s\n", step, path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return err;
@@ -178,12 +186,15 @@ struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid)
 /*
  * Tagging by mark, cgroup or flow classifies traffic the client does not own,
  * which is what CAP_NET_ADMIN guards elsewhere (nftables, tc): the peer must
- * have it.  Read at connect time from the peer's effective set.
+ * have it.  Read at connect time from the peer's effective set.  The peer
+ * may have exited and its pid been reused by then: the process read must
+ * still have the peer's effective uid, or another user's process could lend
+ * its capabilities.
  */
 static bool peer_has_net_admin(pid_t pid, uid_t uid)
 {
 	char path[64], line[256];
-	bool ok = false;
+	bool ok = false, same_uid = false;
 	FILE *f;
 
 	if (uid == 0)
@@ -194,9 +205,13 @@ static bool peer_has_net_admin(pid_t pid, uid_t uid)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long caps;
+		unsigned int ruid, euid;
 
+		/* "Uid:" comes before "CapEff:". */
+		if (sscanf(line, "Uid: %u %u", &ruid, &euid) == 2)
+			same_uid = euid == uid;
 		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
-			ok = caps & (1ull << CAP_NET_ADMIN_BIT);
+			ok = same_uid && (caps & (1ull << CAP_NET_ADMIN_BIT));
 			break;
 		}
 	}

@@ -42,7 +42,8 @@ struct txcd_opts {
 };
 
 struct txcd_iface {
-	char name[IFNAMSIZ];
+	char name[IFNAMSIZ];	/* its name now: a rename is followed while it exists */
+	char cfg_name[IFNAMSIZ];	/* as configured: the name it is awaited under */
 	__u32 ifindex;		/* 0 while the interface does not exist */
 	__u32 hooks;		/* TXCD_HOOK_* */
 	bool attached;

@@ -197,6 +197,39 @@ static void close_from(int first)
 		close(fd);
 }
 
+/*
+ * Root's capabilities after exec are its bounding set plus its inheritable
+ * set (root's file capabilities count as full); cut the first to @caps and
+ * empty the second, so the daemon gets exactly @caps.  Returns -1 (errno).
+ */
+static int limit_caps(__u64 caps)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+	for (int cap = 0; cap < 64; cap++) {
+		if (caps & (1ULL << cap))
+			continue;
+		/* EINVAL: past the last capability this kernel knows. */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -1;
+	}
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		__u32 keep = caps >> (32 * i);
+
+		data[i].effective &= keep;
+		data[i].permitted &= keep;
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return 0;
+}
+
 /* In the child: become the daemon.  Only returns (exits) on failure. */
 static void __attribute__((noreturn)) exec_daemon(const struct txct_daemon *d)
 {
@@ -232,6 +265,11 @@ static void __attribute__((noreturn)) exec_daemon(const struct txct_daemon *d)
 			_exit(127);
 		}
 		close(fd);
+	}
+	if (d->limit_caps && limit_caps(d->caps)) {
+		fprintf(stderr, "daemon fixture: limiting capabilities to 0x%llx: %s\n",
+			(unsigned long long)d->caps, strerror(errno));
+		_exit(127);
 	}
 	for (int i = 0; d->args[i] && i < TXCT_MAX_ARGS; i++)
 		argv[argc++] = d->args[i];
@@ -302,12 +340,15 @@ static void free_args(struct txct_daemon *d)
 	}
 }
 
-int txct_daemon_start(struct txct_daemon *d, const char *netns, const char *const *args)
+static int daemon_start(struct txct_daemon *d, const char *netns, const char *const *args,
+			bool limit, __u64 caps)
 {
 	struct reg *r = NULL;
 	int i, err;
 
 	memset(d, 0, sizeof(*d));
+	d->limit_caps = limit;
+	d->caps = caps;
 	guard_install();
 	for (i = 0; args && args[i]; i++) {
 		if (i == TXCT_MAX_ARGS) {
@@ -352,6 +393,17 @@ int txct_daemon_start(struct txct_daemon *d, const char *netns, const char *cons
 	if (err)
 		txct_daemon_cleanup(d);
 	return err;
+}
+
+int txct_daemon_start(struct txct_daemon *d, const char *netns, const char *const *args)
+{
+	return daemon_start(d, netns, args, false, 0);
+}
+
+int txct_daemon_start_caps(struct txct_daemon *d, const char *netns, const char *const *args,
+			   __u64 caps)
+{
+	return daemon_start(d, netns, args, true, caps);
 }
 
 static int wait_exit(pid_t pid, int timeout_ms, int *status)

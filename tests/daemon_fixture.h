@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <linux/types.h>
 
 #define TXCT_MAX_ARGS		32
 
@@ -35,6 +36,8 @@ struct txct_daemon {
 	char *args[TXCT_MAX_ARGS + 1];
 	int exit_status;	/* of the last stop/kill: exit code, or 128 + signal */
 	bool registered;
+	bool limit_caps;	/* run with only @caps (txct_daemon_start_caps) */
+	__u64 caps;
 };
 
 /*
@@ -47,6 +50,16 @@ struct txct_daemon {
  * d->exit_status set).  @d is zeroed first; on failure nothing is left.
  */
 int txct_daemon_start(struct txct_daemon *d, const char *netns, const char *const *args);
+/*
+ * The same, but the daemon runs as root with only the capabilities in @caps
+ * (bit n = capability n): its bounding set is cut to @caps and its
+ * inheritable and ambient sets are emptied before exec, so that exec leaves
+ * it exactly @caps, and no_new_privs is set.  This is what systemd does for
+ * a root service with CapabilityBoundingSet= and NoNewPrivileges=yes.
+ * Restarts keep the limit.
+ */
+int txct_daemon_start_caps(struct txct_daemon *d, const char *netns, const char *const *args,
+			   __u64 caps);
 /* SIGTERM, wait (5 s, then SIGKILL); returns its exit status (0 expected). */
 int txct_daemon_stop(struct txct_daemon *d);
 /* SIGKILL and reap (crash simulation): socket file and pins stay. */
