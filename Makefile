@@ -263,11 +263,13 @@ fuzz: deps
 	$(Q)tests/fuzz.sh $(BUILD) -max_total_time=$(FUZZ_TIME)
 
 # The seed corpus is checked in; this regenerates it from fuzz/gen_corpus.c.
-$(BUILD)/fuzz/gen_corpus: fuzz/gen_corpus.c $(wildcard include/txcancel/*.h) | $(BUILD)/fuzz
+$(BUILD)/fuzz/gen_corpus: fuzz/gen_corpus.c $(BUILD)/daemon/proto_check.o $(LIB_A) \
+			  $(wildcard include/txcancel/*.h) | $(BUILD)/fuzz
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Ilib $< $(BUILD)/daemon/proto_check.o $(LIB_A) -o $@
 
 corpus: $(BUILD)/fuzz/gen_corpus
+	$(Q)rm -f tests/corpus/*/seed-*
 	$(Q)$(BUILD)/fuzz/gen_corpus tests/corpus
 
 check: deps
