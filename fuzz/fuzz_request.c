@@ -262,8 +262,11 @@ static bool protocol_errno(int ret)
 static void __attribute__((noreturn)) broken(const char *what, int ret,
 					     const struct txc_rep_error *err)
 {
-	fprintf(stderr, "fuzz_request: %s (check returned %d, field %u, \"%.120s\")\n", what,
-		ret, err->field, err->message);
+	if (ret)
+		fprintf(stderr, "fuzz_request: %s (check returned %d, field %u, \"%.120s\")\n",
+			what, ret, err->field, err->message);
+	else
+		fprintf(stderr, "fuzz_request: %s (check returned 0)\n", what);
 	abort();
 }
 
