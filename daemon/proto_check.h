@@ -12,9 +12,10 @@
 
 /*
  * Check one received request of @len bytes that came with @n_fds file
- * descriptors (SCM_RIGHTS); @msg is aligned for the message structs (8).  Returns 0, or a negative errno with @err
- * filled: the offset of the refused field (or TXC_FIELD_NONE) and a sentence
- * naming the problem.  On success the body of the type is complete, every
+ * descriptors (SCM_RIGHTS); @msg is aligned for the message structs (8
+ * bytes): the checks read it in place.  Returns 0, or a negative errno with
+ * @err filled: the offset of the refused field (or TXC_FIELD_NONE) and a
+ * sentence naming the problem.  On success the body of the type is complete, every
  * reserved field is zero, every code (kind, scope, op type) is known, and
  * @n_fds is 1 for a TAG_ADD of a socket and 0 for anything else.
  */
