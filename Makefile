@@ -4,7 +4,15 @@
 #
 #   make            build everything (warnings are errors)
 #   make deps       install the Debian packages the build, tests and demo need
-#   make check      deps + build + every test; ends with "N passed, N failed"
+#   make check      deps + build + every test, then the same daemon, library and
+#                   tool built with ASan+UBSan ($(BUILD)/asan) under test_proto,
+#                   test_e2e and test_hostile, and a short run of each fuzz target; ends
+#                   with "N passed, N failed"
+#   make asan       only build the sanitized daemon, tool and tests in $(BUILD)/asan
+#   make fuzz       build the libFuzzer targets (fuzz/) and run each for
+#                   FUZZ_TIME seconds (default 600); new inputs go to
+#                   $(BUILD)/fuzz/<target>.corpus, crashes to $(BUILD)/fuzz/
+#   make corpus     regenerate the seed corpus tests/corpus/<target>/seed-*
 #   make demo       deps + build + the datapath demo on a throwaway testbed
 #   make bench      deps + build + every figure of the benchmarks (bench/run.sh)
 #   make install    daemon, tool, library, headers, pkg-config file and the
@@ -12,7 +20,10 @@
 #   make clean      remove $(BUILD)
 #
 # Variables: V=1 shows full commands; VMLINUX_BTF=<file> takes kernel types
-# from another BTF file; VMLINUX_H=<header> uses a ready vmlinux.h instead.
+# from another BTF file; VMLINUX_H=<header> uses a ready vmlinux.h instead;
+# SANITIZE=1 adds the sanitizer flags to every C build (make asan uses it with
+# CC=$(SAN_CC)); FUZZ_TIME=<seconds> per target for make fuzz; FUZZ_RUNS=<n>
+# executions per target for the short run of make check (default 200000).
 
 BUILD		?= build
 PREFIX		?= /usr/local
@@ -37,6 +48,14 @@ BPF_CFLAGS	:= -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -Iinclude -Ibpf -I$(BUILD)
 LDLIBS		:= -lbpf -lelf -lz -lmnl
 
+# Sanitizers: every report is fatal (the runs check for report files).
+SAN_CC		?= clang
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer -g -O1
+ifeq ($(SANITIZE),1)
+CFLAGS		+= $(SAN_FLAGS)
+endif
+
 ifeq ($(V),1)
 Q =
 msg =
@@ -47,7 +66,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check demo bench install clean
+.PHONY: all deps check demo bench install clean asan fuzz fuzz-build corpus
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
 DP_SRCS		:= daemon/loader.c daemon/attach.c
@@ -216,9 +235,66 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_DEPS)
 deps:
 	$(Q)tools/deps.sh
 
+# --- sanitizers and fuzzing ---------------------------------------------------
+
+# The daemon, the tool and the tests that drive them, rebuilt with ASan+UBSan
+# by clang into a build dir of their own; kernel types come from ours.
+SAN_BUILD	:= $(BUILD)/asan
+SAN_OUTPUTS	:= txcanceld txcancel tests/test_proto tests/test_e2e tests/test_hostile
+
+asan: $(BUILD)/vmlinux.h
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=1 CC=$(SAN_CC) \
+		VMLINUX_H=$(BUILD)/vmlinux.h $(addprefix $(SAN_BUILD)/,$(SAN_OUTPUTS))
+
+# libFuzzer targets: fuzz/fuzz_<target>.c with the code it exercises, built
+# with coverage and ASan+UBSan; seeds and regression inputs in tests/corpus/<target>.
+FUZZ_CC		?= clang
+FUZZ_CFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+		   -Iinclude -Idaemon -Ilib -g -O1 -fno-omit-frame-pointer \
+		   -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS	:= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_TIME	?= 600
+FUZZ_RUNS	?= 200000
+
+$(BUILD)/fuzz $(BUILD)/fuzz/lib $(BUILD)/fuzz/daemon:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h) $(LIB_HDRS) | $(BUILD)/fuzz/lib
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) \
+			  | $(BUILD)/fuzz/daemon
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_request: $(BUILD)/fuzz/daemon/proto_check.o
+$(BUILD)/fuzz/fuzz_completions: $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(wildcard include/txcancel/*.h) \
+		      | $(BUILD)/fuzz
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)tests/fuzz.sh $(BUILD) -max_total_time=$(FUZZ_TIME)
+
+# The seed corpus is checked in; this regenerates it from fuzz/gen_corpus.c.
+$(BUILD)/fuzz/gen_corpus: fuzz/gen_corpus.c $(BUILD)/daemon/proto_check.o $(LIB_A) \
+			  $(wildcard include/txcancel/*.h) | $(BUILD)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ilib $< $(BUILD)/daemon/proto_check.o $(LIB_A) -o $@
+
+corpus: $(BUILD)/fuzz/gen_corpus
+	$(Q)rm -f tests/corpus/*/seed-*
+	$(Q)$(BUILD)/fuzz/gen_corpus tests/corpus
+
 check: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/run.sh $(BUILD)
+	$(Q)$(MAKE) --no-print-directory all asan fuzz-build
+	$(Q)FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh $(BUILD)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -2,6 +2,7 @@
 /* Structural validation of requests: see proto_check.h. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "proto_check.h"
@@ -330,10 +331,38 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 	}
 }
 
-int txcd_check_request(const void *msg, size_t len, struct txc_rep_error *err)
+/* A socket for TAG_ADD of a socket, nothing for anything else. */
+static int check_fds(const __u8 *msg, __u8 type, unsigned int n_fds, struct txc_rep_error *err)
+{
+	bool socket_tag = false;
+
+	if (type == TXC_MSG_TAG_ADD) {
+		struct txc_req_tag t;
+
+		memcpy(&t, msg + HDR, sizeof(t));
+		socket_tag = t.kind == TXC_TAG_SOCKET;
+	}
+	if (n_fds > 1)
+		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
+				  "%u file descriptors passed: a request takes at most one", n_fds);
+	if (n_fds && type != TXC_MSG_TAG_ADD)
+		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
+				  "only TAG_ADD of a socket takes a file descriptor");
+	if (n_fds && !socket_tag)
+		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
+				  "only socket tags take a file descriptor");
+	if (!n_fds && socket_tag)
+		return txcd_error(err, -EBADF, TXC_FIELD_NONE,
+				  "socket tag without a socket: pass it with SCM_RIGHTS");
+	return 0;
+}
+
+int txcd_check_request(const void *msg, size_t len, unsigned int n_fds,
+		       struct txc_rep_error *err)
 {
 	struct txc_msg_hdr h;
 	size_t want;
+	int ret;
 
 	if (len < sizeof(h))
 		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
@@ -366,5 +395,6 @@ int txcd_check_request(const void *msg, size_t len, struct txc_rep_error *err)
 		return txcd_error(err, -EINVAL, OFF(struct txc_msg_hdr, length),
 				  "%s takes %zu bytes%s, the message has %zu", requests[h.type].name,
 				  want, h.type == TXC_MSG_BATCH ? " plus its ops" : "", len);
-	return check_body(msg, len, h.type, err);
+	ret = check_body(msg, len, h.type, err);
+	return ret ? ret : check_fds(msg, h.type, n_fds, err);
 }

@@ -11,12 +11,16 @@
 #include "txcancel/proto.h"
 
 /*
- * Check one received request of @len bytes.  Returns 0, or a negative errno
- * with @err filled: the offset of the refused field and a sentence naming
- * the problem.  On success the body of the type is complete, every reserved
- * field is zero and every code (kind, scope, op type) is known.
+ * Check one received request of @len bytes that came with @n_fds file
+ * descriptors (SCM_RIGHTS); @msg is aligned for the message structs (8
+ * bytes): the checks read it in place.  Returns 0, or a negative errno with
+ * @err filled: the offset of the refused field (or TXC_FIELD_NONE) and a
+ * sentence naming the problem.  On success the body of the type is complete, every
+ * reserved field is zero, every code (kind, scope, op type) is known, and
+ * @n_fds is 1 for a TAG_ADD of a socket and 0 for anything else.
  */
-int txcd_check_request(const void *msg, size_t len, struct txc_rep_error *err);
+int txcd_check_request(const void *msg, size_t len, unsigned int n_fds,
+		       struct txc_rep_error *err);
 
 /* Check one tag request body found at byte @off of the message. */
 int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,

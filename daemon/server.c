@@ -475,16 +475,17 @@ static void reply_error(struct txcd *d, struct txcd_conn *c, const struct txc_ms
 	txcd_conn_send(d, c, &rep, sizeof(rep));
 }
 
-/* The one descriptor a request may carry; extra ones are closed. */
-static int take_fd(struct msghdr *mh, struct txc_rep_error *err, int *fd)
+/*
+ * The descriptors a request carries: the first is kept in @fd, the others
+ * closed; how many there were is for the request check to judge.
+ */
+static int take_fd(struct msghdr *mh, struct txc_rep_error *err, int *fd,
+		   unsigned int *n_fds)
 {
 	struct cmsghdr *cm;
-	int n_fds = 0, ret = 0;
 
 	*fd = -1;
-	if (mh->msg_flags & MSG_CTRUNC)
-		ret = txcd_error(err, -EINVAL, TXC_FIELD_NONE,
-				 "too many file descriptors passed: a request takes at most one");
+	*n_fds = 0;
 	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
 		int *fds = (int *)CMSG_DATA(cm);
 		size_t n;
@@ -492,23 +493,17 @@ static int take_fd(struct msghdr *mh, struct txc_rep_error *err, int *fd)
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++, n_fds++) {
-			if (n_fds == 0 && !ret)
+		for (size_t i = 0; i < n; i++, (*n_fds)++) {
+			if (*fd < 0)
 				*fd = fds[i];
 			else
 				close(fds[i]);
 		}
 	}
-	if (n_fds > 1 && !ret) {
-		close(*fd);
-		*fd = -1;
-		ret = txcd_error(err, -EINVAL, TXC_FIELD_NONE,
-				 "%d file descriptors passed: a request takes at most one", n_fds);
-	} else if (ret && *fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-	return ret;
+	if (mh->msg_flags & MSG_CTRUNC)
+		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
+				  "too many file descriptors passed: a request takes at most one");
+	return 0;
 }
 
 /*
@@ -539,6 +534,7 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 	};
 	struct txc_rep_error err;
 	struct txc_msg_hdr h;
+	unsigned int n_fds;
 	ssize_t n;
 	size_t len;
 	int fd, ret;
@@ -554,7 +550,7 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 		return false;
 	}
 	len = (size_t)n;
-	ret = take_fd(&mh, &err, &fd);
+	ret = take_fd(&mh, &err, &fd, &n_fds);
 	/* A header we can echo lets the client match the error to its request. */
 	memset(&h, 0, sizeof(h));
 	if (len >= sizeof(h))
@@ -564,7 +560,7 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 				 "message of %zu bytes is longer than the %u-byte maximum", len,
 				 TXC_MSG_MAX);
 	if (!ret)
-		ret = txcd_check_request(buf, len, &err);
+		ret = txcd_check_request(buf, len, n_fds, &err);
 	if (ret) {
 		if (fd >= 0)
 			close(fd);
@@ -578,7 +574,9 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 
 void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
 {
-	static __u8 buf[TXC_MSG_MAX], reply[TXC_MSG_MAX];
+	/* Requests and replies are read and written in place as their structs. */
+	static __u8 buf[TXC_MSG_MAX] __attribute__((aligned(8)));
+	static __u8 reply[TXC_MSG_MAX] __attribute__((aligned(8)));
 	struct txcd_conn *c = txcd_conn_find(d, conn_id);
 
 	if (!c || c->dead)

@@ -1,9 +1,16 @@
 #!/bin/sh
 # Run every test program and end with one line: "N passed, N failed".
+#   1. every <build>/tests/test_*;
+#   2. if <build>/asan holds the sanitized build (make asan), test_proto,
+#      test_e2e and test_hostile again against the sanitized daemon and tool: their lines carry
+#      the prefix "asan/", and any sanitizer report fails the suite;
+#   3. if <build>/fuzz holds the fuzz targets (make fuzz-build), a replay of
+#      tests/corpus/<target> and a short run of FUZZ_RUNS executions each.
 # Usage: tests/run.sh <build dir> [filter]
 set -u
 build=${1:-build}
 filter=${2:-}
+here=$(dirname "$0")
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "tests: the datapath tests load BPF programs and create network namespaces;" \
@@ -13,19 +20,37 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+rcfile=$(mktemp)
+trap 'rm -f "$log" "$rcfile"' EXIT
 status=0
+
+# Run "$@" with its output in the log; its exit status ends up in $rc.
+# (A pipeline's status is tee's: the program's goes through a file.)
+run_logged() {
+	{ "$@"; echo $? > "$rcfile"; } | tee -a "$log"
+	rc=$(cat "$rcfile")
+}
+
 for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue
 	echo "# $t"
 	# A crashed or hung program counts as a failure of its own.
-	timeout 600 "$t" $filter | tee -a "$log"
-	rc=$?
-	if [ $rc -gt 1 ]; then
+	run_logged timeout 600 "$t" $filter
+	if [ "$rc" -gt 1 ]; then
 		echo "FAIL $(basename "$t"): exited with status $rc" | tee -a "$log"
 	fi
-	[ $rc -eq 0 ] || status=1
+	[ "$rc" -eq 0 ] || status=1
 done
+
+if [ -d "$build/asan/tests" ]; then
+	run_logged "$here/sanitized.sh" "$build/asan" $filter
+	[ "$rc" -eq 0 ] || status=1
+fi
+
+if [ -d "$build/fuzz" ] && { [ -z "$filter" ] || [ "${filter#fuzz}" != "$filter" ]; }; then
+	run_logged "$here/fuzz.sh" "$build" -runs="${FUZZ_RUNS:-200000}"
+	[ "$rc" -eq 0 ] || status=1
+fi
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

@@ -62,15 +62,14 @@ static void capture_log(enum txc_log_level level, const char *fmt, va_list ap)
 
 /* --- frames --------------------------------------------------------------- */
 
-static const struct pkt_spec udp4 = {
-	.family = 4, .saddr = "198.18.0.1", .daddr = "198.18.1.2",
-	.sport = 40000, .dport = 5001, .frame_len = 64,
-};
+/* Macros as well, for static initializers (a const object is not a constant in C). */
+#define UDP4_SPEC { .family = 4, .saddr = "198.18.0.1", .daddr = "198.18.1.2", \
+		    .sport = 40000, .dport = 5001, .frame_len = 64 }
+#define UDP6_SPEC { .family = 6, .saddr = "2001:db8::1", .daddr = "2001:db8:1::2", \
+		    .sport = 40000, .dport = 5001, .frame_len = 78 }
 
-static const struct pkt_spec udp6 = {
-	.family = 6, .saddr = "2001:db8::1", .daddr = "2001:db8:1::2",
-	.sport = 40000, .dport = 5001, .frame_len = 78,
-};
+static const struct pkt_spec udp4 = UDP4_SPEC;
+static const struct pkt_spec udp6 = UDP6_SPEC;
 
 struct frame {
 	__u8 data[256];
@@ -192,12 +191,15 @@ static bool stats_are(__u32 source, __u64 passed, __u64 passed_bytes, __u64 abor
 		      __u64 aborted_bytes, __u64 lost)
 {
 	struct txc_source_stats s = stats_of(source);
+	bool ok;
 
-	return ASSERT_EQ(s.passed_frames, passed, "passed_frames") &
-	       ASSERT_EQ(s.passed_bytes, passed_bytes, "passed_bytes") &
-	       ASSERT_EQ(s.aborted_frames, aborted, "aborted_frames") &
-	       ASSERT_EQ(s.aborted_bytes, aborted_bytes, "aborted_bytes") &
-	       ASSERT_EQ(s.lost_reports, lost, "lost_reports");
+	/* Every field, so that a failure reports all that differ. */
+	ok = ASSERT_EQ(s.passed_frames, passed, "passed_frames");
+	ok &= ASSERT_EQ(s.passed_bytes, passed_bytes, "passed_bytes");
+	ok &= ASSERT_EQ(s.aborted_frames, aborted, "aborted_frames");
+	ok &= ASSERT_EQ(s.aborted_bytes, aborted_bytes, "aborted_bytes");
+	ok &= ASSERT_EQ(s.lost_reports, lost, "lost_reports");
+	return ok;
 }
 
 static __u64 mono_ns(void)
@@ -354,8 +356,8 @@ struct tag_case {
 };
 
 static const struct tag_case tag_cases[] = {
-	{ "flow_ipv4_udp", .spec = udp4 },
-	{ "flow_ipv6_udp", .spec = udp6 },
+	{ "flow_ipv4_udp", .spec = UDP4_SPEC },
+	{ "flow_ipv6_udp", .spec = UDP6_SPEC },
 	{ "flow_ipv4_tcp", .spec = { .family = 4, .proto = IPPROTO_TCP, .saddr = "198.18.0.1",
 				     .daddr = "198.18.1.2", .sport = 1234, .dport = 80 } },
 	{ "flow_ipv4_icmp", .spec = { .family = 4, .proto = IPPROTO_ICMP, .saddr = "198.18.0.1",
@@ -368,9 +370,9 @@ static const struct tag_case tag_cases[] = {
 	{ "flow_ipv6_exthdrs", .spec = { .family = 6, .saddr = "2001:db8::1",
 					 .daddr = "2001:db8::2", .sport = 7, .dport = 9,
 					 .ipv6_opts = 2, .ipv6_frag = 1 } },
-	{ "mark_full_mask", .spec = udp4, .mark_mask = 0xffffffff, .mark = 0x5001,
+	{ "mark_full_mask", .spec = UDP4_SPEC, .mark_mask = 0xffffffff, .mark = 0x5001,
 	  .rule_mark = 0x5001 },
-	{ "mark_under_mask", .spec = udp6, .mark_mask = 0x00ff0000, .mark = 0x12345678,
+	{ "mark_under_mask", .spec = UDP6_SPEC, .mark_mask = 0x00ff0000, .mark = 0x12345678,
 	  .rule_mark = 0x00340000 },
 	{ "mark_non_ip", .spec = { .family = 0 }, .mark_mask = 0xff, .mark = 0x42,
 	  .rule_mark = 0x42 },
@@ -990,13 +992,16 @@ static bool id_stats_are(__u32 id, __u64 passed, __u64 passed_bytes, __u64 abort
 			 __u64 aborted_bytes)
 {
 	struct txc_id_stats s;
+	bool ok;
 
 	if (!ASSERT_OK(txc_dp_id_counters(dp, id, &s), "read ID counters"))
 		return false;
-	return ASSERT_EQ(s.passed_frames, passed, "ID passed_frames") &
-	       ASSERT_EQ(s.passed_bytes, passed_bytes, "ID passed_bytes") &
-	       ASSERT_EQ(s.aborted_frames, aborted, "ID aborted_frames") &
-	       ASSERT_EQ(s.aborted_bytes, aborted_bytes, "ID aborted_bytes");
+	/* Every field, so that a failure reports all that differ. */
+	ok = ASSERT_EQ(s.passed_frames, passed, "ID passed_frames");
+	ok &= ASSERT_EQ(s.passed_bytes, passed_bytes, "ID passed_bytes");
+	ok &= ASSERT_EQ(s.aborted_frames, aborted, "ID aborted_frames");
+	ok &= ASSERT_EQ(s.aborted_bytes, aborted_bytes, "ID aborted_bytes");
+	return ok;
 }
 
 /* Put an element in txc_id_stats behind the loader's back (it refuses ID 0). */
@@ -1224,11 +1229,15 @@ next9:
 static bool explained_as(const struct txc_explain_result *r, __u8 verdict, __u32 id,
 			 __u32 source, __u8 kind, __u8 scope)
 {
-	return ASSERT_EQ(r->verdict, verdict, "explain verdict") &
-	       ASSERT_EQ(r->cancel_id, id, "explain cancel_id") &
-	       ASSERT_EQ(r->source, source, "explain source") &
-	       ASSERT_EQ(r->tag_kind, kind, "explain tag_kind") &
-	       ASSERT_EQ(r->scope, scope, "explain scope");
+	bool ok;
+
+	/* Every field, so that a failure reports all that differ. */
+	ok = ASSERT_EQ(r->verdict, verdict, "explain verdict");
+	ok &= ASSERT_EQ(r->cancel_id, id, "explain cancel_id");
+	ok &= ASSERT_EQ(r->source, source, "explain source");
+	ok &= ASSERT_EQ(r->tag_kind, kind, "explain tag_kind");
+	ok &= ASSERT_EQ(r->scope, scope, "explain scope");
+	return ok;
 }
 
 static int explain(const struct frame *f, __u32 mark, __u32 ifindex,

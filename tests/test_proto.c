@@ -436,10 +436,14 @@ static bool rule_get(__u8 kind, const void *key, struct txc_tag *tag)
 static bool rule_is(__u8 kind, const void *key, __u32 id, __u32 source, const char *what)
 {
 	struct txc_tag t;
+	bool id_ok, source_ok;
 
 	if (!ASSERT_TRUE(rule_get(kind, key, &t), what))
 		return false;
-	return ASSERT_EQ(t.cancel_id, id, what) & ASSERT_EQ(t.source, source, what);
+	/* Both, so that a wrong rule reports every field that differs. */
+	id_ok = ASSERT_EQ(t.cancel_id, id, what);
+	source_ok = ASSERT_EQ(t.source, source, what);
+	return id_ok && source_ok;
 }
 
 /* The cancel element of @scope/@value if it is in force. */
