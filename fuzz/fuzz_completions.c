@@ -197,7 +197,7 @@ static struct txc_client *client_on(int fd)
 static void check_accounts(const struct txc_client *c, const struct packet *pkts, size_t n)
 {
 	for (size_t i = 0; i + 1 < c->n_accounts; i++)
-		if (c->accounts[i].source >= c->accounts[i + 1].source)
+		if (c->accounts[i].ev.source >= c->accounts[i + 1].ev.source)
 			broken("accounts not sorted by source at %zu", i);
 	for (size_t i = 0; i < n; i++) {
 		struct txc_ev_completions ev, got;
