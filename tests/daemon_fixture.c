@@ -23,6 +23,7 @@
 #include <linux/capability.h>
 
 #include "daemon_fixture.h"
+#include "testlib.h"
 
 #define START_TIMEOUT_MS	10000
 #define STOP_TIMEOUT_MS		5000
@@ -49,14 +50,6 @@ static bool guard_installed;
 static pid_t owner_pid;
 static struct sigaction old_act[3];
 static const int guard_sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static int status_code(int status)
 {
@@ -323,7 +316,7 @@ static int spawn(struct txct_daemon *d)
 		}
 		if (socket_accepts(d->sock))
 			return 0;
-		sleep_ms(POLL_STEP_MS);
+		test_sleep_ms(POLL_STEP_MS);
 	}
 	fprintf(stderr, "daemon fixture: txcanceld (pid %d) did not serve %s within %d ms\n",
 		(int)pid, d->sock, START_TIMEOUT_MS);
@@ -415,7 +408,7 @@ static int wait_exit(pid_t pid, int timeout_ms, int *status)
 			return 0;
 		if (ret < 0)
 			return -errno;
-		sleep_ms(POLL_STEP_MS);
+		test_sleep_ms(POLL_STEP_MS);
 	}
 	return -ETIMEDOUT;
 }

@@ -130,19 +130,6 @@ static struct bed {
 
 enum { OP_DELETE, OP_CREATE, OP_RENAME, OP_DOWNUP };
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	usleep(ms * 1000);
-}
-
 /* xorshift32: the run is the same for the same seed (TXCT_SEED). */
 static __u32 rnd(void)
 {
@@ -559,12 +546,12 @@ out:
 /* Wait (bounded) for the daemon to catch up, then assert what it shows. */
 static bool settled(const char *what)
 {
-	__u64 end = now_ms() + SETTLE_MS;
+	__u64 end = test_now_ms() + SETTLE_MS;
 
-	while (now_ms() < end) {
+	while (test_now_ms() < end) {
 		if (state_matches(false))
 			return true;
-		sleep_ms(50);
+		test_sleep_ms(50);
 	}
 	printf("    %s: the daemon did not catch up within %d ms\n", what, SETTLE_MS);
 	state_matches(true);
@@ -1100,13 +1087,13 @@ static bool log_has(const char *needle)
 static void check_nothing_left(void)
 {
 	struct klink links[16];
-	__u64 end = now_ms() + 2000;
+	__u64 end = test_now_ms() + 2000;
 	char out[8192];
 	int n;
 
 	/* The links go with the daemon's last reference; the release is deferred. */
-	while ((n = daemon_links(links, 16)) > 0 && now_ms() < end)
-		sleep_ms(20);
+	while ((n = daemon_links(links, 16)) > 0 && test_now_ms() < end)
+		test_sleep_ms(20);
 	ASSERT_EQ(n, 0, "BPF links of the daemon's programs after it exited");
 	ASSERT_TRUE(access(bed.d.pin_dir, F_OK) && errno == ENOENT, "pin dir removed on exit");
 	if (ASSERT_OK(fx_run_output(out, sizeof(out), "tc -n %s qdisc show", bed.a), "tc qdisc"))
@@ -1121,7 +1108,7 @@ static void churn(const struct mode *m)
 	int fds_warm = -1, fds_end, picked = 0;
 	struct txc_rep_status st;
 	struct txc_client *c = NULL;
-	__u64 t0 = now_ms();
+	__u64 t0 = test_now_ms();
 	bool ok;
 
 	if (!bed_up(m) || !daemon_up() || !settled("started") || !clients_start())
@@ -1159,7 +1146,7 @@ static void churn(const struct mode *m)
 	rss_end = proc_status_kb(bed.daemon_pid, "VmRSS");
 	printf("    %s: %d rounds + 10 scripted operations in %.1f s: %d deletes, %d creates, "
 	       "%d renames, %d down/ups; %d datapath checks\n", m->name, ROUNDS,
-	       (now_ms() - t0) / 1000.0, bed.ops[OP_DELETE], bed.ops[OP_CREATE],
+	       (test_now_ms() - t0) / 1000.0, bed.ops[OP_DELETE], bed.ops[OP_CREATE],
 	       bed.ops[OP_RENAME], bed.ops[OP_DOWNUP], bed.checks);
 	printf("    %s: daemon fds %d after warm-up, %d at the end; VmRSS %ld kB, %ld kB\n",
 	       m->name, fds_warm, fds_end, rss_warm, rss_end);
@@ -1169,11 +1156,11 @@ static void churn(const struct mode *m)
 	clients_stop(true);
 	/* The clients' connections, prefixes and sources are released. */
 	if (ASSERT_OK(txc_client_open(&c, bed.d.sock), "connecting after the clients left")) {
-		__u64 end = now_ms() + SETTLE_MS;
+		__u64 end = test_now_ms() + SETTLE_MS;
 
 		while (!txc_status(c, &st, NULL, 0, NULL, 0) &&
-		       (st.n_clients > 1 || st.n_prefixes || st.n_sources) && now_ms() < end)
-			sleep_ms(50);
+		       (st.n_clients > 1 || st.n_prefixes || st.n_sources) && test_now_ms() < end)
+			test_sleep_ms(50);
 		ASSERT_EQ(st.n_clients, 1, "connections left (this one)");
 		ASSERT_EQ(st.n_prefixes, 0, "prefixes leased after the clients left");
 		ASSERT_EQ(st.n_sources, 0, "sources open after the clients left");

@@ -54,19 +54,6 @@
 #define CALL_MS		10000	/* longest a client call may take */
 #define WAIT_MS		5000	/* longest a state change may take to show */
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	usleep(ms * 1000);
-}
-
 /* --- the testbed ---------------------------------------------------------- */
 
 enum { G_SOCKET, G_MARK, G_CGROUP, G_FLOW, NG };
@@ -263,7 +250,7 @@ static int tcx_progs(bool want_none)
 		ns_leave();
 		if (!want_none || !cnt)
 			break;
-		sleep_ms(25);
+		test_sleep_ms(25);
 	}
 	return (int)cnt;
 }
@@ -276,10 +263,10 @@ static bool path_exists(const char *path)
 /* Wait (bounded) until @path exists or not, as @want says. */
 static bool path_wait(const char *path, bool want)
 {
-	__u64 end = now_ms() + WAIT_MS;
+	__u64 end = test_now_ms() + WAIT_MS;
 
-	while (path_exists(path) != want && now_ms() < end)
-		sleep_ms(20);
+	while (path_exists(path) != want && test_now_ms() < end)
+		test_sleep_ms(20);
 	return path_exists(path) == want;
 }
 
@@ -351,11 +338,11 @@ static int lease_of(const struct txct_daemon *d, __u32 prefix, __u32 *uid)
 /* Wait (bounded) until @prefix has lease state @want in PREFIX_LIST. */
 static int lease_wait(const struct txct_daemon *d, __u32 prefix, int want, int wait_ms)
 {
-	__u64 end = now_ms() + wait_ms;
+	__u64 end = test_now_ms() + wait_ms;
 	int state;
 
-	while ((state = lease_of(d, prefix, NULL)) != want && now_ms() < end)
-		sleep_ms(50);
+	while ((state = lease_of(d, prefix, NULL)) != want && test_now_ms() < end)
+		test_sleep_ms(50);
 	return state;
 }
 
@@ -447,11 +434,11 @@ static void on_batch(void *ctx, const struct txc_ev_completions *ev,
 /* Read completions until the log holds @want, then look QUIET_MS for more. */
 static int worker_collect(struct txc_client *c, struct wlog *log, int want)
 {
-	__u64 end = now_ms() + 3000;
+	__u64 end = test_now_ms() + 3000;
 	int n;
 
-	while (log->n < want && now_ms() < end) {
-		n = txc_read_completions(c, on_batch, log, (int)(end - now_ms()) + 1);
+	while (log->n < want && test_now_ms() < end) {
+		n = txc_read_completions(c, on_batch, log, (int)(end - test_now_ms()) + 1);
 		if (n < 0)
 			return n;
 	}
@@ -677,14 +664,14 @@ static void cl_stop(struct client *cl)
 
 	if (cl->pid > 0) {
 		cl_call(cl, &rq, &rp);
-		end = now_ms() + 3000;
+		end = test_now_ms() + 3000;
 		while (waitpid(cl->pid, NULL, WNOHANG) == 0) {
-			if (now_ms() > end) {
+			if (test_now_ms() > end) {
 				kill(cl->pid, SIGKILL);
 				waitpid(cl->pid, NULL, 0);
 				break;
 			}
-			sleep_ms(10);
+			test_sleep_ms(10);
 		}
 		cl->pid = 0;
 	}
@@ -1244,7 +1231,7 @@ static int bg_start(struct bg *bg, const char *const *argv)
 /* Wait (bounded, then kill) and read its output; returns its exit status. */
 static int bg_wait(struct bg *bg, int timeout_ms, char *out, size_t len)
 {
-	__u64 end = now_ms() + timeout_ms;
+	__u64 end = test_now_ms() + timeout_ms;
 	int status = 0, ret = -ETIMEDOUT;
 	ssize_t n;
 
@@ -1252,12 +1239,12 @@ static int bg_wait(struct bg *bg, int timeout_ms, char *out, size_t len)
 	if (bg->pid <= 0)
 		return -ECHILD;
 	while (waitpid(bg->pid, &status, WNOHANG) == 0) {
-		if (now_ms() > end) {
+		if (test_now_ms() > end) {
 			kill(bg->pid, SIGKILL);
 			waitpid(bg->pid, &status, 0);
 			goto read;
 		}
-		sleep_ms(20);
+		test_sleep_ms(20);
 	}
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 read:
@@ -1355,9 +1342,9 @@ static void test_tool(void)
 			goto out;
 	}
 	/* The watcher is the source's second subscriber once it is ready. */
-	end = now_ms() + WAIT_MS;
-	while ((root_stats(&d, gm->source, &e) || e.subscribers < 2) && now_ms() < end)
-		sleep_ms(20);
+	end = test_now_ms() + WAIT_MS;
+	while ((root_stats(&d, gm->source, &e) || e.subscribers < 2) && test_now_ms() < end)
+		test_sleep_ms(20);
 	if (!ASSERT_EQ(e.subscribers, 2, "subscribers of the watched source"))
 		goto out;
 
@@ -1412,7 +1399,7 @@ static bool tool_shows_attached(const struct txct_daemon *d, __u32 ifindex)
 {
 	static char out[64 * 1024];
 	char idx[32];
-	__u64 end = now_ms() + WAIT_MS;
+	__u64 end = test_now_ms() + WAIT_MS;
 	bool ok;
 
 	snprintf(idx, sizeof(idx), "\"ifindex\":%u,", ifindex);
@@ -1421,8 +1408,8 @@ static bool tool_shows_attached(const struct txct_daemon *d, __u32 ifindex)
 		     iface_has(out, IF_A, idx) && iface_has(out, IF_A, "\"attach\":\"tcx\"") &&
 		     iface_has(out, IF_A, "\"present\":true");
 		if (!ok)
-			sleep_ms(50);
-	} while (!ok && now_ms() < end);
+			test_sleep_ms(50);
+	} while (!ok && test_now_ms() < end);
 	if (!ok)
 		printf("    last status: %s", out);
 	return ok;
@@ -1433,7 +1420,7 @@ static bool root_sees_absent(const struct txct_daemon *d)
 {
 	struct txc_status_iface ifs[TXC_MAX_IFACES];
 	struct txc_rep_status st;
-	__u64 end = now_ms() + WAIT_MS;
+	__u64 end = test_now_ms() + WAIT_MS;
 	bool absent = false;
 
 	do {
@@ -1445,8 +1432,8 @@ static bool root_sees_absent(const struct txct_daemon *d)
 				 !(ifs[0].flags & TXC_STATUS_IFACE_PRESENT);
 		txc_client_close(c);
 		if (!absent)
-			sleep_ms(50);
-	} while (!absent && now_ms() < end);
+			test_sleep_ms(50);
+	} while (!absent && test_now_ms() < end);
 	return absent;
 }
 
@@ -1636,17 +1623,17 @@ static void restart_grace(void)
 	cl_stop(&a);
 	if (!ASSERT_OK(txct_daemon_restart(&d), "restarting txcanceld"))
 		goto out;
-	t0 = now_ms();
+	t0 = test_now_ms();
 	/* Otherwise the wait below measures the default grace period, not this one. */
 	ASSERT_TRUE(cmdline_has(d.pid, "--grace", "2"), "the restarted daemon runs with --grace 2");
 	ASSERT_EQ(lease_of(&d, prefix, NULL), TXC_LEASE_ORPHANED, "the prefix after the restart");
 	round_trip("orphaned, in the grace period", dropped);
-	ASSERT_TRUE(now_ms() - t0 < 2000, "checked within the grace period");
+	ASSERT_TRUE(test_now_ms() - t0 < 2000, "checked within the grace period");
 
 	state = lease_wait(&d, prefix, 0, 2000 + WAIT_MS);
 	if (!ASSERT_EQ(state, 0, "the orphaned prefix after the grace period (0: free)"))
 		txct_daemon_dump_log(&d);
-	ASSERT_TRUE(now_ms() - t0 >= 1500, "released no earlier than the grace period");
+	ASSERT_TRUE(test_now_ms() - t0 >= 1500, "released no earlier than the grace period");
 	ASSERT_EQ(root_stats(&d, source, &e), -ENOENT, "STATS of the orphaned source after it");
 	round_trip("released after the grace period", NULL);
 	released_prefix_clean(&d, prefix, id, "released after the grace period");

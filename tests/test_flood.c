@@ -130,19 +130,6 @@ static struct {
 	__u64 t_start;		/* when the senders started (ms) */
 } F = { .d = { .pid = 0 } };
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	usleep(ms * 1000);
-}
-
 static __u64 flood_frames(void)
 {
 	const char *env = getenv("TXCT_FLOOD_FRAMES");
@@ -292,7 +279,7 @@ static void *sender_main(void *arg)
 			if (s->done)
 				continue;
 			left = true;
-			if (F.senders_stop || now_ms() - F.t_start > FLOOD_MAX_MS)
+			if (F.senders_stop || test_now_ms() - F.t_start > FLOOD_MAX_MS)
 				return NULL;
 			/* Pace on the sink: never more than half its buffer waits there. */
 			if (sock_meminfo(s->rx, SK_MEMINFO_RMEM_ALLOC) > SINK_RCVBUF / 2)
@@ -379,13 +366,13 @@ static __u64 total_received(void)
 /* Wait until nothing arrives at the sink for QUIET_MS (bounded). */
 static void sink_settle(void)
 {
-	__u64 last = total_received(), since = now_ms(), t0 = now_ms();
+	__u64 last = total_received(), since = test_now_ms(), t0 = test_now_ms();
 
-	while (now_ms() - since < QUIET_MS && now_ms() - t0 < 10000) {
-		sleep_ms(20);
+	while (test_now_ms() - since < QUIET_MS && test_now_ms() - t0 < 10000) {
+		test_sleep_ms(20);
 		if (total_received() != last) {
 			last = total_received();
-			since = now_ms();
+			since = test_now_ms();
 		}
 	}
 }
@@ -474,17 +461,17 @@ static bool freeze_state(const struct fclient *fc)
 /* After a crash: connect again (the daemon may not be back yet), claim. */
 static int reconnect(struct fclient *fc)
 {
-	__u64 t0 = now_ms();
+	__u64 t0 = test_now_ms();
 	int err;
 
 	/* The same client: its accounts go on, a repeated batch is handed out once. */
 	while (txc_client_reconnect(fc->c)) {
-		if (now_ms() - t0 > 30000) {
+		if (test_now_ms() - t0 > 30000) {
 			snprintf(fc->err, sizeof(fc->err), "reconnecting: %s",
 				 txc_client_error(fc->c));
 			return -ETIMEDOUT;
 		}
-		sleep_ms(20);
+		test_sleep_ms(20);
 	}
 	err = txc_prefix_claim(fc->c, fc->prefix);
 	if (!err)
@@ -501,7 +488,7 @@ static int reconnect(struct fclient *fc)
 static void *client_main(void *arg)
 {
 	struct fclient *fc = arg;
-	__u64 next_toggle = now_ms() + TOGGLE_MS * (fc->idx + 1);
+	__u64 next_toggle = test_now_ms() + TOGGLE_MS * (fc->idx + 1);
 	bool froze = false;
 	int err;
 
@@ -532,16 +519,16 @@ static void *client_main(void *arg)
 			froze = true;
 			F.frozen++;
 		}
-		if (phase == P_RUN && now_ms() >= next_toggle) {
+		if (phase == P_RUN && test_now_ms() >= next_toggle) {
 			if (set_cancel(fc, !fc->canceled)) {
 				snprintf(fc->err, sizeof(fc->err), "toggling: %s",
 					 txc_client_error(fc->c));
 				return NULL;
 			}
-			next_toggle = now_ms() + TOGGLE_MS;
+			next_toggle = test_now_ms() + TOGGLE_MS;
 		}
 		if (fc->slow)
-			sleep_ms(SLOW_READ_MS);
+			test_sleep_ms(SLOW_READ_MS);
 	}
 	return NULL;
 }
@@ -574,9 +561,9 @@ static bool client_setup(struct fclient *fc)
 /* Read until the account balances against the source's final counters. */
 static bool client_drain(struct fclient *fc, const struct txc_stats_entry *st)
 {
-	__u64 t0 = now_ms();
+	__u64 t0 = test_now_ms();
 
-	while (now_ms() - t0 < 20000) {
+	while (test_now_ms() - t0 < 20000) {
 		const struct txc_ev_completions *a = &fc->acct;
 		int n = txc_read_completions(fc->c, on_batch, fc, 100);
 
@@ -659,8 +646,8 @@ static void crash_and_restart(__u64 *down_ms)
 	char what[160];
 
 	F.phase = P_FREEZE;
-	for (t0 = now_ms(); F.frozen < N_CLIENTS && now_ms() - t0 < 10000;)
-		sleep_ms(5);
+	for (t0 = test_now_ms(); F.frozen < N_CLIENTS && test_now_ms() - t0 < 10000;)
+		test_sleep_ms(5);
 	if (!ASSERT_EQ(F.frozen, N_CLIENTS, "clients that froze their cancels"))
 		return;
 	F.phase = P_DOWN;
@@ -669,7 +656,7 @@ static void crash_and_restart(__u64 *down_ms)
 	 * Frames that passed the hook before the cancels froze may still wait
 	 * in the sink's sockets: the downtime starts once those are read.
 	 */
-	for (t0 = now_ms(); now_ms() - t0 < 10000; sleep_ms(5)) {
+	for (t0 = test_now_ms(); test_now_ms() - t0 < 10000; test_sleep_ms(5)) {
 		bool queued = false;
 
 		for (int i = 0; i < N_STREAMS; i++)
@@ -678,22 +665,22 @@ static void crash_and_restart(__u64 *down_ms)
 		if (!queued)
 			break;
 	}
-	sleep_ms(20);
+	test_sleep_ms(20);
 	for (int i = 0; i < N_STREAMS; i++) {
 		sent0[i] = F.s[i].sent;
 		recv0[i] = F.s[i].received;
 	}
-	t0 = now_ms();
-	sleep_ms(DOWN_MS);
+	t0 = test_now_ms();
+	test_sleep_ms(DOWN_MS);
 	for (int i = 0; i < N_STREAMS; i++) {
 		F.s[i].down_sent = F.s[i].sent - sent0[i];
 		F.s[i].down_recv = F.s[i].received - recv0[i];
 	}
-	*down_ms = now_ms() - t0;
+	*down_ms = test_now_ms() - t0;
 	if (!ASSERT_OK(txct_daemon_restart(&F.d), "restarting txcanceld"))
 		return;
-	for (t0 = now_ms(); F.claimed < N_CLIENTS && now_ms() - t0 < 20000;)
-		sleep_ms(5);
+	for (t0 = test_now_ms(); F.claimed < N_CLIENTS && test_now_ms() - t0 < 20000;)
+		test_sleep_ms(5);
 	ASSERT_EQ(F.claimed, N_CLIENTS, "clients that claimed their prefix and source back");
 	F.phase = P_RUN;
 
@@ -755,15 +742,15 @@ static void test_flood(void)
 			goto out;
 		F.cl[c].started = true;
 	}
-	t_start = F.t_start = now_ms();
+	t_start = F.t_start = test_now_ms();
 	for (; n_senders < SENDERS; n_senders++)
 		if (!ASSERT_OK(pthread_create(&senders[n_senders], NULL, sender_main,
 					      (void *)(long)n_senders), "sender thread"))
 			goto out;
 
 	/* Halfway: the watcher leaves, txcanceld crashes and comes back. */
-	while (total_sent() < frames / 2 && !F.sender_err && now_ms() - t_start < FLOOD_MAX_MS)
-		sleep_ms(10);
+	while (total_sent() < frames / 2 && !F.sender_err && test_now_ms() - t_start < FLOOD_MAX_MS)
+		test_sleep_ms(10);
 	F.watcher_stop = true;
 	pthread_join(watcher, NULL);
 	watcher_up = false;
@@ -774,7 +761,7 @@ static void test_flood(void)
 	for (int i = 0; i < n_senders; i++)
 		pthread_join(senders[i], NULL);
 	n_senders = 0;
-	t_flood = now_ms() - t_start;
+	t_flood = test_now_ms() - t_start;
 	ASSERT_EQ(F.sender_err, 0, "sender errors");
 	sink_settle();
 	F.phase = P_END;

@@ -89,19 +89,6 @@ static int fds0;
 static struct reply rep;
 static struct msg req;
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	usleep(ms * 1000);
-}
-
 /* A UDP sender in the managed namespace, to the sink. */
 static int sender(__u16 port)
 {
@@ -243,21 +230,21 @@ static bool account_settled(const struct tally *t)
 /* Read @c's completions until @want more records came, or @ms passed. */
 static void lib_collect(struct txc_client *c, struct tally *t, __u64 want, int ms)
 {
-	__u64 end = now_ms() + ms, goal = t->recs + want;
+	__u64 end = test_now_ms() + ms, goal = t->recs + want;
 
 	do {
 		if (txc_read_completions(c, tally_fn, t, 20) < 0)
 			break;
-	} while (t->recs < goal && now_ms() < end);
+	} while (t->recs < goal && test_now_ms() < end);
 }
 
 /* The same on a raw connection; replies on the way are dropped. */
 static void raw_collect(int fd, struct tally *t, __u64 want, bool settle, int ms)
 {
 	static struct reply r;
-	__u64 end = now_ms() + ms, goal = t->recs + want;
+	__u64 end = test_now_ms() + ms, goal = t->recs + want;
 
-	while (t->recs < goal && now_ms() < end) {
+	while (t->recs < goal && test_now_ms() < end) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct txc_ev_completions ev;
 		ssize_t n;
@@ -322,7 +309,7 @@ static int fd_count_settled(int want)
 
 	/* The daemon reaps closed connections on its next loop turn. */
 	for (int i = 0; i < 150 && fds != want; i++) {
-		sleep_ms(20);
+		test_sleep_ms(20);
 		fds = proc_fd_count(dm.pid);
 	}
 	return fds;
@@ -643,7 +630,7 @@ static void test_malformed(void)
 			for (int j = 0; j < n2; j++)
 				left |= info[j].uid == UID_FUZZ;
 			if (left)
-				sleep_ms(20);
+				test_sleep_ms(20);
 		}
 		ASSERT_TRUE(!left, "the fuzzing user's leases are released with its connection");
 	}
@@ -1337,7 +1324,7 @@ static bool wait_no_lease_of(__u32 prefix)
 			held |= info[j].prefix == prefix;
 		if (!held)
 			return true;
-		sleep_ms(20);
+		test_sleep_ms(20);
 	}
 	return false;
 }
@@ -1622,7 +1609,7 @@ static void test_descriptor_limit(void)
 		if (!err && !(err = peer_greet(&src)))
 			break;
 		peer_close(&src);
-		sleep_ms(20);
+		test_sleep_ms(20);
 	}
 	if (!ASSERT_OK(err, "a connection to open sources"))
 		goto out;
@@ -1645,7 +1632,7 @@ static void test_descriptor_limit(void)
 		for (int i = 0; i < 3; i++)
 			waiting += !peer_open_path(&late[i], x.sock);
 		ASSERT_EQ(waiting, 3, "three connections wait in the backlog");
-		sleep_ms(1500);
+		test_sleep_ms(1500);
 		t1 = cpu_ticks(x.pid);
 		printf("    daemon CPU while connections wait: %ld ticks in 1.5 s\n", t1 - t0);
 		ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on accept");

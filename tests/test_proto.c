@@ -376,13 +376,6 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* --- the pinned maps ------------------------------------------------------ */
 
 static struct {
@@ -1903,7 +1896,7 @@ static void test_validation_fds(void)
 		OK(n, &rep, "TAG_DEL socket");
 	}
 	/* Every other descriptor passed above was refused and must be closed. */
-	sleep_ms(100);
+	test_sleep_ms(100);
 	ASSERT_EQ(daemon_fd_count(), fds_before, "descriptors open in the daemon");
 	test_sub_end();
 
@@ -2299,7 +2292,7 @@ out:
 	peer_close(&bn);
 	/* Their leases go with their connections; wait so later tests start clean. */
 	for (int i = 0; i < 100 && pa && prefix_listed(&root, pa); i++)
-		sleep_ms(20);
+		test_sleep_ms(20);
 }
 
 /* ========================================================================== */
@@ -2311,7 +2304,7 @@ static bool wait_unlisted(__u32 prefix)
 	for (int i = 0; i < 150; i++) {
 		if (!prefix_listed(&root, prefix))
 			return true;
-		sleep_ms(20);
+		test_sleep_ms(20);
 	}
 	return false;
 }
@@ -2357,7 +2350,7 @@ static void test_leases(void)
 			n = call(&root, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
 			if (n < 0 || rep.list.count == held_before)
 				break;
-			sleep_ms(20);
+			test_sleep_ms(20);
 		}
 		ASSERT_EQ(rep.list.count, held_before, "leases after the client closed");
 	}
@@ -2610,7 +2603,7 @@ static int conn_limit_child(void *arg)
 		if (hello(&p[2], &rep) >= 0 && !rep.h.error)
 			break;
 		peer_close(&p[2]);
-		sleep_ms(20);
+		test_sleep_ms(20);
 		if (i == 99)
 			ret = 5;
 	}
@@ -2757,7 +2750,7 @@ static void test_lifecycle(void)
 		}
 		/* Long enough for its grace period (1 s) to run out, if it runs. */
 		for (waited = 0; waited < 3000 && waitpid(pid, &status, WNOHANG) == 0; waited += 50)
-			sleep_ms(50);
+			test_sleep_ms(50);
 		if (!ASSERT_TRUE(waited < 3000 && WIFEXITED(status) && WEXITSTATUS(status) != 0,
 				 "the second daemon refuses to start on a pin dir in use")) {
 			if (c && ASSERT_OK(txc_explain(c, NULL, 0, frame, len, &ex), "EXPLAIN"))

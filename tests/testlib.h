@@ -31,6 +31,10 @@ void test_sub_end(void);
 
 int test_main(int argc, char **argv, const struct test_case *cases, size_t n);
 
+/* CLOCK_MONOTONIC in milliseconds, and a sleep that signals do not cut short. */
+unsigned long long test_now_ms(void);
+void test_sleep_ms(int ms);
+
 #define ASSERT_TRUE(cond, what) ({						\
 	bool ___ok = (cond);							\
 	if (!___ok)								\
