@@ -99,4 +99,9 @@ const char *txct_daemon_path(void);
  */
 int txct_run_as(uid_t uid, gid_t gid, bool net_admin, int (*fn)(void *), void *arg);
 
+/* Descriptors open in process @pid, or -errno. */
+int proc_fd_count(pid_t pid);
+/* VmRSS of process @pid in KiB, or -errno. */
+long proc_rss_kb(pid_t pid);
+
 #endif

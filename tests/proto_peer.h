@@ -80,9 +80,5 @@ int peer_greet(struct peer *p);
  */
 int peer_open_as(struct peer *p, const char *path, uid_t uid, bool net_admin);
 
-/* Descriptors open in process @pid, or -errno. */
-int proc_fd_count(pid_t pid);
-/* VmRSS of process @pid in KiB, or -errno. */
-long proc_rss_kb(pid_t pid);
 
 #endif

@@ -233,23 +233,6 @@ static bool random_op(int *picked)
 
 /* --- what the daemon left in the kernel and in bpffs ---------------------- */
 
-static int proc_fd_count(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir)))
-		n += e->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 static long proc_status_kb(pid_t pid, const char *field)
 {
 	char path[64], line[256];
