@@ -139,6 +139,39 @@ static int single_requests(struct client *cl, int n)
 	return 0;
 }
 
+#define ASYNC_DEPTH	32	/* requests in flight in the asynchronous row */
+
+/*
+ * The same @n single requests with up to ASYNC_DEPTH in flight
+ * (txc_cancel_async / txc_clear_async), each reply collected and checked;
+ * requests/s.
+ */
+static int async_rate(struct client *cl, int n, double *rate)
+{
+	__u64 t0 = bench_now_ns();
+	int sent = 0, done = 0, err = 0;
+
+	while (done < n && !err) {
+		while (sent < n && sent - done < ASYNC_DEPTH && !err) {
+			__u32 id = TXC_ID_MAKE(cl->prefix, sent / 2 + 1);
+
+			err = sent % 2 ? txc_clear_async(cl->c, TXC_SCOPE_ID, id, NULL)
+				       : txc_cancel_async(cl->c, TXC_SCOPE_ID, id, NULL, 0, NULL);
+			sent++;
+		}
+		if (!err)
+			err = txc_async_reply(cl->c, NULL);
+		done++;
+	}
+	if (err) {
+		fprintf(stderr, "cancel_rate: asynchronous request: %s\n",
+			txc_client_error(cl->c));
+		return err;
+	}
+	*rate = n / ((bench_now_ns() - t0) / 1e9);
+	return 0;
+}
+
 struct worker {
 	struct client *cl;
 	int n;
@@ -375,7 +408,8 @@ int main(int argc, char **argv)
 {
 	const struct params *p = bench_quick(argc, argv) ? &quick : &full;
 	const char *daemon_args[] = { "-l", "info", NULL };
-	double one[BENCH_MAX_SAMPLES], two[BENCH_MAX_SAMPLES];
+	double one[BENCH_MAX_SAMPLES], two[BENCH_MAX_SAMPLES], async[BENCH_MAX_SAMPLES];
+	double cpu_async[BENCH_MAX_SAMPLES], wait_async[BENCH_MAX_SAMPLES];
 	double b_cancel[BENCH_MAX_SAMPLES], b_clear[BENCH_MAX_SAMPLES];
 	double nft_one[BENCH_MAX_SAMPLES], nft_add[BENCH_MAX_SAMPLES], nft_del[BENCH_MAX_SAMPLES];
 	double cpu_one[BENCH_MAX_SAMPLES], cpu_two[BENCH_MAX_SAMPLES];
@@ -418,10 +452,14 @@ int main(int argc, char **argv)
 		t2 = daemon_time();
 		daemon_per_op(t0, t1, p->requests, &cpu_one[r], &wait_one[r]);
 		daemon_per_op(t1, t2, p->requests, &cpu_two[r], &wait_two[r]);
-		fprintf(stderr, "  run %d: 1 client %.0f requests/s, 2 clients %.0f requests/s; "
-			"daemon on CPU %.2f / %.2f us, waiting for one %.2f / %.2f us per "
-			"request\n", r + 1, one[r], two[r], cpu_one[r], cpu_two[r], wait_one[r],
-			wait_two[r]);
+		if (async_rate(&cls[0], p->requests, &async[r]))
+			goto out;
+		daemon_per_op(t2, daemon_time(), p->requests, &cpu_async[r], &wait_async[r]);
+		fprintf(stderr, "  run %d: 1 client %.0f requests/s, 2 clients %.0f requests/s, "
+			"1 client with %d in flight %.0f requests/s; daemon on CPU %.2f / %.2f "
+			"/ %.2f us, waiting for one %.2f / %.2f / %.2f us per request\n", r + 1,
+			one[r], two[r], ASYNC_DEPTH, async[r], cpu_one[r], cpu_two[r],
+			cpu_async[r], wait_one[r], wait_two[r], wait_async[r]);
 	}
 	fprintf(stderr, "cancel_rate: %d runs of %d IDs in batches of %u: cancel, then clear\n",
 		p->runs, p->batch_ids, TXC_BATCH_MAX);
@@ -472,6 +510,13 @@ int main(int argc, char **argv)
 		 "(medians)", p->requests / 2, p->requests, median(cpu_two, p->runs),
 		 median(wait_two, p->runs));
 	emit("single requests, 2 clients in parallel (aggregate)", "requests/s", two, p->runs,
+	     "nft add element", nft_one, nft_one_n, 100000, ">= 100,000 requests/s", note);
+	snprintf(note, sizeof(note), "one connection, the same single requests with up to %d "
+		 "in flight (txc_cancel_async, txc_clear_async), every reply collected in order "
+		 "and checked; %d requests per run; daemon on a CPU %.2f us and waiting for one "
+		 "%.2f us per request (medians)", ASYNC_DEPTH, p->requests,
+		 median(cpu_async, p->runs), median(wait_async, p->runs));
+	emit("single requests, 1 client, 32 in flight", "requests/s", async, p->runs,
 	     "nft add element", nft_one, nft_one_n, 100000, ">= 100,000 requests/s", note);
 	snprintf(note, sizeof(note), "%d IDs canceled (every interface) in batches of %u ops "
 		 "per request; daemon on a CPU %.2f us and waiting for one %.2f us per ID "

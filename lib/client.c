@@ -147,6 +147,8 @@ int txc_client_reconnect(struct txc_client *client)
 		close(client->fd);
 	client->fd = -1;
 	client->broken = 0;
+	/* Their replies would have come on the old connection: unknown now. */
+	client->async_head = client->async_n = 0;
 	err = connect_socket(client, path);
 	if (!err)
 		err = say_hello(client);

@@ -213,6 +213,11 @@ int txc_read_completions(struct txc_client *client, txc_completion_fn fn, void *
 		return err;
 	if (!fn)
 		return txcl_fail(client->err, -EINVAL, "txc_read_completions: the callback is NULL");
+	/* The replies they wait for would be read here as events. */
+	if (client->async_n)
+		return txcl_fail(client->err, -EBUSY, "txc_read_completions: %u asynchronous "
+				 "requests are in flight; collect their replies with "
+				 "txc_async_reply() first", client->async_n);
 	if (timeout_ms < -1)
 		return txcl_fail(client->err, -EINVAL, "timeout %d ms: must be 0 or more, or -1 "
 				 "to wait forever", timeout_ms);

@@ -50,6 +50,12 @@ struct txc_client {
 	/* Last batch handed out per source, sorted by source. */
 	struct txcl_account *accounts;
 	size_t n_accounts, max_accounts;
+	/* Asynchronous requests in flight, oldest first (async.c): a ring. */
+	struct {
+		__u32 seq;
+		__u8 type;
+	} async[TXC_ASYNC_MAX];
+	__u32 async_head, async_n;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char err[TXCL_ERR_MAX];
 	char broken_err[TXCL_ERR_MAX];
@@ -101,6 +107,10 @@ int txcl_version_mismatch(struct txc_client *c, unsigned int version);
  */
 int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
 	      struct txcl_reply *rep);
+/* The two halves of txcl_call, for requests in flight together (async.c). */
+int txcl_send(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
+	      __u32 *seq);
+int txcl_wait(struct txc_client *c, __u8 type, __u32 seq, struct txcl_reply *rep);
 /* Copy up to @max entries of @entry bytes of a checked list reply; returns how many. */
 size_t txcl_copy_list(const struct txcl_reply *rep, void *out, size_t max, size_t entry);
 /* Receive one packet into @c->rx: its length, -EAGAIN, or a fatal error. */

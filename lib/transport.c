@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Requests and replies on the SEQPACKET socket: one message per packet, one
- * request in flight, events kept aside while a reply is awaited.
+ * request in flight (or several asynchronous ones, async.c), events kept
+ * aside while a reply is awaited.
  */
 #include <errno.h>
 #include <poll.h>
@@ -248,8 +249,17 @@ size_t txcl_copy_list(const struct txcl_reply *rep, void *out, size_t max, size_
 	return n;
 }
 
-int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
-	      struct txcl_reply *rep)
+/* A reply read while asynchronous requests wait would be one of theirs. */
+static int async_idle(struct txc_client *c, const char *what)
+{
+	if (!c->async_n)
+		return 0;
+	return txcl_fail(c->err, -EBUSY, "%s: %u asynchronous requests are in flight; collect "
+			 "their replies with txc_async_reply() first", what, c->async_n);
+}
+
+int txcl_send(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
+	      __u32 *seq)
 {
 	struct txc_msg_hdr h = {
 		.magic = TXC_PROTO_MAGIC,
@@ -258,12 +268,15 @@ int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int
 		.length = sizeof(h) + len,
 		.seq = next_seq(c),
 	};
-	int n, err;
 
-	err = send_packet(c, &h, sizeof(h), body, len, fd);
-	if (err)
-		return err;
-	n = wait_reply(c, type, h.seq, false);
+	*seq = h.seq;
+	return send_packet(c, &h, sizeof(h), body, len, fd);
+}
+
+int txcl_wait(struct txc_client *c, __u8 type, __u32 seq, struct txcl_reply *rep)
+{
+	int n = wait_reply(c, type, seq, false);
+
 	if (n < 0)
 		return n;
 	fill_reply(c, n, rep);
@@ -272,6 +285,17 @@ int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int
 		return rep->hdr->error;
 	}
 	return 0;
+}
+
+int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
+	      struct txcl_reply *rep)
+{
+	__u32 seq;
+	int err = async_idle(c, txcl_type_name(type, (char[16]){ 0 }, 16));
+
+	if (!err)
+		err = txcl_send(c, type, body, len, fd, &seq);
+	return err ?: txcl_wait(c, type, seq, rep);
 }
 
 int txc_request_raw(struct txc_client *client, const void *msg, size_t len, int fd,
@@ -289,7 +313,9 @@ int txc_request_raw(struct txc_client *client, const void *msg, size_t len, int 
 				 !msg && len ? "msg" : "reply");
 	if (len >= sizeof(h))
 		memcpy(&h, msg, sizeof(h));
-	err = send_packet(client, msg, len, NULL, 0, fd);
+	err = async_idle(client, "txc_request_raw");
+	if (!err)
+		err = send_packet(client, msg, len, NULL, 0, fd);
 	if (err)
 		return err;
 	n = wait_reply(client, h.type, h.seq, len < sizeof(h));

@@ -118,6 +118,30 @@ TXC_API int txc_cancel(struct txc_client *client, __u8 scope, __u32 value,
 TXC_API int txc_clear(struct txc_client *client, __u8 scope, __u32 value,
 	      struct txc_rep_clear *final);
 
+/*
+ * Asynchronous cancels and clears: up to TXC_ASYNC_MAX in flight on one
+ * client, for callers that issue many single requests.  One request at a
+ * time costs a wake-up of the daemon and then of the caller per request;
+ * requests in flight together are answered in one turn of the daemon's loop.
+ *
+ * txc_cancel_async() and txc_clear_async() send the request and return at
+ * once (*seq, may be NULL: its sequence number); -EBUSY when TXC_ASYNC_MAX
+ * are in flight.  txc_async_reply() waits for the oldest one's reply and
+ * returns its outcome (0 or the daemon's -errno, with its sentence in
+ * txc_client_error()), its number in *seq; -ENOENT when none is in flight.
+ * While any is in flight, the other calls that talk to the daemon (and
+ * txc_read_completions()) refuse with -EBUSY: collect the replies first.
+ * Completions that arrive meanwhile are kept, as for any request.  A
+ * reconnect forgets the requests in flight on the old connection: whether
+ * they were applied is unknown, as for a synchronous call that failed.
+ */
+#define TXC_ASYNC_MAX	64
+TXC_API int txc_cancel_async(struct txc_client *client, __u8 scope, __u32 value,
+			     const char *ifname, __u64 timeout_ns, __u32 *seq);
+TXC_API int txc_clear_async(struct txc_client *client, __u8 scope, __u32 value, __u32 *seq);
+TXC_API int txc_async_reply(struct txc_client *client, __u32 *seq);
+TXC_API unsigned int txc_async_pending(const struct txc_client *client);
+
 /* ---- batches ------------------------------------------------------------- */
 
 /*
