@@ -295,6 +295,13 @@ static size_t source_pump(struct txcd *d, __u32 source)
 	return consumed;
 }
 
+bool txcd_ring_waiting(const struct txcd *d, __u32 source)
+{
+	const struct txcd_source *s = &d->sources[source];
+
+	return s->ring && txcd_ring_pending(s->ring) && any_ready(s);
+}
+
 size_t txcd_ring_event(struct txcd *d, __u32 source)
 {
 	return source_pump(d, source);

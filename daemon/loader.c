@@ -604,7 +604,8 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 		txc_log(TXC_LOG_ERROR, "cancel of %u IDs: %s after %u\n", n, strerror(errno),
 			count);
 	}
-	*done = err ? (count <= n ? count : 0) : n;
+	/* The kernel stops its loop with count < n; failing before it, count stays n. */
+	*done = !err ? n : count < n ? count : 0;
 	free(vals);
 	return err;
 }
@@ -623,8 +624,12 @@ int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u3
 			break;
 		}
 		/* The kernel stops at a missing key: count what it deleted, skip that one. */
-		if (errno != ENOENT || count >= n - i)
-			return -errno;
+		if (errno != ENOENT || count >= n - i) {
+			int err = -errno;
+
+			*deleted += count < n - i ? count : 0;
+			return err;
+		}
 		*deleted += count;
 		count++;
 	}

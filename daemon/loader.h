@@ -115,7 +115,8 @@ int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value);
 /*
  * Many ID cancels on every interface (@expires_ns per ID, NULL: none), or
  * many ID clears, each in as few system calls as the kernel allows.  *@done
- * is how many from the first were applied, also on error.
+ * is how many from the first were applied, also on error; for clears that
+ * fail it is 0, since which IDs were cleared is not known by position.
  */
 int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
 		      __u32 *done);

@@ -11,8 +11,9 @@
  * daemon tells the datapath to stop waking it (TXC_RING_F_NO_WAKEUP) and
  * reads every ring on a short periodic timer instead.  The first timer turn
  * that finds nothing turns the wake-ups back on and reads the rings once
- * more: a record submitted without a wake-up just before is read then, and
- * none waits for a wake-up that will not come.
+ * more, and goes on polling if a ring a subscriber could take from still
+ * holds records: a record submitted without a wake-up around the switch is
+ * read then, and none waits for a wake-up that will not come.
  *
  * The poll interval bounds how long a record waits in a flood and how full
  * a ring gets: at 250 us, a default 256 KiB ring (about 2,500 records)
@@ -84,6 +85,14 @@ static size_t read_all_rings(struct txcd *d)
 	return n;
 }
 
+static bool any_ring_waiting(const struct txcd *d)
+{
+	for (__u32 source = 1; source < TXC_MAX_SOURCES; source++)
+		if (txcd_ring_waiting(d, source))
+			return true;
+	return false;
+}
+
 /*
  * One timer turn.  A turn that found many records reads again at once, a
  * few times, rather than leave the rest to fill the ring until the next
@@ -107,6 +116,14 @@ void txcd_ringpoll_tick(struct txcd *d)
 	if (set_polling(d, false))
 		return;		/* still polling: the next turn tries again */
 	txcd_ringpoll_woken(d, read_all_rings(d));
+	/*
+	 * A program that read the flag just before it changed may commit its
+	 * record after that last read, without a wake-up; and the kernel wakes
+	 * the reader only for the record it stopped at, so later records would
+	 * wait too.  Such a ring still holds records: poll on.
+	 */
+	if (!d->ring_polling && any_ring_waiting(d))
+		set_polling(d, true);
 }
 
 void txcd_ringpoll_close(struct txcd *d)

@@ -229,14 +229,21 @@ struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id)
 	return NULL;
 }
 
+/*
+ * The connection's interest set.  While a reply waits to be sent, requests
+ * are not read (back-pressure), so EPOLLIN stays out: the unread requests
+ * would keep a level-triggered fd readable and spin the loop for as long as
+ * the client does not read.  A hangup is reported without it.
+ */
 static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)
 {
+	bool in = !c->out_head;
 	struct epoll_event ev = {
-		.events = EPOLLIN | (want ? EPOLLOUT : 0),
+		.events = (in ? EPOLLIN : 0) | (want ? EPOLLOUT : 0),
 		.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
 	};
 
-	if (c->want_out == want || c->dead)
+	if ((c->want_out == want && c->want_in == in) || c->dead)
 		return;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev)) {
 		txc_log(TXC_LOG_WARN, "client %u: epoll: %s\n", c->id, strerror(errno));
@@ -244,6 +251,7 @@ static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)
 		return;
 	}
 	c->want_out = want;
+	c->want_in = in;
 }
 
 /*
@@ -372,6 +380,7 @@ void txcd_server_accept(struct txcd *d)
 		c->user = user;
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
 		c->fd = fd;
+		c->want_in = true;	/* the interest set it is added with below */
 		c->id = ++d->next_conn_id;
 		c->uid = cred.uid;
 		c->pid = cred.pid;

@@ -139,6 +139,7 @@ struct txcd_conn {
 	struct txcd_msg *out_head, *out_tail;	/* unsent replies, in order */
 	struct txcd_sub *subs;
 	bool want_out;		/* EPOLLOUT is in the interest set */
+	bool want_in;		/* EPOLLIN is: not while a reply waits (server.c) */
 	bool dead;		/* closed at the end of this loop turn */
 	struct txcd_conn *next;
 };
@@ -240,6 +241,8 @@ int txcd_ring_attach(struct txcd *d, __u32 source, bool fresh);
 void txcd_ring_detach(struct txcd *d, __u32 source);
 /* Sends what the source's subscribers take; returns the records consumed. */
 size_t txcd_ring_event(struct txcd *d, __u32 source);
+/* Records wait in the source's ring and some subscriber could take them. */
+bool txcd_ring_waiting(const struct txcd *d, __u32 source);
 /* -EDQUOT when the user has --max-subs subscriptions; @why (may be NULL) says so. */
 int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
 		   size_t why_len);

@@ -965,6 +965,8 @@ static int flood_requests(int fd, __u32 *first_seq, bool *stalled)
 	return sent;
 }
 
+static long cpu_ticks(pid_t pid);
+
 static void test_fast_sender(void)
 {
 	struct peer p = { .fd = -1 };
@@ -977,6 +979,16 @@ static void test_fast_sender(void)
 
 		printf("    %d requests sent before the daemon stopped reading\n", sent);
 		ASSERT_TRUE(stalled, "the daemon stops reading a client that does not read");
+		{
+			/* Unread requests keep the socket readable: the daemon must not spin on it. */
+			long t0 = cpu_ticks(dm.pid), t1;
+
+			test_sleep_ms(1500);
+			t1 = cpu_ticks(dm.pid);
+			printf("    daemon CPU while the client does not read: %ld ticks in 1.5 s\n",
+			       t1 - t0);
+			ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on it");
+		}
 		daemon_bounded("while a client does not read its replies", 1);
 		bystander_ok("a client that does not read its replies");
 		/* Nothing was lost: one reply per request, in order. */
