@@ -137,17 +137,11 @@ static int nft_table_create(void)
 static int bed_up(void)
 {
 	const char *const args[] = { "-i", IF_A, "-l", "warn", NULL };
-	__u8 mac_a[6], mac_b[6], prefix;
+	__u8 prefix;
 	int err;
 
 	if ((err = ns_create(bed.a, "c1-tx")) || (err = ns_create(bed.b, "c1-rx")) ||
-	    (err = veth_create(bed.a, IF_A, bed.b, IF_B)) ||
-	    (err = addr_add(bed.a, IF_A, ADDR_A "/24")) ||
-	    (err = addr_add(bed.b, IF_B, ADDR_B "/24")) ||
-	    (err = link_info(bed.a, IF_A, NULL, mac_a)) ||
-	    (err = link_info(bed.b, IF_B, NULL, mac_b)) ||
-	    (err = neigh_add(bed.a, IF_A, ADDR_B, mac_b)) ||
-	    (err = neigh_add(bed.b, IF_B, ADDR_A, mac_a)) ||
+	    (err = veth_link(bed.a, IF_A, ADDR_A, bed.b, IF_B, ADDR_B, 24, NULL)) ||
 	    (err = nft_table_create()))
 		return err;
 	bed.tx = udp_open(bed.a, ADDR_A, SPORT);

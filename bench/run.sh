@@ -116,6 +116,16 @@ awk -f "$here/table.awk" "$tmp/rows"
 echo
 echo "bench: results in $json"
 
+# After gnuplot: its exit status $1 and the PNG $2 it should have written.
+plot_drawn() {
+	if [ "$1" -ne 0 ] || [ ! -s "$2" ]; then
+		echo "bench: FAILED drawing $2" >&2
+		status=1
+	else
+		echo "bench: plot $2"
+	fi
+}
+
 # Datapath cost vs number of tag rules (written by dp_cost).
 dat=$out/dp_rules.dat
 if [ -s "$dat" ]; then
@@ -138,12 +148,7 @@ if [ -s "$dat" ]; then
 	     '' using 1:7 with linespoints title 'canceled IPv4', \
 	     '' using 1:8 with linespoints title 'canceled IPv6'
 	EOF
-	if [ $? -ne 0 ] || [ ! -s "$dp_png" ]; then
-		echo "bench: FAILED drawing $dp_png" >&2
-		status=1
-	else
-		echo "bench: plot $dp_png"
-	fi
+	plot_drawn $? "$dp_png"
 else
 	echo "bench: no $dat (dp_cost did not write it): no datapath plot"
 fi
@@ -170,12 +175,7 @@ if [ -s "$txc" ] && [ -s "$nft" ]; then
 	plot '$tmp/cdf_txcancel' using 1:2 with lines linewidth 2 title 'txcancel', \
 	     '$tmp/cdf_nft' using 1:2 with lines linewidth 2 title 'nft add element'
 	EOF
-	if [ $? -ne 0 ] || [ ! -s "$lat_png" ]; then
-		echo "bench: FAILED drawing $lat_png" >&2
-		status=1
-	else
-		echo "bench: plot $lat_png"
-	fi
+	plot_drawn $? "$lat_png"
 else
 	echo "bench: no $txc or $nft (the C1 program did not write them): no latency plot"
 fi

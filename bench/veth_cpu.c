@@ -369,17 +369,10 @@ static int bed_up(const struct params *p)
 	struct txc_dp_opts opts = { .pin_dir = bed.pin };
 	__u32 mark = TRAFFIC_MARK;
 	int rcvbuf = SINK_RCVBUF;
-	__u8 mac_a[6], mac_b[6];
 	int i, err;
 
 	if ((err = ns_create(bed.a, "e1-tx")) || (err = ns_create(bed.b, "e1-rx")) ||
-	    (err = veth_create(bed.a, IF_A, bed.b, IF_B)) ||
-	    (err = addr_add(bed.a, IF_A, ADDR_A "/24")) ||
-	    (err = addr_add(bed.b, IF_B, ADDR_B "/24")) ||
-	    (err = link_info(bed.a, IF_A, NULL, mac_a)) ||
-	    (err = link_info(bed.b, IF_B, NULL, mac_b)) ||
-	    (err = neigh_add(bed.a, IF_A, ADDR_B, mac_b)) ||
-	    (err = neigh_add(bed.b, IF_B, ADDR_A, mac_a)))
+	    (err = veth_link(bed.a, IF_A, ADDR_A, bed.b, IF_B, ADDR_B, 24, NULL)))
 		return err;
 	bed.tx = udp_open(bed.a, ADDR_A, SPORT);
 	bed.rx = udp_open(bed.b, ADDR_B, DPORT);

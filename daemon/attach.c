@@ -104,8 +104,6 @@ static void cancel_strip_slot(struct txc_cancel *c, __u32 slot)
 		memset(c, 0, sizeof(*c));
 }
 
-#define STRIP_CHUNK	4096	/* ID cancels per BPF_MAP_LOOKUP_BATCH */
-
 /* What a detach changes in the ID cancels: elements to rewrite, keys to delete. */
 struct id_changes {
 	__u32 *upd_keys;
@@ -140,51 +138,51 @@ static int id_changes_add(struct id_changes *ch, __u32 key, const struct txc_can
 	return 0;
 }
 
+struct strip {
+	__u32 slot;
+	struct id_changes ch;
+};
+
+static int strip_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct strip *st = ctx;
+	const struct txc_cancel *cancels = vals;
+	const __u32 *ids = keys;
+	int err = 0;
+
+	for (__u32 i = 0; i < n && !err; i++) {
+		struct txc_cancel c = cancels[i];
+
+		cancel_strip_slot(&c, st->slot);
+		if (memcmp(&c, &cancels[i], sizeof(c)))
+			err = id_changes_add(&st->ch, ids[i], &c);
+	}
+	return err;
+}
+
 /*
- * The ID cancels that name @slot.  The walk only reads, in batch chunks, and
- * collects what to rewrite and what to delete; both are applied after it.
- * Rewriting an element during a hash walk moves it to the head of its bucket
- * and the walk visits it again, forever when two cancels share a bucket.
+ * The ID cancels that name @slot: collected by a walk that only reads, then
+ * rewritten and deleted in batches.  Rewriting an element during a hash walk
+ * moves it to the head of its bucket and the walk visits it again, forever
+ * when two cancels share a bucket.
  */
 static int strip_slot_from_id_cancels(int fd, __u32 slot)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct txc_cancel *vals = malloc(STRIP_CHUNK * sizeof(*vals));
-	__u32 *keys = malloc(STRIP_CHUNK * sizeof(*keys));
-	struct id_changes ch = {};
-	__u32 batch, count, deleted;
-	void *in = NULL;
-	bool last;
-	int err = keys && vals ? 0 : -ENOMEM;
+	struct strip st = { .slot = slot };
+	struct id_changes *ch = &st.ch;
+	__u32 count, deleted;
+	int err;
 
-	while (!err) {
-		count = STRIP_CHUNK;
-		last = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, &opts) < 0;
-		if (last && errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		in = &batch;
-		for (__u32 i = 0; i < count && !err; i++) {
-			struct txc_cancel c = vals[i];
-
-			cancel_strip_slot(&c, slot);
-			if (memcmp(&c, &vals[i], sizeof(c)))
-				err = id_changes_add(&ch, keys[i], &c);
-		}
-		if (last)
-			break;
-	}
-	count = ch.n_upd;
-	if (!err && count && bpf_map_update_batch(fd, ch.upd_keys, ch.upd_vals, &count, &opts) < 0)
+	err = txc_map_walk(fd, sizeof(__u32), sizeof(struct txc_cancel), strip_chunk, &st);
+	count = ch->n_upd;
+	if (!err && count && bpf_map_update_batch(fd, ch->upd_keys, ch->upd_vals, &count, &opts) < 0)
 		err = -errno;
-	if (!err && ch.n_del)
-		err = txc_map_delete_keys(fd, ch.del_keys, sizeof(__u32), ch.n_del, &deleted);
-	free(keys);
-	free(vals);
-	free(ch.upd_keys);
-	free(ch.upd_vals);
-	free(ch.del_keys);
+	if (!err && ch->n_del)
+		err = txc_map_delete_keys(fd, ch->del_keys, sizeof(__u32), ch->n_del, &deleted);
+	free(ch->upd_keys);
+	free(ch->upd_vals);
+	free(ch->del_keys);
 	return err;
 }
 

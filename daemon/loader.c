@@ -565,6 +565,18 @@ int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
 	return 0;
 }
 
+/* Every ID of a batch is checked before any reaches the map. */
+static int check_ids(const __u32 *ids, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++) {
+		int err = check_id(ids[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * Many ID cancels on every interface in one BPF_MAP_UPDATE_BATCH: the
  * kernel inserts them in one system call instead of one each.  *@done says
@@ -580,13 +592,9 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 	int err;
 
 	*done = 0;
-	for (i = 0; i < n; i++) {
-		err = check_id(ids[i]);
-		if (err)
-			return err;
-	}
-	if (!n)
-		return 0;
+	err = check_ids(ids, n);
+	if (err || !n)
+		return err;
 	vals = calloc(n, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
@@ -606,6 +614,32 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 	}
 	/* The kernel stops its loop with count < n; failing before it, count stays n. */
 	*done = !err ? n : count < n ? count : 0;
+	free(vals);
+	return err;
+}
+
+#define WALK_CHUNK	4096	/* elements per BPF_MAP_LOOKUP_BATCH */
+
+int txc_map_walk(int fd, size_t key_size, size_t val_size, txc_map_chunk_fn fn, void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	void *keys = malloc(WALK_CHUNK * key_size), *vals = malloc(WALK_CHUNK * val_size);
+	__u32 batch, count;
+	void *in = NULL;
+	int err = keys && vals ? 0 : -ENOMEM;
+	bool last = false;
+
+	while (!err && !last) {
+		count = WALK_CHUNK;
+		/* The end of the map is ENOENT, with the last chunk's elements. */
+		last = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, &opts) < 0;
+		if (last && errno != ENOENT)
+			err = -errno;
+		else if (count)
+			err = fn(ctx, keys, vals, count);
+		in = &batch;
+	}
+	free(keys);
 	free(vals);
 	return err;
 }
@@ -643,11 +677,9 @@ int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done)
 	int err;
 
 	*done = 0;
-	for (__u32 i = 0; i < n; i++) {
-		err = check_id(ids[i]);
-		if (err)
-			return err;
-	}
+	err = check_ids(ids, n);
+	if (err)
+		return err;
 	err = txc_map_delete_keys(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), ids, sizeof(*ids), n,
 				  &deleted);
 	if (err) {

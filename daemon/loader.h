@@ -126,6 +126,15 @@ int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done);
  * calls; keys that are not there are skipped.  *@deleted: how many were.
  */
 int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted);
+/*
+ * Hand every element of the map @fd to @fn, a BPF_MAP_LOOKUP_BATCH chunk at
+ * a time (a million elements are a few hundred system calls).  @fn must not
+ * change the map: changing elements under a hash walk makes it skip or
+ * revisit them; collect, and change after the walk.  A non-zero return of
+ * @fn ends the walk with it.
+ */
+typedef int (*txc_map_chunk_fn)(void *ctx, const void *keys, const void *vals, __u32 n);
+int txc_map_walk(int fd, size_t key_size, size_t val_size, txc_map_chunk_fn fn, void *ctx);
 
 /* Counters of @source, summed over CPUs. */
 int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum);

@@ -65,43 +65,26 @@ static int delete_keys(int fd, struct key_list *l)
 	return deleted;
 }
 
-#define WALK_CHUNK	4096	/* rules per BPF_MAP_LOOKUP_BATCH */
+struct rule_walk {
+	const struct txcd_rule_table *tab;
+	txcd_rule_fn fn;
+	void *ctx;
+	struct key_list *del;
+};
 
-/*
- * Hand every rule of one table to @fn, in BPF_MAP_LOOKUP_BATCH chunks (a
- * million rules are then a few hundred system calls, not two million), and
- * collect the keys @fn wants deleted.
- */
-static int walk_table(int fd, const struct txcd_rule_table *tab, txcd_rule_fn fn, void *ctx,
-		      struct key_list *del)
+/* One chunk of a rule table: collect the keys the caller wants deleted. */
+static int walk_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct txc_tag *tags = malloc(WALK_CHUNK * sizeof(*tags));
-	__u8 *keys = malloc(WALK_CHUNK * tab->key_size);
-	__u32 batch, count;
-	void *in = NULL;
+	struct rule_walk *w = ctx;
+	const struct txc_tag *tags = vals;
 	int err = 0;
-	bool last;
 
-	if (!tags || !keys) {
-		err = -ENOMEM;
-		goto out;
+	for (__u32 i = 0; i < n && !err; i++) {
+		const void *key = (const __u8 *)keys + (size_t)i * w->tab->key_size;
+
+		if (w->fn(w->ctx, w->tab->kind, key, &tags[i]))
+			err = key_list_add(w->del, key);
 	}
-	do {
-		count = WALK_CHUNK;
-		last = bpf_map_lookup_batch(fd, in, &batch, keys, tags, &count, &opts) < 0;
-		if (last && errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		for (__u32 i = 0; i < count && !err; i++)
-			if (fn(ctx, tab->kind, keys + (size_t)i * tab->key_size, &tags[i]))
-				err = key_list_add(del, keys + (size_t)i * tab->key_size);
-		in = &batch;
-	} while (!last && !err);
-out:
-	free(tags);
-	free(keys);
 	return err;
 }
 
@@ -113,7 +96,8 @@ int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
 		const struct txcd_rule_table *tab = &txcd_rule_tables[t];
 		int fd = txc_dp_map_fd(dp, tab->map);
 		struct key_list del = { .size = tab->key_size };
-		int err = walk_table(fd, tab, fn, ctx, &del);
+		struct rule_walk w = { tab, fn, ctx, &del };
+		int err = txc_map_walk(fd, tab->key_size, sizeof(struct txc_tag), walk_chunk, &w);
 
 		if (err) {
 			free(del.keys);

@@ -307,6 +307,25 @@ int neigh_add(const char *ns, const char *ifname, const char *addr, const __u8 m
 
 /* --- UDP ------------------------------------------------------------------ */
 
+int veth_link(const char *ns_a, const char *if_a, const char *addr_a, const char *ns_b,
+	      const char *if_b, const char *addr_b, int prefix_len, __u32 *ifindex_a)
+{
+	char cidr_a[INET6_ADDRSTRLEN + 4], cidr_b[INET6_ADDRSTRLEN + 4];
+	__u8 mac_a[6], mac_b[6];
+	int err;
+
+	snprintf(cidr_a, sizeof(cidr_a), "%s/%d", addr_a, prefix_len);
+	snprintf(cidr_b, sizeof(cidr_b), "%s/%d", addr_b, prefix_len);
+	if ((err = veth_create(ns_a, if_a, ns_b, if_b)) ||
+	    (err = addr_add(ns_a, if_a, cidr_a)) ||
+	    (err = addr_add(ns_b, if_b, cidr_b)) ||
+	    (err = link_info(ns_a, if_a, ifindex_a, mac_a)) ||
+	    (err = link_info(ns_b, if_b, NULL, mac_b)) ||
+	    (err = neigh_add(ns_a, if_a, addr_b, mac_b)))
+		return err;
+	return neigh_add(ns_b, if_b, addr_a, mac_a);
+}
+
 int addr_parse(const char *addr, __u8 out[16])
 {
 	memset(out, 0, 16);

@@ -63,6 +63,14 @@ int tx_csum_off(const char *ns, const char *ifname);
  * (which drops under a burst) and no ARP/ND has to cross the veth first.
  */
 int neigh_add(const char *ns, const char *ifname, const char *addr, const __u8 mac[6]);
+/*
+ * The usual testbed link: a veth pair @if_a in @ns_a and @if_b in @ns_b, up,
+ * with @addr_a/@prefix_len and @addr_b/@prefix_len, and each side's neighbour
+ * entry for the other (no ARP or ND to wait for).  *@ifindex_a (may be NULL)
+ * is @if_a's index.
+ */
+int veth_link(const char *ns_a, const char *if_a, const char *addr_a, const char *ns_b,
+	      const char *if_b, const char *addr_b, int prefix_len, __u32 *ifindex_a);
 
 /* --- UDP ------------------------------------------------------------------ */
 

@@ -974,8 +974,23 @@ static void test_bad_input(void)
 	ASSERT_LOGGED("0x00abcdef", "prefix-0 ID");
 	ASSERT_EQ(txc_dp_source_stats(dp, TXC_MAX_SOURCES, &(struct txc_source_stats){}),
 		  -ENOENT, "stats of a source out of range");
+	{
+		/* A batch with one bad ID is refused whole, before any reaches the map. */
+		__u32 ids[3] = { ID_A1, 0x00abcdef, ID_B1 }, done = 99;
+
+		ASSERT_EQ(txc_dp_cancel_ids(dp, ids, NULL, 3, &done), -EINVAL,
+			  "batch of cancels with a prefix-0 ID refused");
+		ASSERT_EQ(done, 0, "none of it applied");
+		ASSERT_LOGGED("0x00abcdef", "the bad ID named");
+		done = 99;
+		ASSERT_EQ(txc_dp_clear_ids(dp, ids, 3, &done), -EINVAL,
+			  "batch of clears with a prefix-0 ID refused");
+		ASSERT_EQ(done, 0, "none of it applied");
+	}
 	ASSERT_OK(txc_dp_config_get(dp, &cfg), "config read");
-	ASSERT_EQ(cfg.lookups, 0, "nothing turned on by refused rules");
+	ASSERT_EQ(cfg.lookups, 0, "nothing turned on by refused rules or cancels");
+	ASSERT_TRUE(bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), &(__u32){ ID_A1 },
+					&(struct txc_cancel){}) != 0, "no cancel stored");
 }
 
 /* --- per-ID counters ------------------------------------------------------ */

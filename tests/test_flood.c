@@ -213,18 +213,11 @@ static __u64 sock_meminfo(int fd, int field)
 
 static bool bed_up(void)
 {
-	__u8 mac_a[6], mac_b[6];
 	int rcvbuf = SINK_RCVBUF;
 
 	if (!ASSERT_OK(ns_create(F.a, "flood-tx"), "sender namespace") ||
 	    !ASSERT_OK(ns_create(F.b, "flood-rx"), "sink namespace") ||
-	    !ASSERT_OK(veth_create(F.a, IF_A, F.b, IF_B), "veth pair") ||
-	    !ASSERT_OK(addr_add(F.a, IF_A, ADDR_A "/24"), "sender address") ||
-	    !ASSERT_OK(addr_add(F.b, IF_B, ADDR_B "/24"), "sink address") ||
-	    !ASSERT_OK(link_info(F.a, IF_A, NULL, mac_a), "sender link") ||
-	    !ASSERT_OK(link_info(F.b, IF_B, NULL, mac_b), "sink link") ||
-	    !ASSERT_OK(neigh_add(F.a, IF_A, ADDR_B, mac_b), "neighbor of the sender") ||
-	    !ASSERT_OK(neigh_add(F.b, IF_B, ADDR_A, mac_a), "neighbor of the sink"))
+	    !ASSERT_OK(veth_link(F.a, IF_A, ADDR_A, F.b, IF_B, ADDR_B, 24, NULL), "veth link"))
 		return false;
 	for (int i = 0; i < N_STREAMS; i++) {
 		struct stream *s = &F.s[i];

@@ -1683,17 +1683,10 @@ out:
 
 static bool bed_up(void)
 {
-	__u8 mac_a[6], mac_b[6];
-
 	return ASSERT_OK(ns_create(bed.a, "ha"), "namespace a") &&
 	       ASSERT_OK(ns_create(bed.b, "hb"), "namespace b") &&
-	       ASSERT_OK(veth_create(bed.a, IF_A, bed.b, IF_B), "veth pair") &&
-	       ASSERT_OK(addr_add(bed.a, IF_A, ADDR_A "/24"), "address a") &&
-	       ASSERT_OK(addr_add(bed.b, IF_B, ADDR_B "/24"), "address b") &&
-	       ASSERT_OK(link_info(bed.a, IF_A, NULL, mac_a), "mac a") &&
-	       ASSERT_OK(link_info(bed.b, IF_B, NULL, mac_b), "mac b") &&
-	       ASSERT_OK(neigh_add(bed.a, IF_A, ADDR_B, mac_b), "neighbor of a") &&
-	       ASSERT_OK(neigh_add(bed.b, IF_B, ADDR_A, mac_a), "neighbor of b") &&
+	       ASSERT_OK(veth_link(bed.a, IF_A, ADDR_A, bed.b, IF_B, ADDR_B, 24, NULL),
+			 "veth link") &&
 	       ASSERT_GE0(bed.sink = udp_open(bed.b, ADDR_B, SINK_PORT), "sink");
 }
 

@@ -173,21 +173,14 @@ static int proc_caps(pid_t pid, const char *field, __u64 *caps)
 
 static bool bed_up(void)
 {
-	__u8 mac_a[6], mac_b[6];
-
 	if (bed.state)
 		return ASSERT_TRUE(bed.state > 0, "the testbed (setting it up failed earlier)");
 	bed.state = -1;
 	if (!ASSERT_OK(unit_caps(unit_path(), &bed.caps), "CapabilityBoundingSet= of the unit") ||
 	    !ASSERT_OK(ns_create(bed.a, "privs-a"), "sender namespace") ||
 	    !ASSERT_OK(ns_create(bed.b, "privs-b"), "sink namespace") ||
-	    !ASSERT_OK(veth_create(bed.a, IF_A, bed.b, IF_B), "veth pair") ||
-	    !ASSERT_OK(addr_add(bed.a, IF_A, ADDR_A "/24"), "sender address") ||
-	    !ASSERT_OK(addr_add(bed.b, IF_B, ADDR_B "/24"), "sink address") ||
-	    !ASSERT_OK(link_info(bed.a, IF_A, &bed.ifindex, mac_a), "sender link") ||
-	    !ASSERT_OK(link_info(bed.b, IF_B, NULL, mac_b), "sink link") ||
-	    !ASSERT_OK(neigh_add(bed.a, IF_A, ADDR_B, mac_b), "sender's neighbor") ||
-	    !ASSERT_OK(neigh_add(bed.b, IF_B, ADDR_A, mac_a), "sink's neighbor"))
+	    !ASSERT_OK(veth_link(bed.a, IF_A, ADDR_A, bed.b, IF_B, ADDR_B, 24, &bed.ifindex),
+		       "veth link"))
 		return false;
 	bed.state = 1;
 	return true;
