@@ -161,7 +161,7 @@ static __always_inline void txc_report_abort(const struct txc_config *cfg,
 	rec->hook = f->hook;
 	rec->tag_kind = kind;
 	rec->scope = scope;
-	rec->reserved = 0;
+	rec->where = TXC_AT_HOOK;
 	__builtin_memcpy(&rec->frame, &f->summary, sizeof(rec->frame));
 	rec->reserved2 = 0;
 	bpf_ringbuf_submit(rec, txc_ring_submit_flags(cfg));

@@ -293,6 +293,15 @@ struct txc_frame_summary {
 TXC_ABI_ASSERT(sizeof(struct txc_frame_summary) == 44, "txc_frame_summary size");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_frame_summary, saddr) == 12, "summary.saddr");
 
+/*
+ * txc_abort_record.where: where on the send path the frame was stopped.
+ * Records written before the field existed carry 0, which is the hook.
+ */
+#define TXC_AT_HOOK		0	/* at the TC or XDP hook, before any queue */
+#define TXC_AT_ENQUEUE		1	/* at txcancel's qdisc, as it was queued */
+#define TXC_AT_PURGE		2	/* taken out of the qdisc's queue by the cancel */
+#define TXC_AT_DEQUEUE		3	/* at the qdisc's dequeue, on its way out */
+
 struct txc_abort_record {
 	struct txc_record_hdr hdr;
 	__u32 cancel_id;
@@ -306,7 +315,7 @@ struct txc_abort_record {
 	__u8 hook;		/* TXC_HOOK_* */
 	__u8 tag_kind;		/* TXC_TAG_* */
 	__u8 scope;		/* TXC_SCOPE_* */
-	__u8 reserved;
+	__u8 where;		/* TXC_AT_*: where on the send path it was stopped */
 	struct txc_frame_summary frame;
 	__u32 reserved2;
 };
