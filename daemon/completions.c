@@ -92,15 +92,19 @@ static void account_sync(struct txcd *d, __u32 source, bool fresh)
 	}
 }
 
-int txcd_ring_attach(struct txcd *d, __u32 source, bool fresh)
+int txcd_ring_attach(struct txcd *d, __u32 source, int fd, bool fresh)
 {
 	struct txcd_source *s = &d->sources[source];
 	struct epoll_event ev = { .events = 0, .data.u64 = TXCD_EV(TXCD_FD_RING, source) };
-	int fd, err;
+	int err;
 
-	if (s->ring)
+	if (s->ring) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
-	fd = txc_dp_ring_open(d->dp, source);
+	}
+	if (fd < 0)
+		fd = txc_dp_ring_open(d->dp, source);
 	if (fd < 0)
 		return fd;
 	err = txcd_ring_open(&s->ring, fd);

@@ -119,6 +119,14 @@ static int leases_load(struct txcd *d)
 			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
 		};
 		txcd_account_load(d, s);
+		/*
+		 * Its ring is found now, before anyone is served: looking it up
+		 * may wait for a grace period, a claim must not.
+		 */
+		err = txcd_ring_attach(d, s, -1, false);
+		if (err)
+			txc_log(TXC_LOG_WARN, "source %u: reading the ring an earlier instance "
+				"left: %s\n", s, strerror(-err));
 		n_orphans++;
 	}
 	err = txcd_rules_walk(d->dp, count_rule, &rc);
@@ -247,11 +255,6 @@ static __u32 next_free(__u32 *cursor, __u32 min, __u32 max, bool (*is_free)(stru
 static bool prefix_is_free(struct txcd *d, __u32 p)
 {
 	return d->prefixes[p].state == TXCD_FREE;
-}
-
-static bool source_is_free(struct txcd *d, __u32 s)
-{
-	return d->sources[s].state == TXCD_FREE;
 }
 
 /*
@@ -388,13 +391,22 @@ static void source_reset_counters(struct txcd *d, __u32 source)
 	free(zero);
 }
 
+/* Numbers neither held nor orphaned (some may wait for their old ring to go). */
+static __u32 n_free_sources(const struct txcd *d)
+{
+	__u32 n = 0;
+
+	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
+		n += d->sources[s].state == TXCD_FREE;
+	return n;
+}
+
 int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *source,
 		     char *why, size_t why_len)
 {
-	static __u32 cursor = TXC_MAX_SOURCES - 1;
 	struct txcd_source *s;
 	bool claim = false;
-	int err;
+	int fd = -1, err;
 
 	if (want) {
 		s = &d->sources[want];
@@ -414,16 +426,21 @@ int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *sou
 		return -EDQUOT;
 	}
 	if (!want) {
-		want = next_free(&cursor, 1, TXC_MAX_SOURCES - 1, source_is_free, d);
-		if (!want) {
+		/* A free number whose ring is stored already (ringpool.c). */
+		fd = txcd_ringpool_take(d, &want);
+		if (fd == -EAGAIN && n_free_sources(d) == 0) {
 			snprintf(why, why_len, "all %u source handles are open", TXC_MAX_SOURCES - 1);
 			return -ENOSPC;
 		}
+		if (fd == -EAGAIN)
+			return -EINPROGRESS;	/* the caller waits for a ring */
 		source_reset_counters(d, want);
 	}
 	/* A new source's account starts where its ring stands. */
-	err = txcd_ring_attach(d, want, !claim);
+	err = txcd_ring_attach(d, want, fd, !claim);
 	if (err) {
+		if (!claim)
+			txcd_ringpool_release(d, want);
 		snprintf(why, why_len, "source %u: creating its ring buffer failed: %s", want,
 			 strerror(-err));
 		return err;
@@ -471,7 +488,7 @@ int txcd_source_release(struct txcd *d, __u32 source)
 	while (s->subs)
 		txcd_unsubscribe(d, s->subs->conn, source);
 	txcd_ring_detach(d, source);
-	txc_dp_ring_remove(d->dp, source);
+	txcd_ringpool_release(d, source);
 	if (u)
 		u->sources--;
 	txc_log(TXC_LOG_INFO, "source %u: closed (%d rules removed)\n", source, n_rules);

@@ -179,6 +179,47 @@ static int dp_pin_maps(struct txc_dp *dp)
 	return 0;
 }
 
+#define RING_SLOTS_NAME	"txc_ring_slots"
+
+/*
+ * The record of which txc_rings slots hold a ring (loader_internal.h).  A
+ * txc_rings map reused without that record (an older txcancel pinned it)
+ * may hold a ring anywhere: every slot is marked, and the first reset or
+ * removal finds out, once.
+ */
+static int ring_slots_open(struct txc_dp *dp, bool rings_reused)
+{
+	size_t size = sizeof(dp->ring_slots);
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/maps/" RING_SLOTS_NAME, dp->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, dp->ring_slots)) {
+		dp->ring_slots_fd = fd;
+		return 0;
+	}
+	if (fd >= 0) {
+		txc_log(TXC_LOG_WARN, "%s: not a map of this version, replacing it\n", path);
+		close(fd);
+		unlink(path);
+	}
+	memset(dp->ring_slots, rings_reused ? 0xff : 0, size);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, RING_SLOTS_NAME, sizeof(__u32), size, 1, NULL);
+	if (fd < 0 || bpf_map_update_elem(fd, &zero, dp->ring_slots, BPF_ANY) ||
+	    bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		txc_log(TXC_LOG_ERROR, "creating the map %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	dp->ring_slots_fd = fd;
+	return 0;
+}
+
 int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 {
 	const char *pin_dir = opts && opts->pin_dir ? opts->pin_dir : TXC_PIN_DIR_DEFAULT;
@@ -187,6 +228,7 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	char path[PATH_MAX];
 	struct txc_dp *dp;
 	int template_fd = -1;
+	bool rings_reused;
 	int err;
 
 	*out = NULL;
@@ -202,6 +244,8 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 		return -ENOMEM;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
 	dp->ring_bytes = ring_bytes;
+	dp->ring_slots_fd = -1;
+	pthread_mutex_init(&dp->ring_slots_lock, NULL);
 
 	err = txc_ensure_bpffs(dp->pin_dir);
 	if (err)
@@ -246,6 +290,8 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 		txc_log(TXC_LOG_ERROR, "configuring maps: %s\n", strerror(-err));
 		goto fail;
 	}
+	snprintf(path, sizeof(path), "%s/maps/txc_rings", dp->pin_dir);
+	rings_reused = !access(path, F_OK);
 	err = txcancel__load(dp->skel);
 	if (err) {
 		txc_log(TXC_LOG_ERROR, "loading the programs (maps pinned under %s/maps): %s; "
@@ -253,6 +299,9 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 			"remove them\n", dp->pin_dir, strerror(-err));
 		goto fail;
 	}
+	err = ring_slots_open(dp, rings_reused);
+	if (err)
+		goto fail;
 	close(template_fd);
 	*out = dp;
 	return 0;
@@ -269,6 +318,9 @@ void txc_dp_close(struct txc_dp *dp)
 		return;
 	txcancel__destroy(dp->explain);
 	txcancel__destroy(dp->skel);
+	if (dp->ring_slots_fd >= 0)
+		close(dp->ring_slots_fd);
+	pthread_mutex_destroy(&dp->ring_slots_lock);
 	free(dp);
 }
 
@@ -284,6 +336,9 @@ int txc_dp_unpin(struct txc_dp *dp)
 		if (bpf_map__unpin(map, NULL) && !err)
 			err = -errno;
 	}
+	snprintf(path, sizeof(path), "%s/maps/" RING_SLOTS_NAME, dp->pin_dir);
+	if (unlink(path) && errno != ENOENT && !err)
+		err = -errno;
 	snprintf(path, sizeof(path), "%s/maps", dp->pin_dir);
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/links", dp->pin_dir);
@@ -975,21 +1030,75 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	return 0;
 }
 
-int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
+/* --- rings ---------------------------------------------------------------- */
+
+static bool slot_marked(const struct txc_dp *dp, __u32 source)
 {
-	int outer = txc_dp_map_fd(dp, TXC_MAP_RINGS);
-	char name[BPF_OBJ_NAME_LEN];
+	return dp->ring_slots[source / 64] & (1ull << (source % 64));
+}
+
+/* Mark or unmark @source's slot, pinned before the caller goes on. */
+static int slot_mark(struct txc_dp *dp, __u32 source, bool used)
+{
+	__u64 bit = 1ull << (source % 64);
+	__u32 zero = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&dp->ring_slots_lock);
+	if (!!(dp->ring_slots[source / 64] & bit) != used) {
+		dp->ring_slots[source / 64] ^= bit;
+		if (bpf_map_update_elem(dp->ring_slots_fd, &zero, dp->ring_slots, BPF_ANY))
+			err = -errno;
+	}
+	pthread_mutex_unlock(&dp->ring_slots_lock);
+	if (err)
+		txc_log(TXC_LOG_ERROR, "recording the ring slot of source %u: %s\n", source,
+			strerror(-err));
+	return err;
+}
+
+bool txc_dp_ring_slot_used(struct txc_dp *dp, __u32 source)
+{
+	bool used;
+
+	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
+		return false;
+	pthread_mutex_lock(&dp->ring_slots_lock);
+	used = slot_marked(dp, source);
+	pthread_mutex_unlock(&dp->ring_slots_lock);
+	return used;
+}
+
+int txc_dp_ring_get(struct txc_dp *dp, __u32 source)
+{
 	__u32 id;
 	int fd, err;
 
 	err = check_source(source);
 	if (err)
 		return err;
+	if (!txc_dp_ring_slot_used(dp, source))
+		return -ENOENT;
 	/* A ring an earlier instance stored is found by its map id. */
-	if (!bpf_map_lookup_elem(outer, &source, &id)) {
-		fd = bpf_map_get_fd_by_id(id);
-		return fd < 0 ? -errno : fd;
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_RINGS), &source, &id)) {
+		err = -errno;
+		if (err == -ENOENT)
+			slot_mark(dp, source, false);
+		return err;
 	}
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+int txc_dp_ring_new(struct txc_dp *dp, __u32 source)
+{
+	int outer = txc_dp_map_fd(dp, TXC_MAP_RINGS);
+	char name[BPF_OBJ_NAME_LEN];
+	int fd, err;
+
+	err = check_source(source);
+	if (err)
+		return err;
 	snprintf(name, sizeof(name), "txc_ring_%u", source);
 	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, dp->ring_bytes, NULL);
 	if (fd < 0) {
@@ -998,7 +1107,13 @@ int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
 			dp->ring_bytes, strerror(errno));
 		return err;
 	}
-	/* Arrays of maps refuse BPF_NOEXIST: the lookup above checked the slot. */
+	/* Marked first: a slot that may hold a ring is never left unmarked. */
+	err = slot_mark(dp, source, true);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	/* No lookup first: BPF_ANY replaces whatever the slot held. */
 	if (bpf_map_update_elem(outer, &source, &fd, BPF_ANY)) {
 		err = -errno;
 		txc_log(TXC_LOG_ERROR, "storing the ring of source %u: %s%s\n", source,
@@ -1010,15 +1125,24 @@ int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
 	return fd;
 }
 
+int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
+{
+	int fd = txc_dp_ring_get(dp, source);
+
+	return fd == -ENOENT ? txc_dp_ring_new(dp, source) : fd;
+}
+
 int txc_dp_ring_remove(struct txc_dp *dp, __u32 source)
 {
 	int err = check_source(source);
 
 	if (err)
 		return err;
+	if (!txc_dp_ring_slot_used(dp, source))
+		return 0;
 	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_RINGS), &source) && errno != ENOENT)
 		return -errno;
-	return 0;
+	return slot_mark(dp, source, false);
 }
 
 static int map_zero_all(int fd, __u32 max_entries, size_t value_size)
@@ -1052,12 +1176,15 @@ static int map_delete_all(int fd, size_t key_size)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* Only the marked slots: each call on txc_rings may wait for a grace period. */
 static int rings_remove_all(struct txc_dp *dp)
 {
 	__u32 source;
 	int err;
 
 	for (source = 1; source < TXC_MAX_SOURCES; source++) {
+		if (!txc_dp_ring_slot_used(dp, source))
+			continue;
 		err = txc_dp_ring_remove(dp, source);
 		if (err)
 			return err;

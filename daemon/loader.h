@@ -179,10 +179,24 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 		   __u32 ifindex, struct txc_explain_result *out);
 
 /*
- * The ring of @source: created and stored in txc_rings if it has none.
- * Returns a new fd the caller closes, or a negative errno.
+ * Rings.  Every system call on txc_rings (an array of maps) may wait for an
+ * RCU grace period: about 16 ms each on Linux 6.1, even a lookup or the
+ * delete of an empty slot; an insert or a removal still 8 ms on 6.18.  So
+ * the loader records which slots hold a ring (pinned, see loader_internal.h)
+ * and touches no other slot; a caller that must not wait makes these calls
+ * from a thread of its own.  They may run in one thread while another uses
+ * the rest of the loader.  Each returns a new fd the caller closes, or a
+ * negative errno.
+ *
+ * txc_dp_ring_get(): the ring stored for @source (-ENOENT if none).
+ * txc_dp_ring_new(): a fresh ring stored for @source, replacing any other
+ * without looking first.  txc_dp_ring_open(): the stored one, else a new one.
  */
+int txc_dp_ring_get(struct txc_dp *dp, __u32 source);
+int txc_dp_ring_new(struct txc_dp *dp, __u32 source);
 int txc_dp_ring_open(struct txc_dp *dp, __u32 source);
+/* Whether @source's slot may hold a ring (no system call). */
+bool txc_dp_ring_slot_used(struct txc_dp *dp, __u32 source);
 /* Remove @source's ring from txc_rings; its aborts then count as lost. */
 int txc_dp_ring_remove(struct txc_dp *dp, __u32 source);
 

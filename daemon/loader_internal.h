@@ -4,7 +4,10 @@
 #define TXC_LOADER_INTERNAL_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <sys/types.h>
+#include <linux/types.h>
+#include "txcancel/abi.h"
 
 struct txcancel;
 
@@ -14,6 +17,18 @@ struct txc_dp {
 	struct txcancel *explain;
 	char pin_dir[PATH_MAX - 64];	/* leaves room for "/links/xdp-<ifindex>" */
 	__u32 ring_bytes;
+	/*
+	 * Which txc_rings slots may hold a ring, pinned beside the maps
+	 * (maps/txc_ring_slots, one element of this bitmap): on older
+	 * kernels every system call on an array of maps, a lookup or a
+	 * delete of an empty slot included, waits for an RCU grace period,
+	 * so only slots marked here are ever touched.  A bit is set before
+	 * a ring goes in and cleared after it is out.  The ring calls may
+	 * come from a thread of their own: the lock keeps the bitmap whole.
+	 */
+	int ring_slots_fd;
+	pthread_mutex_t ring_slots_lock;
+	__u64 ring_slots[TXC_MAX_SOURCES / 64];
 };
 
 int txc_mkdir_p(const char *path, mode_t mode);

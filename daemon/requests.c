@@ -747,6 +747,13 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		struct txc_rep_source *rep = body_of(reply);
 
 		ret = txcd_source_open(d, c, r->source, &u32, why, sizeof(why));
+		if (ret == -EINPROGRESS) {
+			/* No ring is ready: answered when one is (ringpool.c). */
+			memcpy(c->parked_req, msg, sizeof(c->parked_req));
+			c->parked_len = sizeof(c->parked_req);
+			txcd_ringpool_park(d, c);
+			return 0;
+		}
 		if (ret)
 			break;
 		*rep = (struct txc_rep_source){ .source = u32 };

@@ -139,6 +139,7 @@ static void conn_free(struct txcd *d, struct txcd_conn *c)
 {
 	struct txcd_msg *m, *next;
 
+	txcd_ringpool_forget(d, c);
 	txcd_subs_drop_conn(d, c);
 	txcd_leases_drop_conn(d, c);
 	for (m = c->out_head; m; m = next) {
@@ -233,11 +234,12 @@ struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id)
  * The connection's interest set.  While a reply waits to be sent, requests
  * are not read (back-pressure), so EPOLLIN stays out: the unread requests
  * would keep a level-triggered fd readable and spin the loop for as long as
- * the client does not read.  A hangup is reported without it.
+ * the client does not read.  The same while a request waits for a ring
+ * (parked).  A hangup is reported without it.
  */
 static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)
 {
-	bool in = !c->out_head;
+	bool in = !c->out_head && !c->parked;
 	struct epoll_event ev = {
 		.events = (in ? EPOLLIN : 0) | (want ? EPOLLOUT : 0),
 		.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
@@ -577,8 +579,34 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 		return true;
 	}
 	len = txcd_handle(d, c, buf, len, fd, reply);
+	if (!len) {
+		/* Parked: nothing more is read until it is answered. */
+		conn_set_out(d, c, c->want_out);
+		return false;
+	}
 	txcd_conn_send(d, c, reply, len);
 	return true;
+}
+
+void txcd_conn_resume(struct txcd *d, struct txcd_conn *c)
+{
+	static __u8 reply[TXC_MSG_MAX] __attribute__((aligned(8)));
+	size_t len = txcd_handle(d, c, c->parked_req, c->parked_len, -1, reply);
+
+	if (len)
+		txcd_conn_send(d, c, reply, len);
+	conn_set_out(d, c, c->want_out);
+}
+
+void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err)
+{
+	const struct txc_msg_hdr *h = (const void *)c->parked_req;
+	struct txc_rep_error e;
+
+	txcd_error(&e, err, TXC_FIELD_NONE, "opening a source: creating its ring buffer "
+		   "failed: %s", strerror(-err));
+	reply_error(d, c, h, err, &e);
+	conn_set_out(d, c, c->want_out);
 }
 
 void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
@@ -598,7 +626,8 @@ void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
 		if (conn_flush_queue(d, c))
 			conn_set_out(d, c, false);
 	}
-	for (int i = 0; i < CONN_REQUESTS_PER_TURN && !c->dead && !c->out_head; i++)
+	for (int i = 0; i < CONN_REQUESTS_PER_TURN && !c->dead && !c->out_head && !c->parked;
+	     i++)
 		if (!conn_serve_one(d, c, buf, reply))
 			break;
 	if (!c->dead)

@@ -88,6 +88,7 @@ static void on_tick(struct txcd *d)
 	txcd_server_resume(d);
 	txcd_leases_expire(d);
 	txcd_check_ring_losses(d);
+	txcd_ringpool_tick(d);
 }
 
 static void dispatch(struct txcd *d, const struct epoll_event *ev)
@@ -115,6 +116,9 @@ static void dispatch(struct txcd *d, const struct epoll_event *ev)
 		break;
 	case TXCD_FD_RINGPOLL:
 		txcd_ringpoll_tick(d);
+		break;
+	case TXCD_FD_RINGPOOL:
+		txcd_ringpool_event(d);
 		break;
 	}
 }
@@ -209,6 +213,8 @@ static int start(struct txcd *d)
 	if (!err)
 		err = txcd_leases_open(d);
 	if (!err)
+		err = txcd_ringpool_open(d);
+	if (!err)
 		err = txcd_server_open(d);
 	if (!err)
 		err = txcd_ifaces_start(d);
@@ -253,6 +259,8 @@ static void stop(struct txcd *d)
 				if (d->prefixes[p].state != TXCD_FREE)
 					txcd_prefix_release(d, p);
 		}
+		/* Runs the ring removals still queued. */
+		txcd_ringpool_close(d);
 		txcd_leases_close(d, !keep);
 		if (!keep && !txc_detach_all(d->dp))
 			txc_dp_unpin(d->dp);
@@ -290,6 +298,7 @@ int main(int argc, char **argv)
 		 */
 		if (d->listen_fd >= 0)
 			txcd_server_close(d);
+		txcd_ringpool_close(d);
 		txc_linkwatch_close(d->lw);
 		txc_dp_close(d->dp);
 		return 1;

@@ -141,6 +141,12 @@ struct txcd_conn {
 	bool want_out;		/* EPOLLOUT is in the interest set */
 	bool want_in;		/* EPOLLIN is: not while a reply waits (server.c) */
 	bool dead;		/* closed at the end of this loop turn */
+	/* A SOURCE_OPEN waiting for a ring (ringpool.c): not read from meanwhile. */
+	bool parked;
+	struct txcd_conn *next_parked;
+	size_t parked_len;
+	__u8 parked_req[sizeof(struct txc_msg_hdr) + sizeof(struct txc_req_source)]
+		__attribute__((aligned(8)));
 	struct txcd_conn *next;
 };
 
@@ -154,6 +160,7 @@ struct txcd {
 	int ringpoll_fd;	/* ringpoll.c: reads the rings while wake-ups are off */
 	bool ring_polling;
 	int pin_lock_fd;	/* flock on the pin dir: one daemon per pin dir */
+	struct txcd_ringpool *pool;	/* ringpool.c: rings stored and removed off the loop */
 	struct txc_linkwatch *lw;
 	bool stop;
 	__u64 start_ns;
@@ -183,6 +190,7 @@ enum txcd_fd_kind {
 	TXCD_FD_CONN,
 	TXCD_FD_RING,
 	TXCD_FD_RINGPOLL,
+	TXCD_FD_RINGPOOL,
 };
 
 /* epoll_event.data.u64: kind in the top 8 bits, an index or id below. */
@@ -208,10 +216,15 @@ void txcd_conn_flush(struct txcd *d, struct txcd_conn *c);
 void txcd_reap_dead(struct txcd *d);
 struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid);
 
+/* Answer @c's parked request now (a ring is ready for it). */
+void txcd_conn_resume(struct txcd *d, struct txcd_conn *c);
+/* Answer @c's parked SOURCE_OPEN with @err: no ring could be made. */
+void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err);
+
 /* --- requests.c: one handler per request type ----------------------------- */
 /*
  * Handle one validated request; fills @reply (TXC_MSG_MAX bytes) and returns
- * its length.  @fd is the SCM_RIGHTS descriptor (or -1); the handler owns it.
+ * its length, or 0 when it waits (a parked SOURCE_OPEN, ringpool.c).  @fd is the SCM_RIGHTS descriptor (or -1); the handler owns it.
  */
 size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *req, size_t len,
 		   int fd, void *reply);
@@ -236,8 +249,12 @@ bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 sour
 void txcd_rules_changed(struct txcd *d, __u32 cancel_id, int delta);
 
 /* --- completions.c: rings, subscriptions, batches ------------------------- */
-/* @fresh: a new source, whose account starts here; else a claimed one. */
-int txcd_ring_attach(struct txcd *d, __u32 source, bool fresh);
+/*
+ * Read @source's ring: @fd (owned from here on) if not negative, else the
+ * ring stored for it.  @fresh: a new source, whose account starts here;
+ * else a claimed one.
+ */
+int txcd_ring_attach(struct txcd *d, __u32 source, int fd, bool fresh);
 void txcd_ring_detach(struct txcd *d, __u32 source);
 /* Sends what the source's subscribers take; returns the records consumed. */
 size_t txcd_ring_event(struct txcd *d, __u32 source);
@@ -258,6 +275,21 @@ void txcd_account_load(struct txcd *d, __u32 source);
 /* The account a subscription reports: the source's for its owner, else its own. */
 void txcd_sub_account(const struct txcd *d, const struct txcd_sub *sub, __u64 *delivered,
 		      __u64 *backlog_lost);
+
+/* --- ringpool.c: rings made ready ahead of need, removed off the loop ----- */
+int txcd_ringpool_open(struct txcd *d);
+void txcd_ringpool_close(struct txcd *d);
+/* A free source with a ready ring: its fd (the caller owns it), or -EAGAIN. */
+int txcd_ringpool_take(struct txcd *d, __u32 *source);
+/* Remove a released source's ring, off the loop. */
+void txcd_ringpool_release(struct txcd *d, __u32 source);
+/* A job for @source is pending: its number is not handed out. */
+bool txcd_ringpool_busy(const struct txcd *d, __u32 source);
+/* Wait for a ring: @c is answered through txcd_conn_resume(). */
+void txcd_ringpool_park(struct txcd *d, struct txcd_conn *c);
+void txcd_ringpool_forget(struct txcd *d, struct txcd_conn *c);
+void txcd_ringpool_event(struct txcd *d);
+void txcd_ringpool_tick(struct txcd *d);
 
 /* --- ringpoll.c: wake-ups while aborts are few, polling while they flood -- */
 int txcd_ringpoll_open(struct txcd *d);
