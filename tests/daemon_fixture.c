@@ -628,6 +628,33 @@ int proc_fd_count(pid_t pid)
 	return n;
 }
 
+/*
+ * A daemon keeps a few things ready in the background (rings made ahead of
+ * need): its descriptor count is a baseline only once that is done.  Taken
+ * when it has not changed over SETTLE_READS reads in a row; no time is
+ * judged, the bound only ends a wait that would never settle.
+ */
+#define SETTLE_READS	10
+#define SETTLE_STEP_MS	50
+#define SETTLE_MAX_MS	15000
+
+int proc_fd_count_settled(pid_t pid)
+{
+	struct timespec step = { 0, SETTLE_STEP_MS * 1000000L };
+	int n = proc_fd_count(pid), same = 0;
+
+	for (int waited = 0; same < SETTLE_READS && waited < SETTLE_MAX_MS;
+	     waited += SETTLE_STEP_MS) {
+		int now;
+
+		nanosleep(&step, NULL);
+		now = proc_fd_count(pid);
+		same = now == n ? same + 1 : 0;
+		n = now;
+	}
+	return n;
+}
+
 long proc_rss_kb(pid_t pid)
 {
 	char path[64], line[256];
