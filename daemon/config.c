@@ -61,6 +61,8 @@ static const char usage[] =
 "      --max-sources N        source handles per user (default 256)\n"
 "      --max-rules N          tag rules per user (default 65536)\n"
 "      --max-subs N           completion subscriptions per user (default 256)\n"
+"      --max-lease-rate N     new prefixes and sources per user and second\n"
+"                             (default 1000, bursts of as many; 0: no limit)\n"
 "      --backlog N            completions a client's socket holds before they wait\n"
 "                             in their source's ring (default 8192)\n"
 "  -l, --log-level LEVEL      error, warn, info (default) or debug\n"
@@ -74,7 +76,7 @@ static const char usage[] =
 enum {
 	OPT_SOCKET_MODE = 256, OPT_SOCKET_GROUP, OPT_TC_MODE, OPT_XDP_MODE, OPT_GRACE,
 	OPT_KEEP, OPT_MAX_CONNS, OPT_MAX_PREFIXES, OPT_MAX_SOURCES, OPT_MAX_RULES,
-	OPT_BACKLOG, OPT_SYSLOG, OPT_MAX_CLIENTS, OPT_MAX_SUBS,
+	OPT_BACKLOG, OPT_SYSLOG, OPT_MAX_CLIENTS, OPT_MAX_SUBS, OPT_MAX_LEASE_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +97,7 @@ static const struct option long_opts[] = {
 	{ "max-sources", required_argument, NULL, OPT_MAX_SOURCES },
 	{ "max-rules", required_argument, NULL, OPT_MAX_RULES },
 	{ "max-subs", required_argument, NULL, OPT_MAX_SUBS },
+	{ "max-lease-rate", required_argument, NULL, OPT_MAX_LEASE_RATE },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
@@ -187,6 +190,8 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		return parse_u32(name, arg, 10, 1, 1000000, &o->max_clients);
 	case OPT_MAX_SUBS:
 		return parse_u32(name, arg, 10, 1, 1000000, &o->max_subs);
+	case OPT_MAX_LEASE_RATE:
+		return parse_u32(name, arg, 10, 0, 1000000, &o->max_lease_rate);
 	case OPT_MAX_CONNS:
 		return parse_u32(name, arg, 10, 1, 1000000, &o->max_conns);
 	case OPT_MAX_PREFIXES:
@@ -290,6 +295,7 @@ int txcd_parse_args(struct txcd *d, int argc, char **argv)
 		.max_sources = 256,
 		.max_rules = 65536,
 		.max_subs = 256,
+		.max_lease_rate = 1000,
 		.backlog = 8192,
 	};
 	while ((opt = getopt_long(argc, argv, "i:c:s:d:M:l:hV", long_opts, &idx)) != -1) {

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,8 @@ static bool count_rule(void *ctx, __u8 kind, const void *key, const struct txc_t
 	(void)kind;
 	(void)key;
 	rc->d->prefixes[p].rules++;
+	if (tag->source < TXC_MAX_SOURCES)
+		rc->d->sources[tag->source].rules++;
 	rc->seen[p] = true;
 	return false;
 }
@@ -107,8 +110,10 @@ static int leases_load(struct txcd *d)
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++) {
 		if (bpf_map_lookup_elem(d->prefix_lease_fd, &p, &l) || l.state != TXC_LEASE_HELD)
 			continue;
+		/* What an earlier instance did under it is not known: look at release. */
 		d->prefixes[p] = (struct txcd_prefix){
 			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
+			.ids_canceled = true, .ids_counted = true,
 		};
 		n_orphans++;
 	}
@@ -138,8 +143,10 @@ static int leases_load(struct txcd *d)
 
 		if (pr->state == TXCD_FREE) {
 			/* Left behind by an instance that died mid-release. */
-			if (rc.seen[p])
+			if (rc.seen[p]) {
+				pr->ids_canceled = pr->ids_counted = true;
 				txcd_prefix_release(d, p);
+			}
 			continue;
 		}
 		u = txcd_user_get(d, pr->uid);
@@ -207,6 +214,68 @@ static bool is_root(const struct txcd_conn *c)
 	return c->uid == 0;
 }
 
+#define LEASE_LOG_PER_S		5	/* lease events of one user logged in a second */
+
+/*
+ * One user's lease events: the first few of every second are logged, the
+ * rest counted and summed up in one line when the next second's first
+ * event comes, so that a user churning leases cannot flood the log.
+ */
+static void lease_log(struct txcd *d, uid_t uid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void lease_log(struct txcd *d, uid_t uid, const char *fmt, ...)
+{
+	struct txcd_user *u = txcd_user_get(d, uid);
+	__u64 now = txcd_now_ns();
+	char line[160];
+	va_list ap;
+
+	if (u && now - u->log_window_ns >= 1000000000ull) {
+		if (u->log_unlogged)
+			txc_log(TXC_LOG_INFO, "uid %u: %u more lease events not logged\n", uid,
+				u->log_unlogged);
+		u->log_window_ns = now;
+		u->log_in_window = 0;
+		u->log_unlogged = 0;
+	}
+	if (u && u->log_in_window++ >= LEASE_LOG_PER_S) {
+		u->log_unlogged++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	txc_log(TXC_LOG_INFO, "%s", line);
+}
+
+/*
+ * New leases of a user (claims excepted) at most --max-lease-rate a second,
+ * in bursts of as many: each one is a few map updates and, for a source, a
+ * ring made and later removed by the ring thread.  Past it the request is
+ * refused (-EAGAIN) and costs nothing more.
+ */
+static int lease_rate_ok(struct txcd *d, struct txcd_conn *c, char *why, size_t why_len)
+{
+	__u64 now = txcd_now_ns(), step, burst;
+	__u32 rate = d->opts.max_lease_rate;
+	struct txcd_user *u = c->user;
+
+	if (is_root(c) || !rate)
+		return 0;
+	step = 1000000000ull / rate;
+	burst = 1000000000ull;
+	if (u->lease_due_ns < now)
+		u->lease_due_ns = now;
+	if (u->lease_due_ns - now >= burst) {
+		snprintf(why, why_len, "uid %u opens prefixes and sources faster than %u a second, "
+			 "the per-user limit (--max-lease-rate): try again later", c->uid, rate);
+		return -EAGAIN;
+	}
+	u->lease_due_ns += step;
+	return 0;
+}
+
 bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 prefix)
 {
 	const struct txcd_prefix *p;
@@ -227,14 +296,26 @@ bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 sour
 	return s->state != TXCD_FREE && (s->uid == c->uid || is_root(c));
 }
 
-void txcd_rules_changed(struct txcd *d, __u32 cancel_id, int delta)
+void txcd_rules_changed(struct txcd *d, const struct txc_tag *tag, int delta)
 {
-	struct txcd_prefix *p = &d->prefixes[TXC_ID_PREFIX(cancel_id)];
+	struct txcd_prefix *p = &d->prefixes[TXC_ID_PREFIX(tag->cancel_id)];
 	struct txcd_user *u = txcd_user_get(d, p->uid);
 
 	p->rules += delta;
+	if (tag->source < TXC_MAX_SOURCES)
+		d->sources[tag->source].rules += delta;
 	if (u)
 		u->rules += delta;
+}
+
+void txcd_prefix_ids_used(struct txcd *d, __u32 prefix, bool counter)
+{
+	struct txcd_prefix *p = &d->prefixes[prefix & 0xff];
+
+	if (counter)
+		p->ids_counted = true;
+	else
+		p->ids_canceled = true;
 }
 
 /* Next-fit, so that a freed number is not handed out again at once. */
@@ -298,6 +379,11 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 			 c->uid, c->user->prefixes);
 		return -EDQUOT;
 	}
+	if (!claim) {
+		err = lease_rate_ok(d, c, why, why_len);
+		if (err)
+			return err;
+	}
 	if (!want) {
 		want = next_free(&cursor, TXC_PREFIX_MIN, TXC_PREFIX_MAX, prefix_is_free, d);
 		if (!want) {
@@ -325,17 +411,29 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 	p->conn = c;
 	p->deadline_ns = 0;
 	lease_store(d->prefix_lease_fd, want, TXCD_HELD, c->uid);
-	txc_log(TXC_LOG_INFO, "prefix %u: %s by client %u (uid %u)\n", want,
+	lease_log(d, c->uid, "prefix %u: %s by client %u (uid %u)\n", want,
 		claim ? "claimed" : "allocated", c->id, c->uid);
 	*prefix = want;
 	return 0;
 }
 
+struct prefix_prune {
+	struct txcd *d;
+	__u32 prefix;
+};
+
 static bool rule_under_prefix(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag)
 {
+	struct prefix_prune *pp = ctx;
+
 	(void)kind;
 	(void)key;
-	return TXC_ID_PREFIX(tag->cancel_id) == *(__u32 *)ctx;
+	if (TXC_ID_PREFIX(tag->cancel_id) != pp->prefix)
+		return false;
+	/* The prefix's and its user's counts go at once, below. */
+	if (tag->source < TXC_MAX_SOURCES)
+		pp->d->sources[tag->source].rules--;
+	return true;
 }
 
 struct source_prune {
@@ -351,7 +449,7 @@ static bool rule_of_source(void *ctx, __u8 kind, const void *key, const struct t
 	(void)key;
 	if (tag->source != sp->source)
 		return false;
-	txcd_rules_changed(sp->d, tag->cancel_id, -1);
+	txcd_rules_changed(sp->d, tag, -1);
 	return true;
 }
 
@@ -359,18 +457,24 @@ int txcd_prefix_release(struct txcd *d, __u32 prefix)
 {
 	struct txcd_prefix *p = &d->prefixes[prefix];
 	struct txcd_user *u = p->state != TXCD_FREE ? txcd_user_get(d, p->uid) : NULL;
+	struct prefix_prune pp = { d, prefix };
 	int n_rules, n_cancels;
 
-	n_rules = txcd_rules_walk(d->dp, rule_under_prefix, &prefix);
-	n_cancels = txcd_clear_id_cancels(d->dp, prefix);
+	/*
+	 * The tables are walked whole, so only when something of this prefix
+	 * may be in them: a prefix that never had any costs no walk.
+	 */
+	n_rules = p->rules ? txcd_rules_walk(d->dp, rule_under_prefix, &pp) : 0;
+	n_cancels = p->ids_canceled ? txcd_clear_id_cancels(d->dp, prefix) : 0;
 	txc_dp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
-	txcd_stop_id_counters(d->dp, prefix);
+	if (p->ids_counted)
+		txcd_stop_id_counters(d->dp, prefix);
 	if (u) {
 		u->prefixes--;
 		u->rules -= p->rules;
 	}
-	txc_log(TXC_LOG_INFO, "prefix %u: released (%d rules, %d ID cancels removed)\n", prefix,
-		n_rules, n_cancels);
+	lease_log(d, p->uid, "prefix %u: released (%d rules, %d ID cancels removed)\n", prefix,
+		  n_rules, n_cancels);
 	*p = (struct txcd_prefix){ .state = TXCD_FREE };
 	lease_store(d->prefix_lease_fd, prefix, TXCD_FREE, 0);
 	return n_rules < 0 ? n_rules : 0;
@@ -425,6 +529,11 @@ int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *sou
 			 c->uid, c->user->sources);
 		return -EDQUOT;
 	}
+	if (!claim && !c->resumed) {
+		err = lease_rate_ok(d, c, why, why_len);
+		if (err)
+			return err;
+	}
 	if (!want) {
 		/* A free number whose ring is stored already (ringpool.c). */
 		fd = txcd_ringpool_take(d, &want);
@@ -469,7 +578,7 @@ int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *sou
 				 strerror(-err));
 		return err;
 	}
-	txc_log(TXC_LOG_INFO, "source %u: %s by client %u (uid %u)\n", want,
+	lease_log(d, c->uid, "source %u: %s by client %u (uid %u)\n", want,
 		claim ? "claimed" : "opened", c->id, c->uid);
 	*source = want;
 	return 0;
@@ -484,14 +593,14 @@ int txcd_source_release(struct txcd *d, __u32 source)
 
 	txc_dp_clear(d->dp, TXC_SCOPE_SOURCE, source);
 
-	n_rules = txcd_rules_walk(d->dp, rule_of_source, &sp);
+	n_rules = s->rules ? txcd_rules_walk(d->dp, rule_of_source, &sp) : 0;
 	while (s->subs)
 		txcd_unsubscribe(d, s->subs->conn, source);
 	txcd_ring_detach(d, source);
 	txcd_ringpool_release(d, source);
 	if (u)
 		u->sources--;
-	txc_log(TXC_LOG_INFO, "source %u: closed (%d rules removed)\n", source, n_rules);
+	lease_log(d, s->uid, "source %u: closed (%d rules removed)\n", source, n_rules);
 	*s = (struct txcd_source){ .state = TXCD_FREE };
 	lease_store(d->source_lease_fd, source, TXCD_FREE, 0);
 	return n_rules < 0 ? n_rules : 0;

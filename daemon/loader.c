@@ -956,6 +956,11 @@ fail:
 	return err;
 }
 
+int txc_dp_explain_prepare(struct txc_dp *dp)
+{
+	return explain_load(dp);
+}
+
 /*
  * The shortest frame the test run takes: for an IPv4 or IPv6 ethertype the
  * kernel wants the whole IP header before it runs the program.

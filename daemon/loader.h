@@ -177,6 +177,8 @@ int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *
  */
 int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 		   __u32 ifindex, struct txc_explain_result *out);
+/* Load the explain program now, for a caller that must not wait at the first explain. */
+int txc_dp_explain_prepare(struct txc_dp *dp);
 
 /*
  * Rings.  Every system call on txc_rings (an array of maps) may wait for an

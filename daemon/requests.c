@@ -212,7 +212,7 @@ static int apply_tag_add(struct txcd *d, const struct txc_req_tag *t,
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the %s rule: %s",
 				  txcd_rule_table_of(t->kind)->name, strerror(-ret));
-	txcd_rules_changed(d, t->cancel_id, 1);
+	txcd_rules_changed(d, &tag, 1);
 	return 0;
 }
 
@@ -242,7 +242,7 @@ static int apply_tag_del(struct txcd *d, const struct txc_req_tag *t,
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "removing the rule: %s",
 				  strerror(-ret));
-	txcd_rules_changed(d, old.cancel_id, -1);
+	txcd_rules_changed(d, &old, -1);
 	return 0;
 }
 
@@ -273,7 +273,11 @@ static int apply_cancel(struct txcd *d, const struct txc_req_cancel *r, __u32 if
 			__u64 *since, struct txc_rep_error *err)
 {
 	__u64 expires = r->timeout_ns ? txcd_now_ns() + r->timeout_ns : 0;
-	int ret = txc_dp_cancel(d->dp, r->scope, r->value, ifindex, expires);
+	int ret;
+
+	if (r->scope == TXC_SCOPE_ID)
+		txcd_prefix_ids_used(d, TXC_ID_PREFIX(r->value), false);
+	ret = txc_dp_cancel(d->dp, r->scope, r->value, ifindex, expires);
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the cancel: %s",
@@ -311,7 +315,7 @@ static void final_counts(struct txcd *d, __u8 scope, __u32 value, struct txc_rep
 			out->valid = 1;
 			add_counts(&out->counts, &st);
 		}
-	} else {
+	} else if (d->prefixes[value & 0xff].ids_counted) {
 		int fd = txc_dp_map_fd(d->dp, TXC_MAP_ID_STATS);
 		__u32 id, *prev = NULL;
 
@@ -407,6 +411,9 @@ static int id_run_flush(struct txcd *d, struct id_run *run, struct txc_rep_batch
 
 	if (!run->n)
 		return 0;
+	if (run->type == TXC_MSG_CANCEL)
+		for (__u32 i = 0; i < run->n; i++)
+			txcd_prefix_ids_used(d, TXC_ID_PREFIX(run->ids[i]), false);
 	if (run->type == TXC_MSG_CANCEL)
 		ret = txc_dp_cancel_ids(d->dp, run->ids, run->expires_ns, run->n, &done);
 	else
@@ -835,6 +842,8 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 				  HDR + OFF(struct txc_req_count_id, cancel_id), what, &err);
 		if (ret)
 			return reply_err(reply, h, ret, &err);
+		if (r->enable)
+			txcd_prefix_ids_used(d, TXC_ID_PREFIX(r->cancel_id), true);
 		ret = r->enable ? txc_dp_id_count_start(d->dp, r->cancel_id) :
 				  txc_dp_id_count_stop(d->dp, r->cancel_id);
 		if (ret == -ENOENT && !r->enable)

@@ -24,6 +24,7 @@
 #include "proto_check.h"
 
 #define CONN_REQUESTS_PER_TURN	64	/* fairness between busy clients */
+#define ACCEPTS_PER_TURN	32	/* a connection flood waits its turn like a request */
 /* Socket room for replies and events, on top of --backlog records of completions. */
 #define CONN_SNDBUF_BASE	(4 * TXC_MSG_MAX)
 #define CAP_NET_ADMIN_BIT	12
@@ -330,7 +331,8 @@ void txcd_server_resume(struct txcd *d)
 
 void txcd_server_accept(struct txcd *d)
 {
-	for (;;) {
+	/* The listener stays readable: the rest are accepted on the next turns. */
+	for (int turn = 0; turn < ACCEPTS_PER_TURN; turn++) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		struct epoll_event ev = { .events = EPOLLIN };
@@ -591,7 +593,11 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 void txcd_conn_resume(struct txcd *d, struct txcd_conn *c)
 {
 	static __u8 reply[TXC_MSG_MAX] __attribute__((aligned(8)));
-	size_t len = txcd_handle(d, c, c->parked_req, c->parked_len, -1, reply);
+	size_t len;
+
+	c->resumed = true;
+	len = txcd_handle(d, c, c->parked_req, c->parked_len, -1, reply);
+	c->resumed = false;
 
 	if (len)
 		txcd_conn_send(d, c, reply, len);

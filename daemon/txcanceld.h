@@ -38,6 +38,7 @@ struct txcd_opts {
 	__u32 max_sources;
 	__u32 max_rules;
 	__u32 max_subs;		/* subscriptions, over all of the user's connections */
+	__u32 max_lease_rate;	/* new prefixes and sources per second; 0: unlimited */
 	__u32 backlog;		/* completion records a client's socket holds (SO_SNDBUF) */
 };
 
@@ -57,6 +58,12 @@ struct txcd_user {
 	__u32 sources;
 	__u32 rules;
 	__u32 subs;
+	/* Lease churn: when the user's next new lease is due at the limited rate. */
+	__u64 lease_due_ns;
+	/* Its lease events in the log: at most a few a second, the rest counted. */
+	__u64 log_window_ns;
+	__u32 log_in_window;
+	__u32 log_unlogged;
 	struct txcd_user *next;
 };
 
@@ -74,6 +81,12 @@ struct txcd_prefix {
 	struct txcd_conn *conn;	/* holder while TXCD_HELD */
 	__u64 deadline_ns;	/* orphans: released after this (CLOCK_MONOTONIC) */
 	__u32 rules;		/* tag rules whose ID is under this prefix */
+	/*
+	 * Whether an ID under it may have a cancel or a counter: a release
+	 * looks for them only then (those tables are walked whole).
+	 */
+	bool ids_canceled;
+	bool ids_counted;
 };
 
 struct txcd_sub;
@@ -102,6 +115,7 @@ struct txcd_source {
 	bool ring_armed;	/* the ring's fd is in the loop's interest set */
 	struct txcd_account acct;	/* the owner's, as pinned */
 	struct txcd_sub *subs;	/* linked through sub->next_in_source */
+	__u32 rules;		/* tag rules naming this source: none, no walk at release */
 };
 
 /*
@@ -143,6 +157,7 @@ struct txcd_conn {
 	bool dead;		/* closed at the end of this loop turn */
 	/* A SOURCE_OPEN waiting for a ring (ringpool.c): not read from meanwhile. */
 	bool parked;
+	bool resumed;		/* its parked request runs again: already counted */
 	struct txcd_conn *next_parked;
 	size_t parked_len;
 	__u8 parked_req[sizeof(struct txc_msg_hdr) + sizeof(struct txc_req_source)]
@@ -245,8 +260,10 @@ void txcd_leases_expire(struct txcd *d);
 /* Whether @c's user may act on @prefix / @source. */
 bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 prefix);
 bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 source);
-/* Keep the rule counts of prefixes and users in step with the maps. */
-void txcd_rules_changed(struct txcd *d, __u32 cancel_id, int delta);
+/* Keep the rule counts of prefixes, sources and users in step with the maps. */
+void txcd_rules_changed(struct txcd *d, const struct txc_tag *tag, int delta);
+/* An ID under @prefix got a cancel (@counter false) or a counter (true). */
+void txcd_prefix_ids_used(struct txcd *d, __u32 prefix, bool counter);
 
 /* --- completions.c: rings, subscriptions, batches ------------------------- */
 /*
