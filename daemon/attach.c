@@ -300,6 +300,34 @@ static int attach_tcx(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
 	return err;
 }
 
+/*
+ * What holds txcancel's handle and priority on the egress side already: a
+ * filter of an earlier txcancel (its program is called txc_tc_egress) that
+ * nobody detached, as after a --keep exit whose pins were removed since.
+ * Such a program reads maps nobody writes any more and lets every frame
+ * canceled now pass: it is replaced.  Returns the old program's id if it
+ * is txcancel's, 0 if it is something else, or -errno.
+ */
+static int clsact_stale_filter(const struct bpf_tc_hook *hook)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TXC_TC_HANDLE, .priority = TXC_TC_PRIORITY);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	err = bpf_tc_query(hook, &q);
+	if (err)
+		return err;
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return -errno;
+	return strcmp(info.name, "txc_tc_egress") ? 0 : (int)q.prog_id;
+}
+
 static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
@@ -315,10 +343,21 @@ static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifa
 	}
 	created = !err;
 	err = bpf_tc_attach(&hook, &opts);
+	if (err == -EEXIST) {
+		int old = clsact_stale_filter(&hook);
+
+		if (old > 0) {
+			txc_log(TXC_LOG_WARN, "ifindex %u: replacing the egress filter an earlier "
+				"txcancel left (program id %d): it would let canceled frames pass\n",
+				ifindex, old);
+			opts.flags = BPF_TC_F_REPLACE;
+			err = bpf_tc_attach(&hook, &opts);
+		}
+	}
 	if (err) {
 		txc_log(TXC_LOG_ERROR, "adding the egress filter on ifindex %u: %s%s\n", ifindex,
 			strerror(-err), err == -EEXIST ?
-			" (a filter with txcancel's handle and priority is already there)" : "");
+			" (another program's filter has txcancel's handle and priority)" : "");
 		if (created) {
 			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&hook);

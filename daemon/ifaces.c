@@ -10,10 +10,14 @@
  * and detaches txcancel from interfaces that are no longer configured.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <bpf/bpf.h>
 #include "txcanceld.h"
 #include "linkwatch.h"
@@ -64,7 +68,54 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 	memcpy(ifc->name, spec, name_len);
 	memcpy(ifc->cfg_name, spec, name_len);
 	ifc->hooks = hooks;
+	ifc->lock_fd = -1;
 	return 0;
+}
+
+/*
+ * One daemon per interface, whatever mounts each sees (two of them on
+ * different bpffs mounts would each attach a program, and the older one
+ * would let the newer one's cancels pass).  The lock is an abstract Unix
+ * socket named after the interface's index: abstract names belong to the
+ * network namespace, as the index does, and the kernel releases the name
+ * when its holder dies, however it dies.
+ */
+static int iface_lock(struct txcd_iface *ifc)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (ifc->lock_fd >= 0)
+		return 0;
+	len = offsetof(struct sockaddr_un, sun_path) + 1 +
+	      snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "txcanceld/ifindex/%u",
+		       ifc->ifindex);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, len)) {
+		int err = -errno;
+
+		close(fd);
+		if (err == -EADDRINUSE)
+			txc_log(TXC_LOG_ERROR, "%s (ifindex %u): another txcanceld manages this "
+				"interface (it holds @%s); stop it first\n", ifc->name,
+				ifc->ifindex, sun.sun_path + 1);
+		else
+			txc_log(TXC_LOG_ERROR, "%s (ifindex %u): taking its lock: %s\n", ifc->name,
+				ifc->ifindex, strerror(-err));
+		return err;
+	}
+	ifc->lock_fd = fd;
+	return 0;
+}
+
+static void iface_unlock(struct txcd_iface *ifc)
+{
+	if (ifc->lock_fd >= 0)
+		close(ifc->lock_fd);
+	ifc->lock_fd = -1;
 }
 
 /*
@@ -108,6 +159,10 @@ static void iface_up(struct txcd *d, struct txcd_iface *ifc)
 	struct txc_iface state = {};
 	bool ok = true;
 
+	if (iface_lock(ifc)) {
+		ifc->attached = false;
+		return;
+	}
 	/*
 	 * By index, not by name: the event may be old, and the name may belong
 	 * to another interface by now (it was renamed away and the name taken).
@@ -131,6 +186,7 @@ static void iface_gone(struct txcd *d, struct txcd_iface *ifc)
 	txc_log(TXC_LOG_INFO, "%s (ifindex %u): gone, detached; will attach again when it "
 		"comes back\n", ifc->name, ifc->ifindex);
 	txc_detach_ifindex(d->dp, ifc->ifindex);
+	iface_unlock(ifc);
 	ifc->ifindex = 0;
 	ifc->attached = false;
 	/*
@@ -199,6 +255,9 @@ int txcd_ifaces_start(struct txcd *d)
 		if (!d->ifaces[i].ifindex)
 			txc_log(TXC_LOG_WARN, "%s: no such interface now; it will be attached "
 				"when it appears\n", d->ifaces[i].name);
+		/* Another daemon's interface: refuse to start rather than run beside it. */
+		else if ((err = iface_lock(&d->ifaces[i])))
+			return err;
 	}
 	detach_unmanaged(d);
 	err = txc_linkwatch_open(&d->lw, on_link, d);
@@ -236,6 +295,7 @@ void txcd_ifaces_stop(struct txcd *d)
 			continue;
 		if (!txc_detach_ifindex(d->dp, ifc->ifindex))
 			txc_log(TXC_LOG_INFO, "%s: detached\n", ifc->name);
+		iface_unlock(ifc);
 		ifc->ifindex = 0;
 		ifc->attached = false;
 	}

@@ -118,7 +118,19 @@ int txc_ensure_bpffs(const char *path)
 
 	/* Find the closest existing ancestor and see what is mounted there. */
 	snprintf(dir, sizeof(dir), "%s", path);
-	while (statfs(dir, &st) && errno == ENOENT) {
+	while (statfs(dir, &st)) {
+		int err = -errno;
+
+		if (err == -EACCES || err == -EPERM) {
+			txc_log(TXC_LOG_ERROR, "%s: permission denied on %s: the pin directory "
+				"and bpffs are root's; run as root (txcancel needs CAP_BPF, "
+				"CAP_PERFMON and CAP_NET_ADMIN)\n", path, dir);
+			return err;
+		}
+		if (err != -ENOENT) {
+			txc_log(TXC_LOG_ERROR, "%s: reading %s: %s\n", path, dir, strerror(-err));
+			return err;
+		}
 		slash = strrchr(dir, '/');
 		if (!slash || slash == dir)
 			return -ENOENT;
@@ -275,7 +287,9 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	template_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "txc_ring_tmpl", 0, 0, ring_bytes, NULL);
 	if (template_fd < 0) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "creating a %u-byte ring: %s\n", ring_bytes, strerror(errno));
+		txc_log(TXC_LOG_ERROR, "creating a %u-byte ring: %s%s\n", ring_bytes, strerror(errno),
+			errno == EPERM ? ": the kernel refuses bpf() to this process; txcancel "
+			"needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run it as root)" : "");
 		goto fail;
 	}
 	err = bpf_map__set_inner_map_fd(dp->skel->maps.txc_rings, template_fd);

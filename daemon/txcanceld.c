@@ -201,6 +201,8 @@ static int start(struct txcd *d)
 	/* Nothing pinned is touched before we know no other daemon owns it. */
 	err = txcd_server_claim(d);
 	if (!err)
+		err = txcd_pinfs_check(d->opts.pin_dir, d->opts.ephemeral);
+	if (!err)
 		err = txc_ensure_bpffs(d->opts.pin_dir);
 	if (!err)
 		err = lock_pin_dir(d);

@@ -31,6 +31,7 @@ struct txcd_opts {
 	__u32 xdp_flags;
 	__u32 grace_s;		/* how long orphaned leases wait for their owner */
 	bool keep_on_exit;	/* leave links and pins for the next instance */
+	bool ephemeral;		/* run on a bpffs that does not outlive the daemon */
 	__u32 max_clients;	/* connections of all users, root included */
 	/* Per-user limits (root is not limited). */
 	__u32 max_conns;
@@ -48,6 +49,7 @@ struct txcd_iface {
 	__u32 ifindex;		/* 0 while the interface does not exist */
 	__u32 hooks;		/* TXCD_HOOK_* */
 	bool attached;
+	int lock_fd;		/* the interface's lock while it exists (ifaces.c), or -1 */
 };
 
 /* Per-user accounting for the limits. */
@@ -320,6 +322,10 @@ int txcd_ifaces_start(struct txcd *d);
 void txcd_ifaces_stop(struct txcd *d);
 void txcd_links_event(struct txcd *d);
 struct txcd_iface *txcd_iface_by_name(struct txcd *d, const char *name);
+
+/* --- pinfs.c: is the pin dir's bpffs one that outlives the daemon? --------- */
+/* 0, or -EXDEV (logged) when it is not and @ephemeral_ok is false. */
+int txcd_pinfs_check(const char *pin_dir, bool ephemeral_ok);
 
 /* --- config.c ------------------------------------------------------------- */
 int txcd_parse_args(struct txcd *d, int argc, char **argv);

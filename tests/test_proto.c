@@ -460,9 +460,10 @@ static bool id_counted(__u32 id)
 	return !bpf_map_lookup_elem(map_fd("txc_id_stats"), &id, st);
 }
 
+/* Once the daemon is done making the rings it keeps ready after opens. */
 static int daemon_fd_count(void)
 {
-	return proc_fd_count(dm.pid);
+	return proc_fd_count_settled(dm.pid);
 }
 
 /* --- liveness ------------------------------------------------------------- */

@@ -66,7 +66,11 @@ table inet txcdemo {
 EOF
 
 echo "== txcanceld on txc-a (socket $sock, pins $pins)"
-ip netns exec "$ns_a" "$build/txcanceld" -i txc-a -s "$sock" -d "$pins" >"$work/daemon.log" 2>&1 &
+# Only the network namespace: `ip netns exec` would also give the daemon a
+# mount namespace of its own with a fresh /sys, whose bpffs (and with it every
+# pinned link, lease and cancel) dies with the daemon; txcanceld refuses that.
+nsenter --net="/run/netns/$ns_a" "$build/txcanceld" -i txc-a -s "$sock" -d "$pins" \
+	>"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 50); do
 	txcancel hello >/dev/null 2>&1 && break
