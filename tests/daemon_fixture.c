@@ -524,7 +524,7 @@ int txct_spawn_wait(const char *const *argv, char *out, size_t out_len, int time
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}

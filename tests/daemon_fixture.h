@@ -78,8 +78,9 @@ void txct_daemon_cleanup_all(void);
 void txct_daemon_dump_log(const struct txct_daemon *d);
 
 /*
- * Spawn a program with a fixed argument vector and wait for it; stdout and
- * stderr go to @out (may be NULL: discarded), NUL-terminated.  Returns its
+ * Spawn a program (found in $PATH if @argv[0] has no slash) with a fixed
+ * argument vector and wait for it; stdout and stderr go to @out (may be
+ * NULL: discarded), NUL-terminated.  Returns its
  * exit status (128 + signal if killed) or a negative errno.  Used to start a
  * second daemon whose refusal is the test.
  */

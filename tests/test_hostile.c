@@ -1729,6 +1729,390 @@ static bool bystander_up(void)
 	       bystander_ok("setting up");
 }
 
+/* --- loads that once stalled everyone ------------------------------------- */
+
+#define UID_CHURN	62006
+#define UID_STORM	62007
+#define UID_EXPLAIN	62008
+#define CHURN_PAIRS	300
+#define PREFIX_PAIRS	2000
+#define STORM_MSGS	500
+#define CLOSE_RULES	20000
+
+/* What the good client (the bystander) saw while a load ran. */
+struct good {
+	long sent, answered, failed;
+};
+
+/*
+ * The bystander cancels and clears an ID of its own, one request after the
+ * other, for as long as the load's child runs: every request must come back
+ * answered, and answered with success.  How long they took is L1's business
+ * (bench/hostile_latency.c), not this test's.
+ */
+static int good_beside(pid_t pid, struct good *g)
+{
+	__u32 id = TXC_ID_MAKE(by_prefix, 8);
+	int status = -1;
+
+	memset(g, 0, sizeof(*g));
+	while (pid > 0 && waitpid(pid, &status, WNOHANG) == 0) {
+		int err = txc_cancel(by, TXC_SCOPE_ID, id, NULL, 0, NULL);
+
+		g->sent++;
+		if (err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN || err == -ETIMEDOUT)
+			break;
+		g->answered++;
+		g->failed += err != 0;
+		err = txc_clear(by, TXC_SCOPE_ID, id, NULL);
+		g->sent++;
+		if (err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN || err == -ETIMEDOUT)
+			break;
+		g->answered++;
+		g->failed += err != 0;
+	}
+	if (pid > 0 && status == -1 && waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void check_good(const struct good *g, const char *load)
+{
+	char what[160];
+
+	printf("    beside %s: %ld requests, %ld answered, %ld refused\n", load, g->sent,
+	       g->answered, g->failed);
+	snprintf(what, sizeof(what), "beside %s: every request of the good client answered",
+		 load);
+	ASSERT_EQ(g->answered, g->sent, what);
+	snprintf(what, sizeof(what), "beside %s: and none refused", load);
+	ASSERT_EQ(g->failed, 0, what);
+	ASSERT_TRUE(g->sent > 0, "the good client got requests in");
+}
+
+/* A refusal of the lease rate names the limit; anything else is a failure. */
+static bool lease_refusal_ok(struct txc_client *c, int err, long *limited)
+{
+	if (err != -EAGAIN || !strstr(txc_client_error(c), "--max-lease-rate")) {
+		printf("    unexpected: %s\n", txc_client_error(c));
+		return false;
+	}
+	(*limited)++;
+	return true;
+}
+
+static int source_churn(void *arg)
+{
+	struct txc_client *c;
+	long ok = 0, limited = 0;
+	__u32 s;
+	int err;
+
+	(void)arg;
+	if (txc_client_open(&c, dm.sock))
+		return 1;
+	for (int i = 0; i < CHURN_PAIRS; i++) {
+		err = txc_source_open(c, &s);
+		if (!err)
+			err = txc_source_close(c, s);
+		if (!err)
+			ok++;
+		else if (!lease_refusal_ok(c, err, &limited))
+			return 2;
+	}
+	printf("    uid %d: %ld source open/close pairs, %ld refused by the lease rate\n",
+	       UID_CHURN, ok, limited);
+	txc_client_close(c);
+	return 0;
+}
+
+static int prefix_churn(void *arg)
+{
+	struct txc_client *c;
+	long ok = 0, limited = 0;
+	__u8 p;
+	int err;
+
+	(void)arg;
+	if (txc_client_open(&c, dm.sock))
+		return 1;
+	for (int i = 0; i < PREFIX_PAIRS; i++) {
+		err = txc_generate_partial_cancel_id(c, &p);
+		if (!err)
+			err = txc_prefix_free(c, p);
+		if (!err)
+			ok++;
+		else if (!lease_refusal_ok(c, err, &limited))
+			return 2;
+	}
+	printf("    uid %d: %ld prefix alloc/free pairs, %ld refused by the lease rate\n",
+	       UID_CHURN, ok, limited);
+	txc_client_close(c);
+	return 0;
+}
+
+static int raw_conn(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", dm.sock);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 8 connections of random bytes and broken headers, never reading a reply. */
+static int garbage_storm(void *arg)
+{
+	unsigned int seed = 7;
+	int fds[8];
+	long sent = 0;
+
+	(void)arg;
+	for (int i = 0; i < 8; i++)
+		fds[i] = raw_conn();
+	for (int m = 0; m < STORM_MSGS; m++) {
+		for (int i = 0; i < 8; i++) {
+			__u8 buf[256] __attribute__((aligned(8)));
+			struct txc_msg_hdr *h = (void *)buf;
+			size_t len = 1 + rand_r(&seed) % sizeof(buf);
+
+			if (fds[i] < 0)
+				continue;
+			for (size_t k = 0; k < len; k++)
+				buf[k] = rand_r(&seed);
+			if (m % 2 && len >= sizeof(*h)) {
+				h->magic = TXC_PROTO_MAGIC;
+				h->version = TXC_PROTO_VERSION;
+				h->length = len;
+			}
+			sent += send(fds[i], buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+		}
+	}
+	printf("    uid %d: %ld junk messages sent on 8 connections, no reply read\n",
+	       UID_STORM, sent);
+	for (int i = 0; i < 8; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return 0;
+}
+
+static int connection_attempts(void *arg)
+{
+	static int fds[FLOOD_CONNS];
+	int made = 0;
+
+	(void)arg;
+	for (int i = 0; i < FLOOD_CONNS; i++) {
+		fds[i] = raw_conn();
+		made += fds[i] >= 0;
+	}
+	for (int i = 0; i < FLOOD_CONNS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	printf("    uid %d: %d connection attempts, %d connected (most then refused)\n",
+	       UID_STORM, FLOOD_CONNS, made);
+	return 0;
+}
+
+/* Root's source with CLOSE_RULES flow rules, closed (by exiting) once they are in. */
+static int rules_then_close(void *arg)
+{
+	struct txc_batch *b = txc_batch_new();
+	struct txc_client *c;
+	__u32 source, failed;
+	__u8 prefix;
+	int added = 0;
+
+	(void)arg;
+	if (!b || txc_client_open(&c, dm.sock) || txc_generate_partial_cancel_id(c, &prefix) ||
+	    txc_source_open(c, &source))
+		return 1;
+	while (added < CLOSE_RULES) {
+		txc_batch_reset(b);
+		for (int i = 0; i < (int)TXC_BATCH_MAX && added + i < CLOSE_RULES; i++) {
+			union txc_tag_key key = { .flow = flow_of(1 + (added + i) % 60000) };
+
+			key.flow.daddr[3] = 10 + (added + i) / 60000;
+			txc_batch_tag(b, TXC_TAG_FLOW, &key, TXC_ID_MAKE(prefix, 1), source);
+		}
+		if (txc_batch_submit(c, b, &failed) < 0) {
+			printf("    adding rules: %s\n", txc_client_error(c));
+			return 2;
+		}
+		added += txc_batch_count(b);
+	}
+	printf("    root: %d flow rules under prefix %u, source %u; closing\n", added, prefix,
+	       source);
+	txc_batch_free(b);
+	txc_client_close(c);
+	return 0;
+}
+
+static int explains(void *arg)
+{
+	static const __u8 frame[64] = { [12] = 0x08, [13] = 0x00, [14] = 0x45 };
+	struct txc_rep_explain rep;
+	struct txc_client *c;
+
+	(void)arg;
+	if (txc_client_open(&c, dm.sock))
+		return 1;
+	for (int i = 0; i < 200; i++)
+		if (txc_explain(c, NULL, 0, frame, sizeof(frame), &rep)) {
+			printf("    explain: %s\n", txc_client_error(c));
+			return 2;
+		}
+	txc_client_close(c);
+	return 0;
+}
+
+/* Flow rules left in the datapath's table, read from the pins. */
+static int flow_rules_left(void)
+{
+	char path[256];
+	struct txc_flow_key key, *prev = NULL;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "%s/maps/txc_flow_rules", dm.pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		n++;
+		prev = &key;
+	}
+	close(fd);
+	return n;
+}
+
+static void one_load(const char *name, const char *load, uid_t uid, bool net_admin,
+		     int (*fn)(void *))
+{
+	struct good g;
+	char what[160];
+
+	test_sub_begin(name);
+	snprintf(what, sizeof(what), "%s: the load ran to its end", load);
+	ASSERT_EQ(good_beside(spawn_as(uid, net_admin, fn, NULL), &g), 0, what);
+	check_good(&g, load);
+	after(load);
+	test_sub_end();
+}
+
+static void test_stalls(void)
+{
+	one_load("source_churn", "source open/close churn", UID_CHURN, false, source_churn);
+	one_load("prefix_churn", "prefix alloc/free churn", UID_CHURN, false, prefix_churn);
+	one_load("garbage_storm", "a garbage storm from 8 connections", UID_STORM, false,
+		 garbage_storm);
+	one_load("connection_attempts", "2000 connection attempts", UID_STORM, false,
+		 connection_attempts);
+	one_load("rules_source_closing", "a source with 20000 flow rules closing", 0, true,
+		 rules_then_close);
+	ASSERT_EQ(flow_rules_left(), 0, "the closed source's flow rules are all gone");
+	one_load("first_explain", "a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains);
+}
+
+/* --- how the daemon may be started ---------------------------------------- */
+
+/* A second daemon's run: its exit status and output, in @out. */
+static int second_daemon(const char *const *prefix_argv, const char *extra, char *out,
+			 size_t len)
+{
+	char sock[160], pins[160];
+	const char *argv[24];
+	int n = 0, status;
+
+	snprintf(sock, sizeof(sock), "%s.second", dm.sock);
+	snprintf(pins, sizeof(pins), "%s-second", dm.pin_dir);
+	for (; prefix_argv && prefix_argv[n]; n++)
+		argv[n] = prefix_argv[n];
+	argv[n++] = txct_daemon_path();
+	argv[n++] = "-i";
+	argv[n++] = IF_A;
+	argv[n++] = "-s";
+	argv[n++] = sock;
+	argv[n++] = "-d";
+	argv[n++] = pins;
+	if (extra)
+		argv[n++] = extra;
+	argv[n] = NULL;
+	status = txct_spawn_wait(argv, out, len, 20000);
+	/* A daemon refused after it loaded leaves its pins: nothing may stay. */
+	fx_run("rm -rf %s", pins);
+	unlink(sock);
+	printf("    exit status %d: %s", status, out);
+	return status;
+}
+
+static void test_startup(void)
+{
+	char netns_arg[FX_NAME_MAX + 24], out[4096];
+
+	snprintf(netns_arg, sizeof(netns_arg), "--net=/run/netns/%s", bed.a);
+
+	test_sub_begin("ip_netns_exec_refused");
+	{
+		const char *const pre[] = { "ip", "netns", "exec", bed.a, NULL };
+
+		ASSERT_EQ(second_daemon(pre, NULL, out, sizeof(out)), 1,
+			  "under ip netns exec: refused");
+		ASSERT_TRUE(strstr(out, "ip netns exec") && strstr(out, "--ephemeral") &&
+			    strstr(out, "nsenter"), "the error names the cause and the ways out");
+	}
+	test_sub_end();
+
+	test_sub_begin("other_mount_namespace_same_interface");
+	{
+		const char *const pre[] = { "unshare", "-m", "nsenter", netns_arg, NULL };
+
+		ASSERT_EQ(second_daemon(pre, NULL, out, sizeof(out)), 1,
+			  "a second daemon in another mount namespace, on another pin dir: refused");
+		ASSERT_TRUE(strstr(out, "another txcanceld manages this interface") != NULL,
+			    "the error says another daemon manages the interface");
+	}
+	test_sub_end();
+
+	test_sub_begin("ephemeral_other_bpffs_same_interface");
+	{
+		const char *const pre[] = { "ip", "netns", "exec", bed.a, NULL };
+
+		ASSERT_EQ(second_daemon(pre, "--ephemeral", out, sizeof(out)), 1,
+			  "--ephemeral under ip netns exec (its own bpffs): still refused");
+		ASSERT_TRUE(strstr(out, "another txcanceld manages this interface") != NULL,
+			    "the error says another daemon manages the interface");
+	}
+	test_sub_end();
+
+	test_sub_begin("non_root_message");
+	{
+		char dir[] = "/tmp/txct-nonroot-XXXXXX", sock[64], pins[160];
+		const char *argv[] = { "setpriv", "--reuid", "65534", "--regid", "65534",
+				       "--clear-groups", txct_daemon_path(), "-s", sock, "-d", pins,
+				       NULL };
+		int status;
+
+		snprintf(pins, sizeof(pins), "%s-nonroot", dm.pin_dir);
+		if (ASSERT_TRUE(mkdtemp(dir) && !chmod(dir, 0777), "a directory for its socket")) {
+			snprintf(sock, sizeof(sock), "%s/s", dir);
+			status = txct_spawn_wait(argv, out, sizeof(out), 20000);
+			printf("    exit status %d: %s", status, out);
+			ASSERT_EQ(status, 1, "txcanceld as uid 65534: refused");
+			ASSERT_TRUE(strstr(out, "permission denied") && strstr(out, "run as root") &&
+				    !strstr(out, "not on a bpffs"),
+				    "the error names the permission, not the file system");
+			unlink(sock);
+			rmdir(dir);
+		}
+	}
+	test_sub_end();
+	after("refused starts");
+}
+
 static const struct test_case cases[] = {
 	{ "malformed", test_malformed },
 	{ "connections", test_connections },
@@ -1739,6 +2123,8 @@ static const struct test_case cases[] = {
 	{ "user_limits", test_user_limits },
 	{ "dying", test_dying },
 	{ "descriptor_limit", test_descriptor_limit },
+	{ "stalls", test_stalls },
+	{ "startup", test_startup },
 };
 
 int main(int argc, char **argv)
