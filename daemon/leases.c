@@ -142,12 +142,16 @@ static int leases_load(struct txcd *d)
 		struct txcd_user *u;
 
 		if (pr->state == TXCD_FREE) {
-			/* Left behind by an instance that died mid-release. */
-			if (rc.seen[p]) {
-				pr->ids_canceled = pr->ids_counted = true;
-				txcd_prefix_release(d, p);
-			}
-			continue;
+			/*
+			 * Left behind by an instance that died mid-release: an
+			 * orphan nobody can claim, released on the first tick.
+			 */
+			if (!rc.seen[p])
+				continue;
+			*pr = (struct txcd_prefix){
+				.state = TXCD_ORPHANED, .rules = pr->rules,
+				.ids_canceled = true, .ids_counted = true,
+			};
 		}
 		u = txcd_user_get(d, pr->uid);
 		if (u) {
@@ -283,7 +287,8 @@ bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 pref
 	if (prefix < TXC_PREFIX_MIN || prefix > TXC_PREFIX_MAX)
 		return false;
 	p = &d->prefixes[prefix];
-	return p->state != TXCD_FREE && (p->uid == c->uid || is_root(c));
+	return (p->state == TXCD_HELD || p->state == TXCD_ORPHANED) &&
+	       (p->uid == c->uid || is_root(c));
 }
 
 bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 source)
@@ -293,7 +298,8 @@ bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 sour
 	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
 		return false;
 	s = &d->sources[source];
-	return s->state != TXCD_FREE && (s->uid == c->uid || is_root(c));
+	return (s->state == TXCD_HELD || s->state == TXCD_ORPHANED) &&
+	       (s->uid == c->uid || is_root(c));
 }
 
 void txcd_rules_changed(struct txcd *d, const struct txc_tag *tag, int delta)
@@ -347,6 +353,11 @@ static int may_take(enum txcd_lease_state state, uid_t owner, const struct txcd_
 {
 	if (state == TXCD_FREE)
 		return 0;
+	if (state == TXCD_RELEASING) {
+		snprintf(why, why_len, "%s %u is being released: its rules are being removed; "
+			 "try again in a moment", what, n);
+		return -EBUSY;
+	}
 	if (state == TXCD_ORPHANED && (owner == c->uid || is_root(c)))
 		return 0;
 	if (state == TXCD_ORPHANED) {
@@ -417,67 +428,39 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 	return 0;
 }
 
-struct prefix_prune {
-	struct txcd *d;
-	__u32 prefix;
-};
-
-static bool rule_under_prefix(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag)
-{
-	struct prefix_prune *pp = ctx;
-
-	(void)kind;
-	(void)key;
-	if (TXC_ID_PREFIX(tag->cancel_id) != pp->prefix)
-		return false;
-	/* The prefix's and its user's counts go at once, below. */
-	if (tag->source < TXC_MAX_SOURCES)
-		pp->d->sources[tag->source].rules--;
-	return true;
-}
-
-struct source_prune {
-	struct txcd *d;
-	__u32 source;
-};
-
-static bool rule_of_source(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag)
-{
-	struct source_prune *sp = ctx;
-
-	(void)kind;
-	(void)key;
-	if (tag->source != sp->source)
-		return false;
-	txcd_rules_changed(sp->d, tag, -1);
-	return true;
-}
-
+/*
+ * Releasing a prefix: its cancel ends at once; its rules, ID cancels and
+ * counters, when it may have some, are removed over the next loop turns
+ * (release.c), and the prefix is free once they are gone.
+ */
 int txcd_prefix_release(struct txcd *d, __u32 prefix)
 {
 	struct txcd_prefix *p = &d->prefixes[prefix];
-	struct txcd_user *u = p->state != TXCD_FREE ? txcd_user_get(d, p->uid) : NULL;
-	struct prefix_prune pp = { d, prefix };
-	int n_rules, n_cancels;
 
-	/*
-	 * The tables are walked whole, so only when something of this prefix
-	 * may be in them: a prefix that never had any costs no walk.
-	 */
-	n_rules = p->rules ? txcd_rules_walk(d->dp, rule_under_prefix, &pp) : 0;
-	n_cancels = p->ids_canceled ? txcd_clear_id_cancels(d->dp, prefix) : 0;
+	if (p->state == TXCD_RELEASING)
+		return 0;
 	txc_dp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
-	if (p->ids_counted)
-		txcd_stop_id_counters(d->dp, prefix);
+	p->conn = NULL;
+	if (!p->rules && !p->ids_canceled && !p->ids_counted) {
+		txcd_prefix_released(d, prefix);
+		return 0;
+	}
+	p->state = TXCD_RELEASING;
+	return txcd_release_queue(d, true, prefix);
+}
+
+void txcd_prefix_released(struct txcd *d, __u32 prefix)
+{
+	struct txcd_prefix *p = &d->prefixes[prefix];
+	struct txcd_user *u = txcd_user_get(d, p->uid);
+
 	if (u) {
 		u->prefixes--;
 		u->rules -= p->rules;
 	}
-	lease_log(d, p->uid, "prefix %u: released (%d rules, %d ID cancels removed)\n", prefix,
-		  n_rules, n_cancels);
+	lease_log(d, p->uid, "prefix %u: released (%u rules removed)\n", prefix, p->rules);
 	*p = (struct txcd_prefix){ .state = TXCD_FREE };
 	lease_store(d->prefix_lease_fd, prefix, TXCD_FREE, 0);
-	return n_rules < 0 ? n_rules : 0;
 }
 
 /* A fresh source starts with zero counters and sequence numbers. */
@@ -584,26 +567,37 @@ int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *sou
 	return 0;
 }
 
+/* Releasing a source: as a prefix (above), its ring and subscriptions at once. */
 int txcd_source_release(struct txcd *d, __u32 source)
 {
 	struct txcd_source *s = &d->sources[source];
-	struct txcd_user *u = s->state != TXCD_FREE ? txcd_user_get(d, s->uid) : NULL;
-	struct source_prune sp = { d, source };
-	int n_rules;
 
+	if (s->state == TXCD_RELEASING)
+		return 0;
 	txc_dp_clear(d->dp, TXC_SCOPE_SOURCE, source);
-
-	n_rules = s->rules ? txcd_rules_walk(d->dp, rule_of_source, &sp) : 0;
 	while (s->subs)
 		txcd_unsubscribe(d, s->subs->conn, source);
 	txcd_ring_detach(d, source);
 	txcd_ringpool_release(d, source);
+	s->conn = NULL;
+	if (!s->rules) {
+		txcd_source_released(d, source);
+		return 0;
+	}
+	s->state = TXCD_RELEASING;
+	return txcd_release_queue(d, false, source);
+}
+
+void txcd_source_released(struct txcd *d, __u32 source)
+{
+	struct txcd_source *s = &d->sources[source];
+	struct txcd_user *u = txcd_user_get(d, s->uid);
+
 	if (u)
 		u->sources--;
-	lease_log(d, s->uid, "source %u: closed (%d rules removed)\n", source, n_rules);
+	lease_log(d, s->uid, "source %u: closed\n", source);
 	*s = (struct txcd_source){ .state = TXCD_FREE };
 	lease_store(d->source_lease_fd, source, TXCD_FREE, 0);
-	return n_rules < 0 ? n_rules : 0;
 }
 
 void txcd_leases_drop_conn(struct txcd *d, struct txcd_conn *c)

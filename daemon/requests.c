@@ -67,6 +67,9 @@ static int need_prefix(struct txcd *d, struct txcd_conn *c, __u32 prefix, __u32 
 	if (p->state == TXCD_FREE)
 		return txcd_error(err, -EPERM, field, "%s is under prefix %u, which nobody holds: "
 				  "allocate a prefix first", what, prefix);
+	if (p->state == TXCD_RELEASING)
+		return txcd_error(err, -EPERM, field, "%s is under prefix %u, which is being "
+				  "released", what, prefix);
 	return txcd_error(err, -EPERM, field, "%s is under prefix %u, held by another user",
 			  what, prefix);
 }
@@ -76,7 +79,7 @@ static int need_source(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 
 {
 	if (txcd_may_source(d, c, source))
 		return 0;
-	if (d->sources[source].state == TXCD_FREE)
+	if (d->sources[source].state == TXCD_FREE || d->sources[source].state == TXCD_RELEASING)
 		return txcd_error(err, -ENOENT, field, "source %u is not open", source);
 	return txcd_error(err, -EPERM, field, "source %u belongs to another user", source);
 }

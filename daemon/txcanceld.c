@@ -231,7 +231,9 @@ static void run(struct txcd *d)
 	struct epoll_event events[LOOP_EVENTS];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, events, LOOP_EVENTS, -1);
+		/* A release under way goes on a chunk per turn: no sleeping meanwhile. */
+		int n = epoll_wait(d->epfd, events, LOOP_EVENTS,
+				   txcd_release_pending(d) ? 0 : -1);
 
 		if (n < 0 && errno != EINTR) {
 			txc_log(TXC_LOG_ERROR, "epoll_wait: %s\n", strerror(errno));
@@ -240,6 +242,7 @@ static void run(struct txcd *d)
 		for (int i = 0; i < n; i++)
 			dispatch(d, &events[i]);
 		txcd_reap_dead(d);
+		txcd_release_step(d);
 	}
 }
 
@@ -264,7 +267,9 @@ static void stop(struct txcd *d)
 				if (d->prefixes[p].state != TXCD_FREE)
 					txcd_prefix_release(d, p);
 		}
-		/* Runs the ring removals still queued. */
+		/* Releases under way end here, whole; queued ring removals run. */
+		txcd_release_finish(d);
+		txcd_release_close(d);
 		txcd_ringpool_close(d);
 		txcd_leases_close(d, !keep);
 		if (!keep && !txc_detach_all(d->dp))
@@ -303,6 +308,7 @@ int main(int argc, char **argv)
 		 */
 		if (d->listen_fd >= 0)
 			txcd_server_close(d);
+		txcd_release_close(d);
 		txcd_ringpool_close(d);
 		txc_linkwatch_close(d->lw);
 		txc_dp_close(d->dp);

@@ -75,6 +75,7 @@ enum txcd_lease_state {
 	TXCD_FREE = 0,
 	TXCD_HELD = TXC_LEASE_HELD,
 	TXCD_ORPHANED = TXC_LEASE_ORPHANED,
+	TXCD_RELEASING,		/* its rules are being removed (release.c): nobody's */
 };
 
 struct txcd_prefix {
@@ -178,6 +179,7 @@ struct txcd {
 	bool ring_polling;
 	int pin_lock_fd;	/* flock on the pin dir: one daemon per pin dir */
 	struct txcd_ringpool *pool;	/* ringpool.c: rings stored and removed off the loop */
+	struct txcd_release *release;	/* release.c: releases spread over loop turns */
 	struct txc_linkwatch *lw;
 	bool stop;
 	__u64 start_ns;
@@ -255,6 +257,9 @@ int txcd_prefix_release(struct txcd *d, __u32 prefix);
 int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *source,
 		     char *why, size_t why_len);
 int txcd_source_release(struct txcd *d, __u32 source);
+/* The end of a release: the tables hold nothing of it any more (release.c). */
+void txcd_prefix_released(struct txcd *d, __u32 prefix);
+void txcd_source_released(struct txcd *d, __u32 source);
 /* Release what @c holds (it is closing). */
 void txcd_leases_drop_conn(struct txcd *d, struct txcd_conn *c);
 /* Release orphans whose grace period is over. */
@@ -309,6 +314,16 @@ void txcd_ringpool_park(struct txcd *d, struct txcd_conn *c);
 void txcd_ringpool_forget(struct txcd *d, struct txcd_conn *c);
 void txcd_ringpool_event(struct txcd *d);
 void txcd_ringpool_tick(struct txcd *d);
+
+/* --- release.c: releases with rules to remove, spread over loop turns ---- */
+int txcd_release_queue(struct txcd *d, bool prefix, __u32 value);
+/* A walk is under way or waiting: the loop must not sleep. */
+bool txcd_release_pending(const struct txcd *d);
+/* One chunk of it, once per loop turn. */
+void txcd_release_step(struct txcd *d);
+/* All of it, now (at exit). */
+void txcd_release_finish(struct txcd *d);
+void txcd_release_close(struct txcd *d);
 
 /* --- ringpoll.c: wake-ups while aborts are few, polling while they flood -- */
 int txcd_ringpoll_open(struct txcd *d);
