@@ -53,6 +53,7 @@
 #define RULES_FULL	1000000
 #define RULES_QUICK	20000
 #define MAX_SAMPLES	200000
+#define MIN_SAMPLES	100
 
 enum load {
 	LOAD_NONE,
@@ -360,7 +361,8 @@ static int good_run(struct txc_client *c, __u32 id, int seconds, struct phase *p
 	size_t per;
 
 	memset(ph, 0, sizeof(*ph));
-	while (bench_now_ns() < until && ph->n < MAX_SAMPLES) {
+	/* A phase whose requests all waited long still gets enough samples. */
+	while ((bench_now_ns() < until || ph->n < MIN_SAMPLES) && ph->n < MAX_SAMPLES) {
 		struct timespec ts = { next / 1000000000ull, next % 1000000000ull };
 		__u64 t0, t1;
 		int err;
@@ -386,8 +388,10 @@ static int good_run(struct txc_client *c, __u32 id, int seconds, struct phase *p
 		ph->answered++;
 		ph->errors += err != 0;
 	}
-	if (ph->n < BLOCKS)
+	if (ph->n < BLOCKS) {
+		fprintf(stderr, "hostile_latency: only %zu samples\n", ph->n);
 		return -ENODATA;
+	}
 	per = ph->n / BLOCKS;
 	for (int b = 0; b < BLOCKS; b++) {
 		double *v = samples + b * per;
@@ -477,8 +481,10 @@ int main(int argc, char **argv)
 		}
 		err = good_run(c, id, phase_s, &ph);
 		ops = load_finish(&ld);
-		if (err)
+		if (err) {
+			fprintf(stderr, "hostile_latency: %s: %s\n", load_names[l], strerror(-err));
 			goto out;
+		}
 		emit(l, &ph, &alone, ops);
 	}
 	status = 0;
