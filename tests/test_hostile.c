@@ -2007,7 +2007,7 @@ static void one_load(const char *name, const char *load, uid_t uid, bool net_adm
 	struct good g;
 	char what[160];
 
-	test_sub_begin(name);
+	test_sub_begin("%s", name);
 	snprintf(what, sizeof(what), "%s: the load ran to its end", load);
 	ASSERT_EQ(good_beside(spawn_as(uid, net_admin, fn, NULL), &g), 0, what);
 	check_good(&g, load);
