@@ -807,12 +807,12 @@ static int map_is_empty(int fd)
 /* How long txc_dp_id_count_start() waits out ENOMEM, in 1 ms steps. */
 #define ID_STATS_ENOMEM_TRIES	50
 
-int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
+int txc_dp_id_count_try(struct txc_dp *dp, __u32 cancel_id)
 {
 	struct bpf_map *m = dp_map(dp, TXC_MAP_ID_STATS);
 	int ncpus = libbpf_num_possible_cpus();
 	struct txc_id_stats *zero;
-	int tries, err;
+	int err;
 
 	err = check_id(cancel_id);
 	if (err)
@@ -829,19 +829,10 @@ int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
 	 * element from its per-CPU allocator without sleeping: in a burst of
 	 * starts (or beside other users of per-CPU memory) it can run out of
 	 * ready pages until its worker adds some, and the update fails with
-	 * ENOMEM meanwhile.  Give it a few milliseconds before giving up.
+	 * ENOMEM meanwhile: -EAGAIN, for the caller to try again shortly.
 	 */
-	for (tries = 0;; tries++) {
-		if (!bpf_map_update_elem(bpf_map__fd(m), &cancel_id, zero, BPF_NOEXIST) ||
-		    errno == EEXIST) {
-			err = 0;
-			break;
-		}
-		err = -errno;
-		if (err != -ENOMEM || tries == ID_STATS_ENOMEM_TRIES)
-			break;
-		usleep(1000);
-	}
+	if (bpf_map_update_elem(bpf_map__fd(m), &cancel_id, zero, BPF_NOEXIST) && errno != EEXIST)
+		err = errno == ENOMEM ? -EAGAIN : -errno;
 	free(zero);
 	if (err == -E2BIG) {
 		txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: the per-ID counter table is full "
@@ -849,12 +840,31 @@ int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
 			bpf_map__max_entries(m));
 		return -ENOSPC;
 	}
+	if (err == -EAGAIN)
+		return err;
 	if (err) {
 		txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: %s\n", cancel_id, strerror(-err));
 		return err;
 	}
 	/* The element is in place before the programs look it up. */
 	return config_add_lookups(dp, TXC_LOOKUP_ID_STATS);
+}
+
+int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
+{
+	int err;
+
+	for (int tries = 0;; tries++) {
+		err = txc_dp_id_count_try(dp, cancel_id);
+		if (err != -EAGAIN || tries == ID_STATS_ENOMEM_TRIES)
+			break;
+		usleep(1000);
+	}
+	if (err == -EAGAIN) {
+		txc_log(TXC_LOG_ERROR, "counting ID 0x%08x: %s\n", cancel_id, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return err;
 }
 
 int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id)

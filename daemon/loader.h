@@ -152,6 +152,11 @@ int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
  * txc_dp_id_counters() sums the counts over CPUs; -ENOENT if not counted.
  */
 int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id);
+/*
+ * The same without waiting: -EAGAIN where txc_dp_id_count_start() would
+ * wait for the kernel's per-CPU allocator (up to 50 ms, 1 ms at a time).
+ */
+int txc_dp_id_count_try(struct txc_dp *dp, __u32 cancel_id);
 int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id);
 int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *sum);
 

@@ -22,6 +22,7 @@
 #include "rules.h"
 
 #define OFF(type, field)	((__u32)__builtin_offsetof(type, field))
+#define COUNT_ID_RETRIES	50	/* 1 ms apart: as long as the loader would wait */
 #define HDR			((__u32)sizeof(struct txc_msg_hdr))
 
 static size_t reply_ok(void *reply, const struct txc_msg_hdr *req, size_t body_len)
@@ -847,9 +848,24 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 			return reply_err(reply, h, ret, &err);
 		if (r->enable)
 			txcd_prefix_ids_used(d, TXC_ID_PREFIX(r->cancel_id), true);
-		ret = r->enable ? txc_dp_id_count_start(d->dp, r->cancel_id) :
+		ret = r->enable ? txc_dp_id_count_try(d->dp, r->cancel_id) :
 				  txc_dp_id_count_stop(d->dp, r->cancel_id);
-		if (ret == -ENOENT && !r->enable)
+		/*
+		 * The kernel's per-CPU allocator is refilling: try again in a
+		 * millisecond, a few dozen times, parked, while the loop goes on.
+		 */
+		if (ret == -EAGAIN && c->retries < COUNT_ID_RETRIES) {
+			c->retries++;
+			memcpy(c->parked_req, msg, sizeof(c->parked_req));
+			c->parked_len = sizeof(c->parked_req);
+			txcd_conn_retry_later(d, c);
+			return 0;
+		}
+		c->retries = 0;
+		if (ret == -EAGAIN)
+			snprintf(why, sizeof(why), "starting the counters of 0x%08x: the kernel is "
+				 "short of per-CPU memory for a new counter; try again", r->cancel_id);
+		else if (ret == -ENOENT && !r->enable)
 			snprintf(why, sizeof(why), "cancel ID 0x%08x is not counted", r->cancel_id);
 		else
 			snprintf(why, sizeof(why), "%s the counters of 0x%08x: %s",

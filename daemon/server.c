@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include "txcanceld.h"
 #include "proto_check.h"
@@ -136,11 +137,65 @@ int txcd_server_open(struct txcd *d)
 	return 0;
 }
 
+static void retry_forget(struct txcd *d, struct txcd_conn *c)
+{
+	if (!c->retrying)
+		return;
+	for (struct txcd_conn **pp = &d->retry_head; *pp; pp = &(*pp)->next_parked) {
+		if (*pp == c) {
+			*pp = c->next_parked;
+			break;
+		}
+	}
+	c->retrying = c->parked = false;
+}
+
+#define RETRY_NS	1000000		/* a parked request tries again after 1 ms */
+
+void txcd_conn_retry_later(struct txcd *d, struct txcd_conn *c)
+{
+	struct itimerspec t = { .it_value = { 0, RETRY_NS } };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_RETRY, 0) };
+
+	if (d->retry_fd < 0) {
+		d->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (d->retry_fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->retry_fd, &ev)) {
+			close(d->retry_fd);
+			d->retry_fd = -1;
+		}
+	}
+	c->parked = c->retrying = true;
+	c->next_parked = d->retry_head;
+	d->retry_head = c;
+	if (d->retry_fd < 0 || timerfd_settime(d->retry_fd, 0, &t, NULL)) {
+		/* No timer: the request is answered by trying once more now. */
+		txc_log(TXC_LOG_WARN, "retry timer: %s\n", strerror(errno));
+		txcd_retry_event(d);
+	}
+}
+
+void txcd_retry_event(struct txcd *d)
+{
+	struct txcd_conn *c = d->retry_head, *next;
+	__u64 expirations;
+
+	if (d->retry_fd >= 0 && read(d->retry_fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		return;
+	d->retry_head = NULL;
+	for (; c; c = next) {
+		next = c->next_parked;
+		c->parked = c->retrying = false;
+		txcd_conn_resume(d, c);
+	}
+}
+
 static void conn_free(struct txcd *d, struct txcd_conn *c)
 {
 	struct txcd_msg *m, *next;
 
 	txcd_ringpool_forget(d, c);
+	retry_forget(d, c);
 	txcd_subs_drop_conn(d, c);
 	txcd_leases_drop_conn(d, c);
 	for (m = c->out_head; m; m = next) {
@@ -162,6 +217,9 @@ void txcd_server_close(struct txcd *d)
 		d->conns = c->next;
 		conn_free(d, c);
 	}
+	if (d->retry_fd >= 0)
+		close(d->retry_fd);
+	d->retry_fd = -1;
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->opts.socket_path);

@@ -120,6 +120,9 @@ static void dispatch(struct txcd *d, const struct epoll_event *ev)
 	case TXCD_FD_RINGPOOL:
 		txcd_ringpool_event(d);
 		break;
+	case TXCD_FD_RETRY:
+		txcd_retry_event(d);
+		break;
 	}
 }
 
@@ -293,7 +296,7 @@ int main(int argc, char **argv)
 	int err;
 
 	d->listen_fd = d->signal_fd = d->timer_fd = d->epfd = d->pin_lock_fd = -1;
-	d->ringpoll_fd = -1;
+	d->ringpoll_fd = d->retry_fd = -1;
 	d->prefix_lease_fd = d->source_lease_fd = -1;
 	err = txcd_parse_args(d, argc, argv);
 	if (err)

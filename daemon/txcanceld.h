@@ -158,13 +158,18 @@ struct txcd_conn {
 	bool want_out;		/* EPOLLOUT is in the interest set */
 	bool want_in;		/* EPOLLIN is: not while a reply waits (server.c) */
 	bool dead;		/* closed at the end of this loop turn */
-	/* A SOURCE_OPEN waiting for a ring (ringpool.c): not read from meanwhile. */
+	/*
+	 * A request that waits, and its connection is not read from meanwhile:
+	 * a SOURCE_OPEN for a ring (ringpool.c), a COUNT_ID for the kernel's
+	 * per-CPU memory (retried on a timer, server.c).
+	 */
 	bool parked;
+	bool retrying;		/* parked on the retry list, not the ring pool's */
 	bool resumed;		/* its parked request runs again: already counted */
+	__u8 retries;		/* of the parked request */
 	struct txcd_conn *next_parked;
 	size_t parked_len;
-	__u8 parked_req[sizeof(struct txc_msg_hdr) + sizeof(struct txc_req_source)]
-		__attribute__((aligned(8)));
+	__u8 parked_req[sizeof(struct txc_msg_hdr) + 8] __attribute__((aligned(8)));
 	struct txcd_conn *next;
 };
 
@@ -180,6 +185,8 @@ struct txcd {
 	int pin_lock_fd;	/* flock on the pin dir: one daemon per pin dir */
 	struct txcd_ringpool *pool;	/* ringpool.c: rings stored and removed off the loop */
 	struct txcd_release *release;	/* release.c: releases spread over loop turns */
+	int retry_fd;		/* timer of the parked requests that try again (server.c) */
+	struct txcd_conn *retry_head;
 	struct txc_linkwatch *lw;
 	bool stop;
 	__u64 start_ns;
@@ -210,6 +217,7 @@ enum txcd_fd_kind {
 	TXCD_FD_RING,
 	TXCD_FD_RINGPOLL,
 	TXCD_FD_RINGPOOL,
+	TXCD_FD_RETRY,
 };
 
 /* epoll_event.data.u64: kind in the top 8 bits, an index or id below. */
@@ -237,6 +245,12 @@ struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid);
 
 /* Answer @c's parked request now (a ring is ready for it). */
 void txcd_conn_resume(struct txcd *d, struct txcd_conn *c);
+/*
+ * Park @c's request (copied to parked_req) and run it again in a
+ * millisecond, without holding up anyone else.
+ */
+void txcd_conn_retry_later(struct txcd *d, struct txcd_conn *c);
+void txcd_retry_event(struct txcd *d);
 /* Answer @c's parked SOURCE_OPEN with @err: no ring could be made. */
 void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err);
 
