@@ -2132,6 +2132,95 @@ static void test_startup(void)
 	after("refused starts");
 }
 
+/* --- a stale filter ------------------------------------------------------- */
+
+#define IF_C		"hC0"	/* a second link for daemons in clsact mode */
+#define IF_D		"hD0"
+#define ADDR_C		"198.18.61.129"
+#define ADDR_D		"198.18.61.130"
+#define STALE_PORT	9901
+
+/* The ids of txc_tc_egress filters on @IF_C's egress, up to @max: how many. */
+static int clsact_prog_ids(__u32 *ids, int max)
+{
+	char out[4096], *p = out;
+	int n = 0;
+
+	if (fx_run_output(out, sizeof(out), "ip netns exec %s tc filter show dev " IF_C
+			  " egress", bed.a))
+		return -1;
+	while (n < max && (p = strstr(p, "txc_tc_egress"))) {
+		char *id = strstr(p, " id ");
+
+		if (!id)
+			break;
+		ids[n++] = strtoul(id + 4, NULL, 10);
+		p = id + 4;
+	}
+	return n;
+}
+
+/*
+ * A daemon in clsact mode stopped with --keep leaves its filter; its pins
+ * are removed.  The next daemon must not run beside that program (which
+ * reads maps nobody writes and lets every canceled frame pass): it
+ * replaces it, and its own cancels hold.
+ */
+static void test_stale_filter(void)
+{
+	const char *keep[] = { "-i", IF_C, "--tc-mode", "clsact", "--keep", NULL };
+	const char *args[] = { "-i", IF_C, "--tc-mode", "clsact", NULL };
+	struct txct_daemon x = {}, y = {};
+	struct txc_client *c = NULL;
+	struct tally t = {};
+	__u32 old_id[4], new_id[4], source;
+	int tx = -1, sink = -1, n;
+	__u8 prefix;
+
+	test_sub_begin("replaced_after_keep");
+	if (!ASSERT_OK(veth_link(bed.a, IF_C, ADDR_C, bed.b, IF_D, ADDR_D, 26, NULL),
+		       "a second veth link") ||
+	    !ASSERT_OK(txct_daemon_start(&x, bed.a, keep), "a daemon in clsact mode") ||
+	    !ASSERT_EQ(txct_daemon_stop(&x), 0, "it exits with --keep"))
+		goto out;
+	n = clsact_prog_ids(old_id, 4);
+	if (!ASSERT_EQ(n, 1, "its filter stays"))
+		goto out;
+	/* The pins go (unpinning nothing of a clsact filter): the filter stays. */
+	txct_daemon_cleanup(&x);
+	if (!ASSERT_OK(txct_daemon_start(&y, bed.a, args), "the next daemon starts"))
+		goto out;
+	n = clsact_prog_ids(new_id, 4);
+	ASSERT_EQ(n, 1, "one txcancel filter on the interface");
+	ASSERT_TRUE(n == 1 && new_id[0] != old_id[0], "the old program is replaced");
+	tx = udp_open(bed.a, ADDR_C, STALE_PORT);
+	sink = udp_open(bed.b, ADDR_D, STALE_PORT);
+	if (!ASSERT_GE0(tx, "sender") || !ASSERT_GE0(sink, "sink") ||
+	    !ASSERT_OK(txc_client_open(&c, y.sock), "client") ||
+	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
+	    !ASSERT_OK(txc_source_open(c, &source), "source") ||
+	    !ASSERT_OK(txc_tag_socket(c, tx, TXC_ID_MAKE(prefix, 1), source, NULL), "tag") ||
+	    !ASSERT_OK(txc_cancel_send_net_buffer_lists(c, TXC_ID_MAKE(prefix, 1)), "cancel"))
+		goto out;
+	t.source = source;
+	ASSERT_EQ(udp_send(tx, ADDR_D, STALE_PORT, K, 0x5a), K, "sends");
+	lib_collect(c, &t, K, 5000);
+	ASSERT_EQ(t.recs, K, "every canceled frame dropped by the new program and reported");
+out:
+	txc_client_close(c);
+	if (tx >= 0)
+		close(tx);
+	if (sink >= 0)
+		close(sink);
+	if (y.pid > 0)
+		ASSERT_EQ(txct_daemon_stop(&y), 0, "the next daemon exits");
+	txct_daemon_cleanup(&y);
+	txct_daemon_cleanup(&x);
+	ASSERT_EQ(clsact_prog_ids(new_id, 4), 0, "no txcancel filter left");
+	fx_run("ip netns exec %s ip link del " IF_C, bed.a);
+	test_sub_end();
+}
+
 static const struct test_case cases[] = {
 	{ "malformed", test_malformed },
 	{ "connections", test_connections },
@@ -2144,6 +2233,7 @@ static const struct test_case cases[] = {
 	{ "descriptor_limit", test_descriptor_limit },
 	{ "stalls", test_stalls },
 	{ "startup", test_startup },
+	{ "stale_filter", test_stale_filter },
 };
 
 int main(int argc, char **argv)
