@@ -293,7 +293,7 @@ struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id)
  * The connection's interest set.  While a reply waits to be sent, requests
  * are not read (back-pressure), so EPOLLIN stays out: the unread requests
  * would keep a level-triggered fd readable and spin the loop for as long as
- * the client does not read.  The same while a request waits for a ring
+ * the client does not read.  The same while a request of its waits
  * (parked).  A hangup is reported without it.
  */
 static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)

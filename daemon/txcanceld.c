@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * txcanceld: owns the datapath, the interfaces and the cancel IDs, and
- * serves the socket API.  One thread, one epoll loop: the listening socket,
- * the clients, every source's ring, rtnetlink link events, signals and a
- * one-second tick (orphaned leases, ring losses) all feed it.
+ * serves the socket API.  One epoll loop: the listening socket, the clients,
+ * every source's ring, rtnetlink link events, signals and a one-second tick
+ * (orphaned leases, ring losses) all feed it.  Nothing in it waits on the
+ * kernel for long: storing and removing rings, which waits for an RCU grace
+ * period, is the work of a thread of its own (ringpool.c).
  */
 #include <errno.h>
 #include <signal.h>

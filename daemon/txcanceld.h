@@ -2,7 +2,8 @@
 /*
  * txcanceld's shared state: the options, the managed interfaces, the leases
  * (prefixes and sources), the client connections and their subscriptions.
- * The daemon is one thread around one epoll loop; nothing here is locked.
+ * The daemon is one epoll loop; nothing here is locked (its ring thread,
+ * ringpool.c, shares only its job lists, under their own lock).
  */
 #ifndef TXCD_H
 #define TXCD_H
