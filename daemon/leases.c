@@ -82,6 +82,7 @@ static void lease_store(int fd, __u32 idx, enum txcd_lease_state state, uid_t ui
 struct rule_census {
 	struct txcd *d;
 	bool seen[TXC_NR_PREFIXES];
+	__u32 failed;		/* rules the index could not take */
 };
 
 static bool count_rule(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag)
@@ -89,8 +90,8 @@ static bool count_rule(void *ctx, __u8 kind, const void *key, const struct txc_t
 	struct rule_census *rc = ctx;
 	__u32 p = TXC_ID_PREFIX(tag->cancel_id);
 
-	(void)kind;
-	(void)key;
+	if (txcd_ruleindex_add(rc->d, kind, key, tag))
+		rc->failed++;
 	rc->d->prefixes[p].rules++;
 	if (tag->source < TXC_MAX_SOURCES)
 		rc->d->sources[tag->source].rules++;
@@ -137,6 +138,9 @@ static int leases_load(struct txcd *d)
 	err = txcd_rules_walk(d->dp, count_rule, &rc);
 	if (err < 0)
 		return err;
+	if (rc.failed)
+		txc_log(TXC_LOG_WARN, "%u rules could not be indexed: their release will not find "
+			"them\n", rc.failed);
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++) {
 		struct txcd_prefix *pr = &d->prefixes[p];
 		struct txcd_user *u;
@@ -176,6 +180,10 @@ static int leases_load(struct txcd *d)
 
 int txcd_leases_open(struct txcd *d)
 {
+	int err = txcd_ruleindex_open(d);
+
+	if (err)
+		return err;
 	d->prefix_lease_fd = lease_map_open(d, "prefix_leases", TXC_NR_PREFIXES,
 					    sizeof(struct txcd_lease));
 	if (d->prefix_lease_fd < 0)
@@ -201,6 +209,7 @@ void txcd_leases_close(struct txcd *d, bool unpin)
 		close(d->source_lease_fd);
 	if (d->source_account_fd > 0)
 		close(d->source_account_fd);
+	txcd_ruleindex_close(d);
 	if (!unpin || !d->dp)
 		return;
 	snprintf(path, sizeof(path), "%s/daemon/prefix_leases", txc_dp_pin_dir(d->dp));
@@ -312,6 +321,23 @@ void txcd_rules_changed(struct txcd *d, const struct txc_tag *tag, int delta)
 		d->sources[tag->source].rules += delta;
 	if (u)
 		u->rules += delta;
+}
+
+void txcd_rule_added(struct txcd *d, __u8 kind, const void *key, const struct txc_tag *tag)
+{
+	int err = txcd_ruleindex_add(d, kind, key, tag);
+
+	/* Only a closing prefix or source could then leave it behind: say so. */
+	if (err)
+		txc_log(TXC_LOG_WARN, "indexing the rule of ID 0x%08x: %s (its release will not "
+			"find it)\n", tag->cancel_id, strerror(-err));
+	txcd_rules_changed(d, tag, 1);
+}
+
+void txcd_rule_removed(struct txcd *d, __u8 kind, const void *key, const struct txc_tag *tag)
+{
+	txcd_ruleindex_del(d, kind, key);
+	txcd_rules_changed(d, tag, -1);
 }
 
 void txcd_prefix_ids_used(struct txcd *d, __u32 prefix, bool counter)

@@ -3,21 +3,21 @@
  * Releases of prefixes and sources that have rules, ID cancels or ID
  * counters to remove, spread over the loop's turns.
  *
- * The datapath's tables are the only record of who tagged what, and a
- * table is found only by walking it: a million flow rules take about a
- * second to walk and delete.  Done in one go, that second belonged to every
- * other client.  Here a walk does one chunk (RELEASE_CHUNK elements read,
- * those of the released owners deleted) per loop turn, while the loop keeps
- * serving everyone; the loop does not sleep while a walk is on.
+ * A prefix's or source's rules come from the rule index (ruleindex.c): a
+ * release deletes its own rules, RELEASE_CHUNK a loop turn, whatever else
+ * the tables hold.  ID cancels and counters have no index: the daemon only
+ * knows whether a prefix ever had any, and then the two tables are walked,
+ * a chunk (RELEASE_CHUNK elements read) a turn.  Either way the loop keeps
+ * serving everyone between chunks, and does not sleep while a release is
+ * on.  (A million rules took the loop about a second in one go.)
  *
- * A released prefix or source is TXCD_RELEASING until the walk is over: it
- * is nobody's to use, it is not handed out again, and it stays counted
+ * A released prefix or source is TXCD_RELEASING until it is done: it is
+ * nobody's to use, it is not handed out again, and it stays counted
  * against its user's limits, so that churn of leases with rules paces
  * itself.  Releases that come during a walk wait for the next one (the
- * walk may have passed their rules already); one walk serves every release
- * it started with.  A release with nothing in the tables (the daemon
- * counts rules per prefix and per source, and knows whether a prefix ever
- * had an ID cancel or counter) needs no walk and ends at once (leases.c).
+ * walk may have passed their part of a table already); one walk serves
+ * every release it started with.  A release with nothing to remove ends at
+ * once (leases.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,13 +25,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "txcanceld.h"
-#include "rules.h"
 
 #define RELEASE_CHUNK	512	/* elements read per loop turn */
 
 enum release_stage {
-	STAGE_RULES,		/* the four rule tables, one after the other */
-	STAGE_ID_CANCELS = STAGE_RULES + 4,
+	STAGE_RULES,		/* from the rule index */
+	STAGE_ID_CANCELS,	/* walks of the two tables */
 	STAGE_ID_STATS,
 	STAGE_DONE,
 };
@@ -93,18 +92,11 @@ int txcd_release_queue(struct txcd *d, bool prefix, __u32 value)
 	return 0;
 }
 
-/* The table a stage reads, with its key and value sizes. */
+/* The table a walking stage reads, with its key and value sizes. */
 static int stage_map(struct txcd *d, int stage, size_t *ksz, size_t *vsz)
 {
 	int ncpus = libbpf_num_possible_cpus();
 
-	if (stage < STAGE_ID_CANCELS) {
-		const struct txcd_rule_table *t = &txcd_rule_tables[stage - STAGE_RULES];
-
-		*ksz = t->key_size;
-		*vsz = sizeof(struct txc_tag);
-		return txc_dp_map_fd(d->dp, t->map);
-	}
 	*ksz = sizeof(__u32);
 	if (stage == STAGE_ID_CANCELS) {
 		*vsz = sizeof(struct txc_cancel);
@@ -117,21 +109,21 @@ static int stage_map(struct txcd *d, int stage, size_t *ksz, size_t *vsz)
 
 static bool stage_needed(const struct release_set *w, int stage)
 {
-	if (stage < STAGE_ID_CANCELS)
+	if (stage == STAGE_RULES)
 		return w->rules;
 	if (stage == STAGE_ID_CANCELS)
 		return w->ids_canceled;
 	return w->ids_counted;
 }
 
-/* A rule of the walk's owners goes; the counts follow (see txcd_rules_changed). */
-static bool rule_released(struct txcd *d, const struct txc_tag *tag)
+/* A rule of a released owner, out of the index: out of its table too. */
+static void rule_released(struct txcd *d, __u8 kind, const void *key, const struct txc_tag *tag)
 {
 	struct release_set *w = &d->release->walk;
 	__u32 p = TXC_ID_PREFIX(tag->cancel_id);
 
-	if (!w->prefixes[p] && !(tag->source < TXC_MAX_SOURCES && w->sources[tag->source]))
-		return false;
+	if (!txc_dp_tag_del(d->dp, kind, key))
+		d->release->n_rules++;
 	if (tag->source < TXC_MAX_SOURCES)
 		d->sources[tag->source].rules--;
 	/* A released prefix's own count and its user's go at the end, whole. */
@@ -142,7 +134,21 @@ static bool rule_released(struct txcd *d, const struct txc_tag *tag)
 		if (u)
 			u->rules--;
 	}
-	return true;
+}
+
+/* Up to RELEASE_CHUNK rules of the released owners; false when none is left. */
+static bool rules_chunk(struct txcd *d)
+{
+	struct release_set *w = &d->release->walk;
+	__u32 budget = RELEASE_CHUNK;
+
+	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX && budget; p++)
+		if (w->prefixes[p])
+			budget -= txcd_ruleindex_take(d, p, 0, budget, rule_released);
+	for (__u32 s = 1; s < TXC_MAX_SOURCES && budget; s++)
+		if (w->sources[s])
+			budget -= txcd_ruleindex_take(d, 0, s, budget, rule_released);
+	return !budget;
 }
 
 /* One chunk of the current stage; false when the stage is over. */
@@ -161,7 +167,7 @@ static bool stage_chunk(struct txcd *d)
 		r->vals_size = r->vals ? RELEASE_CHUNK * vsz : 0;
 	}
 	if (!r->keys)
-		r->keys = malloc(RELEASE_CHUNK * sizeof(struct txc_flow_key));
+		r->keys = malloc(RELEASE_CHUNK * sizeof(__u32));
 	if (!r->keys || !r->vals)
 		return true;	/* out of memory: try again on the next turn */
 	last = bpf_map_lookup_batch(fd, r->started ? r->token : NULL, r->token, r->keys, r->vals,
@@ -174,14 +180,8 @@ static bool stage_chunk(struct txcd *d)
 	/* Matching keys are packed to the front of r->keys, then deleted. */
 	for (__u32 i = 0; i < count; i++) {
 		const __u8 *key = r->keys + (size_t)i * ksz;
-		const void *val = r->vals + (size_t)i * vsz;
-		bool del;
 
-		if (r->stage < STAGE_ID_CANCELS)
-			del = rule_released(d, val);
-		else
-			del = r->walk.prefixes[TXC_ID_PREFIX(*(const __u32 *)key)];
-		if (!del)
+		if (!r->walk.prefixes[TXC_ID_PREFIX(*(const __u32 *)key)])
 			continue;
 		if (r->stage == STAGE_ID_STATS) {
 			/* Each stop keeps the lookup bit right (loader.h). */
@@ -193,9 +193,7 @@ static bool stage_chunk(struct txcd *d)
 	}
 	if (n_del && r->stage != STAGE_ID_STATS)
 		txc_map_delete_keys(fd, r->keys, ksz, n_del, &deleted);
-	if (r->stage < STAGE_ID_CANCELS)
-		r->n_rules += deleted;
-	else if (r->stage == STAGE_ID_CANCELS)
+	if (r->stage == STAGE_ID_CANCELS)
 		r->n_cancels += deleted;
 	return !last;
 }
@@ -240,7 +238,7 @@ void txcd_release_step(struct txcd *d)
 	}
 	while (r->stage < STAGE_DONE && !stage_needed(&r->walk, r->stage))
 		r->stage++;
-	if (r->stage < STAGE_DONE && stage_chunk(d))
+	if (r->stage == STAGE_RULES ? rules_chunk(d) : r->stage < STAGE_DONE && stage_chunk(d))
 		return;
 	if (r->stage < STAGE_DONE) {
 		r->stage++;

@@ -216,7 +216,7 @@ static int apply_tag_add(struct txcd *d, const struct txc_req_tag *t,
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the %s rule: %s",
 				  txcd_rule_table_of(t->kind)->name, strerror(-ret));
-	txcd_rules_changed(d, &tag, 1);
+	txcd_rule_added(d, t->kind, key, &tag);
 	return 0;
 }
 
@@ -246,7 +246,7 @@ static int apply_tag_del(struct txcd *d, const struct txc_req_tag *t,
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "removing the rule: %s",
 				  strerror(-ret));
-	txcd_rules_changed(d, &old, -1);
+	txcd_rule_removed(d, t->kind, &t->key, &old);
 	return 0;
 }
 

@@ -315,8 +315,15 @@ int main(int argc, char **argv)
 			txcd_server_close(d);
 		txcd_release_close(d);
 		txcd_ringpool_close(d);
+		txcd_ruleindex_close(d);
 		txc_linkwatch_close(d->lw);
 		txc_dp_close(d->dp);
+		while (d->users) {
+			struct txcd_user *u = d->users;
+
+			d->users = u->next;
+			free(u);
+		}
 		return 1;
 	}
 	txc_log(TXC_LOG_INFO, "ready: %u interface(s), pins under %s\n", d->n_ifaces,

@@ -186,6 +186,7 @@ struct txcd {
 	int pin_lock_fd;	/* flock on the pin dir: one daemon per pin dir */
 	struct txcd_ringpool *pool;	/* ringpool.c: rings stored and removed off the loop */
 	struct txcd_release *release;	/* release.c: releases spread over loop turns */
+	struct txcd_ruleindex *rix;	/* ruleindex.c: the rules of each prefix and source */
 	int retry_fd;		/* timer of the parked requests that try again (server.c) */
 	struct txcd_conn *retry_head;
 	struct txc_linkwatch *lw;
@@ -284,6 +285,9 @@ bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 pref
 bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 source);
 /* Keep the rule counts of prefixes, sources and users in step with the maps. */
 void txcd_rules_changed(struct txcd *d, const struct txc_tag *tag, int delta);
+/* A rule was stored or removed: the counts and the index follow. */
+void txcd_rule_added(struct txcd *d, __u8 kind, const void *key, const struct txc_tag *tag);
+void txcd_rule_removed(struct txcd *d, __u8 kind, const void *key, const struct txc_tag *tag);
 /* An ID under @prefix got a cancel (@counter false) or a counter (true). */
 void txcd_prefix_ids_used(struct txcd *d, __u32 prefix, bool counter);
 
@@ -329,6 +333,20 @@ void txcd_ringpool_park(struct txcd *d, struct txcd_conn *c);
 void txcd_ringpool_forget(struct txcd *d, struct txcd_conn *c);
 void txcd_ringpool_event(struct txcd *d);
 void txcd_ringpool_tick(struct txcd *d);
+
+/* --- ruleindex.c: the rules of each prefix and source ---------------------- */
+int txcd_ruleindex_open(struct txcd *d);
+void txcd_ruleindex_close(struct txcd *d);
+int txcd_ruleindex_add(struct txcd *d, __u8 kind, const void *key, const struct txc_tag *tag);
+int txcd_ruleindex_del(struct txcd *d, __u8 kind, const void *key);
+/*
+ * Take up to @max rules of @prefix (or, with @prefix 0, of @source) out of
+ * the index, handing each to @fn: how many.
+ */
+__u32 txcd_ruleindex_take(struct txcd *d, __u32 prefix, __u32 source, __u32 max,
+			  void (*fn)(struct txcd *d, __u8 kind, const void *key,
+				     const struct txc_tag *tag));
+bool txcd_ruleindex_any(const struct txcd *d, __u32 prefix, __u32 source);
 
 /* --- release.c: releases with rules to remove, spread over loop turns ---- */
 int txcd_release_queue(struct txcd *d, bool prefix, __u32 value);
