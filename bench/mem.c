@@ -12,9 +12,10 @@
  *     rule tables, which are not preallocated, the kernel reports what the
  *     elements in them take.
  * Also how fast the rules went in (rules/s) and how long releasing them
- * took: closing the source makes the daemon walk the rule tables and delete
- * every rule of that source (batched lookups and deletes, 4,096 rules per
- * system call), while its other clients wait.  VmHWM after the release shows the peak of that walk.
+ * took: closing the source makes the daemon delete every rule of that
+ * source, found in its rule index, 512 a loop turn while it serves its other
+ * clients between; the release is over when the prefix's rule count (in
+ * PREFIX_LIST) reads 0.  VmHWM after the release shows the daemon's peak.
  *
  * Every figure here is stated, none has a target (met = -1).
  *
@@ -163,6 +164,25 @@ static int add_rules(struct txc_client *cl, __u8 prefix, __u32 source, __u32 nru
 	return 0;
 }
 
+/* The release goes on after the reply: it is over when @prefix counts no rule. */
+static int rules_gone(struct txc_client *cl, __u8 prefix)
+{
+	static struct txc_prefix_info info[TXC_PREFIX_MAX];
+
+	for (;;) {
+		int n = txc_prefix_list(cl, info, TXC_PREFIX_MAX);
+		bool left = false;
+
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n; i++)
+			left |= info[i].prefix == prefix && info[i].rules;
+		if (!left)
+			return 0;
+		usleep(1000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = bench_quick(argc, argv);
@@ -214,6 +234,8 @@ int main(int argc, char **argv)
 
 	t0 = bench_now_ns();
 	err = txc_source_close(cl, source);
+	if (!err)
+		err = rules_gone(cl, prefix);
 	t_close = bench_now_ns() - t0;
 	if (err) {
 		fprintf(stderr, "mem: closing the source: %s\n", txc_client_error(cl));
@@ -240,7 +262,9 @@ int main(int argc, char **argv)
 	snprintf(name, sizeof(name), "daemon VmRSS, %u flow rules", nrules);
 	snprintf(note, sizeof(note), "VmRSS of txcanceld with one client, a prefix and a "
 		 "source: %.1f MiB before the rules, %.1f MiB after their release (peak VmHWM "
-		 "%.1f MiB); the rules live in BPF maps, not in the daemon", rss0, rss2, hwm);
+		 "%.1f MiB); the rules live in BPF maps, the daemon keeps an index of them (key, "
+		 "ID, source: about 72 bytes a rule, kept for reuse after a release)", rss0, rss2,
+		 hwm);
 	stated(name, "MiB", rss1, note);
 	snprintf(name, sizeof(name), "BPF map memory, %u flow rules", nrules);
 	snprintf(note, sizeof(note), "sum of memlock in /proc/<txcanceld>/fdinfo over its %d "
@@ -255,10 +279,10 @@ int main(int argc, char **argv)
 		 (nrules + TXC_BATCH_MAX - 1) / TXC_BATCH_MAX, t_add / 1e9);
 	stated(name, "rules/s", nrules / (t_add / 1e9), note);
 	snprintf(name, sizeof(name), "releasing %u flow rules (closing their source)", nrules);
-	snprintf(note, sizeof(note), "the daemon walks every rule table in "
-		 "BPF_MAP_LOOKUP_BATCH chunks and deletes the source's rules with "
-		 "BPF_MAP_DELETE_BATCH, while other clients wait; %.2f s, and %.3f s more to free the prefix (a second "
-		 "walk, of the emptied tables)", t_close / 1e9, t_free / 1e9);
+	snprintf(note, sizeof(note), "the daemon deletes the source's rules, found in its "
+		 "rule index, 512 a loop turn, serving its other clients between; %.2f s until "
+		 "the prefix's rule count read 0, and %.3f s more to free the prefix (nothing left "
+		 "to remove)", t_close / 1e9, t_free / 1e9);
 	stated(name, "rules/s", nrules / (t_close / 1e9), note);
 out:
 	txc_client_close(cl);

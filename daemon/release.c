@@ -4,7 +4,7 @@
  * counters to remove, spread over the loop's turns.
  *
  * A prefix's or source's rules come from the rule index (ruleindex.c): a
- * release deletes its own rules, RELEASE_CHUNK a loop turn, whatever else
+ * release deletes its own rules, RELEASE_RULES a loop turn, whatever else
  * the tables hold.  ID cancels and counters have no index: the daemon only
  * knows whether a prefix ever had any, and then the two tables are walked,
  * a chunk (RELEASE_CHUNK elements read) a turn.  Either way the loop keeps
@@ -25,8 +25,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "txcanceld.h"
+#include "rules.h"
 
-#define RELEASE_CHUNK	512	/* elements read per loop turn */
+#define RELEASE_CHUNK	512	/* table elements read per loop turn */
+#define RELEASE_RULES	1024	/* rules deleted per loop turn */
 
 enum release_stage {
 	STAGE_RULES,		/* from the rule index */
@@ -51,6 +53,8 @@ struct txcd_release {
 	__u8 token[64];			/* BPF_MAP_LOOKUP_BATCH's position */
 	__u8 *keys, *vals;
 	size_t vals_size;
+	__u8 *del_keys[4];		/* rules to delete, per table (txcd_rule_tables) */
+	__u32 n_del[4];
 	int n_rules, n_cancels;		/* removed by this walk, for the log */
 };
 
@@ -116,14 +120,17 @@ static bool stage_needed(const struct release_set *w, int stage)
 	return w->ids_counted;
 }
 
-/* A rule of a released owner, out of the index: out of its table too. */
+/* A rule of a released owner, out of the index: its key waits for the delete. */
 static void rule_released(struct txcd *d, __u8 kind, const void *key, const struct txc_tag *tag)
 {
-	struct release_set *w = &d->release->walk;
+	struct txcd_release *r = d->release;
+	struct release_set *w = &r->walk;
+	const struct txcd_rule_table *t = txcd_rule_table_of(kind);
 	__u32 p = TXC_ID_PREFIX(tag->cancel_id);
+	int k = t - txcd_rule_tables;
 
-	if (!txc_dp_tag_del(d->dp, kind, key))
-		d->release->n_rules++;
+	memcpy(r->del_keys[k] + (size_t)r->n_del[k] * t->key_size, key, t->key_size);
+	r->n_del[k]++;
 	if (tag->source < TXC_MAX_SOURCES)
 		d->sources[tag->source].rules--;
 	/* A released prefix's own count and its user's go at the end, whole. */
@@ -136,18 +143,38 @@ static void rule_released(struct txcd *d, __u8 kind, const void *key, const stru
 	}
 }
 
-/* Up to RELEASE_CHUNK rules of the released owners; false when none is left. */
+/*
+ * Up to RELEASE_RULES rules of the released owners, deleted in one batch
+ * per table; false when none is left.
+ */
 static bool rules_chunk(struct txcd *d)
 {
-	struct release_set *w = &d->release->walk;
-	__u32 budget = RELEASE_CHUNK;
+	struct txcd_release *r = d->release;
+	struct release_set *w = &r->walk;
+	__u32 budget = RELEASE_RULES, deleted;
 
+	for (int k = 0; k < 4; k++) {
+		if (!r->del_keys[k])
+			r->del_keys[k] = malloc(RELEASE_RULES * txcd_rule_tables[k].key_size);
+		if (!r->del_keys[k])
+			return true;	/* out of memory: try again on the next turn */
+		r->n_del[k] = 0;
+	}
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX && budget; p++)
 		if (w->prefixes[p])
 			budget -= txcd_ruleindex_take(d, p, 0, budget, rule_released);
 	for (__u32 s = 1; s < TXC_MAX_SOURCES && budget; s++)
 		if (w->sources[s])
 			budget -= txcd_ruleindex_take(d, 0, s, budget, rule_released);
+	for (int k = 0; k < 4; k++) {
+		const struct txcd_rule_table *t = &txcd_rule_tables[k];
+
+		if (!r->n_del[k])
+			continue;
+		txc_map_delete_keys(txc_dp_map_fd(d->dp, t->map), r->del_keys[k], t->key_size,
+				    r->n_del[k], &deleted);
+		r->n_rules += deleted;
+	}
 	return !budget;
 }
 
@@ -260,6 +287,8 @@ void txcd_release_close(struct txcd *d)
 		return;
 	free(d->release->keys);
 	free(d->release->vals);
+	for (int k = 0; k < 4; k++)
+		free(d->release->del_keys[k]);
 	free(d->release);
 	d->release = NULL;
 }
