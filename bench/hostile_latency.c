@@ -407,6 +407,14 @@ static int good_run(struct txc_client *c, __u32 id, int seconds, struct phase *p
 	return 0;
 }
 
+static const char *load_ops(long ops)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "; the load did %ld operations", ops);
+	return buf;
+}
+
 static void emit(enum load l, const struct phase *ph, const struct phase *alone, long ops)
 {
 	char note[320];
@@ -426,10 +434,9 @@ static void emit(enum load l, const struct phase *ph, const struct phase *alone,
 		.note = note,
 	};
 
-	snprintf(note, sizeof(note), "%s: p50 %.0f us, p99 %.0f us, max %.0f us over %zu "
-		 "cancels; %ld of %ld requests answered (%ld refused)%s%ld load ops",
-		 load_names[l], ph->p50, ph->p99, ph->max, ph->n, ph->answered, ph->sent,
-		 ph->errors, l == LOAD_NONE ? "; " : "; hostile: ", l == LOAD_NONE ? 0 : ops);
+	snprintf(note, sizeof(note), "p50 %.0f us, p99 %.0f us, max %.0f us over %zu cancels; "
+		 "%ld of %ld requests answered (%ld refused)%s", ph->p50, ph->p99, ph->max, ph->n,
+		 ph->answered, ph->sent, ph->errors, l == LOAD_NONE ? "" : load_ops(ops));
 	bench_emit(&row);
 	fprintf(stderr, "hostile_latency: %-46s p50 %6.0f us  p99 %6.0f us  max %7.0f us  "
 		"(%zu samples, %ld load ops)\n", load_names[l], ph->p50, ph->p99, ph->max,
