@@ -202,13 +202,16 @@ static int dp_pin_maps(struct txc_dp *dp)
 static int ring_slots_open(struct txc_dp *dp, bool rings_reused)
 {
 	size_t size = sizeof(dp->ring_slots);
+	struct bpf_map_info info = {};
+	__u32 zero = 0, len = sizeof(info);
 	char path[PATH_MAX];
-	__u32 zero = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/maps/" RING_SLOTS_NAME, dp->pin_dir);
 	fd = bpf_obj_get(path);
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, dp->ring_slots)) {
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.type == BPF_MAP_TYPE_ARRAY && info.value_size == size && info.max_entries == 1 &&
+	    !bpf_map_lookup_elem(fd, &zero, dp->ring_slots)) {
 		dp->ring_slots_fd = fd;
 		return 0;
 	}
