@@ -8,8 +8,9 @@
  * the tables hold.  ID cancels and counters have no index: the daemon only
  * knows whether a prefix ever had any, and then the two tables are walked,
  * a chunk (RELEASE_CHUNK elements read) a turn.  Either way the loop keeps
- * serving everyone between chunks, and does not sleep while a release is
- * on.  (A million rules took the loop about a second in one go.)
+ * serving everyone between chunks, and takes a turn at least every
+ * millisecond while a release is on.  (A million rules took the loop about
+ * a second in one go.)
  *
  * A released prefix or source is TXCD_RELEASING until it is done: it is
  * nobody's to use, it is not handed out again, and it stays counted

@@ -26,6 +26,7 @@
 #include "loader_internal.h"
 
 #define LOOP_EVENTS	64
+#define RELEASE_IDLE_MS	1	/* a release's pace while nothing else happens */
 
 static struct txcd daemon_state;
 
@@ -236,9 +237,13 @@ static void run(struct txcd *d)
 	struct epoll_event events[LOOP_EVENTS];
 
 	while (!d->stop) {
-		/* A release under way goes on a chunk per turn: no sleeping meanwhile. */
+		/*
+		 * A release under way goes on a chunk per turn, and idle turns
+		 * come every millisecond: it takes its time rather than a CPU
+		 * others (on a small machine, the clients) need.
+		 */
 		int n = epoll_wait(d->epfd, events, LOOP_EVENTS,
-				   txcd_release_pending(d) ? 0 : -1);
+				   txcd_release_pending(d) ? RELEASE_IDLE_MS : -1);
 
 		if (n < 0 && errno != EINTR) {
 			txc_log(TXC_LOG_ERROR, "epoll_wait: %s\n", strerror(errno));

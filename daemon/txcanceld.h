@@ -350,7 +350,7 @@ bool txcd_ruleindex_any(const struct txcd *d, __u32 prefix, __u32 source);
 
 /* --- release.c: releases with rules to remove, spread over loop turns ---- */
 int txcd_release_queue(struct txcd *d, bool prefix, __u32 value);
-/* A walk is under way or waiting: the loop must not sleep. */
+/* A release is under way or waiting: the loop must come back soon. */
 bool txcd_release_pending(const struct txcd *d);
 /* One chunk of it, once per loop turn. */
 void txcd_release_step(struct txcd *d);
