@@ -182,6 +182,8 @@ int txcd_leases_open(struct txcd *d)
 {
 	int err = txcd_ruleindex_open(d);
 
+	if (!err)
+		err = txcd_cancelindex_open(d);
 	if (err)
 		return err;
 	d->prefix_lease_fd = lease_map_open(d, "prefix_leases", TXC_NR_PREFIXES,
@@ -210,6 +212,7 @@ void txcd_leases_close(struct txcd *d, bool unpin)
 	if (d->source_account_fd > 0)
 		close(d->source_account_fd);
 	txcd_ruleindex_close(d);
+	txcd_cancelindex_close(d);
 	if (!unpin || !d->dp)
 		return;
 	snprintf(path, sizeof(path), "%s/daemon/prefix_leases", txc_dp_pin_dir(d->dp));

@@ -3,11 +3,13 @@
  * Releases of prefixes and sources that have rules, ID cancels or ID
  * counters to remove, spread over the loop's turns.
  *
- * A prefix's or source's rules come from the rule index (ruleindex.c): a
- * release deletes its own rules, RELEASE_RULES a loop turn, whatever else
- * the tables hold.  ID cancels and counters have no index: the daemon only
- * knows whether a prefix ever had any, and then the two tables are walked,
- * a chunk (RELEASE_CHUNK elements read) a turn.  Either way the loop keeps
+ * A prefix's or source's rules come from the rule index (ruleindex.c), its
+ * ID cancels from the cancel index (cancelindex.c): a release deletes its
+ * own, RELEASE_RULES a loop turn, whatever else the tables hold.  ID
+ * counters (at most TXC_ID_STATS_MAX) have no index: the daemon only knows
+ * whether a prefix ever had one, and then their table is walked, a chunk
+ * (RELEASE_CHUNK elements read) a turn; so is the cancel table, should the
+ * cancel index have missed one (out of memory).  Either way the loop keeps
  * serving everyone between chunks, and takes a turn at least every
  * millisecond while a release is on.  (A million rules took the loop about
  * a second in one go.)
@@ -33,15 +35,16 @@
 
 enum release_stage {
 	STAGE_RULES,		/* from the rule index */
-	STAGE_ID_CANCELS,	/* walks of the two tables */
-	STAGE_ID_STATS,
+	STAGE_ID_CANCELS,	/* from the cancel index */
+	STAGE_ID_CANCELS_WALK,	/* a walk of the table: cancels the index missed */
+	STAGE_ID_STATS,		/* a walk of the counters */
 	STAGE_DONE,
 };
 
 struct release_set {
 	bool prefixes[TXC_NR_PREFIXES];
 	bool sources[TXC_MAX_SOURCES];
-	bool rules, ids_canceled, ids_counted;	/* which stages are needed */
+	bool rules, ids_canceled, ids_unindexed, ids_counted;	/* which stages are needed */
 	__u32 count;
 };
 
@@ -79,6 +82,7 @@ static void set_add(struct release_set *set, struct txcd *d, bool prefix, __u32 
 		set->prefixes[value] = true;
 		set->rules |= p->rules > 0;
 		set->ids_canceled |= p->ids_canceled;
+		set->ids_unindexed |= p->ids_unindexed;
 		set->ids_counted |= p->ids_counted;
 	} else {
 		set->sources[value] = true;
@@ -103,7 +107,7 @@ static int stage_map(struct txcd *d, int stage, size_t *ksz, size_t *vsz)
 	int ncpus = libbpf_num_possible_cpus();
 
 	*ksz = sizeof(__u32);
-	if (stage == STAGE_ID_CANCELS) {
+	if (stage == STAGE_ID_CANCELS_WALK) {
 		*vsz = sizeof(struct txc_cancel);
 		return txc_dp_map_fd(d->dp, TXC_MAP_ID_CANCELS);
 	}
@@ -118,6 +122,8 @@ static bool stage_needed(const struct release_set *w, int stage)
 		return w->rules;
 	if (stage == STAGE_ID_CANCELS)
 		return w->ids_canceled;
+	if (stage == STAGE_ID_CANCELS_WALK)
+		return w->ids_unindexed;
 	return w->ids_counted;
 }
 
@@ -221,9 +227,24 @@ static bool stage_chunk(struct txcd *d)
 	}
 	if (n_del && r->stage != STAGE_ID_STATS)
 		txc_map_delete_keys(fd, r->keys, ksz, n_del, &deleted);
-	if (r->stage == STAGE_ID_CANCELS)
+	if (r->stage == STAGE_ID_CANCELS_WALK)
 		r->n_cancels += deleted;
 	return !last;
+}
+
+/* Up to RELEASE_RULES ID cancels of the released prefixes; false when none is left. */
+static bool cancels_chunk(struct txcd *d)
+{
+	struct txcd_release *r = d->release;
+	__u32 ids[RELEASE_RULES], n = 0, deleted;
+
+	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX && n < RELEASE_RULES; p++)
+		if (r->walk.prefixes[p])
+			n += txcd_cancelindex_take(d, p, ids + n, RELEASE_RULES - n);
+	if (n && !txc_map_delete_keys(txc_dp_map_fd(d->dp, TXC_MAP_ID_CANCELS), ids,
+				      sizeof(ids[0]), n, &deleted))
+		r->n_cancels += deleted;
+	return n == RELEASE_RULES;
 }
 
 static void walk_start(struct txcd *d)
@@ -266,7 +287,9 @@ void txcd_release_step(struct txcd *d)
 	}
 	while (r->stage < STAGE_DONE && !stage_needed(&r->walk, r->stage))
 		r->stage++;
-	if (r->stage == STAGE_RULES ? rules_chunk(d) : r->stage < STAGE_DONE && stage_chunk(d))
+	if (r->stage == STAGE_RULES ? rules_chunk(d) :
+	    r->stage == STAGE_ID_CANCELS ? cancels_chunk(d) :
+	    r->stage < STAGE_DONE && stage_chunk(d))
 		return;
 	if (r->stage < STAGE_DONE) {
 		r->stage++;

@@ -279,8 +279,11 @@ static int apply_cancel(struct txcd *d, const struct txc_req_cancel *r, __u32 if
 	__u64 expires = r->timeout_ns ? txcd_now_ns() + r->timeout_ns : 0;
 	int ret;
 
-	if (r->scope == TXC_SCOPE_ID)
+	/* Indexed first: an entry without a cancel is harmless, the reverse is not. */
+	if (r->scope == TXC_SCOPE_ID) {
 		txcd_prefix_ids_used(d, TXC_ID_PREFIX(r->value), false);
+		txcd_cancelindex_add(d, r->value);
+	}
 	ret = txc_dp_cancel(d->dp, r->scope, r->value, ifindex, expires);
 
 	if (ret)
@@ -343,6 +346,8 @@ static int apply_clear(struct txcd *d, const struct txc_req_clear *r, struct txc
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "clearing the cancel: %s",
 				  strerror(-ret));
+	if (r->scope == TXC_SCOPE_ID)
+		txcd_cancelindex_del(d, r->value);
 	if (out)
 		final_counts(d, r->scope, r->value, out);
 	return 0;
@@ -415,14 +420,20 @@ static int id_run_flush(struct txcd *d, struct id_run *run, struct txc_rep_batch
 
 	if (!run->n)
 		return 0;
+	/* Indexed first, as a single cancel (apply_cancel). */
 	if (run->type == TXC_MSG_CANCEL)
-		for (__u32 i = 0; i < run->n; i++)
+		for (__u32 i = 0; i < run->n; i++) {
 			txcd_prefix_ids_used(d, TXC_ID_PREFIX(run->ids[i]), false);
+			txcd_cancelindex_add(d, run->ids[i]);
+		}
 	if (run->type == TXC_MSG_CANCEL)
 		ret = txc_dp_cancel_ids(d->dp, run->ids, run->expires_ns, run->n, &done);
 	else
 		ret = txc_dp_clear_ids(d->dp, run->ids, run->n, &done);
 	rep->applied += done;
+	/* Which clears went is known only when all did. */
+	for (__u32 i = 0; run->type == TXC_MSG_CLEAR && !ret && i < run->n; i++)
+		txcd_cancelindex_del(d, run->ids[i]);
 	if (ret) {
 		rep->failed = run->first + done;
 		txcd_error(&rep->error, ret, TXC_FIELD_NONE, "%s the cancel of 0x%08x: %s",

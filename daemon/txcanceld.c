@@ -321,6 +321,7 @@ int main(int argc, char **argv)
 		txcd_release_close(d);
 		txcd_ringpool_close(d);
 		txcd_ruleindex_close(d);
+		txcd_cancelindex_close(d);
 		txc_linkwatch_close(d->lw);
 		txc_dp_close(d->dp);
 		while (d->users) {

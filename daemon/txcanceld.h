@@ -91,6 +91,7 @@ struct txcd_prefix {
 	 */
 	bool ids_canceled;
 	bool ids_counted;
+	bool ids_unindexed;	/* a cancel the index could not take: walk at release */
 };
 
 struct txcd_sub;
@@ -187,6 +188,7 @@ struct txcd {
 	struct txcd_ringpool *pool;	/* ringpool.c: rings stored and removed off the loop */
 	struct txcd_release *release;	/* release.c: releases spread over loop turns */
 	struct txcd_ruleindex *rix;	/* ruleindex.c: the rules of each prefix and source */
+	struct txcd_cancelindex *cix;	/* cancelindex.c: the ID cancels of each prefix */
 	int retry_fd;		/* timer of the parked requests that try again (server.c) */
 	struct txcd_conn *retry_head;
 	struct txc_linkwatch *lw;
@@ -347,6 +349,15 @@ __u32 txcd_ruleindex_take(struct txcd *d, __u32 prefix, __u32 source, __u32 max,
 			  void (*fn)(struct txcd *d, __u8 kind, const void *key,
 				     const struct txc_tag *tag));
 bool txcd_ruleindex_any(const struct txcd *d, __u32 prefix, __u32 source);
+
+/* --- cancelindex.c: the IDs of each prefix that may have a cancel --------- */
+/* Rebuilt from txc_id_cancels. */
+int txcd_cancelindex_open(struct txcd *d);
+void txcd_cancelindex_close(struct txcd *d);
+void txcd_cancelindex_add(struct txcd *d, __u32 id);
+void txcd_cancelindex_del(struct txcd *d, __u32 id);
+/* Take up to @max IDs of @prefix out of the index, into @ids: how many. */
+__u32 txcd_cancelindex_take(struct txcd *d, __u32 prefix, __u32 *ids, __u32 max);
 
 /* --- release.c: releases with rules to remove, spread over loop turns ---- */
 int txcd_release_queue(struct txcd *d, bool prefix, __u32 value);

@@ -1741,6 +1741,7 @@ static bool bystander_up(void)
 #define PREFIX_PAIRS	2000
 #define STORM_MSGS	500
 #define CLOSE_RULES	20000
+#define CLOSE_CANCELS	1000
 
 /* What the good client (the bystander) saw while a load ran. */
 struct good {
@@ -1952,8 +1953,16 @@ static int rules_then_close(void *arg)
 		}
 		added += txc_batch_count(b);
 	}
-	printf("    root: %d flow rules under prefix %u, source %u; closing\n", added, prefix,
-	       source);
+	/* And ID cancels under the prefix, for its release to clear. */
+	txc_batch_reset(b);
+	for (__u32 i = 0; i < CLOSE_CANCELS; i++)
+		txc_batch_cancel(b, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 100 + i), NULL, 0);
+	if (txc_batch_submit(c, b, &failed) < 0) {
+		printf("    canceling: %s\n", txc_client_error(c));
+		return 3;
+	}
+	printf("    root: %d flow rules and %d ID cancels under prefix %u, source %u; closing\n",
+	       added, CLOSE_CANCELS, prefix, source);
 	txc_batch_free(b);
 	txc_client_close(c);
 	return 0;
@@ -1996,14 +2005,33 @@ static int flow_rules_left(void)
 	return n;
 }
 
-/* The daemon removes a released source's rules over its loop turns: wait for it. */
+/* ID cancels in the datapath's table under prefixes other than the bystander's. */
+static int others_cancels_left(void)
+{
+	char path[256];
+	__u32 id, *prev = NULL;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "%s/maps/txc_id_cancels", dm.pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	while (!bpf_map_get_next_key(fd, prev, &id)) {
+		n += TXC_ID_PREFIX(id) != by_prefix;
+		prev = &id;
+	}
+	close(fd);
+	return n;
+}
+
+/* The daemon removes a released owner's rules and cancels over its loop turns. */
 static int flow_rules_gone(void)
 {
-	int n = flow_rules_left();
+	int n = flow_rules_left() + others_cancels_left();
 
 	for (int i = 0; i < 600 && n > 0; i++) {
 		test_sleep_ms(50);
-		n = flow_rules_left();
+		n = flow_rules_left() + others_cancels_left();
 	}
 	return n;
 }
@@ -2030,9 +2058,11 @@ static void test_stalls(void)
 		 garbage_storm);
 	one_load("connection_attempts", "2000 connection attempts", UID_STORM, false,
 		 connection_attempts);
-	one_load("rules_source_closing", "a source with 20000 flow rules closing", 0, true,
+	one_load("rules_source_closing", "a source with 20000 flow rules and 1000 cancels "
+		 "closing", 0, true,
 		 rules_then_close);
-	ASSERT_EQ(flow_rules_gone(), 0, "the closed source's flow rules are all gone");
+	ASSERT_EQ(flow_rules_gone(), 0, "the closed source's flow rules and its prefix's ID "
+		  "cancels are all gone");
 	one_load("first_explain", "a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains);
 }
 
