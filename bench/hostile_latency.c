@@ -3,10 +3,10 @@
  * L1: a well-behaved client's cancel-request latency, alone and beside each
  * hostile load in turn, all in one run against one private txcanceld.
  *
- * The good client (root) holds a prefix and, one request every
- * GOOD_PACE_US, cancels an ID and clears it again; a sample is the time from
- * the cancel request leaving to its reply arriving (txc_cancel()).  Every
- * request must be answered: the note counts them.
+ * The good client (root) holds a prefix and, once every GOOD_PACE_US,
+ * cancels an ID and clears it again; a sample is the time from a request
+ * (the cancel or the clear) leaving to its reply arriving (txc_cancel(),
+ * txc_clear()).  Every request must be answered: the note counts them.
  *
  * The loads, each in a child process of its own, for PHASE_S seconds:
  *   source churn    uid 65534 opens and closes a source, as fast as it can
@@ -362,7 +362,7 @@ static int good_run(struct txc_client *c, __u32 id, int seconds, struct phase *p
 
 	memset(ph, 0, sizeof(*ph));
 	/* A phase whose requests all waited long still gets enough samples. */
-	while ((bench_now_ns() < until || ph->n < MIN_SAMPLES) && ph->n < MAX_SAMPLES) {
+	while ((bench_now_ns() < until || ph->n < MIN_SAMPLES) && ph->n + 2 <= MAX_SAMPLES) {
 		struct timespec ts = { next / 1000000000ull, next % 1000000000ull };
 		__u64 t0, t1;
 		int err;
@@ -382,11 +382,14 @@ static int good_run(struct txc_client *c, __u32 id, int seconds, struct phase *p
 		ph->errors += err != 0;
 		samples[ph->n++] = (t1 - t0) / 1000.0;
 		ph->sent++;
+		t0 = bench_now_ns();
 		err = txc_clear(c, TXC_SCOPE_ID, id, NULL);
+		t1 = bench_now_ns();
 		if (err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN)
 			return err;
 		ph->answered++;
 		ph->errors += err != 0;
+		samples[ph->n++] = (t1 - t0) / 1000.0;
 	}
 	if (ph->n < BLOCKS) {
 		fprintf(stderr, "hostile_latency: only %zu samples\n", ph->n);
@@ -434,7 +437,7 @@ static void emit(enum load l, const struct phase *ph, const struct phase *alone,
 		.note = note,
 	};
 
-	snprintf(note, sizeof(note), "p50 %.0f us, p99 %.0f us, max %.0f us over %zu cancels; "
+	snprintf(note, sizeof(note), "p50 %.0f us, p99 %.0f us, max %.0f us over %zu requests; "
 		 "%ld of %ld requests answered (%ld refused)%s", ph->p50, ph->p99, ph->max, ph->n,
 		 ph->answered, ph->sent, ph->errors, l == LOAD_NONE ? "" : load_ops(ops));
 	bench_emit(&row);
