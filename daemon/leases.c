@@ -235,7 +235,7 @@ static bool is_root(const struct txcd_conn *c)
 /*
  * One user's lease events: the first few of every second are logged, the
  * rest counted and summed up in one line when the next second's first
- * event comes, so that a user churning leases cannot flood the log.
+ * event or tick comes, so that a user churning leases cannot flood the log.
  */
 static void lease_log(struct txcd *d, uid_t uid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -263,6 +263,22 @@ static void lease_log(struct txcd *d, uid_t uid, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	txc_log(TXC_LOG_INFO, "%s", line);
+}
+
+/* On the tick: the sums of the last second's unlogged events, not one left out. */
+void txcd_lease_log_flush(struct txcd *d)
+{
+	__u64 now = txcd_now_ns();
+
+	for (struct txcd_user *u = d->users; u; u = u->next) {
+		if (!u->log_unlogged || now - u->log_window_ns < 1000000000ull)
+			continue;
+		txc_log(TXC_LOG_INFO, "uid %u: %u more lease events not logged\n", u->uid,
+			u->log_unlogged);
+		u->log_window_ns = now;
+		u->log_in_window = 0;
+		u->log_unlogged = 0;
+	}
 }
 
 /*

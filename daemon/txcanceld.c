@@ -90,6 +90,7 @@ static void on_tick(struct txcd *d)
 		return;
 	txcd_server_resume(d);
 	txcd_leases_expire(d);
+	txcd_lease_log_flush(d);
 	txcd_check_ring_losses(d);
 	txcd_ringpool_tick(d);
 }

@@ -282,6 +282,8 @@ void txcd_source_released(struct txcd *d, __u32 source);
 void txcd_leases_drop_conn(struct txcd *d, struct txcd_conn *c);
 /* Release orphans whose grace period is over. */
 void txcd_leases_expire(struct txcd *d);
+/* Log the sums of lease events left out of the log (on the tick). */
+void txcd_lease_log_flush(struct txcd *d);
 /* Whether @c's user may act on @prefix / @source. */
 bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 prefix);
 bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 source);

@@ -2050,10 +2050,50 @@ static void one_load(const char *name, const char *load, uid_t uid, bool net_adm
 	test_sub_end();
 }
 
+/* Lines of the daemon's log that contain @what (and @and, if not NULL). */
+static int log_lines(const char *what, const char *and)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(dm.log, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) && (!and || strstr(line, and));
+	fclose(f);
+	return n;
+}
+
+/*
+ * A user's churn of leases is summed up in the log: fewer lines than
+ * events, and a line that says how many were left out (on the next tick).
+ */
+static void check_lease_log(void)
+{
+	char uid[32], sum[64];
+	int lines, sums = 0;
+
+	snprintf(uid, sizeof(uid), "(uid %d)", UID_CHURN);
+	snprintf(sum, sizeof(sum), "uid %d: ", UID_CHURN);
+	for (int i = 0; i < 100 && sums <= 0; i++) {
+		sums = log_lines(sum, "more lease events not logged");
+		if (sums <= 0)
+			test_sleep_ms(50);
+	}
+	/* Both churns' events: "opened" and "allocated" lines name the uid. */
+	lines = log_lines(uid, NULL);
+	printf("    the daemon's log: %d lines on uid %d's %d sources and %d prefixes, %d sums "
+	       "of the rest\n", lines, UID_CHURN, CHURN_PAIRS, PREFIX_PAIRS, sums);
+	ASSERT_TRUE(sums > 0, "the log sums up the lease events it left out");
+	ASSERT_TRUE(lines < CHURN_PAIRS, "fewer log lines than sources opened");
+}
+
 static void test_stalls(void)
 {
 	one_load("source_churn", "source open/close churn", UID_CHURN, false, source_churn);
 	one_load("prefix_churn", "prefix alloc/free churn", UID_CHURN, false, prefix_churn);
+	check_lease_log();
 	one_load("garbage_storm", "a garbage storm from 8 connections", UID_STORM, false,
 		 garbage_storm);
 	one_load("connection_attempts", "2000 connection attempts", UID_STORM, false,
