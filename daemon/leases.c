@@ -358,6 +358,8 @@ int txcd_prefix_release(struct txcd *d, __u32 prefix)
 	struct txcd_user *u = p->state != TXCD_FREE ? txcd_user_get(d, p->uid) : NULL;
 	int n_rules, n_cancels;
 
+	/* First: every socket tag under the prefix stops, without visiting the sockets. */
+	txc_dp_lease_end(d->dp, TXC_SCOPE_PREFIX, prefix);
 	n_rules = txcd_rules_walk(d->dp, rule_under_prefix, &prefix);
 	n_cancels = txcd_clear_id_cancels(d->dp, prefix);
 	txc_dp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
@@ -466,6 +468,7 @@ int txcd_source_release(struct txcd *d, __u32 source)
 	int n_rules;
 
 	txc_dp_clear(d->dp, TXC_SCOPE_SOURCE, source);
+	txc_dp_lease_end(d->dp, TXC_SCOPE_SOURCE, source);
 
 	n_rules = txcd_rules_walk(d->dp, rule_of_source, &sp);
 	while (s->subs)

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/if_ether.h>
@@ -63,7 +65,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 	struct bpf_map *maps[TXC_MAP_COUNT] = {
 		[TXC_MAP_CONFIG] = s->maps.txc_config,
 		[TXC_MAP_MARK_RULES] = s->maps.txc_mark_rules,
-		[TXC_MAP_SOCKET_RULES] = s->maps.txc_socket_rules,
+		[TXC_MAP_SK_TAGS] = s->maps.txc_sk_tags,
 		[TXC_MAP_CGROUP_RULES] = s->maps.txc_cgroup_rules,
 		[TXC_MAP_FLOW_RULES] = s->maps.txc_flow_rules,
 		[TXC_MAP_ID_CANCELS] = s->maps.txc_id_cancels,
@@ -74,6 +76,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 		[TXC_MAP_IFACES] = s->maps.txc_ifaces,
 		[TXC_MAP_RINGS] = s->maps.txc_rings,
 		[TXC_MAP_ID_STATS] = s->maps.txc_id_stats,
+		[TXC_MAP_LEASE_GENS] = s->maps.txc_lease_gens,
 	};
 
 	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
@@ -179,6 +182,37 @@ static int dp_pin_maps(struct txc_dp *dp)
 	return 0;
 }
 
+/*
+ * The config and the lease generations are memory-mapped arrays: this
+ * process reads and changes them in place, with no system call, and the
+ * programs see each store at once (the very same memory).  Nothing is
+ * cached: a mapping is the map.
+ */
+static void *map_mmap(struct txc_dp *dp, enum txc_map map, size_t bytes, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = (bytes + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, txc_dp_map_fd(dp, map), 0);
+	if (p == MAP_FAILED) {
+		txc_log(TXC_LOG_ERROR, "mapping %s into memory: %s; if an older txcancel pinned "
+			"it without BPF_F_MMAPABLE, detach it and remove the pins under %s/maps\n",
+			bpf_map__name(dp_map(dp, map)), strerror(errno), dp->pin_dir);
+		return NULL;
+	}
+	return p;
+}
+
+static int dp_map_shared(struct txc_dp *dp)
+{
+	dp->cfg = map_mmap(dp, TXC_MAP_CONFIG, sizeof(*dp->cfg), &dp->cfg_len);
+	if (!dp->cfg)
+		return -EINVAL;
+	dp->gens = map_mmap(dp, TXC_MAP_LEASE_GENS, TXC_GEN_SLOTS * sizeof(__u32), &dp->gens_len);
+	return dp->gens ? 0 : -EINVAL;
+}
+
 int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 {
 	const char *pin_dir = opts && opts->pin_dir ? opts->pin_dir : TXC_PIN_DIR_DEFAULT;
@@ -254,6 +288,9 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 		goto fail;
 	}
 	close(template_fd);
+	err = dp_map_shared(dp);
+	if (err)
+		goto fail;
 	*out = dp;
 	return 0;
 fail:
@@ -267,6 +304,10 @@ void txc_dp_close(struct txc_dp *dp)
 {
 	if (!dp)
 		return;
+	if (dp->cfg)
+		munmap(dp->cfg, dp->cfg_len);
+	if (dp->gens)
+		munmap(dp->gens, dp->gens_len);
 	txcancel__destroy(dp->explain);
 	txcancel__destroy(dp->skel);
 	free(dp);
@@ -301,17 +342,15 @@ int txc_dp_unpin(struct txc_dp *dp)
 
 int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg)
 {
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_CONFIG), &zero, cfg))
-		return -errno;
+	cfg->mark_mask = __atomic_load_n(&dp->cfg->mark_mask, __ATOMIC_ACQUIRE);
+	cfg->lookups = __atomic_load_n(&dp->cfg->lookups, __ATOMIC_ACQUIRE);
+	cfg->ring_flags = __atomic_load_n(&dp->cfg->ring_flags, __ATOMIC_ACQUIRE);
+	cfg->reserved = 0;
 	return 0;
 }
 
 int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
 {
-	__u32 zero = 0;
-
 	if (cfg->reserved) {
 		txc_log(TXC_LOG_ERROR, "config: reserved fields must be zero\n");
 		return -EINVAL;
@@ -326,53 +365,47 @@ int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
 			cfg->lookups & ~TXC_LOOKUP_ALL, TXC_LOOKUP_ALL);
 		return -EINVAL;
 	}
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_CONFIG), &zero, cfg, BPF_ANY))
-		return -errno;
+	__atomic_store_n(&dp->cfg->mark_mask, cfg->mark_mask, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp->cfg->lookups, cfg->lookups, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp->cfg->ring_flags, cfg->ring_flags, __ATOMIC_RELEASE);
 	return 0;
 }
 
+/*
+ * Lookup bits are set and cleared atomically in the mapped config: two
+ * processes (or a process and its tests) changing different bits at once
+ * both keep theirs, and no bit is rewritten that did not change.
+ */
 static int config_add_lookups(struct txc_dp *dp, __u32 bits)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
-
-	if (err || (cfg.lookups & bits) == bits)
-		return err;
-	cfg.lookups |= bits;
-	return txc_dp_config_set(dp, &cfg);
+	__atomic_fetch_or(&dp->cfg->lookups, bits, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 static int config_del_lookups(struct txc_dp *dp, __u32 bits)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
+	__atomic_fetch_and(&dp->cfg->lookups, ~bits, __ATOMIC_SEQ_CST);
+	return 0;
+}
 
-	if (err || !(cfg.lookups & bits))
-		return err;
-	cfg.lookups &= ~bits;
-	return txc_dp_config_set(dp, &cfg);
+bool txc_dp_lookup_on(const struct txc_dp *dp, __u32 bits)
+{
+	return __atomic_load_n(&dp->cfg->lookups, __ATOMIC_ACQUIRE) & bits;
 }
 
 int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
-
-	if (err)
-		return err;
-	cfg.mark_mask = mask;
-	return txc_dp_config_set(dp, &cfg);
+	__atomic_store_n(&dp->cfg->mark_mask, mask, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
-
-	if (err || !(cfg.ring_flags & TXC_RING_F_NO_WAKEUP) == wakeup)
-		return err;
-	cfg.ring_flags ^= TXC_RING_F_NO_WAKEUP;
-	return txc_dp_config_set(dp, &cfg);
+	if (wakeup)
+		__atomic_fetch_and(&dp->cfg->ring_flags, ~TXC_RING_F_NO_WAKEUP, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_or(&dp->cfg->ring_flags, TXC_RING_F_NO_WAKEUP, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 static int tag_table(int kind, enum txc_map *map, __u32 *lookup)
@@ -382,8 +415,9 @@ static int tag_table(int kind, enum txc_map *map, __u32 *lookup)
 		*map = TXC_MAP_MARK_RULES, *lookup = TXC_LOOKUP_MARK;
 		return 0;
 	case TXC_TAG_SOCKET:
-		*map = TXC_MAP_SOCKET_RULES, *lookup = TXC_LOOKUP_SOCKET;
-		return 0;
+		txc_log(TXC_LOG_ERROR, "socket tags are stored in the socket: "
+			"txc_dp_sock_tag() with its fd, not by cookie\n");
+		return -EINVAL;
 	case TXC_TAG_CGROUP:
 		*map = TXC_MAP_CGROUP_RULES, *lookup = TXC_LOOKUP_CGROUP;
 		return 0;
@@ -467,6 +501,79 @@ int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key)
 		return err;
 	if (bpf_map_delete_elem(txc_dp_map_fd(dp, map), key))
 		return -errno;
+	return 0;
+}
+
+/* --- socket tags ---------------------------------------------------------- */
+
+static __u32 gen_of(const struct txc_dp *dp, __u32 slot)
+{
+	return __atomic_load_n(&dp->gens[slot], __ATOMIC_ACQUIRE);
+}
+
+/* Whether a stored socket tag is in force: a valid ID made under current leases. */
+static bool sk_tag_current(const struct txc_dp *dp, const struct txc_sk_tag *st)
+{
+	return TXC_ID_VALID(st->tag.cancel_id) && st->tag.source != TXC_SOURCE_NONE &&
+	       st->tag.source < TXC_MAX_SOURCES &&
+	       st->prefix_gen == gen_of(dp, TXC_ID_PREFIX(st->tag.cancel_id)) &&
+	       st->source_gen == gen_of(dp, TXC_GEN_SOURCE(st->tag.source));
+}
+
+int txc_dp_sock_get(struct txc_dp *dp, int sock_fd, struct txc_sk_tag *st)
+{
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, st))
+		return -errno;
+	return sk_tag_current(dp, st) ? 0 : -ENOENT;
+}
+
+int txc_dp_sock_tag(struct txc_dp *dp, int sock_fd, const struct txc_tag *tag)
+{
+	struct txc_sk_tag st = { .tag = *tag };
+	socklen_t len = sizeof(st.cookie);
+	int err;
+
+	err = check_id(tag->cancel_id);
+	if (!err)
+		err = check_source(tag->source);
+	if (err)
+		return err;
+	if (getsockopt(sock_fd, SOL_SOCKET, SO_COOKIE, &st.cookie, &len)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "socket tag: reading the cookie of fd %d: %s\n", sock_fd,
+			strerror(errno));
+		return err;
+	}
+	st.prefix_gen = gen_of(dp, TXC_ID_PREFIX(tag->cancel_id));
+	st.source_gen = gen_of(dp, TXC_GEN_SOURCE(tag->source));
+	/* The tag is in the socket before the programs look for one: no half state. */
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, &st, BPF_ANY)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "storing the tag in socket fd %d: %s\n", sock_fd,
+			strerror(errno));
+		return err;
+	}
+	return config_add_lookups(dp, TXC_LOOKUP_SOCKET);
+}
+
+int txc_dp_sock_untag(struct txc_dp *dp, int sock_fd)
+{
+	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd))
+		return -errno;
+	return 0;
+}
+
+int txc_dp_lease_end(struct txc_dp *dp, int scope, __u32 value)
+{
+	__u32 slot;
+
+	if (scope == TXC_SCOPE_PREFIX && value >= TXC_PREFIX_MIN && value <= TXC_PREFIX_MAX)
+		slot = value;
+	else if (scope == TXC_SCOPE_SOURCE && !check_source(value))
+		slot = TXC_GEN_SOURCE(value);
+	else
+		return -EINVAL;
+	__atomic_fetch_add(&dp->gens[slot], 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -1073,18 +1180,18 @@ int txc_dp_reset(struct txc_dp *dp)
 		size_t key_size;
 	} hashes[] = {
 		{ TXC_MAP_MARK_RULES, sizeof(__u32) },
-		{ TXC_MAP_SOCKET_RULES, sizeof(__u64) },
 		{ TXC_MAP_CGROUP_RULES, sizeof(__u64) },
 		{ TXC_MAP_FLOW_RULES, sizeof(struct txc_flow_key) },
 		{ TXC_MAP_ID_CANCELS, sizeof(__u32) },
 		{ TXC_MAP_ID_STATS, sizeof(__u32) },
 	};
 	static const enum txc_map arrays[] = {
-		TXC_MAP_CONFIG, TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS, TXC_MAP_SOURCE_SEQ,
+		TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS, TXC_MAP_SOURCE_SEQ,
 	};
+	struct txc_config none = {};
 	struct bpf_map *m;
 	size_t i;
-	int err = 0;
+	int err = txc_dp_config_set(dp, &none);
 
 	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]) && !err; i++)
 		err = map_delete_all(txc_dp_map_fd(dp, hashes[i].map), hashes[i].key_size);
@@ -1100,5 +1207,8 @@ int txc_dp_reset(struct txc_dp *dp)
 	}
 	if (!err)
 		err = rings_remove_all(dp);
+	/* Socket tags are in sockets this process cannot visit: retire them all. */
+	for (i = 0; i < TXC_GEN_SLOTS && !err; i++)
+		__atomic_fetch_add(&dp->gens[i], 1, __ATOMIC_SEQ_CST);
 	return err;
 }
