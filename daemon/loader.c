@@ -209,7 +209,7 @@ static int dp_map_shared(struct txc_dp *dp)
 	dp->cfg = map_mmap(dp, TXC_MAP_CONFIG, sizeof(*dp->cfg), &dp->cfg_len);
 	if (!dp->cfg)
 		return -EINVAL;
-	dp->gens = map_mmap(dp, TXC_MAP_LEASE_GENS, TXC_GEN_SLOTS * sizeof(__u32), &dp->gens_len);
+	dp->gens = map_mmap(dp, TXC_MAP_LEASE_GENS, TXC_GEN_SLOTS * sizeof(__u64), &dp->gens_len);
 	return dp->gens ? 0 : -EINVAL;
 }
 
@@ -506,7 +506,7 @@ int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key)
 
 /* --- socket tags ---------------------------------------------------------- */
 
-static __u32 gen_of(const struct txc_dp *dp, __u32 slot)
+static __u64 gen_of(const struct txc_dp *dp, __u32 slot)
 {
 	return __atomic_load_n(&dp->gens[slot], __ATOMIC_ACQUIRE);
 }

@@ -16,7 +16,7 @@ struct txc_dp {
 	__u32 ring_bytes;
 	/* txc_config and txc_lease_gens, mapped into memory (BPF_F_MMAPABLE). */
 	struct txc_config *cfg;
-	__u32 *gens;
+	__u64 *gens;
 	size_t cfg_len, gens_len;
 };
 

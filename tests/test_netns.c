@@ -161,6 +161,8 @@ static bool group_rule_add(struct txc_dp *dp, const struct group *g)
 	else
 		key = &g->flow;
 	snprintf(what, sizeof(what), "tag rule of %s", g->name);
+	if (g->kind == TXC_TAG_SOCKET)
+		return ASSERT_OK(txc_dp_sock_tag(dp, g->tx, &tag), what);
 	return ASSERT_OK(txc_dp_tag_add(dp, g->kind, key, &tag), what);
 }
 

@@ -284,11 +284,26 @@ static int tag_flow(struct peer *p, const struct txc_flow_key *k, __u32 id, __u3
 	return call(p, TXC_MSG_TAG_ADD, &t, sizeof(t), r);
 }
 
+/* The fd of this process's socket with @cookie, or -1 (a socket's tag is reached through it). */
+static int socket_of(__u64 cookie)
+{
+	for (int fd = 0; fd < 4096; fd++) {
+		__u64 c = 0;
+		socklen_t len = sizeof(c);
+
+		if (!getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len) && c == cookie)
+			return fd;
+	}
+	return -1;
+}
+
+/* A socket is untagged through the socket: it goes along (SCM_RIGHTS) with its cookie. */
 static int untag(struct peer *p, __u8 kind, const union txc_tag_key *key, struct reply *r)
 {
 	struct txc_req_tag t = { .kind = kind, .key = *key };
 
-	return call(p, TXC_MSG_TAG_DEL, &t, sizeof(t), r);
+	return call_fd(p, TXC_MSG_TAG_DEL, &t, sizeof(t),
+		       kind == TXC_TAG_SOCKET ? socket_of(key->socket_cookie) : -1, r);
 }
 
 static int cancel(struct peer *p, __u8 scope, __u32 value, __u64 timeout_ns, struct reply *r)
@@ -382,9 +397,10 @@ static struct {
 	const char *name;
 	int fd;
 } maps[] = {
-	{ "txc_mark_rules", -1 }, { "txc_socket_rules", -1 }, { "txc_cgroup_rules", -1 },
+	{ "txc_mark_rules", -1 }, { "txc_sk_tags", -1 }, { "txc_cgroup_rules", -1 },
 	{ "txc_flow_rules", -1 }, { "txc_id_cancels", -1 }, { "txc_prefix_cancels", -1 },
 	{ "txc_source_cancels", -1 }, { "txc_id_stats", -1 }, { "txc_config", -1 },
+	{ "txc_lease_gens", -1 },
 };
 
 static int map_fd(const char *name)
@@ -414,15 +430,43 @@ static void maps_close(void)
 	}
 }
 
+/*
+ * Whether the socket with @cookie (one of this process's) holds a tag in
+ * force: stored in it, under the current generation of its prefix and source.
+ */
+static bool socket_tag_get(__u64 cookie, struct txc_tag *tag)
+{
+	int fd = socket_of(cookie);
+	struct txc_sk_tag st;
+	__u64 pgen, sgen;
+	__u32 slot;
+
+	if (fd < 0 || bpf_map_lookup_elem(map_fd("txc_sk_tags"), &fd, &st))
+		return false;
+	slot = TXC_ID_PREFIX(st.tag.cancel_id);
+	if (bpf_map_lookup_elem(map_fd("txc_lease_gens"), &slot, &pgen))
+		return false;
+	slot = TXC_GEN_SOURCE(st.tag.source);
+	if (st.tag.source >= TXC_MAX_SOURCES ||
+	    bpf_map_lookup_elem(map_fd("txc_lease_gens"), &slot, &sgen))
+		return false;
+	if (pgen != st.prefix_gen || sgen != st.source_gen || st.cookie != cookie)
+		return false;
+	*tag = st.tag;
+	return true;
+}
+
 /* Whether the rule table of @kind has @key; *tag gets its value. */
 static bool rule_get(__u8 kind, const void *key, struct txc_tag *tag)
 {
 	static const char *const names[] = {
-		[TXC_TAG_MARK] = "txc_mark_rules", [TXC_TAG_SOCKET] = "txc_socket_rules",
+		[TXC_TAG_MARK] = "txc_mark_rules",
 		[TXC_TAG_CGROUP] = "txc_cgroup_rules", [TXC_TAG_FLOW] = "txc_flow_rules",
 	};
 	struct txc_tag dummy;
 
+	if (kind == TXC_TAG_SOCKET)
+		return socket_tag_get(*(const __u64 *)key, tag ? tag : &dummy);
 	return !bpf_map_lookup_elem(map_fd(names[kind]), key, tag ? tag : &dummy);
 }
 
@@ -725,7 +769,8 @@ static void test_requests(void)
 		   0, "EXPLAIN of the v6 flow");
 	n = call(&root, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
 	if (OK(n, &rep, "PREFIX_LIST") && ASSERT_TRUE(list_find(&rep, rq_prefix), "listed"))
-		ASSERT_EQ(list_find(&rep, rq_prefix)->rules, 5, "rules counted under the prefix");
+		/* Mark, cgroup and two flows: a socket tag lives in its socket, uncounted. */
+		ASSERT_EQ(list_find(&rep, rq_prefix)->rules, 4, "rules counted under the prefix");
 	test_sub_end();
 
 	test_sub_begin("tag_del");
@@ -1418,7 +1463,7 @@ static void test_validation_tag(void)
 	memset(&t, 0, sizeof(t));
 	t.kind = TXC_TAG_SOCKET;
 	len = msg_make(&req, TXC_MSG_TAG_DEL, &t, sizeof(t));
-	refuse("socket_del_without_cookie", &req, len, -1, -EINVAL, "cookie", key);
+	refuse("socket_del_without_socket", &req, len, -1, -EBADF, "SCM_RIGHTS", TXC_FIELD_NONE);
 
 	t = tag_req(TXC_TAG_CGROUP, TXC_ID_MAKE(by_prefix, 7), by_source);
 	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));

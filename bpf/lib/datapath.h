@@ -72,7 +72,7 @@ static __always_inline int txc_sk_tag_current(const struct txc_sk_tag *st)
 {
 	__u32 prefix = TXC_ID_PREFIX(st->tag.cancel_id);
 	__u32 source = TXC_GEN_SOURCE(st->tag.source);
-	const __u32 *pgen, *sgen;
+	const __u64 *pgen, *sgen;
 
 	if (st->tag.source >= TXC_MAX_SOURCES)
 		return 0;

@@ -51,7 +51,7 @@ struct {
 	__uint(max_entries, TXC_GEN_SLOTS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } txc_lease_gens SEC(".maps");
 
 struct {

@@ -152,11 +152,12 @@ struct txc_tag {
 TXC_ABI_ASSERT(sizeof(struct txc_tag) == 8, "txc_tag size");
 
 /*
- * Lease generations: map txc_lease_gens, an array of __u32 indexed by
+ * Lease generations: map txc_lease_gens, an array of __u64 indexed by
  * prefix (1..255) and by TXC_GEN_SOURCE(source).  User space increments
  * an element when the lease ends (prefix freed, source closed); a socket
  * tag is in force only while both generations it was made under are
  * current.  Never reset: a generation that went back would revive tags.
+ * (64-bit elements: an mmapped array lays its elements out 8 bytes apart.)
  */
 #define TXC_GEN_SOURCE(source)	(TXC_NR_PREFIXES + (__u32)(source))
 #define TXC_GEN_SLOTS		(TXC_NR_PREFIXES + TXC_MAX_SOURCES)
@@ -168,13 +169,13 @@ TXC_ABI_ASSERT(sizeof(struct txc_tag) == 8, "txc_tag size");
  */
 struct txc_sk_tag {
 	struct txc_tag tag;
-	__u32 prefix_gen;	/* txc_lease_gens[prefix of tag.cancel_id] when tagged */
-	__u32 source_gen;	/* txc_lease_gens[TXC_GEN_SOURCE(tag.source)] when tagged */
+	__u64 prefix_gen;	/* txc_lease_gens[prefix of tag.cancel_id] when tagged */
+	__u64 source_gen;	/* txc_lease_gens[TXC_GEN_SOURCE(tag.source)] when tagged */
 	__u64 cookie;		/* SO_COOKIE of the socket, for whoever reads the element */
 };
-TXC_ABI_ASSERT(sizeof(struct txc_sk_tag) == 24, "txc_sk_tag size");
+TXC_ABI_ASSERT(sizeof(struct txc_sk_tag) == 32, "txc_sk_tag size");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_sk_tag, prefix_gen) == 8, "txc_sk_tag.prefix_gen");
-TXC_ABI_ASSERT(TXC_OFFSET(struct txc_sk_tag, cookie) == 16, "txc_sk_tag.cookie");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_sk_tag, cookie) == 24, "txc_sk_tag.cookie");
 
 
 #define TXC_FAMILY_IPV4		4
