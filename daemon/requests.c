@@ -345,6 +345,9 @@ static void final_counts(struct txcd *d, __u8 scope, __u32 value, struct txc_rep
 				st.aborted_frames, st.aborted_bytes,
 			};
 		}
+	} else if (!txc_dp_lookup_on(d->dp, TXC_LOOKUP_ID_STATS)) {
+		/* No ID is counted (the bit is set while any is): nothing to look up. */
+		return;
 	} else if (scope == TXC_SCOPE_ID) {
 		struct txc_id_stats st;
 

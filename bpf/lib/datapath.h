@@ -21,7 +21,8 @@ struct txc_frame {
 	__u16 gso_size;
 	__u8 hook;
 	__u8 parsed;		/* summary below is filled */
-	struct txc_frame_summary summary;
+	/* Aligned: the parser zeroes it and the record takes it 8 bytes at a time. */
+	struct txc_frame_summary summary __attribute__((aligned(8)));
 };
 
 /* The clock, read at most once per frame (cancel expiry and record time). */
@@ -207,7 +208,8 @@ static __noinline void txc_report_abort(const struct txc_frame *f, const struct 
 	rec->tag_kind = how & 0xff;
 	rec->scope = (how >> 8) & 0xff;
 	rec->where = (how >> 16) & 0xff;
-	__builtin_memcpy(&rec->frame, &f->summary, sizeof(rec->frame));
+	__builtin_memcpy(__builtin_assume_aligned(&rec->frame, 8), &f->summary,
+			 sizeof(rec->frame));
 	rec->reserved2 = 0;
 	bpf_ringbuf_submit(rec, rb_flags);
 }

@@ -137,7 +137,8 @@ static __noinline void txc_parse_frame(void *data, void *data_end,
 	__be16 proto;
 	int i;
 
-	__builtin_memset(s, 0, sizeof(*s));
+	/* Every caller's summary is 8-byte aligned (struct txc_frame): 6 stores, not 22. */
+	__builtin_memset(__builtin_assume_aligned(s, 8), 0, sizeof(*s));
 	if ((void *)(eth + 1) > data_end) {
 		s->flags |= TXC_FRAME_F_TRUNCATED;
 		return;
