@@ -98,9 +98,15 @@ int txc_untag_socket(struct txc_client *client, int sock_fd)
 	err = txcl_enter(client);
 	if (err)
 		return err;
+	socklen_t len = sizeof(key.socket_cookie);
+
 	if (sock_fd < 0)
 		return txcl_fail(client->err, -EBADF, "txc_untag_socket: %d is not a file "
 				 "descriptor", sock_fd);
+	/* The cookie goes along: the daemon checks that it names the socket passed. */
+	if (getsockopt(sock_fd, SOL_SOCKET, SO_COOKIE, &key.socket_cookie, &len))
+		return txcl_fail(client->err, -errno, "txc_untag_socket: reading the cookie "
+				 "of fd %d: %s", sock_fd, strerror(errno));
 	err = txcl_make_tag(client->err, &req, false, TXC_TAG_SOCKET, &key, 0, 0);
 	if (!err)
 		err = txcl_call(client, TXC_MSG_TAG_DEL, &req, sizeof(req), sock_fd, &rep);
