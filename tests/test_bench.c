@@ -40,7 +40,7 @@ static const struct {
 	bool baseline;		/* PERF.md names a baseline measured in the same run */
 } figures[] = {
 	{ "D1", true }, { "D2", true }, { "D3", true }, { "E1", true },
-	{ "C1", true }, { "C2", true }, { "R1", false }, { "M1", false },
+	{ "C1", true }, { "C2", true }, { "R1", false }, { "M1", false }, { "S1", true },
 };
 
 static char build[PATH_MAX];
