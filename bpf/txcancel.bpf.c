@@ -35,6 +35,7 @@ static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f
 {
 	const struct txc_config *cfg = txc_get_config();
 	__u32 lookups;
+	__u8 scope;
 
 	*kind = 0;
 	if (!cfg)
@@ -49,16 +50,34 @@ static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f
 	if (!*kind && !(lookups & TXC_LOOKUP_FLOW))
 		return TCX_NEXT;
 
-	txc_frame_from_skb(skb, f);
+	txc_frame_head_from_skb(skb, f);
 	if (ex)
 		f->ifindex = ex->ifindex;
 	if (!*kind) {
+		txc_frame_rest_from_skb(skb, f);
 		txc_skb_parse(skb, f);
 		*kind = txc_tag_by_flow(f, tag);
 		if (!*kind)
 			return TCX_NEXT;
 	}
-	return txc_verdict(cfg, f, tag, *kind, ex) ? TCX_DROP : TCX_NEXT;
+	scope = txc_verdict(lookups, f, tag, ex);
+	if (!scope)
+		return TCX_NEXT;
+	if (!ex) {
+		/*
+		 * A frame tagged by its flow was read and parsed for it (maybe
+		 * after a pull of its headers, which leaves the verifier no valid
+		 * packet pointer in @f where the pull failed); the others are
+		 * read and parsed only now, for the record.
+		 */
+		if (*kind != TXC_TAG_FLOW) {
+			txc_frame_rest_from_skb(skb, f);
+			txc_frame_parse(f);
+		}
+		txc_report_abort(f, tag, TXC_ABORT_HOW(*kind, scope, TXC_AT_HOOK),
+				 txc_ring_submit_flags(cfg));
+	}
+	return TCX_DROP;
 }
 
 /* TC egress: tag by mark, socket, cgroup or flow. */
@@ -141,6 +160,7 @@ static __noinline int txc_xdp_run(struct xdp_md *ctx, __u32 hook, __u32 ifindex)
 	const struct txc_config *cfg = txc_get_config();
 	struct txc_frame f;
 	struct txc_tag tag;
+	__u8 scope;
 
 	if (!cfg || !(cfg->lookups & TXC_LOOKUP_FLOW))
 		return XDP_PASS_VERDICT;
@@ -148,7 +168,12 @@ static __noinline int txc_xdp_run(struct xdp_md *ctx, __u32 hook, __u32 ifindex)
 	txc_frame_parse(&f);
 	if (!txc_tag_by_flow(&f, &tag))
 		return XDP_PASS_VERDICT;
-	return txc_verdict(cfg, &f, &tag, TXC_TAG_FLOW, NULL) ? XDP_DROP_VERDICT : XDP_PASS_VERDICT;
+	scope = txc_verdict(cfg->lookups, &f, &tag, NULL);
+	if (!scope)
+		return XDP_PASS_VERDICT;
+	txc_report_abort(&f, &tag, TXC_ABORT_HOW(TXC_TAG_FLOW, scope, TXC_AT_HOOK),
+			 txc_ring_submit_flags(cfg));
+	return XDP_DROP_VERDICT;
 }
 
 /* XDP ingress of a forwarding interface. */

@@ -6,18 +6,35 @@
 /* Enough for Ethernet, two VLAN tags, IPv6 with extension headers and ports. */
 #define TXC_SKB_PARSE_BYTES	128
 
-static __always_inline void txc_frame_from_skb(struct __sk_buff *skb,
-					       struct txc_frame *f)
+/*
+ * What the verdict on a tagged frame needs (length, interface), and the rest
+ * (data and GSO geometry), which only a parse or an abort record does: a
+ * frame tagged by mark, socket or cgroup that passes never reads it.
+ */
+static __always_inline void txc_frame_head_from_skb(struct __sk_buff *skb,
+						    struct txc_frame *f)
 {
-	f->data = (void *)(long)skb->data;
-	f->data_end = (void *)(long)skb->data_end;
 	f->now = 0;
 	f->len = skb->len;
 	f->ifindex = skb->ifindex;
-	f->gso_size = skb->gso_size;
-	f->gso_segs = f->gso_size ? skb->gso_segs : 1;
 	f->hook = TXC_HOOK_TC_EGRESS;
 	f->parsed = 0;
+}
+
+static __always_inline void txc_frame_rest_from_skb(struct __sk_buff *skb,
+						    struct txc_frame *f)
+{
+	f->data = (void *)(long)skb->data;
+	f->data_end = (void *)(long)skb->data_end;
+	f->gso_size = skb->gso_size;
+	f->gso_segs = f->gso_size ? skb->gso_segs : 1;
+}
+
+static __always_inline void txc_frame_from_skb(struct __sk_buff *skb,
+					       struct txc_frame *f)
+{
+	txc_frame_head_from_skb(skb, f);
+	txc_frame_rest_from_skb(skb, f);
 }
 
 /*

@@ -161,20 +161,20 @@ static __always_inline __u64 txc_ring_submit_flags(const struct txc_config *cfg)
 
 /*
  * Write the abort record of @f to its source's ring, or count it lost.
- * The caller counted the abort and parsed the frame (f->summary).
+ * The caller counted the abort (txc_verdict()) and parsed the frame.
  *
  * A subprogram, never inlined: the cold path of a canceled frame (sequence
  * number, ring lookup, reserve, record, submit) stays out of the programs'
  * hot path, one copy for every caller, as cilium sends its drop
  * notifications out of line.  Static, not global: the verifier checks it in
- * each caller's context, so it may take a map value that may be NULL
- * (@stats), which a global function may not on 6.1's verifier.  @how is
+ * each caller's context, so it may read the caller's frame and tag on the
+ * stack as they are, on 6.1's verifier as on later ones.  @how is
  * TXC_ABORT_HOW(); @rb_flags the ring submit flags (txc_ring_submit_flags()).
  */
 static __noinline void txc_report_abort(const struct txc_frame *f, const struct txc_tag *tag,
-					__u32 how, __u64 rb_flags,
-					struct txc_source_stats *stats)
+					__u32 how, __u64 rb_flags)
 {
+	struct txc_source_stats *stats;
 	struct txc_abort_record *rec;
 	__u64 *next_seq;
 	void *ring;
@@ -187,6 +187,7 @@ static __noinline void txc_report_abort(const struct txc_frame *f, const struct 
 	ring = bpf_map_lookup_elem(&txc_rings, &tag->source);
 	rec = ring ? bpf_ringbuf_reserve(ring, sizeof(*rec), 0) : NULL;
 	if (!rec) {
+		stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
 		if (stats)
 			stats->lost_reports++;
 		return;
@@ -239,52 +240,41 @@ static __always_inline void txc_count_id(__u32 lookups, const struct txc_frame *
 }
 
 /*
- * The verdict for a tagged frame: 1 = drop (canceled, counted and reported),
- * 0 = let it continue (counted as passed).
+ * The verdict for a tagged frame: the scope of the cancel that drops it,
+ * counted as aborted (the caller then reports it: txc_report_abort()), or 0:
+ * it continues, counted as passed.  The abort is counted before its report
+ * is written: aborted = delivered + lost.  Needs only f->len and
+ * f->ifindex of the frame.
  *
  * @ex is NULL in the programs that are attached: every caller passes a
  * constant, so the compiler removes the explain branches from them.  With
  * @ex (the explain program) the scope is written there and nothing else
  * happens: no counter, no sequence number, no record.
  */
-static __always_inline int txc_verdict(const struct txc_config *cfg,
-				       struct txc_frame *f,
-				       const struct txc_tag *tag, __u8 kind,
-				       struct txc_explain_result *ex)
+static __always_inline __u8 txc_verdict(__u32 lookups, struct txc_frame *f,
+					const struct txc_tag *tag,
+					struct txc_explain_result *ex)
 {
 	struct txc_source_stats *stats;
-	__u32 lookups = cfg->lookups;
 	__u8 scope;
 
 	scope = txc_cancel_scope(lookups, tag, f);
 	if (ex) {
 		ex->scope = scope;
-		return scope != 0;
+		return scope;
 	}
 	txc_count_id(lookups, f, tag, scope);
 	stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
-	if (!scope) {
-		if (stats) {
-			stats->passed_frames++;
-			stats->passed_bytes += f->len;
-		}
-		return 0;
-	}
-	/* Count the abort before reporting it: aborted = delivered + lost. */
-	if (stats) {
+	if (!stats)
+		return scope;
+	if (scope) {
 		stats->aborted_frames++;
 		stats->aborted_bytes += f->len;
+	} else {
+		stats->passed_frames++;
+		stats->passed_bytes += f->len;
 	}
-	/*
-	 * A frame tagged by its flow was parsed for it, maybe after a pull of
-	 * its headers, which leaves the verifier no valid packet pointer in @f
-	 * on the paths where the pull failed: only the others are parsed here.
-	 */
-	if (kind != TXC_TAG_FLOW)
-		txc_frame_parse(f);
-	txc_report_abort(f, tag, TXC_ABORT_HOW(kind, scope, TXC_AT_HOOK),
-			 txc_ring_submit_flags(cfg), stats);
-	return 1;
+	return scope;
 }
 
 #endif
