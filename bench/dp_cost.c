@@ -128,7 +128,7 @@ struct bench {
 
 static struct result res[NLEVELS][NCASES][NFAM];
 static struct result no_rules[NFAM], no_ring[NFAM], between_runs[NFAM], woken[NFAM];
-static struct result skb_rules[NFAM], sk_tagged[NFAM];
+static struct result skb_rules[NFAM], sk_tagged[NFAM], sk_only[NFAM], cg_only[NFAM];
 
 #define OTHER_MARK	0x01000000u		/* a mark no measured frame carries */
 #define OTHER_CGROUP	0xfffffff0ull		/* a cgroup id no process is in */
@@ -582,6 +582,27 @@ static int measure_skb_rules(struct bench *b)
 		if (!err)
 			report("untagged, mark+socket+cgroup rules", fam, &skb_rules[fam]);
 	}
+	/* Where that time goes: one lookup at a time (the rules stay in place). */
+	for (int only = 0; only < 2 && !err; only++) {
+		struct txc_config cfg;
+
+		err = txc_dp_config_get(b->dp, &cfg);
+		cfg.lookups = only ? TXC_LOOKUP_CGROUP : TXC_LOOKUP_SOCKET;
+		if (!err)
+			err = txc_dp_config_set(b->dp, &cfg);
+		for (fam = 0; fam < NFAM && !err; fam++) {
+			struct result *r = only ? &cg_only[fam] : &sk_only[fam];
+
+			err = measure(b, &b->untagged[fam], UNTAGGED, RING_THREAD, b->repeat,
+				      b->runs, r);
+			if (!err)
+				report(only ? "untagged, cgroup lookup only" :
+				       "untagged, socket lookup only", fam, r);
+		}
+	}
+	if (!err)
+		err = txc_dp_config_set(b->dp, &(struct txc_config){ .mark_mask = MARK_MASK,
+			.lookups = TXC_LOOKUP_MARK | TXC_LOOKUP_SOCKET | TXC_LOOKUP_CGROUP });
 	/* The dummy socket's tag: own ID, current generations (a fresh pin dir: 0). */
 	b->helpers->bss->dummy_sk_tag = (struct txc_sk_tag){ .tag = tag };
 	b->tc_fd = bpf_program__fd(b->helpers->progs.sk_tagged_txc);
@@ -711,6 +732,18 @@ static void emit_d1(struct bench *b)
 		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
 		    r->added <= 10, "mark 0 under the mask (no mark lookup), the socket's "
 		    "storage looked up and empty, the cgroup table looked up and missed");
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		for (int only = 0; only < 2; only++) {
+			const struct result *r = only ? &cg_only[fam] : &sk_only[fam];
+
+			snprintf(name, sizeof(name), "untagged, %s, only the %s lookup on",
+				 fam_name[fam], only ? "cgroup" : "socket");
+			row("D1", name, r, true, r->added, added_name,
+			    "where the time goes (stated only)", -1, only ?
+			    "bpf_skb_cgroup_id() and a miss in the cgroup rule hash" :
+			    "bpf_sk_storage_get() on a socket that holds no storage");
+		}
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
 		const struct result *r = &sk_tagged[fam];

@@ -30,13 +30,6 @@ static __always_inline void txc_frame_rest_from_skb(struct __sk_buff *skb,
 	f->gso_segs = f->gso_size ? skb->gso_segs : 1;
 }
 
-static __always_inline void txc_frame_from_skb(struct __sk_buff *skb,
-					       struct txc_frame *f)
-{
-	txc_frame_head_from_skb(skb, f);
-	txc_frame_rest_from_skb(skb, f);
-}
-
 /*
  * Parse the frame's headers.  Those of an egress skb are nearly always in
  * its linear part; only when the parser ran out of linear bytes and the skb

@@ -8,8 +8,8 @@
 #define TXC_BPF_DATAPATH_H
 
 /*
- * What a hook knows about the frame in front of it.  Filled by
- * txc_frame_from_skb() or txc_frame_from_xdp(); the summary only once parsed.
+ * What a hook knows about the frame in front of it.  Filled by the context
+ * shims (ctx_skb.h, ctx_xdp.h); the summary only once parsed.
  */
 struct txc_frame {
 	void *data;
