@@ -77,6 +77,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 		[TXC_MAP_RINGS] = s->maps.txc_rings,
 		[TXC_MAP_ID_STATS] = s->maps.txc_id_stats,
 		[TXC_MAP_LEASE_GENS] = s->maps.txc_lease_gens,
+		[TXC_MAP_CGROUP_FILTER] = s->maps.txc_cgroup_filter,
 	};
 
 	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
@@ -210,7 +211,35 @@ static int dp_map_shared(struct txc_dp *dp)
 	if (!dp->cfg)
 		return -EINVAL;
 	dp->gens = map_mmap(dp, TXC_MAP_LEASE_GENS, TXC_GEN_SLOTS * sizeof(__u64), &dp->gens_len);
-	return dp->gens ? 0 : -EINVAL;
+	if (!dp->gens)
+		return -EINVAL;
+	dp->cgroup_filter = map_mmap(dp, TXC_MAP_CGROUP_FILTER,
+				     TXC_CGROUP_FILTER_WORDS * sizeof(__u64),
+				     &dp->cgroup_filter_len);
+	return dp->cgroup_filter ? 0 : -EINVAL;
+}
+
+static void cgroup_filter_set(struct txc_dp *dp, __u64 cgroup)
+{
+	__u32 bit = txc_cgroup_filter_bit(cgroup);
+
+	__atomic_fetch_or(&dp->cgroup_filter[bit / 64], 1ull << (bit % 64), __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Cgroup rules pinned by an instance that had no cgroup filter: set their
+ * bits before the programs (with a filter of none) are attached anywhere.
+ */
+static int cgroup_filter_rebuild(struct txc_dp *dp)
+{
+	int fd = txc_dp_map_fd(dp, TXC_MAP_CGROUP_RULES);
+	__u64 key, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		cgroup_filter_set(dp, key);
+		prev = &key;
+	}
+	return errno == ENOENT ? 0 : -errno;
 }
 
 int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
@@ -221,6 +250,7 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	char path[PATH_MAX];
 	struct txc_dp *dp;
 	int template_fd = -1;
+	bool filter_pinned;
 	int err;
 
 	*out = NULL;
@@ -251,6 +281,9 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 		goto fail;
 	}
 
+	/* Whether an earlier instance left a cgroup filter with its rules. */
+	snprintf(path, sizeof(path), "%s/maps/txc_cgroup_filter", dp->pin_dir);
+	filter_pinned = !access(path, F_OK);
 	dp->skel = txcancel__open();
 	if (!dp->skel) {
 		err = -errno;
@@ -289,6 +322,8 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	}
 	close(template_fd);
 	err = dp_map_shared(dp);
+	if (!err && !filter_pinned)
+		err = cgroup_filter_rebuild(dp);
 	if (err)
 		goto fail;
 	*out = dp;
@@ -308,6 +343,8 @@ void txc_dp_close(struct txc_dp *dp)
 		munmap(dp->cfg, dp->cfg_len);
 	if (dp->gens)
 		munmap(dp->gens, dp->gens_len);
+	if (dp->cgroup_filter)
+		munmap(dp->cgroup_filter, dp->cgroup_filter_len);
 	txcancel__destroy(dp->explain);
 	txcancel__destroy(dp->skel);
 	free(dp);
@@ -481,6 +518,9 @@ int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct tx
 			return -EINVAL;
 		}
 	}
+	/* The filter says "maybe" before the rule exists: never "none" while it does. */
+	if (kind == TXC_TAG_CGROUP)
+		cgroup_filter_set(dp, *(const __u64 *)key);
 	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), key, tag, BPF_ANY)) {
 		err = -errno;
 		txc_log(TXC_LOG_ERROR, "adding a tag rule: %s%s\n", strerror(errno),
@@ -1207,6 +1247,9 @@ int txc_dp_reset(struct txc_dp *dp)
 	}
 	if (!err)
 		err = rings_remove_all(dp);
+	/* No cgroup rule is left: no cgroup may have one. */
+	for (i = 0; i < TXC_CGROUP_FILTER_WORDS && !err; i++)
+		__atomic_store_n(&dp->cgroup_filter[i], 0, __ATOMIC_SEQ_CST);
 	/* Socket tags are in sockets this process cannot visit: retire them all. */
 	for (i = 0; i < TXC_GEN_SLOTS && !err; i++)
 		__atomic_fetch_add(&dp->gens[i], 1, __ATOMIC_SEQ_CST);

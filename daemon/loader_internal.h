@@ -14,10 +14,10 @@ struct txc_dp {
 	struct txcancel *explain;
 	char pin_dir[PATH_MAX - 64];	/* leaves room for "/links/xdp-<ifindex>" */
 	__u32 ring_bytes;
-	/* txc_config and txc_lease_gens, mapped into memory (BPF_F_MMAPABLE). */
+	/* txc_config, txc_lease_gens, txc_cgroup_filter, mapped into memory. */
 	struct txc_config *cfg;
-	__u64 *gens;
-	size_t cfg_len, gens_len;
+	__u64 *gens, *cgroup_filter;
+	size_t cfg_len, gens_len, cgroup_filter_len;
 };
 
 int txc_mkdir_p(const char *path, mode_t mode);

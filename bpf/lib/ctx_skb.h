@@ -66,6 +66,15 @@ static __always_inline int txc_tag_by_socket(struct __sk_buff *skb, struct txc_t
 	return st && txc_sk_tag_current(st) && txc_tag_from_rule(&st->tag, tag);
 }
 
+/* Whether @cgroup may have a rule: a clear filter bit says it has none. */
+static __always_inline int txc_cgroup_maybe(__u64 cgroup)
+{
+	__u32 bit = txc_cgroup_filter_bit(cgroup), word = bit / 64;
+	const __u64 *w = bpf_map_lookup_elem(&txc_cgroup_filter, &word);
+
+	return w && (*w >> (bit % 64)) & 1;
+}
+
 /*
  * Tagging that only TC can do, by precedence: mark, socket, cgroup.
  * Returns the TXC_TAG_* kind, 0 when the frame is still untagged, or -1
@@ -96,7 +105,8 @@ static __always_inline int txc_tag_skb(struct __sk_buff *skb,
 		return TXC_TAG_SOCKET;
 	if (lookups & TXC_LOOKUP_CGROUP) {
 		key = bpf_skb_cgroup_id(skb);
-		if (key && txc_tag_from_rule(bpf_map_lookup_elem(&txc_cgroup_rules, &key), tag))
+		if (key && txc_cgroup_maybe(key) &&
+		    txc_tag_from_rule(bpf_map_lookup_elem(&txc_cgroup_rules, &key), tag))
 			return TXC_TAG_CGROUP;
 	}
 	return 0;

@@ -62,6 +62,15 @@ struct {
 	__type(value, struct txc_tag);
 } txc_cgroup_rules SEC(".maps");
 
+/* Which cgroups may have a rule (abi.h); memory-mapped for user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TXC_CGROUP_FILTER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} txc_cgroup_filter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TXC_FLOW_RULES_MAX);

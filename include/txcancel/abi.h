@@ -178,6 +178,22 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_sk_tag, prefix_gen) == 8, "txc_sk_tag.prefi
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_sk_tag, cookie) == 24, "txc_sk_tag.cookie");
 
 
+/*
+ * Cgroup filter: map txc_cgroup_filter, an array of TXC_CGROUP_FILTER_WORDS
+ * __u64 words, bit txc_cgroup_filter_bit(id) for cgroup id @id.  User space
+ * sets a cgroup's bit before it stores a rule for that cgroup and clears
+ * bits only when the rule table is empty, so a frame whose cgroup's bit is
+ * clear has no cgroup rule and skips the hash lookup.  Ids that share a bit
+ * only cost the lookup.
+ */
+#define TXC_CGROUP_FILTER_WORDS	256u	/* 16384 bits */
+
+static inline __u32 txc_cgroup_filter_bit(__u64 cgroup_id)
+{
+	/* Fibonacci hashing: the top 14 bits of the product. */
+	return (__u32)((cgroup_id * 0x9E3779B97F4A7C15ull) >> 50);
+}
+
 #define TXC_FAMILY_IPV4		4
 #define TXC_FAMILY_IPV6		6
 
