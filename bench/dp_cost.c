@@ -731,7 +731,8 @@ static void emit_d1(struct bench *b)
 			 "(not its own), no flow rule", fam_name[fam]);
 		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
 		    r->added <= 10, "mark 0 under the mask (no mark lookup), the socket's "
-		    "storage looked up and empty, the cgroup table looked up and missed");
+		    "storage looked up and empty, the frame's cgroup clear in the cgroup filter "
+		    "(no hash lookup)");
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
 		for (int only = 0; only < 2; only++) {
@@ -741,7 +742,7 @@ static void emit_d1(struct bench *b)
 				 fam_name[fam], only ? "cgroup" : "socket");
 			row("D1", name, r, true, r->added, added_name,
 			    "where the time goes (stated only)", -1, only ?
-			    "bpf_skb_cgroup_id() and a miss in the cgroup rule hash" :
+			    "bpf_skb_cgroup_id() and the cgroup filter's bit (clear)" :
 			    "bpf_sk_storage_get() on a socket that holds no storage");
 		}
 	}
