@@ -603,8 +603,19 @@ static int measure_skb_rules(struct bench *b)
 	if (!err)
 		err = txc_dp_config_set(b->dp, &(struct txc_config){ .mark_mask = MARK_MASK,
 			.lookups = TXC_LOOKUP_MARK | TXC_LOOKUP_SOCKET | TXC_LOOKUP_CGROUP });
-	/* The dummy socket's tag: own ID, current generations (a fresh pin dir: 0). */
+	/* The dummy socket's tag: own ID, under the current generations. */
 	b->helpers->bss->dummy_sk_tag = (struct txc_sk_tag){ .tag = tag };
+	if (!err) {
+		int gens = txc_dp_map_fd(b->dp, TXC_MAP_LEASE_GENS);
+		__u32 slot = TXC_ID_PREFIX(tag.cancel_id);
+
+		if (bpf_map_lookup_elem(gens, &slot, &b->helpers->bss->dummy_sk_tag.prefix_gen))
+			err = -errno;
+		slot = TXC_GEN_SOURCE(tag.source);
+		if (!err &&
+		    bpf_map_lookup_elem(gens, &slot, &b->helpers->bss->dummy_sk_tag.source_gen))
+			err = -errno;
+	}
 	b->tc_fd = bpf_program__fd(b->helpers->progs.sk_tagged_txc);
 	b->empty_fd = bpf_program__fd(b->helpers->progs.sk_tagged_empty);
 	for (fam = 0; fam < NFAM && !err; fam++) {
