@@ -15,7 +15,12 @@
  *   100,000 active ID cancels                          D3, dp_rules.dat
  * The frame's own rule is always one of the rules counted, so a table said
  * to hold N rules holds N.  Flow rules, because a test-run frame has no
- * sending socket.
+ * sending socket of user space's.  Besides, for D1:
+ *   untagged   with a mark, a socket and a cgroup rule in force (none its
+ *              own) and no flow lookup
+ *   tagged     by its socket: the test run's own dummy socket gets its tag
+ *              from a prelude program that then tail-calls txcancel's; the
+ *              baseline is the same prelude tail-calling the empty program
  *
  * Each figure is the median of several test runs of `repeat` frames; every
  * txcancel run is paired with a run of the empty program on the same frame,
@@ -43,6 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -122,6 +128,11 @@ struct bench {
 
 static struct result res[NLEVELS][NCASES][NFAM];
 static struct result no_rules[NFAM], no_ring[NFAM], between_runs[NFAM], woken[NFAM];
+static struct result skb_rules[NFAM], sk_tagged[NFAM], sk_only[NFAM], cg_only[NFAM];
+
+#define OTHER_MARK	0x01000000u		/* a mark no measured frame carries */
+#define OTHER_CGROUP	0xfffffff0ull		/* a cgroup id no process is in */
+#define MARK_MASK	0xff000000u
 
 static __u32 own_id(int fam)
 {
@@ -540,6 +551,101 @@ static int measure_canceled_diag(struct bench *b, int fam, enum ring_mode ring, 
 	return err;
 }
 
+/*
+ * D1 for the rules only TC has: the untagged frame while a mark, a socket
+ * (not the frame's) and a cgroup (not the frame's) rule are in force, and
+ * the frame tagged by its own socket (the test run's dummy socket, tagged
+ * by a prelude).  Measured before any flow rule exists; every rule and
+ * lookup bit is removed afterwards.
+ */
+static int measure_skb_rules(struct bench *b)
+{
+	struct txc_tag tag = { .cancel_id = TXC_ID_MAKE(5, 100), .source = SOURCE };
+	struct txc_config none = {};
+	__u32 mark = OTHER_MARK;
+	__u64 cgroup = OTHER_CGROUP;
+	int tc_fd = b->tc_fd, empty_fd = b->empty_fd;
+	int err, fam, other = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (other < 0)
+		return -errno;
+	err = txc_dp_set_mark_mask(b->dp, MARK_MASK);
+	if (!err)
+		err = txc_dp_tag_add(b->dp, TXC_TAG_MARK, &mark, &tag);
+	if (!err)
+		err = txc_dp_tag_add(b->dp, TXC_TAG_CGROUP, &cgroup, &tag);
+	if (!err)
+		err = txc_dp_sock_tag(b->dp, other, &tag);
+	for (fam = 0; fam < NFAM && !err; fam++) {
+		err = measure(b, &b->untagged[fam], UNTAGGED, RING_THREAD, b->repeat, b->runs,
+			      &skb_rules[fam]);
+		if (!err)
+			report("untagged, mark+socket+cgroup rules", fam, &skb_rules[fam]);
+	}
+	/* Where that time goes: one lookup at a time (the rules stay in place). */
+	for (int only = 0; only < 2 && !err; only++) {
+		struct txc_config cfg;
+
+		err = txc_dp_config_get(b->dp, &cfg);
+		cfg.lookups = only ? TXC_LOOKUP_CGROUP : TXC_LOOKUP_SOCKET;
+		if (!err)
+			err = txc_dp_config_set(b->dp, &cfg);
+		for (fam = 0; fam < NFAM && !err; fam++) {
+			struct result *r = only ? &cg_only[fam] : &sk_only[fam];
+
+			err = measure(b, &b->untagged[fam], UNTAGGED, RING_THREAD, b->repeat,
+				      b->runs, r);
+			if (!err)
+				report(only ? "untagged, cgroup lookup only" :
+				       "untagged, socket lookup only", fam, r);
+		}
+	}
+	if (!err)
+		err = txc_dp_config_set(b->dp, &(struct txc_config){ .mark_mask = MARK_MASK,
+			.lookups = TXC_LOOKUP_MARK | TXC_LOOKUP_SOCKET | TXC_LOOKUP_CGROUP });
+	/* The dummy socket's tag: own ID, under the current generations. */
+	b->helpers->bss->dummy_sk_tag = (struct txc_sk_tag){ .tag = tag };
+	if (!err) {
+		int gens = txc_dp_map_fd(b->dp, TXC_MAP_LEASE_GENS);
+		__u32 slot = TXC_ID_PREFIX(tag.cancel_id);
+
+		if (bpf_map_lookup_elem(gens, &slot, &b->helpers->bss->dummy_sk_tag.prefix_gen))
+			err = -errno;
+		slot = TXC_GEN_SOURCE(tag.source);
+		if (!err &&
+		    bpf_map_lookup_elem(gens, &slot, &b->helpers->bss->dummy_sk_tag.source_gen))
+			err = -errno;
+	}
+	b->tc_fd = bpf_program__fd(b->helpers->progs.sk_tagged_txc);
+	b->empty_fd = bpf_program__fd(b->helpers->progs.sk_tagged_empty);
+	for (fam = 0; fam < NFAM && !err; fam++) {
+		err = measure(b, &b->untagged[fam], TAGGED, RING_THREAD, b->repeat, b->runs,
+			      &sk_tagged[fam]);
+		if (!err)
+			report("socket-tagged (prelude)", fam, &sk_tagged[fam]);
+	}
+	b->tc_fd = tc_fd;
+	b->empty_fd = empty_fd;
+	txc_dp_tag_del(b->dp, TXC_TAG_MARK, &mark);
+	txc_dp_tag_del(b->dp, TXC_TAG_CGROUP, &cgroup);
+	close(other);
+	return err ?: txc_dp_config_set(b->dp, &none);
+}
+
+/* Slots of the preludes' tail calls: txcancel's program, the empty one. */
+static int preludes_setup(struct bench *b)
+{
+	int fd = bpf_map__fd(b->helpers->maps.dp_progs);
+	__u32 slot = 0;
+	int prog = b->tc_fd;
+
+	if (bpf_map_update_elem(fd, &slot, &prog, BPF_ANY))
+		return -errno;
+	slot = 1;
+	prog = b->empty_fd;
+	return bpf_map_update_elem(fd, &slot, &prog, BPF_ANY) ? -errno : 0;
+}
+
 static int run_level(struct bench *b, int l)
 {
 	const struct level *lv = &b->levels[l];
@@ -626,6 +732,39 @@ static void emit_d1(struct bench *b)
 			 "it is empty; with %u other ID cancels in force (a hash miss per frame) "
 			 "%.0f ns/frame, +%.1f",
 			 r->passed, lc->cancels - 1, w->value.median, w->added);
+		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
+		    r->added <= 10, note);
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *r = &skb_rules[fam];
+
+		snprintf(name, sizeof(name), "untagged, %s, mark, socket and cgroup rules "
+			 "(not its own), no flow rule", fam_name[fam]);
+		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
+		    r->added <= 10, "mark 0 under the mask (no mark lookup), the socket's "
+		    "storage looked up and empty, the frame's cgroup clear in the cgroup filter "
+		    "(no hash lookup)");
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		for (int only = 0; only < 2; only++) {
+			const struct result *r = only ? &cg_only[fam] : &sk_only[fam];
+
+			snprintf(name, sizeof(name), "untagged, %s, only the %s lookup on",
+				 fam_name[fam], only ? "cgroup" : "socket");
+			row("D1", name, r, true, r->added, added_name,
+			    "where the time goes (stated only)", -1, only ?
+			    "bpf_skb_cgroup_id() and the cgroup filter's bit (clear)" :
+			    "bpf_sk_storage_get() on a socket that holds no storage");
+		}
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *r = &sk_tagged[fam];
+
+		snprintf(name, sizeof(name), "socket-tagged, %s, no cancel", fam_name[fam]);
+		snprintf(note, sizeof(note),
+			 "%llu frames counted passed; the test run's dummy socket is tagged by a "
+			 "prelude program that tail-calls txcancel's, and the baseline is the "
+			 "same prelude tail-calling the empty program", r->passed);
 		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
 		    r->added <= 10, note);
 	}
@@ -786,14 +925,26 @@ int main(int argc, char **argv)
 	}
 	/* Nothing pinned outlives this process, however it ends: the fds hold the maps. */
 	txc_dp_unpin(b.dp);
-	b.helpers = helpers__open_and_load();
-	if (!b.helpers) {
-		err = -errno;
-		fprintf(stderr, "dp_cost: loading the empty program: %s\n", strerror(errno));
+	b.helpers = helpers__open();
+	err = b.helpers ? 0 : -errno;
+	/* The preludes tag the dummy socket in txcancel's own socket storage. */
+	if (!err)
+		err = bpf_map__reuse_fd(b.helpers->maps.dp_sk_tags,
+					txc_dp_map_fd(b.dp, TXC_MAP_SK_TAGS));
+	if (!err)
+		err = helpers__load(b.helpers);
+	if (err) {
+		fprintf(stderr, "dp_cost: loading the empty program: %s\n", strerror(-err));
 		goto out;
 	}
 	b.tc_fd = txc_dp_prog_fd(b.dp, TXC_PROG_TC_EGRESS);
 	b.empty_fd = bpf_program__fd(b.helpers->progs.empty_tc);
+	err = preludes_setup(&b);
+	if (err) {
+		fprintf(stderr, "dp_cost: filling the preludes' program array: %s\n",
+			strerror(-err));
+		goto out;
+	}
 	b.flow_fd = txc_dp_map_fd(b.dp, TXC_MAP_FLOW_RULES);
 	b.cancels_fd = txc_dp_map_fd(b.dp, TXC_MAP_ID_CANCELS);
 	for (fam = 0; fam < NFAM; fam++) {
@@ -810,6 +961,8 @@ int main(int argc, char **argv)
 		if (!err)
 			report("untagged, no rule", fam, &no_rules[fam]);
 	}
+	if (!err)
+		err = measure_skb_rules(&b);
 	for (l = 0; l < NLEVELS && !err; l++)
 		err = run_level(&b, l);
 	if (err)

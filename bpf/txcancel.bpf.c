@@ -34,36 +34,57 @@ static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f
 				      struct txc_explain_result *ex)
 {
 	const struct txc_config *cfg = txc_get_config();
+	__u32 lookups;
+	__u8 scope;
 
 	*kind = 0;
 	if (!cfg)
 		return TCX_NEXT;
-	*kind = txc_tag_skb(skb, cfg, tag, ex != NULL);
+	lookups = cfg->lookups;
+	*kind = txc_tag_skb(skb, cfg, lookups, tag, ex != NULL);
 	if (*kind < 0) {
 		if (ex)
 			ex->flags |= TXC_EXPLAIN_F_FOREIGN_MARK;
 		return TCX_NEXT;
 	}
-	if (!*kind && !(cfg->lookups & TXC_LOOKUP_FLOW))
+	if (!*kind && !(lookups & TXC_LOOKUP_FLOW))
 		return TCX_NEXT;
 
-	txc_frame_from_skb(skb, f);
+	txc_frame_head_from_skb(skb, f);
 	if (ex)
 		f->ifindex = ex->ifindex;
 	if (!*kind) {
+		txc_frame_rest_from_skb(skb, f);
 		txc_skb_parse(skb, f);
-		*kind = txc_tag_by_flow(cfg, f, tag);
+		*kind = txc_tag_by_flow(f, tag);
+		if (!*kind)
+			return TCX_NEXT;
 	}
-	if (!*kind)
+	scope = txc_verdict(lookups, f, tag, ex);
+	if (!scope)
 		return TCX_NEXT;
-	return txc_verdict(cfg, f, tag, *kind, ex) ? TCX_DROP : TCX_NEXT;
+	if (!ex) {
+		/*
+		 * A frame tagged by its flow was read and parsed for it (maybe
+		 * after a pull of its headers, which leaves the verifier no valid
+		 * packet pointer in @f where the pull failed); the others are
+		 * read and parsed only now, for the record.
+		 */
+		if (*kind != TXC_TAG_FLOW) {
+			txc_frame_rest_from_skb(skb, f);
+			txc_frame_parse(f);
+		}
+		txc_report_abort(f, tag, TXC_ABORT_HOW(*kind, scope, TXC_AT_HOOK),
+				 txc_ring_submit_flags(cfg));
+	}
+	return TCX_DROP;
 }
 
 /* TC egress: tag by mark, socket, cgroup or flow. */
 SEC("tc")
 int txc_tc_egress(struct __sk_buff *skb)
 {
-	struct txc_frame f = {};
+	struct txc_frame f;
 	struct txc_tag tag;
 	int kind;
 
@@ -95,22 +116,28 @@ int txc_tc_explain(struct __sk_buff *skb)
 	struct txc_explain_result *ex = &txc_explain_out;
 	struct txc_frame f = {};
 	struct txc_tag tag = {};
-	__u32 in_flags = txc_skb_field(skb, cb[0]);
-	__u32 in_len = txc_skb_field(skb, cb[1]);
+	__u32 in_flags = skb->cb[0];
+	__u32 in_len = skb->cb[1];
 	int kind, rc;
 
 	__builtin_memset(ex, 0, sizeof(*ex));
 	/* Drop the padding user space added for the test run's minimum length. */
 	if (in_len && bpf_skb_change_tail(skb, in_len, 0))
 		return TCX_NEXT;	/* verdict 0: user space reports it */
-	ex->ifindex = in_flags & TXC_EXPLAIN_IN_NO_IFACE ? 0 : txc_skb_field(skb, ifindex);
+	ex->ifindex = in_flags & TXC_EXPLAIN_IN_NO_IFACE ? 0 : skb->ifindex;
 
 	rc = txc_tc_run(skb, &f, &tag, &kind, ex);
 
-	/* An untagged frame may not have been read: read it for the summary. */
-	if (!f.hook)
-		txc_frame_from_skb(skb, &f);
-	txc_frame_parse(&f);
+	/*
+	 * An untagged frame may not have been parsed: parse it for the summary,
+	 * from the skb's pointers as they are now (after a pull, if any).
+	 */
+	if (!f.parsed) {
+		f.data = (void *)(long)skb->data;
+		f.data_end = (void *)(long)skb->data_end;
+		f.len = skb->len;
+		txc_frame_parse(&f);
+	}
 	if (kind > 0) {
 		ex->cancel_id = tag.cancel_id;
 		ex->source = tag.source;
@@ -123,19 +150,30 @@ int txc_tc_explain(struct __sk_buff *skb)
 	return TCX_NEXT;
 }
 
-/* XDP sees frames before the stack: only their flow can tag them. */
-static __always_inline int txc_xdp_run(struct xdp_md *ctx, __u8 hook, __u32 ifindex)
+/*
+ * XDP sees frames before the stack: only their flow can tag them.  One body
+ * for both XDP programs, which differ only in where the interface comes
+ * from; a subprogram, so the object holds it once.
+ */
+static __noinline int txc_xdp_run(struct xdp_md *ctx, __u32 hook, __u32 ifindex)
 {
 	const struct txc_config *cfg = txc_get_config();
-	struct txc_frame f = {};
+	struct txc_frame f;
 	struct txc_tag tag;
+	__u8 scope;
 
 	if (!cfg || !(cfg->lookups & TXC_LOOKUP_FLOW))
 		return XDP_PASS_VERDICT;
 	txc_frame_from_xdp(ctx, hook, ifindex, &f);
-	if (!txc_tag_by_flow(cfg, &f, &tag))
+	txc_frame_parse(&f);
+	if (!txc_tag_by_flow(&f, &tag))
 		return XDP_PASS_VERDICT;
-	return txc_verdict(cfg, &f, &tag, TXC_TAG_FLOW, NULL) ? XDP_DROP_VERDICT : XDP_PASS_VERDICT;
+	scope = txc_verdict(cfg->lookups, &f, &tag, NULL);
+	if (!scope)
+		return XDP_PASS_VERDICT;
+	txc_report_abort(&f, &tag, TXC_ABORT_HOW(TXC_TAG_FLOW, scope, TXC_AT_HOOK),
+			 txc_ring_submit_flags(cfg));
+	return XDP_DROP_VERDICT;
 }
 
 /* XDP ingress of a forwarding interface. */

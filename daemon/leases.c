@@ -484,6 +484,8 @@ int txcd_prefix_release(struct txcd *d, __u32 prefix)
 
 	if (p->state == TXCD_RELEASING)
 		return 0;
+	/* Every socket tag under the prefix stops at once, without visiting the sockets. */
+	txc_dp_lease_end(d->dp, TXC_SCOPE_PREFIX, prefix);
 	txc_dp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
 	p->conn = NULL;
 	if (!p->rules && !p->ids_canceled && !p->ids_counted) {
@@ -620,6 +622,7 @@ int txcd_source_release(struct txcd *d, __u32 source)
 	if (s->state == TXCD_RELEASING)
 		return 0;
 	txc_dp_clear(d->dp, TXC_SCOPE_SOURCE, source);
+	txc_dp_lease_end(d->dp, TXC_SCOPE_SOURCE, source);
 	while (s->subs)
 		txcd_unsubscribe(d, s->subs->conn, source);
 	txcd_ring_detach(d, source);

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/if_ether.h>
@@ -63,7 +65,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 	struct bpf_map *maps[TXC_MAP_COUNT] = {
 		[TXC_MAP_CONFIG] = s->maps.txc_config,
 		[TXC_MAP_MARK_RULES] = s->maps.txc_mark_rules,
-		[TXC_MAP_SOCKET_RULES] = s->maps.txc_socket_rules,
+		[TXC_MAP_SK_TAGS] = s->maps.txc_sk_tags,
 		[TXC_MAP_CGROUP_RULES] = s->maps.txc_cgroup_rules,
 		[TXC_MAP_FLOW_RULES] = s->maps.txc_flow_rules,
 		[TXC_MAP_ID_CANCELS] = s->maps.txc_id_cancels,
@@ -74,6 +76,8 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 		[TXC_MAP_IFACES] = s->maps.txc_ifaces,
 		[TXC_MAP_RINGS] = s->maps.txc_rings,
 		[TXC_MAP_ID_STATS] = s->maps.txc_id_stats,
+		[TXC_MAP_LEASE_GENS] = s->maps.txc_lease_gens,
+		[TXC_MAP_CGROUP_FILTER] = s->maps.txc_cgroup_filter,
 	};
 
 	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
@@ -235,6 +239,65 @@ static int ring_slots_open(struct txc_dp *dp, bool rings_reused)
 	return 0;
 }
 
+/*
+ * The config and the lease generations are memory-mapped arrays: this
+ * process reads and changes them in place, with no system call, and the
+ * programs see each store at once (the very same memory).  Nothing is
+ * cached: a mapping is the map.
+ */
+static void *map_mmap(struct txc_dp *dp, enum txc_map map, size_t bytes, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = (bytes + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, txc_dp_map_fd(dp, map), 0);
+	if (p == MAP_FAILED) {
+		txc_log(TXC_LOG_ERROR, "mapping %s into memory: %s; if an older txcancel pinned "
+			"it without BPF_F_MMAPABLE, detach it and remove the pins under %s/maps\n",
+			bpf_map__name(dp_map(dp, map)), strerror(errno), dp->pin_dir);
+		return NULL;
+	}
+	return p;
+}
+
+static int dp_map_shared(struct txc_dp *dp)
+{
+	dp->cfg = map_mmap(dp, TXC_MAP_CONFIG, sizeof(*dp->cfg), &dp->cfg_len);
+	if (!dp->cfg)
+		return -EINVAL;
+	dp->gens = map_mmap(dp, TXC_MAP_LEASE_GENS, TXC_GEN_SLOTS * sizeof(__u64), &dp->gens_len);
+	if (!dp->gens)
+		return -EINVAL;
+	dp->cgroup_filter = map_mmap(dp, TXC_MAP_CGROUP_FILTER,
+				     TXC_CGROUP_FILTER_WORDS * sizeof(__u64),
+				     &dp->cgroup_filter_len);
+	return dp->cgroup_filter ? 0 : -EINVAL;
+}
+
+static void cgroup_filter_set(struct txc_dp *dp, __u64 cgroup)
+{
+	__u32 bit = txc_cgroup_filter_bit(cgroup);
+
+	__atomic_fetch_or(&dp->cgroup_filter[bit / 64], 1ull << (bit % 64), __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Cgroup rules pinned by an instance that had no cgroup filter: set their
+ * bits before the programs (with a filter of none) are attached anywhere.
+ */
+static int cgroup_filter_rebuild(struct txc_dp *dp)
+{
+	int fd = txc_dp_map_fd(dp, TXC_MAP_CGROUP_RULES);
+	__u64 key, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		cgroup_filter_set(dp, key);
+		prev = &key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 {
 	const char *pin_dir = opts && opts->pin_dir ? opts->pin_dir : TXC_PIN_DIR_DEFAULT;
@@ -243,7 +306,7 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	char path[PATH_MAX];
 	struct txc_dp *dp;
 	int template_fd = -1;
-	bool rings_reused;
+	bool rings_reused, filter_pinned;
 	int err;
 
 	*out = NULL;
@@ -276,6 +339,9 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 		goto fail;
 	}
 
+	/* Whether an earlier instance left a cgroup filter with its rules. */
+	snprintf(path, sizeof(path), "%s/maps/txc_cgroup_filter", dp->pin_dir);
+	filter_pinned = !access(path, F_OK);
 	dp->skel = txcancel__open();
 	if (!dp->skel) {
 		err = -errno;
@@ -320,6 +386,11 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	if (err)
 		goto fail;
 	close(template_fd);
+	err = dp_map_shared(dp);
+	if (!err && !filter_pinned)
+		err = cgroup_filter_rebuild(dp);
+	if (err)
+		goto fail;
 	*out = dp;
 	return 0;
 fail:
@@ -333,6 +404,12 @@ void txc_dp_close(struct txc_dp *dp)
 {
 	if (!dp)
 		return;
+	if (dp->cfg)
+		munmap(dp->cfg, dp->cfg_len);
+	if (dp->gens)
+		munmap(dp->gens, dp->gens_len);
+	if (dp->cgroup_filter)
+		munmap(dp->cgroup_filter, dp->cgroup_filter_len);
 	txcancel__destroy(dp->explain);
 	txcancel__destroy(dp->skel);
 	if (dp->ring_slots_fd >= 0)
@@ -373,17 +450,15 @@ int txc_dp_unpin(struct txc_dp *dp)
 
 int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg)
 {
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_CONFIG), &zero, cfg))
-		return -errno;
+	cfg->mark_mask = __atomic_load_n(&dp->cfg->mark_mask, __ATOMIC_ACQUIRE);
+	cfg->lookups = __atomic_load_n(&dp->cfg->lookups, __ATOMIC_ACQUIRE);
+	cfg->ring_flags = __atomic_load_n(&dp->cfg->ring_flags, __ATOMIC_ACQUIRE);
+	cfg->reserved = 0;
 	return 0;
 }
 
 int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
 {
-	__u32 zero = 0;
-
 	if (cfg->reserved) {
 		txc_log(TXC_LOG_ERROR, "config: reserved fields must be zero\n");
 		return -EINVAL;
@@ -398,53 +473,47 @@ int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
 			cfg->lookups & ~TXC_LOOKUP_ALL, TXC_LOOKUP_ALL);
 		return -EINVAL;
 	}
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_CONFIG), &zero, cfg, BPF_ANY))
-		return -errno;
+	__atomic_store_n(&dp->cfg->mark_mask, cfg->mark_mask, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp->cfg->lookups, cfg->lookups, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp->cfg->ring_flags, cfg->ring_flags, __ATOMIC_RELEASE);
 	return 0;
 }
 
+/*
+ * Lookup bits are set and cleared atomically in the mapped config: two
+ * processes (or a process and its tests) changing different bits at once
+ * both keep theirs, and no bit is rewritten that did not change.
+ */
 static int config_add_lookups(struct txc_dp *dp, __u32 bits)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
-
-	if (err || (cfg.lookups & bits) == bits)
-		return err;
-	cfg.lookups |= bits;
-	return txc_dp_config_set(dp, &cfg);
+	__atomic_fetch_or(&dp->cfg->lookups, bits, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 static int config_del_lookups(struct txc_dp *dp, __u32 bits)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
+	__atomic_fetch_and(&dp->cfg->lookups, ~bits, __ATOMIC_SEQ_CST);
+	return 0;
+}
 
-	if (err || !(cfg.lookups & bits))
-		return err;
-	cfg.lookups &= ~bits;
-	return txc_dp_config_set(dp, &cfg);
+bool txc_dp_lookup_on(const struct txc_dp *dp, __u32 bits)
+{
+	return __atomic_load_n(&dp->cfg->lookups, __ATOMIC_ACQUIRE) & bits;
 }
 
 int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
-
-	if (err)
-		return err;
-	cfg.mark_mask = mask;
-	return txc_dp_config_set(dp, &cfg);
+	__atomic_store_n(&dp->cfg->mark_mask, mask, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup)
 {
-	struct txc_config cfg;
-	int err = txc_dp_config_get(dp, &cfg);
-
-	if (err || !(cfg.ring_flags & TXC_RING_F_NO_WAKEUP) == wakeup)
-		return err;
-	cfg.ring_flags ^= TXC_RING_F_NO_WAKEUP;
-	return txc_dp_config_set(dp, &cfg);
+	if (wakeup)
+		__atomic_fetch_and(&dp->cfg->ring_flags, ~TXC_RING_F_NO_WAKEUP, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_or(&dp->cfg->ring_flags, TXC_RING_F_NO_WAKEUP, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 static int tag_table(int kind, enum txc_map *map, __u32 *lookup)
@@ -454,8 +523,9 @@ static int tag_table(int kind, enum txc_map *map, __u32 *lookup)
 		*map = TXC_MAP_MARK_RULES, *lookup = TXC_LOOKUP_MARK;
 		return 0;
 	case TXC_TAG_SOCKET:
-		*map = TXC_MAP_SOCKET_RULES, *lookup = TXC_LOOKUP_SOCKET;
-		return 0;
+		txc_log(TXC_LOG_ERROR, "socket tags are stored in the socket: "
+			"txc_dp_sock_tag() with its fd, not by cookie\n");
+		return -EINVAL;
 	case TXC_TAG_CGROUP:
 		*map = TXC_MAP_CGROUP_RULES, *lookup = TXC_LOOKUP_CGROUP;
 		return 0;
@@ -519,6 +589,9 @@ int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct tx
 			return -EINVAL;
 		}
 	}
+	/* The filter says "maybe" before the rule exists: never "none" while it does. */
+	if (kind == TXC_TAG_CGROUP)
+		cgroup_filter_set(dp, *(const __u64 *)key);
 	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), key, tag, BPF_ANY)) {
 		err = -errno;
 		txc_log(TXC_LOG_ERROR, "adding a tag rule: %s%s\n", strerror(errno),
@@ -539,6 +612,79 @@ int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key)
 		return err;
 	if (bpf_map_delete_elem(txc_dp_map_fd(dp, map), key))
 		return -errno;
+	return 0;
+}
+
+/* --- socket tags ---------------------------------------------------------- */
+
+static __u64 gen_of(const struct txc_dp *dp, __u32 slot)
+{
+	return __atomic_load_n(&dp->gens[slot], __ATOMIC_ACQUIRE);
+}
+
+/* Whether a stored socket tag is in force: a valid ID made under current leases. */
+static bool sk_tag_current(const struct txc_dp *dp, const struct txc_sk_tag *st)
+{
+	return TXC_ID_VALID(st->tag.cancel_id) && st->tag.source != TXC_SOURCE_NONE &&
+	       st->tag.source < TXC_MAX_SOURCES &&
+	       st->prefix_gen == gen_of(dp, TXC_ID_PREFIX(st->tag.cancel_id)) &&
+	       st->source_gen == gen_of(dp, TXC_GEN_SOURCE(st->tag.source));
+}
+
+int txc_dp_sock_get(struct txc_dp *dp, int sock_fd, struct txc_sk_tag *st)
+{
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, st))
+		return -errno;
+	return sk_tag_current(dp, st) ? 0 : -ENOENT;
+}
+
+int txc_dp_sock_tag(struct txc_dp *dp, int sock_fd, const struct txc_tag *tag)
+{
+	struct txc_sk_tag st = { .tag = *tag };
+	socklen_t len = sizeof(st.cookie);
+	int err;
+
+	err = check_id(tag->cancel_id);
+	if (!err)
+		err = check_source(tag->source);
+	if (err)
+		return err;
+	if (getsockopt(sock_fd, SOL_SOCKET, SO_COOKIE, &st.cookie, &len)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "socket tag: reading the cookie of fd %d: %s\n", sock_fd,
+			strerror(errno));
+		return err;
+	}
+	st.prefix_gen = gen_of(dp, TXC_ID_PREFIX(tag->cancel_id));
+	st.source_gen = gen_of(dp, TXC_GEN_SOURCE(tag->source));
+	/* The tag is in the socket before the programs look for one: no half state. */
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, &st, BPF_ANY)) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "storing the tag in socket fd %d: %s\n", sock_fd,
+			strerror(errno));
+		return err;
+	}
+	return config_add_lookups(dp, TXC_LOOKUP_SOCKET);
+}
+
+int txc_dp_sock_untag(struct txc_dp *dp, int sock_fd)
+{
+	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd))
+		return -errno;
+	return 0;
+}
+
+int txc_dp_lease_end(struct txc_dp *dp, int scope, __u32 value)
+{
+	__u32 slot;
+
+	if (scope == TXC_SCOPE_PREFIX && value >= TXC_PREFIX_MIN && value <= TXC_PREFIX_MAX)
+		slot = value;
+	else if (scope == TXC_SCOPE_SOURCE && !check_source(value))
+		slot = TXC_GEN_SOURCE(value);
+	else
+		return -EINVAL;
+	__atomic_fetch_add(&dp->gens[slot], 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -1232,18 +1378,18 @@ int txc_dp_reset(struct txc_dp *dp)
 		size_t key_size;
 	} hashes[] = {
 		{ TXC_MAP_MARK_RULES, sizeof(__u32) },
-		{ TXC_MAP_SOCKET_RULES, sizeof(__u64) },
 		{ TXC_MAP_CGROUP_RULES, sizeof(__u64) },
 		{ TXC_MAP_FLOW_RULES, sizeof(struct txc_flow_key) },
 		{ TXC_MAP_ID_CANCELS, sizeof(__u32) },
 		{ TXC_MAP_ID_STATS, sizeof(__u32) },
 	};
 	static const enum txc_map arrays[] = {
-		TXC_MAP_CONFIG, TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS, TXC_MAP_SOURCE_SEQ,
+		TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS, TXC_MAP_SOURCE_SEQ,
 	};
+	struct txc_config none = {};
 	struct bpf_map *m;
 	size_t i;
-	int err = 0;
+	int err = txc_dp_config_set(dp, &none);
 
 	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]) && !err; i++)
 		err = map_delete_all(txc_dp_map_fd(dp, hashes[i].map), hashes[i].key_size);
@@ -1259,5 +1405,11 @@ int txc_dp_reset(struct txc_dp *dp)
 	}
 	if (!err)
 		err = rings_remove_all(dp);
+	/* No cgroup rule is left: no cgroup may have one. */
+	for (i = 0; i < TXC_CGROUP_FILTER_WORDS && !err; i++)
+		__atomic_store_n(&dp->cgroup_filter[i], 0, __ATOMIC_SEQ_CST);
+	/* Socket tags are in sockets this process cannot visit: retire them all. */
+	for (i = 0; i < TXC_GEN_SLOTS && !err; i++)
+		__atomic_fetch_add(&dp->gens[i], 1, __ATOMIC_SEQ_CST);
 	return err;
 }

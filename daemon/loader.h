@@ -5,7 +5,8 @@
  * creates the per-source rings and attaches the programs to interfaces.
  *
  * Pin layout under <pin_dir>:
- *   maps/<map name>          every map of txcancel.bpf.c
+ *   maps/<map name>          every map of txcancel.bpf.c (txc_sk_tags too: the
+ *                            map is pinned, its elements live in the sockets)
  *   links/tc-<ifindex>       tcx link of the TC egress program
  *   links/xdp-<ifindex>      XDP link
  * Interface state (slot, attach mode, whether txcancel created a clsact
@@ -47,7 +48,7 @@ struct txc_dp_opts {
 enum txc_map {
 	TXC_MAP_CONFIG,
 	TXC_MAP_MARK_RULES,
-	TXC_MAP_SOCKET_RULES,
+	TXC_MAP_SK_TAGS,
 	TXC_MAP_CGROUP_RULES,
 	TXC_MAP_FLOW_RULES,
 	TXC_MAP_ID_CANCELS,
@@ -58,6 +59,8 @@ enum txc_map {
 	TXC_MAP_IFACES,
 	TXC_MAP_RINGS,
 	TXC_MAP_ID_STATS,
+	TXC_MAP_LEASE_GENS,
+	TXC_MAP_CGROUP_FILTER,
 	TXC_MAP_COUNT,
 };
 
@@ -90,6 +93,8 @@ int txc_ensure_bpffs(const char *path);
 int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg);
 int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg);
 int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask);
+/* Whether any of the TXC_LOOKUP_* @bits is on: a read of the mapped config. */
+bool txc_dp_lookup_on(const struct txc_dp *dp, __u32 bits);
 /*
  * Whether records wake the rings' consumer (TXC_RING_F_NO_WAKEUP clear).
  * A consumer that stops the wake-ups must poll the rings itself until it
@@ -104,6 +109,22 @@ int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup);
  */
 int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct txc_tag *tag);
 int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key);
+
+/*
+ * Socket tags (TXC_TAG_SOCKET) are stored in the socket itself, through an
+ * fd of it, and freed by the kernel with the socket; the tag tables above
+ * refuse them.  A socket has at most one tag: tagging again replaces it.
+ * txc_dp_sock_get() returns the tag in force (-ENOENT: none, or one made
+ * under a prefix or source since released).
+ */
+int txc_dp_sock_tag(struct txc_dp *dp, int sock_fd, const struct txc_tag *tag);
+int txc_dp_sock_get(struct txc_dp *dp, int sock_fd, struct txc_sk_tag *st);
+int txc_dp_sock_untag(struct txc_dp *dp, int sock_fd);
+/*
+ * The lease of a prefix or source (@scope TXC_SCOPE_PREFIX or _SOURCE)
+ * ended: every socket tag made under it stops being in force at once.
+ */
+int txc_dp_lease_end(struct txc_dp *dp, int scope, __u32 value);
 
 /*
  * Cancels.  @scope is TXC_SCOPE_*; @value is the ID, prefix or source.

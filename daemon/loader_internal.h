@@ -29,6 +29,10 @@ struct txc_dp {
 	int ring_slots_fd;
 	pthread_mutex_t ring_slots_lock;
 	__u64 ring_slots[TXC_MAX_SOURCES / 64];
+	/* txc_config, txc_lease_gens, txc_cgroup_filter, mapped into memory. */
+	struct txc_config *cfg;
+	__u64 *gens, *cgroup_filter;
+	size_t cfg_len, gens_len, cgroup_filter_len;
 };
 
 int txc_mkdir_p(const char *path, mode_t mode);

@@ -105,9 +105,6 @@ int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 	} else if (t->cancel_id || t->source) {
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, cancel_id),
 				  "TAG_DEL takes only kind and key: cancel ID and source must be 0");
-	} else if (t->kind == TXC_TAG_SOCKET && !t->key.socket_cookie) {
-		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, key),
-				  "untagging a socket needs the cookie TAG_ADD returned");
 	}
 	if (t->kind == TXC_TAG_FLOW)
 		return check_flow(&t->key.flow, off, err);
@@ -176,10 +173,10 @@ static int check_batch_op(const struct txc_batch_op *op, size_t off, struct txc_
 	case TXC_MSG_TAG_DEL:
 		used = sizeof(op->tag);
 		ret = txcd_check_tag(&op->tag, op->type == TXC_MSG_TAG_ADD, off, err);
-		if (!ret && op->type == TXC_MSG_TAG_ADD && op->tag.kind == TXC_TAG_SOCKET)
+		if (!ret && op->tag.kind == TXC_TAG_SOCKET)
 			ret = txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, kind),
 					 "socket tags cannot be batched: the socket must be "
-					 "passed with SCM_RIGHTS in a TAG_ADD request");
+					 "passed with SCM_RIGHTS in a TAG_ADD or TAG_DEL request");
 		break;
 	case TXC_MSG_CANCEL:
 		used = sizeof(op->cancel);
@@ -331,12 +328,12 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 	}
 }
 
-/* A socket for TAG_ADD of a socket, nothing for anything else. */
+/* A socket for TAG_ADD and TAG_DEL of a socket, nothing for anything else. */
 static int check_fds(const __u8 *msg, __u8 type, unsigned int n_fds, struct txc_rep_error *err)
 {
 	bool socket_tag = false;
 
-	if (type == TXC_MSG_TAG_ADD) {
+	if (type == TXC_MSG_TAG_ADD || type == TXC_MSG_TAG_DEL) {
 		struct txc_req_tag t;
 
 		memcpy(&t, msg + HDR, sizeof(t));
@@ -345,9 +342,9 @@ static int check_fds(const __u8 *msg, __u8 type, unsigned int n_fds, struct txc_
 	if (n_fds > 1)
 		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
 				  "%u file descriptors passed: a request takes at most one", n_fds);
-	if (n_fds && type != TXC_MSG_TAG_ADD)
+	if (n_fds && type != TXC_MSG_TAG_ADD && type != TXC_MSG_TAG_DEL)
 		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
-				  "only TAG_ADD of a socket takes a file descriptor");
+				  "only TAG_ADD and TAG_DEL of a socket take a file descriptor");
 	if (n_fds && !socket_tag)
 		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
 				  "only socket tags take a file descriptor");

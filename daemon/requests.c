@@ -189,9 +189,22 @@ static int check_tag_add(struct txcd *d, struct txcd_conn *c, const struct txc_r
 					  t->key.mark, d->opts.mark_mask);
 	}
 	if (t->kind == TXC_TAG_SOCKET) {
+		struct txc_sk_tag st;
+
 		ret = socket_cookie(fd, &key->socket_cookie, err);
 		if (ret)
 			return ret;
+		/*
+		 * The tag lives in the socket and dies with it: no per-user
+		 * table to bound, since no closed socket can be left in one.
+		 */
+		if (!txc_dp_sock_get(d->dp, fd, &st))
+			return txcd_error(err, -EEXIST, TXC_FIELD_NONE,
+					  "the socket is tagged already (ID 0x%08x%s): untag it first",
+					  st.tag.cancel_id,
+					  txcd_may_prefix(d, c, TXC_ID_PREFIX(st.tag.cancel_id)) ?
+					  "" : ", another user's");
+		return 0;
 	}
 	if (!txcd_rule_get(d->dp, t->kind, key, &old))
 		return txcd_error(err, -EEXIST, off + OFF(struct txc_req_tag, key),
@@ -207,39 +220,68 @@ static int check_tag_add(struct txcd *d, struct txcd_conn *c, const struct txc_r
 	return 0;
 }
 
+/* @fd is the socket of a socket tag (still open), else -1. */
 static int apply_tag_add(struct txcd *d, const struct txc_req_tag *t,
-			 const union txc_tag_key *key, struct txc_rep_error *err)
+			 const union txc_tag_key *key, int fd, struct txc_rep_error *err)
 {
 	struct txc_tag tag = { .cancel_id = t->cancel_id, .source = t->source };
-	int ret = txc_dp_tag_add(d->dp, t->kind, key, &tag);
+	int ret = t->kind == TXC_TAG_SOCKET ? txc_dp_sock_tag(d->dp, fd, &tag) :
+		  txc_dp_tag_add(d->dp, t->kind, key, &tag);
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the %s rule: %s",
 				  txcd_rule_table_of(t->kind)->name, strerror(-ret));
-	txcd_rule_added(d, t->kind, key, &tag);
+	/* Socket tags live in their sockets: no rule table, no index entry. */
+	if (t->kind != TXC_TAG_SOCKET)
+		txcd_rule_added(d, t->kind, key, &tag);
 	return 0;
 }
 
+/* @fd: the socket of a socket untag, else -1. */
 static int check_tag_del(struct txcd *d, struct txcd_conn *c, const struct txc_req_tag *t,
-			 size_t off, struct txc_rep_error *err)
+			 size_t off, int fd, struct txc_rep_error *err)
 {
+	struct txc_sk_tag st;
 	struct txc_tag old;
 	char what[64];
 
-	if (txcd_rule_get(d->dp, t->kind, &t->key, &old))
+	if (t->kind == TXC_TAG_SOCKET) {
+		__u64 cookie;
+		int ret = socket_cookie(fd, &cookie, err);
+
+		if (ret)
+			return ret;
+		if (t->key.socket_cookie && t->key.socket_cookie != cookie)
+			return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, key),
+					  "the socket passed has cookie %llu, not %llu",
+					  (unsigned long long)cookie,
+					  (unsigned long long)t->key.socket_cookie);
+		if (txc_dp_sock_get(d->dp, fd, &st))
+			return txcd_error(err, -ENOENT, off + OFF(struct txc_req_tag, key),
+					  "the socket passed has no tag");
+		old = st.tag;
+	} else if (txcd_rule_get(d->dp, t->kind, &t->key, &old)) {
 		return txcd_error(err, -ENOENT, off + OFF(struct txc_req_tag, key),
 				  "no %s rule with this key", txcd_rule_table_of(t->kind)->name);
+	}
 	snprintf(what, sizeof(what), "the rule's cancel ID 0x%08x", old.cancel_id);
 	return need_prefix(d, c, TXC_ID_PREFIX(old.cancel_id),
 			   off + OFF(struct txc_req_tag, key), what, err);
 }
 
-static int apply_tag_del(struct txcd *d, const struct txc_req_tag *t,
+static int apply_tag_del(struct txcd *d, const struct txc_req_tag *t, int fd,
 			 struct txc_rep_error *err)
 {
 	struct txc_tag old;
 	int ret;
 
+	if (t->kind == TXC_TAG_SOCKET) {
+		ret = txc_dp_sock_untag(d->dp, fd);
+		if (ret)
+			return txcd_error(err, ret, TXC_FIELD_NONE, "removing the socket's tag: %s",
+					  strerror(-ret));
+		return 0;
+	}
 	if (txcd_rule_get(d->dp, t->kind, &t->key, &old))
 		return txcd_error(err, -ENOENT, TXC_FIELD_NONE, "the rule is gone");
 	ret = txc_dp_tag_del(d->dp, t->kind, &t->key);
@@ -315,6 +357,9 @@ static void final_counts(struct txcd *d, __u8 scope, __u32 value, struct txc_rep
 				st.aborted_frames, st.aborted_bytes,
 			};
 		}
+	} else if (!txc_dp_lookup_on(d->dp, TXC_LOOKUP_ID_STATS)) {
+		/* No ID is counted (the bit is set while any is): nothing to look up. */
+		return;
 	} else if (scope == TXC_SCOPE_ID) {
 		struct txc_id_stats st;
 
@@ -470,7 +515,7 @@ static size_t do_batch(struct txcd *d, struct txcd_conn *c, const __u8 *req, voi
 				ret = check_batch_duplicate(ops, i, off, &rep->error);
 			break;
 		case TXC_MSG_TAG_DEL:
-			ret = check_tag_del(d, c, &ops[i].tag, off, &rep->error);
+			ret = check_tag_del(d, c, &ops[i].tag, off, -1, &rep->error);
 			break;
 		case TXC_MSG_CANCEL:
 			ret = check_cancel(d, c, &ops[i].cancel, off, &ifindex, &rep->error);
@@ -495,10 +540,10 @@ static size_t do_batch(struct txcd *d, struct txcd_conn *c, const __u8 *req, voi
 			break;
 		switch (ops[i].type) {
 		case TXC_MSG_TAG_ADD:
-			ret = apply_tag_add(d, &ops[i].tag, &ops[i].tag.key, &rep->error);
+			ret = apply_tag_add(d, &ops[i].tag, &ops[i].tag.key, -1, &rep->error);
 			break;
 		case TXC_MSG_TAG_DEL:
-			ret = apply_tag_del(d, &ops[i].tag, &rep->error);
+			ret = apply_tag_del(d, &ops[i].tag, -1, &rep->error);
 			break;
 		case TXC_MSG_CANCEL:
 			check_cancel(d, c, &ops[i].cancel, 0, &ifindex, &rep->error);
@@ -725,10 +770,11 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 	int ret = 0;
 
 	(void)len;
-	if (fd >= 0 && h->type != TXC_MSG_TAG_ADD) {
+	if (fd >= 0 && h->type != TXC_MSG_TAG_ADD && h->type != TXC_MSG_TAG_DEL) {
 		close(fd);
 		return reply_err(reply, h, -EINVAL, (txcd_error(&err, -EINVAL, TXC_FIELD_NONE,
-				 "only TAG_ADD of a socket takes a file descriptor"), &err));
+				 "only TAG_ADD and TAG_DEL of a socket take a file descriptor"),
+				 &err));
 	}
 	switch (h->type) {
 	case TXC_MSG_HELLO: {
@@ -808,10 +854,10 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		struct txc_rep_tag *rep = body_of(reply);
 
 		ret = check_tag_add(d, c, body, HDR, fd, 0, &key, &err);
+		if (!ret)
+			ret = apply_tag_add(d, body, &key, fd, &err);
 		if (fd >= 0)
 			close(fd);
-		if (!ret)
-			ret = apply_tag_add(d, body, &key, &err);
 		if (ret)
 			return reply_err(reply, h, ret, &err);
 		rep->key = ((const struct txc_req_tag *)body)->kind == TXC_TAG_SOCKET ?
@@ -819,9 +865,11 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		return reply_ok(reply, h, sizeof(*rep));
 	}
 	case TXC_MSG_TAG_DEL:
-		ret = check_tag_del(d, c, body, HDR, &err);
+		ret = check_tag_del(d, c, body, HDR, fd, &err);
 		if (!ret)
-			ret = apply_tag_del(d, body, &err);
+			ret = apply_tag_del(d, body, fd, &err);
+		if (fd >= 0)
+			close(fd);
 		if (ret)
 			return reply_err(reply, h, ret, &err);
 		return reply_ok(reply, h, 0);

@@ -8,7 +8,7 @@
 
 const struct txcd_rule_table txcd_rule_tables[4] = {
 	{ TXC_TAG_MARK, TXC_MAP_MARK_RULES, sizeof(__u32), "mark" },
-	{ TXC_TAG_SOCKET, TXC_MAP_SOCKET_RULES, sizeof(__u64), "socket" },
+	{ TXC_TAG_SOCKET, TXC_MAP_SK_TAGS, 0, "socket" },
 	{ TXC_TAG_CGROUP, TXC_MAP_CGROUP_RULES, sizeof(__u64), "cgroup" },
 	{ TXC_TAG_FLOW, TXC_MAP_FLOW_RULES, sizeof(struct txc_flow_key), "flow" },
 };
@@ -25,7 +25,7 @@ int txcd_rule_get(struct txc_dp *dp, __u8 kind, const void *key, struct txc_tag 
 {
 	const struct txcd_rule_table *t = txcd_rule_table_of(kind);
 
-	if (!t)
+	if (!t || !t->key_size)
 		return -EINVAL;
 	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, t->map), key, tag))
 		return -errno;
@@ -97,7 +97,12 @@ int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
 		int fd = txc_dp_map_fd(dp, tab->map);
 		struct key_list del = { .size = tab->key_size };
 		struct rule_walk w = { tab, fn, ctx, &del };
-		int err = txc_map_walk(fd, tab->key_size, sizeof(struct txc_tag), walk_chunk, &w);
+		int err;
+
+		/* Socket tags are in the sockets, retired by lease generation. */
+		if (!tab->key_size)
+			continue;
+		err = txc_map_walk(fd, tab->key_size, sizeof(struct txc_tag), walk_chunk, &w);
 
 		if (err) {
 			free(del.keys);

@@ -11,7 +11,11 @@
 #include <linux/types.h>
 #include "loader.h"
 
-/* The tag-rule tables, in TXC_TAG_* order. */
+/*
+ * The tag-rule tables, in TXC_TAG_* order.  Socket tags have a row for
+ * their name but no table (key_size 0): they live in the sockets
+ * (txc_dp_sock_tag()) and are not walked.
+ */
 struct txcd_rule_table {
 	__u8 kind;
 	enum txc_map map;

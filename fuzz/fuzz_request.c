@@ -77,7 +77,8 @@ static bool tag_ok(const struct txc_req_tag *t, bool add, bool in_batch)
 	} else {
 		if (t->cancel_id || t->source)
 			return false;
-		if (t->kind == TXC_TAG_SOCKET && !t->key.socket_cookie)
+		/* The socket comes by SCM_RIGHTS here too; the cookie may say which. */
+		if (t->kind == TXC_TAG_SOCKET && in_batch)
 			return false;
 	}
 	switch (t->kind) {
@@ -244,7 +245,8 @@ static bool expect_valid(const __u8 *msg, size_t len, unsigned int n_fds)
 		return false;
 	if (!body_ok(msg, len, h.type))
 		return false;
-	socket_tag = h.type == TXC_MSG_TAG_ADD && b.tag.kind == TXC_TAG_SOCKET;
+	socket_tag = (h.type == TXC_MSG_TAG_ADD || h.type == TXC_MSG_TAG_DEL) &&
+		     b.tag.kind == TXC_TAG_SOCKET;
 	return n_fds == (socket_tag ? 1u : 0u);
 }
 

@@ -183,7 +183,7 @@ static void gen_requests(void)
 		request(name, TXC_MSG_TAG_ADD, &t, sizeof(t), kinds[i] == TXC_TAG_SOCKET);
 		t = tag(kinds[i], 0);
 		snprintf(name, sizeof(name), "tag_del_%s", kind_names[kinds[i]]);
-		request(name, TXC_MSG_TAG_DEL, &t, sizeof(t), 0);
+		request(name, TXC_MSG_TAG_DEL, &t, sizeof(t), kinds[i] == TXC_TAG_SOCKET);
 	}
 	t = tag_flow6(1);
 	request("tag_add_flow6", TXC_MSG_TAG_ADD, &t, sizeof(t), 0);
@@ -224,7 +224,7 @@ static void gen_requests(void)
 	mixed[1] = (struct txc_batch_op){ .type = TXC_MSG_CANCEL, .cancel = cancel(TXC_SCOPE_ID, "veth0", 0) };
 	mixed[2] = (struct txc_batch_op){ .type = TXC_MSG_CLEAR,
 		.clear = { .scope = TXC_SCOPE_PREFIX, .value = 3 } };
-	mixed[3] = op_tag(TXC_MSG_TAG_DEL, tag(TXC_TAG_SOCKET, 0));
+	mixed[3] = op_tag(TXC_MSG_TAG_DEL, tag(TXC_TAG_CGROUP, 0));
 	batch("batch_1", mixed, 1);
 	batch("batch_4_mixed", mixed, 4);
 	for (__u32 i = 0; i < TXC_BATCH_MAX; i++) {

@@ -125,8 +125,12 @@ int txc_batch_untag(struct txc_batch *batch, __u8 kind, const union txc_tag_key 
 	int err;
 
 	err = op_init(batch, &op, TXC_MSG_TAG_DEL);
-	if (!err)
-		err = txcl_make_tag(txcl_tls_err(), &op.tag, false, kind, key, 0, 0);
+	if (err)
+		return err;
+	if (kind == TXC_TAG_SOCKET)
+		return txcl_fail(txcl_tls_err(), -EINVAL, "socket untags cannot be batched: the "
+				 "socket travels by SCM_RIGHTS; use txc_untag_socket()");
+	err = txcl_make_tag(txcl_tls_err(), &op.tag, false, kind, key, 0, 0);
 	return err ? err : batch_add(batch, &op);
 }
 

@@ -170,6 +170,7 @@ void txc_client_close(struct txc_client *client)
 	if (client->fd >= 0)
 		close(client->fd);
 	txcl_completions_free(client);
+	free(client->tagged);
 	free(client->rx);
 	free(client);
 }

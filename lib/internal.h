@@ -56,6 +56,14 @@ struct txc_client {
 		__u8 type;
 	} async[TXC_ASYNC_MAX];
 	__u32 async_head, async_n;
+	/*
+	 * Cookie of the socket tagged through each fd (index = fd), so that an
+	 * untag by cookie can pass the socket, which the daemon needs.  Sized
+	 * by the highest fd tagged: a program that tags and closes sockets one
+	 * after the other reuses the same few entries.
+	 */
+	__u64 *tagged;
+	size_t n_tagged;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char err[TXCL_ERR_MAX];
 	char broken_err[TXCL_ERR_MAX];

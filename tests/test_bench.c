@@ -41,7 +41,7 @@ static const struct {
 } figures[] = {
 	{ "D1", true }, { "D2", true }, { "D3", true }, { "E1", true },
 	{ "C1", true }, { "C2", true }, { "R1", false }, { "M1", false },
-	{ "L1", true },
+	{ "L1", true }, { "S1", true },
 };
 
 static char build[PATH_MAX];

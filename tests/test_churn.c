@@ -846,12 +846,15 @@ static int client_loop(int k, int stop_r, struct client_result *res)
 			outcome(res, c, txc_untag(c, TXC_TAG_SOCKET, &key), 0, "untag");
 			goto pause;
 		}
-		/* Now and then a batch with a prefix-wide cancel and the untag, and STATUS. */
+		/*
+		 * Now and then a batch with a prefix-wide cancel, the untag through
+		 * the socket (which no batch carries), and STATUS.
+		 */
 		txc_batch_reset(b);
 		txc_batch_cancel(b, TXC_SCOPE_PREFIX, prefix, NULL, 0);
 		txc_batch_clear(b, TXC_SCOPE_PREFIX, prefix);
-		txc_batch_untag(b, TXC_TAG_SOCKET, &key);
 		outcome(res, c, txc_batch_submit(c, b, NULL), 0, "batch");
+		outcome(res, c, txc_untag_socket(c, fd), 0, "untag");
 		outcome(res, c, txc_status(c, &st, NULL, 0, NULL, 0), 0, "status");
 pause:
 		if (res->transport)

@@ -284,11 +284,26 @@ static int tag_flow(struct peer *p, const struct txc_flow_key *k, __u32 id, __u3
 	return call(p, TXC_MSG_TAG_ADD, &t, sizeof(t), r);
 }
 
+/* The fd of this process's socket with @cookie, or -1 (a socket's tag is reached through it). */
+static int socket_of(__u64 cookie)
+{
+	for (int fd = 0; fd < 4096; fd++) {
+		__u64 c = 0;
+		socklen_t len = sizeof(c);
+
+		if (!getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len) && c == cookie)
+			return fd;
+	}
+	return -1;
+}
+
+/* A socket is untagged through the socket: it goes along (SCM_RIGHTS) with its cookie. */
 static int untag(struct peer *p, __u8 kind, const union txc_tag_key *key, struct reply *r)
 {
 	struct txc_req_tag t = { .kind = kind, .key = *key };
 
-	return call(p, TXC_MSG_TAG_DEL, &t, sizeof(t), r);
+	return call_fd(p, TXC_MSG_TAG_DEL, &t, sizeof(t),
+		       kind == TXC_TAG_SOCKET ? socket_of(key->socket_cookie) : -1, r);
 }
 
 static int cancel(struct peer *p, __u8 scope, __u32 value, __u64 timeout_ns, struct reply *r)
@@ -382,9 +397,10 @@ static struct {
 	const char *name;
 	int fd;
 } maps[] = {
-	{ "txc_mark_rules", -1 }, { "txc_socket_rules", -1 }, { "txc_cgroup_rules", -1 },
+	{ "txc_mark_rules", -1 }, { "txc_sk_tags", -1 }, { "txc_cgroup_rules", -1 },
 	{ "txc_flow_rules", -1 }, { "txc_id_cancels", -1 }, { "txc_prefix_cancels", -1 },
 	{ "txc_source_cancels", -1 }, { "txc_id_stats", -1 }, { "txc_config", -1 },
+	{ "txc_lease_gens", -1 },
 };
 
 static int map_fd(const char *name)
@@ -414,15 +430,43 @@ static void maps_close(void)
 	}
 }
 
+/*
+ * Whether the socket with @cookie (one of this process's) holds a tag in
+ * force: stored in it, under the current generation of its prefix and source.
+ */
+static bool socket_tag_get(__u64 cookie, struct txc_tag *tag)
+{
+	int fd = socket_of(cookie);
+	struct txc_sk_tag st;
+	__u64 pgen, sgen;
+	__u32 slot;
+
+	if (fd < 0 || bpf_map_lookup_elem(map_fd("txc_sk_tags"), &fd, &st))
+		return false;
+	slot = TXC_ID_PREFIX(st.tag.cancel_id);
+	if (bpf_map_lookup_elem(map_fd("txc_lease_gens"), &slot, &pgen))
+		return false;
+	slot = TXC_GEN_SOURCE(st.tag.source);
+	if (st.tag.source >= TXC_MAX_SOURCES ||
+	    bpf_map_lookup_elem(map_fd("txc_lease_gens"), &slot, &sgen))
+		return false;
+	if (pgen != st.prefix_gen || sgen != st.source_gen || st.cookie != cookie)
+		return false;
+	*tag = st.tag;
+	return true;
+}
+
 /* Whether the rule table of @kind has @key; *tag gets its value. */
 static bool rule_get(__u8 kind, const void *key, struct txc_tag *tag)
 {
 	static const char *const names[] = {
-		[TXC_TAG_MARK] = "txc_mark_rules", [TXC_TAG_SOCKET] = "txc_socket_rules",
+		[TXC_TAG_MARK] = "txc_mark_rules",
 		[TXC_TAG_CGROUP] = "txc_cgroup_rules", [TXC_TAG_FLOW] = "txc_flow_rules",
 	};
 	struct txc_tag dummy;
 
+	if (kind == TXC_TAG_SOCKET)
+		return socket_tag_get(*(const __u64 *)key, tag ? tag : &dummy);
 	return !bpf_map_lookup_elem(map_fd(names[kind]), key, tag ? tag : &dummy);
 }
 
@@ -726,7 +770,8 @@ static void test_requests(void)
 		   0, "EXPLAIN of the v6 flow");
 	n = call(&root, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
 	if (OK(n, &rep, "PREFIX_LIST") && ASSERT_TRUE(list_find(&rep, rq_prefix), "listed"))
-		ASSERT_EQ(list_find(&rep, rq_prefix)->rules, 5, "rules counted under the prefix");
+		/* Mark, cgroup and two flows: a socket tag lives in its socket, uncounted. */
+		ASSERT_EQ(list_find(&rep, rq_prefix)->rules, 4, "rules counted under the prefix");
 	test_sub_end();
 
 	test_sub_begin("tag_del");
@@ -1419,7 +1464,7 @@ static void test_validation_tag(void)
 	memset(&t, 0, sizeof(t));
 	t.kind = TXC_TAG_SOCKET;
 	len = msg_make(&req, TXC_MSG_TAG_DEL, &t, sizeof(t));
-	refuse("socket_del_without_cookie", &req, len, -1, -EINVAL, "cookie", key);
+	refuse("socket_del_without_socket", &req, len, -1, -EBADF, "SCM_RIGHTS", TXC_FIELD_NONE);
 
 	t = tag_req(TXC_TAG_CGROUP, TXC_ID_MAKE(by_prefix, 7), by_source);
 	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
@@ -2696,6 +2741,205 @@ out:
 	txc_client_close(c);
 }
 
+/* ========================================================================== */
+/* Socket tags: stored in the socket, gone with it, retired with their lease  */
+/* ========================================================================== */
+
+/* Elements of the pinned map @name of the daemon with pin dir @pin_dir (hash maps). */
+static int map_count(const char *pin_dir, const char *name, size_t key_size)
+{
+	char path[256], key[64], next[64];
+	void *prev = NULL;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	while (key_size <= sizeof(key) && !bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
+/* Every table a tag could have been left in, summed. */
+static int tables_count(const char *pin_dir)
+{
+	return map_count(pin_dir, "txc_mark_rules", 4) + map_count(pin_dir, "txc_cgroup_rules", 8) +
+	       map_count(pin_dir, "txc_flow_rules", sizeof(struct txc_flow_key)) +
+	       map_count(pin_dir, "txc_id_cancels", 4) + map_count(pin_dir, "txc_id_stats", 4);
+}
+
+/*
+ * The tag in force on socket @fd, read as the TC program reads it: the
+ * element in the socket, under the current generations of its prefix and
+ * source.  False: no tag in force.
+ */
+static bool sock_tag_in_force(const char *pin_dir, int fd, struct txc_tag *tag)
+{
+	char path[256];
+	struct txc_sk_tag st;
+	__u64 pgen = 0, sgen = 0;
+	__u32 slot;
+	int tags, gens;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/maps/txc_sk_tags", pin_dir);
+	tags = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/maps/txc_lease_gens", pin_dir);
+	gens = bpf_obj_get(path);
+	ok = tags >= 0 && gens >= 0 && !bpf_map_lookup_elem(tags, &fd, &st) &&
+	     TXC_ID_VALID(st.tag.cancel_id) && st.tag.source < TXC_MAX_SOURCES;
+	slot = TXC_ID_PREFIX(st.tag.cancel_id);
+	ok = ok && !bpf_map_lookup_elem(gens, &slot, &pgen);
+	slot = TXC_GEN_SOURCE(st.tag.source);
+	ok = ok && !bpf_map_lookup_elem(gens, &slot, &sgen);
+	ok = ok && pgen == st.prefix_gen && sgen == st.source_gen;
+	if (ok && tag)
+		*tag = st.tag;
+	if (tags >= 0)
+		close(tags);
+	if (gens >= 0)
+		close(gens);
+	return ok;
+}
+
+#define SOCKS 200
+
+static void test_socket_tags(void)
+{
+	struct txc_client *c = NULL;
+	int socks[SOCKS], before, fds, n;
+	struct txc_prefix_info info[8];
+	struct txc_tag t;
+	__u8 prefix = 0;
+	__u32 source = 0;
+	__u64 cookie = 0;
+
+	if (!ASSERT_OK(txc_client_open(&c, dm.sock), "client") ||
+	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
+	    !ASSERT_OK(txc_source_open(c, &source), "source"))
+		goto out;
+
+	test_sub_begin("closed_socket_leaves_nothing");
+	before = tables_count(dm.pin_dir);
+	fds = proc_fd_count(dm.pid);
+	for (int i = 0; i < SOCKS; i++) {
+		socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (!ASSERT_GE0(socks[i], "socket") ||
+		    !ASSERT_OK(txc_tag_socket(c, socks[i], TXC_ID_MAKE(prefix, i + 1), source, NULL),
+			       "tag"))
+			break;
+	}
+	ASSERT_TRUE(sock_tag_in_force(dm.pin_dir, socks[SOCKS - 1], &t) &&
+		    t.cancel_id == TXC_ID_MAKE(prefix, SOCKS), "the tag is in the socket");
+	ASSERT_EQ(tables_count(dm.pin_dir), before, "no table holds a socket tag");
+	n = txc_prefix_list(c, info, 8);
+	for (int i = 0; i < n; i++)
+		if (info[i].prefix == prefix)
+			ASSERT_EQ(info[i].rules, 0, "socket tags are not rules counted against the user");
+	ASSERT_EQ(proc_fd_count(dm.pid), fds, "the daemon keeps no socket open");
+	for (int i = 0; i < SOCKS; i++)
+		close(socks[i]);
+	/* The same fd numbers, new sockets: nothing of the old tags reaches them. */
+	for (int i = 0; i < SOCKS; i++)
+		socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (int i = 0; i < SOCKS; i++)
+		if (!ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[i], NULL),
+				 "a new socket on a tagged socket's fd number is untagged"))
+			break;
+	ASSERT_EQ(tables_count(dm.pin_dir), before, "nothing left in any table");
+	test_sub_end();
+
+	test_sub_begin("tag_twice_untag");
+	ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 1), source, &cookie), "tag");
+	ASSERT_EQ(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 2), source, NULL), -EEXIST,
+		  "a tagged socket keeps its one tag");
+	ASSERT_TRUE(sock_tag_in_force(dm.pin_dir, socks[0], &t) &&
+		    t.cancel_id == TXC_ID_MAKE(prefix, 1), "the first tag stays");
+	ASSERT_OK(txc_untag(c, TXC_TAG_SOCKET, &(union txc_tag_key){ .socket_cookie = cookie }),
+		  "untag by cookie (the library passes the socket)");
+	ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[0], NULL), "untagged");
+	ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 3), source, NULL), "tag again");
+	ASSERT_OK(txc_untag_socket(c, socks[0]), "untag through the socket");
+	ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[0], NULL), "untagged again");
+	ASSERT_EQ(txc_untag_socket(c, socks[0]), -ENOENT, "an untagged socket has no tag to remove");
+	test_sub_end();
+
+	test_sub_begin("source_close_untags_at_once");
+	for (int i = 0; i < SOCKS; i++)
+		if (!ASSERT_OK(txc_tag_socket(c, socks[i], TXC_ID_MAKE(prefix, i + 1), source, NULL),
+			       "tag"))
+			break;
+	ASSERT_OK(txc_source_close(c, source), "source closed");
+	/* No wait: the reply means every tag of the source is out of force. */
+	for (int i = 0; i < SOCKS; i++)
+		if (!ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[i], NULL),
+				 "untagged when the source's close is answered"))
+			break;
+	if (ASSERT_OK(txc_source_open(c, &source), "a source again (maybe the same number)"))
+		ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[0], NULL),
+			    "a reopened source number does not revive old tags");
+	ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 1), source, NULL),
+		  "a socket of a closed source can be tagged again");
+	test_sub_end();
+
+	test_sub_begin("prefix_free_untags_at_once");
+	ASSERT_TRUE(sock_tag_in_force(dm.pin_dir, socks[0], NULL), "tagged");
+	ASSERT_OK(txc_prefix_free(c, prefix), "prefix freed");
+	ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[0], NULL),
+		    "untagged when the prefix's release is answered");
+	test_sub_end();
+	for (int i = 0; i < SOCKS; i++)
+		close(socks[i]);
+out:
+	txc_client_close(c);
+}
+
+/* A restart, crash or not, keeps the tags of sockets that stay open. */
+static void test_socket_tags_restart(void)
+{
+	static const char *const args[] = { "--grace", "30", NULL };
+	struct txct_daemon y;
+	struct txc_client *c = NULL;
+	struct txc_tag t;
+	__u8 prefix = 0;
+	__u32 source = 0;
+	int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	test_sub_begin("restart_keeps_socket_tags");
+	if (ASSERT_GE0(udp, "socket") && ASSERT_OK(txct_daemon_start(&y, NULL, args), "start")) {
+		if (ASSERT_OK(txc_client_open(&c, y.sock), "client") &&
+		    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
+		    ASSERT_OK(txc_source_open(c, &source), "source"))
+			ASSERT_OK(txc_tag_socket(c, udp, TXC_ID_MAKE(prefix, 7), source, NULL), "tag");
+		txct_daemon_kill(&y);
+		ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, &t), "in force while no daemon runs");
+		txc_client_close(c);
+		c = NULL;
+		if (ASSERT_OK(txct_daemon_restart(&y), "restart") &&
+		    ASSERT_OK(txc_client_open(&c, y.sock), "serves again")) {
+			ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, &t) &&
+				    t.cancel_id == TXC_ID_MAKE(prefix, 7) && t.source == source,
+				    "the orphaned leases keep the socket's tag");
+			ASSERT_OK(txc_prefix_claim(c, prefix), "prefix claimed back");
+			ASSERT_OK(txc_source_claim(c, source), "source claimed back");
+			ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, NULL), "still tagged once claimed");
+			ASSERT_OK(txc_untag_socket(c, udp), "untagged by the new instance");
+			ASSERT_TRUE(!sock_tag_in_force(y.pin_dir, udp, NULL), "untagged");
+			txc_client_close(c);
+		}
+		ASSERT_EQ(txct_daemon_stop(&y), 0, "exits cleanly");
+	}
+	txct_daemon_cleanup(&y);
+	if (udp >= 0)
+		close(udp);
+	test_sub_end();
+}
+
 static void test_lifecycle(void)
 {
 	static const char *const args[] = { "--mark-mask", "0xff", NULL };
@@ -2932,6 +3176,8 @@ static const struct test_case cases[] = {
 	{ "permissions", test_permissions },
 	{ "leases", test_leases },
 	{ "async", test_async },
+	{ "socket_tags", test_socket_tags },
+	{ "socket_tags_restart", test_socket_tags_restart },
 	{ "lifecycle", test_lifecycle },
 	{ "shutdown", test_shutdown },
 };

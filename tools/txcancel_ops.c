@@ -132,7 +132,7 @@ static int parse_tag(int argc, char **argv, struct op *op)
 		return arg_error("a socket can only be tagged by the program that owns "
 				 "it: call txc_tag_socket() from libtxcancel there "
 				 "(the daemon receives the socket itself, over the "
-				 "connection); 'tag del socket COOKIE' removes the rule");
+				 "connection); the tag ends when the socket is closed");
 
 	i = 2;
 	if (op->kind != TXC_TAG_FLOW) {

@@ -7,28 +7,27 @@
 #define TXC_SKB_PARSE_BYTES	128
 
 /*
- * Context fields are read with inline assembly: clang otherwise hoists the
- * field offsets into registers and loads from "ctx + reg", a computed
- * context offset the verifier refuses.
+ * What the verdict on a tagged frame needs (length, interface), and the rest
+ * (data and GSO geometry), which only a parse or an abort record does: a
+ * frame tagged by mark, socket or cgroup that passes never reads it.
  */
-#define txc_skb_field(skb, field) ({						\
-	__u64 ___v;	/* 64 bits: data and data_end become pointers */	\
-	asm volatile("%0 = *(u32 *)(%1 + %2)"					\
-		     : "=r"(___v)						\
-		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, field)));	\
-	___v;									\
-})
-
-static __always_inline void txc_frame_from_skb(struct __sk_buff *skb,
-					       struct txc_frame *f)
+static __always_inline void txc_frame_head_from_skb(struct __sk_buff *skb,
+						    struct txc_frame *f)
 {
-	f->data = (void *)(long)txc_skb_field(skb, data);
-	f->data_end = (void *)(long)txc_skb_field(skb, data_end);
-	f->len = txc_skb_field(skb, len);
-	f->ifindex = txc_skb_field(skb, ifindex);
-	f->gso_size = txc_skb_field(skb, gso_size);
-	f->gso_segs = f->gso_size ? txc_skb_field(skb, gso_segs) : 1;
+	f->now = 0;
+	f->len = skb->len;
+	f->ifindex = skb->ifindex;
 	f->hook = TXC_HOOK_TC_EGRESS;
+	f->parsed = 0;
+}
+
+static __always_inline void txc_frame_rest_from_skb(struct __sk_buff *skb,
+						    struct txc_frame *f)
+{
+	f->data = (void *)(long)skb->data;
+	f->data_end = (void *)(long)skb->data_end;
+	f->gso_size = skb->gso_size;
+	f->gso_segs = f->gso_size ? skb->gso_segs : 1;
 }
 
 /*
@@ -45,11 +44,35 @@ static __always_inline void txc_skb_parse(struct __sk_buff *skb, struct txc_fram
 		return;
 	if (bpf_skb_pull_data(skb, f->len < TXC_SKB_PARSE_BYTES ? f->len : TXC_SKB_PARSE_BYTES))
 		return;
-	f->data = (void *)(long)txc_skb_field(skb, data);
-	f->data_end = (void *)(long)txc_skb_field(skb, data_end);
-	__builtin_memset(&f->summary, 0, sizeof(f->summary));
+	f->data = (void *)(long)skb->data;
+	f->data_end = (void *)(long)skb->data_end;
 	f->parsed = 0;
 	txc_frame_parse(f);
+}
+
+/*
+ * The tag stored in the sending socket, if it is in force.  The helper
+ * finds nothing on a socket that is not a full one (request and time-wait
+ * sockets have no storage), so no bpf_sk_fullsock() is needed first.
+ */
+static __always_inline int txc_tag_by_socket(struct __sk_buff *skb, struct txc_tag *tag)
+{
+	struct bpf_sock *sk = skb->sk;
+	const struct txc_sk_tag *st;
+
+	if (!sk)
+		return 0;
+	st = bpf_sk_storage_get(&txc_sk_tags, sk, NULL, 0);
+	return st && txc_sk_tag_current(st) && txc_tag_from_rule(&st->tag, tag);
+}
+
+/* Whether @cgroup may have a rule: a clear filter bit says it has none. */
+static __always_inline int txc_cgroup_maybe(__u64 cgroup)
+{
+	__u32 bit = txc_cgroup_filter_bit(cgroup), word = bit / 64;
+	const __u64 *w = bpf_map_lookup_elem(&txc_cgroup_filter, &word);
+
+	return w && (*w >> (bit % 64)) & 1;
 }
 
 /*
@@ -64,28 +87,26 @@ static __always_inline void txc_skb_parse(struct __sk_buff *skb, struct txc_fram
  * frame with the daemon's own cgroup.
  */
 static __always_inline int txc_tag_skb(struct __sk_buff *skb,
-				       const struct txc_config *cfg,
+				       const struct txc_config *cfg, __u32 lookups,
 				       struct txc_tag *tag, const int explain)
 {
 	__u32 mark = skb->mark & cfg->mark_mask;
 	__u64 key;
 
 	if (mark) {
-		if ((cfg->lookups & TXC_LOOKUP_MARK) &&
+		if ((lookups & TXC_LOOKUP_MARK) &&
 		    txc_tag_from_rule(bpf_map_lookup_elem(&txc_mark_rules, &mark), tag))
 			return TXC_TAG_MARK;
 		return -1;
 	}
 	if (explain)
 		return 0;
-	if (cfg->lookups & TXC_LOOKUP_SOCKET) {
-		key = bpf_get_socket_cookie(skb);
-		if (key && txc_tag_from_rule(bpf_map_lookup_elem(&txc_socket_rules, &key), tag))
-			return TXC_TAG_SOCKET;
-	}
-	if (cfg->lookups & TXC_LOOKUP_CGROUP) {
+	if ((lookups & TXC_LOOKUP_SOCKET) && txc_tag_by_socket(skb, tag))
+		return TXC_TAG_SOCKET;
+	if (lookups & TXC_LOOKUP_CGROUP) {
 		key = bpf_skb_cgroup_id(skb);
-		if (key && txc_tag_from_rule(bpf_map_lookup_elem(&txc_cgroup_rules, &key), tag))
+		if (key && txc_cgroup_maybe(key) &&
+		    txc_tag_from_rule(bpf_map_lookup_elem(&txc_cgroup_rules, &key), tag))
 			return TXC_TAG_CGROUP;
 	}
 	return 0;

@@ -8,11 +8,13 @@ static __always_inline void txc_frame_from_xdp(struct xdp_md *ctx, __u8 hook,
 {
 	f->data = (void *)(long)ctx->data;
 	f->data_end = (void *)(long)ctx->data_end;
+	f->now = 0;
 	f->len = f->data_end - f->data;
 	f->ifindex = ifindex;
 	f->gso_segs = 1;
 	f->gso_size = 0;
 	f->hook = hook;
+	f->parsed = 0;
 }
 
 #endif

@@ -7,18 +7,31 @@
 #ifndef TXC_BPF_DATAPATH_H
 #define TXC_BPF_DATAPATH_H
 
-/* What a hook knows about the frame in front of it. */
+/*
+ * What a hook knows about the frame in front of it.  Filled by the context
+ * shims (ctx_skb.h, ctx_xdp.h); the summary only once parsed.
+ */
 struct txc_frame {
 	void *data;
 	void *data_end;
+	__u64 now;		/* bpf_ktime_get_ns() once read for this frame, else 0 */
 	__u32 len;
 	__u32 ifindex;
 	__u16 gso_segs;
 	__u16 gso_size;
 	__u8 hook;
 	__u8 parsed;		/* summary below is filled */
-	struct txc_frame_summary summary;
+	/* Aligned: the parser zeroes it and the record takes it 8 bytes at a time. */
+	struct txc_frame_summary summary __attribute__((aligned(8)));
 };
+
+/* The clock, read at most once per frame (cancel expiry and record time). */
+static __always_inline __u64 txc_frame_now(struct txc_frame *f)
+{
+	if (!f->now)
+		f->now = bpf_ktime_get_ns();
+	return f->now;
+}
 
 static __always_inline const struct txc_config *txc_get_config(void)
 {
@@ -50,16 +63,33 @@ static __always_inline void txc_frame_parse(struct txc_frame *f)
 	f->parsed = 1;
 }
 
-/* Lowest precedence: the frame's IPv4/IPv6 5-tuple. */
-static __always_inline __u8 txc_tag_by_flow(const struct txc_config *cfg,
-					    struct txc_frame *f,
-					    struct txc_tag *tag)
+/*
+ * A socket's tag is in force while the prefix of its ID and its source are
+ * still the leases it was made under: releasing either bumps its generation
+ * (txc_lease_gens), which retires every socket tag made under it at once,
+ * without visiting the sockets.
+ */
+static __always_inline int txc_sk_tag_current(const struct txc_sk_tag *st)
+{
+	__u32 prefix = TXC_ID_PREFIX(st->tag.cancel_id);
+	__u32 source = TXC_GEN_SOURCE(st->tag.source);
+	const __u64 *pgen, *sgen;
+
+	if (st->tag.source >= TXC_MAX_SOURCES)
+		return 0;
+	pgen = bpf_map_lookup_elem(&txc_lease_gens, &prefix);
+	sgen = bpf_map_lookup_elem(&txc_lease_gens, &source);
+	return pgen && sgen && *pgen == st->prefix_gen && *sgen == st->source_gen;
+}
+
+/*
+ * Lowest precedence: the frame's IPv4/IPv6 5-tuple.  The caller tested the
+ * flow lookup bit and parsed the frame.
+ */
+static __always_inline __u8 txc_tag_by_flow(const struct txc_frame *f, struct txc_tag *tag)
 {
 	struct txc_flow_key key;
 
-	if (!(cfg->lookups & TXC_LOOKUP_FLOW))
-		return 0;
-	txc_frame_parse(f);
 	if (!txc_flow_key_of(&f->summary, &key))
 		return 0;
 	if (!txc_tag_from_rule(bpf_map_lookup_elem(&txc_flow_rules, &key), tag))
@@ -67,47 +97,50 @@ static __always_inline __u8 txc_tag_by_flow(const struct txc_config *cfg,
 	return TXC_TAG_FLOW;
 }
 
-static __always_inline int txc_cancel_in_force(const struct txc_cancel *c,
-					       __u32 ifindex, __u64 *now)
+#define TXC_SLOT_UNKNOWN	(-2)	/* txc_ifaces not looked up yet for this frame */
+#define TXC_SLOT_NONE		(-1)	/* the interface has no slot */
+
+/* The frame's interface slot, looked up at most once per frame. */
+static __always_inline int txc_frame_slot(const struct txc_frame *f, int *slot)
 {
 	const struct txc_iface *iface;
 
+	if (*slot == TXC_SLOT_UNKNOWN) {
+		iface = bpf_map_lookup_elem(&txc_ifaces, &f->ifindex);
+		*slot = iface && iface->slot < TXC_MAX_IFACES ? (int)iface->slot : TXC_SLOT_NONE;
+	}
+	return *slot;
+}
+
+static __always_inline int txc_cancel_in_force(const struct txc_cancel *c,
+					       struct txc_frame *f, int *slot)
+{
 	if (!c || !(c->flags & TXC_CANCEL_F_ACTIVE))
 		return 0;
-	if (c->expires_ns) {
-		if (!*now)
-			*now = bpf_ktime_get_ns();
-		if (*now >= c->expires_ns)
-			return 0;
-	}
+	if (c->expires_ns && txc_frame_now(f) >= c->expires_ns)
+		return 0;
 	if (c->flags & TXC_CANCEL_F_ALL_IFACES)
 		return 1;
-	iface = bpf_map_lookup_elem(&txc_ifaces, &ifindex);
-	return iface && iface->slot < TXC_MAX_IFACES &&
-	       (c->iface_slots & (1ULL << iface->slot));
+	return txc_frame_slot(f, slot) >= 0 && (c->iface_slots & (1ULL << (*slot & 63)));
 }
 
 /*
- * The scope of the cancel that covers @tag on @ifindex, or 0.  The arrays are
- * checked first because their lookups are inlined; the per-ID hash only when
- * some ID cancel exists.
+ * The scope of the cancel that covers @tag on the frame's interface, or 0.
+ * The arrays are checked first because their lookups are inlined; the
+ * per-ID hash only when some ID cancel exists.
  */
-static __always_inline __u8 txc_cancel_scope(const struct txc_config *cfg,
-					     const struct txc_tag *tag,
-					     __u32 ifindex)
+static __always_inline __u8 txc_cancel_scope(__u32 lookups, const struct txc_tag *tag,
+					     struct txc_frame *f)
 {
 	__u32 prefix = TXC_ID_PREFIX(tag->cancel_id);
-	__u64 now = 0;
+	int slot = TXC_SLOT_UNKNOWN;
 
-	if (txc_cancel_in_force(bpf_map_lookup_elem(&txc_source_cancels, &tag->source),
-				ifindex, &now))
+	if (txc_cancel_in_force(bpf_map_lookup_elem(&txc_source_cancels, &tag->source), f, &slot))
 		return TXC_SCOPE_SOURCE;
-	if (txc_cancel_in_force(bpf_map_lookup_elem(&txc_prefix_cancels, &prefix),
-				ifindex, &now))
+	if (txc_cancel_in_force(bpf_map_lookup_elem(&txc_prefix_cancels, &prefix), f, &slot))
 		return TXC_SCOPE_PREFIX;
-	if ((cfg->lookups & TXC_LOOKUP_ID_CANCELS) &&
-	    txc_cancel_in_force(bpf_map_lookup_elem(&txc_id_cancels, &tag->cancel_id),
-				ifindex, &now))
+	if ((lookups & TXC_LOOKUP_ID_CANCELS) &&
+	    txc_cancel_in_force(bpf_map_lookup_elem(&txc_id_cancels, &tag->cancel_id), f, &slot))
 		return TXC_SCOPE_ID;
 	return 0;
 }
@@ -122,12 +155,26 @@ static __always_inline __u64 txc_ring_submit_flags(const struct txc_config *cfg)
 	return cfg->ring_flags & TXC_RING_F_NO_WAKEUP ? BPF_RB_NO_WAKEUP : 0;
 }
 
-static __always_inline void txc_report_abort(const struct txc_config *cfg,
-					     struct txc_frame *f,
-					     const struct txc_tag *tag,
-					     __u8 kind, __u8 scope,
-					     struct txc_source_stats *stats)
+/* What txc_report_abort() says of an abort, in one argument. */
+#define TXC_ABORT_HOW(kind, scope, where) \
+	((__u32)(kind) | (__u32)(scope) << 8 | (__u32)(where) << 16)
+
+/*
+ * Write the abort record of @f to its source's ring, or count it lost.
+ * The caller counted the abort (txc_verdict()) and parsed the frame.
+ *
+ * A subprogram, never inlined: the cold path of a canceled frame (sequence
+ * number, ring lookup, reserve, record, submit) stays out of the programs'
+ * hot path, one copy for every caller, as cilium sends its drop
+ * notifications out of line.  Static, not global: the verifier checks it in
+ * each caller's context, so it may read the caller's frame and tag on the
+ * stack as they are, on 6.1's verifier as on later ones.  @how is
+ * TXC_ABORT_HOW(); @rb_flags the ring submit flags (txc_ring_submit_flags()).
+ */
+static __noinline void txc_report_abort(const struct txc_frame *f, const struct txc_tag *tag,
+					__u32 how, __u64 rb_flags)
 {
+	struct txc_source_stats *stats;
 	struct txc_abort_record *rec;
 	__u64 *next_seq;
 	void *ring;
@@ -140,12 +187,12 @@ static __always_inline void txc_report_abort(const struct txc_config *cfg,
 	ring = bpf_map_lookup_elem(&txc_rings, &tag->source);
 	rec = ring ? bpf_ringbuf_reserve(ring, sizeof(*rec), 0) : NULL;
 	if (!rec) {
+		stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
 		if (stats)
 			stats->lost_reports++;
 		return;
 	}
 
-	txc_frame_parse(f);
 	rec->hdr.version = TXC_RECORD_VERSION;
 	rec->hdr.type = TXC_RECORD_ABORT;
 	rec->hdr.size = sizeof(*rec);
@@ -153,18 +200,19 @@ static __always_inline void txc_report_abort(const struct txc_config *cfg,
 	rec->cancel_id = tag->cancel_id;
 	rec->source = tag->source;
 	rec->seq = seq;
-	rec->tstamp_ns = bpf_ktime_get_ns();
+	rec->tstamp_ns = f->now ? f->now : bpf_ktime_get_ns();
 	rec->ifindex = f->ifindex;
 	rec->len = f->len;
 	rec->gso_segs = f->gso_segs;
 	rec->gso_size = f->gso_size;
 	rec->hook = f->hook;
-	rec->tag_kind = kind;
-	rec->scope = scope;
-	rec->where = TXC_AT_HOOK;
-	__builtin_memcpy(&rec->frame, &f->summary, sizeof(rec->frame));
+	rec->tag_kind = how & 0xff;
+	rec->scope = (how >> 8) & 0xff;
+	rec->where = (how >> 16) & 0xff;
+	__builtin_memcpy(__builtin_assume_aligned(&rec->frame, 8), &f->summary,
+			 sizeof(rec->frame));
 	rec->reserved2 = 0;
-	bpf_ringbuf_submit(rec, txc_ring_submit_flags(cfg));
+	bpf_ringbuf_submit(rec, rb_flags);
 }
 
 /*
@@ -172,13 +220,12 @@ static __always_inline void txc_report_abort(const struct txc_config *cfg,
  * counters.  The lookup bit keeps the hash lookup off the path of every
  * tagged frame while no ID is counted.
  */
-static __always_inline void txc_count_id(const struct txc_config *cfg,
-					 const struct txc_frame *f,
+static __always_inline void txc_count_id(__u32 lookups, const struct txc_frame *f,
 					 const struct txc_tag *tag, __u8 scope)
 {
 	struct txc_id_stats *ids;
 
-	if (!(cfg->lookups & TXC_LOOKUP_ID_STATS))
+	if (!(lookups & TXC_LOOKUP_ID_STATS))
 		return;
 	ids = bpf_map_lookup_elem(&txc_id_stats, &tag->cancel_id);
 	if (!ids)
@@ -193,43 +240,41 @@ static __always_inline void txc_count_id(const struct txc_config *cfg,
 }
 
 /*
- * The verdict for a tagged frame: 1 = drop (canceled, counted and reported),
- * 0 = let it continue (counted as passed).
+ * The verdict for a tagged frame: the scope of the cancel that drops it,
+ * counted as aborted (the caller then reports it: txc_report_abort()), or 0:
+ * it continues, counted as passed.  The abort is counted before its report
+ * is written: aborted = delivered + lost.  Needs only f->len and
+ * f->ifindex of the frame.
  *
  * @ex is NULL in the programs that are attached: every caller passes a
  * constant, so the compiler removes the explain branches from them.  With
  * @ex (the explain program) the scope is written there and nothing else
  * happens: no counter, no sequence number, no record.
  */
-static __always_inline int txc_verdict(const struct txc_config *cfg,
-				       struct txc_frame *f,
-				       const struct txc_tag *tag, __u8 kind,
-				       struct txc_explain_result *ex)
+static __always_inline __u8 txc_verdict(__u32 lookups, struct txc_frame *f,
+					const struct txc_tag *tag,
+					struct txc_explain_result *ex)
 {
 	struct txc_source_stats *stats;
 	__u8 scope;
 
-	scope = txc_cancel_scope(cfg, tag, f->ifindex);
+	scope = txc_cancel_scope(lookups, tag, f);
 	if (ex) {
 		ex->scope = scope;
-		return scope != 0;
+		return scope;
 	}
-	txc_count_id(cfg, f, tag, scope);
+	txc_count_id(lookups, f, tag, scope);
 	stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
-	if (!scope) {
-		if (stats) {
-			stats->passed_frames++;
-			stats->passed_bytes += f->len;
-		}
-		return 0;
-	}
-	/* Count the abort before reporting it: aborted = delivered + lost. */
-	if (stats) {
+	if (!stats)
+		return scope;
+	if (scope) {
 		stats->aborted_frames++;
 		stats->aborted_bytes += f->len;
+	} else {
+		stats->passed_frames++;
+		stats->passed_bytes += f->len;
 	}
-	txc_report_abort(cfg, f, tag, kind, scope, stats);
-	return 1;
+	return scope;
 }
 
 #endif

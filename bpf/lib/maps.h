@@ -6,9 +6,14 @@
 #ifndef TXC_BPF_MAPS_H
 #define TXC_BPF_MAPS_H
 
+/*
+ * Memory-mapped: user space reads and flips its bits in place (atomically),
+ * with no system call, and the programs see every store at once.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct txc_config);
 } txc_config SEC(".maps");
@@ -22,13 +27,32 @@ struct {
 	__type(value, struct txc_tag);
 } txc_mark_rules SEC(".maps");
 
+/*
+ * Socket tags live in the socket (struct txc_sk_tag): stored by user space
+ * through the socket's fd, read by the TC program from skb->sk without a
+ * hash lookup, and freed by the kernel with the socket.  No table of them
+ * can fill up with sockets that are gone.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TXC_SOCKET_RULES_MAX);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct txc_tag);
-} txc_socket_rules SEC(".maps");
+	__type(key, int);
+	__type(value, struct txc_sk_tag);
+} txc_sk_tags SEC(".maps");
+
+/*
+ * Generation of each prefix (index = prefix) and source (index
+ * TXC_GEN_SOURCE(source)), bumped when the lease ends: a socket tag made
+ * under an earlier generation is not in force.  Memory-mapped for user
+ * space, which reads it at each socket tag.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TXC_GEN_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} txc_lease_gens SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -37,6 +61,15 @@ struct {
 	__type(key, __u64);
 	__type(value, struct txc_tag);
 } txc_cgroup_rules SEC(".maps");
+
+/* Which cgroups may have a rule (abi.h); memory-mapped for user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TXC_CGROUP_FILTER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} txc_cgroup_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -50,11 +83,15 @@ struct {
  * Cancel state.  Plain hash and arrays, never LRU: an LRU map could evict a
  * cancel in force.  Prefix and source state are arrays so that their lookup
  * is inlined by the verifier.
+ *
+ * The ID cancels are preallocated: a cancel or clear then takes an element
+ * from the map's free list instead of the kernel's allocator, about three
+ * times faster per ID (measured on 6.18: 0.5 against 1.5 us an update, in
+ * batches of 1,000), for about 23 MiB held from the start.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TXC_ID_CANCELS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct txc_cancel);
 } txc_id_cancels SEC(".maps");

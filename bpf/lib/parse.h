@@ -120,15 +120,25 @@ truncated:
 	s->flags |= TXC_FRAME_F_TRUNCATED;
 }
 
-/* Fill @s from the frame.  @s must be zeroed by the caller. */
-static __always_inline void txc_parse_frame(void *data, void *data_end,
-					    struct txc_frame_summary *s)
+/*
+ * Fill @s from the frame (zeroed first).
+ *
+ * A subprogram, not inlined: a program that parses in several places (before
+ * and after pulling an skb's headers in, for the abort record) holds one
+ * copy of the parser, and each call costs a call, not a parser.  A static
+ * subprogram may take packet pointers: the verifier checks it in its
+ * caller's context, as it does since bpf-to-bpf calls exist (4.16).
+ */
+static __noinline void txc_parse_frame(void *data, void *data_end,
+				       struct txc_frame_summary *s)
 {
 	struct txc_cursor c = { .pos = data, .end = data_end };
 	struct ethhdr *eth = data;
 	__be16 proto;
 	int i;
 
+	/* Every caller's summary is 8-byte aligned (struct txc_frame): 6 stores, not 22. */
+	__builtin_memset(__builtin_assume_aligned(s, 8), 0, sizeof(*s));
 	if ((void *)(eth + 1) > data_end) {
 		s->flags |= TXC_FRAME_F_TRUNCATED;
 		return;

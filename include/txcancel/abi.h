@@ -78,7 +78,7 @@
  * precedence in which the programs look: the first match wins.
  */
 #define TXC_TAG_MARK		1	/* skb->mark under txc_config.mark_mask */
-#define TXC_TAG_SOCKET		2	/* socket cookie of the sending socket */
+#define TXC_TAG_SOCKET		2	/* the sending socket (its storage) */
 #define TXC_TAG_CGROUP		3	/* cgroup v2 id of the sending socket */
 #define TXC_TAG_FLOW		4	/* IPv4/IPv6 5-tuple */
 #define TXC_TAG_KIND_MAX	4
@@ -141,15 +141,58 @@ TXC_ABI_ASSERT(sizeof(struct txc_config) == 16, "txc_config size");
  * The value of every tag rule: the ID a matching frame gets and the source
  * its completions go to.  Keys per table:
  *   txc_mark_rules    __u32  skb->mark & txc_config.mark_mask
- *   txc_socket_rules  __u64  socket cookie (SO_COOKIE)
  *   txc_cgroup_rules  __u64  cgroup v2 id (inode number of the directory)
  *   txc_flow_rules    struct txc_flow_key
+ * Socket tags are not in a table: see struct txc_sk_tag.
  */
 struct txc_tag {
 	__u32 cancel_id;
 	__u32 source;
 };
 TXC_ABI_ASSERT(sizeof(struct txc_tag) == 8, "txc_tag size");
+
+/*
+ * Lease generations: map txc_lease_gens, an array of __u64 indexed by
+ * prefix (1..255) and by TXC_GEN_SOURCE(source).  User space increments
+ * an element when the lease ends (prefix freed, source closed); a socket
+ * tag is in force only while both generations it was made under are
+ * current.  Never reset: a generation that went back would revive tags.
+ * (64-bit elements: an mmapped array lays its elements out 8 bytes apart.)
+ */
+#define TXC_GEN_SOURCE(source)	(TXC_NR_PREFIXES + (__u32)(source))
+#define TXC_GEN_SLOTS		(TXC_NR_PREFIXES + TXC_MAX_SOURCES)
+
+/*
+ * A socket's tag: the value of the socket-local storage map txc_sk_tags
+ * (BPF_MAP_TYPE_SK_STORAGE; user space's key is the socket's fd).  The
+ * element lives and dies with the socket.
+ */
+struct txc_sk_tag {
+	struct txc_tag tag;
+	__u64 prefix_gen;	/* txc_lease_gens[prefix of tag.cancel_id] when tagged */
+	__u64 source_gen;	/* txc_lease_gens[TXC_GEN_SOURCE(tag.source)] when tagged */
+	__u64 cookie;		/* SO_COOKIE of the socket, for whoever reads the element */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_sk_tag) == 32, "txc_sk_tag size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_sk_tag, prefix_gen) == 8, "txc_sk_tag.prefix_gen");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_sk_tag, cookie) == 24, "txc_sk_tag.cookie");
+
+
+/*
+ * Cgroup filter: map txc_cgroup_filter, an array of TXC_CGROUP_FILTER_WORDS
+ * __u64 words, bit txc_cgroup_filter_bit(id) for cgroup id @id.  User space
+ * sets a cgroup's bit before it stores a rule for that cgroup and clears
+ * bits only when the rule table is empty, so a frame whose cgroup's bit is
+ * clear has no cgroup rule and skips the hash lookup.  Ids that share a bit
+ * only cost the lookup.
+ */
+#define TXC_CGROUP_FILTER_WORDS	256u	/* 16384 bits */
+
+static inline __u32 txc_cgroup_filter_bit(__u64 cgroup_id)
+{
+	/* Fibonacci hashing: the top 14 bits of the product. */
+	return (__u32)((cgroup_id * 0x9E3779B97F4A7C15ull) >> 50);
+}
 
 #define TXC_FAMILY_IPV4		4
 #define TXC_FAMILY_IPV6		6
@@ -383,7 +426,6 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_explain_result, len) == 60, "explain.len");
 /* ------------------------------------------------------------------------ */
 
 #define TXC_MARK_RULES_MAX	65536u
-#define TXC_SOCKET_RULES_MAX	65536u
 #define TXC_CGROUP_RULES_MAX	16384u
 #define TXC_FLOW_RULES_MAX	1048576u
 #define TXC_ID_CANCELS_MAX	262144u

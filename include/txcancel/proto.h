@@ -170,7 +170,8 @@ struct txc_prefix_info {
 	__u32 state;		/* TXC_LEASE_* */
 	__u32 uid;
 	__u32 conn_id;		/* 0 when orphaned */
-	__u32 rules;		/* tag rules whose ID is under this prefix */
+	__u32 rules;		/* tag rules whose ID is under this prefix (not socket
+				 * tags: those live in their sockets) */
 	__u32 reserved;
 };
 _Static_assert(sizeof(struct txc_prefix_info) == 24, "txc_prefix_info size");
@@ -196,9 +197,10 @@ _Static_assert(sizeof(struct txc_rep_source) == 8, "txc_rep_source size");
 /*
  * TAG_ADD / TAG_DEL.  @kind is TXC_TAG_* and selects the key:
  *   TXC_TAG_MARK    key.mark: the mark value, inside the daemon's mark mask
- *   TXC_TAG_SOCKET  TAG_ADD: the socket is passed with SCM_RIGHTS and
- *                   key.socket_cookie must be 0; TAG_DEL: key.socket_cookie
- *                   from the TAG_ADD reply
+ *   TXC_TAG_SOCKET  the socket is passed with SCM_RIGHTS (its tag is stored
+ *                   in it); TAG_ADD: key.socket_cookie must be 0, the reply
+ *                   carries it; TAG_DEL: key.socket_cookie is 0 or the
+ *                   passed socket's.  Neither can be batched.
  *   TXC_TAG_CGROUP  key.cgroup_id: cgroup v2 id (inode of the directory)
  *   TXC_TAG_FLOW    key.flow: the exact 5-tuple (see abi.h)
  * Unused key bytes must be zero.  TAG_DEL ignores nothing: @cancel_id and
@@ -335,8 +337,8 @@ struct txc_req_count_id {
 _Static_assert(sizeof(struct txc_req_count_id) == 8, "txc_req_count_id size");
 
 /*
- * BATCH: @count operations of fixed size.  Allowed op types: TAG_ADD (not
- * TXC_TAG_SOCKET: sockets need SCM_RIGHTS), TAG_DEL, CANCEL, CLEAR.  Every op
+ * BATCH: @count operations of fixed size.  Allowed op types: TAG_ADD and
+ * TAG_DEL (not TXC_TAG_SOCKET: sockets need SCM_RIGHTS), CANCEL, CLEAR.  Every op
  * is validated, permissions included, before any is applied; then they are
  * applied in order and the first failure stops the batch (earlier ops stay
  * applied).  The reply says how many were applied and, on failure, which op

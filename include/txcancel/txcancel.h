@@ -92,7 +92,11 @@ TXC_API int txc_unsubscribe(struct txc_client *client, __u32 source);
 
 /* ---- tagging (NDIS_SET_NET_BUFFER_LIST_CANCEL_ID) ------------------------ */
 
-/* Frames sent on @sock_fd get @cancel_id; *cookie (may be NULL) is the key to untag. */
+/*
+ * Frames sent on @sock_fd get @cancel_id; *cookie (may be NULL) is the key to
+ * untag.  The tag is stored in the socket: it ends when the socket is closed,
+ * untagged, or when its prefix or source is released.
+ */
 TXC_API int txc_tag_socket(struct txc_client *client, int sock_fd, __u32 cancel_id,
 		   __u32 source, __u64 *cookie);
 TXC_API int txc_tag_mark(struct txc_client *client, __u32 mark, __u32 cancel_id, __u32 source);
@@ -100,8 +104,14 @@ TXC_API int txc_tag_cgroup(struct txc_client *client, __u64 cgroup_id, __u32 can
 		   __u32 source);
 TXC_API int txc_tag_flow(struct txc_client *client, const struct txc_flow_key *flow,
 		 __u32 cancel_id, __u32 source);
-/* Remove a rule: @kind TXC_TAG_*, @key as in struct txc_req_tag. */
+/*
+ * Remove a rule: @kind TXC_TAG_*, @key as in struct txc_req_tag.  A socket
+ * is untagged through the socket itself: by cookie only if it was tagged
+ * through this client and is still open here (-ENOENT otherwise).
+ */
 TXC_API int txc_untag(struct txc_client *client, __u8 kind, const union txc_tag_key *key);
+/* Remove the tag of the socket @sock_fd (-ENOENT if it has none). */
+TXC_API int txc_untag_socket(struct txc_client *client, int sock_fd);
 
 /* ---- cancel and clear ---------------------------------------------------- */
 

@@ -8,6 +8,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "txcancel/abi.h"
+
 #define TC_NEXT		(-1)
 #define ETH_P_IP	0x0800
 
@@ -105,4 +107,50 @@ int xdp_forward(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_source, macs->src, 6);
 	__builtin_memcpy(eth->h_dest, macs->dst, 6);
 	return bpf_redirect_map(&fwd_devmap, 0, XDP_PASS);
+}
+
+/*
+ * Socket tags under BPF_PROG_TEST_RUN.  A test run hands the program a
+ * dummy socket of its own, made for that run: no user space fd reaches it.
+ * These preludes store @dummy_sk_tag in it (in txcancel's txc_sk_tags,
+ * which the user shares with this object by fd) on the run's first frame
+ * and tail-call txcancel's program (slot 0 of dp_progs) or the empty
+ * program (slot 1): the two differ only in what follows the prelude.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct txc_sk_tag);
+} dp_sk_tags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} dp_progs SEC(".maps");
+
+struct txc_sk_tag dummy_sk_tag;
+
+static __always_inline int tag_dummy_sk_then(struct __sk_buff *skb, __u32 slot)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (sk)
+		bpf_sk_storage_get(&dp_sk_tags, sk, &dummy_sk_tag, BPF_SK_STORAGE_GET_F_CREATE);
+	bpf_tail_call(skb, &dp_progs, slot);
+	return TC_NEXT;
+}
+
+SEC("tc")
+int sk_tagged_txc(struct __sk_buff *skb)
+{
+	return tag_dummy_sk_then(skb, 0);
+}
+
+SEC("tc")
+int sk_tagged_empty(struct __sk_buff *skb)
+{
+	return tag_dummy_sk_then(skb, 1);
 }
