@@ -2826,7 +2826,7 @@ static void test_socket_tags(void)
 
 	test_sub_begin("closed_socket_leaves_nothing");
 	before = tables_count(dm.pin_dir);
-	fds = proc_fd_count(dm.pid);
+	fds = proc_fd_count_settled(dm.pid);
 	for (int i = 0; i < SOCKS; i++) {
 		socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (!ASSERT_GE0(socks[i], "socket") ||
@@ -2841,7 +2841,7 @@ static void test_socket_tags(void)
 	for (int i = 0; i < n; i++)
 		if (info[i].prefix == prefix)
 			ASSERT_EQ(info[i].rules, 0, "socket tags are not rules counted against the user");
-	ASSERT_EQ(proc_fd_count(dm.pid), fds, "the daemon keeps no socket open");
+	ASSERT_EQ(proc_fd_count_settled(dm.pid), fds, "the daemon keeps no socket open");
 	for (int i = 0; i < SOCKS; i++)
 		close(socks[i]);
 	/* The same fd numbers, new sockets: nothing of the old tags reaches them. */
