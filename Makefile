@@ -76,6 +76,9 @@ DP_LIB		:= $(BUILD)/libtxcdp.a
 TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
 TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+# Tests written in shell: $(BUILD)/tests/test_<name> runs tests/test_<name>.sh
+# with the source and build directories, so tests/run.sh runs them as the others.
+TEST_SCRIPTS	:= $(patsubst tests/%.sh,$(BUILD)/tests/%,$(wildcard tests/test_*.sh))
 
 TOOL_BINS	:= $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
 		   $(BUILD)/tools/demo-client $(BUILD)/tools/cancel-rtt
@@ -107,7 +110,7 @@ CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
 CLI		:= $(BUILD)/txcancel
 
 all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(DAEMON) \
-     $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
+     $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TEST_SCRIPTS) $(TOOL_BINS) $(BENCH_BINS)
 
 # Kernel types for the BPF programs come from the running kernel's BTF.
 ifdef VMLINUX_H
@@ -197,6 +200,12 @@ $(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_privs: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A)
+$(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests
+	$(call msg,GEN,$@)
+	$(Q)printf '#!/bin/sh\nexec sh "%s" "%s" "%s" "$$@"\n' "$(CURDIR)/$<" "$(CURDIR)" \
+		"$(abspath $(BUILD))" > $@
+	$(Q)chmod +x $@
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)

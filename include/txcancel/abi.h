@@ -24,7 +24,15 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Layout checks.  C++ spells C11's _Static_assert as static_assert; the
+ * headers are included from both (extern "C" in txcancel.h).
+ */
+#ifdef __cplusplus
+#define TXC_ABI_ASSERT(cond, msg) static_assert(cond, msg)
+#else
 #define TXC_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
 /* The compiler's own offsetof: bpf_helpers.h defines one that is not constant. */
 #define TXC_OFFSET(type, member) __builtin_offsetof(type, member)
 

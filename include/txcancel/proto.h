@@ -27,7 +27,7 @@
  * is zero, and every value is in range.  Each failure gets its own message.
  *
  * Rules for this file (as for abi.h): fixed-width types only, explicit
- * padding, _Static_assert on every layout, host byte order unless a field
+ * padding, TXC_ABI_ASSERT on every layout, host byte order unless a field
  * says otherwise; codes are never renumbered, a changed layout gets a new
  * message type, retired codes stay reserved.
  *
@@ -63,7 +63,7 @@ struct txc_msg_hdr {
 	__s32 error;		/* replies: 0 or -errno; requests and events: 0 */
 	__u32 reserved;		/* must be zero */
 };
-_Static_assert(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
+TXC_ABI_ASSERT(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
 
 /* ------------------------------------------------------------------------ */
 /* Message types (stable: never renumber)                                   */
@@ -108,7 +108,7 @@ struct txc_rep_error {
 	__u32 reserved;
 	char message[120];
 };
-_Static_assert(sizeof(struct txc_rep_error) == 128, "txc_rep_error size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_error) == 128, "txc_rep_error size");
 
 /* ------------------------------------------------------------------------ */
 /* Bodies                                                                   */
@@ -118,7 +118,7 @@ struct txc_req_hello {
 	__u32 version;		/* highest version the client speaks */
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_hello) == 8, "txc_req_hello size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_hello) == 8, "txc_req_hello size");
 
 struct txc_rep_hello {
 	__u32 version;		/* version the daemon will speak: TXC_PROTO_VERSION */
@@ -130,7 +130,7 @@ struct txc_rep_hello {
 	__u32 max_sources;	/* per user */
 	__u32 max_rules;	/* per user */
 };
-_Static_assert(sizeof(struct txc_rep_hello) == 32, "txc_rep_hello size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_hello) == 32, "txc_rep_hello size");
 
 /*
  * PREFIX_ALLOC: @prefix 0 asks for any free prefix (NdisGeneratePartialCancelId);
@@ -142,13 +142,13 @@ struct txc_req_prefix {
 	__u32 prefix;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_prefix) == 8, "txc_req_prefix size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_prefix) == 8, "txc_req_prefix size");
 
 struct txc_rep_prefix {
 	__u32 prefix;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_prefix) == 8, "txc_rep_prefix size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_prefix) == 8, "txc_rep_prefix size");
 
 /*
  * Head of every reply that carries a list.  A list holds at most what fits
@@ -159,7 +159,7 @@ struct txc_rep_list {
 	__u32 count;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_list) == 8, "txc_rep_list size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_list) == 8, "txc_rep_list size");
 
 #define TXC_LEASE_HELD		1	/* held by a live connection */
 #define TXC_LEASE_ORPHANED	2	/* left by an earlier daemon; reclaimable */
@@ -173,7 +173,7 @@ struct txc_prefix_info {
 	__u32 rules;		/* tag rules whose ID is under this prefix */
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_prefix_info) == 24, "txc_prefix_info size");
+TXC_ABI_ASSERT(sizeof(struct txc_prefix_info) == 24, "txc_prefix_info size");
 
 /*
  * SOURCE_OPEN: @source 0 opens a new source handle; 1..TXC_MAX_SOURCES-1
@@ -185,13 +185,13 @@ struct txc_req_source {
 	__u32 source;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_source) == 8, "txc_req_source size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_source) == 8, "txc_req_source size");
 
 struct txc_rep_source {
 	__u32 source;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_source) == 8, "txc_rep_source size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_source) == 8, "txc_rep_source size");
 
 /*
  * TAG_ADD / TAG_DEL.  @kind is TXC_TAG_* and selects the key:
@@ -211,7 +211,7 @@ union txc_tag_key {
 	struct txc_flow_key flow;
 	__u8 raw[40];
 };
-_Static_assert(sizeof(union txc_tag_key) == 40, "txc_tag_key size");
+TXC_ABI_ASSERT(sizeof(union txc_tag_key) == 40, "txc_tag_key size");
 
 /* Bytes of union txc_tag_key that @kind uses; 0 for an unknown kind. */
 static inline __u32 txc_tag_key_size(__u8 kind)
@@ -237,12 +237,12 @@ struct txc_req_tag {
 	__u32 reserved1;
 	union txc_tag_key key;
 };
-_Static_assert(sizeof(struct txc_req_tag) == 56, "txc_req_tag size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_tag) == 56, "txc_req_tag size");
 
 struct txc_rep_tag {
 	__u64 key;		/* socket tags: the socket cookie; else 0 */
 };
-_Static_assert(sizeof(struct txc_rep_tag) == 8, "txc_rep_tag size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_tag) == 8, "txc_rep_tag size");
 
 /*
  * CANCEL: @scope TXC_SCOPE_ID (value: cancel ID), TXC_SCOPE_PREFIX (value:
@@ -257,12 +257,12 @@ struct txc_req_cancel {
 	char ifname[16];	/* IFNAMSIZ, NUL-padded */
 	__u64 timeout_ns;
 };
-_Static_assert(sizeof(struct txc_req_cancel) == 32, "txc_req_cancel size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_cancel) == 32, "txc_req_cancel size");
 
 struct txc_rep_cancel {
 	__u64 since_ns;		/* CLOCK_MONOTONIC when the datapath saw it */
 };
-_Static_assert(sizeof(struct txc_rep_cancel) == 8, "txc_rep_cancel size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_cancel) == 8, "txc_rep_cancel size");
 
 /* CLEAR: ends the cancel of that scope and value on every interface. */
 struct txc_req_clear {
@@ -270,7 +270,7 @@ struct txc_req_clear {
 	__u8 reserved0[3];
 	__u32 value;
 };
-_Static_assert(sizeof(struct txc_req_clear) == 8, "txc_req_clear size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_clear) == 8, "txc_req_clear size");
 
 /* Frame and byte counters, summed over CPUs. */
 struct txc_counters {
@@ -279,7 +279,7 @@ struct txc_counters {
 	__u64 aborted_frames;
 	__u64 aborted_bytes;
 };
-_Static_assert(sizeof(struct txc_counters) == 32, "txc_counters size");
+TXC_ABI_ASSERT(sizeof(struct txc_counters) == 32, "txc_counters size");
 
 /*
  * CLEAR's final counts: the source's for TXC_SCOPE_SOURCE; the ID's for
@@ -291,7 +291,7 @@ struct txc_rep_clear {
 	__u32 reserved;
 	struct txc_counters counts;
 };
-_Static_assert(sizeof(struct txc_rep_clear) == 40, "txc_rep_clear size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_clear) == 40, "txc_rep_clear size");
 
 /*
  * STATS: @scope TXC_SCOPE_SOURCE or TXC_SCOPE_ID; @value 0 lists every
@@ -302,7 +302,7 @@ struct txc_req_stats {
 	__u8 reserved0[3];
 	__u32 value;
 };
-_Static_assert(sizeof(struct txc_req_stats) == 8, "txc_req_stats size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_stats) == 8, "txc_req_stats size");
 
 struct txc_stats_entry {
 	__u8 scope;		/* TXC_SCOPE_SOURCE or TXC_SCOPE_ID */
@@ -325,14 +325,14 @@ struct txc_stats_entry {
 	__u32 subscribers;
 	__u32 uid;		/* owner */
 };
-_Static_assert(sizeof(struct txc_stats_entry) == 72, "txc_stats_entry size");
+TXC_ABI_ASSERT(sizeof(struct txc_stats_entry) == 72, "txc_stats_entry size");
 
 /* COUNT_ID: start (@enable 1) or stop (0) the per-ID counters of @cancel_id. */
 struct txc_req_count_id {
 	__u32 cancel_id;
 	__u32 enable;
 };
-_Static_assert(sizeof(struct txc_req_count_id) == 8, "txc_req_count_id size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_count_id) == 8, "txc_req_count_id size");
 
 /*
  * BATCH: @count operations of fixed size.  Allowed op types: TAG_ADD (not
@@ -348,7 +348,7 @@ struct txc_req_batch {
 	__u32 count;		/* 1..TXC_BATCH_MAX */
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_batch) == 8, "txc_req_batch size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_batch) == 8, "txc_req_batch size");
 
 struct txc_batch_op {
 	__u8 type;		/* TXC_MSG_TAG_ADD, _TAG_DEL, _CANCEL or _CLEAR */
@@ -360,14 +360,14 @@ struct txc_batch_op {
 		__u8 raw[56];
 	};			/* bytes past the op's own struct must be zero */
 };
-_Static_assert(sizeof(struct txc_batch_op) == 64, "txc_batch_op size");
+TXC_ABI_ASSERT(sizeof(struct txc_batch_op) == 64, "txc_batch_op size");
 
 struct txc_rep_batch {
 	__u32 applied;		/* ops applied, in order */
 	__u32 failed;		/* index of the op that failed; TXC_FIELD_NONE if none */
 	struct txc_rep_error error;	/* the failed op's error, if any */
 };
-_Static_assert(sizeof(struct txc_rep_batch) == 136, "txc_rep_batch size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_batch) == 136, "txc_rep_batch size");
 
 /* STATUS: what the daemon manages. */
 struct txc_rep_status {
@@ -382,7 +382,7 @@ struct txc_rep_status {
 	char socket_path[108];
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_status) == 208, "txc_rep_status size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_status) == 208, "txc_rep_status size");
 
 #define TXC_STATUS_IFACE_PRESENT	(1u << 16)	/* the interface exists now */
 
@@ -393,7 +393,7 @@ struct txc_status_iface {
 	__u32 flags;		/* TXC_IFACE_F_* | TXC_STATUS_IFACE_* */
 	__u32 hooks;		/* TXC_HOOK_* bits wanted: 1 << TXC_HOOK_TC_EGRESS, ... */
 };
-_Static_assert(sizeof(struct txc_status_iface) == 32, "txc_status_iface size");
+TXC_ABI_ASSERT(sizeof(struct txc_status_iface) == 32, "txc_status_iface size");
 
 struct txc_status_client {
 	__u32 conn_id;
@@ -404,7 +404,7 @@ struct txc_status_client {
 	__u32 subscriptions;
 	__u64 backlog;		/* completions waiting in the rings of its subscriptions */
 };
-_Static_assert(sizeof(struct txc_status_client) == 32, "txc_status_client size");
+TXC_ABI_ASSERT(sizeof(struct txc_status_client) == 32, "txc_status_client size");
 
 /*
  * EXPLAIN: run a frame through the loaded TC program with BPF_PROG_TEST_RUN
@@ -422,7 +422,7 @@ struct txc_req_explain {
 	__u32 frame_len;	/* 14..TXC_EXPLAIN_FRAME_MAX */
 	__u8 frame[TXC_EXPLAIN_FRAME_MAX];
 };
-_Static_assert(sizeof(struct txc_req_explain) == 536, "txc_req_explain size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_explain) == 536, "txc_req_explain size");
 
 /* verdict: TXC_VERDICT_PASS or TXC_VERDICT_DROP, defined in abi.h. */
 
@@ -437,7 +437,7 @@ struct txc_rep_explain {
 	struct txc_frame_summary frame;
 	__u32 reserved2;
 };
-_Static_assert(sizeof(struct txc_rep_explain) == 64, "txc_rep_explain size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_explain) == 64, "txc_rep_explain size");
 
 /* ------------------------------------------------------------------------ */
 /* Events                                                                   */
@@ -467,6 +467,6 @@ struct txc_ev_completions {
 	__u64 delivered;	/* records sent on this subscription, this batch included */
 	__u64 backlog_lost;	/* records this subscription missed for being slow */
 };
-_Static_assert(sizeof(struct txc_ev_completions) == 40, "txc_ev_completions size");
+TXC_ABI_ASSERT(sizeof(struct txc_ev_completions) == 40, "txc_ev_completions size");
 
 #endif /* TXCANCEL_PROTO_H */
