@@ -206,6 +206,8 @@ $(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests
 		"$(abspath $(BUILD))" > $@
 	$(Q)chmod +x $@
 
+$(BUILD)/tests/test_cli: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
+			 $(BUILD)/tools/txcancel_parse.o $(BUILD)/tools/txcancel_json.o $(LIB_A)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)

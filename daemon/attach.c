@@ -307,7 +307,10 @@ static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifa
 		    .prog_fd = txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS));
 	int created, err;
 
+	/* EEXIST: a clsact qdisc is there already (someone else's filters). */
+	txc_libbpf_quiet(true);
 	err = bpf_tc_hook_create(&hook);
+	txc_libbpf_quiet(false);
 	if (err && err != -EEXIST) {
 		txc_log(TXC_LOG_ERROR, "creating a clsact qdisc on ifindex %u: %s\n", ifindex,
 			strerror(-err));

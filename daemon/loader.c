@@ -47,10 +47,17 @@ void txc_log(enum txc_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int libbpf_quiet;
+
+void txc_libbpf_quiet(bool quiet)
+{
+	libbpf_quiet += quiet ? 1 : -1;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf's warnings carry the verifier log and pinning conflicts. */
-	if (level == LIBBPF_WARN)
+	if (level == LIBBPF_WARN && !libbpf_quiet)
 		log_fn(TXC_LOG_WARN, fmt, ap);
 	else
 		log_fn(TXC_LOG_DEBUG, fmt, ap);

@@ -4,6 +4,7 @@
 #define TXC_LOADER_INTERNAL_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct txcancel;
@@ -17,5 +18,11 @@ struct txc_dp {
 };
 
 int txc_mkdir_p(const char *path, mode_t mode);
+/*
+ * Around a libbpf call whose failure the caller expects and handles (a
+ * clsact qdisc that is already there): libbpf's warnings, such as the
+ * kernel's "Exclusivity flag on, cannot modify", go to the debug log.
+ */
+void txc_libbpf_quiet(bool quiet);
 
 #endif

@@ -245,6 +245,33 @@ struct txc_rep_tag {
 TXC_ABI_ASSERT(sizeof(struct txc_rep_tag) == 8, "txc_rep_tag size");
 
 /*
+ * Whether @name can name a Linux network interface, as the kernel decides
+ * (dev_valid_name() in net/core/dev.c): 1..15 bytes, not "." or "..", no
+ * '/', ':' or white space.  NULL if it can; else what is wrong with it.
+ * The tool, the library and the daemon's configuration all check with it,
+ * so a name the kernel would never give is refused at once instead of
+ * being waited for.
+ */
+static inline const char *txc_ifname_problem(const char *name)
+{
+	const char *p;
+
+	if (!name[0])
+		return "the name is empty";
+	for (p = name; *p; p++) {
+		if (p - name == 15)
+			return "the name is longer than 15 characters (IFNAMSIZ)";
+		if (*p == '/' || *p == ':')
+			return "'/' and ':' cannot be part of an interface name";
+		if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			return "white space cannot be part of an interface name";
+	}
+	if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+		return "'.' and '..' are not interface names";
+	return 0;
+}
+
+/*
  * CANCEL: @scope TXC_SCOPE_ID (value: cancel ID), TXC_SCOPE_PREFIX (value:
  * prefix) or TXC_SCOPE_SOURCE (value: source handle).  @ifname all zero
  * cancels on every interface, else on that interface only.  @timeout_ns 0:
