@@ -192,6 +192,28 @@ static __always_inline void txc_count_id(const struct txc_config *cfg,
 	}
 }
 
+/* Count a tagged frame on the interface its hook runs on. */
+static __always_inline void txc_count_iface(const struct txc_frame *f, int aborted)
+{
+	/*
+	 * A key of its own: handing the helper a pointer into *f makes the
+	 * verifier forget the frame pointers spilled next to it.
+	 */
+	__u32 ifindex = f->ifindex;
+	struct txc_iface_stats *st;
+
+	st = bpf_map_lookup_elem(&txc_iface_stats, &ifindex);
+	if (!st)
+		return;
+	if (aborted) {
+		st->aborted_frames++;
+		st->aborted_bytes += f->len;
+	} else {
+		st->passed_frames++;
+		st->passed_bytes += f->len;
+	}
+}
+
 /*
  * The verdict for a tagged frame: 1 = drop (canceled, counted and reported),
  * 0 = let it continue (counted as passed).
@@ -215,6 +237,7 @@ static __always_inline int txc_verdict(const struct txc_config *cfg,
 		return scope != 0;
 	}
 	txc_count_id(cfg, f, tag, scope);
+	txc_count_iface(f, scope != 0);
 	stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
 	if (!scope) {
 		if (stats) {

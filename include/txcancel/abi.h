@@ -265,6 +265,25 @@ TXC_ABI_ASSERT(sizeof(struct txc_id_stats) == 32, "txc_id_stats size");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_id_stats, aborted_frames) == 16, "id_stats.aborted_frames");
 
 /* ------------------------------------------------------------------------ */
+/* Per-interface counters: per-CPU hash txc_iface_stats, key __u32 ifindex  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Tagged frames the hooks of one interface saw, summed over CPUs: passed
+ * and aborted, as the per-source counters count them, by the interface the
+ * hook runs on.  User space creates the (zeroed) element when it attaches
+ * to the interface and deletes it when it forgets the interface; the
+ * programs never create one.
+ */
+struct txc_iface_stats {
+	__u64 passed_frames;
+	__u64 passed_bytes;
+	__u64 aborted_frames;
+	__u64 aborted_bytes;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_iface_stats) == 32, "txc_iface_stats size");
+
+/* ------------------------------------------------------------------------ */
 /* Abort records: written to the source's own ring buffer                   */
 /* ------------------------------------------------------------------------ */
 
