@@ -16,7 +16,7 @@
 #   make demo       deps + build + the datapath demo on a throwaway testbed
 #   make bench      deps + build + every figure of the benchmarks (bench/run.sh)
 #   make install    daemon, tool, library, headers, pkg-config file, man pages
-#                   and the systemd unit under $(DESTDIR)$(PREFIX) (see dist/)
+#                   and the systemd units under $(DESTDIR)$(PREFIX) (see dist/)
 #   make clean      remove $(BUILD)
 #
 # Variables: V=1 shows full commands; VMLINUX_BTF=<file> takes kernel types
@@ -348,6 +348,10 @@ install: $(DAEMON) $(CLI) $(LIB_A) $(LIB_SO) $(LIB_PC) $(MAN_PAGES)
 	$(Q)install -m 0644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|' dist/txcanceld.service > $(DESTDIR)$(UNITDIR)/txcanceld.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/txcanceld.service
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|' dist/txcancel-metrics.service \
+		> $(DESTDIR)$(UNITDIR)/txcancel-metrics.service
+	$(Q)install -m 0644 dist/txcancel-metrics.timer $(DESTDIR)$(UNITDIR)/
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/txcancel-metrics.service
 	$(Q)install -m 0644 dist/txcancel.conf $(DESTDIR)$(DOCDIR)/txcancel.conf.example
 	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	$(Q)for p in $(MAN_PAGES); do \

@@ -58,8 +58,39 @@ int txc_iface_get(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
 	return 0;
 }
 
+/*
+ * The interface's counters start at zero when txcancel first attaches to it
+ * (BPF_NOEXIST: a second hook on it keeps them) and go with it.
+ */
+static int iface_stats_create(struct txc_dp *dp, __u32 ifindex)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_iface_stats *zero;
+	int err = 0;
+
+	if (ncpus < 0)
+		return ncpus;
+	zero = calloc(ncpus, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex, zero,
+				BPF_NOEXIST) && errno != EEXIST)
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+static void iface_stats_delete(struct txc_dp *dp, __u32 ifindex)
+{
+	bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex);
+}
+
 static int iface_put(struct txc_dp *dp, __u32 ifindex, const struct txc_iface *iface)
 {
+	int err = iface_stats_create(dp, ifindex);
+
+	if (err)
+		return err;
 	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex, iface, BPF_ANY))
 		return -errno;
 	return 0;
@@ -217,6 +248,7 @@ static int iface_update(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifac
 	if (iface->flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT | TXC_IFACE_F_XDP))
 		return iface_put(dp, ifindex, iface);
 	err = strip_slot_from_cancels(dp, iface->slot);
+	iface_stats_delete(dp, ifindex);
 	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex) && errno != ENOENT)
 		return -errno;
 	return err;
@@ -586,6 +618,7 @@ int txc_detach_all(struct txc_dp *dp)
 		if (err && !ret)
 			ret = err;
 		/* Whatever could not be detached, do not loop on it forever. */
+		iface_stats_delete(dp, ifindex);
 		if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT && !ret)
 			ret = -errno;
 	}

@@ -81,6 +81,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 		[TXC_MAP_IFACES] = s->maps.txc_ifaces,
 		[TXC_MAP_RINGS] = s->maps.txc_rings,
 		[TXC_MAP_ID_STATS] = s->maps.txc_id_stats,
+		[TXC_MAP_IFACE_STATS] = s->maps.txc_iface_stats,
 	};
 
 	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
@@ -719,6 +720,33 @@ int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats
 		sum->aborted_frames += percpu[i].aborted_frames;
 		sum->aborted_bytes += percpu[i].aborted_bytes;
 		sum->lost_reports += percpu[i].lost_reports;
+	}
+out:
+	free(percpu);
+	return err;
+}
+
+int txc_dp_iface_counters(struct txc_dp *dp, __u32 ifindex, struct txc_iface_stats *sum)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_iface_stats *percpu;
+	int i, err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex, percpu)) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpus; i++) {
+		sum->passed_frames += percpu[i].passed_frames;
+		sum->passed_bytes += percpu[i].passed_bytes;
+		sum->aborted_frames += percpu[i].aborted_frames;
+		sum->aborted_bytes += percpu[i].aborted_bytes;
 	}
 out:
 	free(percpu);

@@ -58,6 +58,7 @@ enum txc_map {
 	TXC_MAP_IFACES,
 	TXC_MAP_RINGS,
 	TXC_MAP_ID_STATS,
+	TXC_MAP_IFACE_STATS,
 	TXC_MAP_COUNT,
 };
 
@@ -154,6 +155,12 @@ int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
 int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id);
 int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id);
 int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *sum);
+
+/*
+ * Tagged frames passed and aborted on interface @ifindex, summed over CPUs;
+ * -ENOENT if txcancel is not attached to it.
+ */
+int txc_dp_iface_counters(struct txc_dp *dp, __u32 ifindex, struct txc_iface_stats *sum);
 
 /*
  * What the TC program decides for @frame (@len bytes from the Ethernet

@@ -172,6 +172,10 @@ struct txcd {
 	__u32 next_conn_id;
 	bool accept_paused;	/* out of descriptors: the listener waits for the tick */
 	struct txcd_user *users;
+
+	/* Requests answered and refused, by type; 0: refused before dispatch (METRICS). */
+	__u64 req_count[TXC_MSG_REQUEST_MAX + 1];
+	__u64 req_errors[TXC_MSG_REQUEST_MAX + 1];
 };
 
 /* What the epoll data pointer of an fd refers to. */

@@ -80,11 +80,13 @@ static const struct cmd cmds[] = {
 "txcancel count ID on|off\n"
 "  Per-ID counters cost one lookup per tagged frame; see 'txcancel stats'.\n" },
 	{ "stats", do_stats, "counters of sources and counted IDs",
-"txcancel stats [source SOURCE | id ID]\n"
+"txcancel stats [source SOURCE | id ID | --prometheus]\n"
 "  Without arguments: every source and every counted ID your user can see.\n"
 "  For a source, aborted = delivered + ring_lost + backlog_lost + records\n"
 "  not yet read from its ring; delivered and backlog_lost are its owner's,\n"
-"  kept across daemon restarts.\n" },
+"  kept across daemon restarts.\n"
+"  --prometheus: everything, with the interfaces' and the daemon's request\n"
+"  counters, in the Prometheus text format (node_exporter's textfile collector).\n" },
 	{ "batch", do_batch, "apply many operations from a file",
 "txcancel batch FILE|-\n"
 "  One operation per line, written as the subcommands: tag add ...,\n"

@@ -447,6 +447,14 @@ int do_stats(int argc, char **argv)
 	struct stats_args a = { 0 };
 	int ret;
 
+	if (argc >= 1 && !strcmp(argv[0], "--prometheus")) {
+		if (argc > 1)
+			return usage_error("--prometheus takes no arguments: it lists everything");
+		if (cli.json)
+			return usage_error("--prometheus and -j are two different outputs: "
+					   "choose one");
+		return stats_prometheus();
+	}
 	if (argc == 1 && (!strcmp(argv[0], "source") || !strcmp(argv[0], "id")))
 		return usage_error("'%s' needs a value", argv[0]);
 	if (argc == 1 || argc > 2)

@@ -32,7 +32,8 @@
  * message type, retired codes stay reserved.
  *
  * Version history (TXC_PROTO_VERSION):
- *   1  first version.
+ *   1  first version.  METRICS (18) came later, without a new version: a
+ *      daemon that predates it refuses the type as unknown (EBADMSG).
  */
 #ifndef TXCANCEL_PROTO_H
 #define TXCANCEL_PROTO_H
@@ -87,7 +88,8 @@ TXC_ABI_ASSERT(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
 #define TXC_MSG_BATCH		15	/* txc_req_batch + txc_batch_op[] -> txc_rep_batch */
 #define TXC_MSG_STATUS		16	/* (empty) -> txc_rep_status + ifaces[] + clients[] */
 #define TXC_MSG_EXPLAIN		17	/* txc_req_explain -> txc_rep_explain */
-#define TXC_MSG_REQUEST_MAX	17
+#define TXC_MSG_METRICS		18	/* (empty) -> txc_rep_metrics + ifaces[] + requests[] */
+#define TXC_MSG_REQUEST_MAX	18
 
 /* Events, daemon -> client. */
 #define TXC_MSG_COMPLETIONS	64	/* txc_ev_completions + txc_abort_record[] */
@@ -465,6 +467,39 @@ struct txc_rep_explain {
 	__u32 reserved2;
 };
 TXC_ABI_ASSERT(sizeof(struct txc_rep_explain) == 64, "txc_rep_explain size");
+
+/*
+ * METRICS: what a monitoring system scrapes, for anyone who may connect
+ * (the same as STATUS shows).  @n_ifaces txc_metrics_iface entries follow,
+ * one per managed interface (counters 0 while it is absent), then
+ * @n_requests txc_metrics_request entries: type 0 counts the requests
+ * refused before any handler (malformed, unknown type), then one per
+ * request type 1..TXC_MSG_REQUEST_MAX of the daemon.  Counters run from
+ * the daemon's start, except the interfaces' (txc_iface_stats in abi.h),
+ * which are the datapath's and run from the first attach.
+ */
+struct txc_rep_metrics {
+	__u32 n_ifaces;
+	__u32 n_requests;
+	__u64 uptime_ns;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_rep_metrics) == 16, "txc_rep_metrics size");
+
+struct txc_metrics_iface {
+	char name[16];		/* as configured or renamed, NUL-padded */
+	__u32 ifindex;		/* 0 while the interface is absent */
+	__u32 reserved;
+	struct txc_counters counts;	/* tagged frames on it, summed over CPUs */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_metrics_iface) == 56, "txc_metrics_iface size");
+
+struct txc_metrics_request {
+	__u8 type;		/* TXC_MSG_*; 0: refused before dispatch */
+	__u8 reserved0[7];
+	__u64 requests;		/* answered */
+	__u64 errors;		/* answered with hdr.error < 0 */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_metrics_request) == 24, "txc_metrics_request size");
 
 /* ------------------------------------------------------------------------ */
 /* Events                                                                   */
