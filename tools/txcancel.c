@@ -68,7 +68,7 @@ static const struct cmd cmds[] = {
 "txcancel cancel id ID|prefix PREFIX|source SOURCE [dev IFNAME] [timeout DURATION]\n"
 "  Drop and report every pending frame with that ID, under that prefix or\n"
 "  tagged for that source, on every interface or on IFNAME only, until\n"
-"  cleared or for DURATION (e.g. 500ms, 10s, 2m; a bare number is seconds).\n"
+"  cleared or for DURATION (e.g. 500ms, 1.5s, 2m; a bare number is seconds).\n"
 "  A frame is pending until it passes the egress hook: frames already in a\n"
 "  qdisc or NIC ring are sent.\n" },
 	{ "clear", do_clear, "end a cancel and print its final counts",
