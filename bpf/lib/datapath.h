@@ -192,8 +192,9 @@ static __always_inline void txc_count_id(const struct txc_config *cfg,
 	}
 }
 
-/* Count a tagged frame on the interface its hook runs on. */
-static __always_inline void txc_count_iface(const struct txc_frame *f, int aborted)
+/* Count a tagged frame on the interface its hook runs on, if asked to. */
+static __always_inline void txc_count_iface(const struct txc_config *cfg,
+					    const struct txc_frame *f, int aborted)
 {
 	/*
 	 * A key of its own: handing the helper a pointer into *f makes the
@@ -202,6 +203,8 @@ static __always_inline void txc_count_iface(const struct txc_frame *f, int abort
 	__u32 ifindex = f->ifindex;
 	struct txc_iface_stats *st;
 
+	if (!(cfg->lookups & TXC_LOOKUP_IFACE_STATS))
+		return;
 	st = bpf_map_lookup_elem(&txc_iface_stats, &ifindex);
 	if (!st)
 		return;
@@ -237,7 +240,7 @@ static __always_inline int txc_verdict(const struct txc_config *cfg,
 		return scope != 0;
 	}
 	txc_count_id(cfg, f, tag, scope);
-	txc_count_iface(f, scope != 0);
+	txc_count_iface(cfg, f, scope != 0);
 	stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
 	if (!scope) {
 		if (stats) {

@@ -107,7 +107,8 @@
 #define TXC_LOOKUP_FLOW		(1u << 3)
 #define TXC_LOOKUP_ID_CANCELS	(1u << 4)
 #define TXC_LOOKUP_ID_STATS	(1u << 5)	/* per-ID counters (txc_id_stats) */
-#define TXC_LOOKUP_ALL		0x3fu
+#define TXC_LOOKUP_IFACE_STATS	(1u << 6)	/* per-interface counters (txc_iface_stats) */
+#define TXC_LOOKUP_ALL		0x7fu
 
 struct txc_config {
 	/*
@@ -273,7 +274,8 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_id_stats, aborted_frames) == 16, "id_stats.
  * and aborted, as the per-source counters count them, by the interface the
  * hook runs on.  User space creates the (zeroed) element when it attaches
  * to the interface and deletes it when it forgets the interface; the
- * programs never create one.
+ * programs never create one.  Counted only while TXC_LOOKUP_IFACE_STATS is
+ * set: the lookup costs every tagged frame a hash lookup.
  */
 struct txc_iface_stats {
 	__u64 passed_frames;
