@@ -54,6 +54,8 @@ static const char usage[] =
 "                             claimed back after a restart (default 30)\n"
 "      --keep                 on exit, leave programs attached and state pinned\n"
 "                             for the next instance (default: detach everything)\n"
+"      --iface-counters       count tagged frames per interface, for\n"
+"                             txcancel stats --prometheus (a lookup per frame)\n"
 "      --max-clients N        connections of all users together, root's\n"
 "                             included (default 1024)\n"
 "      --max-conns N          connections per user (default 64)\n"
@@ -74,7 +76,7 @@ static const char usage[] =
 enum {
 	OPT_SOCKET_MODE = 256, OPT_SOCKET_GROUP, OPT_TC_MODE, OPT_XDP_MODE, OPT_GRACE,
 	OPT_KEEP, OPT_MAX_CONNS, OPT_MAX_PREFIXES, OPT_MAX_SOURCES, OPT_MAX_RULES,
-	OPT_BACKLOG, OPT_SYSLOG, OPT_MAX_CLIENTS, OPT_MAX_SUBS,
+	OPT_BACKLOG, OPT_SYSLOG, OPT_MAX_CLIENTS, OPT_MAX_SUBS, OPT_IFACE_COUNTERS,
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "iface-counters", no_argument, NULL, OPT_IFACE_COUNTERS },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-prefixes", required_argument, NULL, OPT_MAX_PREFIXES },
@@ -182,6 +185,9 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		return parse_u32(name, arg, 10, 0, 86400, &o->grace_s);
 	case OPT_KEEP:
 		o->keep_on_exit = true;
+		return 0;
+	case OPT_IFACE_COUNTERS:
+		o->iface_counters = true;
 		return 0;
 	case OPT_MAX_CLIENTS:
 		return parse_u32(name, arg, 10, 1, 1000000, &o->max_clients);

@@ -372,6 +372,12 @@ int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
 	return txc_dp_config_set(dp, &cfg);
 }
 
+int txc_dp_set_iface_counters(struct txc_dp *dp, bool on)
+{
+	return on ? config_add_lookups(dp, TXC_LOOKUP_IFACE_STATS) :
+		    config_del_lookups(dp, TXC_LOOKUP_IFACE_STATS);
+}
+
 int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup)
 {
 	struct txc_config cfg;

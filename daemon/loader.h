@@ -92,6 +92,11 @@ int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg);
 int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg);
 int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask);
 /*
+ * Count tagged frames per interface (txc_iface_stats), or stop: a hash
+ * lookup per tagged frame while on.
+ */
+int txc_dp_set_iface_counters(struct txc_dp *dp, bool on);
+/*
  * Whether records wake the rings' consumer (TXC_RING_F_NO_WAKEUP clear).
  * A consumer that stops the wake-ups must poll the rings itself until it
  * turns them back on, and read the rings once more after that.

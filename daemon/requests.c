@@ -698,6 +698,7 @@ static size_t do_metrics(struct txcd *d, const struct txc_msg_hdr *h, void *repl
 
 	*m = (struct txc_rep_metrics){
 		.n_ifaces = d->n_ifaces, .n_requests = TXC_MSG_REQUEST_MAX + 1,
+		.flags = d->opts.iface_counters ? TXC_METRICS_F_IFACE_COUNTERS : 0,
 		.uptime_ns = txcd_now_ns() - d->start_ns,
 	};
 	for (__u32 i = 0; i < d->n_ifaces; i++) {

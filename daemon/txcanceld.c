@@ -205,6 +205,8 @@ static int start(struct txcd *d)
 	if (!err)
 		err = txc_dp_set_mark_mask(d->dp, d->opts.mark_mask);
 	if (!err)
+		err = txc_dp_set_iface_counters(d->dp, d->opts.iface_counters);
+	if (!err)
 		err = txcd_ringpoll_open(d);
 	if (!err)
 		err = txcd_leases_open(d);

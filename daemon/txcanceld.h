@@ -31,6 +31,7 @@ struct txcd_opts {
 	__u32 xdp_flags;
 	__u32 grace_s;		/* how long orphaned leases wait for their owner */
 	bool keep_on_exit;	/* leave links and pins for the next instance */
+	bool iface_counters;	/* count tagged frames per interface (a lookup each) */
 	__u32 max_clients;	/* connections of all users, root included */
 	/* Per-user limits (root is not limited). */
 	__u32 max_conns;

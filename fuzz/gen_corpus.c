@@ -354,7 +354,8 @@ static void gen_completions(void)
 	      sizeof(struct txc_rep_explain));
 	memset(body, 0, sizeof(body));
 	memcpy(body, &(struct txc_rep_metrics){ .n_ifaces = 2,
-		.n_requests = TXC_MSG_REQUEST_MAX + 1 }, sizeof(struct txc_rep_metrics));
+		.n_requests = TXC_MSG_REQUEST_MAX + 1, .flags = TXC_METRICS_F_IFACE_COUNTERS },
+	       sizeof(struct txc_rep_metrics));
 	reply("reply_metrics", TXC_MSG_METRICS, body, sizeof(struct txc_rep_metrics) +
 	      2 * sizeof(struct txc_metrics_iface) +
 	      (TXC_MSG_REQUEST_MAX + 1) * sizeof(struct txc_metrics_request));

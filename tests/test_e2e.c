@@ -1424,7 +1424,8 @@ static void prom_expect(const char *text, const char *name, const char *labels,
 }
 
 /*
- * txcancel stats --prometheus after traffic with one group canceled: promtool
+ * txcancel stats --prometheus after traffic with one group canceled, the daemon
+ * counting per interface (--iface-counters): promtool
  * accepts it, and every value is the one the daemon's own replies give
  * (STATS, STATUS); the interface's counters are the sum of the sources' (all
  * tagged traffic leaves by IF_A); a malformed request is counted once.
@@ -1435,6 +1436,7 @@ static void test_prometheus(void)
 	static struct txc_stats_entry all[512];
 	struct txct_daemon d = { .pid = 0 };
 	struct client a = CLIENT_INIT;
+	static const char *const args[] = { "--iface-counters", NULL };
 	bool dropped[NG] = { [G_MARK] = true };
 	struct txc_counters sum = { 0 };
 	struct txc_client *root = NULL;
@@ -1446,7 +1448,7 @@ static void test_prometheus(void)
 	FILE *f;
 	int ret, n, fd = -1;
 
-	if (!bed_up() || !daemon_up(&d, NULL) || !cl_start(&a, "client A", UID_A, &d) ||
+	if (!bed_up() || !daemon_up(&d, args) || !cl_start(&a, "client A", UID_A, &d) ||
 	    !cl_own(&a, own_a, 2))
 		goto out;
 	round_trip("before the cancel", NULL);

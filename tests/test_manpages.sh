@@ -65,7 +65,9 @@ for p in $pages; do
 done
 
 if selected man/coverage; then
-	"$build/txcanceld" --help | grep -o -e '--[a-z-]*' | sort -u |
+	# The options are the words the help lines start with.
+	"$build/txcanceld" --help | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z-]*\).*/\2/p' |
+		sort -u |
 		covers man/coverage/txcanceld_options "$src/docs/txcanceld.md"
 	"$build/txcancel" help 2>&1 | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 { print $1 }' |
 		covers man/coverage/txcancel_commands "$src/docs/txcancel.md"

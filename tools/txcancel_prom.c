@@ -153,6 +153,9 @@ static void print_prometheus(const struct prom *p)
 		label_value(p->ifaces[i].name, sizeof(p->ifaces[i].name));
 		printf("} %d\n", !!(p->ifaces[i].flags & TXC_STATUS_IFACE_PRESENT));
 	}
+	/* Without txcanceld --iface-counters they are not counted: leave them out. */
+	if (!(p->m.flags & TXC_METRICS_F_IFACE_COUNTERS))
+		goto sources;
 	per_iface(p, "txcancel_interface_passed_frames_total",
 		  "Tagged frames that passed txcancel's hooks on the interface.",
 		  offsetof(struct txc_counters, passed_frames));
@@ -165,7 +168,7 @@ static void print_prometheus(const struct prom *p)
 	per_iface(p, "txcancel_interface_aborted_bytes_total",
 		  "Bytes of the aborted frames, L2 header included.",
 		  offsetof(struct txc_counters, aborted_bytes));
-
+sources:
 	per_source(p, "txcancel_source_passed_frames_total", "counter",
 		   "Frames tagged for the source that passed.", s_passed_frames);
 	per_source(p, "txcancel_source_passed_bytes_total", "counter",

@@ -476,14 +476,19 @@ TXC_ABI_ASSERT(sizeof(struct txc_rep_explain) == 64, "txc_rep_explain size");
  * refused before any handler (malformed, unknown type), then one per
  * request type 1..TXC_MSG_REQUEST_MAX of the daemon.  Counters run from
  * the daemon's start, except the interfaces' (txc_iface_stats in abi.h),
- * which are the datapath's and run from the first attach.
+ * which are the datapath's, run from the first attach, and count only
+ * while the daemon runs with --iface-counters (TXC_METRICS_F_IFACE_COUNTERS).
  */
+#define TXC_METRICS_F_IFACE_COUNTERS	(1u << 0)	/* txcanceld --iface-counters */
+
 struct txc_rep_metrics {
 	__u32 n_ifaces;
 	__u32 n_requests;
+	__u32 flags;		/* TXC_METRICS_F_*: without IFACE_COUNTERS the counters are 0 */
+	__u32 reserved;
 	__u64 uptime_ns;
 };
-TXC_ABI_ASSERT(sizeof(struct txc_rep_metrics) == 16, "txc_rep_metrics size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_metrics) == 24, "txc_rep_metrics size");
 
 struct txc_metrics_iface {
 	char name[16];		/* as configured or renamed, NUL-padded */
