@@ -89,7 +89,7 @@ fi
 
 if selected completion/install; then
 	root=$work/root
-	if ! make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr install \
+	if ! MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr install \
 	     > "$work/log" 2>&1; then
 		echo "FAIL completion/install: make install failed:"
 		sed 's/^/#   /' "$work/log"

@@ -77,7 +77,7 @@ if selected man/coverage; then
 fi
 
 if selected man/install; then
-	if make -s -C "$src" BUILD="$build" DESTDIR="$work/root" PREFIX=/usr install \
+	if MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$work/root" PREFIX=/usr install \
 	     > "$work/install" 2>&1; then
 		missing=""
 		for p in $pages; do

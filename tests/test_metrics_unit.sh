@@ -25,7 +25,7 @@ trap cleanup EXIT
 root=$work/root
 units=$root/usr/lib/systemd/system
 
-if ! make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr \
+if ! MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr \
      UNITDIR=/usr/lib/systemd/system install > "$work/log" 2>&1; then
 	echo "FAIL metrics_unit/install: make install failed:"
 	sed 's/^/#   /' "$work/log"
