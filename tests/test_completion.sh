@@ -5,6 +5,12 @@
 # where bash-completion loads it.
 # Usage: test_completion.sh <source dir> <build dir> [filter]
 set -u
+status=0
+# A failure is a FAIL line (counted by tests/run.sh) and the exit status.
+fail() {
+	echo "FAIL $*"
+	status=1
+}
 src=$1
 build=$2
 filter=${3:-}
@@ -34,7 +40,7 @@ expect() {
 	if [ "$got" = "$want" ]; then
 		echo "PASS completion/$name"
 	else
-		echo "FAIL completion/$name: 'txcancel $*': got '$got', expected '$want'"
+		fail "completion/$name: 'txcancel $*': got '$got', expected '$want'"
 	fi
 }
 
@@ -42,7 +48,7 @@ if selected completion/syntax; then
 	if bash -n "$comp" 2> "$work/err"; then
 		echo "PASS completion/syntax"
 	else
-		echo "FAIL completion/syntax:"
+		fail "completion/syntax:"
 		sed 's/^/#   /' "$work/err"
 	fi
 fi
@@ -83,7 +89,7 @@ if selected completion/usage; then
 	if [ -z "$bad" ]; then
 		echo "PASS completion/usage"
 	else
-		echo "FAIL completion/usage: offered but not in the usage:$bad"
+		fail "completion/usage: offered but not in the usage:$bad"
 	fi
 fi
 
@@ -91,17 +97,17 @@ if selected completion/install; then
 	root=$work/root
 	if ! MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr install \
 	     > "$work/log" 2>&1; then
-		echo "FAIL completion/install: make install failed:"
+		fail "completion/install: make install failed:"
 		sed 's/^/#   /' "$work/log"
 	elif [ ! -r /usr/share/bash-completion/bash_completion ]; then
-		echo "FAIL completion/install: bash-completion is not installed (make deps)"
+		fail "completion/install: bash-completion is not installed (make deps)"
 	elif XDG_DATA_DIRS=$root/usr/share bash -c \
 	     '. /usr/share/bash-completion/bash_completion; __load_completion txcancel &&
 	      complete -p txcancel' 2>&1 | grep -q -- '-F _txcancel txcancel'; then
 		echo "PASS completion/install"
 	else
-		echo "FAIL completion/install: bash-completion does not load" \
+		fail "completion/install: bash-completion does not load" \
 		     "share/bash-completion/completions/txcancel"
 	fi
 fi
-exit 0
+exit $status

@@ -6,6 +6,12 @@
 # of txcancel.h); and make install puts them where man finds them.
 # Usage: test_manpages.sh <source dir> <build dir> [filter]
 set -u
+status=0
+# A failure is a FAIL line (counted by tests/run.sh) and the exit status.
+fail() {
+	echo "FAIL $*"
+	status=1
+}
 src=$1
 build=$2
 filter=${3:-}
@@ -26,7 +32,7 @@ covers() {
 		grep -q -e "\`$w[\` (]" -e "$w(" -e "^### $w" "$doc" || missing="$missing $w"
 	done
 	if [ -n "$missing" ]; then
-		echo "FAIL $name: not in $(basename "$doc"):$missing"
+		fail "$name: not in $(basename "$doc"):$missing"
 	else
 		echo "PASS $name"
 	fi
@@ -36,7 +42,7 @@ for p in $pages; do
 	selected "man/$p" || continue
 	f="$build/man/$p"
 	if [ ! -s "$f" ]; then
-		echo "FAIL man/$p/render: $f is missing: run make"
+		fail "man/$p/render: $f is missing: run make"
 		continue
 	fi
 	groff -ww -z -t -man "$f" > "$work/groff" 2>&1
@@ -44,7 +50,7 @@ for p in $pages; do
 	MANWIDTH=80 man --warnings -l "$f" > "$work/text" 2> "$work/man"
 	rc=$((rc + $?))
 	if [ "$rc" -ne 0 ] || [ -s "$work/groff" ] || [ -s "$work/man" ]; then
-		echo "FAIL man/$p/render: warnings:"
+		fail "man/$p/render: warnings:"
 		sed 's/^/#   /' "$work/groff" "$work/man"
 	else
 		echo "PASS man/$p/render"
@@ -54,11 +60,11 @@ for p in $pages; do
 	   grep -A1 "^NAME" "$work/text" | grep -q "^ *$name - "; then
 		echo "PASS man/$p/sections"
 	else
-		echo "FAIL man/$p/sections: NAME ('$name - ...') or SYNOPSIS missing"
+		fail "man/$p/sections: NAME ('$name - ...') or SYNOPSIS missing"
 	fi
 	# The page is the doc of today, not of an older build.
 	if [ "$f" -ot "$src/docs/$name.md" ]; then
-		echo "FAIL man/$p/fresh: older than docs/$name.md: run make"
+		fail "man/$p/fresh: older than docs/$name.md: run make"
 	else
 		echo "PASS man/$p/fresh"
 	fi
@@ -88,11 +94,11 @@ if selected man/install; then
 		if [ -z "$missing" ]; then
 			echo "PASS man/install"
 		else
-			echo "FAIL man/install: man does not find$missing under share/man"
+			fail "man/install: man does not find$missing under share/man"
 		fi
 	else
-		echo "FAIL man/install: make install failed:"
+		fail "man/install: make install failed:"
 		sed 's/^/#   /' "$work/install"
 	fi
 fi
-exit 0
+exit $status

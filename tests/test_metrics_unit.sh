@@ -8,6 +8,12 @@
 # interface: only its API is used.
 # Usage: test_metrics_unit.sh <source dir> <build dir> [filter]
 set -u
+status=0
+# A failure is a FAIL line (counted by tests/run.sh) and the exit status.
+fail() {
+	echo "FAIL $*"
+	status=1
+}
 src=$1
 build=$2
 filter=${3:-}
@@ -27,7 +33,7 @@ units=$root/usr/lib/systemd/system
 
 if ! MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr \
      UNITDIR=/usr/lib/systemd/system install > "$work/log" 2>&1; then
-	echo "FAIL metrics_unit/install: make install failed:"
+	fail "metrics_unit/install: make install failed:"
 	sed 's/^/#   /' "$work/log"
 	exit 1
 fi
@@ -36,7 +42,7 @@ if [ -f "$units/txcancel-metrics.service" ] && [ -f "$units/txcancel-metrics.tim
    grep -q "/usr/bin/txcancel stats --prometheus" "$units/txcancel-metrics.service"; then
 	echo "PASS metrics_unit/install"
 else
-	echo "FAIL metrics_unit/install: units missing or @BINDIR@ not filled in"
+	fail "metrics_unit/install: units missing or @BINDIR@ not filled in"
 fi
 
 if command -v systemd-analyze >/dev/null; then
@@ -49,7 +55,7 @@ if command -v systemd-analyze >/dev/null; then
 	   ! grep -v -e 'txcanceld.service' "$work/verify" | grep -q .; then
 		echo "PASS metrics_unit/verify"
 	else
-		echo "FAIL metrics_unit/verify:"
+		fail "metrics_unit/verify:"
 		sed 's/^/#   /' "$work/verify"
 	fi
 else
@@ -68,7 +74,7 @@ rc=$?
 if [ "$rc" -ne 0 ] && [ -z "$(ls -A "$out")" ]; then
 	echo "PASS metrics_unit/no_daemon"
 else
-	echo "FAIL metrics_unit/no_daemon: exit $rc, left: $(ls -A "$out")"
+	fail "metrics_unit/no_daemon: exit $rc, left: $(ls -A "$out")"
 fi
 
 unshare --net "$build/txcanceld" -s "$work/d.sock" -d "$pin" > "$work/daemon" 2>&1 &
@@ -86,11 +92,11 @@ if [ "$rc" -eq 0 ] && [ "$(ls -A "$out")" = txcancel.prom ] &&
    promtool check metrics < "$out/txcancel.prom" > "$work/promtool" 2>&1; then
 	echo "PASS metrics_unit/writes"
 else
-	echo "FAIL metrics_unit/writes: exit $rc, files: $(ls -A "$out")"
+	fail "metrics_unit/writes: exit $rc, files: $(ls -A "$out")"
 	sed 's/^/#   /' "$work/run" "$work/promtool" "$work/daemon" 2>/dev/null
 fi
 kill -TERM "$daemon" && wait "$daemon"
 rc=$?
 daemon=
-[ "$rc" -eq 0 ] || echo "FAIL metrics_unit/daemon_exit: txcanceld exited with $rc"
-exit 0
+[ "$rc" -eq 0 ] || fail "metrics_unit/daemon_exit: txcanceld exited with $rc"
+exit $status
