@@ -82,7 +82,7 @@ if selected completion/usage; then
 		"$build/txcancel" help "$cmd" > "$work/usage" 2>&1
 		# shellcheck disable=SC2086
 		for w in $(offers $words ""); do
-			grep -q -e "[ |\[]$w[] |]" -e "[ |\[]$w\$" "$work/usage" ||
+			grep -q -e "[ |\[]${w}[] |]" -e "[ |\[]${w}\$" "$work/usage" ||
 				bad="$bad $cmd:$w"
 		done
 	done
@@ -95,7 +95,7 @@ fi
 
 if selected completion/install; then
 	root=$work/root
-	if ! MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr install \
+	if ! MAKEFLAGS='' make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr install \
 	     > "$work/log" 2>&1; then
 		fail "completion/install: make install failed:"
 		sed 's/^/#   /' "$work/log"

@@ -29,7 +29,7 @@ selected() {
 covers() {
 	name=$1 doc=$2 missing=""
 	while read -r w; do
-		grep -q -e "\`$w[\` (]" -e "$w(" -e "^### $w" "$doc" || missing="$missing $w"
+		grep -q -e "\`${w}[\` (]" -e "${w}(" -e "^### ${w}" "$doc" || missing="$missing $w"
 	done
 	if [ -n "$missing" ]; then
 		fail "$name: not in $(basename "$doc"):$missing"
@@ -63,7 +63,7 @@ for p in $pages; do
 		fail "man/$p/sections: NAME ('$name - ...') or SYNOPSIS missing"
 	fi
 	# The page is the doc of today, not of an older build.
-	if [ "$f" -ot "$src/docs/$name.md" ]; then
+	if [ -n "$(find "$src/docs/$name.md" -newer "$f")" ]; then
 		fail "man/$p/fresh: older than docs/$name.md: run make"
 	else
 		echo "PASS man/$p/fresh"
@@ -83,7 +83,7 @@ if selected man/coverage; then
 fi
 
 if selected man/install; then
-	if MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$work/root" PREFIX=/usr install \
+	if MAKEFLAGS='' make -s -C "$src" BUILD="$build" DESTDIR="$work/root" PREFIX=/usr install \
 	     > "$work/install" 2>&1; then
 		missing=""
 		for p in $pages; do

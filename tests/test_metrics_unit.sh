@@ -17,7 +17,8 @@ fail() {
 src=$1
 build=$2
 filter=${3:-}
-case metrics_unit in *"$filter"*) ;; *) exit 0 ;; esac
+name=metrics_unit
+case $name in *"$filter"*) ;; *) exit 0 ;; esac
 
 work=$(mktemp -d /tmp/txcancel-metrics.XXXXXX) || exit 1
 pin=/sys/fs/bpf/txct-metrics-$$
@@ -31,7 +32,7 @@ trap cleanup EXIT
 root=$work/root
 units=$root/usr/lib/systemd/system
 
-if ! MAKEFLAGS= make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr \
+if ! MAKEFLAGS='' make -s -C "$src" BUILD="$build" DESTDIR="$root" PREFIX=/usr \
      UNITDIR=/usr/lib/systemd/system install > "$work/log" 2>&1; then
 	fail "metrics_unit/install: make install failed:"
 	sed 's/^/#   /' "$work/log"
