@@ -48,7 +48,7 @@ CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -Iinclude -Idaemon -I$(BUILD)
 BPF_CFLAGS	:= -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -Iinclude -Ibpf -I$(BUILD)
-LDLIBS		:= -lbpf -lelf -lz -lmnl
+LDLIBS		:= -lxdp -lbpf -lelf -lz -lmnl
 
 # Sanitizers: every report is fatal (the runs check for report files).
 SAN_CC		?= clang
@@ -71,7 +71,7 @@ endif
 .PHONY: all deps check demo bench install clean asan fuzz fuzz-build corpus
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
-DP_SRCS		:= daemon/loader.c daemon/attach.c
+DP_SRCS		:= daemon/loader.c daemon/attach.c daemon/xdp_multi.c
 DP_OBJS		:= $(DP_SRCS:%.c=$(BUILD)/%.o)
 DP_LIB		:= $(BUILD)/libtxcdp.a
 

@@ -514,10 +514,17 @@ static int detach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex)
 	err = txc_iface_get(dp, ifindex, &iface);
 	if (err || !(iface.flags & TXC_IFACE_F_XDP))
 		return -ENOENT;
-	err = unpin_link(dp, "xdp", ifindex);
+	if (iface.flags & TXC_IFACE_F_XDP_MULTIPROG) {
+		err = txc_xdp_multi_detach(ifindex);
+		/* Gone already: taken out of the dispatcher by someone else. */
+		if (err == -ENOENT)
+			err = 0;
+	} else {
+		err = unpin_link(dp, "xdp", ifindex);
+	}
 	if (err)
 		return err;
-	iface.flags &= ~TXC_IFACE_F_XDP;
+	iface.flags &= ~(TXC_IFACE_F_XDP | TXC_IFACE_F_XDP_MULTIPROG | TXC_IFACE_XDP_WHY_MASK);
 	return iface_update(dp, ifindex, &iface);
 }
 
@@ -550,6 +557,7 @@ int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
 	char label[IF_NAMESIZE + 16];
 	const char *ifname = ifindex_label(ifindex, label);
 	struct txc_iface iface;
+	__u8 why;
 	int fd, err;
 
 	err = iface_get_or_new(dp, ifindex, &iface);
@@ -559,6 +567,17 @@ int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
 		txc_log(TXC_LOG_ERROR, "%s: txcancel's XDP program is already attached\n", ifname);
 		return -EEXIST;
 	}
+	iface.flags &= ~TXC_IFACE_XDP_WHY_MASK;
+	err = txc_xdp_multi_attach(dp, ifindex, xdp_flags, &why);
+	if (!err) {
+		iface.flags |= TXC_IFACE_F_XDP | TXC_IFACE_F_XDP_MULTIPROG;
+		return iface_update(dp, ifindex, &iface);
+	}
+	txc_log(TXC_LOG_INFO, "%s: XDP on a link of its own, not in libxdp's dispatcher: %s\n",
+		ifname, why == TXC_XDP_LINK_NO_DISPATCHER ?
+		"the kernel cannot run the dispatcher (no freplace)" :
+		why == TXC_XDP_LINK_NO_SYS_ADMIN ? "libxdp needs CAP_SYS_ADMIN" : strerror(-err));
+	iface.flags |= (__u32)why << TXC_IFACE_XDP_WHY_SHIFT;
 	fd = bpf_link_create(txc_dp_prog_fd(dp, TXC_PROG_XDP), ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
 		err = -errno;

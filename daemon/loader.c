@@ -38,6 +38,11 @@ void txc_set_log(txc_log_fn fn)
 	log_fn = fn ? fn : log_stderr;
 }
 
+void txc_vlog(enum txc_log_level level, const char *fmt, va_list ap)
+{
+	log_fn(level, fmt, ap);
+}
+
 void txc_log(enum txc_log_level level, const char *fmt, ...)
 {
 	va_list ap;

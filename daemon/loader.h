@@ -81,6 +81,15 @@ int txc_dp_unpin(struct txc_dp *dp);
 const char *txc_dp_pin_dir(const struct txc_dp *dp);
 int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map);
 int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog);
+
+/*
+ * The XDP program's place in libxdp's dispatcher: lower runs first, and
+ * xdp-loader's default is 50.  txcancel runs before the programs loaded
+ * without a priority, so that a frame it cancels is not forwarded
+ * (XDP_TX, XDP_REDIRECT) by a program before it; what it lets through
+ * (XDP_PASS) goes on to the next program.
+ */
+#define TXC_XDP_RUN_PRIO	20
 __u32 txc_dp_ring_bytes(const struct txc_dp *dp);
 
 /* Mount bpffs on the parent of @pin_dir's tree if nothing is mounted there. */

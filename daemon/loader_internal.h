@@ -4,7 +4,9 @@
 #define TXC_LOADER_INTERNAL_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include "loader.h"
 #include <sys/types.h>
 
 struct txcancel;
@@ -24,5 +26,15 @@ int txc_mkdir_p(const char *path, mode_t mode);
  * kernel's "Exclusivity flag on, cannot modify", go to the debug log.
  */
 void txc_libbpf_quiet(bool quiet);
+void txc_vlog(enum txc_log_level level, const char *fmt, va_list ap);
+
+/*
+ * xdp_multi.c: txcancel's XDP program in libxdp's dispatcher on @ifindex.
+ * -EOPNOTSUPP (or another error) and *why (TXC_XDP_LINK_*) when it cannot
+ * be, and nothing is left attached; the caller then attaches with a link.
+ */
+int txc_xdp_multi_attach(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why);
+/* Take it out of the dispatcher; -ENOENT if it is not in there. */
+int txc_xdp_multi_detach(__u32 ifindex);
 
 #endif

@@ -217,7 +217,19 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_cancel, expires_ns) == 16, "txc_cancel.expi
 #define TXC_IFACE_F_TC_TCX		(1u << 0)	/* TC hook attached as tcx link */
 #define TXC_IFACE_F_TC_CLSACT		(1u << 1)	/* TC hook attached via clsact */
 #define TXC_IFACE_F_CLSACT_CREATED	(1u << 2)	/* txcancel created the clsact */
-#define TXC_IFACE_F_XDP			(1u << 3)	/* XDP link attached */
+#define TXC_IFACE_F_XDP			(1u << 3)	/* XDP program attached */
+#define TXC_IFACE_F_XDP_MULTIPROG	(1u << 4)	/* ... in libxdp's dispatcher */
+
+/*
+ * Bits 8-15 of txc_iface.flags: why the XDP program runs on a link of its
+ * own (TXC_IFACE_F_XDP without TXC_IFACE_F_XDP_MULTIPROG), not in libxdp's
+ * dispatcher beside other XDP programs.
+ */
+#define TXC_IFACE_XDP_WHY_SHIFT		8
+#define TXC_IFACE_XDP_WHY_MASK		(0xffu << TXC_IFACE_XDP_WHY_SHIFT)
+#define TXC_XDP_LINK_NO_DISPATCHER	1	/* the kernel cannot run the dispatcher (freplace) */
+#define TXC_XDP_LINK_LIBXDP		2	/* libxdp failed otherwise (the daemon's log says) */
+#define TXC_XDP_LINK_NO_SYS_ADMIN	3	/* libxdp needs CAP_SYS_ADMIN, the daemon lacks it */
 
 struct txc_iface {
 	__u32 slot;		/* 0..TXC_MAX_IFACES-1: bit in txc_cancel.iface_slots */
