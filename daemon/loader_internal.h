@@ -6,8 +6,8 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include "loader.h"
 #include <sys/types.h>
+#include "loader.h"
 
 struct txcancel;
 
