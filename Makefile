@@ -15,8 +15,9 @@
 #   make corpus     regenerate the seed corpus tests/corpus/<target>/seed-*
 #   make demo       deps + build + the datapath demo on a throwaway testbed
 #   make bench      deps + build + every figure of the benchmarks (bench/run.sh)
-#   make install    daemon, tool, library, headers, pkg-config file and the
-#                   systemd unit under $(DESTDIR)$(PREFIX) (see dist/)
+#   make install    daemon, tool, library, headers, pkg-config file, man pages,
+#                   bash completion and the systemd units under
+#                   $(DESTDIR)$(PREFIX) (see dist/)
 #   make clean      remove $(BUILD)
 #
 # Variables: V=1 shows full commands; VMLINUX_BTF=<file> takes kernel types
@@ -34,6 +35,7 @@ LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 DOCDIR		?= $(PREFIX)/share/doc/txcancel
+MANDIR		?= $(PREFIX)/share/man
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
@@ -46,7 +48,7 @@ CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -Iinclude -Idaemon -I$(BUILD)
 BPF_CFLAGS	:= -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -Iinclude -Ibpf -I$(BUILD)
-LDLIBS		:= -lbpf -lelf -lz -lmnl
+LDLIBS		:= -lxdp -lbpf -lelf -lz -lmnl
 
 # Sanitizers: every report is fatal (the runs check for report files).
 SAN_CC		?= clang
@@ -69,13 +71,16 @@ endif
 .PHONY: all deps check demo bench install clean asan fuzz fuzz-build corpus
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
-DP_SRCS		:= daemon/loader.c daemon/attach.c
+DP_SRCS		:= daemon/loader.c daemon/attach.c daemon/xdp_multi.c
 DP_OBJS		:= $(DP_SRCS:%.c=$(BUILD)/%.o)
 DP_LIB		:= $(BUILD)/libtxcdp.a
 
 TEST_BPF	:= $(BUILD)/tests/helpers.bpf.o
 TEST_SKEL	:= $(BUILD)/tests/helpers.skel.h
 TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+# Tests written in shell: $(BUILD)/tests/test_<name> runs tests/test_<name>.sh
+# with the source and build directories, so tests/run.sh runs them as the others.
+TEST_SCRIPTS	:= $(patsubst tests/%.sh,$(BUILD)/tests/%,$(wildcard tests/test_*.sh))
 
 TOOL_BINS	:= $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
 		   $(BUILD)/tools/demo-client $(BUILD)/tools/cancel-rtt
@@ -95,6 +100,10 @@ LIB_A		:= $(BUILD)/lib/libtxcancel.a
 LIB_SO		:= $(BUILD)/lib/libtxcancel.so
 LIB_PC		:= $(BUILD)/lib/txcancel.pc
 
+# Man pages, generated from docs/<name>.md (the only source) by tools/md2man.sh.
+MAN_PAGES	:= $(BUILD)/man/txcancel.8 $(BUILD)/man/txcanceld.8 \
+		   $(BUILD)/man/txcancel.conf.5 $(BUILD)/man/libtxcancel.3
+
 # Benchmarks: every bench/*.c but the shared benchlib.c is a program of its own.
 BENCH_SRCS	:= $(filter-out bench/benchlib.c,$(wildcard bench/*.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
@@ -107,7 +116,8 @@ CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
 CLI		:= $(BUILD)/txcancel
 
 all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(DAEMON) \
-     $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
+     $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TEST_SCRIPTS) $(TOOL_BINS) $(BENCH_BINS) \
+     $(MAN_PAGES)
 
 # Kernel types for the BPF programs come from the running kernel's BTF.
 ifdef VMLINUX_H
@@ -124,7 +134,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)mv $@.tmp $@
 endif
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib $(BUILD)/bench:
+$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib $(BUILD)/bench $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
@@ -197,6 +207,14 @@ $(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_privs: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A)
+$(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests
+	$(call msg,GEN,$@)
+	$(Q)printf '#!/bin/sh\nexec sh "%s" "%s" "%s" "$$@"\n' "$(CURDIR)/$<" "$(CURDIR)" \
+		"$(abspath $(BUILD))" > $@
+	$(Q)chmod +x $@
+
+$(BUILD)/tests/test_cli: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
+			 $(BUILD)/tools/txcancel_parse.o $(BUILD)/tools/txcancel_json.o $(LIB_A)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
@@ -231,6 +249,14 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_DEPS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(filter %.o,$(BENCH_DEPS)) $(filter %.a,$(BENCH_DEPS)) -o $@ \
 		$(LDLIBS) -lpthread -lm
+
+MD2MAN		= $(call msg,MAN,$@) sh tools/md2man.sh $< $(LIB_VERSION) $@
+$(BUILD)/man/%.3: docs/%.md tools/md2man.sh | $(BUILD)/man
+	$(Q)$(MD2MAN)
+$(BUILD)/man/%.5: docs/%.md tools/md2man.sh | $(BUILD)/man
+	$(Q)$(MD2MAN)
+$(BUILD)/man/%.8: docs/%.md tools/md2man.sh | $(BUILD)/man
+	$(Q)$(MD2MAN)
 
 deps:
 	$(Q)tools/deps.sh
@@ -308,10 +334,11 @@ bench: deps
 # The pkg-config file says $(PREFIX)/lib and $(PREFIX)/include: keep LIBDIR and
 # INCLUDEDIR under PREFIX or edit it.  /etc/txcancel.conf is the admin's: the
 # example goes to DOCDIR, and the unit does not start until the file exists.
-install: $(DAEMON) $(CLI) $(LIB_A) $(LIB_SO) $(LIB_PC)
+install: $(DAEMON) $(CLI) $(LIB_A) $(LIB_SO) $(LIB_PC) $(MAN_PAGES)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(INCLUDEDIR)/txcancel $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(INCLUDEDIR)/txcancel $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(Q)install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/txcanceld
 	$(Q)install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/txcancel
 	$(Q)install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
@@ -322,8 +349,16 @@ install: $(DAEMON) $(CLI) $(LIB_A) $(LIB_SO) $(LIB_PC)
 	$(Q)install -m 0644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|' dist/txcanceld.service > $(DESTDIR)$(UNITDIR)/txcanceld.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/txcanceld.service
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|' dist/txcancel-metrics.service \
+		> $(DESTDIR)$(UNITDIR)/txcancel-metrics.service
+	$(Q)install -m 0644 dist/txcancel-metrics.timer $(DESTDIR)$(UNITDIR)/
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/txcancel-metrics.service
 	$(Q)install -m 0644 dist/txcancel.conf $(DESTDIR)$(DOCDIR)/txcancel.conf.example
-	$(Q)install -m 0644 README.md docs/txcancel.md $(DESTDIR)$(DOCDIR)/
+	$(Q)install -D -m 0644 dist/txcancel.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/txcancel
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(Q)for p in $(MAN_PAGES); do \
+		install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/ || exit 1; done
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

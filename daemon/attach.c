@@ -58,8 +58,39 @@ int txc_iface_get(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
 	return 0;
 }
 
+/*
+ * The interface's counters start at zero when txcancel first attaches to it
+ * (BPF_NOEXIST: a second hook on it keeps them) and go with it.
+ */
+static int iface_stats_create(struct txc_dp *dp, __u32 ifindex)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_iface_stats *zero;
+	int err = 0;
+
+	if (ncpus < 0)
+		return ncpus;
+	zero = calloc(ncpus, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex, zero,
+				BPF_NOEXIST) && errno != EEXIST)
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+static void iface_stats_delete(struct txc_dp *dp, __u32 ifindex)
+{
+	bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex);
+}
+
 static int iface_put(struct txc_dp *dp, __u32 ifindex, const struct txc_iface *iface)
 {
+	int err = iface_stats_create(dp, ifindex);
+
+	if (err)
+		return err;
 	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex, iface, BPF_ANY))
 		return -errno;
 	return 0;
@@ -217,6 +248,7 @@ static int iface_update(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifac
 	if (iface->flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT | TXC_IFACE_F_XDP))
 		return iface_put(dp, ifindex, iface);
 	err = strip_slot_from_cancels(dp, iface->slot);
+	iface_stats_delete(dp, ifindex);
 	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex) && errno != ENOENT)
 		return -errno;
 	return err;
@@ -335,7 +367,10 @@ static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifa
 		    .prog_fd = txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS));
 	int created, err;
 
+	/* EEXIST: a clsact qdisc is there already (someone else's filters). */
+	txc_libbpf_quiet(true);
 	err = bpf_tc_hook_create(&hook);
+	txc_libbpf_quiet(false);
 	if (err && err != -EEXIST) {
 		txc_log(TXC_LOG_ERROR, "creating a clsact qdisc on ifindex %u: %s\n", ifindex,
 			strerror(-err));
@@ -518,10 +553,17 @@ static int detach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex)
 	err = txc_iface_get(dp, ifindex, &iface);
 	if (err || !(iface.flags & TXC_IFACE_F_XDP))
 		return -ENOENT;
-	err = unpin_link(dp, "xdp", ifindex);
+	if (iface.flags & TXC_IFACE_F_XDP_MULTIPROG) {
+		err = txc_xdp_multi_detach(ifindex);
+		/* Gone already: taken out of the dispatcher by someone else. */
+		if (err == -ENOENT)
+			err = 0;
+	} else {
+		err = unpin_link(dp, "xdp", ifindex);
+	}
 	if (err)
 		return err;
-	iface.flags &= ~TXC_IFACE_F_XDP;
+	iface.flags &= ~(TXC_IFACE_F_XDP | TXC_IFACE_F_XDP_MULTIPROG | TXC_IFACE_XDP_WHY_MASK);
 	return iface_update(dp, ifindex, &iface);
 }
 
@@ -554,6 +596,7 @@ int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
 	char label[IF_NAMESIZE + 16];
 	const char *ifname = ifindex_label(ifindex, label);
 	struct txc_iface iface;
+	__u8 why;
 	int fd, err;
 
 	err = iface_get_or_new(dp, ifindex, &iface);
@@ -563,6 +606,17 @@ int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
 		txc_log(TXC_LOG_ERROR, "%s: txcancel's XDP program is already attached\n", ifname);
 		return -EEXIST;
 	}
+	iface.flags &= ~TXC_IFACE_XDP_WHY_MASK;
+	err = txc_xdp_multi_attach(dp, ifindex, xdp_flags, &why);
+	if (!err) {
+		iface.flags |= TXC_IFACE_F_XDP | TXC_IFACE_F_XDP_MULTIPROG;
+		return iface_update(dp, ifindex, &iface);
+	}
+	txc_log(TXC_LOG_INFO, "%s: XDP on a link of its own, not in libxdp's dispatcher: %s\n",
+		ifname, why == TXC_XDP_LINK_NO_DISPATCHER ?
+		"the kernel cannot run the dispatcher (no freplace)" :
+		why == TXC_XDP_LINK_NO_SYS_ADMIN ? "libxdp needs CAP_SYS_ADMIN" : strerror(-err));
+	iface.flags |= (__u32)why << TXC_IFACE_XDP_WHY_SHIFT;
 	fd = bpf_link_create(txc_dp_prog_fd(dp, TXC_PROG_XDP), ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
 		err = -errno;
@@ -622,6 +676,7 @@ int txc_detach_all(struct txc_dp *dp)
 		if (err && !ret)
 			ret = err;
 		/* Whatever could not be detached, do not loop on it forever. */
+		iface_stats_delete(dp, ifindex);
 		if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT && !ret)
 			ret = -errno;
 	}

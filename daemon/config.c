@@ -57,6 +57,8 @@ static const char usage[] =
 "      --ephemeral            run even where the pin dir's bpffs would not\n"
 "                             outlive the daemon (as under `ip netns exec`):\n"
 "                             a crash or restart then forgets everything\n"
+"      --iface-counters       count tagged frames per interface, for\n"
+"                             txcancel stats --prometheus (a lookup per frame)\n"
 "      --max-clients N        connections of all users together, root's\n"
 "                             included (default 1024)\n"
 "      --max-conns N          connections per user (default 64)\n"
@@ -80,6 +82,7 @@ enum {
 	OPT_SOCKET_MODE = 256, OPT_SOCKET_GROUP, OPT_TC_MODE, OPT_XDP_MODE, OPT_GRACE,
 	OPT_KEEP, OPT_MAX_CONNS, OPT_MAX_PREFIXES, OPT_MAX_SOURCES, OPT_MAX_RULES,
 	OPT_BACKLOG, OPT_SYSLOG, OPT_MAX_CLIENTS, OPT_MAX_SUBS, OPT_MAX_LEASE_RATE, OPT_EPHEMERAL,
+	OPT_IFACE_COUNTERS,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +98,7 @@ static const struct option long_opts[] = {
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
+	{ "iface-counters", no_argument, NULL, OPT_IFACE_COUNTERS },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-prefixes", required_argument, NULL, OPT_MAX_PREFIXES },
@@ -192,6 +196,9 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		return 0;
 	case OPT_EPHEMERAL:
 		o->ephemeral = true;
+		return 0;
+	case OPT_IFACE_COUNTERS:
+		o->iface_counters = true;
 		return 0;
 	case OPT_MAX_CLIENTS:
 		return parse_u32(name, arg, 10, 1, 1000000, &o->max_clients);

@@ -30,10 +30,21 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 	size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
 	struct txcd_iface *ifc;
 	__u32 hooks = TXCD_HOOK_TC;
+	char name[IFNAMSIZ];
+	const char *problem;
 
-	if (name_len == 0 || name_len >= IFNAMSIZ) {
+	if (name_len >= IFNAMSIZ) {
 		txc_log(TXC_LOG_ERROR, "interface '%s': the name must be 1..%d characters\n", spec,
 			IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	memcpy(name, spec, name_len);
+	name[name_len] = '\0';
+	/* The kernel would never create it: refuse rather than wait for it. */
+	problem = txc_ifname_problem(name);
+	if (problem) {
+		txc_log(TXC_LOG_ERROR, "interface '%s': '%s' is not a valid interface name: %s\n",
+			spec, name, problem);
 		return -EINVAL;
 	}
 	if (colon) {

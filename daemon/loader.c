@@ -40,6 +40,11 @@ void txc_set_log(txc_log_fn fn)
 	log_fn = fn ? fn : log_stderr;
 }
 
+void txc_vlog(enum txc_log_level level, const char *fmt, va_list ap)
+{
+	log_fn(level, fmt, ap);
+}
+
 void txc_log(enum txc_log_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -49,10 +54,17 @@ void txc_log(enum txc_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int libbpf_quiet;
+
+void txc_libbpf_quiet(bool quiet)
+{
+	libbpf_quiet += quiet ? 1 : -1;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf's warnings carry the verifier log and pinning conflicts. */
-	if (level == LIBBPF_WARN)
+	if (level == LIBBPF_WARN && !libbpf_quiet)
 		log_fn(TXC_LOG_WARN, fmt, ap);
 	else
 		log_fn(TXC_LOG_DEBUG, fmt, ap);
@@ -78,6 +90,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 		[TXC_MAP_ID_STATS] = s->maps.txc_id_stats,
 		[TXC_MAP_LEASE_GENS] = s->maps.txc_lease_gens,
 		[TXC_MAP_CGROUP_FILTER] = s->maps.txc_cgroup_filter,
+		[TXC_MAP_IFACE_STATS] = s->maps.txc_iface_stats,
 	};
 
 	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
@@ -507,6 +520,12 @@ int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
 	return 0;
 }
 
+int txc_dp_set_iface_counters(struct txc_dp *dp, bool on)
+{
+	return on ? config_add_lookups(dp, TXC_LOOKUP_IFACE_STATS) :
+		    config_del_lookups(dp, TXC_LOOKUP_IFACE_STATS);
+}
+
 int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup)
 {
 	if (wakeup)
@@ -930,6 +949,33 @@ int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats
 		sum->aborted_frames += percpu[i].aborted_frames;
 		sum->aborted_bytes += percpu[i].aborted_bytes;
 		sum->lost_reports += percpu[i].lost_reports;
+	}
+out:
+	free(percpu);
+	return err;
+}
+
+int txc_dp_iface_counters(struct txc_dp *dp, __u32 ifindex, struct txc_iface_stats *sum)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct txc_iface_stats *percpu;
+	int i, err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex, percpu)) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpus; i++) {
+		sum->passed_frames += percpu[i].passed_frames;
+		sum->passed_bytes += percpu[i].passed_bytes;
+		sum->aborted_frames += percpu[i].aborted_frames;
+		sum->aborted_bytes += percpu[i].aborted_bytes;
 	}
 out:
 	free(percpu);

@@ -61,6 +61,7 @@ enum txc_map {
 	TXC_MAP_ID_STATS,
 	TXC_MAP_LEASE_GENS,
 	TXC_MAP_CGROUP_FILTER,
+	TXC_MAP_IFACE_STATS,
 	TXC_MAP_COUNT,
 };
 
@@ -83,6 +84,15 @@ int txc_dp_unpin(struct txc_dp *dp);
 const char *txc_dp_pin_dir(const struct txc_dp *dp);
 int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map);
 int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog);
+
+/*
+ * The XDP program's place in libxdp's dispatcher: lower runs first, and
+ * xdp-loader's default is 50.  txcancel runs before the programs loaded
+ * without a priority, so that a frame it cancels is not forwarded
+ * (XDP_TX, XDP_REDIRECT) by a program before it; what it lets through
+ * (XDP_PASS) goes on to the next program.
+ */
+#define TXC_XDP_RUN_PRIO	20
 __u32 txc_dp_ring_bytes(const struct txc_dp *dp);
 
 /* Mount bpffs on the parent of @pin_dir's tree if nothing is mounted there. */
@@ -95,6 +105,11 @@ int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg);
 int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask);
 /* Whether any of the TXC_LOOKUP_* @bits is on: a read of the mapped config. */
 bool txc_dp_lookup_on(const struct txc_dp *dp, __u32 bits);
+/*
+ * Count tagged frames per interface (txc_iface_stats), or stop: a hash
+ * lookup per tagged frame while on.
+ */
+int txc_dp_set_iface_counters(struct txc_dp *dp, bool on);
 /*
  * Whether records wake the rings' consumer (TXC_RING_F_NO_WAKEUP clear).
  * A consumer that stops the wake-ups must poll the rings itself until it
@@ -180,6 +195,12 @@ int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id);
 int txc_dp_id_count_try(struct txc_dp *dp, __u32 cancel_id);
 int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id);
 int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *sum);
+
+/*
+ * Tagged frames passed and aborted on interface @ifindex, summed over CPUs;
+ * -ENOENT if txcancel is not attached to it.
+ */
+int txc_dp_iface_counters(struct txc_dp *dp, __u32 ifindex, struct txc_iface_stats *sum);
 
 /*
  * What the TC program decides for @frame (@len bytes from the Ethernet

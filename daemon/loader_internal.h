@@ -5,9 +5,12 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include <linux/types.h>
 #include "txcancel/abi.h"
+#include "loader.h"
 
 struct txcancel;
 
@@ -36,5 +39,21 @@ struct txc_dp {
 };
 
 int txc_mkdir_p(const char *path, mode_t mode);
+/*
+ * Around a libbpf call whose failure the caller expects and handles (a
+ * clsact qdisc that is already there): libbpf's warnings, such as the
+ * kernel's "Exclusivity flag on, cannot modify", go to the debug log.
+ */
+void txc_libbpf_quiet(bool quiet);
+void txc_vlog(enum txc_log_level level, const char *fmt, va_list ap);
+
+/*
+ * xdp_multi.c: txcancel's XDP program in libxdp's dispatcher on @ifindex.
+ * -EOPNOTSUPP (or another error) and *why (TXC_XDP_LINK_*) when it cannot
+ * be, and nothing is left attached; the caller then attaches with a link.
+ */
+int txc_xdp_multi_attach(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why);
+/* Take it out of the dispatcher; -ENOENT if it is not in there. */
+int txc_xdp_multi_detach(__u32 ifindex);
 
 #endif

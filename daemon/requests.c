@@ -756,6 +756,40 @@ static size_t do_explain(struct txcd *d, const __u8 *req, void *reply)
 	return reply_ok(reply, h, sizeof(*rep));
 }
 
+/* Interfaces' counters from the datapath, requests' from the daemon. */
+static size_t do_metrics(struct txcd *d, const struct txc_msg_hdr *h, void *reply)
+{
+	struct txc_rep_metrics *m = body_of(reply);
+	struct txc_metrics_iface *mi = (void *)(m + 1);
+	struct txc_metrics_request *mr = (void *)(mi + d->n_ifaces);
+
+	*m = (struct txc_rep_metrics){
+		.n_ifaces = d->n_ifaces, .n_requests = TXC_MSG_REQUEST_MAX + 1,
+		.flags = d->opts.iface_counters ? TXC_METRICS_F_IFACE_COUNTERS : 0,
+		.uptime_ns = txcd_now_ns() - d->start_ns,
+	};
+	for (__u32 i = 0; i < d->n_ifaces; i++) {
+		const struct txcd_iface *ifc = &d->ifaces[i];
+		struct txc_iface_stats st;
+
+		memset(&mi[i], 0, sizeof(mi[i]));
+		memcpy(mi[i].name, ifc->name, sizeof(mi[i].name));
+		mi[i].ifindex = ifc->ifindex;
+		if (ifc->ifindex && !txc_dp_iface_counters(d->dp, ifc->ifindex, &st))
+			mi[i].counts = (struct txc_counters){
+				.passed_frames = st.passed_frames, .passed_bytes = st.passed_bytes,
+				.aborted_frames = st.aborted_frames,
+				.aborted_bytes = st.aborted_bytes,
+			};
+	}
+	for (__u32 t = 0; t <= TXC_MSG_REQUEST_MAX; t++)
+		mr[t] = (struct txc_metrics_request){
+			.type = t, .requests = d->req_count[t], .errors = d->req_errors[t],
+		};
+	return reply_ok(reply, h, sizeof(*m) + d->n_ifaces * sizeof(*mi) +
+			(TXC_MSG_REQUEST_MAX + 1) * sizeof(*mr));
+}
+
 /* --- dispatch ------------------------------------------------------------- */
 
 size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t len, int fd,
@@ -939,6 +973,8 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		return do_status(d, h, reply);
 	case TXC_MSG_EXPLAIN:
 		return do_explain(d, msg, reply);
+	case TXC_MSG_METRICS:
+		return do_metrics(d, h, reply);
 	}
 	if (!ret)
 		return reply_err(reply, h, -EBADMSG, (txcd_error(&err, -EBADMSG, TXC_FIELD_NONE,

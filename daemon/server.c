@@ -635,15 +635,20 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 	if (ret) {
 		if (fd >= 0)
 			close(fd);
+		d->req_count[0]++;
+		d->req_errors[0]++;
 		reply_error(d, c, len >= sizeof(h) ? &h : NULL, ret, &err);
 		return true;
 	}
 	len = txcd_handle(d, c, buf, len, fd, reply);
+	/* The check passed: h.type is a known request type. */
+	d->req_count[h.type]++;
 	if (!len) {
 		/* Parked: nothing more is read until it is answered. */
 		conn_set_out(d, c, c->want_out);
 		return false;
 	}
+	d->req_errors[h.type] += ((const struct txc_msg_hdr *)reply)->error < 0;
 	txcd_conn_send(d, c, reply, len);
 	return true;
 }

@@ -221,6 +221,8 @@ static int start(struct txcd *d)
 	if (!err)
 		err = txc_dp_explain_prepare(d->dp);
 	if (!err)
+		err = txc_dp_set_iface_counters(d->dp, d->opts.iface_counters);
+	if (!err)
 		err = txcd_ringpoll_open(d);
 	if (!err)
 		err = txcd_leases_open(d);

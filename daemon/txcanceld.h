@@ -33,6 +33,7 @@ struct txcd_opts {
 	__u32 grace_s;		/* how long orphaned leases wait for their owner */
 	bool keep_on_exit;	/* leave links and pins for the next instance */
 	bool ephemeral;		/* run on a bpffs that does not outlive the daemon */
+	bool iface_counters;	/* count tagged frames per interface (a lookup each) */
 	__u32 max_clients;	/* connections of all users, root included */
 	/* Per-user limits (root is not limited). */
 	__u32 max_conns;
@@ -209,6 +210,10 @@ struct txcd {
 	__u32 next_conn_id;
 	bool accept_paused;	/* out of descriptors: the listener waits for the tick */
 	struct txcd_user *users;
+
+	/* Requests answered and refused, by type; 0: refused before dispatch (METRICS). */
+	__u64 req_count[TXC_MSG_REQUEST_MAX + 1];
+	__u64 req_errors[TXC_MSG_REQUEST_MAX + 1];
 };
 
 /* What the epoll data pointer of an fd refers to. */

@@ -89,6 +89,7 @@ static bool list_ok(const __u8 *body, size_t len, size_t entry)
 
 static bool reply_ok(__u8 type, const __u8 *body, size_t len)
 {
+	struct txc_rep_metrics m;
 	struct txc_rep_status st;
 
 	switch (type) {
@@ -115,6 +116,13 @@ static bool reply_ok(__u8 type, const __u8 *body, size_t len)
 		return len == sizeof(st) +
 			      (__u64)st.n_ifaces * sizeof(struct txc_status_iface) +
 			      (__u64)st.n_clients * sizeof(struct txc_status_client);
+	case TXC_MSG_METRICS:
+		if (len < sizeof(m))
+			return false;
+		memcpy(&m, body, sizeof(m));
+		return len == sizeof(m) +
+			      (__u64)m.n_ifaces * sizeof(struct txc_metrics_iface) +
+			      (__u64)m.n_requests * sizeof(struct txc_metrics_request);
 	default:
 		return false;
 	}

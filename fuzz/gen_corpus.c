@@ -210,6 +210,7 @@ static void gen_requests(void)
 	request("count_id_off", TXC_MSG_COUNT_ID, &(struct txc_req_count_id){
 		.cancel_id = TXC_ID_MAKE(3, 1) }, 8, 0);
 	request("status", TXC_MSG_STATUS, NULL, 0, 0);
+	request("metrics", TXC_MSG_METRICS, NULL, 0, 0);
 	/* A UDP/IPv4 frame's first bytes: Ethernet, then IP. */
 	memset(ex.frame, 0x11, ex.frame_len);
 	ex.frame[12] = 0x08;
@@ -351,6 +352,13 @@ static void gen_completions(void)
 	      2 * sizeof(struct txc_status_iface) + 3 * sizeof(struct txc_status_client));
 	reply("reply_explain", TXC_MSG_EXPLAIN, &(struct txc_rep_explain){ .verdict = 1 },
 	      sizeof(struct txc_rep_explain));
+	memset(body, 0, sizeof(body));
+	memcpy(body, &(struct txc_rep_metrics){ .n_ifaces = 2,
+		.n_requests = TXC_MSG_REQUEST_MAX + 1, .flags = TXC_METRICS_F_IFACE_COUNTERS },
+	       sizeof(struct txc_rep_metrics));
+	reply("reply_metrics", TXC_MSG_METRICS, body, sizeof(struct txc_rep_metrics) +
+	      2 * sizeof(struct txc_metrics_iface) +
+	      (TXC_MSG_REQUEST_MAX + 1) * sizeof(struct txc_metrics_request));
 	completions("reply_error", put_msg(0, TXC_MSG_CANCEL, TXC_MSG_F_REPLY, -EPERM, 9, &re,
 					   sizeof(re)));
 	completions("reply_batch_error", put_msg(0, TXC_MSG_BATCH, TXC_MSG_F_REPLY, -EINVAL, 9,

@@ -66,6 +66,9 @@ int txcl_copy_ifname(char *err, char dst[16], const char *ifname)
 	if (len >= IFNAME_LEN)
 		return txcl_fail(err, -ENAMETOOLONG, "interface name '%s' is longer than %zu "
 				 "characters", ifname, IFNAME_LEN - 1);
+	if (txc_ifname_problem(ifname))
+		return txcl_fail(err, -EINVAL, "interface name '%s' is not valid: %s", ifname,
+				 txc_ifname_problem(ifname));
 	memcpy(dst, ifname, len);
 	return 0;
 }

@@ -91,3 +91,35 @@ int txc_explain(struct txc_client *client, const char *ifname, __u32 mark, const
 		memcpy(out, rep.body, sizeof(*out));
 	return err;
 }
+
+int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
+		struct txc_metrics_iface *ifaces, size_t max_ifaces,
+		struct txc_metrics_request *requests, size_t max_requests)
+{
+	const __u8 *entries;
+	struct txcl_reply rep;
+	size_t n;
+	int err;
+
+	err = txcl_enter(client);
+	if (err)
+		return err;
+	if (!metrics || (!ifaces && max_ifaces) || (!requests && max_requests))
+		return txcl_fail(client->err, -EINVAL, "txc_metrics: %s is NULL",
+				 !metrics ? "metrics" : !ifaces && max_ifaces ? "ifaces" :
+				 "requests");
+	err = txcl_call(client, TXC_MSG_METRICS, NULL, 0, -1, &rep);
+	if (err)
+		return err;
+	/* The reply was checked: both arrays follow, of exactly these counts. */
+	memcpy(metrics, rep.body, sizeof(*metrics));
+	entries = (const __u8 *)rep.body + sizeof(*metrics);
+	n = metrics->n_ifaces < max_ifaces ? metrics->n_ifaces : max_ifaces;
+	if (n)
+		memcpy(ifaces, entries, n * sizeof(*ifaces));
+	entries += (size_t)metrics->n_ifaces * sizeof(*ifaces);
+	n = metrics->n_requests < max_requests ? metrics->n_requests : max_requests;
+	if (n)
+		memcpy(requests, entries, n * sizeof(*requests));
+	return 0;
+}

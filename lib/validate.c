@@ -37,6 +37,7 @@ static const struct {
 	[TXC_MSG_BATCH]		= { "BATCH", sizeof(struct txc_rep_batch) },
 	[TXC_MSG_STATUS]	= { "STATUS", VARIABLE },
 	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_rep_explain) },
+	[TXC_MSG_METRICS]	= { "METRICS", VARIABLE },
 };
 
 static bool is_request_type(__u8 type)
@@ -98,6 +99,18 @@ static bool status_size(const void *body, size_t len, __u64 *want)
 	return true;
 }
 
+static bool metrics_size(const void *body, size_t len, __u64 *want)
+{
+	struct txc_rep_metrics m;
+
+	if (len < sizeof(m))
+		return false;
+	memcpy(&m, body, sizeof(m));
+	*want = sizeof(m) + (__u64)m.n_ifaces * sizeof(struct txc_metrics_iface) +
+		(__u64)m.n_requests * sizeof(struct txc_metrics_request);
+	return true;
+}
+
 static int check_reply_ok(struct txc_client *c, __u8 type, const void *body, size_t len)
 {
 	char tmp[16];
@@ -114,6 +127,8 @@ static int check_reply_ok(struct txc_client *c, __u8 type, const void *body, siz
 		fits = list_size(body, len, sizeof(struct txc_stats_entry), &want);
 	else if (type == TXC_MSG_STATUS)
 		fits = status_size(body, len, &want);
+	else if (type == TXC_MSG_METRICS)
+		fits = metrics_size(body, len, &want);
 	if (!fits)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent a %s reply of %zu body bytes, "
 				 "too short for its counts", types[type].name, len);

@@ -395,7 +395,7 @@ static bool state_matches(bool report)
 	struct txc_client *c = NULL;
 	__u64 slots = 0;
 	bool ok = true;
-	int n, err;
+	int n, err, xdp_links = 0;
 
 	/* STATUS: every interface, by its current name, ifindex and hooks. */
 	err = txc_client_open(&c, bed.d.sock);
@@ -431,6 +431,8 @@ static bool state_matches(bool report)
 		      s->flags & TXC_IFACE_F_XDP ? "set" : "clear", bed.mode->xdp ? "set" : "clear");
 		CHECK(!(slots & (1ULL << s->slot)), "STATUS: slot %u given twice", s->slot);
 		slots |= 1ULL << s->slot;
+		/* In libxdp's dispatcher (where the kernel runs it) XDP has no link of ours. */
+		xdp_links += (s->flags & TXC_IFACE_F_XDP) && !(s->flags & TXC_IFACE_F_XDP_MULTIPROG);
 	}
 
 	/* txc_ifaces: the present interfaces, and no slot held for a gone one. */
@@ -444,7 +446,7 @@ static bool state_matches(bool report)
 	/* links/: one pin per attached link of a present interface, nothing else. */
 	{
 		char path[256];
-		int want = (bed.mode->clsact ? 0 : n_present()) + (bed.mode->xdp ? n_present() : 0);
+		int want = (bed.mode->clsact ? 0 : n_present()) + xdp_links;
 		int pins = 0;
 		struct dirent *e;
 		DIR *dir;
@@ -478,7 +480,7 @@ static bool state_matches(bool report)
 	/* The kernel's links of the daemon's programs: on present interfaces only. */
 	n = daemon_links(links, 64);
 	{
-		int want = (bed.mode->clsact ? 0 : n_present()) + (bed.mode->xdp ? n_present() : 0);
+		int want = (bed.mode->clsact ? 0 : n_present()) + xdp_links;
 
 		CHECK(n == want, "%d BPF links run the daemon's programs, expected %d", n, want);
 		for (int k = 0; k < n; k++)

@@ -1392,6 +1392,159 @@ out:
 	daemon_down(&d);
 }
 
+/* --- 4b. metrics for Prometheus ------------------------------------------- */
+
+/* The value of the sample "@name{@labels}" (or "@name" without labels) in @text. */
+static bool prom_value(const char *text, const char *name, const char *labels,
+		       unsigned long long *v)
+{
+	char key[160];
+	const char *p = text;
+	size_t n;
+
+	n = snprintf(key, sizeof(key), labels ? "%s{%s} " : "%s ", name, labels);
+	while ((p = strstr(p, key))) {
+		if (p == text || p[-1] == '\n')
+			return sscanf(p + n, "%llu", v) == 1;
+		p += n;
+	}
+	return false;
+}
+
+static void prom_expect(const char *text, const char *name, const char *labels,
+			unsigned long long want)
+{
+	unsigned long long v = ~0ULL;
+	char what[200];
+
+	snprintf(what, sizeof(what), "%s{%s}", name, labels ? labels : "");
+	if (!ASSERT_TRUE(prom_value(text, name, labels, &v), what))
+		return;
+	ASSERT_EQ(v, want, what);
+}
+
+/*
+ * txcancel stats --prometheus after traffic with one group canceled, the daemon
+ * counting per interface (--iface-counters): promtool
+ * accepts it, and every value is the one the daemon's own replies give
+ * (STATS, STATUS); the interface's counters are the sum of the sources' (all
+ * tagged traffic leaves by IF_A); a malformed request is counted once.
+ */
+static void test_prometheus(void)
+{
+	static char out[256 * 1024], check[4096];
+	static struct txc_stats_entry all[512];
+	struct txct_daemon d = { .pid = 0 };
+	struct client a = CLIENT_INIT;
+	static const char *const args[] = { "--iface-counters", NULL };
+	bool dropped[NG] = { [G_MARK] = true };
+	struct txc_counters sum = { 0 };
+	struct txc_client *root = NULL;
+	struct txc_rep_status st;
+	char id[16], labels[64], path[] = "/tmp/txc-prom-XXXXXX", cmd[128];
+	struct txc_msg_hdr bad = { .magic = 0, .version = TXC_PROTO_VERSION,
+				   .type = TXC_MSG_HELLO, .length = sizeof(bad) };
+	__u8 reply[512];
+	FILE *f;
+	int ret, n, fd = -1;
+
+	if (!bed_up() || !daemon_up(&d, args) || !cl_start(&a, "client A", UID_A, &d) ||
+	    !cl_own(&a, own_a, 2))
+		goto out;
+	round_trip("before the cancel", NULL);
+	snprintf(id, sizeof(id), "0x%08x", bed.g[G_MARK].id);
+	ret = tool(&d, out, sizeof(out), "cancel", "id", id, NULL);
+	if (!ASSERT_EQ(ret, 0, "txcancel cancel id: exit status"))
+		printf("    %s", out);
+	round_trip("canceled", dropped);
+	cl_collect(&a, K);
+
+	root = root_open(&d);
+	if (!root)
+		goto out;
+	/* Refused before dispatch (bad magic): counted as type "invalid". */
+	ret = txc_request_raw(root, &bad, sizeof(bad), -1, reply, sizeof(reply));
+	ASSERT_TRUE(ret >= (int)sizeof(bad) && ((struct txc_msg_hdr *)reply)->error < 0,
+		    "a request with a bad magic is refused");
+
+	ret = tool(&d, out, sizeof(out), "stats", "--prometheus", NULL);
+	if (!ASSERT_EQ(ret, 0, "txcancel stats --prometheus: exit status")) {
+		printf("    %s", out);
+		goto out;
+	}
+	fd = mkstemp(path);
+	if (!ASSERT_GE0(fd, "a file for promtool") ||
+	    !ASSERT_EQ(write(fd, out, strlen(out)), strlen(out), "writing it"))
+		goto out;
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
+	f = popen(cmd, "r");
+	if (ASSERT_TRUE(f != NULL, "running promtool")) {
+		n = fread(check, 1, sizeof(check) - 1, f);
+		check[n > 0 ? n : 0] = '\0';
+		if (!ASSERT_EQ(pclose(f), 0, "promtool check metrics accepts the output"))
+			printf("    promtool: %s", check);
+	}
+
+	/* Every source root sees, value by value; their sum is IF_A's. */
+	n = txc_stats(root, TXC_SCOPE_SOURCE, 0, all, 512);
+	if (!ASSERT_TRUE(n >= 2, "STATS lists the client's sources"))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		const struct txc_stats_entry *e = &all[i];
+
+		snprintf(labels, sizeof(labels), "source=\"%u\",uid=\"%u\"", e->value, e->uid);
+		prom_expect(out, "txcancel_source_passed_frames_total", labels,
+			    e->counts.passed_frames);
+		prom_expect(out, "txcancel_source_passed_bytes_total", labels,
+			    e->counts.passed_bytes);
+		prom_expect(out, "txcancel_source_aborted_frames_total", labels,
+			    e->counts.aborted_frames);
+		prom_expect(out, "txcancel_source_aborted_bytes_total", labels,
+			    e->counts.aborted_bytes);
+		prom_expect(out, "txcancel_source_ring_lost_total", labels, e->ring_lost);
+		prom_expect(out, "txcancel_source_delivered_total", labels, e->delivered);
+		prom_expect(out, "txcancel_source_backlog_lost_total", labels, e->backlog_lost);
+		prom_expect(out, "txcancel_source_subscribers", labels, e->subscribers);
+		sum.passed_frames += e->counts.passed_frames;
+		sum.passed_bytes += e->counts.passed_bytes;
+		sum.aborted_frames += e->counts.aborted_frames;
+		sum.aborted_bytes += e->counts.aborted_bytes;
+	}
+	ASSERT_EQ(sum.aborted_frames, K, "STATS: the canceled group's frames aborted");
+	prom_expect(out, "txcancel_interface_passed_frames_total", "interface=\"" IF_A "\"",
+		    sum.passed_frames);
+	prom_expect(out, "txcancel_interface_passed_bytes_total", "interface=\"" IF_A "\"",
+		    sum.passed_bytes);
+	prom_expect(out, "txcancel_interface_aborted_frames_total", "interface=\"" IF_A "\"",
+		    sum.aborted_frames);
+	prom_expect(out, "txcancel_interface_aborted_bytes_total", "interface=\"" IF_A "\"",
+		    sum.aborted_bytes);
+	prom_expect(out, "txcancel_interface_present", "interface=\"" IF_A "\"", 1);
+
+	if (ASSERT_OK(txc_status(root, &st, NULL, 0, NULL, 0), "STATUS")) {
+		prom_expect(out, "txcancel_leases", "kind=\"prefix\"", st.n_prefixes);
+		prom_expect(out, "txcancel_leases", "kind=\"source\"", st.n_sources);
+		/* Client A, root and the tool itself. */
+		prom_expect(out, "txcancel_clients", NULL, 3);
+	}
+	prom_expect(out, "txcancel_requests_total", "type=\"invalid\"", 1);
+	prom_expect(out, "txcancel_request_errors_total", "type=\"invalid\"", 1);
+	prom_expect(out, "txcancel_requests_total", "type=\"cancel\"", 1);
+	prom_expect(out, "txcancel_request_errors_total", "type=\"cancel\"", 0);
+	prom_expect(out, "txcancel_up", NULL, 1);
+
+	ret = tool(&d, out, sizeof(out), "stats", "--prometheus", "source", "1", NULL);
+	ASSERT_EQ(ret, 2, "stats --prometheus source 1: usage error");
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	txc_client_close(root);
+	cl_stop(&a);
+	daemon_down(&d);
+}
+
 /* --- 5. interface removed and re-created ---------------------------------- */
 
 /* Wait (bounded) until `txcancel status -j` shows IF_A with @ifindex, attached by tcx. */
@@ -1666,6 +1819,7 @@ static const struct test_case cases[] = {
 	{ "isolation", test_isolation },
 	{ "disconnect", test_disconnect },
 	{ "tool", test_tool },
+	{ "prometheus", test_prometheus },
 	{ "iface_recreate", test_iface_recreate },
 	{ "restart", test_restart },
 };

@@ -68,7 +68,7 @@ static const struct cmd cmds[] = {
 "txcancel cancel id ID|prefix PREFIX|source SOURCE [dev IFNAME] [timeout DURATION]\n"
 "  Drop and report every pending frame with that ID, under that prefix or\n"
 "  tagged for that source, on every interface or on IFNAME only, until\n"
-"  cleared or for DURATION (e.g. 500ms, 10s, 2m; a bare number is seconds).\n"
+"  cleared or for DURATION (e.g. 500ms, 1.5s, 2m; a bare number is seconds).\n"
 "  A frame is pending until it passes the egress hook: frames already in a\n"
 "  qdisc or NIC ring are sent.\n" },
 	{ "clear", do_clear, "end a cancel and print its final counts",
@@ -80,11 +80,13 @@ static const struct cmd cmds[] = {
 "txcancel count ID on|off\n"
 "  Per-ID counters cost one lookup per tagged frame; see 'txcancel stats'.\n" },
 	{ "stats", do_stats, "counters of sources and counted IDs",
-"txcancel stats [source SOURCE | id ID]\n"
+"txcancel stats [source SOURCE | id ID | --prometheus]\n"
 "  Without arguments: every source and every counted ID your user can see.\n"
 "  For a source, aborted = delivered + ring_lost + backlog_lost + records\n"
 "  not yet read from its ring; delivered and backlog_lost are its owner's,\n"
-"  kept across daemon restarts.\n" },
+"  kept across daemon restarts.\n"
+"  --prometheus: everything, with the interfaces' and the daemon's request\n"
+"  counters, in the Prometheus text format (node_exporter's textfile collector).\n" },
 	{ "batch", do_batch, "apply many operations from a file",
 "txcancel batch FILE|-\n"
 "  One operation per line, written as the subcommands: tag add ...,\n"

@@ -163,6 +163,8 @@ int do_cancel(int argc, char **argv);
 int do_clear(int argc, char **argv);
 int do_count(int argc, char **argv);
 int do_stats(int argc, char **argv);
+/* txcancel stats --prometheus (txcancel_prom.c). */
+int stats_prometheus(void);
 int do_batch(int argc, char **argv);
 int do_watch(int argc, char **argv);
 int do_explain(int argc, char **argv);

@@ -447,6 +447,14 @@ int do_stats(int argc, char **argv)
 	struct stats_args a = { 0 };
 	int ret;
 
+	if (argc >= 1 && !strcmp(argv[0], "--prometheus")) {
+		if (argc > 1)
+			return usage_error("--prometheus takes no arguments: it lists everything");
+		if (cli.json)
+			return usage_error("--prometheus and -j are two different outputs: "
+					   "choose one");
+		return stats_prometheus();
+	}
 	if (argc == 1 && (!strcmp(argv[0], "source") || !strcmp(argv[0], "id")))
 		return usage_error("'%s' needs a value", argv[0]);
 	if (argc == 1 || argc > 2)
@@ -492,9 +500,27 @@ static void format_attach(char *buf, size_t len, __u32 flags)
 		 (flags & TXC_IFACE_F_CLSACT_CREATED ? "clsact(created)" : "clsact") : "",
 		 (flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)) &&
 		 (flags & TXC_IFACE_F_XDP) ? "+" : "",
-		 flags & TXC_IFACE_F_XDP ? "xdp" : "");
+		 !(flags & TXC_IFACE_F_XDP) ? "" :
+		 flags & TXC_IFACE_F_XDP_MULTIPROG ? "xdp(dispatcher)" : "xdp(link)");
 	if (!buf[0])
 		snprintf(buf, len, "-");
+}
+
+/* Why XDP runs on a link of its own, not in libxdp's dispatcher; NULL if it does not. */
+static const char *xdp_link_reason(__u32 flags)
+{
+	if (!(flags & TXC_IFACE_F_XDP) || (flags & TXC_IFACE_F_XDP_MULTIPROG))
+		return NULL;
+	switch ((flags & TXC_IFACE_XDP_WHY_MASK) >> TXC_IFACE_XDP_WHY_SHIFT) {
+	case TXC_XDP_LINK_NO_DISPATCHER:
+		return "the kernel cannot run libxdp's dispatcher (no freplace programs)";
+	case TXC_XDP_LINK_LIBXDP:
+		return "libxdp could not attach it (the daemon's log says why)";
+	case TXC_XDP_LINK_NO_SYS_ADMIN:
+		return "libxdp needs CAP_SYS_ADMIN, which txcanceld does not have";
+	default:
+		return "attached before txcancel used libxdp's dispatcher";
+	}
 }
 
 static void format_hooks(char *buf, size_t len, __u32 hooks)
@@ -536,6 +562,10 @@ static void status_json(const struct status_args *a, __u32 n_ifaces, __u32 n_cli
 		jw_bool("present", f->flags & TXC_STATUS_IFACE_PRESENT);
 		format_attach(buf, sizeof(buf), f->flags);
 		jw_string("attach", buf);
+		if (xdp_link_reason(f->flags))
+			jw_string("xdp_link_reason", xdp_link_reason(f->flags));
+		else
+			jw_null("xdp_link_reason");
 		format_hooks(buf, sizeof(buf), f->hooks);
 		jw_string("hooks", buf);
 		jw_uint("slot", f->slot);
@@ -585,6 +615,13 @@ static void status_ifaces(const struct status_args *a, __u32 n)
 			printf("  %-16s %7s", name, "-");
 		printf("  %-7s  %-20s %-16s %4u\n", present ? "present" : "absent",
 		       attach, hooks, f->slot);
+	}
+	for (i = 0; i < n; i++) {
+		if (!xdp_link_reason(a->ifaces[i].flags))
+			continue;
+		sanitize(name, sizeof(name), a->ifaces[i].name, sizeof(a->ifaces[i].name));
+		printf("  %s: XDP on a link of its own, so no other XDP program can share the "
+		       "interface: %s\n", name, xdp_link_reason(a->ifaces[i].flags));
 	}
 	if (n < a->st.n_ifaces)
 		printf("  (%u more not shown)\n", a->st.n_ifaces - n);

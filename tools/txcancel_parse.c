@@ -134,7 +134,11 @@ int parse_id(const char *s, __u32 *id)
 	return 0;
 }
 
-/* 500ms, 10s, 2m, 1h, 250us, 100ns; a bare number is seconds. */
+/*
+ * 500ms, 10s, 1.5s, 2m, 0.25h, 250us, 100ns; a bare number is seconds.  The
+ * value is computed in whole nanoseconds from the digits (no floating point,
+ * so 0.1s is exactly 100000000 ns); a fraction finer than 1 ns is refused.
+ */
 int parse_duration(const char *s, __u64 *ns)
 {
 	static const struct { const char *unit; __u64 ns; } units[] = {
@@ -142,37 +146,67 @@ int parse_duration(const char *s, __u64 *ns)
 		{ "s", 1000000000ULL }, { "", 1000000000ULL },
 		{ "m", 60000000000ULL }, { "h", 3600000000000ULL },
 	};
-	__u64 v = 0;
+	const char *p = s, *frac = NULL, *unit;
+	__u64 whole = 0, v;
 	size_t i;
-	int n;
 
-	n = scan_u64(s, &v);
-	if (n <= 0 || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
 		goto bad;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s + n, units[i].unit))
-			continue;
-		if (v > ~0ULL / units[i].ns)
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (~0ULL - (*p - '0')) / 10)
 			return arg_error("duration '%s' is too long", s);
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		frac = ++p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == frac)
+			goto bad;
+	}
+	if (p == s || (frac && frac == s + 1))
+		goto bad;
+	unit = p;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		__u64 scale = units[i].ns, part = 0;
+
+		if (strcmp(unit, units[i].unit))
+			continue;
+		if (whole > ~0ULL / scale)
+			return arg_error("duration '%s' is too long", s);
+		v = whole * scale;
+		/* Each fraction digit takes a tenth of the scale left. */
+		for (p = frac; p && p < unit; p++) {
+			if (scale % 10) {
+				if (*p != '0')
+					return arg_error("duration '%s' is not a whole number of "
+							 "nanoseconds", s);
+				continue;
+			}
+			scale /= 10;
+			part += (__u64)(*p - '0') * scale;
+		}
+		if (v > ~0ULL - part)
+			return arg_error("duration '%s' is too long", s);
+		v += part;
 		if (!v)
 			return arg_error("duration '%s' must be more than 0", s);
-		*ns = v * units[i].ns;
+		*ns = v;
 		return 0;
 	}
 bad:
-	return arg_error("duration '%s': expected a decimal number with a unit "
-			 "ns, us, ms, s, m or h (e.g. 500ms, 10s, 2m)", s);
+	return arg_error("duration '%s': expected a decimal number (a fraction allowed) "
+			 "with a unit ns, us, ms, s, m or h (e.g. 500ms, 1.5s, 2m)", s);
 }
 
 int parse_ifname(const char *s, char ifname[16])
 {
-	size_t len = strlen(s);
+	const char *problem = txc_ifname_problem(s);
 
-	if (!len || len >= IFNAMSIZ || strchr(s, '/') || strpbrk(s, " \t\n"))
-		return arg_error("interface name '%s' is not valid: 1..%d characters, "
-				 "no '/' and no blanks", s, IFNAMSIZ - 1);
+	if (problem)
+		return arg_error("interface name '%s' is not valid: %s", s, problem);
 	memset(ifname, 0, IFNAMSIZ);
-	memcpy(ifname, s, len);
+	memcpy(ifname, s, strlen(s));
 	return 0;
 }
 

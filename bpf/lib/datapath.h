@@ -239,6 +239,31 @@ static __always_inline void txc_count_id(__u32 lookups, const struct txc_frame *
 	}
 }
 
+/* Count a tagged frame on the interface its hook runs on, if asked to. */
+static __always_inline void txc_count_iface(__u32 lookups, const struct txc_frame *f,
+					    int aborted)
+{
+	/*
+	 * A key of its own: handing the helper a pointer into *f makes the
+	 * verifier forget the frame pointers spilled next to it.
+	 */
+	__u32 ifindex = f->ifindex;
+	struct txc_iface_stats *st;
+
+	if (!(lookups & TXC_LOOKUP_IFACE_STATS))
+		return;
+	st = bpf_map_lookup_elem(&txc_iface_stats, &ifindex);
+	if (!st)
+		return;
+	if (aborted) {
+		st->aborted_frames++;
+		st->aborted_bytes += f->len;
+	} else {
+		st->passed_frames++;
+		st->passed_bytes += f->len;
+	}
+}
+
 /*
  * The verdict for a tagged frame: the scope of the cancel that drops it,
  * counted as aborted (the caller then reports it: txc_report_abort()), or 0:
@@ -264,6 +289,7 @@ static __always_inline __u8 txc_verdict(__u32 lookups, struct txc_frame *f,
 		return scope;
 	}
 	txc_count_id(lookups, f, tag, scope);
+	txc_count_iface(lookups, f, scope != 0);
 	stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
 	if (!stats)
 		return scope;

@@ -150,6 +150,14 @@ struct {
 	__type(value, struct txc_iface);
 } txc_ifaces SEC(".maps");
 
+/* Per-interface counters (abi.h); elements only for interfaces txcancel is on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct txc_iface_stats);
+} txc_iface_stats SEC(".maps");
+
 /*
  * One ring buffer per source, so that a noisy source cannot push out another
  * one's completions.  User space creates a ring when it opens a source and

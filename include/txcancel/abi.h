@@ -24,7 +24,15 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Layout checks.  C++ spells C11's _Static_assert as static_assert; the
+ * headers are included from both (extern "C" in txcancel.h).
+ */
+#ifdef __cplusplus
+#define TXC_ABI_ASSERT(cond, msg) static_assert(cond, msg)
+#else
 #define TXC_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
 /* The compiler's own offsetof: bpf_helpers.h defines one that is not constant. */
 #define TXC_OFFSET(type, member) __builtin_offsetof(type, member)
 
@@ -99,7 +107,8 @@
 #define TXC_LOOKUP_FLOW		(1u << 3)
 #define TXC_LOOKUP_ID_CANCELS	(1u << 4)
 #define TXC_LOOKUP_ID_STATS	(1u << 5)	/* per-ID counters (txc_id_stats) */
-#define TXC_LOOKUP_ALL		0x3fu
+#define TXC_LOOKUP_IFACE_STATS	(1u << 6)	/* per-interface counters (txc_iface_stats) */
+#define TXC_LOOKUP_ALL		0x7fu
 
 struct txc_config {
 	/*
@@ -251,7 +260,19 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_cancel, expires_ns) == 16, "txc_cancel.expi
 #define TXC_IFACE_F_TC_TCX		(1u << 0)	/* TC hook attached as tcx link */
 #define TXC_IFACE_F_TC_CLSACT		(1u << 1)	/* TC hook attached via clsact */
 #define TXC_IFACE_F_CLSACT_CREATED	(1u << 2)	/* txcancel created the clsact */
-#define TXC_IFACE_F_XDP			(1u << 3)	/* XDP link attached */
+#define TXC_IFACE_F_XDP			(1u << 3)	/* XDP program attached */
+#define TXC_IFACE_F_XDP_MULTIPROG	(1u << 4)	/* ... in libxdp's dispatcher */
+
+/*
+ * Bits 8-15 of txc_iface.flags: why the XDP program runs on a link of its
+ * own (TXC_IFACE_F_XDP without TXC_IFACE_F_XDP_MULTIPROG), not in libxdp's
+ * dispatcher beside other XDP programs.
+ */
+#define TXC_IFACE_XDP_WHY_SHIFT		8
+#define TXC_IFACE_XDP_WHY_MASK		(0xffu << TXC_IFACE_XDP_WHY_SHIFT)
+#define TXC_XDP_LINK_NO_DISPATCHER	1	/* the kernel cannot run the dispatcher (freplace) */
+#define TXC_XDP_LINK_LIBXDP		2	/* libxdp failed otherwise (the daemon's log says) */
+#define TXC_XDP_LINK_NO_SYS_ADMIN	3	/* libxdp needs CAP_SYS_ADMIN, the daemon lacks it */
 
 struct txc_iface {
 	__u32 slot;		/* 0..TXC_MAX_IFACES-1: bit in txc_cancel.iface_slots */
@@ -298,6 +319,26 @@ struct txc_id_stats {
 };
 TXC_ABI_ASSERT(sizeof(struct txc_id_stats) == 32, "txc_id_stats size");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_id_stats, aborted_frames) == 16, "id_stats.aborted_frames");
+
+/* ------------------------------------------------------------------------ */
+/* Per-interface counters: per-CPU hash txc_iface_stats, key __u32 ifindex  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Tagged frames the hooks of one interface saw, summed over CPUs: passed
+ * and aborted, as the per-source counters count them, by the interface the
+ * hook runs on.  User space creates the (zeroed) element when it attaches
+ * to the interface and deletes it when it forgets the interface; the
+ * programs never create one.  Counted only while TXC_LOOKUP_IFACE_STATS is
+ * set: the lookup costs every tagged frame a hash lookup.
+ */
+struct txc_iface_stats {
+	__u64 passed_frames;
+	__u64 passed_bytes;
+	__u64 aborted_frames;
+	__u64 aborted_bytes;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_iface_stats) == 32, "txc_iface_stats size");
 
 /* ------------------------------------------------------------------------ */
 /* Abort records: written to the source's own ring buffer                   */

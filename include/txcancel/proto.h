@@ -27,12 +27,13 @@
  * is zero, and every value is in range.  Each failure gets its own message.
  *
  * Rules for this file (as for abi.h): fixed-width types only, explicit
- * padding, _Static_assert on every layout, host byte order unless a field
+ * padding, TXC_ABI_ASSERT on every layout, host byte order unless a field
  * says otherwise; codes are never renumbered, a changed layout gets a new
  * message type, retired codes stay reserved.
  *
  * Version history (TXC_PROTO_VERSION):
- *   1  first version.
+ *   1  first version.  METRICS (18) came later, without a new version: a
+ *      daemon that predates it refuses the type as unknown (EBADMSG).
  */
 #ifndef TXCANCEL_PROTO_H
 #define TXCANCEL_PROTO_H
@@ -63,7 +64,7 @@ struct txc_msg_hdr {
 	__s32 error;		/* replies: 0 or -errno; requests and events: 0 */
 	__u32 reserved;		/* must be zero */
 };
-_Static_assert(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
+TXC_ABI_ASSERT(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
 
 /* ------------------------------------------------------------------------ */
 /* Message types (stable: never renumber)                                   */
@@ -87,7 +88,8 @@ _Static_assert(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
 #define TXC_MSG_BATCH		15	/* txc_req_batch + txc_batch_op[] -> txc_rep_batch */
 #define TXC_MSG_STATUS		16	/* (empty) -> txc_rep_status + ifaces[] + clients[] */
 #define TXC_MSG_EXPLAIN		17	/* txc_req_explain -> txc_rep_explain */
-#define TXC_MSG_REQUEST_MAX	17
+#define TXC_MSG_METRICS		18	/* (empty) -> txc_rep_metrics + ifaces[] + requests[] */
+#define TXC_MSG_REQUEST_MAX	18
 
 /* Events, daemon -> client. */
 #define TXC_MSG_COMPLETIONS	64	/* txc_ev_completions + txc_abort_record[] */
@@ -108,7 +110,7 @@ struct txc_rep_error {
 	__u32 reserved;
 	char message[120];
 };
-_Static_assert(sizeof(struct txc_rep_error) == 128, "txc_rep_error size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_error) == 128, "txc_rep_error size");
 
 /* ------------------------------------------------------------------------ */
 /* Bodies                                                                   */
@@ -118,7 +120,7 @@ struct txc_req_hello {
 	__u32 version;		/* highest version the client speaks */
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_hello) == 8, "txc_req_hello size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_hello) == 8, "txc_req_hello size");
 
 struct txc_rep_hello {
 	__u32 version;		/* version the daemon will speak: TXC_PROTO_VERSION */
@@ -130,7 +132,7 @@ struct txc_rep_hello {
 	__u32 max_sources;	/* per user */
 	__u32 max_rules;	/* per user */
 };
-_Static_assert(sizeof(struct txc_rep_hello) == 32, "txc_rep_hello size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_hello) == 32, "txc_rep_hello size");
 
 /*
  * PREFIX_ALLOC: @prefix 0 asks for any free prefix (NdisGeneratePartialCancelId);
@@ -142,13 +144,13 @@ struct txc_req_prefix {
 	__u32 prefix;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_prefix) == 8, "txc_req_prefix size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_prefix) == 8, "txc_req_prefix size");
 
 struct txc_rep_prefix {
 	__u32 prefix;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_prefix) == 8, "txc_rep_prefix size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_prefix) == 8, "txc_rep_prefix size");
 
 /*
  * Head of every reply that carries a list.  A list holds at most what fits
@@ -159,7 +161,7 @@ struct txc_rep_list {
 	__u32 count;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_list) == 8, "txc_rep_list size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_list) == 8, "txc_rep_list size");
 
 #define TXC_LEASE_HELD		1	/* held by a live connection */
 #define TXC_LEASE_ORPHANED	2	/* left by an earlier daemon; reclaimable */
@@ -174,7 +176,7 @@ struct txc_prefix_info {
 				 * tags: those live in their sockets) */
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_prefix_info) == 24, "txc_prefix_info size");
+TXC_ABI_ASSERT(sizeof(struct txc_prefix_info) == 24, "txc_prefix_info size");
 
 /*
  * SOURCE_OPEN: @source 0 opens a new source handle; 1..TXC_MAX_SOURCES-1
@@ -186,13 +188,13 @@ struct txc_req_source {
 	__u32 source;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_source) == 8, "txc_req_source size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_source) == 8, "txc_req_source size");
 
 struct txc_rep_source {
 	__u32 source;
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_source) == 8, "txc_rep_source size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_source) == 8, "txc_rep_source size");
 
 /*
  * TAG_ADD / TAG_DEL.  @kind is TXC_TAG_* and selects the key:
@@ -213,7 +215,7 @@ union txc_tag_key {
 	struct txc_flow_key flow;
 	__u8 raw[40];
 };
-_Static_assert(sizeof(union txc_tag_key) == 40, "txc_tag_key size");
+TXC_ABI_ASSERT(sizeof(union txc_tag_key) == 40, "txc_tag_key size");
 
 /* Bytes of union txc_tag_key that @kind uses; 0 for an unknown kind. */
 static inline __u32 txc_tag_key_size(__u8 kind)
@@ -239,12 +241,39 @@ struct txc_req_tag {
 	__u32 reserved1;
 	union txc_tag_key key;
 };
-_Static_assert(sizeof(struct txc_req_tag) == 56, "txc_req_tag size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_tag) == 56, "txc_req_tag size");
 
 struct txc_rep_tag {
 	__u64 key;		/* socket tags: the socket cookie; else 0 */
 };
-_Static_assert(sizeof(struct txc_rep_tag) == 8, "txc_rep_tag size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_tag) == 8, "txc_rep_tag size");
+
+/*
+ * Whether @name can name a Linux network interface, as the kernel decides
+ * (dev_valid_name() in net/core/dev.c): 1..15 bytes, not "." or "..", no
+ * '/', ':' or white space.  NULL if it can; else what is wrong with it.
+ * The tool, the library and the daemon's configuration all check with it,
+ * so a name the kernel would never give is refused at once instead of
+ * being waited for.
+ */
+static inline const char *txc_ifname_problem(const char *name)
+{
+	const char *p;
+
+	if (!name[0])
+		return "the name is empty";
+	for (p = name; *p; p++) {
+		if (p - name == 15)
+			return "the name is longer than 15 characters (IFNAMSIZ)";
+		if (*p == '/' || *p == ':')
+			return "'/' and ':' cannot be part of an interface name";
+		if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			return "white space cannot be part of an interface name";
+	}
+	if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+		return "'.' and '..' are not interface names";
+	return 0;
+}
 
 /*
  * CANCEL: @scope TXC_SCOPE_ID (value: cancel ID), TXC_SCOPE_PREFIX (value:
@@ -259,12 +288,12 @@ struct txc_req_cancel {
 	char ifname[16];	/* IFNAMSIZ, NUL-padded */
 	__u64 timeout_ns;
 };
-_Static_assert(sizeof(struct txc_req_cancel) == 32, "txc_req_cancel size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_cancel) == 32, "txc_req_cancel size");
 
 struct txc_rep_cancel {
 	__u64 since_ns;		/* CLOCK_MONOTONIC when the datapath saw it */
 };
-_Static_assert(sizeof(struct txc_rep_cancel) == 8, "txc_rep_cancel size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_cancel) == 8, "txc_rep_cancel size");
 
 /* CLEAR: ends the cancel of that scope and value on every interface. */
 struct txc_req_clear {
@@ -272,7 +301,7 @@ struct txc_req_clear {
 	__u8 reserved0[3];
 	__u32 value;
 };
-_Static_assert(sizeof(struct txc_req_clear) == 8, "txc_req_clear size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_clear) == 8, "txc_req_clear size");
 
 /* Frame and byte counters, summed over CPUs. */
 struct txc_counters {
@@ -281,7 +310,7 @@ struct txc_counters {
 	__u64 aborted_frames;
 	__u64 aborted_bytes;
 };
-_Static_assert(sizeof(struct txc_counters) == 32, "txc_counters size");
+TXC_ABI_ASSERT(sizeof(struct txc_counters) == 32, "txc_counters size");
 
 /*
  * CLEAR's final counts: the source's for TXC_SCOPE_SOURCE; the ID's for
@@ -293,7 +322,7 @@ struct txc_rep_clear {
 	__u32 reserved;
 	struct txc_counters counts;
 };
-_Static_assert(sizeof(struct txc_rep_clear) == 40, "txc_rep_clear size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_clear) == 40, "txc_rep_clear size");
 
 /*
  * STATS: @scope TXC_SCOPE_SOURCE or TXC_SCOPE_ID; @value 0 lists every
@@ -304,7 +333,7 @@ struct txc_req_stats {
 	__u8 reserved0[3];
 	__u32 value;
 };
-_Static_assert(sizeof(struct txc_req_stats) == 8, "txc_req_stats size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_stats) == 8, "txc_req_stats size");
 
 struct txc_stats_entry {
 	__u8 scope;		/* TXC_SCOPE_SOURCE or TXC_SCOPE_ID */
@@ -327,14 +356,14 @@ struct txc_stats_entry {
 	__u32 subscribers;
 	__u32 uid;		/* owner */
 };
-_Static_assert(sizeof(struct txc_stats_entry) == 72, "txc_stats_entry size");
+TXC_ABI_ASSERT(sizeof(struct txc_stats_entry) == 72, "txc_stats_entry size");
 
 /* COUNT_ID: start (@enable 1) or stop (0) the per-ID counters of @cancel_id. */
 struct txc_req_count_id {
 	__u32 cancel_id;
 	__u32 enable;
 };
-_Static_assert(sizeof(struct txc_req_count_id) == 8, "txc_req_count_id size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_count_id) == 8, "txc_req_count_id size");
 
 /*
  * BATCH: @count operations of fixed size.  Allowed op types: TAG_ADD and
@@ -350,7 +379,7 @@ struct txc_req_batch {
 	__u32 count;		/* 1..TXC_BATCH_MAX */
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_req_batch) == 8, "txc_req_batch size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_batch) == 8, "txc_req_batch size");
 
 struct txc_batch_op {
 	__u8 type;		/* TXC_MSG_TAG_ADD, _TAG_DEL, _CANCEL or _CLEAR */
@@ -362,14 +391,14 @@ struct txc_batch_op {
 		__u8 raw[56];
 	};			/* bytes past the op's own struct must be zero */
 };
-_Static_assert(sizeof(struct txc_batch_op) == 64, "txc_batch_op size");
+TXC_ABI_ASSERT(sizeof(struct txc_batch_op) == 64, "txc_batch_op size");
 
 struct txc_rep_batch {
 	__u32 applied;		/* ops applied, in order */
 	__u32 failed;		/* index of the op that failed; TXC_FIELD_NONE if none */
 	struct txc_rep_error error;	/* the failed op's error, if any */
 };
-_Static_assert(sizeof(struct txc_rep_batch) == 136, "txc_rep_batch size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_batch) == 136, "txc_rep_batch size");
 
 /* STATUS: what the daemon manages. */
 struct txc_rep_status {
@@ -384,7 +413,7 @@ struct txc_rep_status {
 	char socket_path[108];
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct txc_rep_status) == 208, "txc_rep_status size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_status) == 208, "txc_rep_status size");
 
 #define TXC_STATUS_IFACE_PRESENT	(1u << 16)	/* the interface exists now */
 
@@ -395,7 +424,7 @@ struct txc_status_iface {
 	__u32 flags;		/* TXC_IFACE_F_* | TXC_STATUS_IFACE_* */
 	__u32 hooks;		/* TXC_HOOK_* bits wanted: 1 << TXC_HOOK_TC_EGRESS, ... */
 };
-_Static_assert(sizeof(struct txc_status_iface) == 32, "txc_status_iface size");
+TXC_ABI_ASSERT(sizeof(struct txc_status_iface) == 32, "txc_status_iface size");
 
 struct txc_status_client {
 	__u32 conn_id;
@@ -406,7 +435,7 @@ struct txc_status_client {
 	__u32 subscriptions;
 	__u64 backlog;		/* completions waiting in the rings of its subscriptions */
 };
-_Static_assert(sizeof(struct txc_status_client) == 32, "txc_status_client size");
+TXC_ABI_ASSERT(sizeof(struct txc_status_client) == 32, "txc_status_client size");
 
 /*
  * EXPLAIN: run a frame through the loaded TC program with BPF_PROG_TEST_RUN
@@ -424,7 +453,7 @@ struct txc_req_explain {
 	__u32 frame_len;	/* 14..TXC_EXPLAIN_FRAME_MAX */
 	__u8 frame[TXC_EXPLAIN_FRAME_MAX];
 };
-_Static_assert(sizeof(struct txc_req_explain) == 536, "txc_req_explain size");
+TXC_ABI_ASSERT(sizeof(struct txc_req_explain) == 536, "txc_req_explain size");
 
 /* verdict: TXC_VERDICT_PASS or TXC_VERDICT_DROP, defined in abi.h. */
 
@@ -439,7 +468,45 @@ struct txc_rep_explain {
 	struct txc_frame_summary frame;
 	__u32 reserved2;
 };
-_Static_assert(sizeof(struct txc_rep_explain) == 64, "txc_rep_explain size");
+TXC_ABI_ASSERT(sizeof(struct txc_rep_explain) == 64, "txc_rep_explain size");
+
+/*
+ * METRICS: what a monitoring system scrapes, for anyone who may connect
+ * (the same as STATUS shows).  @n_ifaces txc_metrics_iface entries follow,
+ * one per managed interface (counters 0 while it is absent), then
+ * @n_requests txc_metrics_request entries: type 0 counts the requests
+ * refused before any handler (malformed, unknown type), then one per
+ * request type 1..TXC_MSG_REQUEST_MAX of the daemon.  Counters run from
+ * the daemon's start, except the interfaces' (txc_iface_stats in abi.h),
+ * which are the datapath's, run from the first attach, and count only
+ * while the daemon runs with --iface-counters (TXC_METRICS_F_IFACE_COUNTERS).
+ */
+#define TXC_METRICS_F_IFACE_COUNTERS	(1u << 0)	/* txcanceld --iface-counters */
+
+struct txc_rep_metrics {
+	__u32 n_ifaces;
+	__u32 n_requests;
+	__u32 flags;		/* TXC_METRICS_F_*: without IFACE_COUNTERS the counters are 0 */
+	__u32 reserved;
+	__u64 uptime_ns;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_rep_metrics) == 24, "txc_rep_metrics size");
+
+struct txc_metrics_iface {
+	char name[16];		/* as configured or renamed, NUL-padded */
+	__u32 ifindex;		/* 0 while the interface is absent */
+	__u32 reserved;
+	struct txc_counters counts;	/* tagged frames on it, summed over CPUs */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_metrics_iface) == 56, "txc_metrics_iface size");
+
+struct txc_metrics_request {
+	__u8 type;		/* TXC_MSG_*; 0: refused before dispatch */
+	__u8 reserved0[7];
+	__u64 requests;		/* answered */
+	__u64 errors;		/* answered with hdr.error < 0 */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_metrics_request) == 24, "txc_metrics_request size");
 
 /* ------------------------------------------------------------------------ */
 /* Events                                                                   */
@@ -469,6 +536,6 @@ struct txc_ev_completions {
 	__u64 delivered;	/* records sent on this subscription, this batch included */
 	__u64 backlog_lost;	/* records this subscription missed for being slow */
 };
-_Static_assert(sizeof(struct txc_ev_completions) == 40, "txc_ev_completions size");
+TXC_ABI_ASSERT(sizeof(struct txc_ev_completions) == 40, "txc_ev_completions size");
 
 #endif /* TXCANCEL_PROTO_H */

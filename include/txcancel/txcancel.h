@@ -222,6 +222,14 @@ TXC_API int txc_source_account(const struct txc_client *client, __u32 source,
 TXC_API int txc_status(struct txc_client *client, struct txc_rep_status *status,
 	       struct txc_status_iface *ifaces, size_t max_ifaces,
 	       struct txc_status_client *clients, size_t max_clients);
+/*
+ * METRICS: *metrics gets the fixed part, @ifaces and @requests up to @max_*
+ * entries (either may be NULL with max 0); the counts in *metrics are the
+ * daemon's.  -EBADMSG from a daemon that predates METRICS.
+ */
+TXC_API int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
+			struct txc_metrics_iface *ifaces, size_t max_ifaces,
+			struct txc_metrics_request *requests, size_t max_requests);
 /* EXPLAIN: what the loaded program decides for @frame (see txc_req_explain). */
 TXC_API int txc_explain(struct txc_client *client, const char *ifname, __u32 mark,
 		const void *frame, size_t frame_len, struct txc_rep_explain *out);

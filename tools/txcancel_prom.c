@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * txcancel stats --prometheus: every counter of txcanceld in the Prometheus
+ * text exposition format, the one node_exporter's textfile collector and
+ * promtool read.  Names follow Prometheus' conventions: a txcancel_ prefix,
+ * base units in the name (_bytes, _seconds), counters end in _total, what
+ * varies (source, interface, request type) is a label.
+ *
+ * Three requests make one snapshot: STATS (sources and counted IDs this
+ * user may see; all for root), STATUS (leases, clients, interfaces present)
+ * and METRICS (per-interface counters, requests answered).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "txcancel.h"
+
+#define MAX_STATS	((TXC_MSG_MAX - sizeof(struct txc_msg_hdr) - \
+			  sizeof(struct txc_rep_list)) / sizeof(struct txc_stats_entry))
+
+/* Lower-case request names for the type label; 0 is a refused request. */
+static const char *const request_names[TXC_MSG_REQUEST_MAX + 1] = {
+	[0] = "invalid",
+	[TXC_MSG_HELLO] = "hello",
+	[TXC_MSG_PREFIX_ALLOC] = "prefix_alloc",
+	[TXC_MSG_PREFIX_FREE] = "prefix_free",
+	[TXC_MSG_PREFIX_LIST] = "prefix_list",
+	[TXC_MSG_SOURCE_OPEN] = "source_open",
+	[TXC_MSG_SOURCE_CLOSE] = "source_close",
+	[TXC_MSG_TAG_ADD] = "tag_add",
+	[TXC_MSG_TAG_DEL] = "tag_del",
+	[TXC_MSG_CANCEL] = "cancel",
+	[TXC_MSG_CLEAR] = "clear",
+	[TXC_MSG_STATS] = "stats",
+	[TXC_MSG_COUNT_ID] = "count_id",
+	[TXC_MSG_SUBSCRIBE] = "subscribe",
+	[TXC_MSG_UNSUBSCRIBE] = "unsubscribe",
+	[TXC_MSG_BATCH] = "batch",
+	[TXC_MSG_STATUS] = "status",
+	[TXC_MSG_EXPLAIN] = "explain",
+	[TXC_MSG_METRICS] = "metrics",
+};
+
+struct prom {
+	struct txc_stats_entry *sources, *ids;
+	int n_sources, n_ids;
+	struct txc_rep_status st;
+	struct txc_status_iface ifaces[TXC_MAX_IFACES];
+	struct txc_rep_metrics m;
+	struct txc_metrics_iface mifaces[TXC_MAX_IFACES];
+	struct txc_metrics_request reqs[TXC_MSG_REQUEST_MAX + 1];
+};
+
+static void family(const char *name, const char *type, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label_value(const char *s, size_t max)
+{
+	putchar('"');
+	for (size_t i = 0; i < max && s[i]; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			printf("\\%c", s[i]);
+		else if (s[i] == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(s[i]);
+	}
+	putchar('"');
+}
+
+/* One family with one sample per source; @field picks the value. */
+static void per_source(const struct prom *p, const char *name, const char *type,
+		       const char *help, __u64 (*field)(const struct txc_stats_entry *e))
+{
+	family(name, type, help);
+	for (int i = 0; i < p->n_sources; i++)
+		printf("%s{source=\"%u\",uid=\"%u\"} %llu\n", name, p->sources[i].value,
+		       p->sources[i].uid, (unsigned long long)field(&p->sources[i]));
+}
+
+static __u64 s_passed_frames(const struct txc_stats_entry *e) { return e->counts.passed_frames; }
+static __u64 s_passed_bytes(const struct txc_stats_entry *e) { return e->counts.passed_bytes; }
+static __u64 s_aborted_frames(const struct txc_stats_entry *e) { return e->counts.aborted_frames; }
+static __u64 s_aborted_bytes(const struct txc_stats_entry *e) { return e->counts.aborted_bytes; }
+static __u64 s_ring_lost(const struct txc_stats_entry *e) { return e->ring_lost; }
+static __u64 s_delivered(const struct txc_stats_entry *e) { return e->delivered; }
+static __u64 s_backlog_lost(const struct txc_stats_entry *e) { return e->backlog_lost; }
+static __u64 s_subscribers(const struct txc_stats_entry *e) { return e->subscribers; }
+
+static void per_id(const struct prom *p, const char *name, const char *help,
+		   __u64 (*field)(const struct txc_stats_entry *e))
+{
+	family(name, "counter", help);
+	for (int i = 0; i < p->n_ids; i++)
+		printf("%s{id=\"0x%08x\"} %llu\n", name, p->ids[i].value,
+		       (unsigned long long)field(&p->ids[i]));
+}
+
+static void per_iface(const struct prom *p, const char *name, const char *help,
+		      size_t offset)
+{
+	family(name, "counter", help);
+	for (__u32 i = 0; i < p->m.n_ifaces && i < TXC_MAX_IFACES; i++) {
+		const struct txc_metrics_iface *mi = &p->mifaces[i];
+		__u64 v;
+
+		memcpy(&v, (const __u8 *)&mi->counts + offset, sizeof(v));
+		printf("%s{interface=", name);
+		label_value(mi->name, sizeof(mi->name));
+		printf("} %llu\n", (unsigned long long)v);
+	}
+}
+
+static void print_prometheus(const struct prom *p)
+{
+	__u32 n_ifaces = p->st.n_ifaces < TXC_MAX_IFACES ? p->st.n_ifaces : TXC_MAX_IFACES;
+
+	family("txcancel_up", "gauge", "1: txcanceld answered this scrape.");
+	printf("txcancel_up 1\n");
+	family("txcancel_uptime_seconds", "gauge", "Seconds since txcanceld started.");
+	printf("txcancel_uptime_seconds %.3f\n", p->m.uptime_ns / 1e9);
+
+	family("txcancel_leases", "gauge", "Prefixes and sources leased, held or orphaned.");
+	printf("txcancel_leases{kind=\"prefix\"} %u\n", p->st.n_prefixes);
+	printf("txcancel_leases{kind=\"source\"} %u\n", p->st.n_sources);
+	family("txcancel_clients", "gauge", "Connections to txcanceld.");
+	printf("txcancel_clients %u\n", p->st.n_clients);
+
+	family("txcancel_requests_total", "counter",
+	       "Requests txcanceld answered, by type; invalid: refused before any handler.");
+	for (__u32 i = 0; i < p->m.n_requests && i <= TXC_MSG_REQUEST_MAX; i++)
+		if (p->reqs[i].type <= TXC_MSG_REQUEST_MAX)
+			printf("txcancel_requests_total{type=\"%s\"} %llu\n",
+			       request_names[p->reqs[i].type],
+			       (unsigned long long)p->reqs[i].requests);
+	family("txcancel_request_errors_total", "counter",
+	       "Requests txcanceld answered with an error, by type.");
+	for (__u32 i = 0; i < p->m.n_requests && i <= TXC_MSG_REQUEST_MAX; i++)
+		if (p->reqs[i].type <= TXC_MSG_REQUEST_MAX)
+			printf("txcancel_request_errors_total{type=\"%s\"} %llu\n",
+			       request_names[p->reqs[i].type],
+			       (unsigned long long)p->reqs[i].errors);
+
+	family("txcancel_interface_present", "gauge",
+	       "1 while a managed interface exists, 0 while txcanceld waits for it.");
+	for (__u32 i = 0; i < n_ifaces; i++) {
+		printf("txcancel_interface_present{interface=");
+		label_value(p->ifaces[i].name, sizeof(p->ifaces[i].name));
+		printf("} %d\n", !!(p->ifaces[i].flags & TXC_STATUS_IFACE_PRESENT));
+	}
+	/* Without txcanceld --iface-counters they are not counted: leave them out. */
+	if (!(p->m.flags & TXC_METRICS_F_IFACE_COUNTERS))
+		goto sources;
+	per_iface(p, "txcancel_interface_passed_frames_total",
+		  "Tagged frames that passed txcancel's hooks on the interface.",
+		  offsetof(struct txc_counters, passed_frames));
+	per_iface(p, "txcancel_interface_passed_bytes_total",
+		  "Bytes of the tagged frames that passed, L2 header included.",
+		  offsetof(struct txc_counters, passed_bytes));
+	per_iface(p, "txcancel_interface_aborted_frames_total",
+		  "Tagged frames aborted (canceled) on the interface.",
+		  offsetof(struct txc_counters, aborted_frames));
+	per_iface(p, "txcancel_interface_aborted_bytes_total",
+		  "Bytes of the aborted frames, L2 header included.",
+		  offsetof(struct txc_counters, aborted_bytes));
+sources:
+	per_source(p, "txcancel_source_passed_frames_total", "counter",
+		   "Frames tagged for the source that passed.", s_passed_frames);
+	per_source(p, "txcancel_source_passed_bytes_total", "counter",
+		   "Bytes of the source's frames that passed.", s_passed_bytes);
+	per_source(p, "txcancel_source_aborted_frames_total", "counter",
+		   "Frames of the source aborted; each is one completion.", s_aborted_frames);
+	per_source(p, "txcancel_source_aborted_bytes_total", "counter",
+		   "Bytes of the source's aborted frames.", s_aborted_bytes);
+	per_source(p, "txcancel_source_ring_lost_total", "counter",
+		   "Completions that did not fit the source's ring.", s_ring_lost);
+	per_source(p, "txcancel_source_delivered_total", "counter",
+		   "Completions sent to the source's owner.", s_delivered);
+	per_source(p, "txcancel_source_backlog_lost_total", "counter",
+		   "Completions the owner missed: its socket was full or it was not subscribed.",
+		   s_backlog_lost);
+	per_source(p, "txcancel_source_subscribers", "gauge",
+		   "Connections subscribed to the source's completions.", s_subscribers);
+
+	per_id(p, "txcancel_id_passed_frames_total", "Frames of a counted ID that passed.",
+	       s_passed_frames);
+	per_id(p, "txcancel_id_passed_bytes_total", "Bytes of a counted ID's frames that passed.",
+	       s_passed_bytes);
+	per_id(p, "txcancel_id_aborted_frames_total", "Frames of a counted ID aborted.",
+	       s_aborted_frames);
+	per_id(p, "txcancel_id_aborted_bytes_total", "Bytes of a counted ID's aborted frames.",
+	       s_aborted_bytes);
+}
+
+static int prom_run(struct txc_client *c, struct prom *p)
+{
+	int err;
+
+	p->n_sources = txc_stats(c, TXC_SCOPE_SOURCE, 0, p->sources, MAX_STATS);
+	if (p->n_sources < 0)
+		return client_error(c, p->n_sources);
+	p->n_ids = txc_stats(c, TXC_SCOPE_ID, 0, p->ids, MAX_STATS);
+	if (p->n_ids < 0)
+		return client_error(c, p->n_ids);
+	err = txc_status(c, &p->st, p->ifaces, TXC_MAX_IFACES, NULL, 0);
+	if (err)
+		return client_error(c, err);
+	err = txc_metrics(c, &p->m, p->mifaces, TXC_MAX_IFACES, p->reqs,
+			  TXC_MSG_REQUEST_MAX + 1);
+	if (err)
+		return client_error(c, err);
+	print_prometheus(p);
+	return EXIT_OK;
+}
+
+int stats_prometheus(void)
+{
+	struct txc_client *c;
+	struct prom *p;
+	int ret;
+
+	p = calloc(1, sizeof(*p));
+	if (p) {
+		p->sources = calloc(MAX_STATS, sizeof(*p->sources));
+		p->ids = calloc(MAX_STATS, sizeof(*p->ids));
+	}
+	if (!p || !p->sources || !p->ids) {
+		ret = runtime_error("out of memory");
+		goto out;
+	}
+	c = cli_connect();
+	if (!c) {
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	ret = prom_run(c, p);
+	txc_client_close(c);
+out:
+	if (p) {
+		free(p->sources);
+		free(p->ids);
+	}
+	free(p);
+	return ret;
+}
