@@ -69,7 +69,18 @@ endif
 .PHONY: all deps check demo bench install clean asan fuzz fuzz-build corpus
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
-DP_SRCS		:= daemon/loader.c daemon/attach.c
+DP_SRCS		:= daemon/loader.c daemon/attach.c daemon/qdisc.c daemon/qdisc_nl.c
+
+# txcancel's qdisc (Linux 6.16+, CONFIG_NET_SCH_BPF) needs clang 18 or later:
+# kptr type tags and may_goto.  Without one the rest builds and the daemon
+# refuses tc+qdisc, saying why.
+QDISC_CLANG	?= clang-19
+ifneq ($(shell command -v $(QDISC_CLANG) 2>/dev/null),)
+QDISC_SKEL	:= $(BUILD)/txcancel_qdisc.skel.h
+else
+QDISC_SKEL	:=
+CFLAGS		+= -DTXC_NO_QDISC_OBJ
+endif
 DP_OBJS		:= $(DP_SRCS:%.c=$(BUILD)/%.o)
 DP_LIB		:= $(BUILD)/libtxcdp.a
 
@@ -106,7 +117,7 @@ CLI_SRCS	:= $(wildcard tools/txcancel.c tools/txcancel_*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
 CLI		:= $(BUILD)/txcancel
 
-all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(DAEMON) \
+all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(QDISC_SKEL) $(DP_LIB) $(DAEMON) \
      $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 # Kernel types for the BPF programs come from the running kernel's BTF.
@@ -131,6 +142,11 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/txcancel_qdisc.bpf.o: bpf/txcancel_qdisc.bpf.c $(BPF_LIB_HDRS) include/txcancel/qdisc_abi.h \
+			      $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(QDISC_CLANG) $(BPF_CFLAGS) -mcpu=v3 -c $< -o $@
+
 $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -140,7 +156,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h | $(BUILD)/daemon
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h \
+		    $(QDISC_SKEL) | $(BUILD)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

@@ -17,6 +17,7 @@
 
 #include "loader.h"
 #include "loader_internal.h"
+#include "qdisc.h"
 #include "txcancel.skel.h"
 
 static int log_default_level = TXC_LOG_WARN;
@@ -267,6 +268,7 @@ void txc_dp_close(struct txc_dp *dp)
 {
 	if (!dp)
 		return;
+	txc_qdisc_close(dp);
 	txcancel__destroy(dp->explain);
 	txcancel__destroy(dp->skel);
 	free(dp);
@@ -543,8 +545,9 @@ int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u6
 		return err;
 	}
 	if (scope == TXC_SCOPE_ID)
-		return config_add_lookups(dp, TXC_LOOKUP_ID_CANCELS);
-	return 0;
+		err = config_add_lookups(dp, TXC_LOOKUP_ID_CANCELS);
+	/* In force at the hook: now what is queued already (no-op without the qdisc). */
+	return err ? err : txc_qdisc_purge(dp, scope, value, ifindex, NULL);
 }
 
 int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
@@ -615,6 +618,12 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 	/* The kernel stops its loop with count < n; failing before it, count stays n. */
 	*done = !err ? n : count < n ? count : 0;
 	free(vals);
+	for (i = 0; i < *done && dp->qdisc; i++) {
+		int perr = txc_qdisc_purge(dp, TXC_SCOPE_ID, ids[i], 0, NULL);
+
+		if (perr && !err)
+			err = perr;
+	}
 	return err;
 }
 

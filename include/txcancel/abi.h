@@ -67,6 +67,11 @@
 
 /* NDIS_STATUS_SEND_ABORTED from ndis.h: the status of every abort record. */
 #define TXC_STATUS_SEND_ABORTED	0xC023000Cu
+/*
+ * NDIS_STATUS_RESET_IN_PROGRESS: the frame was not canceled but thrown away
+ * by a reset of txcancel's qdisc (deleted, replaced, device down).
+ */
+#define TXC_STATUS_RESET	0xC023000Du
 
 /* Where a frame was seen (txc_abort_record.hook). */
 #define TXC_HOOK_TC_EGRESS	1	/* TC egress (tcx or clsact) */
@@ -209,6 +214,7 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_cancel, expires_ns) == 16, "txc_cancel.expi
 #define TXC_IFACE_F_TC_CLSACT		(1u << 1)	/* TC hook attached via clsact */
 #define TXC_IFACE_F_CLSACT_CREATED	(1u << 2)	/* txcancel created the clsact */
 #define TXC_IFACE_F_XDP			(1u << 3)	/* XDP link attached */
+#define TXC_IFACE_F_QDISC		(1u << 4)	/* txcancel's qdisc holds its queues */
 
 struct txc_iface {
 	__u32 slot;		/* 0..TXC_MAX_IFACES-1: bit in txc_cancel.iface_slots */
