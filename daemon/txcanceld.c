@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include "txcanceld.h"
+#include "qdisc.h"
 #include "linkwatch.h"
 #include "loader_internal.h"
 
@@ -254,8 +255,10 @@ static void stop(struct txcd *d)
 					txcd_prefix_release(d, p);
 		}
 		txcd_leases_close(d, !keep);
-		if (!keep && !txc_detach_all(d->dp))
+		if (!keep && !txc_detach_all(d->dp)) {
+			txc_qdisc_unregister(d->dp);
 			txc_dp_unpin(d->dp);
+		}
 		txc_dp_close(d->dp);
 	}
 	if (keep)
