@@ -55,13 +55,49 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Enqueue checks again at most this often when purges keep coming. */
 #define TXC_ENQUEUE_RECHECKS	4
 
+#define TXC_QFRAME_WORDS	((sizeof(struct txc_qframe) + 7) / 8)
+
+/*
+ * The frame's report, kept as words: the verifier checks each store into an
+ * allocated object against the member it falls in, so a struct is copied
+ * in and out whole words at a time (txc_qnode_store/load).
+ */
+union txc_qframe_buf {
+	struct txc_qframe fr;
+	__u64 w[TXC_QFRAME_WORDS];
+};
+
 struct txc_qnode {
 	struct bpf_list_node node;
 	struct sk_buff __kptr *skb;
 	__u32 pkt_len;		/* qdisc_pkt_len(): what the qdisc's backlog counts */
-	__u32 reserved;
-	struct txc_qframe fr;
+	__u32 kind;		/* TXC_TAG_*; 0: untagged */
+	/* What the purge compares under the lock. */
+	__u32 cancel_id;
+	__u32 source;
+	__u64 fr[TXC_QFRAME_WORDS];
 };
+
+static __always_inline void txc_qnode_store(struct txc_qnode *n, const union txc_qframe_buf *b)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)TXC_QFRAME_WORDS; i++)
+		n->fr[i] = b->w[i];
+	n->kind = b->fr.kind;
+	n->cancel_id = b->fr.tag.cancel_id;
+	n->source = b->fr.tag.source;
+}
+
+static __always_inline void txc_qnode_load(const struct txc_qnode *n, union txc_qframe_buf *b)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)TXC_QFRAME_WORDS; i++)
+		b->w[i] = n->fr[i];
+}
 
 struct txc_queue {
 	struct txc_queue_info info;
@@ -187,7 +223,8 @@ SEC("struct_ops")
 int BPF_PROG(txc_qdisc_enqueue, struct sk_buff *skb, struct Qdisc *sch,
 	     struct bpf_sk_buff_ptr___txc *to_free)
 {
-	struct txc_qframe fr = {};
+	union txc_qframe_buf b = {};
+	struct txc_qframe *fr = &b.fr;
 	struct txc_queue *q;
 	struct txc_qnode *n;
 	__u32 pkt_len = txc_pkt_len(skb);
@@ -200,12 +237,12 @@ int BPF_PROG(txc_qdisc_enqueue, struct sk_buff *skb, struct Qdisc *sch,
 		goto drop;
 	txc_apply_pending(q, sch);
 
-	tagged = txc_stamp_take(skb, q->info.ifindex, &fr);
+	tagged = txc_stamp_take(skb, q->info.ifindex, fr);
 	if (tagged) {
-		txc_qframe_fill(skb, q->info.ifindex, &fr);
+		txc_qframe_fill(skb, q->info.ifindex, fr);
 		/* A full barrier: the check below sees every cancel a purge bumped it for. */
 		gen = __sync_fetch_and_add(&q->info.purge_gen, 0);
-		scope = txc_queued_scope(&fr);
+		scope = txc_queued_scope(fr);
 		if (scope)
 			goto abort;
 	}
@@ -218,7 +255,7 @@ int BPF_PROG(txc_qdisc_enqueue, struct sk_buff *skb, struct Qdisc *sch,
 	if (!n)
 		goto drop;
 	n->pkt_len = pkt_len;
-	__builtin_memcpy(&n->fr, &fr, sizeof(fr));
+	txc_qnode_store(n, &b);
 	skb = bpf_kptr_xchg(&n->skb, skb);
 	if (skb)	/* never: the node is new */
 		bpf_qdisc_skb_drop(skb, to_free);
@@ -240,7 +277,7 @@ int BPF_PROG(txc_qdisc_enqueue, struct sk_buff *skb, struct Qdisc *sch,
 		}
 		gen = q->info.purge_gen;
 		bpf_spin_unlock(&q->lock);
-		scope = txc_queued_scope(&fr);
+		scope = txc_queued_scope(fr);
 		if (scope)
 			break;
 	}
@@ -257,7 +294,7 @@ int BPF_PROG(txc_qdisc_enqueue, struct sk_buff *skb, struct Qdisc *sch,
 		return NET_XMIT_DROP;
 abort:
 	__sync_fetch_and_add(&q->info.at_enqueue, 1);
-	txc_queued_abort(&fr, scope, TXC_AT_ENQUEUE, TXC_STATUS_SEND_ABORTED);
+	txc_queued_abort(fr, scope, TXC_AT_ENQUEUE, TXC_STATUS_SEND_ABORTED);
 drop:
 	sch->qstats.drops++;
 	bpf_qdisc_skb_drop(skb, to_free);
@@ -267,6 +304,7 @@ drop:
 SEC("struct_ops")
 struct sk_buff *BPF_PROG(txc_qdisc_dequeue, struct Qdisc *sch)
 {
+	union txc_qframe_buf b;
 	struct bpf_list_node *node;
 	struct txc_queue *q;
 	struct sk_buff *skb;
@@ -293,7 +331,7 @@ struct sk_buff *BPF_PROG(txc_qdisc_dequeue, struct Qdisc *sch)
 		if (node) {
 			n = container_of(node, struct txc_qnode, node);
 			q->info.qlen--;
-			if (n->fr.kind)
+			if (n->kind)
 				q->info.dq_busy = 1;
 		}
 		bpf_spin_unlock(&q->lock);
@@ -304,13 +342,17 @@ struct sk_buff *BPF_PROG(txc_qdisc_dequeue, struct Qdisc *sch)
 		sch->q.qlen = sch->q.qlen ? sch->q.qlen - 1 : 0;
 		sch->qstats.backlog = sch->qstats.backlog > n->pkt_len ?
 				      sch->qstats.backlog - n->pkt_len : 0;
-		scope = n->fr.kind ? txc_queued_scope(&n->fr) : 0;
+		scope = 0;
+		if (n->kind) {
+			txc_qnode_load(n, &b);
+			scope = txc_queued_scope(&b.fr);
+		}
 		if (scope) {
 			__sync_fetch_and_add(&q->info.at_dequeue, 1);
-			txc_queued_abort(&n->fr, scope, TXC_AT_DEQUEUE, TXC_STATUS_SEND_ABORTED);
+			txc_queued_abort(&b.fr, scope, TXC_AT_DEQUEUE, TXC_STATUS_SEND_ABORTED);
 		}
 		/* The check is done: a purge may now count this frame as gone. */
-		if (n->fr.kind)
+		if (n->kind)
 			__sync_lock_test_and_set(&q->info.dq_busy, 0);
 		bpf_obj_drop(n);
 		if (!skb)
@@ -385,6 +427,7 @@ int BPF_PROG(txc_qdisc_init, struct Qdisc *sch, struct nlattr *opt,
 /* Throw away everything queued: tagged frames are reported as reset. */
 static __always_inline void txc_queue_drain(struct txc_queue *q, struct bpf_list_head *head)
 {
+	union txc_qframe_buf b;
 	struct bpf_list_node *node;
 	struct sk_buff *skb;
 	struct txc_qnode *n;
@@ -398,9 +441,10 @@ static __always_inline void txc_queue_drain(struct txc_queue *q, struct bpf_list
 		if (!node)
 			break;
 		n = container_of(node, struct txc_qnode, node);
-		if (n->fr.kind) {
+		if (n->kind) {
+			txc_qnode_load(n, &b);
 			__sync_fetch_and_add(&q->info.at_reset, 1);
-			txc_queued_abort(&n->fr, 0, TXC_AT_PURGE, TXC_STATUS_RESET);
+			txc_queued_abort(&b.fr, 0, TXC_AT_PURGE, TXC_STATUS_RESET);
 		}
 		skb = bpf_kptr_xchg(&n->skb, NULL);
 		bpf_obj_drop(n);
@@ -441,17 +485,95 @@ void BPF_PROG(txc_qdisc_destroy, struct Qdisc *sch)
 
 /* Whether the cancel of @a covers the queued frame @fr (a plain compare: under the lock). */
 static __always_inline int txc_purge_match(const struct txc_qdisc_purge_args *a,
-					   const struct txc_qframe *fr)
+					   const struct txc_qnode *n)
 {
-	if (!fr->kind)
+	if (!n->kind)
 		return 0;
 	switch (a->scope) {
 	case TXC_SCOPE_ID:
-		return fr->tag.cancel_id == a->value;
+		return n->cancel_id == a->value;
 	case TXC_SCOPE_PREFIX:
-		return TXC_ID_PREFIX(fr->tag.cancel_id) == a->value;
+		return TXC_ID_PREFIX(n->cancel_id) == a->value;
 	case TXC_SCOPE_SOURCE:
-		return fr->tag.source == a->value;
+		return n->source == a->value;
+	}
+	return 0;
+}
+
+/*
+ * The purge of one queue: first a walk under the queue's lock that moves
+ * every frame the cancel covers to the purged list, then the report of
+ * each.  Global functions: the verifier checks each once, for any slot.
+ */
+__attribute__((noinline)) int txc_purge_walk(__u32 slot, struct txc_qdisc_purge_args *a)
+{
+	struct bpf_list_node *node;
+	struct txc_queue *q;
+	struct txc_qnode *n;
+	__u32 len, i;
+
+	if (!a)		/* a global function's pointer may be NULL to the verifier */
+		return 0;
+	q = bpf_map_lookup_elem(&txc_qdisc_queues, &slot);
+	if (!q || !q->info.owner || (a->ifindex && q->info.ifindex != a->ifindex))
+		return 0;
+	a->queues++;
+	bpf_spin_lock(&q->lock);
+	q->info.purge_gen++;
+	if (q->info.dq_busy)
+		a->busy++;
+	len = q->info.qlen;
+	/*
+	 * One turn of the queue: the others stay in their order.  No counter
+	 * in a register but the turn's: the verifier would tell each value
+	 * apart and never finish.
+	 */
+	for (i = 0; i < len && can_loop; i++) {
+		node = bpf_list_pop_front(&q->frames);
+		if (!node)
+			break;
+		n = container_of(node, struct txc_qnode, node);
+		if (txc_purge_match(a, n)) {
+			bpf_list_push_back(&q->purged, &n->node);
+			q->info.qlen--;
+		} else {
+			bpf_list_push_back(&q->frames, &n->node);
+		}
+	}
+	bpf_spin_unlock(&q->lock);
+	return 1;
+}
+
+__attribute__((noinline)) int txc_purge_report(__u32 slot, struct txc_qdisc_purge_args *a)
+{
+	union txc_qframe_buf b;
+	struct bpf_list_node *node;
+	struct txc_queue *q;
+	struct txc_qnode *n;
+
+	if (!a)
+		return 0;
+	q = bpf_map_lookup_elem(&txc_qdisc_queues, &slot);
+	if (!q)
+		return 0;
+	while (can_loop) {
+		bpf_spin_lock(&q->lock);
+		node = bpf_list_pop_front(&q->purged);
+		bpf_spin_unlock(&q->lock);
+		if (!node)
+			break;
+		n = container_of(node, struct txc_qnode, node);
+		__sync_fetch_and_add(&q->info.at_purge, 1);
+		__sync_fetch_and_add(&q->info.pending_frames, 1);
+		__sync_fetch_and_add(&q->info.pending_bytes, n->pkt_len);
+		txc_qnode_load(n, &b);
+		txc_queued_abort(&b.fr, a->scope, TXC_AT_PURGE, TXC_STATUS_SEND_ABORTED);
+		/*
+		 * Dropping the node frees the skb it holds (the kptr's
+		 * destructor): bpf_kfree_skb is for qdisc ops only.
+		 */
+		bpf_obj_drop(n);
+		a->purged++;
 	}
 	return 0;
 }
@@ -463,68 +585,22 @@ static __always_inline int txc_purge_match(const struct txc_qdisc_purge_args *a,
  * its limit), then reported and freed.
  */
 SEC("syscall")
-int txc_qdisc_purge(struct txc_qdisc_purge_args *a)
+int txc_qdisc_purge(struct txc_qdisc_purge_args *ctx)
 {
-	struct txc_qdisc_purge_args in = *a;
-	struct bpf_list_node *node;
-	struct txc_queue *q;
-	struct txc_qnode *n;
-	__u32 slot, len, i, taken;
+	struct txc_qdisc_purge_args a = *ctx;
+	__u32 slot;
 
-	a->queues = 0;
-	a->purged = 0;
-	a->busy = 0;
-	if (in.scope < TXC_SCOPE_SOURCE || in.scope > TXC_SCOPE_ID || in.reserved)
+	a.queues = 0;
+	a.purged = 0;
+	a.busy = 0;
+	if (a.scope < TXC_SCOPE_SOURCE || a.scope > TXC_SCOPE_ID || a.reserved)
 		return -EINVAL;
-	for (slot = 0; slot < TXC_QDISC_QUEUES_MAX; slot++) {
-		q = bpf_map_lookup_elem(&txc_qdisc_queues, &slot);
-		if (!q)
-			break;
-		if (!q->info.owner || (in.ifindex && q->info.ifindex != in.ifindex))
-			continue;
-		a->queues++;
-		taken = 0;
-		bpf_spin_lock(&q->lock);
-		q->info.purge_gen++;
-		if (q->info.dq_busy)
-			a->busy++;
-		len = q->info.qlen;
-		/* One turn of the queue: keep the others in their order. */
-		for (i = 0; i < len && can_loop; i++) {
-			node = bpf_list_pop_front(&q->frames);
-			if (!node)
-				break;
-			n = container_of(node, struct txc_qnode, node);
-			if (txc_purge_match(&in, &n->fr)) {
-				bpf_list_push_back(&q->purged, &n->node);
-				taken++;
-			} else {
-				bpf_list_push_back(&q->frames, &n->node);
-			}
-		}
-		q->info.qlen -= taken;
-		bpf_spin_unlock(&q->lock);
-
-		while (taken && can_loop) {
-			bpf_spin_lock(&q->lock);
-			node = bpf_list_pop_front(&q->purged);
-			bpf_spin_unlock(&q->lock);
-			if (!node)
-				break;
-			n = container_of(node, struct txc_qnode, node);
-			__sync_fetch_and_add(&q->info.at_purge, 1);
-			__sync_fetch_and_add(&q->info.pending_frames, 1);
-			__sync_fetch_and_add(&q->info.pending_bytes, n->pkt_len);
-			txc_queued_abort(&n->fr, in.scope, TXC_AT_PURGE, TXC_STATUS_SEND_ABORTED);
-			/*
-			 * Dropping the node frees the skb it holds (the kptr's
-			 * destructor): bpf_kfree_skb is for qdisc ops only.
-			 */
-			bpf_obj_drop(n);
-			a->purged++;
-			taken--;
-		}
-	}
+	for (slot = 0; slot < TXC_QDISC_QUEUES_MAX; slot++)
+		if (txc_purge_walk(slot, &a))
+			txc_purge_report(slot, &a);
+	ctx->queues = a.queues;
+	ctx->purged = a.purged;
+	ctx->busy = a.busy;
 	return 0;
 }
 

@@ -250,7 +250,8 @@ int txc_nl_tx_queues(__u32 ifindex, __u32 *n)
 	*n = 0;
 	nlh = mnl_nlmsg_put_header(nl.buf);
 	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	/* The ack ends the exchange: a plain get has no NLMSG_DONE. */
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
