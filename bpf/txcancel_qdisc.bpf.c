@@ -501,39 +501,47 @@ static __always_inline int txc_purge_match(const struct txc_qdisc_purge_args *a,
 }
 
 /*
- * The purge of one queue: first a walk under the queue's lock that moves
- * every frame the cancel covers to the purged list, then the report of
- * each.  Global functions: the verifier checks each once, for any slot.
+ * The cancel's purge of one queue, run by the daemon with BPF_PROG_TEST_RUN
+ * for every queue in use after it put the cancel in the maps: every queued
+ * frame the cancel covers is moved to the purged list under the queue's
+ * lock (the walk holds it for the queue's length, at most its limit), then
+ * reported and freed.
+ *
+ * One queue a run, and no subprogram: may_goto (can_loop) budgets are set
+ * up by the program's prologue, and one walk is all the verifier has to
+ * follow.
  */
-__attribute__((noinline)) int txc_purge_walk(__u32 slot, struct txc_qdisc_purge_args *a)
+SEC("syscall")
+int txc_qdisc_purge(struct txc_qdisc_purge_args *ctx)
 {
+	struct txc_qdisc_purge_args a = *ctx;
+	union txc_qframe_buf b;
 	struct bpf_list_node *node;
 	struct txc_queue *q;
 	struct txc_qnode *n;
-	__u32 len, i;
+	__u32 slot = a.slot, len, i;
 
-	if (!a)		/* a global function's pointer may be NULL to the verifier */
-		return 0;
+	ctx->queues = 0;
+	ctx->purged = 0;
+	ctx->busy = 0;
+	if (a.scope < TXC_SCOPE_SOURCE || a.scope > TXC_SCOPE_ID || a.reserved2)
+		return -EINVAL;
 	q = bpf_map_lookup_elem(&txc_qdisc_queues, &slot);
-	if (!q || !q->info.owner || (a->ifindex && q->info.ifindex != a->ifindex))
+	if (!q || !q->info.owner || (a.ifindex && q->info.ifindex != a.ifindex))
 		return 0;
-	a->queues++;
+	ctx->queues = 1;
 	bpf_spin_lock(&q->lock);
 	q->info.purge_gen++;
 	if (q->info.dq_busy)
-		a->busy++;
+		ctx->busy = 1;
 	len = q->info.qlen;
-	/*
-	 * One turn of the queue: the others stay in their order.  No counter
-	 * in a register but the turn's: the verifier would tell each value
-	 * apart and never finish.
-	 */
+	/* One turn of the queue: the others stay in their order. */
 	for (i = 0; i < len && can_loop; i++) {
 		node = bpf_list_pop_front(&q->frames);
 		if (!node)
 			break;
 		n = container_of(node, struct txc_qnode, node);
-		if (txc_purge_match(a, n)) {
+		if (txc_purge_match(&a, n)) {
 			bpf_list_push_back(&q->purged, &n->node);
 			q->info.qlen--;
 		} else {
@@ -541,21 +549,7 @@ __attribute__((noinline)) int txc_purge_walk(__u32 slot, struct txc_qdisc_purge_
 		}
 	}
 	bpf_spin_unlock(&q->lock);
-	return 1;
-}
 
-__attribute__((noinline)) int txc_purge_report(__u32 slot, struct txc_qdisc_purge_args *a)
-{
-	union txc_qframe_buf b;
-	struct bpf_list_node *node;
-	struct txc_queue *q;
-	struct txc_qnode *n;
-
-	if (!a)
-		return 0;
-	q = bpf_map_lookup_elem(&txc_qdisc_queues, &slot);
-	if (!q)
-		return 0;
 	while (can_loop) {
 		bpf_spin_lock(&q->lock);
 		node = bpf_list_pop_front(&q->purged);
@@ -567,40 +561,14 @@ __attribute__((noinline)) int txc_purge_report(__u32 slot, struct txc_qdisc_purg
 		__sync_fetch_and_add(&q->info.pending_frames, 1);
 		__sync_fetch_and_add(&q->info.pending_bytes, n->pkt_len);
 		txc_qnode_load(n, &b);
-		txc_queued_abort(&b.fr, a->scope, TXC_AT_PURGE, TXC_STATUS_SEND_ABORTED);
+		txc_queued_abort(&b.fr, a.scope, TXC_AT_PURGE, TXC_STATUS_SEND_ABORTED);
 		/*
 		 * Dropping the node frees the skb it holds (the kptr's
 		 * destructor): bpf_kfree_skb is for qdisc ops only.
 		 */
 		bpf_obj_drop(n);
-		a->purged++;
+		ctx->purged++;
 	}
-	return 0;
-}
-
-/*
- * The cancel's purge, run by the daemon with BPF_PROG_TEST_RUN after it put
- * the cancel in the maps: every queued frame the cancel covers is taken out
- * under the queue's lock (the walk holds it for the queue's length, at most
- * its limit), then reported and freed.
- */
-SEC("syscall")
-int txc_qdisc_purge(struct txc_qdisc_purge_args *ctx)
-{
-	struct txc_qdisc_purge_args a = *ctx;
-	__u32 slot;
-
-	a.queues = 0;
-	a.purged = 0;
-	a.busy = 0;
-	if (a.scope < TXC_SCOPE_SOURCE || a.scope > TXC_SCOPE_ID || a.reserved)
-		return -EINVAL;
-	for (slot = 0; slot < TXC_QDISC_QUEUES_MAX; slot++)
-		if (txc_purge_walk(slot, &a))
-			txc_purge_report(slot, &a);
-	ctx->queues = a.queues;
-	ctx->purged = a.purged;
-	ctx->busy = a.busy;
 	return 0;
 }
 

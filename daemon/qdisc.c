@@ -46,6 +46,7 @@ struct txc_qdisc {
 	int purge_fd;
 	int queues_fd;
 	int params_fd;
+	void *qbuf;		/* one element of txc_qdisc_queues */
 	int ops_fd;		/* the registered struct_ops map */
 	bool adopted;
 };
@@ -272,6 +273,11 @@ int txc_qdisc_open(struct txc_dp *dp)
 			txc_dp_pin_dir(dp), strerror(-err));
 		goto fail;
 	}
+	q->qbuf = calloc(1, bpf_map__value_size(q->skel->maps.txc_qdisc_queues));
+	if (!q->qbuf) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	if (!q->adopted) {
 		err = do_register(dp, q);
 		if (err)
@@ -288,6 +294,7 @@ fail:
 	txcancel_qdisc__destroy(q->skel);
 	if (q->ops_fd >= 0)
 		close(q->ops_fd);
+	free(q->qbuf);
 	free(q);
 	return err;
 }
@@ -310,6 +317,7 @@ void txc_qdisc_close(struct txc_dp *dp)
 #endif
 	if (q->ops_fd >= 0)
 		close(q->ops_fd);
+	free(q->qbuf);
 	free(q);
 	dp->qdisc = NULL;
 }
@@ -537,52 +545,69 @@ int txc_qdisc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
 	return err;
 }
 
-int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
+/* Purge the queue in @slot until no dequeue is checking a frame there. */
+static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 *total)
 {
 	struct txc_qdisc_purge_args a;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
 	struct timespec t0, t;
-	__u32 total = 0;
 	int err;
 
-	if (purged)
-		*purged = 0;
-	if (!dp->qdisc)
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		memset(&a, 0, sizeof(a));
-		a.scope = scope;
-		a.value = value;
-		a.ifindex = ifindex;
+		a = *in;
 		/* A syscall program's context is copied back into ctx_in. */
 		if (bpf_prog_test_run_opts(dp->qdisc->purge_fd, &opts)) {
 			err = -errno;
 			txc_log(TXC_LOG_ERROR, "purging the queues for the cancel of %u: %s\n",
-				value, strerror(errno));
+				in->value, strerror(errno));
 			return err;
 		}
 		if ((int)opts.retval < 0) {
 			txc_log(TXC_LOG_ERROR, "purging the queues for the cancel of %u: %s\n",
-				value, strerror(-(int)opts.retval));
+				in->value, strerror(-(int)opts.retval));
 			return (int)opts.retval;
 		}
-		total += a.purged;
+		*total += a.purged;
 		if (!a.busy)
-			break;
+			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((__u64)(t.tv_sec - t0.tv_sec) * 1000000000ull + t.tv_nsec - t0.tv_nsec >
 		    PURGE_BUSY_WAIT_NS) {
 			txc_log(TXC_LOG_ERROR, "purging the queues for the cancel of %u: a dequeue "
 				"stayed between taking a frame and checking it for a second\n",
-				value);
+				in->value);
 			return -ETIMEDOUT;
 		}
 		sched_yield();
 	}
+}
+
+int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
+{
+	struct txc_qdisc_purge_args in = { .scope = scope, .value = value, .ifindex = ifindex };
+	struct txc_queue_info qi;
+	__u32 total = 0, n = 0;
+	int err = 0;
+
+	if (purged)
+		*purged = 0;
+	if (!dp->qdisc)
+		return 0;
+	/* Only the slots that hold a queue: most of the table is free. */
+	for (in.slot = 0; in.slot < TXC_QDISC_QUEUES_MAX && !err; in.slot++) {
+		if (bpf_map_lookup_elem(dp->qdisc->queues_fd, &in.slot, dp->qdisc->qbuf) ||
+		    !(memcpy(&qi, dp->qdisc->qbuf, sizeof(qi)), qi.owner) ||
+		    (ifindex && qi.ifindex != ifindex))
+			continue;
+		err = purge_slot(dp, &in, &total);
+		n++;
+	}
+	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u: %u queues, %u frames\n", value, n,
+		total);
 	if (purged)
 		*purged = total;
-	return 0;
+	return err;
 }
 
 int txc_qdisc_queues(struct txc_dp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max)

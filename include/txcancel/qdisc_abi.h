@@ -73,24 +73,24 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_queue_info, next_tx_ns) == 32, "queue_info.
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_queue_info, at_enqueue) == 88, "queue_info.at_enqueue");
 
 /*
- * The purge program's context (BPF_PROG_TEST_RUN ctx_in and ctx_out): take
- * every queued frame the cancel covers out of every queue it covers.
+ * The purge program's context (BPF_PROG_TEST_RUN ctx_in, copied back out):
+ * take every frame the cancel covers out of the queue in @slot.
  */
 struct txc_qdisc_purge_args {
 	__u32 scope;		/* TXC_SCOPE_* */
 	__u32 value;		/* the ID, prefix or source */
-	__u32 ifindex;		/* 0: queues of every interface */
-	__u32 reserved;		/* must be zero */
+	__u32 ifindex;		/* 0: a queue of any interface; else only of this one */
+	__u32 slot;		/* index in txc_qdisc_queues */
 	/* Out. */
-	__u32 queues;		/* queues walked */
+	__u32 queues;		/* 1 if the slot holds a queue the cancel covers */
 	__u32 purged;		/* frames taken out and reported */
 	/*
-	 * Queues where a tagged frame was between its dequeue and its
-	 * cancel check: run the purge again until none is, so that no frame
-	 * checked before the cancel leaves after its reply.
+	 * 1 if a tagged frame was between its dequeue and its cancel check:
+	 * run the purge again until it is not, so that no frame checked
+	 * before the cancel leaves after its reply.
 	 */
 	__u32 busy;
-	__u32 reserved2;
+	__u32 reserved2;	/* must be zero */
 };
 TXC_ABI_ASSERT(sizeof(struct txc_qdisc_purge_args) == 32, "txc_qdisc_purge_args size");
 
