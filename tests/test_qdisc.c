@@ -39,6 +39,7 @@
 #include "loader.h"
 #include "qdisc.h"
 #include "qdisc_nl.h"
+#include "daemon_fixture.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -931,6 +932,130 @@ out:
 	bed_down();
 }
 
+/* --- the daemon ---------------------------------------------------------- */
+
+/* Take a registration a failed run left behind, so that the next run can register. */
+static void unregister_pin(const char *pin_dir)
+{
+	char path[256];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/qdisc_ops", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &zero);
+		close(fd);
+	}
+}
+
+/* txcancel's qdiscs on IF_A now (in the sender namespace). */
+static int qdiscs_now(void)
+{
+	int n;
+
+	if (ns_enter(bed.a))
+		return -1;
+	n = txc_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND);
+	ns_leave();
+	return n;
+}
+
+/*
+ * The count once it is @want: the daemon serves its socket before it has
+ * attached (loading and verifying the programs takes seconds on a slow CPU).
+ */
+static int qdiscs_wait(int want)
+{
+	__u64 end = test_now_ms() + 60000;
+	int n;
+
+	while ((n = qdiscs_now()) != want && test_now_ms() < end)
+		test_sleep_ms(100);
+	return n;
+}
+
+static bool status_says_queue(const struct txct_daemon *d)
+{
+	char exe[512], out[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	if (fx_run_output(out, sizeof(out), "%s/../txcancel -s %s status", exe, d->sock))
+		return false;
+	return strstr(out, "tcx+qdisc") && strstr(out, " queue ");
+}
+
+/*
+ * txcanceld -i IF:tc+qdisc: installs the qdisc (one per TX queue), status
+ * says the boundary is the queue, a kill -9 leaves it in place, the next
+ * instance adopts it without a second one, and SIGTERM puts the device's
+ * own qdisc back.
+ */
+static void test_daemon(void)
+{
+	static const char *const args[] = {
+		"-i", IF_A ":tc+qdisc", "--qdisc-rate", "800bps", "--qdisc-limit", "500", NULL,
+	};
+	struct txct_daemon d = { 0 };
+	struct txc_qdisc_desc root;
+	__u32 ntx = 0;
+
+	if (!qdisc_supported())
+		return;
+	if (!bed_net_up("daemon", 1, 0, false, SUBNET + 6))
+		goto out;
+	if (!ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
+		goto out;
+	txc_nl_tx_queues(bed.ifindex, &ntx);
+	ns_leave();
+	if (!ASSERT_OK(txct_daemon_start(&d, bed.a, args), "txcanceld -i IF:tc+qdisc"))
+		goto out;
+	ASSERT_EQ(qdiscs_wait(ntx), (int)ntx, "one txcancel qdisc per TX queue");
+	{
+		__u64 end = test_now_ms() + 10000;
+		bool said;
+
+		while (!(said = status_says_queue(&d)) && test_now_ms() < end)
+			test_sleep_ms(200);
+		ASSERT_TRUE(said, "status: attach tcx+qdisc, boundary queue");
+	}
+	txct_daemon_kill(&d);
+	ASSERT_EQ(qdiscs_now(), (int)ntx, "the qdiscs stay after kill -9");
+	if (!ASSERT_OK(txct_daemon_restart(&d), "restarting txcanceld"))
+		goto out;
+	/* Adopted: the count never goes above one per TX queue while it attaches. */
+	{
+		__u64 end = test_now_ms() + 60000;
+		bool said = false;
+
+		while (!(said = status_says_queue(&d)) && test_now_ms() < end) {
+			ASSERT_EQ(qdiscs_now(), (int)ntx, "adopted after the restart, not duplicated");
+			test_sleep_ms(200);
+		}
+		ASSERT_TRUE(said, "status after the restart: boundary queue");
+		ASSERT_EQ(qdiscs_now(), (int)ntx, "adopted after the restart, not duplicated");
+	}
+	ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exits cleanly on SIGTERM");
+	ASSERT_EQ(qdiscs_now(), 0, "no txcancel qdisc after the exit");
+	if (!ns_enter(bed.a)) {
+		if (ASSERT_OK(txc_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root), "root qdisc"))
+			ASSERT_TRUE(!strcmp(root.kind, "noqueue"), "veth's noqueue is back");
+		ns_leave();
+	}
+out:
+	if (d.pin_dir[0])
+		unregister_pin(d.pin_dir);
+	txct_daemon_cleanup(&d);
+	bed_down();
+}
+
 static const struct test_case cases[] = {
 	{ "refused_without_bpf_qdisc", test_refused_without },
 	{ "paced_cancel", test_paced_cancel },
@@ -940,6 +1065,7 @@ static const struct test_case cases[] = {
 	{ "delete_queued", test_delete_queued },
 	{ "kill_restart", test_kill_restart },
 	{ "cancel_races_enqueue", test_cancel_races_enqueue },
+	{ "daemon", test_daemon },
 };
 
 int main(int argc, char **argv)
