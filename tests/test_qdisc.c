@@ -458,7 +458,10 @@ static bool fates_exact(const struct flow *f, const struct tally *t, const char 
 
 /* --- cases ---------------------------------------------------------------- */
 
-/* Cancel the frames refused on kernels without the BPF qdisc, and say why. */
+/*
+ * Without the BPF qdisc, loading and installing it is refused with the
+ * reason, and cancels work as before (at the hook).
+ */
 static void test_refused_without(void)
 {
 	char why[256];
