@@ -71,7 +71,19 @@ endif
 .PHONY: all deps check demo bench install clean asan fuzz fuzz-build corpus
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
-DP_SRCS		:= daemon/loader.c daemon/attach.c daemon/xdp_multi.c
+DP_SRCS		:= daemon/loader.c daemon/attach.c daemon/xdp_multi.c daemon/qdisc.c \
+		   daemon/qdisc_nl.c
+
+# txcancel's qdisc (Linux 6.16+, CONFIG_NET_SCH_BPF) needs clang 18 or later:
+# kptr type tags and may_goto.  Without one the rest builds and the daemon
+# refuses tc+qdisc, saying why.
+QDISC_CLANG	?= clang-19
+ifneq ($(shell command -v $(QDISC_CLANG) 2>/dev/null),)
+QDISC_SKEL	:= $(BUILD)/txcancel_qdisc.skel.h
+else
+QDISC_SKEL	:=
+CFLAGS		+= -DTXC_NO_QDISC_OBJ
+endif
 DP_OBJS		:= $(DP_SRCS:%.c=$(BUILD)/%.o)
 DP_LIB		:= $(BUILD)/libtxcdp.a
 
@@ -115,7 +127,7 @@ CLI_SRCS	:= $(wildcard tools/txcancel.c tools/txcancel_*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
 CLI		:= $(BUILD)/txcancel
 
-all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(DP_LIB) $(DAEMON) \
+all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(QDISC_SKEL) $(DP_LIB) $(DAEMON) \
      $(LIB_A) $(LIB_SO) $(LIB_PC) $(CLI) $(TEST_BINS) $(TEST_SCRIPTS) $(TOOL_BINS) $(BENCH_BINS) \
      $(MAN_PAGES)
 
@@ -141,6 +153,11 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/txcancel_qdisc.bpf.o: bpf/txcancel_qdisc.bpf.c $(BPF_LIB_HDRS) include/txcancel/qdisc_abi.h \
+			      $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(QDISC_CLANG) $(BPF_CFLAGS) -mcpu=v3 -c $< -o $@
+
 $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -150,7 +167,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h | $(BUILD)/daemon
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h \
+		    $(QDISC_SKEL) | $(BUILD)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -205,6 +223,8 @@ $(BUILD)/tests/test_flood: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+$(BUILD)/tests/test_qdisc: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+			   $(BUILD)/tests/daemon_fixture.o $(DP_LIB)
 $(BUILD)/tests/test_privs: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A)
 $(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests

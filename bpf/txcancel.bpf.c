@@ -17,6 +17,7 @@
 #include "lib/datapath.h"
 #include "lib/ctx_skb.h"
 #include "lib/ctx_xdp.h"
+#include "lib/qdisc_stamp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -86,9 +87,13 @@ int txc_tc_egress(struct __sk_buff *skb)
 {
 	struct txc_frame f;
 	struct txc_tag tag;
-	int kind;
+	int kind, rc;
 
-	return txc_tc_run(skb, &f, &tag, &kind, NULL);
+	rc = txc_tc_run(skb, &f, &tag, &kind, NULL);
+	/* A tagged frame that goes on takes its tag to txcancel's qdisc. */
+	if (rc == TCX_NEXT && kind > 0)
+		txc_stamp_skb(skb, &tag, kind, f.ifindex);
+	return rc;
 }
 
 /*

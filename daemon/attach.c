@@ -22,6 +22,7 @@
 
 #include "loader.h"
 #include "loader_internal.h"
+#include "qdisc.h"
 
 /* Not in the UAPI headers of older distributions. */
 #ifndef BPF_TCX_EGRESS
@@ -652,6 +653,10 @@ int txc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
 {
 	int err, ret = 0;
 
+	/* The qdisc first: the TC program that tags its frames goes next. */
+	err = txc_qdisc_detach_ifindex(dp, ifindex);
+	if (err && err != -ENOENT)
+		ret = err;
 	err = detach_tc_ifindex(dp, ifindex);
 	if (err && err != -ENOENT)
 		ret = err;

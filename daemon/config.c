@@ -15,6 +15,7 @@
 #include <syslog.h>
 #include <linux/if_link.h>
 #include "txcanceld.h"
+#include "qdisc.h"
 
 static enum txc_log_level log_level = TXC_LOG_INFO;
 static bool log_syslog;
@@ -34,12 +35,68 @@ static void log_fn(enum txc_log_level level, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
+/* tc+qdisc is refused before anything is created where the kernel or the build cannot run it. */
+static int check_qdisc(struct txcd *d)
+{
+	char why[200];
+
+	for (__u32 i = 0; i < d->n_ifaces; i++) {
+		if (!(d->ifaces[i].hooks & TXCD_HOOK_QDISC))
+			continue;
+		if (!txc_qdisc_probe(why, sizeof(why)))
+			return 0;
+		txc_log(TXC_LOG_ERROR, "%s:tc+qdisc refused: %s; use %s:tc (cancels then reach "
+			"frames at the TC hook, not those already queued)\n", d->ifaces[i].cfg_name,
+			why, d->ifaces[i].cfg_name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* A rate as tc writes it: N[bit|kbit|mbit|gbit] (bits/s) or Nbps (bytes/s); bytes/s out. */
+static int parse_rate(const char *name, const char *arg, __u64 *bytes)
+{
+	static const struct {
+		const char *unit;
+		__u64 mul_bits;
+	} units[] = {
+		{ "bit", 1 }, { "kbit", 1000 }, { "mbit", 1000000 }, { "gbit", 1000000000 },
+		{ "bps", 8 },
+	};
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || arg[0] == '-')
+		goto bad;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (!v || v > ~0ull / units[i].mul_bits || v * units[i].mul_bits / 8 == 0)
+			goto bad;
+		*bytes = v * units[i].mul_bits / 8;
+		return 0;
+	}
+bad:
+	txc_log(TXC_LOG_ERROR, "--%s '%s': a rate is a positive number with a unit: bit, kbit, "
+		"mbit, gbit (bits/s) or bps (bytes/s), e.g. 10mbit\n", name, arg);
+	return -EINVAL;
+}
+
 static const char usage[] =
 "Usage: txcanceld [OPTIONS]\n"
 "Serve the txcancel API and run its datapath on the given interfaces.\n"
 "\n"
-"  -i, --iface NAME[:HOOKS]   manage interface NAME; HOOKS is tc (default), xdp\n"
-"                             or tc+xdp; repeat for more interfaces\n"
+"  -i, --iface NAME[:HOOKS]   manage interface NAME; HOOKS is tc (default), xdp,\n"
+"                             tc+xdp, tc+qdisc or tc+qdisc+xdp; repeat for more\n"
+"                             interfaces.  qdisc: txcancel's qdisc holds the\n"
+"                             queues, so cancels reach queued frames (Linux 6.16+\n"
+"                             with CONFIG_NET_SCH_BPF)\n"
+"      --qdisc-limit N        frames per TX queue of txcancel's qdisc (default\n"
+"                             1000, at most 65536)\n"
+"      --qdisc-rate RATE      pace each TX queue of txcancel's qdisc, e.g. 10mbit\n"
+"                             (bit, kbit, mbit, gbit or bps; default: unpaced)\n"
 "  -c, --config FILE          read options from FILE (long names, one per line)\n"
 "  -s, --socket PATH          API socket (default " TXC_SOCKET_PATH ")\n"
 "      --socket-mode MODE     socket file mode, octal (default 0660)\n"
@@ -82,7 +139,7 @@ enum {
 	OPT_SOCKET_MODE = 256, OPT_SOCKET_GROUP, OPT_TC_MODE, OPT_XDP_MODE, OPT_GRACE,
 	OPT_KEEP, OPT_MAX_CONNS, OPT_MAX_PREFIXES, OPT_MAX_SOURCES, OPT_MAX_RULES,
 	OPT_BACKLOG, OPT_SYSLOG, OPT_MAX_CLIENTS, OPT_MAX_SUBS, OPT_MAX_LEASE_RATE, OPT_EPHEMERAL,
-	OPT_IFACE_COUNTERS,
+	OPT_IFACE_COUNTERS, OPT_QDISC_LIMIT, OPT_QDISC_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -107,6 +164,8 @@ static const struct option long_opts[] = {
 	{ "max-subs", required_argument, NULL, OPT_MAX_SUBS },
 	{ "max-lease-rate", required_argument, NULL, OPT_MAX_LEASE_RATE },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "qdisc-limit", required_argument, NULL, OPT_QDISC_LIMIT },
+	{ "qdisc-rate", required_argument, NULL, OPT_QDISC_RATE },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "help", no_argument, NULL, 'h' },
@@ -216,6 +275,10 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		return parse_u32(name, arg, 10, 1, 0x7fffffff, &o->max_rules);
 	case OPT_BACKLOG:
 		return parse_u32(name, arg, 10, TXC_COMPLETIONS_MAX, 1u << 24, &o->backlog);
+	case OPT_QDISC_LIMIT:
+		return parse_u32(name, arg, 10, 1, TXC_QDISC_LIMIT_MAX, &o->qdisc_limit);
+	case OPT_QDISC_RATE:
+		return parse_rate(name, arg, &o->qdisc_rate);
 	case 'l':
 		if (!strcmp(arg, "error"))
 			log_level = TXC_LOG_ERROR;
@@ -341,5 +404,5 @@ int txcd_parse_args(struct txcd *d, int argc, char **argv)
 	if (!d->n_ifaces)
 		txc_log(TXC_LOG_WARN, "no interface given (-i): serving the API without a "
 			"datapath attached anywhere\n");
-	return 0;
+	return check_qdisc(d);
 }

@@ -21,8 +21,46 @@
 #include <bpf/bpf.h>
 #include "txcanceld.h"
 #include "linkwatch.h"
+#include "qdisc.h"
 
 #define TC_FLAGS	(TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)
+
+/* "tc", "xdp", "qdisc" joined by '+', each once; qdisc only with tc. */
+static int parse_hooks(const char *spec, const char *h, __u32 *hooks)
+{
+	static const struct {
+		const char *word;
+		__u32 hook;
+	} words[] = {
+		{ "tc", TXCD_HOOK_TC }, { "xdp", TXCD_HOOK_XDP }, { "qdisc", TXCD_HOOK_QDISC },
+	};
+	size_t len;
+	__u32 i;
+
+	*hooks = 0;
+	for (; *h; h += len + (h[len] == '+')) {
+		len = strcspn(h, "+");
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].word) == len && !strncmp(words[i].word, h, len))
+				break;
+		if (!len || i == sizeof(words) / sizeof(words[0]) || (*hooks & words[i].hook) ||
+		    (!h[len + 1] && h[len] == '+'))
+			goto bad;
+		*hooks |= words[i].hook;
+	}
+	if (!*hooks)
+		goto bad;
+	if ((*hooks & TXCD_HOOK_QDISC) && !(*hooks & TXCD_HOOK_TC)) {
+		txc_log(TXC_LOG_ERROR, "interface '%s': qdisc needs tc (tc+qdisc): the TC program "
+			"tags the frames the qdisc queues\n", spec);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	txc_log(TXC_LOG_ERROR, "interface '%s': hooks must be tc, xdp, tc+xdp, tc+qdisc or "
+		"tc+qdisc+xdp\n", spec);
+	return -EINVAL;
+}
 
 int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 {
@@ -48,19 +86,10 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 		return -EINVAL;
 	}
 	if (colon) {
-		const char *h = colon + 1;
+		int err = parse_hooks(spec, colon + 1, &hooks);
 
-		if (!strcmp(h, "tc"))
-			hooks = TXCD_HOOK_TC;
-		else if (!strcmp(h, "xdp"))
-			hooks = TXCD_HOOK_XDP;
-		else if (!strcmp(h, "tc+xdp") || !strcmp(h, "xdp+tc"))
-			hooks = TXCD_HOOK_TC | TXCD_HOOK_XDP;
-		else {
-			txc_log(TXC_LOG_ERROR, "interface '%s': hooks '%s' must be tc, xdp or "
-				"tc+xdp\n", spec, h);
-			return -EINVAL;
-		}
+		if (err)
+			return err;
 	}
 	for (__u32 i = 0; i < d->n_ifaces; i++) {
 		if (strlen(d->ifaces[i].cfg_name) == name_len &&
@@ -164,6 +193,28 @@ static struct txcd_iface *iface_by_index(struct txcd *d, __u32 ifindex)
 	return NULL;
 }
 
+/*
+ * txcancel's qdisc on @ifc if it wants one (installed, or adopted when an
+ * earlier instance left it), and taken off if it no longer does.
+ */
+static int iface_qdisc(struct txcd *d, struct txcd_iface *ifc)
+{
+	struct txc_qdisc_params p = {
+		.limit = d->opts.qdisc_limit, .rate_bytes = d->opts.qdisc_rate,
+	};
+	struct txc_iface state = {};
+
+	txc_iface_get(d->dp, ifc->ifindex, &state);
+	if (!(ifc->hooks & TXCD_HOOK_QDISC)) {
+		if (state.flags & TXC_IFACE_F_QDISC)
+			txc_qdisc_detach_ifindex(d->dp, ifc->ifindex);
+		return 0;
+	}
+	if (!(state.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)))
+		return -ENOENT;	/* the TC attach failed and said so */
+	return txc_qdisc_attach_ifindex(d->dp, ifc->ifindex, &p);
+}
+
 /* Attach the hooks @ifc wants that are not attached yet (adopting those that are). */
 static void iface_up(struct txcd *d, struct txcd_iface *ifc)
 {
@@ -183,13 +234,15 @@ static void iface_up(struct txcd *d, struct txcd_iface *ifc)
 		ok &= !txc_attach_tc_ifindex(d->dp, ifc->ifindex, d->opts.tc_mode);
 	if ((ifc->hooks & TXCD_HOOK_XDP) && !(state.flags & TXC_IFACE_F_XDP))
 		ok &= !txc_attach_xdp_ifindex(d->dp, ifc->ifindex, d->opts.xdp_flags);
+	ok &= !iface_qdisc(d, ifc);
 	ifc->attached = ok;
 	txc_iface_get(d->dp, ifc->ifindex, &state);
-	txc_log(ok ? TXC_LOG_INFO : TXC_LOG_ERROR, "%s (ifindex %u): %s%s%s%s\n", ifc->name,
+	txc_log(ok ? TXC_LOG_INFO : TXC_LOG_ERROR, "%s (ifindex %u): %s%s%s%s%s\n", ifc->name,
 		ifc->ifindex, ok ? "attached" : "attaching failed; will retry when it changes",
 		state.flags & TXC_IFACE_F_TC_TCX ? ", tc egress via tcx" : "",
 		state.flags & TXC_IFACE_F_TC_CLSACT ? ", tc egress via clsact" : "",
-		state.flags & TXC_IFACE_F_XDP ? ", xdp" : "");
+		state.flags & TXC_IFACE_F_QDISC ? ", txcancel's qdisc (cancels reach queued "
+		"frames)" : "", state.flags & TXC_IFACE_F_XDP ? ", xdp" : "");
 }
 
 static void iface_gone(struct txcd *d, struct txcd_iface *ifc)
@@ -256,10 +309,23 @@ static void detach_unmanaged(struct txcd *d)
 	}
 }
 
+/* Load txcancel's qdisc if an interface wants it (the options were checked against the kernel). */
+static int qdisc_start(struct txcd *d)
+{
+	for (__u32 i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].hooks & TXCD_HOOK_QDISC)
+			return txc_qdisc_open(d->dp);
+	return 0;
+}
+
 int txcd_ifaces_start(struct txcd *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_LINKS, 0) };
 	int err;
+
+	err = qdisc_start(d);
+	if (err)
+		return err;
 
 	for (__u32 i = 0; i < d->n_ifaces; i++) {
 		d->ifaces[i].ifindex = if_nametoindex(d->ifaces[i].name);

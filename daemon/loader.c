@@ -19,6 +19,7 @@
 
 #include "loader.h"
 #include "loader_internal.h"
+#include "qdisc.h"
 #include "txcancel.skel.h"
 
 static int log_default_level = TXC_LOG_WARN;
@@ -71,7 +72,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
+struct bpf_map *txc_dp_map(const struct txc_dp *dp, enum txc_map map)
 {
 	struct txcancel *s = dp->skel;
 	struct bpf_map *maps[TXC_MAP_COUNT] = {
@@ -98,7 +99,7 @@ static struct bpf_map *dp_map(const struct txc_dp *dp, enum txc_map map)
 
 int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map)
 {
-	struct bpf_map *m = dp_map(dp, map);
+	struct bpf_map *m = txc_dp_map(dp, map);
 
 	return m ? bpf_map__fd(m) : -EINVAL;
 }
@@ -268,7 +269,7 @@ static void *map_mmap(struct txc_dp *dp, enum txc_map map, size_t bytes, size_t 
 	if (p == MAP_FAILED) {
 		txc_log(TXC_LOG_ERROR, "mapping %s into memory: %s; if an older txcancel pinned "
 			"it without BPF_F_MMAPABLE, detach it and remove the pins under %s/maps\n",
-			bpf_map__name(dp_map(dp, map)), strerror(errno), dp->pin_dir);
+			bpf_map__name(txc_dp_map(dp, map)), strerror(errno), dp->pin_dir);
 		return NULL;
 	}
 	return p;
@@ -417,6 +418,7 @@ void txc_dp_close(struct txc_dp *dp)
 {
 	if (!dp)
 		return;
+	txc_qdisc_close(dp);
 	if (dp->cfg)
 		munmap(dp->cfg, dp->cfg_len);
 	if (dp->gens)
@@ -780,8 +782,9 @@ int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u6
 		return err;
 	}
 	if (scope == TXC_SCOPE_ID)
-		return config_add_lookups(dp, TXC_LOOKUP_ID_CANCELS);
-	return 0;
+		err = config_add_lookups(dp, TXC_LOOKUP_ID_CANCELS);
+	/* In force at the hook: now what is queued already (no-op without the qdisc). */
+	return err ? err : txc_qdisc_purge(dp, scope, value, ifindex, NULL);
 }
 
 int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
@@ -852,6 +855,12 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 	/* The kernel stops its loop with count < n; failing before it, count stays n. */
 	*done = !err ? n : count < n ? count : 0;
 	free(vals);
+	for (i = 0; i < *done && dp->qdisc; i++) {
+		int perr = txc_qdisc_purge(dp, TXC_SCOPE_ID, ids[i], 0, NULL);
+
+		if (perr && !err)
+			err = perr;
+	}
 	return err;
 }
 
@@ -1004,7 +1013,7 @@ static int map_is_empty(int fd)
 
 int txc_dp_id_count_try(struct txc_dp *dp, __u32 cancel_id)
 {
-	struct bpf_map *m = dp_map(dp, TXC_MAP_ID_STATS);
+	struct bpf_map *m = txc_dp_map(dp, TXC_MAP_ID_STATS);
 	int ncpus = libbpf_num_possible_cpus();
 	struct txc_id_stats *zero;
 	int err;
@@ -1440,12 +1449,12 @@ int txc_dp_reset(struct txc_dp *dp)
 	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]) && !err; i++)
 		err = map_delete_all(txc_dp_map_fd(dp, hashes[i].map), hashes[i].key_size);
 	for (i = 0; i < sizeof(arrays) / sizeof(arrays[0]) && !err; i++) {
-		m = dp_map(dp, arrays[i]);
+		m = txc_dp_map(dp, arrays[i]);
 		err = map_zero_all(bpf_map__fd(m), bpf_map__max_entries(m),
 				   bpf_map__value_size(m));
 	}
 	if (!err) {
-		m = dp_map(dp, TXC_MAP_SOURCE_STATS);
+		m = txc_dp_map(dp, TXC_MAP_SOURCE_STATS);
 		err = map_zero_all(bpf_map__fd(m), bpf_map__max_entries(m),
 				   (size_t)ncpus * bpf_map__value_size(m));
 	}

@@ -13,11 +13,14 @@
 #include "loader.h"
 
 struct txcancel;
+struct txc_qdisc;
 
 struct txc_dp {
 	struct txcancel *skel;
 	/* Loaded on the first explain: only txc_tc_explain, on skel's maps. */
 	struct txcancel *explain;
+	/* txcancel's qdisc (qdisc.c), once txc_qdisc_open() loaded it. */
+	struct txc_qdisc *qdisc;
 	char pin_dir[PATH_MAX - 64];	/* leaves room for "/links/xdp-<ifindex>" */
 	__u32 ring_bytes;
 	/*
@@ -38,6 +41,8 @@ struct txc_dp {
 	size_t cfg_len, gens_len, cgroup_filter_len;
 };
 
+/* The datapath object's map behind @map, or NULL. */
+struct bpf_map *txc_dp_map(const struct txc_dp *dp, enum txc_map map);
 int txc_mkdir_p(const char *path, mode_t mode);
 /*
  * Around a libbpf call whose failure the caller expects and handles (a

@@ -22,6 +22,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include "txcanceld.h"
+#include "qdisc.h"
 #include "linkwatch.h"
 #include "loader_internal.h"
 
@@ -285,8 +286,10 @@ static void stop(struct txcd *d)
 		txcd_release_close(d);
 		txcd_ringpool_close(d);
 		txcd_leases_close(d, !keep);
-		if (!keep && !txc_detach_all(d->dp))
+		if (!keep && !txc_detach_all(d->dp)) {
+			txc_qdisc_unregister(d->dp);
 			txc_dp_unpin(d->dp);
+		}
 		txc_dp_close(d->dp);
 	}
 	if (keep)

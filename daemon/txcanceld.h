@@ -21,6 +21,8 @@
 /* Hooks an interface is configured for (bits). */
 #define TXCD_HOOK_TC		(1u << TXC_HOOK_TC_EGRESS)
 #define TXCD_HOOK_XDP		(1u << TXC_HOOK_XDP)
+/* txcancel's qdisc holds the interface's queues (with tc only; qdisc.h). */
+#define TXCD_HOOK_QDISC		(1u << 8)
 
 struct txcd_opts {
 	const char *socket_path;
@@ -43,6 +45,8 @@ struct txcd_opts {
 	__u32 max_subs;		/* subscriptions, over all of the user's connections */
 	__u32 max_lease_rate;	/* new prefixes and sources per second; 0: unlimited */
 	__u32 backlog;		/* completion records a client's socket holds (SO_SNDBUF) */
+	__u32 qdisc_limit;	/* frames per TX queue of txcancel's qdisc; 0: default */
+	__u64 qdisc_rate;	/* its pacing rate per TX queue, bytes/s; 0: none */
 };
 
 struct txcd_iface {

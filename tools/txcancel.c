@@ -69,8 +69,10 @@ static const struct cmd cmds[] = {
 "  Drop and report every pending frame with that ID, under that prefix or\n"
 "  tagged for that source, on every interface or on IFNAME only, until\n"
 "  cleared or for DURATION (e.g. 500ms, 1.5s, 2m; a bare number is seconds).\n"
-"  A frame is pending until it passes the egress hook: frames already in a\n"
-"  qdisc or NIC ring are sent.\n" },
+"  A frame is pending until it passes the egress hook, or, where txcanceld\n"
+"  runs txcancel's qdisc (boundary \"queue\" in status), until it leaves that\n"
+"  queue: the reply then comes after the queues were purged.  Frames in a\n"
+"  NIC ring are sent.\n" },
 	{ "clear", do_clear, "end a cancel and print its final counts",
 "txcancel clear id ID|prefix PREFIX|source SOURCE\n"
 "  End the cancel on every interface; frames with the ID flow again.  The\n"

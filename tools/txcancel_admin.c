@@ -491,13 +491,14 @@ struct status_args {
 	struct txc_status_client *clients;
 };
 
-/* "tcx", "clsact", "clsact(created)+xdp", "-". */
+/* "tcx", "clsact", "clsact(created)+xdp", "tcx+qdisc", "-". */
 static void format_attach(char *buf, size_t len, __u32 flags)
 {
-	snprintf(buf, len, "%s%s%s%s",
+	snprintf(buf, len, "%s%s%s%s%s",
 		 flags & TXC_IFACE_F_TC_TCX ? "tcx" : "",
 		 flags & TXC_IFACE_F_TC_CLSACT ?
 		 (flags & TXC_IFACE_F_CLSACT_CREATED ? "clsact(created)" : "clsact") : "",
+		 flags & TXC_IFACE_F_QDISC ? "+qdisc" : "",
 		 (flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)) &&
 		 (flags & TXC_IFACE_F_XDP) ? "+" : "",
 		 !(flags & TXC_IFACE_F_XDP) ? "" :
@@ -523,15 +524,32 @@ static const char *xdp_link_reason(__u32 flags)
 	}
 }
 
+/*
+ * Up to where a cancel reaches on the interface: frames already queued
+ * (txcancel's qdisc holds the queues) or frames that reach the hook.
+ */
+static const char *boundary_name(__u32 flags)
+{
+	if (flags & TXC_IFACE_F_QDISC)
+		return "queue";
+	if (flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT | TXC_IFACE_F_XDP))
+		return "hook";
+	return "-";
+}
+
 static void format_hooks(char *buf, size_t len, __u32 hooks)
 {
 	snprintf(buf, len, "%s%s%s%s%s",
 		 hooks & (1u << TXC_HOOK_TC_EGRESS) ? "tc" : "",
-		 hooks & (1u << TXC_HOOK_TC_EGRESS) && hooks & ~(1u << TXC_HOOK_TC_EGRESS) ?
+		 hooks & (1u << TXC_HOOK_TC_EGRESS) &&
+		 hooks & ((1u << TXC_HOOK_XDP) | (1u << TXC_HOOK_XDP_DEVMAP)) ?
 		 "," : "",
 		 hooks & (1u << TXC_HOOK_XDP) ? "xdp" : "",
 		 hooks & (1u << TXC_HOOK_XDP) && hooks & (1u << TXC_HOOK_XDP_DEVMAP) ? "," : "",
 		 hooks & (1u << TXC_HOOK_XDP_DEVMAP) ? "xdp-devmap" : "");
+	/* The daemon's bit for txcancel's qdisc (txcanceld.h: TXCD_HOOK_QDISC). */
+	if (hooks & (1u << 8))
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sqdisc", buf[0] ? "," : "");
 	if (!buf[0])
 		snprintf(buf, len, "-");
 }
@@ -568,6 +586,7 @@ static void status_json(const struct status_args *a, __u32 n_ifaces, __u32 n_cli
 			jw_null("xdp_link_reason");
 		format_hooks(buf, sizeof(buf), f->hooks);
 		jw_string("hooks", buf);
+		jw_string("boundary", boundary_name(f->flags));
 		jw_uint("slot", f->slot);
 		jw_uint("flags", f->flags);
 		jw_object_end();
@@ -600,8 +619,8 @@ static void status_ifaces(const struct status_args *a, __u32 n)
 	printf("\ninterfaces (%u):\n", a->st.n_ifaces);
 	if (!n)
 		return;
-	printf("  %-16s %7s  %-7s  %-20s %-16s %4s\n", "NAME", "IFINDEX", "STATE",
-	       "ATTACH", "HOOKS", "SLOT");
+	printf("  %-16s %7s  %-7s  %-20s %-16s %-8s %4s\n", "NAME", "IFINDEX", "STATE",
+	       "ATTACH", "HOOKS", "BOUNDARY", "SLOT");
 	for (i = 0; i < n; i++) {
 		const struct txc_status_iface *f = &a->ifaces[i];
 		bool present = f->flags & TXC_STATUS_IFACE_PRESENT;
@@ -613,8 +632,8 @@ static void status_ifaces(const struct status_args *a, __u32 n)
 			printf("  %-16s %7u", name, f->ifindex);
 		else
 			printf("  %-16s %7s", name, "-");
-		printf("  %-7s  %-20s %-16s %4u\n", present ? "present" : "absent",
-		       attach, hooks, f->slot);
+		printf("  %-7s  %-20s %-16s %-8s %4u\n", present ? "present" : "absent",
+		       attach, hooks, boundary_name(f->flags), f->slot);
 	}
 	for (i = 0; i < n; i++) {
 		if (!xdp_link_reason(a->ifaces[i].flags))

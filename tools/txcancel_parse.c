@@ -397,6 +397,28 @@ const char *hook_name(__u8 hook)
 	}
 }
 
+/* Where a frame was stopped (txc_abort_record.where). */
+const char *where_name(__u8 where)
+{
+	switch (where) {
+	case TXC_AT_HOOK:	return "hook";
+	case TXC_AT_ENQUEUE:	return "enqueue";
+	case TXC_AT_PURGE:	return "queued";
+	case TXC_AT_DEQUEUE:	return "dequeue";
+	default:		return "unknown";
+	}
+}
+
+/* What a record's status says happened to the frame. */
+const char *record_status_name(__u32 status)
+{
+	switch (status) {
+	case TXC_STATUS_SEND_ABORTED:	return "aborted";
+	case TXC_STATUS_RESET:		return "reset";
+	default:			return "unknown";
+	}
+}
+
 const char *verdict_name(__u8 verdict)
 {
 	switch (verdict) {

@@ -180,6 +180,7 @@ static void record_json(struct watch *w, const struct txc_abort_record *r, const
 	jw_uint("tstamp_ns", r->tstamp_ns);
 	jw_uint("version", r->hdr.version);
 	jw_uint("status", r->hdr.status);
+	jw_string("status_name", record_status_name(r->hdr.status));
 	jw_uint("source", r->source);
 	jw_uint("seq", r->seq);
 	jw_uint("id", r->cancel_id);
@@ -191,6 +192,7 @@ static void record_json(struct watch *w, const struct txc_abort_record *r, const
 	jw_string("hook", hook_name(r->hook));
 	jw_string("tag_kind", tag_kind_name(r->tag_kind));
 	jw_string("scope", scope_name(r->scope));
+	jw_string("where", where_name(r->where));
 	jw_uint("len", r->len);
 	jw_uint("gso_segs", r->gso_segs);
 	jw_uint("gso_size", r->gso_size);
@@ -219,10 +221,11 @@ static void print_record(struct watch *w, const struct txc_abort_record *r)
 		snprintf(ifbuf, sizeof(ifbuf), "ifindex %u", r->ifindex);
 	format_time(w, r->tstamp_ns, when, sizeof(when), false);
 	format_frame_summary(summary, sizeof(summary), &r->frame);
-	printf("%s source %u seq %llu id 0x%08x %s %s tag %s scope %s len %u segs %u %s "
-	       "status 0x%08X\n", when, r->source, (unsigned long long)r->seq, r->cancel_id,
-	       ifbuf, hook_name(r->hook), tag_kind_name(r->tag_kind), scope_name(r->scope),
-	       r->len, r->gso_segs, summary, r->hdr.status);
+	printf("%s source %u seq %llu id 0x%08x %s %s at %s tag %s scope %s len %u segs %u %s "
+	       "status 0x%08X %s\n", when, r->source, (unsigned long long)r->seq, r->cancel_id,
+	       ifbuf, hook_name(r->hook), where_name(r->where), tag_kind_name(r->tag_kind),
+	       scope_name(r->scope), r->len, r->gso_segs, summary, r->hdr.status,
+	       record_status_name(r->hdr.status));
 }
 
 static void print_account(struct watch *w, const struct txc_ev_completions *ev,

@@ -170,8 +170,10 @@ static __always_inline __u64 txc_ring_submit_flags(const struct txc_config *cfg)
  * each caller's context, so it may read the caller's frame and tag on the
  * stack as they are, on 6.1's verifier as on later ones.  @how is
  * TXC_ABORT_HOW(); @rb_flags the ring submit flags (txc_ring_submit_flags()).
+ * Unused in the qdisc's object, which reports frames it holds without their
+ * skb (queue_report.h).
  */
-static __noinline void txc_report_abort(const struct txc_frame *f, const struct txc_tag *tag,
+static __noinline __attribute__((unused)) void txc_report_abort(const struct txc_frame *f, const struct txc_tag *tag,
 					__u32 how, __u64 rb_flags)
 {
 	struct txc_source_stats *stats;

@@ -75,6 +75,11 @@
 
 /* NDIS_STATUS_SEND_ABORTED from ndis.h: the status of every abort record. */
 #define TXC_STATUS_SEND_ABORTED	0xC023000Cu
+/*
+ * NDIS_STATUS_RESET_IN_PROGRESS: the frame was not canceled but thrown away
+ * by a reset of txcancel's qdisc (deleted, replaced, device down).
+ */
+#define TXC_STATUS_RESET	0xC023000Du
 
 /* Where a frame was seen (txc_abort_record.hook). */
 #define TXC_HOOK_TC_EGRESS	1	/* TC egress (tcx or clsact) */
@@ -262,6 +267,7 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_cancel, expires_ns) == 16, "txc_cancel.expi
 #define TXC_IFACE_F_CLSACT_CREATED	(1u << 2)	/* txcancel created the clsact */
 #define TXC_IFACE_F_XDP			(1u << 3)	/* XDP program attached */
 #define TXC_IFACE_F_XDP_MULTIPROG	(1u << 4)	/* ... in libxdp's dispatcher */
+#define TXC_IFACE_F_QDISC		(1u << 5)	/* txcancel's qdisc holds its queues */
 
 /*
  * Bits 8-15 of txc_iface.flags: why the XDP program runs on a link of its
