@@ -318,7 +318,7 @@ static bool record_is(const struct txc_abort_record *rec, const struct pkt_spec 
 	ok &= ASSERT_EQ(rec->hook, hook, "record hook");
 	ok &= ASSERT_EQ(rec->tag_kind, kind, "record tag_kind");
 	ok &= ASSERT_EQ(rec->scope, scope, "record scope");
-	ok &= ASSERT_EQ(rec->reserved, 0, "record reserved");
+	ok &= ASSERT_EQ(rec->where, TXC_AT_HOOK, "record where: at the hook");
 	ok &= ASSERT_EQ(rec->reserved2, 0, "record reserved2");
 	ok &= summary_is(&rec->frame, spec);
 	return ok;

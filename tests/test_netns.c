@@ -332,7 +332,7 @@ static bool records_check(int total, __u64 first_seq, int hook, int scope,
 		     ASSERT_EQ(r->hook, hook, "record hook") &&
 		     ASSERT_EQ(r->tag_kind, g->kind, "record tag_kind") &&
 		     ASSERT_EQ(r->scope, scope, "record scope") &&
-		     ASSERT_EQ(r->reserved, 0, "record reserved") &&
+		     ASSERT_EQ(r->where, TXC_AT_HOOK, "record where: at the hook") &&
 		     ASSERT_EQ(r->reserved2, 0, "record reserved2") &&
 		     ASSERT_EQ(f->eth_proto, htons(g->family == 4 ? 0x0800 : 0x86dd),
 			       "record frame.eth_proto") &&
