@@ -196,7 +196,7 @@ $(BUILD)/tests/test_flood: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 $(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_privs: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
-			   $(BUILD)/tests/daemon_fixture.o $(LIB_A)
+			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)

@@ -32,6 +32,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -238,7 +239,10 @@ fail:
 	return 5;
 }
 
-/* Root's view: STATUS says attached by tcx and xdp; EXPLAIN answers. */
+/*
+ * Root's view: STATUS says attached by the kernel's TC mode (tcx from Linux
+ * 6.6, clsact before) and xdp; EXPLAIN answers.
+ */
 static void root_checks(const struct txct_daemon *d)
 {
 	struct txc_status_iface ifs[4];
@@ -252,7 +256,11 @@ static void root_checks(const struct txct_daemon *d)
 	if (ASSERT_OK(txc_status(c, &st, ifs, 4, NULL, 0), "STATUS") &&
 	    ASSERT_EQ(st.n_ifaces, 1, "interfaces in STATUS")) {
 		ASSERT_EQ(ifs[0].ifindex, bed.ifindex, "STATUS: ifindex of " IF_A);
-		ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_TCX, "STATUS: tc egress by tcx");
+		if (txc_kernel_has_tcx())
+			ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_TCX, "STATUS: tc egress by tcx");
+		else
+			ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_CLSACT,
+				    "STATUS: tc egress by clsact (no tcx before Linux 6.6)");
 		ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_XDP, "STATUS: xdp");
 	}
 	/* EXPLAIN loads a second program instance and test-runs it. */
