@@ -181,6 +181,7 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) $(wil
 
 $(BUILD)/tests/test_datapath: $(BUILD)/tests/testlib.o $(BUILD)/tests/pkt.o $(DP_LIB)
 $(BUILD)/tests/test_netns: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
+$(BUILD)/tests/test_nic: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
 $(BUILD)/tests/test_linkwatch: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			       $(BUILD)/daemon/linkwatch.o $(DP_LIB)
 $(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
