@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
-pkg-config iproute2 nftables iputils-ping gnuplot-nox libclang-rt-14-dev"
+pkg-config iproute2 nftables iputils-ping gnuplot-nox libclang-rt-14-dev
+qemu-system-x86 busybox-static cpio file"
 
 missing=""
 for p in $PACKAGES; do

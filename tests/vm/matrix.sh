@@ -10,9 +10,10 @@
 #   KERNELS   kernels to boot (default: "6.1 6.12 7.2 6.1-generic")
 #   SUITES    suites for the cloud kernels, each test_x or test_x:FILTER
 #             (default: every suite that exercises the kernel, VM-sized)
-# A cloud-flavour kernel boots with two virtio-net NICs joined to each other
-# and one multi-queue virtio-net NIC; a -generic kernel with two e1000e NICs,
-# and runs only test_nic (its other suites run on the cloud flavour).
+# A cloud-flavour kernel boots with a pair of virtio-net NICs joined to each
+# other and a pair of multi-queue ones (nics.sh); a -generic kernel with a
+# pair of e1000e NICs, and runs only test_nic (its other suites run on the
+# cloud flavour).  The guest's own time for each suite is in the output.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +35,7 @@ all_pass=0 all_fail=0 status=0
 for k in $kernels; do
 	case "$k" in
 	*-generic) nics=e1000e-pair ksuites=test_nic ;;
-	*) nics=virtio-pair ksuites=$suites ;;
+	*) nics=virtio-pair,virtio-mq-pair ksuites=$suites ;;
 	esac
 	: > "$log.k"
 	start=$(date +%s)

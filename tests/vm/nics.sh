@@ -31,7 +31,7 @@ done
 hub_pair() {
 	for i in 1 2; do
 		printf -- '-netdev hubport,id=tn%s,hubid=7 ' "$i"
-		printf -- '-device %s,netdev=tn%s,mac=52:54:00:74:78:%02x ' "$1" "$i" "$i"
+		printf -- '-device %s,netdev=tn%s,romfile=,mac=52:54:00:74:78:%02x ' "$1" "$i" "$i"
 	done
 }
 
@@ -68,7 +68,7 @@ qemu)
 			for i in 1 2; do
 				printf -- '-netdev tap,id=mq%s,ifname=txcmq%s,script=no,downscript=no,' "$i" "$i"
 				printf -- 'vhost=off,queues=%s ' "$MQ_QUEUES"
-				printf -- '-device virtio-net-pci,netdev=mq%s,mq=on,vectors=%s,' \
+				printf -- '-device virtio-net-pci,netdev=mq%s,romfile=,mq=on,vectors=%s,' \
 					"$i" "$((2 * MQ_QUEUES + 2))"
 				printf -- 'mac=52:54:00:74:78:%02x ' "$((0x10 + i))"
 			done ;;
