@@ -419,6 +419,11 @@ static bool records_check(const struct ring_log *log, int want, const struct flo
 
 	snprintf(what, sizeof(what), "%s: abort records", phase);
 	ok &= ASSERT_EQ(log->n, want, what);
+	for (i = 0; !ok && i < log->n && i < 32; i++)
+		printf("    record %d: id 0x%08x source %u hook %u ifindex %u len %u gso %u x %u\n",
+		       i, log->recs[i].cancel_id, log->recs[i].source, log->recs[i].hook,
+		       log->recs[i].ifindex, log->recs[i].len, log->recs[i].gso_segs,
+		       log->recs[i].gso_size);
 	for (i = 0; i < log->n && ok; i++) {
 		const struct txc_abort_record *r = &log->recs[i];
 
@@ -436,7 +441,7 @@ static bool records_check(const struct ring_log *log, int want, const struct flo
 
 static bool ring_read(int fd, struct ring_log *log)
 {
-	memset(log, 0, offsetof(struct ring_log, recs));
+	log->n = log->bad_size = log->overflow = 0;
 	return ASSERT_OK(ring_drain(fd, log), "draining the ring") &&
 	       ASSERT_EQ(log->bad_size, 0, "ring samples of the wrong size");
 }

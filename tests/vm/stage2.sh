@@ -25,8 +25,10 @@ for m in $(cat /run/txcvm/modules.guest); do
 	/run/txcvm/modprobe "$m" 2>/dev/null
 done
 
+# Held open on fd 3: a console's settings last only while someone has it open.
+exec 3<> /dev/hvc0
 $bb stty -F /dev/hvc0 raw -echo 2>/dev/null
-/bin/sh /run/txcvm/job.sh > /dev/hvc0 2>&1 < /dev/null
+/bin/sh /run/txcvm/job.sh >&3 2>&3 < /dev/null
 rc=$?
 echo "$rc" > /dev/hvc1
 $bb sync
