@@ -22,7 +22,7 @@ for s in "$@"; do
 	start=$(date +%s)
 	# shellcheck disable=SC2086
 	{ timeout -k 10 "${TXC_SUITE_TIMEOUT:-1800}" "$t" $filter; echo $? > /tmp/suite.rc; } 2>&1 |
-		sed -u -e "s|^\(PASS\|FAIL\|SKIP\) |\1 $name/$suite/|"
+		sed -u -E "s#^(PASS|FAIL|SKIP) #\1 $name/$suite/#"
 	rc=$(cat /tmp/suite.rc 2>/dev/null)
 	[ "${rc:-1}" -le 1 ] || echo "FAIL $name/$suite: exited with status $rc"
 	echo "# $name: $suite took $(($(date +%s) - start))s"
