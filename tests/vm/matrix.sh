@@ -26,7 +26,7 @@ suites=${SUITES:-test_datapath test_netns test_e2e test_nic test_proto test_host
 cache=${TXC_KERNEL_CACHE:-/var/cache/txcancel/kernels}
 
 # Sizes of the long suites under TCG (see README, "Kernels and drivers").
-VM_ENV="-e TXCT_FLOOD_FRAMES=${TXCT_VM_FLOOD_FRAMES:-1000000} -e TXCT_CHURN_ROUNDS=${TXCT_VM_CHURN_ROUNDS:-50}"
+VM_ENV="-e TXCT_DAEMON_START_MS=60000 -e TXCT_FLOOD_FRAMES=${TXCT_VM_FLOOD_FRAMES:-1000000} -e TXCT_FLOOD_BACKLOG=256 -e TXCT_CHURN_ROUNDS=${TXCT_VM_CHURN_ROUNDS:-50}"
 
 log=$(mktemp)
 trap 'rm -f "$log" "$log.k"' EXIT
