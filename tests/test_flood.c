@@ -677,7 +677,8 @@ static void crash_and_restart(__u64 *down_ms)
 		return;
 	for (t0 = test_now_ms(); F.claimed < N_CLIENTS && test_now_ms() - t0 < 20000;)
 		test_sleep_ms(5);
-	ASSERT_EQ(F.claimed, N_CLIENTS, "clients that claimed their prefix and source back");
+	if (!ASSERT_EQ(F.claimed, N_CLIENTS, "clients that claimed their prefix and source back"))
+		txct_daemon_dump_log(&F.d);
 	F.phase = P_RUN;
 
 	for (int i = 0; i < N_STREAMS; i++) {
