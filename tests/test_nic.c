@@ -587,7 +587,7 @@ static void tc_gso_on(int p, __u16 port)
 	sent = gso_send(f.tx, n->addr_r, f.dport, GSO_SENDS);
 	if (sent == -EIO) {
 		/* udp_send_skb(): GSO wants CHECKSUM_PARTIAL, i.e. checksum offload. */
-		test_skip("UDP GSO needs TX checksum offload, which this %s NIC has not here "
+		test_skip("UDP GSO needs TX checksum offload on this kernel, which this %s NIC lacks "
 			  "(a hub gives virtio-net no offloads; tap-backed NICs have them)",
 			  n->driver);
 		goto detach;
