@@ -239,6 +239,15 @@ fail:
 	return 5;
 }
 
+/* Whether IF_A's clsact egress holds txcancel's filter (kernels without tcx). */
+static bool clsact_filter_of_txcancel(void)
+{
+	char out[4096];
+
+	return !fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress", bed.a, IF_A) &&
+	       strstr(out, "txc_tc_egress");
+}
+
 /*
  * Root's view: STATUS says attached by the kernel's TC mode (tcx from Linux
  * 6.6, clsact before) and xdp; EXPLAIN answers.
@@ -277,6 +286,7 @@ static void test_unit_caps(void)
 	char names[512], pin[256], xdp_pin[256];
 	__u64 eff = 0, bnd = 0;
 	__u32 prog_ids[2] = {};
+	bool tcx = txc_kernel_has_tcx();
 	int err;
 
 	if (!bed_up())
@@ -294,9 +304,14 @@ static void test_unit_caps(void)
 	snprintf(pin, sizeof(pin), "%s/links/tc-%u", d.pin_dir, bed.ifindex);
 	/* The socket is served before the interfaces are attached. */
 	snprintf(xdp_pin, sizeof(xdp_pin), "%s/links/xdp-%u", d.pin_dir, bed.ifindex);
-	for (int tries = 0; tries < 250 && (access(pin, F_OK) || access(xdp_pin, F_OK)); tries++)
+	for (int tries = 0; tries < 250 && ((tcx && access(pin, F_OK)) || access(xdp_pin, F_OK));
+	     tries++)
 		usleep(20000);
-	ASSERT_OK(access(pin, F_OK) ? -errno : 0, "tc link pinned");
+	/* Without tcx (before Linux 6.6) the TC program is a clsact filter, not a link. */
+	if (tcx)
+		ASSERT_OK(access(pin, F_OK) ? -errno : 0, "tc link pinned");
+	else
+		ASSERT_TRUE(clsact_filter_of_txcancel(), "txcancel's clsact filter on " IF_A);
 	ASSERT_OK(access(xdp_pin, F_OK) ? -errno : 0, "xdp link pinned");
 	{
 		int fd = bpf_obj_get(pin);
@@ -320,6 +335,8 @@ static void test_unit_caps(void)
 
 	ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exit status (SIGTERM)");
 	ASSERT_TRUE(access(d.pin_dir, F_OK) && errno == ENOENT, "pin dir removed on exit");
+	if (!tcx)
+		ASSERT_TRUE(!clsact_filter_of_txcancel(), "no txcancel filter left on " IF_A);
 	/* The tc link is gone with its pin; its id is not reused. */
 	if (prog_ids[0]) {
 		__u32 id = 0;
