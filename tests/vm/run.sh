@@ -114,7 +114,7 @@ for m in virtio_pci virtio_console virtiofs overlay; do
 done
 echo "$boot_mods" > "$ird/modules.load"
 echo "$GUEST_MODULES $extra_mods $("$here/nics.sh" modules "$nics")" > "$ird/modules.guest"
-echo "${mdir#/}" | sed 's|^|/|' > "$ird/modules.dir"
+echo "$mdir" > "$ird/modules.dir"	# bound into the guest from the host's root
 
 # The job: environment, directory, command (each word quoted for sh).
 {
