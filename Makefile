@@ -6,8 +6,12 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      deps + build + every test, then the same daemon, library and
 #                   tool built with ASan+UBSan ($(BUILD)/asan) under test_proto,
-#                   test_e2e and test_hostile, and a short run of each fuzz target; ends
-#                   with "N passed, N failed"
+#                   test_e2e and test_hostile, a short run of each fuzz target, and
+#                   the kernel suites (CHECK_KERNEL_SUITES) in QEMU guests of Debian's
+#                   kernels (CHECK_KERNELS); ends with "N passed, N failed"
+#   make check-kernels  deps + build + every suite that exercises the kernel, in a
+#                   QEMU guest of each of KERNELS (tests/vm/); one "N passed,
+#                   N failed" line per kernel and one in total
 #   make asan       only build the sanitized daemon, tool and tests in $(BUILD)/asan
 #   make fuzz       build the libFuzzer targets (fuzz/) and run each for
 #                   FUZZ_TIME seconds (default 600); new inputs go to
@@ -24,7 +28,10 @@
 # from another BTF file; VMLINUX_H=<header> uses a ready vmlinux.h instead;
 # SANITIZE=1 adds the sanitizer flags to every C build (make asan uses it with
 # CC=$(SAN_CC)); FUZZ_TIME=<seconds> per target for make fuzz; FUZZ_RUNS=<n>
-# executions per target for the short run of make check (default 200000).
+# executions per target for the short run of make check (default 200000);
+# KERNELS="6.1 6.12 7.2 6.1-generic" the guests of make check-kernels,
+# CHECK_KERNELS the guests of make check (empty: none), CHECK_KERNEL_SUITES
+# the suites make check runs in them.
 
 BUILD		?= build
 PREFIX		?= /usr/local
@@ -68,7 +75,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check demo bench install clean asan fuzz fuzz-build corpus
+.PHONY: all deps check check-kernels demo bench install clean asan fuzz fuzz-build corpus
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
 DP_SRCS		:= daemon/loader.c daemon/attach.c daemon/xdp_multi.c daemon/qdisc.c \
@@ -209,6 +216,7 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) $(wil
 
 $(BUILD)/tests/test_datapath: $(BUILD)/tests/testlib.o $(BUILD)/tests/pkt.o $(DP_LIB)
 $(BUILD)/tests/test_netns: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
+$(BUILD)/tests/test_nic: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
 $(BUILD)/tests/test_linkwatch: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			       $(BUILD)/daemon/linkwatch.o $(DP_LIB)
 $(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
@@ -226,7 +234,7 @@ $(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 $(BUILD)/tests/test_qdisc: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(DP_LIB)
 $(BUILD)/tests/test_privs: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
-			   $(BUILD)/tests/daemon_fixture.o $(LIB_A)
+			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests
 	$(call msg,GEN,$@)
 	$(Q)printf '#!/bin/sh\nexec sh "%s" "%s" "%s" "$$@"\n' "$(CURDIR)/$<" "$(CURDIR)" \
@@ -338,9 +346,20 @@ corpus: $(BUILD)/fuzz/gen_corpus
 	$(Q)rm -f tests/corpus/*/seed-*
 	$(Q)$(BUILD)/fuzz/gen_corpus tests/corpus
 
+# Debian kernels under QEMU (tests/vm/): cloud flavour with virtio-net NICs,
+# the generic flavour (6.1-generic) with e1000e NICs for test_nic only.
+KERNELS			?= 6.1 6.12 7.2 6.1-generic
+CHECK_KERNELS		?= 6.1 6.12 7.2 6.1-generic
+CHECK_KERNEL_SUITES	?= test_datapath test_netns test_e2e test_nic
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory all asan fuzz-build
-	$(Q)FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh $(BUILD)
+	$(Q)FUZZ_RUNS=$(FUZZ_RUNS) KERNELS="$(CHECK_KERNELS)" SUITES="$(CHECK_KERNEL_SUITES)" \
+		tests/run.sh $(BUILD)
+
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)KERNELS="$(KERNELS)" tests/vm/matrix.sh $(BUILD)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

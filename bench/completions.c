@@ -8,7 +8,8 @@
  *
  * Real sockets cannot send 10 million frames quickly on these machines, so
  * the flood is BPF_PROG_TEST_RUN of the TC program the daemon itself
- * attached (found through its pinned tcx link), with a large repeat, on a
+ * attached (found through its pinned tcx link, or its clsact filter on a
+ * kernel without tcx), with a large repeat, on a
  * 64-byte UDP/IPv4 frame whose flow is tagged with the client's ID, while
  * that ID is canceled on every interface.  Each run of the program drops the
  * frame and writes an abort record into the source's ring, exactly as on
@@ -35,6 +36,7 @@
 
 #include "benchlib.h"
 #include "daemon_fixture.h"
+#include "loader.h"
 #include "netns.h"
 #include "txcancel/txcancel.h"
 
@@ -114,34 +116,70 @@ static void frame_build(void)
 	/* UDP checksum 0: none, as IPv4 allows. */
 }
 
-/* The TC program behind the daemon's pinned tcx link on @ifindex. */
-static int daemon_prog_fd(__u32 ifindex, __u32 *prog_id)
+/*
+ * The id of the program in txcancel's clsact filter on @ifname in @ns (a
+ * kernel without tcx), from tc's listing; 0 if there is none yet.
+ */
+static __u32 clsact_prog_id(const char *ns, const char *ifname)
+{
+	char out[4096], *line, *save = NULL, *id;
+
+	if (fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress", ns, ifname))
+		return 0;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "txc_tc_egress"))
+			continue;
+		id = strstr(line, " id ");
+		if (id)
+			return (__u32)strtoul(id + 4, NULL, 10);
+	}
+	return 0;
+}
+
+/*
+ * The TC program the daemon attached to @ifindex (@ifname in @ns): behind
+ * its pinned tcx link, or in its clsact filter where the kernel has no tcx.
+ */
+static int daemon_prog_fd(const char *ns, const char *ifname, __u32 ifindex, __u32 *prog_id)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
+	bool tcx = txc_kernel_has_tcx();
 	char pin[256];
 	int link_fd, fd;
 
 	snprintf(pin, sizeof(pin), "%s/links/tc-%u", daemon_.pin_dir, ifindex);
-	for (int i = 0; i < 100 && access(pin, F_OK); i++)
-		usleep(20000);
-	link_fd = bpf_obj_get(pin);
-	if (link_fd < 0) {
-		fprintf(stderr, "completions: the daemon's tc link %s: %s (attached by clsact "
-			"instead of tcx?)\n", pin, strerror(errno));
-		return -errno;
+	*prog_id = 0;
+	for (int i = 0; i < 100 && (tcx ? access(pin, F_OK) != 0 : !*prog_id); i++) {
+		if (!tcx)
+			*prog_id = clsact_prog_id(ns, ifname);
+		if (tcx ? access(pin, F_OK) != 0 : !*prog_id)
+			usleep(20000);
 	}
-	if (bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
-		fprintf(stderr, "completions: info of link %s: %s\n", pin, strerror(errno));
+	if (!tcx && !*prog_id) {
+		fprintf(stderr, "completions: no txcancel filter on %s's clsact egress (this "
+			"kernel has no tcx)\n", ifname);
+		return -ENOENT;
+	}
+	if (tcx) {
+		link_fd = bpf_obj_get(pin);
+		if (link_fd < 0) {
+			fprintf(stderr, "completions: the daemon's tc link %s: %s\n", pin,
+				strerror(errno));
+			return -errno;
+		}
+		if (bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
+			fprintf(stderr, "completions: info of link %s: %s\n", pin, strerror(errno));
+			close(link_fd);
+			return -errno;
+		}
 		close(link_fd);
-		return -errno;
+		*prog_id = info.prog_id;
 	}
-	close(link_fd);
-	*prog_id = info.prog_id;
-	fd = bpf_prog_get_fd_by_id(info.prog_id);
+	fd = bpf_prog_get_fd_by_id(*prog_id);
 	if (fd < 0) {
-		fprintf(stderr, "completions: program id %u of link %s: %s\n", info.prog_id, pin,
-			strerror(errno));
+		fprintf(stderr, "completions: program id %u of the daemon on %s: %s\n", *prog_id,
+			ifname, strerror(errno));
 		return -errno;
 	}
 	return fd;
@@ -438,7 +476,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (txct_daemon_start(&daemon_, ns_a, daemon_args))
 		goto out;
-	prog_fd = daemon_prog_fd(ifindex, &prog_id);
+	prog_fd = daemon_prog_fd(ns_a, IF_DAEMON, ifindex, &prog_id);
 	if (prog_fd < 0)
 		goto out;
 

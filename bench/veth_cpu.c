@@ -7,7 +7,8 @@
  * flood runs under five configurations, interleaved within every run:
  *
  *   none       nothing on the path (the baseline);
- *   empty TC   a two-instruction program on the same tcx egress hook: what
+ *   empty TC   a two-instruction program on the same TC egress hook (tcx,
+ *              or clsact on a kernel before 6.6, as txcancel attaches): what
  *              the hook costs by itself, to tell it from txcancel's program;
  *   txcancel   the TC egress program on A's veth (datapath library:
  *              txc_dp_open + txc_attach_tc), N mark rules, the traffic's
@@ -48,6 +49,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "benchlib.h"
@@ -94,7 +96,8 @@ static struct bed {
 	char pin[128];
 	char nft_file[64];
 	struct txc_dp *dp;
-	int empty_prog, empty_link;
+	int empty_prog, empty_link;	/* empty_link 0: on clsact, no link */
+	bool tcx;			/* the kernel has tcx (Linux 6.6+) */
 	int tx, rx;
 	bool tc_attached, nft_hooked, cancels_on;
 	pthread_t sink;
@@ -277,6 +280,31 @@ static int empty_prog_load(void)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Without tcx the empty program is a cls_bpf filter on a clsact qdisc of
+ * its own, as txcancel's is then; off removes the qdisc with it.
+ */
+static int empty_clsact(unsigned int ifindex, bool on)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .prog_fd = bed.empty_prog);
+	int err;
+
+	if (!on) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		return bpf_tc_hook_destroy(&hook);
+	}
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err;
+}
+
 static int empty_attach(bool on)
 {
 	unsigned int ifindex;
@@ -284,7 +312,7 @@ static int empty_attach(bool on)
 
 	if (on == (bed.empty_link >= 0))
 		return 0;
-	if (!on) {
+	if (!on && bed.tcx) {
 		close(bed.empty_link);
 		bed.empty_link = -1;
 		return 0;
@@ -293,9 +321,17 @@ static int empty_attach(bool on)
 	if (err)
 		return err;
 	ifindex = if_nametoindex(IF_A);
-	bed.empty_link = ifindex ? txc_tcx_link_create(bed.empty_prog, ifindex, TXC_TC_PLACE_LAST)
-				 : -errno;
+	if (!ifindex)
+		bed.empty_link = -errno;
+	else if (bed.tcx)
+		bed.empty_link = txc_tcx_link_create(bed.empty_prog, ifindex, TXC_TC_PLACE_LAST);
+	else
+		bed.empty_link = empty_clsact(ifindex, on);
 	ns_leave();
+	if (!on) {
+		bed.empty_link = -1;
+		return 0;
+	}
 	if (bed.empty_link < 0) {
 		err = bed.empty_link;
 		bed.empty_link = -1;
@@ -402,6 +438,7 @@ static int bed_up(const struct params *p)
 	err = nft_table_create(p->rules);
 	if (err)
 		return err;
+	bed.tcx = txc_kernel_has_tcx();
 	bed.empty_prog = empty_prog_load();
 	if (bed.empty_prog < 0)
 		return bed.empty_prog;
@@ -615,15 +652,15 @@ static void emit_added(const struct results *r, const struct params *p, enum cfg
 		base[i] = r->thread[CFG_NONE][i];
 	}
 	if (c != CFG_NFT && isfinite(median_of(r->prog[c], p->runs)))
-		snprintf(hook, sizeof(hook), "; of which the tcx hook itself (an empty program "
+		snprintf(hook, sizeof(hook), "; of which the %s hook itself (an empty program "
 			 "there, same subtraction): %.0f ns; program run time per frame from "
 			 "bpf_stats (kernel.bpf_stats_enabled was on, not set here; it adds two "
 			 "clock reads to every program run): txcancel %.0f ns, empty %.0f ns",
-			 bench_stat_of(added_empty, p->runs).median, median_of(r->prog[c], p->runs),
+			 bed.tcx ? "tcx" : "clsact", bench_stat_of(added_empty, p->runs).median, median_of(r->prog[c], p->runs),
 			 median_of(r->prog[CFG_EMPTY_TC], p->runs));
 	else if (c != CFG_NFT)
-		snprintf(hook, sizeof(hook), "; of which the tcx hook itself (an empty program "
-			 "there, same subtraction): %.0f ns",
+		snprintf(hook, sizeof(hook), "; of which the %s hook itself (an empty program "
+			 "there, same subtraction): %.0f ns", bed.tcx ? "tcx" : "clsact",
 			 bench_stat_of(added_empty, p->runs).median);
 	row.value = bench_stat_of(added, p->runs);
 	row.baseline = bench_stat_of(base, p->runs);

@@ -26,7 +26,7 @@
 #include "daemon_fixture.h"
 #include "testlib.h"
 
-#define START_TIMEOUT_MS	10000
+#define START_TIMEOUT_MS	10000	/* TXCT_DAEMON_START_MS overrides (slow VM guests) */
 #define STOP_TIMEOUT_MS		5000
 #define POLL_STEP_MS		20
 #define CAP_NET_ADMIN_BIT	12
@@ -153,6 +153,28 @@ static void reg_set_pid(const struct txct_daemon *d)
 }
 
 /* --- the daemon ----------------------------------------------------------- */
+
+/*
+ * How long a starting daemon may take to serve.  Under an emulated CPU
+ * (QEMU's TCG) loading and verifying the programs alone can take longer
+ * than on the machine itself, the more so under a flood.
+ */
+static int start_timeout_ms(void)
+{
+	const char *env = getenv("TXCT_DAEMON_START_MS");
+	char *end;
+	long ms;
+
+	if (!env || !*env)
+		return START_TIMEOUT_MS;
+	ms = strtol(env, &end, 10);
+	if (*end || ms < 1000 || ms > 600000) {
+		fprintf(stderr, "daemon fixture: TXCT_DAEMON_START_MS=%s is not 1000..600000; "
+			"using %d\n", env, START_TIMEOUT_MS);
+		return START_TIMEOUT_MS;
+	}
+	return (int)ms;
+}
 
 const char *txct_build_path(const char *env_name, const char *name, char *path, size_t len)
 {
@@ -305,7 +327,7 @@ static int spawn(struct txct_daemon *d)
 		exec_daemon(d);
 	d->pid = pid;
 	reg_set_pid(d);
-	for (waited = 0; waited < START_TIMEOUT_MS; waited += POLL_STEP_MS) {
+	for (waited = 0; waited < start_timeout_ms(); waited += POLL_STEP_MS) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			d->pid = 0;
 			reg_set_pid(d);
@@ -320,7 +342,7 @@ static int spawn(struct txct_daemon *d)
 		test_sleep_ms(POLL_STEP_MS);
 	}
 	fprintf(stderr, "daemon fixture: txcanceld (pid %d) did not serve %s within %d ms\n",
-		(int)pid, d->sock, START_TIMEOUT_MS);
+		(int)pid, d->sock, start_timeout_ms());
 	txct_daemon_dump_log(d);
 	txct_daemon_kill(d);
 	return -ETIMEDOUT;

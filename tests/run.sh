@@ -5,7 +5,9 @@
 #      test_e2e and test_hostile again against the sanitized daemon and tool: their lines carry
 #      the prefix "asan/", and any sanitizer report fails the suite;
 #   3. if <build>/fuzz holds the fuzz targets (make fuzz-build), a replay of
-#      tests/corpus/<target> and a short run of FUZZ_RUNS executions each.
+#      tests/corpus/<target> and a short run of FUZZ_RUNS executions each;
+#   4. if KERNELS names kernels and no filter is given, the suites SUITES in
+#      a QEMU guest of each (tests/vm/matrix.sh): lines "PASS <kernel>/<suite>/...".
 # Usage: tests/run.sh <build dir> [filter]
 set -u
 build=${1:-build}
@@ -49,6 +51,11 @@ fi
 
 if [ -d "$build/fuzz" ] && { [ -z "$filter" ] || [ "${filter#fuzz}" != "$filter" ]; }; then
 	run_logged "$here/fuzz.sh" "$build" -runs="${FUZZ_RUNS:-200000}"
+	[ "$rc" -eq 0 ] || status=1
+fi
+
+if [ -n "${KERNELS:-}" ] && [ -z "$filter" ]; then
+	run_logged "$here/vm/matrix.sh" --no-total "$build"
 	[ "$rc" -eq 0 ] || status=1
 fi
 

@@ -19,6 +19,11 @@
  * SIGTERM nothing of txcancel is left: no pin, no link, no qdiscs or
  * filters, no XDP program.
  *
+ * TXCT_CHURN_ROUNDS sets the random operations per mode (default 150, at
+ * least WARMUP_ROUNDS + 15 so that growth after the warm-up is measured over
+ * that many rounds).  On a kernel without tcx (before Linux 6.6) the tcx mode
+ * is skipped and tc+xdp's automatic mode is clsact.
+ *
  * Addresses: 198.18.80.0/22 only, on veth pairs between two namespaces the
  * test creates; traffic never leaves them and is bounded per round.
  */
@@ -47,6 +52,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -55,6 +61,7 @@
 #define UID_CLIENT	61021	/* uid of client 0; client k is UID_CLIENT + k */
 #define SUBNET0		80	/* interface i: 198.18.(80+i).1 <-> .2 */
 #define ROUNDS		150	/* random churn operations per attach mode */
+#define MIN_MEASURED	15	/* rounds after the warm-up, at least */
 #define CHECK_EVERY	25	/* a checkpoint after this many rounds */
 #define WARMUP_ROUNDS	25	/* fd and memory baseline after these */
 #define BURST		20	/* datagrams per datapath phase */
@@ -1072,8 +1079,12 @@ static void check_nothing_left(void)
 		ASSERT_TRUE(!strstr(out, "prog/xdp"), "no XDP program left in the namespace");
 }
 
-static void churn(const struct mode *m)
+static int rounds = ROUNDS;
+static bool kernel_tcx;
+
+static void churn(const struct mode *mode)
 {
+	struct mode kernel_mode = *mode, *m = &kernel_mode;
 	long rss_warm = -1, rss_end;
 	int fds_warm = -1, fds_end, picked = 0;
 	struct txc_rep_status st;
@@ -1081,6 +1092,13 @@ static void churn(const struct mode *m)
 	__u64 t0 = test_now_ms();
 	bool ok;
 
+	if (!strcmp(m->tc_mode, "tcx") && !kernel_tcx) {
+		test_skip("no tcx in this kernel (tcx links are Linux 6.6+)");
+		return;
+	}
+	/* The daemon picks clsact where the kernel has no tcx. */
+	if (!strcmp(m->tc_mode, "auto"))
+		m->clsact = !kernel_tcx;
 	if (!bed_up(m) || !daemon_up() || !settled("started") || !clients_start())
 		goto out;
 
@@ -1094,7 +1112,7 @@ static void churn(const struct mode *m)
 	if (!ok)
 		goto out;
 
-	for (int round = 1; round <= ROUNDS; round++) {
+	for (int round = 1; round <= rounds; round++) {
 		if (!random_op(&picked) || !ASSERT_TRUE(daemon_alive(), "txcanceld runs"))
 			goto out;
 		if (round % CHECK_EVERY)
@@ -1115,7 +1133,7 @@ static void churn(const struct mode *m)
 	fds_end = proc_fd_count_settled(bed.daemon_pid);
 	rss_end = proc_rss_kb(bed.daemon_pid);
 	printf("    %s: %d rounds + 10 scripted operations in %.1f s: %d deletes, %d creates, "
-	       "%d renames, %d down/ups; %d datapath checks\n", m->name, ROUNDS,
+	       "%d renames, %d down/ups; %d datapath checks\n", m->name, rounds,
 	       (test_now_ms() - t0) / 1000.0, bed.ops[OP_DELETE], bed.ops[OP_CREATE],
 	       bed.ops[OP_RENAME], bed.ops[OP_DOWNUP], bed.checks);
 	printf("    %s: daemon fds %d after warm-up, %d at the end; VmRSS %ld kB, %ld kB\n",
@@ -1193,7 +1211,22 @@ int main(int argc, char **argv)
 		printf("SKIP test_churn: needs root (namespaces, veth, BPF, other users)\n");
 		return 0;
 	}
+	const char *env = getenv("TXCT_CHURN_ROUNDS");
+
+	if (env) {
+		char *end;
+		long n = strtol(env, &end, 10);
+
+		if (*env == '\0' || *end != '\0' || n < WARMUP_ROUNDS + MIN_MEASURED || n > 100000) {
+			fprintf(stderr, "test_churn: TXCT_CHURN_ROUNDS=%s: want a number from %d "
+				"(warm-up %d + %d measured) to 100000\n", env,
+				WARMUP_ROUNDS + MIN_MEASURED, WARMUP_ROUNDS, MIN_MEASURED);
+			return 2;
+		}
+		rounds = (int)n;
+	}
 	if (fx_init())
 		return 1;
+	kernel_tcx = txc_kernel_has_tcx();
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -33,6 +33,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -235,19 +236,53 @@ static bool round_trip(const char *phase, const bool dropped[NG])
 	return ok;
 }
 
-/* Programs on IF_A's tcx egress chain (a detached link may linger a moment). */
-static int tcx_progs(bool want_none)
+/*
+ * The TC egress mode txcanceld picks on this kernel: tcx from Linux 6.6, a
+ * cls_bpf filter on clsact before; `txcancel status` names it.
+ */
+static bool kernel_tcx;
+
+static const char *kernel_attach_json(void)
+{
+	return kernel_tcx ? "\"attach\":\"tcx\"" : "\"attach\":\"clsact(created)\"";
+}
+
+/*
+ * BPF filters on IF_A's clsact egress, or -1 if tc could not tell.  tc
+ * prints a line per priority and one per filter, which has a handle.
+ */
+static int clsact_filters(void)
+{
+	char out[4096], *line, *save = NULL;
+	int n = 0;
+
+	if (fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress", bed.a, IF_A))
+		return -1;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		n += strstr(line, " bpf ") && strstr(line, " handle ");
+	return n;
+}
+
+/*
+ * Programs on IF_A's TC egress: its tcx chain, or its clsact filters on a
+ * kernel without tcx (a detached link may linger a moment).
+ */
+static int tc_progs(bool want_none)
 {
 	__u32 ids[8], cnt = 0, flags = 0;
 	int tries;
 
 	for (tries = 0; tries < 40; tries++) {
-		if (ns_enter(bed.a))
-			return -1;
-		cnt = 8;
-		if (bpf_prog_query(bed.ifindex, BPF_TCX_EGRESS, 0, &flags, ids, &cnt))
-			cnt = errno == ENOENT ? 0 : (__u32)-1;
-		ns_leave();
+		if (!kernel_tcx) {
+			cnt = clsact_filters();
+		} else {
+			if (ns_enter(bed.a))
+				return -1;
+			cnt = 8;
+			if (bpf_prog_query(bed.ifindex, BPF_TCX_EGRESS, 0, &flags, ids, &cnt))
+				cnt = errno == ENOENT ? 0 : (__u32)-1;
+			ns_leave();
+		}
 		if (!want_none || !cnt)
 			break;
 		test_sleep_ms(25);
@@ -291,7 +326,7 @@ static void daemon_down(struct txct_daemon *d)
 		txct_daemon_dump_log(d);
 	txct_daemon_cleanup(d);
 	if (bed.state > 0)
-		ASSERT_EQ(tcx_progs(true), 0, "programs left on the tcx chain of " IF_A);
+		ASSERT_EQ(tc_progs(true), 0, "programs left on the TC egress of " IF_A);
 }
 
 static void link_pin(char *buf, size_t len, const struct txct_daemon *d, __u32 ifindex)
@@ -1328,7 +1363,8 @@ static void test_tool(void)
 	ret = tool(&d, out, sizeof(out), "-j", "status", NULL);
 	if (!ASSERT_EQ(ret, 0, "txcancel status -j: exit status"))
 		printf("    %s", out);
-	ASSERT_TRUE(iface_has(out, IF_A, "\"attach\":\"tcx\""), "status -j: " IF_A " attach tcx");
+	ASSERT_TRUE(iface_has(out, IF_A, kernel_attach_json()),
+		    kernel_tcx ? "status -j: " IF_A " attach tcx" : "status -j: " IF_A " attach clsact");
 	ASSERT_TRUE(iface_has(out, IF_A, "\"present\":true"), "status -j: " IF_A " present");
 
 	snprintf(id, sizeof(id), "0x%08x", gm->id);
@@ -1547,7 +1583,10 @@ out:
 
 /* --- 5. interface removed and re-created ---------------------------------- */
 
-/* Wait (bounded) until `txcancel status -j` shows IF_A with @ifindex, attached by tcx. */
+/*
+ * Wait (bounded) until `txcancel status -j` shows IF_A with @ifindex,
+ * attached in the kernel's TC mode.
+ */
 static bool tool_shows_attached(const struct txct_daemon *d, __u32 ifindex)
 {
 	static char out[64 * 1024];
@@ -1558,7 +1597,7 @@ static bool tool_shows_attached(const struct txct_daemon *d, __u32 ifindex)
 	snprintf(idx, sizeof(idx), "\"ifindex\":%u,", ifindex);
 	do {
 		ok = tool(d, out, sizeof(out), "-j", "status", NULL) == 0 &&
-		     iface_has(out, IF_A, idx) && iface_has(out, IF_A, "\"attach\":\"tcx\"") &&
+		     iface_has(out, IF_A, idx) && iface_has(out, IF_A, kernel_attach_json()) &&
 		     iface_has(out, IF_A, "\"present\":true");
 		if (!ok)
 			test_sleep_ms(50);
@@ -1609,27 +1648,32 @@ static void test_iface_recreate(void)
 	if (!completions_check(&a, (const int[]){ G_SOCKET }, 1, K, 1, TXC_SCOPE_ID, "canceled"))
 		goto out;
 
+	/* A tcx link is pinned; a clsact filter lives on the interface only. */
 	old = bed.ifindex;
 	link_pin(pin_old, sizeof(pin_old), &d, old);
-	if (!ASSERT_TRUE(path_exists(pin_old), "link pin of " IF_A " while attached"))
+	if (!ASSERT_TRUE(path_exists(pin_old) == kernel_tcx,
+			 kernel_tcx ? "link pin of " IF_A " while attached" :
+			 "no link pin of " IF_A " in clsact mode"))
 		goto out;
 	deleted = true;
 	if (!ASSERT_OK(fx_run("ip -n %s link del %s", bed.a, IF_A), "deleting the veth pair"))
 		goto out;
-	ASSERT_TRUE(path_wait(pin_old, false), "link pin of the deleted interface removed");
+	if (kernel_tcx)
+		ASSERT_TRUE(path_wait(pin_old, false), "link pin of the deleted interface removed");
 	ASSERT_TRUE(root_sees_absent(&d), "status shows the deleted " IF_A " absent");
 
 	deleted = !bed_link_up();
 	if (deleted)
 		goto out;
 	if (!ASSERT_TRUE(tool_shows_attached(&d, bed.ifindex),
-			 "status shows the re-created " IF_A " attached by tcx"))
+			 "status shows the re-created " IF_A " attached in the kernel's TC mode"))
 		goto out;
 	link_pin(pin_new, sizeof(pin_new), &d, bed.ifindex);
-	ASSERT_TRUE(path_exists(pin_new), "link pin of the re-created interface");
+	if (kernel_tcx)
+		ASSERT_TRUE(path_exists(pin_new), "link pin of the re-created interface");
 	if (bed.ifindex != old)
 		ASSERT_TRUE(!path_exists(pin_old), "no link pin of the old ifindex");
-	ASSERT_EQ(tcx_progs(false), 1, "programs on the tcx chain of the re-created " IF_A);
+	ASSERT_EQ(tc_progs(false), 1, "programs on the TC egress of the re-created " IF_A);
 
 	cl_log_reset(&a);
 	round_trip("re-created, still canceled", dropped);
@@ -1686,13 +1730,14 @@ static void restart_claim(bool keep)
 		txct_daemon_kill(&d);
 	}
 	link_pin(pin, sizeof(pin), &d, bed.ifindex);
-	ASSERT_TRUE(path_exists(pin), "link pin while the daemon is down");
-	ASSERT_EQ(tcx_progs(false), 1, "programs on the tcx chain while the daemon is down");
+	if (kernel_tcx)
+		ASSERT_TRUE(path_exists(pin), "link pin while the daemon is down");
+	ASSERT_EQ(tc_progs(false), 1, "programs on the TC egress while the daemon is down");
 	round_trip("daemon down", dropped);
 
 	if (!ASSERT_OK(txct_daemon_restart(&d), "restarting txcanceld"))
 		goto out;
-	ASSERT_EQ(tcx_progs(false), 1, "programs on the tcx chain after the restart");
+	ASSERT_EQ(tc_progs(false), 1, "programs on the TC egress after the restart");
 	ASSERT_EQ(lease_of(&d, a.prefix, &uid), TXC_LEASE_ORPHANED, "A's prefix after the restart");
 	ASSERT_EQ(uid, UID_A, "owner of the orphaned prefix");
 
@@ -1836,6 +1881,9 @@ int main(int argc, char **argv)
 		bed.g[i].tx = bed.g[i].rx = -1;
 	if (fx_init())
 		return 1;
+	kernel_tcx = txc_kernel_has_tcx();
+	printf("# TC egress mode of this kernel: %s\n",
+	       kernel_tcx ? "tcx" : "clsact (no tcx before Linux 6.6)");
 	ret = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 	bed_down();
 	return ret;

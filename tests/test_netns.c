@@ -37,6 +37,7 @@
 #define LINK_TYPE_TCX		11	/* BPF_LINK_TYPE_TCX */
 
 #define K		200	/* frames per group per round */
+#define NO_TCX		"no tcx in this kernel (tcx links are Linux 6.6+)"
 #define QUIET_MS	200	/* how long "nothing arrives" is watched */
 #define MAX_GROUPS	5
 #define MAX_SRC		8
@@ -62,6 +63,23 @@ static void test_log(enum txc_log_level level, const char *fmt, va_list ap)
 		vfprintf(stderr, fmt, copy);
 	}
 	va_end(copy);
+}
+
+/*
+ * The TC egress mode this kernel offers, as txcanceld picks it: a tcx link
+ * from Linux 6.6, a cls_bpf filter on clsact before.  Tests that are not
+ * about one mode attach in this one.
+ */
+static bool kernel_tcx;
+
+static enum txc_tc_mode kernel_tc_mode(void)
+{
+	return kernel_tcx ? TXC_TC_TCX : TXC_TC_CLSACT;
+}
+
+static __u32 kernel_tc_flag(void)
+{
+	return kernel_tcx ? TXC_IFACE_F_TC_TCX : TXC_IFACE_F_TC_CLSACT;
 }
 
 /* --- sender groups -------------------------------------------------------- */
@@ -387,13 +405,16 @@ static __u32 prog_id(int prog_fd)
 	return info.id;
 }
 
-/* Programs on the tcx egress chain of @ifindex in the current netns, in order. */
+/*
+ * Programs on the tcx egress chain of @ifindex in the current netns, in
+ * order.  A kernel without tcx has no chain: none (it answers EINVAL).
+ */
 static int tcx_chain(__u32 ifindex, __u32 *ids, __u32 max)
 {
 	__u32 cnt = max, flags = 0;
 
 	if (bpf_prog_query(ifindex, BPF_TCX_EGRESS, 0, &flags, ids, &cnt))
-		return -errno;
+		return errno == EINVAL && !kernel_tcx ? 0 : -errno;
 	return cnt;
 }
 
@@ -671,6 +692,7 @@ static void test_tc_groups(void)
 	};
 	struct tc_fixture fx;
 	struct fx_cgroup cg = {};
+	struct txc_iface iface;
 	size_t s;
 	int i;
 
@@ -689,7 +711,10 @@ static void test_tc_groups(void)
 		if (!group_open(&gs[i], fx.a, fx.b, &cg))
 			goto out;
 	}
-	if (!attach_tc_in(fx.a, fx.dp, fx.if_a[0], TXC_TC_TCX))
+	if (!attach_tc_in(fx.a, fx.dp, fx.if_a[0], TXC_TC_AUTO) ||
+	    !ASSERT_OK(txc_iface_get(fx.dp, fx.ifindex_a[0], &iface), "interface state") ||
+	    !ASSERT_EQ(iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT), kernel_tc_flag(),
+		       kernel_tcx ? "automatic TC mode: tcx" : "automatic TC mode: clsact"))
 		goto out;
 
 	for (s = 0; s < sizeof(scopes) / sizeof(scopes[0]); s++) {
@@ -1049,6 +1074,10 @@ static void coexist_tcx(struct tc_fixture *fx, struct helpers *h, struct group *
 	int first = -1, last = -1, n;
 	struct rings r;
 
+	if (!kernel_tcx) {
+		test_skip(NO_TCX);
+		return;
+	}
 	rings_init(&r);
 	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXC_TC_TCX) ||
 	    !ASSERT_OK(ns_enter(fx->a), "entering A"))
@@ -1246,6 +1275,10 @@ static void clean_tcx_xdp(struct tc_fixture *fx)
 	bool multi;
 	int n;
 
+	if (!kernel_tcx) {
+		test_skip(NO_TCX);
+		return;
+	}
 	ids[0] = prog_id(txc_dp_prog_fd(fx->dp, TXC_PROG_TC_EGRESS));
 	ids[1] = prog_id(txc_dp_prog_fd(fx->dp, TXC_PROG_XDP));
 	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXC_TC_TCX) ||
@@ -1328,7 +1361,7 @@ static void clean_errors(struct tc_fixture *fx)
 	log_quiet = true;
 
 	last_log[0] = '\0';
-	err = txc_attach_tc(fx->dp, "txcnoexist0", TXC_TC_TCX);
+	err = txc_attach_tc(fx->dp, "txcnoexist0", TXC_TC_AUTO);
 	ASSERT_EQ(err, -ENODEV, "TC attach to a missing interface");
 	ASSERT_TRUE(strstr(last_log, "txcnoexist0") != NULL, "error names the interface");
 	err = txc_attach_xdp(fx->dp, "txcnoexist0", 0);
@@ -1339,14 +1372,15 @@ static void clean_errors(struct tc_fixture *fx)
 	ASSERT_EQ(err, -ENOENT, "TC detach when never attached");
 	ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
 
-	if (ASSERT_OK(txc_attach_tc(fx->dp, fx->if_a[0], TXC_TC_TCX), "TC attach")) {
+	if (ASSERT_OK(txc_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), "TC attach")) {
 		last_log[0] = '\0';
-		ASSERT_EQ(txc_attach_tc(fx->dp, fx->if_a[0], TXC_TC_TCX), -EEXIST,
+		ASSERT_EQ(txc_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), -EEXIST,
 			  "TC attach twice");
 		ASSERT_TRUE(strstr(last_log, "already attached") != NULL,
 			    "error says 'already attached'");
-		ASSERT_EQ(txc_attach_tc(fx->dp, fx->if_a[0], TXC_TC_CLSACT), -EEXIST,
-			  "clsact attach over tcx");
+		ASSERT_EQ(txc_attach_tc(fx->dp, fx->if_a[0],
+					kernel_tcx ? TXC_TC_CLSACT : TXC_TC_TCX), -EEXIST,
+			  "attach in the other TC mode over the first");
 		ASSERT_OK(txc_detach_tc(fx->dp, fx->if_a[0]), "TC detach");
 		last_log[0] = '\0';
 		ASSERT_EQ(txc_detach_tc(fx->dp, fx->if_a[0]), -ENOENT, "TC detach twice");
@@ -1383,8 +1417,8 @@ static void detach_many_cancels(struct tc_fixture *fx)
 	__u32 i, all_ok = 0, gone = 0, kept_other = 0;
 	struct txc_cancel c;
 
-	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXC_TC_TCX) ||
-	    !attach_tc_in(fx->a, fx->dp, fx->if_a[1], TXC_TC_TCX))
+	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], kernel_tc_mode()) ||
+	    !attach_tc_in(fx->a, fx->dp, fx->if_a[1], kernel_tc_mode()))
 		return;
 	for (i = 0; i < n; i++) {
 		__u32 id = TXC_ID_MAKE(prefix, i + 1);
@@ -1456,7 +1490,7 @@ static void test_attach_detach_clean(void)
 
 	test_sub_begin("detach_all_unpin");
 	/* Leave things attached so that detach_all has work to do. */
-	if (attach_tc_in(fx.a, fx.dp, fx.if_a[0], TXC_TC_TCX) &&
+	if (attach_tc_in(fx.a, fx.dp, fx.if_a[0], kernel_tc_mode()) &&
 	    ASSERT_OK(attach_xdp_in(fx.a, fx.dp, fx.if_a[0], &mode), "attaching XDP") &&
 	    ASSERT_OK(ns_enter(fx.a), "entering A")) {
 		ASSERT_OK(txc_detach_all(fx.dp), "txc_detach_all");
@@ -1596,7 +1630,7 @@ static void test_iface_scope(void)
 		gs[i].daddr = fx.addr_b[i];
 		gs[i].ifindex = fx.ifindex_a[i];
 		if (!group_open(&gs[i], fx.a, fx.b, NULL) ||
-		    !attach_tc_in(fx.a, fx.dp, fx.if_a[i], TXC_TC_TCX))
+		    !attach_tc_in(fx.a, fx.dp, fx.if_a[i], kernel_tc_mode()))
 			goto out;
 	}
 	for (s = 0; s < sizeof(scopes) / sizeof(scopes[0]); s++) {
@@ -1633,5 +1667,7 @@ int main(int argc, char **argv)
 	if (fx_init())
 		return 1;
 	txc_set_log(test_log);
+	kernel_tcx = txc_kernel_has_tcx();
+	printf("# TC egress mode of this kernel: %s\n", kernel_tcx ? "tcx" : "clsact (" NO_TCX ")");
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -32,6 +32,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -238,7 +239,19 @@ fail:
 	return 5;
 }
 
-/* Root's view: STATUS says attached by tcx and xdp; EXPLAIN answers. */
+/* Whether IF_A's clsact egress holds txcancel's filter (kernels without tcx). */
+static bool clsact_filter_of_txcancel(void)
+{
+	char out[4096];
+
+	return !fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress", bed.a, IF_A) &&
+	       strstr(out, "txc_tc_egress");
+}
+
+/*
+ * Root's view: STATUS says attached by the kernel's TC mode (tcx from Linux
+ * 6.6, clsact before) and xdp; EXPLAIN answers.
+ */
 static void root_checks(const struct txct_daemon *d)
 {
 	struct txc_status_iface ifs[4];
@@ -252,7 +265,11 @@ static void root_checks(const struct txct_daemon *d)
 	if (ASSERT_OK(txc_status(c, &st, ifs, 4, NULL, 0), "STATUS") &&
 	    ASSERT_EQ(st.n_ifaces, 1, "interfaces in STATUS")) {
 		ASSERT_EQ(ifs[0].ifindex, bed.ifindex, "STATUS: ifindex of " IF_A);
-		ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_TCX, "STATUS: tc egress by tcx");
+		if (txc_kernel_has_tcx())
+			ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_TCX, "STATUS: tc egress by tcx");
+		else
+			ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_CLSACT,
+				    "STATUS: tc egress by clsact (no tcx before Linux 6.6)");
 		ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_XDP, "STATUS: xdp");
 	}
 	/* EXPLAIN loads a second program instance and test-runs it. */
@@ -285,6 +302,7 @@ static void test_unit_caps(void)
 	char names[512], pin[256], xdp_pin[256];
 	__u64 eff = 0, bnd = 0;
 	__u32 prog_ids[2] = {}, flags = 0;
+	bool tcx = txc_kernel_has_tcx();
 	int err;
 
 	if (!bed_up())
@@ -302,10 +320,14 @@ static void test_unit_caps(void)
 	snprintf(pin, sizeof(pin), "%s/links/tc-%u", d.pin_dir, bed.ifindex);
 	/* The socket is served before the interfaces are attached. */
 	snprintf(xdp_pin, sizeof(xdp_pin), "%s/links/xdp-%u", d.pin_dir, bed.ifindex);
-	for (int tries = 0; tries < 250 && (access(pin, F_OK) ||
+	for (int tries = 0; tries < 250 && ((tcx && access(pin, F_OK)) ||
 					     !((flags = status_flags(&d)) & TXC_IFACE_F_XDP)); tries++)
 		usleep(20000);
-	ASSERT_OK(access(pin, F_OK) ? -errno : 0, "tc link pinned");
+	/* Without tcx (before Linux 6.6) the TC program is a clsact filter, not a link. */
+	if (tcx)
+		ASSERT_OK(access(pin, F_OK) ? -errno : 0, "tc link pinned");
+	else
+		ASSERT_TRUE(clsact_filter_of_txcancel(), "txcancel's clsact filter on " IF_A);
 	if (!ASSERT_TRUE(flags & TXC_IFACE_F_XDP, "xdp attached"))
 		txct_daemon_dump_log(&d);
 	/* In libxdp's dispatcher, where the kernel runs it, there is no link of txcancel's. */
@@ -333,6 +355,8 @@ static void test_unit_caps(void)
 
 	ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exit status (SIGTERM)");
 	ASSERT_TRUE(access(d.pin_dir, F_OK) && errno == ENOENT, "pin dir removed on exit");
+	if (!tcx)
+		ASSERT_TRUE(!clsact_filter_of_txcancel(), "no txcancel filter left on " IF_A);
 	/* The tc link is gone with its pin; its id is not reused. */
 	if (prog_ids[0]) {
 		__u32 id = 0;
