@@ -80,11 +80,7 @@ _txcancel()
 		if [ $nargs -eq 0 ]; then
 			_txcancel_words "add del"
 		elif [ $nargs -eq 1 ]; then
-			if [ "$sub" = del ]; then
-				_txcancel_words "mark cgroup flow socket"
-			else
-				_txcancel_words "mark cgroup flow"
-			fi
+			_txcancel_words "mark cgroup flow"
 		elif [ "$prev" = cgroup ]; then
 			COMPREPLY=($(compgen -d -- "$cur"))
 		elif [ "$kind" = flow ] && [ "$sub" = add ]; then

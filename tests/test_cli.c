@@ -9,8 +9,9 @@
  *   ifnames:    txc_ifname_problem() against the kernel's dev_valid_name()
  *               rules, and the library refusing such a name;
  *   tool_args:  the tool exits 2 (usage) for a bad interface name or
- *               duration, and takes a fractional one (it then fails only
- *               to connect: exit 1);
+ *               duration, or for a socket untag (only the socket's owner
+ *               can reach its tag), and takes a fractional duration (it
+ *               then fails only to connect: exit 1);
  *   daemon_args: txcanceld refuses -i with an invalid name at once.
  */
 #include <errno.h>
@@ -197,6 +198,13 @@ static void test_tool_args(void)
 
 	ret = run_tool(out, sizeof(out), "watch", "-t", "0.5ns", "1", NULL, NULL);
 	ASSERT_EQ(ret, 2, "watch -t 0.5ns: usage error");
+
+	/* A socket's tag is reached only through the socket, which the tool never has. */
+	ret = run_tool(out, sizeof(out), "tag", "del", "socket", "4097", NULL, NULL);
+	ASSERT_EQ(ret, 2, "tag del socket COOKIE: usage error");
+	if (!ASSERT_TRUE(strstr(out, "txc_untag_socket()") != NULL,
+			 "the error says who can remove a socket's tag"))
+		printf("    output: %s", out);
 
 	/* Accepted: the tool gets as far as connecting, which fails. */
 	ret = run_tool(out, sizeof(out), "cancel", "id", "1:1", "timeout", "1.5s", NULL);

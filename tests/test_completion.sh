@@ -60,7 +60,7 @@ expect command_prefix "cancel" ca
 expect after_global_options "stats status" -j -s /tmp/x st
 expect global_options "--socket --json --pretty --help --version" --
 expect prefix "alloc free list" prefix ""
-expect tag_del_kinds "mark cgroup flow socket" tag del ""
+expect tag_del_kinds "mark cgroup flow" tag del ""
 expect tag_add_kinds "mark cgroup flow" tag add ""
 expect tag_add_mark_keywords "id source" tag add mark 5 ""
 expect tag_add_flow_keywords "proto src dst id source" tag add flow ""

@@ -56,7 +56,6 @@ static const struct cmd cmds[] = {
 "txcancel tag del mark MARK\n"
 "txcancel tag del cgroup PATH|CGROUP_ID\n"
 "txcancel tag del flow FLOWSPEC\n"
-"txcancel tag del socket COOKIE\n"
 "  FLOWSPEC: proto udp|tcp|icmp|icmpv6|NUM src ADDR[:PORT] dst ADDR[:PORT]\n"
 "  IPv6 addresses with a port go in brackets: [2001:db8::1]:53.  Ports only\n"
 "  for tcp, udp, udplite and sctp; absent ports are 0.\n"

@@ -128,11 +128,16 @@ static int parse_tag(int argc, char **argv, struct op *op)
 				 argv[0]);
 	if (parse_tag_kind(argv[1], &op->kind))
 		return -EINVAL;
-	if (add && op->kind == TXC_TAG_SOCKET)
-		return arg_error("a socket can only be tagged by the program that owns "
-				 "it: call txc_tag_socket() from libtxcancel there "
-				 "(the daemon receives the socket itself, over the "
-				 "connection); the tag ends when the socket is closed");
+	/* The daemon reaches a socket's tag only through the socket, which only its owner has. */
+	if (op->kind == TXC_TAG_SOCKET)
+		return arg_error(add ?
+				 "a socket can only be tagged by the program that owns it: "
+				 "call txc_tag_socket() from libtxcancel there (the daemon "
+				 "receives the socket itself, over the connection)" :
+				 "a socket's tag is stored in the socket: its owner removes it "
+				 "(txc_untag_socket()); it also ends when the socket is closed, "
+				 "its source closed or its prefix freed ('txcancel source close', "
+				 "'txcancel prefix free')");
 
 	i = 2;
 	if (op->kind != TXC_TAG_FLOW) {
