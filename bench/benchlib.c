@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Statistics, clocks and the JSON-lines output of the benchmarks. */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,4 +141,68 @@ uint64_t bench_cpu_ns(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+long long bench_proc_value(const char *path, const char *key)
+{
+	size_t klen = strlen(key);
+	long long v = -1;
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+long long bench_proc_status(pid_t pid, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return bench_proc_value(path, key);
+}
+
+#define MAX_MAPS	256
+
+long long bench_maps_memlock(pid_t pid, int *nmaps)
+{
+	long long ids[MAX_MAPS], total = 0;
+	char path[300];
+	struct dirent *e;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		long long id, memlock;
+		int i;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, e->d_name);
+		id = bench_proc_value(path, "map_id");
+		memlock = id < 0 ? -1 : bench_proc_value(path, "memlock");
+		if (memlock < 0)
+			continue;
+		for (i = 0; i < n && ids[i] != id; i++)
+			;
+		if (i < n || n == MAX_MAPS)
+			continue;
+		ids[n++] = id;
+		total += memlock;
+	}
+	closedir(dir);
+	if (nmaps)
+		*nmaps = n;
+	return total;
 }

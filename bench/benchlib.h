@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define BENCH_MAX_SAMPLES 64
 
@@ -63,6 +64,16 @@ bool bench_quick(int argc, char **argv);
 
 /* $TXC_BENCH_OUT/@name (default build/bench/@name) for data files and plots. */
 const char *bench_out_path(const char *name, char *buf, size_t len);
+
+/* The number after "@key:" in the /proc file @path (kB where it says so), or -1. */
+long long bench_proc_value(const char *path, const char *key);
+/* A line of /proc/@pid/status (VmRSS, VmHWM: kB), or -1. */
+long long bench_proc_status(pid_t pid, const char *key);
+/*
+ * The memlock of the BPF maps @pid holds descriptors of, each map once, in
+ * bytes, or a negative errno; the number of maps in *@nmaps if not NULL.
+ */
+long long bench_maps_memlock(pid_t pid, int *nmaps);
 
 uint64_t bench_now_ns(void);		/* CLOCK_MONOTONIC */
 uint64_t bench_cpu_ns(void);		/* this process's user + system CPU time */

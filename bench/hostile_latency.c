@@ -126,19 +126,6 @@ static long load_prefix_churn(__u64 until)
 	return n;
 }
 
-static int raw_connect(void)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", dm.sock);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* One message of junk: random bytes, a header with a bad field, or a descriptor. */
 static bool send_junk(int fd, unsigned int *seed)
 {
@@ -185,11 +172,11 @@ static long load_garbage(__u64 until)
 	long n = 0;
 
 	for (int i = 0; i < STORM_CONNS; i++)
-		fds[i] = raw_connect();
+		fds[i] = txct_api_connect(dm.sock, SOCK_NONBLOCK);
 	while (bench_now_ns() < until) {
 		for (int i = 0; i < STORM_CONNS; i++) {
 			if (fds[i] < 0) {
-				fds[i] = raw_connect();
+				fds[i] = txct_api_connect(dm.sock, SOCK_NONBLOCK);
 				continue;
 			}
 			if (send_junk(fds[i], &seed)) {
@@ -214,7 +201,7 @@ static long load_connections(__u64 until)
 
 	while (bench_now_ns() < until) {
 		for (int i = 0; i < CONN_ATTEMPTS; i++, n++)
-			fds[i] = raw_connect();
+			fds[i] = txct_api_connect(dm.sock, SOCK_NONBLOCK);
 		for (int i = 0; i < CONN_ATTEMPTS; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);

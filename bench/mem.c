@@ -33,72 +33,20 @@
 #include "benchlib.h"
 #include "daemon_fixture.h"
 
-#define MAX_MAPS	256
-
-/* A line "@key: <number> kB" or "@key: <number>" of a /proc file, or -1. */
-static long long proc_value(const char *path, const char *key)
-{
-	size_t klen = strlen(key);
-	long long v = -1;
-	char line[256];
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* VmRSS or VmHWM of @pid in MiB, or a negative errno. */
 static double vm_mib(pid_t pid, const char *key)
 {
-	char path[64];
-	long long kb;
+	long long kb = bench_proc_status(pid, key);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	kb = proc_value(path, key);
 	return kb < 0 ? -ENOENT : kb / 1024.0;
 }
 
 /* Sum of memlock over the BPF maps @pid holds fds of, each map once; MiB. */
 static double maps_mib(pid_t pid, int *nmaps)
 {
-	long long ids[MAX_MAPS], total = 0;
-	char path[300];
-	struct dirent *e;
-	int n = 0;
-	DIR *dir;
+	long long bytes = bench_maps_memlock(pid, nmaps);
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		long long id, memlock;
-		int i;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, e->d_name);
-		id = proc_value(path, "map_id");
-		memlock = id < 0 ? -1 : proc_value(path, "memlock");
-		if (memlock < 0)
-			continue;
-		for (i = 0; i < n && ids[i] != id; i++)
-			;
-		if (i < n || n == MAX_MAPS)
-			continue;
-		ids[n++] = id;
-		total += memlock;
-	}
-	closedir(dir);
-	*nmaps = n;
-	return total / (1024.0 * 1024.0);
+	return bytes < 0 ? bytes : bytes / (1024.0 * 1024.0);
 }
 
 /* Flow @i of the benchmark's rules: 198.19.0.0/16 to 198.18.128.0/17, by port. */

@@ -751,6 +751,7 @@ static size_t do_explain(struct txcd *d, const __u8 *req, void *reply)
 		.tag_kind = res.tag_kind,
 		.scope = res.scope,
 		.verdict = res.verdict,
+		.flags = res.flags,
 		.frame = res.frame,
 	};
 	return reply_ok(reply, h, sizeof(*rep));

@@ -299,18 +299,31 @@ static void __attribute__((noreturn)) exec_daemon(const struct txct_daemon *d)
 	_exit(127);
 }
 
-static bool socket_accepts(const char *path)
+int txct_api_connect(const char *path, int flags)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	bool ok;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | flags, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static bool socket_accepts(const char *path)
+{
+	int fd = txct_api_connect(path, 0);
 
 	if (fd < 0)
 		return false;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	ok = !connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	close(fd);
-	return ok;
+	return true;
 }
 
 static int spawn(struct txct_daemon *d)

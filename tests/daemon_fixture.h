@@ -104,6 +104,8 @@ int txct_run_as(uid_t uid, gid_t gid, bool net_admin, int (*fn)(void *), void *a
 int proc_fd_count(pid_t pid);
 /* The same once the count has stopped changing (a daemon done with its start). */
 int proc_fd_count_settled(pid_t pid);
+/* A connection to the API socket @path; @flags adds SOCK_NONBLOCK.  The fd or -errno. */
+int txct_api_connect(const char *path, int flags);
 /* VmRSS of process @pid in KiB, or -errno. */
 long proc_rss_kb(pid_t pid);
 

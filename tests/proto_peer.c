@@ -35,22 +35,11 @@ size_t msg_make(struct msg *m, __u8 type, const void *body, size_t len)
 
 int peer_open_path(struct peer *p, const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int fd = txct_api_connect(path, 0);
 
 	memset(p, 0, sizeof(*p));
-	p->fd = -1;
-	if (fd < 0)
-		return -errno;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	p->fd = fd;
-	return 0;
+	p->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
 }
 
 void peer_close(struct peer *p)

@@ -5,23 +5,9 @@
 # where bash-completion loads it.
 # Usage: test_completion.sh <source dir> <build dir> [filter]
 set -u
-status=0
-# A failure is a FAIL line (counted by tests/run.sh) and the exit status.
-fail() {
-	echo "FAIL $*"
-	status=1
-}
-src=$1
-build=$2
-filter=${3:-}
+TESTLIB_NAME=completion
+. "$(dirname "$0")/testlib.sh"
 comp=$src/dist/txcancel.bash
-work=$(mktemp -d /tmp/txcancel-completion.XXXXXX) || exit 1
-trap 'rm -rf "$work"' EXIT
-
-selected() {
-	case $1 in *"$filter"*) return 0 ;; esac
-	return 1
-}
 
 # What the completion offers for the words "$@" (the last one is completed).
 offers() {

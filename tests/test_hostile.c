@@ -1859,19 +1859,6 @@ static int prefix_churn(void *arg)
 	return 0;
 }
 
-static int raw_conn(void)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", dm.sock);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* 8 connections of random bytes and broken headers, never reading a reply. */
 static int garbage_storm(void *arg)
 {
@@ -1881,7 +1868,7 @@ static int garbage_storm(void *arg)
 
 	(void)arg;
 	for (int i = 0; i < 8; i++)
-		fds[i] = raw_conn();
+		fds[i] = txct_api_connect(dm.sock, SOCK_NONBLOCK);
 	for (int m = 0; m < STORM_MSGS; m++) {
 		for (int i = 0; i < 8; i++) {
 			__u8 buf[256] __attribute__((aligned(8)));
@@ -1915,7 +1902,7 @@ static int connection_attempts(void *arg)
 
 	(void)arg;
 	for (int i = 0; i < FLOOD_CONNS; i++) {
-		fds[i] = raw_conn();
+		fds[i] = txct_api_connect(dm.sock, SOCK_NONBLOCK);
 		made += fds[i] >= 0;
 	}
 	for (int i = 0; i < FLOOD_CONNS; i++)

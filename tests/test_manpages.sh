@@ -6,23 +6,9 @@
 # of txcancel.h); and make install puts them where man finds them.
 # Usage: test_manpages.sh <source dir> <build dir> [filter]
 set -u
-status=0
-# A failure is a FAIL line (counted by tests/run.sh) and the exit status.
-fail() {
-	echo "FAIL $*"
-	status=1
-}
-src=$1
-build=$2
-filter=${3:-}
-work=$(mktemp -d /tmp/txcancel-man.XXXXXX) || exit 1
-trap 'rm -rf "$work"' EXIT
+TESTLIB_NAME=man
+. "$(dirname "$0")/testlib.sh"
 pages="txcancel.8 txcanceld.8 txcancel.conf.5 libtxcancel.3"
-
-selected() {
-	case $1 in *"$filter"*) return 0 ;; esac
-	return 1
-}
 
 # Every word on stdin must occur in $2 as `word` (code), word( (a call) or
 # a heading "### word".

@@ -8,19 +8,11 @@
 # interface: only its API is used.
 # Usage: test_metrics_unit.sh <source dir> <build dir> [filter]
 set -u
-status=0
-# A failure is a FAIL line (counted by tests/run.sh) and the exit status.
-fail() {
-	echo "FAIL $*"
-	status=1
-}
-src=$1
-build=$2
-filter=${3:-}
+TESTLIB_NAME=metrics
+. "$(dirname "$0")/testlib.sh"
 name=metrics_unit
-case $name in *"$filter"*) ;; *) exit 0 ;; esac
+selected "$name" || exit 0
 
-work=$(mktemp -d /tmp/txcancel-metrics.XXXXXX) || exit 1
 pin=/sys/fs/bpf/txct-metrics-$$
 daemon=
 cleanup() {

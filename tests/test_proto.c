@@ -1160,9 +1160,17 @@ static void test_requests(void)
 			ASSERT_EQ(rep.explain.source, 0, "no source");
 			ASSERT_EQ(rep.explain.tag_kind, 0, "no tag");
 			ASSERT_EQ(rep.explain.scope, 0, "no cancel");
+			ASSERT_EQ(rep.explain.flags, 0, "no flag");
 			ASSERT_EQ(rep.explain.frame.family, TXC_FAMILY_IPV4, "summary family");
 			ASSERT_EQ(rep.explain.frame.l4_proto, IPPROTO_UDP, "summary protocol");
 			ASSERT_EQ(ntohs(rep.explain.frame.dport), 9999, "summary dport");
+		}
+		/* Mark bits under the mask that no rule names: another program's, left alone. */
+		n = explain(&root, frame, len, 0x1234, &rep);
+		if (OK(n, &rep, "EXPLAIN with a foreign mark")) {
+			ASSERT_EQ(rep.explain.flags, TXC_EXPLAIN_F_FOREIGN_MARK, "foreign mark flagged");
+			ASSERT_EQ(rep.explain.verdict, TXC_VERDICT_PASS, "foreign mark: PASS");
+			ASSERT_EQ(rep.explain.tag_kind, 0, "foreign mark: no tag");
 		}
 		/* An untagged frame stays untouched under every cancel there is. */
 		n = cancel(&root, TXC_SCOPE_PREFIX, rq_prefix, 0, &rep);

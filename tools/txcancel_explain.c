@@ -141,6 +141,7 @@ static void print_explain_json(const struct explain_args *a, const struct txc_re
 	jw_string("tag_kind", tag_kind_name(r->tag_kind));
 	jw_string("scope", scope_name(r->scope));
 	jw_string("verdict", verdict_name(r->verdict));
+	jw_bool("foreign_mark", r->flags & TXC_EXPLAIN_F_FOREIGN_MARK);
 	jw_frame_summary("parsed", &r->frame);
 	jw_object_end();
 	jw_end();
@@ -166,6 +167,10 @@ static void print_explain(const struct explain_args *a, const struct txc_rep_exp
 	else
 		printf("source   none\n");
 	printf("tag      %s\n", tag_kind_name(r->tag_kind));
+	/* Mark bits under the mask that no rule names: someone else's mark, left alone. */
+	if (r->flags & TXC_EXPLAIN_F_FOREIGN_MARK)
+		printf("mark     0x%x under the mark mask matches no mark rule: another program's "
+		       "mark, kept as it is; the frame is not tagged\n", a->mark);
 	printf("cancel   %s\n", r->scope ? scope_name(r->scope) : "none in force");
 	printf("verdict  %s\n", verdict_name(r->verdict));
 }

@@ -463,7 +463,11 @@ struct txc_rep_explain {
 	__u8 tag_kind;		/* TXC_TAG_*, 0 if untagged */
 	__u8 scope;		/* TXC_SCOPE_* of the cancel in force, 0 if none */
 	__u8 verdict;		/* TXC_VERDICT_* */
-	__u8 reserved0;
+	/*
+	 * TXC_EXPLAIN_F_* (abi.h).  Daemons before it was defined sent 0:
+	 * the reply's size did not change.
+	 */
+	__u8 flags;
 	__u32 reserved1;
 	struct txc_frame_summary frame;
 	__u32 reserved2;
