@@ -241,6 +241,7 @@ static bool round_trip(const char *phase, const bool dropped[NG])
  * cls_bpf filter on clsact before; `txcancel status` names it.
  */
 static bool kernel_tcx;
+static bool clsact_forced;	/* TXCT_TC_MODE=clsact on a kernel with tcx */
 
 static const char *kernel_attach_json(void)
 {
@@ -313,6 +314,11 @@ static bool daemon_up(struct txct_daemon *d, const char *const *extra)
 	const char *args[TXCT_MAX_ARGS + 1] = { "-i", IF_A, "--mark-mask", MARK_MASK_STR };
 	int n = 4;
 
+	/* TXCT_TC_MODE=clsact: the mode of kernels before 6.6, on any kernel. */
+	if (clsact_forced) {
+		args[n++] = "--tc-mode";
+		args[n++] = "clsact";
+	}
 	while (extra && *extra && n < TXCT_MAX_ARGS)
 		args[n++] = *extra++;
 	args[n] = NULL;
@@ -1766,6 +1772,16 @@ static void restart_claim(bool keep)
 	ASSERT_EQ(rp.final.counts.aborted_frames, 3 * K, "clear: aborted frames over the restart");
 	ASSERT_EQ(rp.final.counts.passed_frames, 0, "clear: passed frames");
 	round_trip("cleared", NULL);
+	if (keep) {
+		/* The restarted daemon has --keep too: it leaves its program in force, as asked. */
+		cl_stop(&a);
+		ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exit status (SIGTERM, --keep again)");
+		ASSERT_EQ(tc_progs(false), 1, "programs on the TC egress after the second --keep exit");
+		/* A clsact filter is not pinned: removing the pins (daemon_down) leaves it. */
+		if (!kernel_tcx)
+			ASSERT_OK(fx_run("tc -n %s filter del dev %s egress", bed.a, IF_A),
+				  "removing the filter the --keep exit left");
+	}
 out:
 	cl_stop(&a);
 	daemon_down(&d);
@@ -1882,8 +1898,14 @@ int main(int argc, char **argv)
 	if (fx_init())
 		return 1;
 	kernel_tcx = txc_kernel_has_tcx();
-	printf("# TC egress mode of this kernel: %s\n",
-	       kernel_tcx ? "tcx" : "clsact (no tcx before Linux 6.6)");
+	if (kernel_tcx && getenv("TXCT_TC_MODE") && !strcmp(getenv("TXCT_TC_MODE"), "clsact")) {
+		kernel_tcx = false;
+		clsact_forced = true;
+		printf("# TC egress mode: clsact (TXCT_TC_MODE), as on kernels before 6.6\n");
+	} else {
+		printf("# TC egress mode of this kernel: %s\n",
+		       kernel_tcx ? "tcx" : "clsact (no tcx before Linux 6.6)");
+	}
 	ret = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 	bed_down();
 	return ret;
