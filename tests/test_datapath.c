@@ -908,7 +908,11 @@ out:
 	ring_close(r);
 }
 
-/* The XDP programs: flow tags, the same cancel state, their own hook code. */
+/*
+ * The XDP programs: flow tags, the same cancel state, their own hook code.
+ * Two subtests, so that the devmap program's skip (the kernel does not
+ * test-run it) hides nothing the XDP program showed.
+ */
 static void test_xdp(void)
 {
 	struct frame f4 = frame_of(&udp4), f6 = frame_of(&udp6);
@@ -921,6 +925,7 @@ static void test_xdp(void)
 	r = ring_open(SRC_1);
 	if (!r)
 		return;
+	test_sub_begin("flow");
 	ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f4), XDP_PASS_RC, "tagged, not canceled");
 	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel the IPv4 flow");
 	t0 = mono_ns();
@@ -931,14 +936,17 @@ static void test_xdp(void)
 		record_is(&r->rec[0], &udp4, f4.len, ID_A1, SRC_1, 1, TXC_HOOK_XDP,
 			  TXC_TAG_FLOW, TXC_SCOPE_ID, t0, t1);
 	stats_are(SRC_1, 2, f4.len + f6.len, 1, f4.len, 0);
+	test_sub_end();
 
 	/* Test-run refuses devmap programs; say so rather than pretend. */
+	test_sub_begin("devmap");
 	rc = xdp_verdict(TXC_PROG_XDP_DEVMAP, &f4);
 	if (rc < 0)
 		test_skip("devmap program under test-run: %s (covered in test_netns)",
 			  strerror(-rc / 1000));
 	else
 		ASSERT_EQ(rc, XDP_DROP_RC, "devmap program drops the canceled flow");
+	test_sub_end();
 	ring_close(r);
 }
 
