@@ -350,7 +350,7 @@ corpus: $(BUILD)/fuzz/gen_corpus
 # the generic flavour (6.1-generic) with e1000e NICs for test_nic only.
 KERNELS			?= 6.1 6.12 7.2 6.1-generic
 CHECK_KERNELS		?= 6.1 6.12 7.2 6.1-generic
-CHECK_KERNEL_SUITES	?= test_datapath test_netns test_e2e test_nic
+CHECK_KERNEL_SUITES	?= test_datapath test_netns test_e2e test_nic test_qdisc
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all asan fuzz-build

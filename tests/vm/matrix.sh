@@ -22,7 +22,7 @@ total=1
 build=${1:-build}
 build=$(cd "$build" && pwd) || { echo "0 passed, 1 failed"; exit 1; }
 kernels=${KERNELS:-6.1 6.12 7.2 6.1-generic}
-suites=${SUITES:-test_datapath test_netns test_e2e test_nic test_proto test_hostile test_linkwatch test_privs test_churn test_flood}
+suites=${SUITES:-test_datapath test_netns test_e2e test_nic test_qdisc test_proto test_hostile test_linkwatch test_privs test_churn test_flood}
 cache=${TXC_KERNEL_CACHE:-/var/cache/txcancel/kernels}
 
 # Sizes of the long suites under TCG (see README, "Kernels and drivers").
