@@ -18,18 +18,8 @@
 # `txcancel status` says so and why, and skips the rest with that reason.
 # Usage: test_xdp_coexist.sh <source dir> <build dir> [filter]
 set -u
-src=$1
-build=$2
-filter=${3:-}
-status=0
-fail() {
-	echo "FAIL $*"
-	status=1
-}
-selected() {
-	case $1 in *"$filter"*) return 0 ;; esac
-	return 1
-}
+TESTLIB_NAME=xdp
+. "$(dirname "$0")/testlib.sh"
 
 bpfobj=/usr/lib/x86_64-linux-gnu/bpf
 [ -d "$bpfobj" ] || bpfobj=/usr/lib/bpf
@@ -42,7 +32,6 @@ for f in "$pass_all" "$drop_all"; do
 	fi
 done
 
-work=$(mktemp -d /tmp/txcancel-xdp.XXXXXX) || exit 1
 nsa=txcx-a-$$
 nsb=txcx-b-$$
 daemon=
