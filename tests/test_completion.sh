@@ -5,7 +5,9 @@
 # where bash-completion loads it.
 # Usage: test_completion.sh <source dir> <build dir> [filter]
 set -u
+# shellcheck disable=SC2034 # read by testlib.sh
 TESTLIB_NAME=completion
+# shellcheck source=tests/testlib.sh
 . "$(dirname "$0")/testlib.sh"
 comp=$src/dist/txcancel.bash
 

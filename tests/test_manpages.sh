@@ -6,7 +6,9 @@
 # of txcancel.h); and make install puts them where man finds them.
 # Usage: test_manpages.sh <source dir> <build dir> [filter]
 set -u
-TESTLIB_NAME=man
+# shellcheck disable=SC2034 # read by testlib.sh
+TESTLIB_NAME="man"
+# shellcheck source=tests/testlib.sh
 . "$(dirname "$0")/testlib.sh"
 pages="txcancel.8 txcanceld.8 txcancel.conf.5 libtxcancel.3"
 

@@ -8,7 +8,9 @@
 # interface: only its API is used.
 # Usage: test_metrics_unit.sh <source dir> <build dir> [filter]
 set -u
+# shellcheck disable=SC2034 # read by testlib.sh
 TESTLIB_NAME=metrics
+# shellcheck source=tests/testlib.sh
 . "$(dirname "$0")/testlib.sh"
 name=metrics_unit
 selected "$name" || exit 0

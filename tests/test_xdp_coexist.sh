@@ -18,7 +18,9 @@
 # `txcancel status` says so and why, and skips the rest with that reason.
 # Usage: test_xdp_coexist.sh <source dir> <build dir> [filter]
 set -u
+# shellcheck disable=SC2034 # read by testlib.sh
 TESTLIB_NAME=xdp
+# shellcheck source=tests/testlib.sh
 . "$(dirname "$0")/testlib.sh"
 
 bpfobj=/usr/lib/x86_64-linux-gnu/bpf
