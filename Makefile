@@ -52,7 +52,7 @@ ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS		?= -O2 -g
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-		   -Iinclude -Idaemon -I$(BUILD)
+		   -Iinclude -Idaemon -Icommon -I$(BUILD)
 BPF_CFLAGS	:= -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -Iinclude -Ibpf -I$(BUILD)
 LDLIBS		:= -lxdp -lbpf -lelf -lz -lmnl
@@ -104,16 +104,21 @@ TEST_SCRIPTS	:= $(patsubst tests/%.sh,$(BUILD)/tests/%,$(wildcard tests/test_*.s
 TOOL_BINS	:= $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
 		   $(BUILD)/tools/demo-client $(BUILD)/tools/cancel-rtt
 
+# The protocol's tables and value checks (common/), one definition each,
+# built into the library (hidden), the daemon and the tool.
+PROTO_COMMON_SRCS := common/proto_table.c common/values.c common/tag_kinds.c
+PROTO_COMMON_OBJS := $(PROTO_COMMON_SRCS:%.c=$(BUILD)/%.o)
+
 # The daemon: every daemon/*.c that is not part of the datapath library.
 DAEMON_SRCS	:= $(filter-out $(DP_SRCS),$(wildcard daemon/*.c))
-DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o) $(PROTO_COMMON_OBJS)
 DAEMON		:= $(BUILD)/txcanceld
 
 # libtxcancel, the client library: static, shared (with soname) and pkg-config.
 LIB_VERSION	:= 0.1.0
 LIB_SONAME	:= libtxcancel.so.0
 LIB_SRCS	:= $(wildcard lib/*.c)
-LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o) $(PROTO_COMMON_OBJS)
 LIB_HDRS	:= include/txcancel/abi.h include/txcancel/proto.h include/txcancel/txcancel.h
 LIB_A		:= $(BUILD)/lib/libtxcancel.a
 LIB_SO		:= $(BUILD)/lib/libtxcancel.so
@@ -153,7 +158,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)mv $@.tmp $@
 endif
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib $(BUILD)/bench $(BUILD)/man:
+$(BUILD) $(BUILD)/daemon $(BUILD)/common $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib $(BUILD)/bench $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
@@ -191,6 +196,12 @@ $(DAEMON): $(DAEMON_OBJS) $(DP_LIB)
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(LIB_HDRS) | $(BUILD)/lib
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -Ilib -c $< -o $@
+
+# Position independent and hidden, as the library's own objects.
+$(PROTO_COMMON_OBJS): $(BUILD)/common/%.o: common/%.c $(wildcard common/*.h) $(LIB_HDRS) \
+		      | $(BUILD)/common
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -304,14 +315,14 @@ asan: $(BUILD)/vmlinux.h
 # with coverage and ASan+UBSan; seeds and regression inputs in tests/corpus/<target>.
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-		   -Iinclude -Idaemon -Ilib -g -O1 -fno-omit-frame-pointer \
+		   -Iinclude -Idaemon -Ilib -Icommon -g -O1 -fno-omit-frame-pointer \
 		   -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS	:= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_TIME	?= 600
 FUZZ_RUNS	?= 200000
 
-$(BUILD)/fuzz $(BUILD)/fuzz/lib $(BUILD)/fuzz/daemon:
+$(BUILD)/fuzz $(BUILD)/fuzz/lib $(BUILD)/fuzz/daemon $(BUILD)/fuzz/common:
 	$(Q)mkdir -p $@
 
 $(BUILD)/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h) $(LIB_HDRS) | $(BUILD)/fuzz/lib
@@ -323,8 +334,14 @@ $(BUILD)/fuzz/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/t
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(BUILD)/fuzz/fuzz_request: $(BUILD)/fuzz/daemon/proto_check.o
-$(BUILD)/fuzz/fuzz_completions: $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+$(BUILD)/fuzz/common/%.o: common/%.c $(wildcard common/*.h) $(LIB_HDRS) | $(BUILD)/fuzz/common
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_request: $(BUILD)/fuzz/daemon/proto_check.o \
+			    $(PROTO_COMMON_SRCS:%.c=$(BUILD)/fuzz/%.o)
+$(BUILD)/fuzz/fuzz_completions: $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o) \
+				$(PROTO_COMMON_SRCS:%.c=$(BUILD)/fuzz/%.o)
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(wildcard include/txcancel/*.h) \
 		      | $(BUILD)/fuzz
 	$(call msg,FUZZ-LD,$@)

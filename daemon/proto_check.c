@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "proto_check.h"
+#include "proto_table.h"
+#include "tag_kinds.h"
+#include "values.h"
 
 #define OFF(type, field)	((__u32)__builtin_offsetof(type, field))
 #define HDR			((__u32)sizeof(struct txc_msg_hdr))
@@ -33,31 +36,6 @@ static int nonzero(const void *p, size_t n)
 	return 0;
 }
 
-/* Fixed body size of each request type; batches are sized by their count. */
-static const struct {
-	const char *name;
-	size_t body;
-} requests[TXC_MSG_REQUEST_MAX + 1] = {
-	[TXC_MSG_HELLO]		= { "HELLO", sizeof(struct txc_req_hello) },
-	[TXC_MSG_PREFIX_ALLOC]	= { "PREFIX_ALLOC", sizeof(struct txc_req_prefix) },
-	[TXC_MSG_PREFIX_FREE]	= { "PREFIX_FREE", sizeof(struct txc_req_prefix) },
-	[TXC_MSG_PREFIX_LIST]	= { "PREFIX_LIST", 0 },
-	[TXC_MSG_SOURCE_OPEN]	= { "SOURCE_OPEN", sizeof(struct txc_req_source) },
-	[TXC_MSG_SOURCE_CLOSE]	= { "SOURCE_CLOSE", sizeof(struct txc_req_source) },
-	[TXC_MSG_TAG_ADD]	= { "TAG_ADD", sizeof(struct txc_req_tag) },
-	[TXC_MSG_TAG_DEL]	= { "TAG_DEL", sizeof(struct txc_req_tag) },
-	[TXC_MSG_CANCEL]	= { "CANCEL", sizeof(struct txc_req_cancel) },
-	[TXC_MSG_CLEAR]		= { "CLEAR", sizeof(struct txc_req_clear) },
-	[TXC_MSG_STATS]		= { "STATS", sizeof(struct txc_req_stats) },
-	[TXC_MSG_COUNT_ID]	= { "COUNT_ID", sizeof(struct txc_req_count_id) },
-	[TXC_MSG_SUBSCRIBE]	= { "SUBSCRIBE", sizeof(struct txc_req_source) },
-	[TXC_MSG_UNSUBSCRIBE]	= { "UNSUBSCRIBE", sizeof(struct txc_req_source) },
-	[TXC_MSG_BATCH]		= { "BATCH", sizeof(struct txc_req_batch) },
-	[TXC_MSG_STATUS]	= { "STATUS", 0 },
-	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_req_explain) },
-	[TXC_MSG_METRICS]	= { "METRICS", 0 },
-};
-
 static int check_flow(const struct txc_flow_key *f, size_t off, struct txc_rep_error *err)
 {
 	size_t key = off + OFF(struct txc_req_tag, key);
@@ -79,11 +57,11 @@ int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 		   struct txc_rep_error *err)
 {
 	size_t key_size = txc_tag_key_size(t->kind);
+	char why[TXCC_PROBLEM_MAX];
 
 	if (!key_size)
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, kind),
-				  "tag kind %u: must be mark (1), socket (2), cgroup (3) or flow (4)",
-				  t->kind);
+				  "tag kind %u: must be " TXCC_TAG_KIND_CODES, t->kind);
 	if (nonzero(t->reserved0, sizeof(t->reserved0)) || t->reserved1)
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, reserved0),
 				  "tag request reserved fields must be zero");
@@ -92,14 +70,12 @@ int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 				  "tag key bytes past the %zu bytes of this kind must be zero",
 				  key_size);
 	if (is_add) {
-		if (!TXC_ID_VALID(t->cancel_id))
+		if (txcc_id_problem(t->cancel_id, why))
 			return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, cancel_id),
-					  "cancel ID 0x%08x has prefix 0: IDs need a prefix 1..255",
-					  t->cancel_id);
-		if (t->source == TXC_SOURCE_NONE || t->source >= TXC_MAX_SOURCES)
+					  "%s", why);
+		if (txcc_source_problem(t->source, why))
 			return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, source),
-					  "source %u: must be 1..%u", t->source,
-					  TXC_MAX_SOURCES - 1);
+					  "%s", why);
 		if (t->kind == TXC_TAG_SOCKET && t->key.socket_cookie)
 			return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, key),
 					  "socket tags take the socket by SCM_RIGHTS: the cookie must be 0");
@@ -120,10 +96,11 @@ int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 
 static int check_scope(__u8 scope, size_t off, struct txc_rep_error *err)
 {
-	if (scope == TXC_SCOPE_ID || scope == TXC_SCOPE_PREFIX || scope == TXC_SCOPE_SOURCE)
+	char why[TXCC_PROBLEM_MAX];
+
+	if (!txcc_scope_problem(scope, why))
 		return 0;
-	return txcd_error(err, -EINVAL, off, "scope %u: must be source (1), prefix (2) or ID (3)",
-			  scope);
+	return txcd_error(err, -EINVAL, off, "%s", why);
 }
 
 static int check_ifname(const char *name, size_t off, struct txc_rep_error *err)
@@ -234,6 +211,7 @@ static int check_batch(const __u8 *msg, size_t len, struct txc_rep_error *err)
 static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_error *err)
 {
 	const void *body = msg + HDR;
+	char why[TXCC_PROBLEM_MAX];
 
 	switch (type) {
 	case TXC_MSG_HELLO: {
@@ -254,10 +232,11 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 		if (r->reserved)
 			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_prefix, reserved),
 					  "prefix request reserved field must be zero");
-		if (r->prefix > TXC_PREFIX_MAX || (type == TXC_MSG_PREFIX_FREE && !r->prefix))
+		/* PREFIX_ALLOC of 0 asks for any prefix. */
+		if ((r->prefix || type == TXC_MSG_PREFIX_FREE) &&
+		    txcc_prefix_problem(r->prefix, why))
 			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_prefix, prefix),
-					  "prefix %u: must be %u..%u%s", r->prefix, TXC_PREFIX_MIN,
-					  TXC_PREFIX_MAX, type == TXC_MSG_PREFIX_ALLOC ?
+					  "%s%s", why, type == TXC_MSG_PREFIX_ALLOC ?
 					  " (or 0 for any)" : "");
 		return 0;
 	}
@@ -270,11 +249,11 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 		if (r->reserved)
 			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_source, reserved),
 					  "source request reserved field must be zero");
-		if (r->source >= TXC_MAX_SOURCES ||
-		    (type != TXC_MSG_SOURCE_OPEN && r->source == TXC_SOURCE_NONE))
+		/* SOURCE_OPEN of 0 opens a new source. */
+		if ((r->source || type != TXC_MSG_SOURCE_OPEN) &&
+		    txcc_source_problem(r->source, why))
 			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_source, source),
-					  "source %u: must be 1..%u%s", r->source,
-					  TXC_MAX_SOURCES - 1, type == TXC_MSG_SOURCE_OPEN ?
+					  "%s%s", why, type == TXC_MSG_SOURCE_OPEN ?
 					  " (or 0 for a new one)" : "");
 		return 0;
 	}
@@ -299,9 +278,9 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 	case TXC_MSG_COUNT_ID: {
 		const struct txc_req_count_id *r = body;
 
-		if (!TXC_ID_VALID(r->cancel_id))
+		if (txcc_id_problem(r->cancel_id, why))
 			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_count_id, cancel_id),
-					  "cancel ID 0x%08x has prefix 0", r->cancel_id);
+					  "%s", why);
 		if (r->enable > 1)
 			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_count_id, enable),
 					  "enable must be 0 or 1");
@@ -358,6 +337,7 @@ static int check_fds(const __u8 *msg, __u8 type, unsigned int n_fds, struct txc_
 int txcd_check_request(const void *msg, size_t len, unsigned int n_fds,
 		       struct txc_rep_error *err)
 {
+	const struct txcc_msg_type *t;
 	struct txc_msg_hdr h;
 	size_t want;
 	int ret;
@@ -376,7 +356,7 @@ int txcd_check_request(const void *msg, size_t len, unsigned int n_fds,
 		return txcd_error(err, -EPROTONOSUPPORT, OFF(struct txc_msg_hdr, version),
 				  "protocol version %u is not supported: this daemon speaks %u",
 				  h.version, TXC_PROTO_VERSION);
-	if (h.type == 0 || h.type > TXC_MSG_REQUEST_MAX)
+	if (!txcc_msg_type(h.type))
 		return txcd_error(err, -EBADMSG, OFF(struct txc_msg_hdr, type),
 				  "message type %u is not a request", h.type);
 	if (h.flags)
@@ -388,11 +368,12 @@ int txcd_check_request(const void *msg, size_t len, unsigned int n_fds,
 	if (h.error || h.reserved)
 		return txcd_error(err, -EINVAL, OFF(struct txc_msg_hdr, error),
 				  "header error and reserved fields must be zero in requests");
-	want = HDR + requests[h.type].body;
-	if (h.type == TXC_MSG_BATCH ? len < want : len != want)
+	t = txcc_msg_type(h.type);
+	want = HDR + t->req_size;
+	if (t->req_elem ? len < want : len != want)
 		return txcd_error(err, -EINVAL, OFF(struct txc_msg_hdr, length),
-				  "%s takes %zu bytes%s, the message has %zu", requests[h.type].name,
-				  want, h.type == TXC_MSG_BATCH ? " plus its ops" : "", len);
+				  "%s takes %zu bytes%s, the message has %zu", t->name,
+				  want, t->req_elem ? " plus its ops" : "", len);
 	ret = check_body(msg, len, h.type, err);
 	return ret ? ret : check_fds(msg, h.type, n_fds, err);
 }

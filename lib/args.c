@@ -9,36 +9,47 @@
 #include <string.h>
 
 #include "internal.h"
+#include "tag_kinds.h"
+#include "values.h"
 
 #define IFNAME_LEN	sizeof(((struct txc_req_cancel *)0)->ifname)
 
+/*
+ * The sentences are the ones every side uses (common/values.c); the library
+ * adds the call that gives a valid value.
+ */
 int txcl_check_source(char *err, __u32 source)
 {
-	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
-		return txcl_fail(err, -EINVAL, "source %u: must be 1..%u, a handle from "
-				 "txc_source_open()", source, TXC_MAX_SOURCES - 1);
+	char why[TXCC_PROBLEM_MAX];
+
+	if (txcc_source_problem(source, why))
+		return txcl_fail(err, -EINVAL, "%s, a handle from txc_source_open()", why);
 	return 0;
 }
 
 int txcl_check_id(char *err, __u32 cancel_id)
 {
-	if (!TXC_ID_VALID(cancel_id))
-		return txcl_fail(err, -EINVAL, "cancel ID 0x%08x has prefix 0: make IDs with "
-				 "TXC_ID_MAKE() and a prefix from txc_generate_partial_cancel_id()",
-				 cancel_id);
+	char why[TXCC_PROBLEM_MAX];
+
+	if (txcc_id_problem(cancel_id, why))
+		return txcl_fail(err, -EINVAL, "%s; make IDs with TXC_ID_MAKE() and a prefix "
+				 "from txc_generate_partial_cancel_id()", why);
 	return 0;
 }
 
 int txcl_check_prefix(char *err, __u32 prefix)
 {
-	if (prefix < TXC_PREFIX_MIN || prefix > TXC_PREFIX_MAX)
-		return txcl_fail(err, -EINVAL, "prefix %u: must be %u..%u", prefix,
-				 TXC_PREFIX_MIN, TXC_PREFIX_MAX);
+	char why[TXCC_PROBLEM_MAX];
+
+	if (txcc_prefix_problem(prefix, why))
+		return txcl_fail(err, -EINVAL, "%s", why);
 	return 0;
 }
 
 static int check_scope_value(char *err, __u8 scope, __u32 value)
 {
+	char why[TXCC_PROBLEM_MAX];
+
 	switch (scope) {
 	case TXC_SCOPE_ID:
 		return txcl_check_id(err, value);
@@ -47,8 +58,8 @@ static int check_scope_value(char *err, __u8 scope, __u32 value)
 	case TXC_SCOPE_SOURCE:
 		return txcl_check_source(err, value);
 	default:
-		return txcl_fail(err, -EINVAL, "scope %u: must be TXC_SCOPE_SOURCE (1), "
-				 "TXC_SCOPE_PREFIX (2) or TXC_SCOPE_ID (3)", scope);
+		txcc_scope_problem(scope, why);
+		return txcl_fail(err, -EINVAL, "%s (TXC_SCOPE_*)", why);
 	}
 }
 
@@ -128,9 +139,8 @@ int txcl_make_tag(char *err, struct txc_req_tag *t, bool add, __u8 kind,
 
 	memset(t, 0, sizeof(*t));
 	if (!size)
-		return txcl_fail(err, -EINVAL, "tag kind %u: must be TXC_TAG_MARK (1), "
-				 "TXC_TAG_SOCKET (2), TXC_TAG_CGROUP (3) or TXC_TAG_FLOW (4)",
-				 kind);
+		return txcl_fail(err, -EINVAL, "tag kind %u: must be " TXCC_TAG_KIND_CODES
+				 " (TXC_TAG_*)", kind);
 	if (!key)
 		return txcl_fail(err, -EINVAL, "the tag key is NULL");
 	if (add) {

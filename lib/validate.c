@@ -9,48 +9,17 @@
 #include <string.h>
 
 #include "internal.h"
+#include "proto_table.h"
 
 #define HDR_LEN		sizeof(struct txc_msg_hdr)
 #define ERRNO_MAX	4095	/* the kernel's MAX_ERRNO */
 
-/* Reply body of each request type; VARIABLE ones are sized by their counts. */
-#define VARIABLE	((size_t)-1)
-
-static const struct {
-	const char *name;
-	size_t reply;
-} types[TXC_MSG_REQUEST_MAX + 1] = {
-	[TXC_MSG_HELLO]		= { "HELLO", sizeof(struct txc_rep_hello) },
-	[TXC_MSG_PREFIX_ALLOC]	= { "PREFIX_ALLOC", sizeof(struct txc_rep_prefix) },
-	[TXC_MSG_PREFIX_FREE]	= { "PREFIX_FREE", 0 },
-	[TXC_MSG_PREFIX_LIST]	= { "PREFIX_LIST", VARIABLE },
-	[TXC_MSG_SOURCE_OPEN]	= { "SOURCE_OPEN", sizeof(struct txc_rep_source) },
-	[TXC_MSG_SOURCE_CLOSE]	= { "SOURCE_CLOSE", 0 },
-	[TXC_MSG_TAG_ADD]	= { "TAG_ADD", sizeof(struct txc_rep_tag) },
-	[TXC_MSG_TAG_DEL]	= { "TAG_DEL", 0 },
-	[TXC_MSG_CANCEL]	= { "CANCEL", sizeof(struct txc_rep_cancel) },
-	[TXC_MSG_CLEAR]		= { "CLEAR", sizeof(struct txc_rep_clear) },
-	[TXC_MSG_STATS]		= { "STATS", VARIABLE },
-	[TXC_MSG_COUNT_ID]	= { "COUNT_ID", 0 },
-	[TXC_MSG_SUBSCRIBE]	= { "SUBSCRIBE", 0 },
-	[TXC_MSG_UNSUBSCRIBE]	= { "UNSUBSCRIBE", 0 },
-	[TXC_MSG_BATCH]		= { "BATCH", sizeof(struct txc_rep_batch) },
-	[TXC_MSG_STATUS]	= { "STATUS", VARIABLE },
-	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_rep_explain) },
-	[TXC_MSG_METRICS]	= { "METRICS", VARIABLE },
-};
-
-static bool is_request_type(__u8 type)
-{
-	return type >= 1 && type <= TXC_MSG_REQUEST_MAX;
-}
-
 const char *txcl_type_name(__u8 type, char *tmp, size_t tmp_len)
 {
-	if (is_request_type(type))
-		return types[type].name;
-	if (type == TXC_MSG_COMPLETIONS)
-		return "COMPLETIONS";
+	const char *name = txcc_msg_name(type);
+
+	if (name)
+		return name;
 	snprintf(tmp, tmp_len, "type %u", type);
 	return tmp;
 }
@@ -113,25 +82,24 @@ static bool metrics_size(const void *body, size_t len, __u64 *want)
 
 static int check_reply_ok(struct txc_client *c, __u8 type, const void *body, size_t len)
 {
+	const struct txcc_msg_type *t = txcc_msg_type(type);
 	char tmp[16];
 	bool fits = true;
 	__u64 want;
 
-	if (!is_request_type(type))
+	if (!t)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent a reply of unknown %s",
 				 txcl_type_name(type, tmp, sizeof(tmp)));
-	want = types[type].reply;
-	if (type == TXC_MSG_PREFIX_LIST)
-		fits = list_size(body, len, sizeof(struct txc_prefix_info), &want);
-	else if (type == TXC_MSG_STATS)
-		fits = list_size(body, len, sizeof(struct txc_stats_entry), &want);
-	else if (type == TXC_MSG_STATUS)
+	want = t->rep_size;
+	if (t->rep == TXCC_REP_LIST)
+		fits = list_size(body, len, t->rep_elem, &want);
+	else if (t->rep == TXCC_REP_STATUS)
 		fits = status_size(body, len, &want);
-	else if (type == TXC_MSG_METRICS)
+	else if (t->rep == TXCC_REP_METRICS)
 		fits = metrics_size(body, len, &want);
 	if (!fits)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent a %s reply of %zu body bytes, "
-				 "too short for its counts", types[type].name, len);
+				 "too short for its counts", t->name, len);
 	if (len != want)
 		return malformed(c, "reply", type, len, want);
 	return 0;

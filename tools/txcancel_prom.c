@@ -12,36 +12,29 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto_table.h"
 #include "txcancel.h"
 
 #define MAX_STATS	((TXC_MSG_MAX - sizeof(struct txc_msg_hdr) - \
 			  sizeof(struct txc_rep_list)) / sizeof(struct txc_stats_entry))
 
-/* Lower-case request names for the type label; 0 is a refused request. */
-static const char *const request_names[TXC_MSG_REQUEST_MAX + 1] = {
-	[0] = "invalid",
-	[TXC_MSG_HELLO] = "hello",
-	[TXC_MSG_PREFIX_ALLOC] = "prefix_alloc",
-	[TXC_MSG_PREFIX_FREE] = "prefix_free",
-	[TXC_MSG_PREFIX_LIST] = "prefix_list",
-	[TXC_MSG_SOURCE_OPEN] = "source_open",
-	[TXC_MSG_SOURCE_CLOSE] = "source_close",
-	[TXC_MSG_TAG_ADD] = "tag_add",
-	[TXC_MSG_TAG_DEL] = "tag_del",
-	[TXC_MSG_CANCEL] = "cancel",
-	[TXC_MSG_CLEAR] = "clear",
-	[TXC_MSG_STATS] = "stats",
-	[TXC_MSG_COUNT_ID] = "count_id",
-	[TXC_MSG_SUBSCRIBE] = "subscribe",
-	[TXC_MSG_UNSUBSCRIBE] = "unsubscribe",
-	[TXC_MSG_BATCH] = "batch",
-	[TXC_MSG_STATUS] = "status",
-	[TXC_MSG_EXPLAIN] = "explain",
-	[TXC_MSG_METRICS] = "metrics",
-};
+/* The type label: the request's name in lower case; "invalid": refused before any handler. */
+static const char *request_label(__u8 type, char buf[24])
+{
+	const char *name = txcc_msg_name(type);
+	size_t i;
+
+	if (!type || !name)
+		return "invalid";
+	for (i = 0; name[i] && i < 23; i++)
+		buf[i] = tolower((unsigned char)name[i]);
+	buf[i] = 0;
+	return buf;
+}
 
 struct prom {
 	struct txc_stats_entry *sources, *ids;
@@ -119,6 +112,7 @@ static void per_iface(const struct prom *p, const char *name, const char *help,
 static void print_prometheus(const struct prom *p)
 {
 	__u32 n_ifaces = p->st.n_ifaces < TXC_MAX_IFACES ? p->st.n_ifaces : TXC_MAX_IFACES;
+	char label[24];
 
 	family("txcancel_up", "gauge", "1: txcanceld answered this scrape.");
 	printf("txcancel_up 1\n");
@@ -136,14 +130,14 @@ static void print_prometheus(const struct prom *p)
 	for (__u32 i = 0; i < p->m.n_requests && i <= TXC_MSG_REQUEST_MAX; i++)
 		if (p->reqs[i].type <= TXC_MSG_REQUEST_MAX)
 			printf("txcancel_requests_total{type=\"%s\"} %llu\n",
-			       request_names[p->reqs[i].type],
+			       request_label(p->reqs[i].type, label),
 			       (unsigned long long)p->reqs[i].requests);
 	family("txcancel_request_errors_total", "counter",
 	       "Requests txcanceld answered with an error, by type.");
 	for (__u32 i = 0; i < p->m.n_requests && i <= TXC_MSG_REQUEST_MAX; i++)
 		if (p->reqs[i].type <= TXC_MSG_REQUEST_MAX)
 			printf("txcancel_request_errors_total{type=\"%s\"} %llu\n",
-			       request_names[p->reqs[i].type],
+			       request_label(p->reqs[i].type, label),
 			       (unsigned long long)p->reqs[i].errors);
 
 	family("txcancel_interface_present", "gauge",

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The message-type table: see proto_table.h. */
+#include <stddef.h>
+#include "proto_table.h"
+
+#define FIXED(req_body, rep_body) \
+	.req_size = (req_body), .rep = TXCC_REP_FIXED, .rep_size = (rep_body)
+#define LIST(req_body, entry) \
+	.req_size = (req_body), .rep = TXCC_REP_LIST, .rep_size = sizeof(struct txc_rep_list), \
+	.rep_elem = sizeof(entry)
+
+static const struct txcc_msg_type types[] = {
+	[TXC_MSG_HELLO] = { "HELLO",
+		FIXED(sizeof(struct txc_req_hello), sizeof(struct txc_rep_hello)) },
+	[TXC_MSG_PREFIX_ALLOC] = { "PREFIX_ALLOC",
+		FIXED(sizeof(struct txc_req_prefix), sizeof(struct txc_rep_prefix)) },
+	[TXC_MSG_PREFIX_FREE] = { "PREFIX_FREE", FIXED(sizeof(struct txc_req_prefix), 0) },
+	[TXC_MSG_PREFIX_LIST] = { "PREFIX_LIST", LIST(0, struct txc_prefix_info) },
+	[TXC_MSG_SOURCE_OPEN] = { "SOURCE_OPEN",
+		FIXED(sizeof(struct txc_req_source), sizeof(struct txc_rep_source)) },
+	[TXC_MSG_SOURCE_CLOSE] = { "SOURCE_CLOSE", FIXED(sizeof(struct txc_req_source), 0) },
+	[TXC_MSG_TAG_ADD] = { "TAG_ADD",
+		FIXED(sizeof(struct txc_req_tag), sizeof(struct txc_rep_tag)) },
+	[TXC_MSG_TAG_DEL] = { "TAG_DEL", FIXED(sizeof(struct txc_req_tag), 0) },
+	[TXC_MSG_CANCEL] = { "CANCEL",
+		FIXED(sizeof(struct txc_req_cancel), sizeof(struct txc_rep_cancel)) },
+	[TXC_MSG_CLEAR] = { "CLEAR",
+		FIXED(sizeof(struct txc_req_clear), sizeof(struct txc_rep_clear)) },
+	[TXC_MSG_STATS] = { "STATS",
+		LIST(sizeof(struct txc_req_stats), struct txc_stats_entry) },
+	[TXC_MSG_COUNT_ID] = { "COUNT_ID", FIXED(sizeof(struct txc_req_count_id), 0) },
+	[TXC_MSG_SUBSCRIBE] = { "SUBSCRIBE", FIXED(sizeof(struct txc_req_source), 0) },
+	[TXC_MSG_UNSUBSCRIBE] = { "UNSUBSCRIBE", FIXED(sizeof(struct txc_req_source), 0) },
+	[TXC_MSG_BATCH] = { "BATCH",
+		FIXED(sizeof(struct txc_req_batch), sizeof(struct txc_rep_batch)),
+		.req_elem = sizeof(struct txc_batch_op) },
+	[TXC_MSG_STATUS] = { "STATUS", .rep = TXCC_REP_STATUS,
+		.rep_size = sizeof(struct txc_rep_status) },
+	[TXC_MSG_EXPLAIN] = { "EXPLAIN",
+		FIXED(sizeof(struct txc_req_explain), sizeof(struct txc_rep_explain)) },
+	[TXC_MSG_METRICS] = { "METRICS", .rep = TXCC_REP_METRICS,
+		.rep_size = sizeof(struct txc_rep_metrics) },
+};
+
+/*
+ * The array is as long as its highest row: a TXC_MSG_REQUEST_MAX raised in
+ * proto.h without a row for the new type here fails the build.
+ */
+_Static_assert(sizeof(types) / sizeof(types[0]) == TXC_MSG_REQUEST_MAX + 1,
+	       "a row for every request type up to TXC_MSG_REQUEST_MAX");
+
+const struct txcc_msg_type *txcc_msg_type(__u8 type)
+{
+	if (type < 1 || type > TXC_MSG_REQUEST_MAX || !types[type].name)
+		return NULL;
+	return &types[type];
+}
+
+const char *txcc_msg_name(__u8 type)
+{
+	const struct txcc_msg_type *t = txcc_msg_type(type);
+
+	if (t)
+		return t->name;
+	return type == TXC_MSG_COMPLETIONS ? "COMPLETIONS" : NULL;
+}

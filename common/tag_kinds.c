@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The tag-kind and IP protocol word tables: see tag_kinds.h. */
+#include <string.h>
+#include <netinet/in.h>
+#include "txcancel/abi.h"
+#include "tag_kinds.h"
+
+static const struct txcc_tag_kind kinds[] = {
+	[TXC_TAG_MARK]	 = { TXC_TAG_MARK, "mark", TXC_LOOKUP_MARK, true },
+	[TXC_TAG_SOCKET] = { TXC_TAG_SOCKET, "socket", TXC_LOOKUP_SOCKET, false },
+	[TXC_TAG_CGROUP] = { TXC_TAG_CGROUP, "cgroup", TXC_LOOKUP_CGROUP, true },
+	[TXC_TAG_FLOW]	 = { TXC_TAG_FLOW, "flow", TXC_LOOKUP_FLOW, true },
+};
+
+_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == TXC_TAG_KIND_MAX + 1,
+	       "a row for every tag kind up to TXC_TAG_KIND_MAX");
+
+const struct txcc_tag_kind *txcc_tag_kind(__u8 kind)
+{
+	if (kind > TXC_TAG_KIND_MAX || !kinds[kind].name)
+		return NULL;
+	return &kinds[kind];
+}
+
+const struct txcc_tag_kind *txcc_tag_kind_by_name(const char *name)
+{
+	for (__u8 k = 1; k <= TXC_TAG_KIND_MAX; k++)
+		if (kinds[k].name && !strcmp(kinds[k].name, name))
+			return &kinds[k];
+	return NULL;
+}
+
+const char *txcc_tag_kind_name(__u8 kind)
+{
+	const struct txcc_tag_kind *k = txcc_tag_kind(kind);
+
+	if (k)
+		return k->name;
+	return kind ? "unknown" : "none";
+}
+
+/* The first word of each protocol is its name; later ones are other spellings. */
+static const struct {
+	const char *word;
+	__u8 proto;
+} ip_protos[] = {
+	{ "icmp", IPPROTO_ICMP }, { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+	{ "icmpv6", IPPROTO_ICMPV6 }, { "icmp6", IPPROTO_ICMPV6 },
+	{ "sctp", IPPROTO_SCTP }, { "udplite", IPPROTO_UDPLITE },
+};
+
+int txcc_ip_proto_by_name(const char *word)
+{
+	for (size_t i = 0; i < sizeof(ip_protos) / sizeof(ip_protos[0]); i++)
+		if (!strcmp(ip_protos[i].word, word))
+			return ip_protos[i].proto;
+	return -1;
+}
+
+const char *txcc_ip_proto_name(__u8 proto)
+{
+	for (size_t i = 0; i < sizeof(ip_protos) / sizeof(ip_protos[0]); i++)
+		if (ip_protos[i].proto == proto)
+			return ip_protos[i].word;
+	return NULL;
+}
