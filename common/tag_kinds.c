@@ -2,15 +2,13 @@
 /* The tag-kind and IP protocol word tables: see tag_kinds.h. */
 #include <string.h>
 #include <netinet/in.h>
-#include "txcancel/abi.h"
 #include "tag_kinds.h"
 
+#define ROW(kind, name, lookup, rule_key, map)	[kind] = { kind, name, lookup, rule_key },
 static const struct txcc_tag_kind kinds[] = {
-	[TXC_TAG_MARK]	 = { TXC_TAG_MARK, "mark", TXC_LOOKUP_MARK, true },
-	[TXC_TAG_SOCKET] = { TXC_TAG_SOCKET, "socket", TXC_LOOKUP_SOCKET, false },
-	[TXC_TAG_CGROUP] = { TXC_TAG_CGROUP, "cgroup", TXC_LOOKUP_CGROUP, true },
-	[TXC_TAG_FLOW]	 = { TXC_TAG_FLOW, "flow", TXC_LOOKUP_FLOW, true },
+	TXCC_TAG_KINDS(ROW)
 };
+#undef ROW
 
 _Static_assert(sizeof(kinds) / sizeof(kinds[0]) == TXC_TAG_KIND_MAX + 1,
 	       "a row for every tag kind up to TXC_TAG_KIND_MAX");

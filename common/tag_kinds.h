@@ -1,24 +1,36 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The one table of tag kinds (TXC_TAG_* in abi.h): the name the tools and
- * error texts use, which is also the command-line word, the lookup bit
- * that turns the kind's table on in the datapath, and whether rules of the
- * kind live in a table keyed by the tag key at all (socket tags live in
- * their sockets).  The key's size is the wire's, txc_tag_key_size() in
- * proto.h.  The BPF map of each kind is the datapath library's (its map
- * enum), indexed by the same kind.  Internal to txcancel.
+ * The one table of tag kinds (TXC_TAG_* in abi.h), one row per kind:
+ *   kind	TXC_TAG_*
+ *   name	the command-line word, and the name in texts and JSON
+ *   lookup	the TXC_LOOKUP_* bit of txc_config.lookups that turns the
+ *		kind's table on in the datapath
+ *   rule_key	bytes of the key of its rule table; 0: no table (socket
+ *		tags live in their sockets).  Where there is a table, its key
+ *		is the wire's key (txc_tag_key_size() in proto.h).
+ *   map	the datapath library's map of its rules: TXC_MAP_<map> of its
+ *		enum, pasted only where that enum is known
+ * As an X-macro so that the datapath side can build its rows (with the
+ * map) from the same lines.  Internal to txcancel.
  */
 #ifndef TXCANCEL_COMMON_TAG_KINDS_H
 #define TXCANCEL_COMMON_TAG_KINDS_H
 
-#include <stdbool.h>
 #include <linux/types.h>
+#include "txcancel/abi.h"
+
+#define TXCC_TAG_KINDS(X)							\
+	X(TXC_TAG_MARK,   "mark",   TXC_LOOKUP_MARK,   sizeof(__u32),  MARK_RULES)	\
+	X(TXC_TAG_SOCKET, "socket", TXC_LOOKUP_SOCKET, 0,              SK_TAGS)	\
+	X(TXC_TAG_CGROUP, "cgroup", TXC_LOOKUP_CGROUP, sizeof(__u64),  CGROUP_RULES)	\
+	X(TXC_TAG_FLOW,   "flow",   TXC_LOOKUP_FLOW,					\
+	  sizeof(struct txc_flow_key), FLOW_RULES)
 
 struct txcc_tag_kind {
 	__u8 kind;		/* TXC_TAG_* */
-	const char *name;	/* "mark": the command-line word and the name shown */
-	__u32 lookup;		/* TXC_LOOKUP_* bit of txc_config.lookups */
-	bool in_table;		/* rules are map entries keyed by the tag key */
+	const char *name;
+	__u32 lookup;
+	__u32 rule_key;
 };
 
 /* The row of @kind (TXC_TAG_MARK..TXC_TAG_KIND_MAX), or NULL. */

@@ -5,20 +5,21 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "rules.h"
+#include "tag_kinds.h"
 
-const struct txcd_rule_table txcd_rule_tables[4] = {
-	{ TXC_TAG_MARK, TXC_MAP_MARK_RULES, sizeof(__u32), "mark" },
-	{ TXC_TAG_SOCKET, TXC_MAP_SK_TAGS, 0, "socket" },
-	{ TXC_TAG_CGROUP, TXC_MAP_CGROUP_RULES, sizeof(__u64), "cgroup" },
-	{ TXC_TAG_FLOW, TXC_MAP_FLOW_RULES, sizeof(struct txc_flow_key), "flow" },
+/* The rows of common/tag_kinds.h with their maps, in TXC_TAG_* order from 1. */
+#define ROW(kind, name, lookup, rule_key, map) \
+	[kind - 1] = { kind, TXC_MAP_##map, rule_key, name },
+const struct txcd_rule_table txcd_rule_tables[TXC_TAG_KIND_MAX] = {
+	TXCC_TAG_KINDS(ROW)
 };
+#undef ROW
 
 const struct txcd_rule_table *txcd_rule_table_of(__u8 kind)
 {
-	for (size_t i = 0; i < 4; i++)
-		if (txcd_rule_tables[i].kind == kind)
-			return &txcd_rule_tables[i];
-	return NULL;
+	if (kind < 1 || kind > TXC_TAG_KIND_MAX)
+		return NULL;
+	return &txcd_rule_tables[kind - 1];
 }
 
 int txcd_rule_get(struct txc_dp *dp, __u8 kind, const void *key, struct txc_tag *tag)
@@ -92,7 +93,7 @@ int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
 {
 	int total = 0;
 
-	for (size_t t = 0; t < 4; t++) {
+	for (size_t t = 0; t < TXC_TAG_KIND_MAX; t++) {
 		const struct txcd_rule_table *tab = &txcd_rule_tables[t];
 		int fd = txc_dp_map_fd(dp, tab->map);
 		struct key_list del = { .size = tab->key_size };

@@ -12,9 +12,10 @@
 #include "loader.h"
 
 /*
- * The tag-rule tables, in TXC_TAG_* order.  Socket tags have a row for
- * their name but no table (key_size 0): they live in the sockets
- * (txc_dp_sock_tag()) and are not walked.
+ * The tag-rule tables, in TXC_TAG_* order from 1, built from the rows of
+ * common/tag_kinds.h.  Socket tags have a row for their name but no table
+ * (key_size 0): they live in the sockets (txc_dp_sock_tag()) and are not
+ * walked.
  */
 struct txcd_rule_table {
 	__u8 kind;
@@ -22,7 +23,7 @@ struct txcd_rule_table {
 	__u32 key_size;
 	const char *name;
 };
-extern const struct txcd_rule_table txcd_rule_tables[4];
+extern const struct txcd_rule_table txcd_rule_tables[TXC_TAG_KIND_MAX];
 
 /* Called for each rule; return true to delete it. */
 typedef bool (*txcd_rule_fn)(void *ctx, __u8 kind, const void *key, const struct txc_tag *tag);

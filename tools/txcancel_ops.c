@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "tag_kinds.h"
 #include "txcancel.h"
 
 struct op {
@@ -30,16 +31,11 @@ struct op {
 
 static int parse_tag_kind(const char *s, __u8 *kind)
 {
-	if (!strcmp(s, "mark"))
-		*kind = TXC_TAG_MARK;
-	else if (!strcmp(s, "socket"))
-		*kind = TXC_TAG_SOCKET;
-	else if (!strcmp(s, "cgroup"))
-		*kind = TXC_TAG_CGROUP;
-	else if (!strcmp(s, "flow"))
-		*kind = TXC_TAG_FLOW;
-	else
-		return arg_error("tag kind '%s': expected mark, cgroup, flow or socket", s);
+	const struct txcc_tag_kind *k = txcc_tag_kind_by_name(s);
+
+	if (!k)
+		return arg_error("tag kind '%s': expected " TXCC_TAG_KIND_NAMES, s);
+	*kind = k->kind;
 	return 0;
 }
 
@@ -124,7 +120,7 @@ static int parse_tag(int argc, char **argv, struct op *op)
 	add = !strcmp(argv[0], "add");
 	op->type = add ? TXC_MSG_TAG_ADD : TXC_MSG_TAG_DEL;
 	if (argc < 2)
-		return arg_error("expected mark, cgroup, flow or socket after '%s'",
+		return arg_error("expected " TXCC_TAG_KIND_NAMES " after '%s'",
 				 argv[0]);
 	if (parse_tag_kind(argv[1], &op->kind))
 		return -EINVAL;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "tag_kinds.h"
 #include "txcancel.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -223,33 +224,19 @@ int parse_scope(const char *s, __u8 *scope)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	__u8 proto;
-} proto_names[] = {
-	{ "icmp", IPPROTO_ICMP }, { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
-	{ "icmpv6", IPPROTO_ICMPV6 }, { "icmp6", IPPROTO_ICMPV6 },
-	{ "sctp", IPPROTO_SCTP }, { "udplite", IPPROTO_UDPLITE },
-};
-
-#define NR_PROTO_NAMES (sizeof(proto_names) / sizeof(proto_names[0]))
-
 int parse_ip_proto(const char *s, __u8 *proto)
 {
+	int n = txcc_ip_proto_by_name(s);
 	__u64 v = 0;
-	size_t i;
-	int n;
 
-	for (i = 0; i < NR_PROTO_NAMES; i++) {
-		if (!strcmp(s, proto_names[i].name)) {
-			*proto = proto_names[i].proto;
-			return 0;
-		}
+	if (n >= 0) {
+		*proto = n;
+		return 0;
 	}
 	n = scan_u64(s, &v);
 	if (n <= 0 || s[n] || v > 255)
-		return arg_error("protocol '%s': expected udp, tcp, icmp, icmpv6, sctp, udplite "
-				 "or a number 0..255", s);
+		return arg_error("protocol '%s': expected " TXCC_IP_PROTO_NAMES
+				 " or a number 0..255", s);
 	*proto = v;
 	return 0;
 }
@@ -377,14 +364,7 @@ const char *scope_name(__u8 scope)
 
 const char *tag_kind_name(__u8 kind)
 {
-	switch (kind) {
-	case 0:			return "none";
-	case TXC_TAG_MARK:	return "mark";
-	case TXC_TAG_SOCKET:	return "socket";
-	case TXC_TAG_CGROUP:	return "cgroup";
-	case TXC_TAG_FLOW:	return "flow";
-	default:		return "unknown";
-	}
+	return txcc_tag_kind_name(kind);
 }
 
 const char *hook_name(__u8 hook)
@@ -430,11 +410,10 @@ const char *verdict_name(__u8 verdict)
 
 const char *proto_name(__u8 proto, char *buf, size_t len)
 {
-	size_t i;
+	const char *name = txcc_ip_proto_name(proto);
 
-	for (i = 0; i < NR_PROTO_NAMES; i++)
-		if (proto_names[i].proto == proto)
-			return proto_names[i].name;
+	if (name)
+		return name;
 	snprintf(buf, len, "proto-%u", proto);
 	return buf;
 }
