@@ -287,6 +287,27 @@ struct txc_iface {
 TXC_ABI_ASSERT(sizeof(struct txc_iface) == 8, "txc_iface size");
 
 /* ------------------------------------------------------------------------ */
+/* Frame and byte counters                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Frames and bytes a hook let pass and aborted.  Every counting struct of
+ * the datapath (per source, per ID, per interface) and of the protocol
+ * (struct txc_counters, summed over CPUs) starts with these four members,
+ * in this order: one list, so that the layouts cannot drift apart.
+ */
+#define TXC_COUNTERS_MEMBERS		\
+	__u64 passed_frames;		\
+	__u64 passed_bytes;		\
+	__u64 aborted_frames;		\
+	__u64 aborted_bytes
+
+struct txc_counters {
+	TXC_COUNTERS_MEMBERS;
+};
+TXC_ABI_ASSERT(sizeof(struct txc_counters) == 32, "txc_counters size");
+
+/* ------------------------------------------------------------------------ */
 /* Per-source counters: per-CPU array txc_source_stats, index = source      */
 /* ------------------------------------------------------------------------ */
 
@@ -297,10 +318,7 @@ TXC_ABI_ASSERT(sizeof(struct txc_iface) == 8, "txc_iface size");
  * a record also sees its abort counted.
  */
 struct txc_source_stats {
-	__u64 passed_frames;
-	__u64 passed_bytes;
-	__u64 aborted_frames;
-	__u64 aborted_bytes;
+	TXC_COUNTERS_MEMBERS;
 	__u64 lost_reports;	/* aborts whose record did not fit the ring */
 	__u64 reserved;
 };
@@ -318,10 +336,7 @@ TXC_ABI_ASSERT(sizeof(struct txc_source_stats) == 48, "txc_source_stats size");
  * saw with this ID since the element was created.
  */
 struct txc_id_stats {
-	__u64 passed_frames;
-	__u64 passed_bytes;
-	__u64 aborted_frames;
-	__u64 aborted_bytes;
+	TXC_COUNTERS_MEMBERS;
 };
 TXC_ABI_ASSERT(sizeof(struct txc_id_stats) == 32, "txc_id_stats size");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_id_stats, aborted_frames) == 16, "id_stats.aborted_frames");
@@ -339,10 +354,7 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_id_stats, aborted_frames) == 16, "id_stats.
  * set: the lookup costs every tagged frame a hash lookup.
  */
 struct txc_iface_stats {
-	__u64 passed_frames;
-	__u64 passed_bytes;
-	__u64 aborted_frames;
-	__u64 aborted_bytes;
+	TXC_COUNTERS_MEMBERS;
 };
 TXC_ABI_ASSERT(sizeof(struct txc_iface_stats) == 32, "txc_iface_stats size");
 

@@ -303,19 +303,11 @@ struct txc_req_clear {
 };
 TXC_ABI_ASSERT(sizeof(struct txc_req_clear) == 8, "txc_req_clear size");
 
-/* Frame and byte counters, summed over CPUs. */
-struct txc_counters {
-	__u64 passed_frames;
-	__u64 passed_bytes;
-	__u64 aborted_frames;
-	__u64 aborted_bytes;
-};
-TXC_ABI_ASSERT(sizeof(struct txc_counters) == 32, "txc_counters size");
-
 /*
- * CLEAR's final counts: the source's for TXC_SCOPE_SOURCE; the ID's for
- * TXC_SCOPE_ID when the ID is counted (COUNT_ID), else @valid is 0; the sum
- * of the counted IDs under the prefix for TXC_SCOPE_PREFIX.
+ * CLEAR's final counts (struct txc_counters, abi.h, summed over CPUs): the
+ * source's for TXC_SCOPE_SOURCE; the ID's for TXC_SCOPE_ID when the ID is
+ * counted (COUNT_ID), else @valid is 0; the sum of the counted IDs under
+ * the prefix for TXC_SCOPE_PREFIX.
  */
 struct txc_rep_clear {
 	__u32 valid;
