@@ -155,6 +155,40 @@ size_t frame_headers_len(const struct frame_spec *spec);
 /* Build the frame into @buf; returns its length or -ENOSPC/-EINVAL. */
 int frame_build(const struct frame_spec *spec, __u8 *buf, size_t size);
 
+/* ---- what the request/reply subcommands share (txcancel_admin.c) --------- */
+
+/* EXIT_OK, or a usage error naming argv[@from] if there is one. */
+int no_more_args(int argc, char **argv, int from);
+/* Connect, run @fn, close: the shape of every request/reply subcommand. */
+int with_client(int (*fn)(struct txc_client *c, void *arg), void *arg);
+/* "1d02h03m04s", leading zero units left out. */
+void format_uptime(char *buf, size_t len, __u64 ns);
+/* Entries of a STATS reply: what fits in TXC_MSG_MAX. */
+#define MAX_STATS	((TXC_MSG_MAX - sizeof(struct txc_msg_hdr) - \
+			  sizeof(struct txc_rep_list)) / sizeof(struct txc_stats_entry))
+
+/* ---- operations on the datapath (txcancel_ops.c) ------------------------ */
+
+/* One tag add/del, cancel or clear, as parsed from its words. */
+struct op {
+	__u8 type;		/* TXC_MSG_TAG_ADD, _TAG_DEL, _CANCEL, _CLEAR */
+	__u8 kind;		/* tags: TXC_TAG_* */
+	__u8 scope;		/* cancel, clear: TXC_SCOPE_* */
+	union txc_tag_key key;
+	__u32 cancel_id;
+	__u32 source;
+	__u32 value;
+	char ifname[16];	/* cancel: "" for every interface */
+	__u64 timeout_ns;
+	unsigned int line;	/* batch: where the op was written */
+};
+
+/*
+ * Parse "tag add|del ...", "cancel ..." or "clear ..." (a batch line);
+ * reports its own errors.
+ */
+int parse_op(int argc, char **argv, struct op *op);
+
 /* ---- subcommands --------------------------------------------------------- */
 
 int do_hello(int argc, char **argv);

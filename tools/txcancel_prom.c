@@ -19,9 +19,6 @@
 #include "proto_table.h"
 #include "txcancel.h"
 
-#define MAX_STATS	((TXC_MSG_MAX - sizeof(struct txc_msg_hdr) - \
-			  sizeof(struct txc_rep_list)) / sizeof(struct txc_stats_entry))
-
 /* The type label: the request's name in lower case; "invalid": refused before any handler. */
 static const char *request_label(__u8 type, char buf[24])
 {
