@@ -18,49 +18,37 @@
  * The sentences are the ones every side uses (common/values.c); the library
  * adds the call that gives a valid value.
  */
-int txcl_check_source(char *err, __u32 source)
-{
-	char why[TXCC_PROBLEM_MAX];
-
-	if (txcc_source_problem(source, why))
-		return txcl_fail(err, -EINVAL, "%s, a handle from txc_source_open()", why);
-	return 0;
-}
-
-int txcl_check_id(char *err, __u32 cancel_id)
-{
-	char why[TXCC_PROBLEM_MAX];
-
-	if (txcc_id_problem(cancel_id, why))
-		return txcl_fail(err, -EINVAL, "%s; make IDs with TXC_ID_MAKE() and a prefix "
-				 "from txc_generate_partial_cancel_id()", why);
-	return 0;
-}
-
-int txcl_check_prefix(char *err, __u32 prefix)
-{
-	char why[TXCC_PROBLEM_MAX];
-
-	if (txcc_prefix_problem(prefix, why))
-		return txcl_fail(err, -EINVAL, "%s", why);
-	return 0;
-}
+static const char *const value_hints[] = {
+	[TXC_SCOPE_SOURCE] = ", a handle from txc_source_open()",
+	[TXC_SCOPE_PREFIX] = "",
+	[TXC_SCOPE_ID] = "; make IDs with TXC_ID_MAKE() and a prefix from "
+			 "txc_generate_partial_cancel_id()",
+};
 
 static int check_scope_value(char *err, __u8 scope, __u32 value)
 {
 	char why[TXCC_PROBLEM_MAX];
 
-	switch (scope) {
-	case TXC_SCOPE_ID:
-		return txcl_check_id(err, value);
-	case TXC_SCOPE_PREFIX:
-		return txcl_check_prefix(err, value);
-	case TXC_SCOPE_SOURCE:
-		return txcl_check_source(err, value);
-	default:
-		txcc_scope_problem(scope, why);
+	if (!txcc_scope_value_problem(scope, value, why))
+		return 0;
+	if (txcc_scope_problem(scope, why))
 		return txcl_fail(err, -EINVAL, "%s (TXC_SCOPE_*)", why);
-	}
+	return txcl_fail(err, -EINVAL, "%s%s", why, value_hints[scope]);
+}
+
+int txcl_check_source(char *err, __u32 source)
+{
+	return check_scope_value(err, TXC_SCOPE_SOURCE, source);
+}
+
+int txcl_check_id(char *err, __u32 cancel_id)
+{
+	return check_scope_value(err, TXC_SCOPE_ID, cancel_id);
+}
+
+int txcl_check_prefix(char *err, __u32 prefix)
+{
+	return check_scope_value(err, TXC_SCOPE_PREFIX, prefix);
 }
 
 int txcl_copy_ifname(char *err, char dst[16], const char *ifname)

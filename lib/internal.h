@@ -119,8 +119,13 @@ int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int
 int txcl_send(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
 	      __u32 *seq);
 int txcl_wait(struct txc_client *c, __u8 type, __u32 seq, struct txcl_reply *rep);
-/* Copy up to @max entries of @entry bytes of a checked list reply; returns how many. */
-size_t txcl_copy_list(const struct txcl_reply *rep, void *out, size_t max, size_t entry);
+/*
+ * A request whose reply is a list (struct txc_rep_list and its entries):
+ * copy up to @max entries of @entry bytes to @out.  Returns how many, or
+ * -errno; @fn names the caller in the error for a NULL @out.
+ */
+int txcl_list_call(struct txc_client *c, const char *fn, __u8 type, const void *req,
+		   size_t len, void *out, size_t max, size_t entry);
 /* Receive one packet into @c->rx: its length, -EAGAIN, or a fatal error. */
 int txcl_recv(struct txc_client *c, int flags);
 

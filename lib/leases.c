@@ -67,18 +67,10 @@ int txc_prefix_free(struct txc_client *client, __u8 prefix)
 
 int txc_prefix_list(struct txc_client *client, struct txc_prefix_info *out, size_t max)
 {
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
-	if (err)
-		return err;
-	if (!out && max)
-		return txcl_fail(client->err, -EINVAL, "txc_prefix_list: out is NULL");
-	err = txcl_call(client, TXC_MSG_PREFIX_LIST, NULL, 0, -1, &rep);
-	if (err)
-		return err;
-	return (int)txcl_copy_list(&rep, out, max, sizeof(*out));
+	return err ? err : txcl_list_call(client, __func__, TXC_MSG_PREFIX_LIST, NULL, 0,
+					  out, max, sizeof(*out));
 }
 
 /* SOURCE_OPEN: @want 0 for a new source, else an orphan to reclaim. */

@@ -9,14 +9,11 @@ int txc_stats(struct txc_client *client, __u8 scope, __u32 value,
 	      struct txc_stats_entry *out, size_t max)
 {
 	struct txc_req_stats req = { .scope = scope, .value = value };
-	struct txcl_reply rep;
 	int err;
 
 	err = txcl_enter(client);
 	if (err)
 		return err;
-	if (!out && max)
-		return txcl_fail(client->err, -EINVAL, "txc_stats: out is NULL");
 	if (scope != TXC_SCOPE_SOURCE && scope != TXC_SCOPE_ID)
 		return txcl_fail(client->err, -EINVAL, "stats scope %u: must be TXC_SCOPE_SOURCE "
 				 "(1) or TXC_SCOPE_ID (3)", scope);
@@ -24,20 +21,41 @@ int txc_stats(struct txc_client *client, __u8 scope, __u32 value,
 	if (value)
 		err = scope == TXC_SCOPE_ID ? txcl_check_id(client->err, value) :
 					      txcl_check_source(client->err, value);
-	if (!err)
-		err = txcl_call(client, TXC_MSG_STATS, &req, sizeof(req), -1, &rep);
 	if (err)
 		return err;
-	return (int)txcl_copy_list(&rep, out, max, sizeof(*out));
+	return txcl_list_call(client, __func__, TXC_MSG_STATS, &req, sizeof(req), out, max,
+			      sizeof(*out));
+}
+
+/* One array of a reply: where its entries go, how many fit, how many came. */
+struct list_out {
+	void *out;
+	size_t max;
+	size_t entry;
+	__u32 count;
+};
+
+/*
+ * The two arrays after the head of a STATUS or METRICS reply.  The reply
+ * was checked: both follow, of exactly their counts; copy what fits.
+ */
+static void copy_lists(const __u8 *entries, const struct list_out *a, const struct list_out *b)
+{
+	size_t n = a->count < a->max ? a->count : a->max;
+
+	if (n)
+		memcpy(a->out, entries, n * a->entry);
+	entries += (size_t)a->count * a->entry;
+	n = b->count < b->max ? b->count : b->max;
+	if (n)
+		memcpy(b->out, entries, n * b->entry);
 }
 
 int txc_status(struct txc_client *client, struct txc_rep_status *status,
 	       struct txc_status_iface *ifaces, size_t max_ifaces,
 	       struct txc_status_client *clients, size_t max_clients)
 {
-	const __u8 *entries;
 	struct txcl_reply rep;
-	size_t n;
 	int err;
 
 	err = txcl_enter(client);
@@ -49,16 +67,10 @@ int txc_status(struct txc_client *client, struct txc_rep_status *status,
 	err = txcl_call(client, TXC_MSG_STATUS, NULL, 0, -1, &rep);
 	if (err)
 		return err;
-	/* The reply was checked: both arrays follow, of exactly these counts. */
 	memcpy(status, rep.body, sizeof(*status));
-	entries = (const __u8 *)rep.body + sizeof(*status);
-	n = status->n_ifaces < max_ifaces ? status->n_ifaces : max_ifaces;
-	if (n)
-		memcpy(ifaces, entries, n * sizeof(*ifaces));
-	entries += (size_t)status->n_ifaces * sizeof(*ifaces);
-	n = status->n_clients < max_clients ? status->n_clients : max_clients;
-	if (n)
-		memcpy(clients, entries, n * sizeof(*clients));
+	copy_lists((const __u8 *)rep.body + sizeof(*status),
+		   &(struct list_out){ ifaces, max_ifaces, sizeof(*ifaces), status->n_ifaces },
+		   &(struct list_out){ clients, max_clients, sizeof(*clients), status->n_clients });
 	return 0;
 }
 
@@ -96,9 +108,7 @@ int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
 		struct txc_metrics_iface *ifaces, size_t max_ifaces,
 		struct txc_metrics_request *requests, size_t max_requests)
 {
-	const __u8 *entries;
 	struct txcl_reply rep;
-	size_t n;
 	int err;
 
 	err = txcl_enter(client);
@@ -111,15 +121,10 @@ int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
 	err = txcl_call(client, TXC_MSG_METRICS, NULL, 0, -1, &rep);
 	if (err)
 		return err;
-	/* The reply was checked: both arrays follow, of exactly these counts. */
 	memcpy(metrics, rep.body, sizeof(*metrics));
-	entries = (const __u8 *)rep.body + sizeof(*metrics);
-	n = metrics->n_ifaces < max_ifaces ? metrics->n_ifaces : max_ifaces;
-	if (n)
-		memcpy(ifaces, entries, n * sizeof(*ifaces));
-	entries += (size_t)metrics->n_ifaces * sizeof(*ifaces);
-	n = metrics->n_requests < max_requests ? metrics->n_requests : max_requests;
-	if (n)
-		memcpy(requests, entries, n * sizeof(*requests));
+	copy_lists((const __u8 *)rep.body + sizeof(*metrics),
+		   &(struct list_out){ ifaces, max_ifaces, sizeof(*ifaces), metrics->n_ifaces },
+		   &(struct list_out){ requests, max_requests, sizeof(*requests),
+				       metrics->n_requests });
 	return 0;
 }

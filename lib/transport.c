@@ -237,16 +237,25 @@ static void fill_reply(struct txc_client *c, int len, struct txcl_reply *rep)
 	rep->len = len - sizeof(struct txc_msg_hdr);
 }
 
-size_t txcl_copy_list(const struct txcl_reply *rep, void *out, size_t max, size_t entry)
+int txcl_list_call(struct txc_client *c, const char *fn, __u8 type, const void *req,
+		   size_t len, void *out, size_t max, size_t entry)
 {
 	struct txc_rep_list head;
+	struct txcl_reply rep;
 	size_t n;
+	int err;
 
-	memcpy(&head, rep->body, sizeof(head));
+	if (!out && max)
+		return txcl_fail(c->err, -EINVAL, "%s: out is NULL", fn);
+	err = txcl_call(c, type, req, len, -1, &rep);
+	if (err)
+		return err;
+	/* The reply was checked: exactly head.count entries follow. */
+	memcpy(&head, rep.body, sizeof(head));
 	n = head.count < max ? head.count : max;
 	if (n)
-		memcpy(out, (const __u8 *)rep->body + sizeof(head), n * entry);
-	return n;
+		memcpy(out, (const __u8 *)rep.body + sizeof(head), n * entry);
+	return (int)n;
 }
 
 /* A reply read while asynchronous requests wait would be one of theirs. */

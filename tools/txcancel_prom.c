@@ -106,10 +106,28 @@ static void per_iface(const struct prom *p, const char *name, const char *help,
 	}
 }
 
+/* One family with one sample per request type; @offset picks the counter. */
+static void per_request(const struct prom *p, const char *name, const char *help,
+			size_t offset)
+{
+	char label[24];
+
+	family(name, "counter", help);
+	for (__u32 i = 0; i < p->m.n_requests && i <= TXC_MSG_REQUEST_MAX; i++) {
+		const struct txc_metrics_request *r = &p->reqs[i];
+		__u64 v;
+
+		if (r->type > TXC_MSG_REQUEST_MAX)
+			continue;
+		memcpy(&v, (const __u8 *)r + offset, sizeof(v));
+		printf("%s{type=\"%s\"} %llu\n", name, request_label(r->type, label),
+		       (unsigned long long)v);
+	}
+}
+
 static void print_prometheus(const struct prom *p)
 {
 	__u32 n_ifaces = p->st.n_ifaces < TXC_MAX_IFACES ? p->st.n_ifaces : TXC_MAX_IFACES;
-	char label[24];
 
 	family("txcancel_up", "gauge", "1: txcanceld answered this scrape.");
 	printf("txcancel_up 1\n");
@@ -122,20 +140,12 @@ static void print_prometheus(const struct prom *p)
 	family("txcancel_clients", "gauge", "Connections to txcanceld.");
 	printf("txcancel_clients %u\n", p->st.n_clients);
 
-	family("txcancel_requests_total", "counter",
-	       "Requests txcanceld answered, by type; invalid: refused before any handler.");
-	for (__u32 i = 0; i < p->m.n_requests && i <= TXC_MSG_REQUEST_MAX; i++)
-		if (p->reqs[i].type <= TXC_MSG_REQUEST_MAX)
-			printf("txcancel_requests_total{type=\"%s\"} %llu\n",
-			       request_label(p->reqs[i].type, label),
-			       (unsigned long long)p->reqs[i].requests);
-	family("txcancel_request_errors_total", "counter",
-	       "Requests txcanceld answered with an error, by type.");
-	for (__u32 i = 0; i < p->m.n_requests && i <= TXC_MSG_REQUEST_MAX; i++)
-		if (p->reqs[i].type <= TXC_MSG_REQUEST_MAX)
-			printf("txcancel_request_errors_total{type=\"%s\"} %llu\n",
-			       request_label(p->reqs[i].type, label),
-			       (unsigned long long)p->reqs[i].errors);
+	per_request(p, "txcancel_requests_total",
+		    "Requests txcanceld answered, by type; invalid: refused before any handler.",
+		    offsetof(struct txc_metrics_request, requests));
+	per_request(p, "txcancel_request_errors_total",
+		    "Requests txcanceld answered with an error, by type.",
+		    offsetof(struct txc_metrics_request, errors));
 
 	family("txcancel_interface_present", "gauge",
 	       "1 while a managed interface exists, 0 while txcanceld waits for it.");
