@@ -237,6 +237,8 @@ $(BUILD)/tests/test_hostile: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			     $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			 $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+$(BUILD)/tests/test_subscriptions: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
+				   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_bench: $(BUILD)/tests/testlib.o
 $(BUILD)/tests/test_flood: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)

@@ -87,6 +87,11 @@ TXC_API int txc_source_open(struct txc_client *client, __u32 *source);
 /* Reclaim an orphaned source of this user (after a daemon restart). */
 TXC_API int txc_source_claim(struct txc_client *client, __u32 source);
 TXC_API int txc_source_close(struct txc_client *client, __u32 source);
+/*
+ * Receive (or stop receiving) the completions of @source, one of this
+ * user's: -EALREADY if subscribed, -ENOENT if not.  Records of a source
+ * nobody is subscribed to wait in its ring for the next subscriber.
+ */
 TXC_API int txc_subscribe(struct txc_client *client, __u32 source);
 TXC_API int txc_unsubscribe(struct txc_client *client, __u32 source);
 
