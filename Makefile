@@ -102,7 +102,7 @@ TEST_BINS	:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_SCRIPTS	:= $(patsubst tests/%.sh,$(BUILD)/tests/%,$(wildcard tests/test_*.sh))
 
 TOOL_BINS	:= $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
-		   $(BUILD)/tools/demo-client $(BUILD)/tools/cancel-rtt
+		   $(BUILD)/tools/demo-client
 
 # The protocol's tables and value checks (common/), one definition each,
 # built into the library (hidden), the daemon and the tool.
@@ -270,10 +270,6 @@ $(BUILD)/tools/txcancel-example: tools/example.c $(LIB_A) $(LIB_HDRS) | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
 
 $(BUILD)/tools/demo-client: tools/demo_client.c $(LIB_A) $(LIB_HDRS) | $(BUILD)/tools
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
-
-$(BUILD)/tools/cancel-rtt: tools/cancel_rtt.c $(LIB_A) $(LIB_HDRS) | $(BUILD)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) -o $@
 
