@@ -208,55 +208,103 @@ static int check_batch(const __u8 *msg, size_t len, struct txc_rep_error *err)
 	return 0;
 }
 
+static int check_hello(const struct txc_req_hello *r, struct txc_rep_error *err)
+{
+	if (r->reserved)
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_hello, reserved),
+				  "hello reserved field must be zero");
+	if (r->version < 1)
+		return txcd_error(err, -EPROTONOSUPPORT, HDR,
+				  "client protocol version 0 does not exist");
+	return 0;
+}
+
+static int check_prefix(const struct txc_req_prefix *r, __u8 type, struct txc_rep_error *err)
+{
+	char why[TXCC_PROBLEM_MAX];
+
+	if (r->reserved)
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_prefix, reserved),
+				  "prefix request reserved field must be zero");
+	/* PREFIX_ALLOC of 0 asks for any prefix. */
+	if ((r->prefix || type == TXC_MSG_PREFIX_FREE) && txcc_prefix_problem(r->prefix, why))
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_prefix, prefix),
+				  "%s%s", why, type == TXC_MSG_PREFIX_ALLOC ? " (or 0 for any)" : "");
+	return 0;
+}
+
+/* SOURCE_OPEN, SOURCE_CLOSE, SUBSCRIBE, UNSUBSCRIBE. */
+static int check_source(const struct txc_req_source *r, __u8 type, struct txc_rep_error *err)
+{
+	char why[TXCC_PROBLEM_MAX];
+
+	if (r->reserved)
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_source, reserved),
+				  "source request reserved field must be zero");
+	/* SOURCE_OPEN of 0 opens a new source. */
+	if ((r->source || type != TXC_MSG_SOURCE_OPEN) && txcc_source_problem(r->source, why))
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_source, source),
+				  "%s%s", why, type == TXC_MSG_SOURCE_OPEN ?
+				  " (or 0 for a new one)" : "");
+	return 0;
+}
+
+static int check_stats(const struct txc_req_stats *r, struct txc_rep_error *err)
+{
+	if (r->scope != TXC_SCOPE_SOURCE && r->scope != TXC_SCOPE_ID)
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_stats, scope),
+				  "stats scope %u: must be source (1) or ID (3)", r->scope);
+	if (nonzero(r->reserved0, sizeof(r->reserved0)))
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_stats, reserved0),
+				  "stats request reserved field must be zero");
+	return 0;
+}
+
+static int check_count_id(const struct txc_req_count_id *r, struct txc_rep_error *err)
+{
+	char why[TXCC_PROBLEM_MAX];
+
+	if (txcc_id_problem(r->cancel_id, why))
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_count_id, cancel_id),
+				  "%s", why);
+	if (r->enable > 1)
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_count_id, enable),
+				  "enable must be 0 or 1");
+	return 0;
+}
+
+static int check_explain(const struct txc_req_explain *r, struct txc_rep_error *err)
+{
+	int ret = check_ifname(r->ifname, HDR + OFF(struct txc_req_explain, ifname), err);
+
+	if (ret)
+		return ret;
+	if (r->frame_len < 14 || r->frame_len > TXC_EXPLAIN_FRAME_MAX)
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_explain, frame_len),
+				  "frame length %u: must be 14..%u", r->frame_len,
+				  TXC_EXPLAIN_FRAME_MAX);
+	if (nonzero(r->frame + r->frame_len, TXC_EXPLAIN_FRAME_MAX - r->frame_len))
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_explain, frame) +
+				  r->frame_len, "frame bytes past frame_len must be zero");
+	return 0;
+}
+
+/* The body of a request whose size was checked; @msg is aligned (proto_check.h). */
 static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_error *err)
 {
 	const void *body = msg + HDR;
-	char why[TXCC_PROBLEM_MAX];
 
 	switch (type) {
-	case TXC_MSG_HELLO: {
-		const struct txc_req_hello *r = body;
-
-		if (r->reserved)
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_hello, reserved),
-					  "hello reserved field must be zero");
-		if (r->version < 1)
-			return txcd_error(err, -EPROTONOSUPPORT, HDR,
-					  "client protocol version 0 does not exist");
-		return 0;
-	}
+	case TXC_MSG_HELLO:
+		return check_hello(body, err);
 	case TXC_MSG_PREFIX_ALLOC:
-	case TXC_MSG_PREFIX_FREE: {
-		const struct txc_req_prefix *r = body;
-
-		if (r->reserved)
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_prefix, reserved),
-					  "prefix request reserved field must be zero");
-		/* PREFIX_ALLOC of 0 asks for any prefix. */
-		if ((r->prefix || type == TXC_MSG_PREFIX_FREE) &&
-		    txcc_prefix_problem(r->prefix, why))
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_prefix, prefix),
-					  "%s%s", why, type == TXC_MSG_PREFIX_ALLOC ?
-					  " (or 0 for any)" : "");
-		return 0;
-	}
+	case TXC_MSG_PREFIX_FREE:
+		return check_prefix(body, type, err);
 	case TXC_MSG_SOURCE_OPEN:
 	case TXC_MSG_SOURCE_CLOSE:
 	case TXC_MSG_SUBSCRIBE:
-	case TXC_MSG_UNSUBSCRIBE: {
-		const struct txc_req_source *r = body;
-
-		if (r->reserved)
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_source, reserved),
-					  "source request reserved field must be zero");
-		/* SOURCE_OPEN of 0 opens a new source. */
-		if ((r->source || type != TXC_MSG_SOURCE_OPEN) &&
-		    txcc_source_problem(r->source, why))
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_source, source),
-					  "%s%s", why, type == TXC_MSG_SOURCE_OPEN ?
-					  " (or 0 for a new one)" : "");
-		return 0;
-	}
+	case TXC_MSG_UNSUBSCRIBE:
+		return check_source(body, type, err);
 	case TXC_MSG_TAG_ADD:
 	case TXC_MSG_TAG_DEL:
 		return txcd_check_tag(body, type == TXC_MSG_TAG_ADD, HDR, err);
@@ -264,47 +312,16 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 		return check_cancel(body, HDR, err);
 	case TXC_MSG_CLEAR:
 		return check_clear(body, HDR, err);
-	case TXC_MSG_STATS: {
-		const struct txc_req_stats *r = body;
-
-		if (r->scope != TXC_SCOPE_SOURCE && r->scope != TXC_SCOPE_ID)
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_stats, scope),
-					  "stats scope %u: must be source (1) or ID (3)", r->scope);
-		if (nonzero(r->reserved0, sizeof(r->reserved0)))
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_stats, reserved0),
-					  "stats request reserved field must be zero");
-		return 0;
-	}
-	case TXC_MSG_COUNT_ID: {
-		const struct txc_req_count_id *r = body;
-
-		if (txcc_id_problem(r->cancel_id, why))
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_count_id, cancel_id),
-					  "%s", why);
-		if (r->enable > 1)
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_count_id, enable),
-					  "enable must be 0 or 1");
-		return 0;
-	}
+	case TXC_MSG_STATS:
+		return check_stats(body, err);
+	case TXC_MSG_COUNT_ID:
+		return check_count_id(body, err);
 	case TXC_MSG_BATCH:
 		return check_batch(msg, len, err);
-	case TXC_MSG_EXPLAIN: {
-		const struct txc_req_explain *r = body;
-		int ret = check_ifname(r->ifname, HDR + OFF(struct txc_req_explain, ifname), err);
-
-		if (ret)
-			return ret;
-		if (r->frame_len < 14 || r->frame_len > TXC_EXPLAIN_FRAME_MAX)
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_explain, frame_len),
-					  "frame length %u: must be 14..%u", r->frame_len,
-					  TXC_EXPLAIN_FRAME_MAX);
-		if (nonzero(r->frame + r->frame_len, TXC_EXPLAIN_FRAME_MAX - r->frame_len))
-			return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_explain, frame) +
-					  r->frame_len, "frame bytes past frame_len must be zero");
-		return 0;
-	}
+	case TXC_MSG_EXPLAIN:
+		return check_explain(body, err);
 	default:
-		return 0;
+		return 0;	/* PREFIX_LIST, STATUS, METRICS: no body */
 	}
 }
 
