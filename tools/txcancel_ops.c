@@ -88,32 +88,78 @@ static int check_flow(const struct txc_flow_key *flow, bool have_proto, bool hav
 	return 0;
 }
 
+/* The keywords of a tag given so far: each at most once. */
+struct tag_words {
+	bool add;
+	bool id, source, proto, src, dst;
+	bool ports;		/* src or dst had a port */
+};
+
+/* The keyword at argv[*i] and its value; advances *i past both. */
+static int parse_tag_word(int argc, char **argv, int *i, struct op *op, struct tag_words *w)
+{
+	bool flow = op->kind == TXC_TAG_FLOW, port;
+	const char *kw = argv[*i], *v;
+	bool *have;
+
+	if (flow && !strcmp(kw, "proto"))
+		have = &w->proto;
+	else if (flow && !strcmp(kw, "src"))
+		have = &w->src;
+	else if (flow && !strcmp(kw, "dst"))
+		have = &w->dst;
+	else if (w->add && !strcmp(kw, "id"))
+		have = &w->id;
+	else if (w->add && !strcmp(kw, "source"))
+		have = &w->source;
+	else if (!w->add && (!strcmp(kw, "id") || !strcmp(kw, "source")))
+		return arg_error("'tag del' takes no '%s': a rule is named by its key alone", kw);
+	else
+		return arg_error("unexpected '%s'; expected %s", kw,
+				 flow ? (w->add ? "proto, src, dst, id or source" : "proto, src or dst") :
+				 (w->add ? "id or source" : "nothing more"));
+	if (*have)
+		return arg_error("'%s' is given twice", kw);
+	*have = true;
+
+	if (have == &w->proto)
+		return (v = take_value(argc, argv, i, "a protocol")) &&
+		       !parse_ip_proto(v, &op->key.flow.proto) ? 0 : -EINVAL;
+	if (have == &w->id)
+		return (v = take_value(argc, argv, i, "an ID")) &&
+		       !parse_id(v, &op->cancel_id) ? 0 : -EINVAL;
+	if (have == &w->source)
+		return (v = take_value(argc, argv, i, "a SOURCE")) &&
+		       !parse_source(v, &op->source) ? 0 : -EINVAL;
+	if (!(v = take_value(argc, argv, i, "ADDR[:PORT]")) ||
+	    parse_flow_endpoint(&op->key.flow, kw, v, &port))
+		return -EINVAL;
+	w->ports |= port;
+	return 0;
+}
+
 /*
  * argv: add|del KIND KEY... [id ID source SOURCE].  The keywords after the
  * kind may come in any order; each at most once.
  */
 static int parse_tag(int argc, char **argv, struct op *op)
 {
-	bool add, have_id = false, have_src_handle = false;
-	bool have_proto = false, have_src = false, have_dst = false;
-	bool port, ports = false;
-	const char *kw, *v;
+	struct tag_words w = { 0 };
 	int i;
 
 	memset(op, 0, sizeof(*op));
 	if (argc < 1 || (strcmp(argv[0], "add") && strcmp(argv[0], "del")))
 		return arg_error("expected 'add' or 'del'%s%s%s", argc ? ", not '" : "",
 				 argc ? argv[0] : "", argc ? "'" : "");
-	add = !strcmp(argv[0], "add");
-	op->type = add ? TXC_MSG_TAG_ADD : TXC_MSG_TAG_DEL;
+	w.add = !strcmp(argv[0], "add");
+	op->type = w.add ? TXC_MSG_TAG_ADD : TXC_MSG_TAG_DEL;
 	if (argc < 2)
-		return arg_error("expected " TXCC_TAG_KIND_NAMES " after '%s'",
-				 argv[0]);
+		return arg_error("expected " TXCC_TAG_KIND_NAMES " after '%s'", argv[0]);
 	if (parse_tag_kind(argv[1], &op->kind))
 		return -EINVAL;
 	/* The daemon reaches a socket's tag only through the socket, which only its owner has. */
 	if (op->kind == TXC_TAG_SOCKET)
-		return arg_error(add ?
+		return arg_error(w.add ?
 				 "a socket can only be tagged by the program that owns it: "
 				 "call txc_tag_socket() from libtxcancel there (the daemon "
 				 "receives the socket itself, over the connection)" :
@@ -126,68 +172,20 @@ static int parse_tag(int argc, char **argv, struct op *op)
 	if (op->kind != TXC_TAG_FLOW) {
 		if (argc < 3)
 			return arg_error("'%s' needs %s", argv[1],
-					 op->kind == TXC_TAG_MARK ? "a MARK" :
-					 op->kind == TXC_TAG_CGROUP ? "a PATH or CGROUP_ID" :
-					 "a COOKIE");
+					 op->kind == TXC_TAG_MARK ? "a MARK" : "a PATH or CGROUP_ID");
 		if (parse_simple_key(op, argv[2]))
 			return -EINVAL;
 		i = 3;
 	}
+	while (i < argc)
+		if (parse_tag_word(argc, argv, &i, op, &w))
+			return -EINVAL;
 
-	while (i < argc) {
-		kw = argv[i];
-		if (op->kind == TXC_TAG_FLOW && !strcmp(kw, "proto")) {
-			if (have_proto)
-				goto twice;
-			if (!(v = take_value(argc, argv, &i, "a protocol")) ||
-			    parse_ip_proto(v, &op->key.flow.proto))
-				return -EINVAL;
-			have_proto = true;
-		} else if (op->kind == TXC_TAG_FLOW &&
-			   (!strcmp(kw, "src") || !strcmp(kw, "dst"))) {
-			bool *have = kw[0] == 's' ? &have_src : &have_dst;
-
-			if (*have)
-				goto twice;
-			if (!(v = take_value(argc, argv, &i, "ADDR[:PORT]")) ||
-			    parse_flow_endpoint(&op->key.flow, kw, v, &port))
-				return -EINVAL;
-			*have = true;
-			ports |= port;
-		} else if (add && !strcmp(kw, "id")) {
-			if (have_id)
-				goto twice;
-			if (!(v = take_value(argc, argv, &i, "an ID")) ||
-			    parse_id(v, &op->cancel_id))
-				return -EINVAL;
-			have_id = true;
-		} else if (add && !strcmp(kw, "source")) {
-			if (have_src_handle)
-				goto twice;
-			if (!(v = take_value(argc, argv, &i, "a SOURCE")) ||
-			    parse_source(v, &op->source))
-				return -EINVAL;
-			have_src_handle = true;
-		} else if (!add && (!strcmp(kw, "id") || !strcmp(kw, "source"))) {
-			return arg_error("'tag del' takes no '%s': a rule is named by "
-					 "its key alone", kw);
-		} else {
-			return arg_error("unexpected '%s'; expected %s", kw,
-					 op->kind == TXC_TAG_FLOW ?
-					 (add ? "proto, src, dst, id or source" :
-					  "proto, src or dst") :
-					 (add ? "id or source" : "nothing more"));
-		}
-	}
-
-	if (op->kind == TXC_TAG_FLOW &&
-	    check_flow(&op->key.flow, have_proto, have_src, have_dst, ports))
+	if (op->kind == TXC_TAG_FLOW && check_flow(&op->key.flow, w.proto, w.src, w.dst, w.ports))
 		return -EINVAL;
-	if (add && (!have_id || !have_src_handle))
+	if (w.add && (!w.id || !w.source))
 		return arg_error("'tag add' needs 'id ID' and 'source SOURCE'");
 	return 0;
-twice:
-	return arg_error("'%s' is given twice", kw);
 }
 
 /* argv: id ID | prefix PREFIX | source SOURCE (the object of cancel and clear) */

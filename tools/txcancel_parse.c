@@ -14,6 +14,7 @@
 #include <sys/statfs.h>
 
 #include "tag_kinds.h"
+#include "values.h"
 #include "txcancel.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -89,23 +90,26 @@ int parse_u32(const char *s, const char *what, __u32 *out)
 	return 0;
 }
 
+/* The sentences of common/values.c, as every side words them. */
 int parse_prefix(const char *s, __u32 *prefix)
 {
+	char why[TXCC_PROBLEM_MAX];
+
 	if (parse_u32(s, "prefix", prefix))
 		return -EINVAL;
-	if (*prefix < TXC_PREFIX_MIN || *prefix > TXC_PREFIX_MAX)
-		return arg_error("prefix '%s' is out of range: expected %u..%u", s,
-				 TXC_PREFIX_MIN, TXC_PREFIX_MAX);
+	if (txcc_prefix_problem(*prefix, why))
+		return arg_error("%s", why);
 	return 0;
 }
 
 int parse_source(const char *s, __u32 *source)
 {
+	char why[TXCC_PROBLEM_MAX];
+
 	if (parse_u32(s, "source", source))
 		return -EINVAL;
-	if (*source == TXC_SOURCE_NONE || *source >= TXC_MAX_SOURCES)
-		return arg_error("source '%s' is out of range: expected 1..%u", s,
-				 TXC_MAX_SOURCES - 1);
+	if (txcc_source_problem(*source, why))
+		return arg_error("%s", why);
 	return 0;
 }
 
@@ -113,7 +117,7 @@ int parse_source(const char *s, __u32 *source)
 int parse_id(const char *s, __u32 *id)
 {
 	const char *colon = strchr(s, ':');
-	char head[32];
+	char head[32], why[TXCC_PROBLEM_MAX];
 	__u64 prefix = 0, local = 0;
 
 	if (colon) {
@@ -128,10 +132,8 @@ int parse_id(const char *s, __u32 *id)
 	} else if (parse_u32(s, "ID", id)) {
 		return -EINVAL;
 	}
-	if (!TXC_ID_VALID(*id))
-		return arg_error("ID '%s' (0x%08x) has prefix 0, which is never valid: "
-				 "the prefix is the high byte (1..255), e.g. 0x05000001 or 5:1",
-				 s, *id);
+	if (txcc_id_problem(*id, why))
+		return arg_error("%s; e.g. 0x05000001 or 5:1", why);
 	return 0;
 }
 
