@@ -3,11 +3,13 @@
 #include <stddef.h>
 #include "proto_table.h"
 
-#define FIXED(req_body, rep_body) \
-	.req_size = (req_body), .rep = TXCC_REP_FIXED, .rep_size = (rep_body)
-#define LIST(req_body, entry) \
-	.req_size = (req_body), .rep = TXCC_REP_LIST, .rep_size = sizeof(struct txc_rep_list), \
-	.rep_elem = sizeof(entry)
+#define FIXED(req_body, rep_body)	.req_size = (req_body), .rep_size = (rep_body)
+#define ARRAY(head, count, entry_type) \
+	{ __builtin_offsetof(struct head, count), sizeof(struct entry_type) }
+/* struct txc_rep_list and its entries. */
+#define LIST(req_body, entry_type) \
+	.req_size = (req_body), .rep_size = sizeof(struct txc_rep_list), \
+	.rep_arrays = { ARRAY(txc_rep_list, count, entry_type) }
 
 static const struct txcc_msg_type types[] = {
 	[TXC_MSG_HELLO] = { "HELLO",
@@ -15,7 +17,7 @@ static const struct txcc_msg_type types[] = {
 	[TXC_MSG_PREFIX_ALLOC] = { "PREFIX_ALLOC",
 		FIXED(sizeof(struct txc_req_prefix), sizeof(struct txc_rep_prefix)) },
 	[TXC_MSG_PREFIX_FREE] = { "PREFIX_FREE", FIXED(sizeof(struct txc_req_prefix), 0) },
-	[TXC_MSG_PREFIX_LIST] = { "PREFIX_LIST", LIST(0, struct txc_prefix_info) },
+	[TXC_MSG_PREFIX_LIST] = { "PREFIX_LIST", LIST(0, txc_prefix_info) },
 	[TXC_MSG_SOURCE_OPEN] = { "SOURCE_OPEN",
 		FIXED(sizeof(struct txc_req_source), sizeof(struct txc_rep_source)) },
 	[TXC_MSG_SOURCE_CLOSE] = { "SOURCE_CLOSE", FIXED(sizeof(struct txc_req_source), 0) },
@@ -27,19 +29,21 @@ static const struct txcc_msg_type types[] = {
 	[TXC_MSG_CLEAR] = { "CLEAR",
 		FIXED(sizeof(struct txc_req_clear), sizeof(struct txc_rep_clear)) },
 	[TXC_MSG_STATS] = { "STATS",
-		LIST(sizeof(struct txc_req_stats), struct txc_stats_entry) },
+		LIST(sizeof(struct txc_req_stats), txc_stats_entry) },
 	[TXC_MSG_COUNT_ID] = { "COUNT_ID", FIXED(sizeof(struct txc_req_count_id), 0) },
 	[TXC_MSG_SUBSCRIBE] = { "SUBSCRIBE", FIXED(sizeof(struct txc_req_source), 0) },
 	[TXC_MSG_UNSUBSCRIBE] = { "UNSUBSCRIBE", FIXED(sizeof(struct txc_req_source), 0) },
 	[TXC_MSG_BATCH] = { "BATCH",
 		FIXED(sizeof(struct txc_req_batch), sizeof(struct txc_rep_batch)),
 		.req_elem = sizeof(struct txc_batch_op) },
-	[TXC_MSG_STATUS] = { "STATUS", .rep = TXCC_REP_STATUS,
-		.rep_size = sizeof(struct txc_rep_status) },
+	[TXC_MSG_STATUS] = { "STATUS", .rep_size = sizeof(struct txc_rep_status),
+		.rep_arrays = { ARRAY(txc_rep_status, n_ifaces, txc_status_iface),
+				ARRAY(txc_rep_status, n_clients, txc_status_client) } },
 	[TXC_MSG_EXPLAIN] = { "EXPLAIN",
 		FIXED(sizeof(struct txc_req_explain), sizeof(struct txc_rep_explain)) },
-	[TXC_MSG_METRICS] = { "METRICS", .rep = TXCC_REP_METRICS,
-		.rep_size = sizeof(struct txc_rep_metrics) },
+	[TXC_MSG_METRICS] = { "METRICS", .rep_size = sizeof(struct txc_rep_metrics),
+		.rep_arrays = { ARRAY(txc_rep_metrics, n_ifaces, txc_metrics_iface),
+				ARRAY(txc_rep_metrics, n_requests, txc_metrics_request) } },
 };
 
 /*

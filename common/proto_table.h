@@ -15,21 +15,21 @@
 #include <linux/types.h>
 #include "txcancel/proto.h"
 
-/* How the size of a successful reply's body is known. */
-enum txcc_reply_size {
-	TXCC_REP_FIXED,		/* exactly rep_size bytes (0: empty) */
-	TXCC_REP_LIST,		/* struct txc_rep_list, then count * rep_elem */
-	TXCC_REP_STATUS,	/* txc_rep_status, then its n_ifaces and n_clients entries */
-	TXCC_REP_METRICS,	/* txc_rep_metrics, then its n_ifaces and n_requests entries */
+/*
+ * An array after a reply's fixed head: its count is the __u32 at byte
+ * @count_at of the head, each entry @entry bytes.  @entry 0: none.
+ */
+struct txcc_reply_array {
+	__u32 count_at;
+	__u32 entry;
 };
 
 struct txcc_msg_type {
 	const char *name;	/* "PREFIX_ALLOC": error texts, metrics labels (lower case) */
 	__u32 req_size;		/* request body: its size, or the fixed head of a BATCH */
 	__u32 req_elem;		/* 0: fixed; else each of the head's count elements */
-	enum txcc_reply_size rep;
-	__u32 rep_size;		/* reply body, or its fixed head */
-	__u32 rep_elem;		/* TXCC_REP_LIST: each entry */
+	__u32 rep_size;		/* successful reply body: its size, or its fixed head */
+	struct txcc_reply_array rep_arrays[2];	/* what follows the head, in order */
 };
 
 /* The request type @type (1..TXC_MSG_REQUEST_MAX), or NULL if it is none. */

@@ -103,35 +103,33 @@ static int op_init(struct txc_batch *b, struct txc_batch_op *op, __u8 type)
 	return 0;
 }
 
-int txc_batch_tag(struct txc_batch *batch, __u8 kind, const union txc_tag_key *key,
-		  __u32 cancel_id, __u32 source)
+/* A TAG_ADD or TAG_DEL op; never of a socket, which must travel by SCM_RIGHTS. */
+static int batch_tag_op(struct txc_batch *batch, bool add, __u8 kind,
+			const union txc_tag_key *key, __u32 cancel_id, __u32 source)
 {
 	struct txc_batch_op op;
 	int err;
 
-	err = op_init(batch, &op, TXC_MSG_TAG_ADD);
+	err = op_init(batch, &op, add ? TXC_MSG_TAG_ADD : TXC_MSG_TAG_DEL);
 	if (err)
 		return err;
 	if (kind == TXC_TAG_SOCKET)
-		return txcl_fail(txcl_tls_err(), -EINVAL, "socket tags cannot be batched: the "
-				 "socket travels by SCM_RIGHTS; use txc_tag_socket()");
-	err = txcl_make_tag(txcl_tls_err(), &op.tag, true, kind, key, cancel_id, source);
+		return txcl_fail(txcl_tls_err(), -EINVAL, "socket %s cannot be batched: the "
+				 "socket travels by SCM_RIGHTS; use %s()", add ? "tags" : "untags",
+				 add ? "txc_tag_socket" : "txc_untag_socket");
+	err = txcl_make_tag(txcl_tls_err(), &op.tag, add, kind, key, cancel_id, source);
 	return err ? err : batch_add(batch, &op);
+}
+
+int txc_batch_tag(struct txc_batch *batch, __u8 kind, const union txc_tag_key *key,
+		  __u32 cancel_id, __u32 source)
+{
+	return batch_tag_op(batch, true, kind, key, cancel_id, source);
 }
 
 int txc_batch_untag(struct txc_batch *batch, __u8 kind, const union txc_tag_key *key)
 {
-	struct txc_batch_op op;
-	int err;
-
-	err = op_init(batch, &op, TXC_MSG_TAG_DEL);
-	if (err)
-		return err;
-	if (kind == TXC_TAG_SOCKET)
-		return txcl_fail(txcl_tls_err(), -EINVAL, "socket untags cannot be batched: the "
-				 "socket travels by SCM_RIGHTS; use txc_untag_socket()");
-	err = txcl_make_tag(txcl_tls_err(), &op.tag, false, kind, key, 0, 0);
-	return err ? err : batch_add(batch, &op);
+	return batch_tag_op(batch, false, kind, key, 0, 0);
 }
 
 int txc_batch_cancel(struct txc_batch *batch, __u8 scope, __u32 value, const char *ifname,

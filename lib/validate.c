@@ -42,41 +42,25 @@ static int malformed(struct txc_client *c, const char *what, __u8 type, size_t g
 }
 
 /*
- * Exact body size of a successful list reply; false if it cannot be one.
- * In 64 bits: 32-bit counts times entry sizes could wrap a 32-bit size_t.
+ * Exact body size of a successful reply of @t: its head and the arrays its
+ * counts announce; false if it is too short to hold the head.  In 64 bits:
+ * 32-bit counts times entry sizes could wrap a 32-bit size_t.
  */
-static bool list_size(const void *body, size_t len, size_t entry, __u64 *want)
+static bool reply_size(const struct txcc_msg_type *t, const __u8 *body, size_t len,
+		       __u64 *want)
 {
-	struct txc_rep_list head;
+	*want = t->rep_size;
+	for (size_t i = 0; i < sizeof(t->rep_arrays) / sizeof(t->rep_arrays[0]); i++) {
+		const struct txcc_reply_array *a = &t->rep_arrays[i];
+		__u32 count;
 
-	if (len < sizeof(head))
-		return false;
-	memcpy(&head, body, sizeof(head));
-	*want = sizeof(head) + (__u64)head.count * entry;
-	return true;
-}
-
-static bool status_size(const void *body, size_t len, __u64 *want)
-{
-	struct txc_rep_status st;
-
-	if (len < sizeof(st))
-		return false;
-	memcpy(&st, body, sizeof(st));
-	*want = sizeof(st) + (__u64)st.n_ifaces * sizeof(struct txc_status_iface) +
-		(__u64)st.n_clients * sizeof(struct txc_status_client);
-	return true;
-}
-
-static bool metrics_size(const void *body, size_t len, __u64 *want)
-{
-	struct txc_rep_metrics m;
-
-	if (len < sizeof(m))
-		return false;
-	memcpy(&m, body, sizeof(m));
-	*want = sizeof(m) + (__u64)m.n_ifaces * sizeof(struct txc_metrics_iface) +
-		(__u64)m.n_requests * sizeof(struct txc_metrics_request);
+		if (!a->entry)
+			continue;
+		if (len < t->rep_size)
+			return false;
+		memcpy(&count, body + a->count_at, sizeof(count));
+		*want += (__u64)count * a->entry;
+	}
 	return true;
 }
 
@@ -84,20 +68,12 @@ static int check_reply_ok(struct txc_client *c, __u8 type, const void *body, siz
 {
 	const struct txcc_msg_type *t = txcc_msg_type(type);
 	char tmp[16];
-	bool fits = true;
 	__u64 want;
 
 	if (!t)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent a reply of unknown %s",
 				 txcl_type_name(type, tmp, sizeof(tmp)));
-	want = t->rep_size;
-	if (t->rep == TXCC_REP_LIST)
-		fits = list_size(body, len, t->rep_elem, &want);
-	else if (t->rep == TXCC_REP_STATUS)
-		fits = status_size(body, len, &want);
-	else if (t->rep == TXCC_REP_METRICS)
-		fits = metrics_size(body, len, &want);
-	if (!fits)
+	if (!reply_size(t, body, len, &want))
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent a %s reply of %zu body bytes, "
 				 "too short for its counts", t->name, len);
 	if (len != want)

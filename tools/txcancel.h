@@ -131,6 +131,8 @@ void format_endpoint(char *buf, size_t len, __u8 family, const __u8 addr[16],
 
 #define ENDPOINT_STRLEN	64	/* "[" INET6_ADDRSTRLEN "]:65535" fits */
 
+/* The four counters as members of the current object (stats, clear). */
+void jw_counts(const struct txc_counters *c);
 /* The frame summary as member @name of an object (explain, watch). */
 void jw_frame_summary(const char *name, const struct txc_frame_summary *s);
 /* "udp 198.18.0.1:4000 -> 198.18.0.2:5001" or "ethertype 0x0806". */

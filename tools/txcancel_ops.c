@@ -331,10 +331,7 @@ static void jw_key(const struct op *op)
 static void jw_counters(const char *name, const struct txc_counters *c)
 {
 	jw_object(name);
-	jw_uint("passed_frames", c->passed_frames);
-	jw_uint("passed_bytes", c->passed_bytes);
-	jw_uint("aborted_frames", c->aborted_frames);
-	jw_uint("aborted_bytes", c->aborted_bytes);
+	jw_counts(c);
 	jw_object_end();
 }
 
@@ -424,8 +421,9 @@ static void print_clear_done(const struct op *op, const struct txc_rep_clear *fi
 
 /* ---- one operation ------------------------------------------------------- */
 
-static int apply_op(struct txc_client *c, const struct op *op)
+static int apply_op(struct txc_client *c, void *arg)
 {
+	const struct op *op = arg;
 	struct txc_rep_clear final = { 0 };
 	__u64 since = 0;
 	int err;
@@ -464,18 +462,6 @@ static int apply_op(struct txc_client *c, const struct op *op)
 	}
 }
 
-static int run_op(const struct op *op)
-{
-	struct txc_client *c = cli_connect();
-	int ret;
-
-	if (!c)
-		return EXIT_RUNTIME;
-	ret = apply_op(c, op);
-	txc_client_close(c);
-	return ret;
-}
-
 int do_tag(int argc, char **argv)
 {
 	struct op op;
@@ -484,7 +470,7 @@ int do_tag(int argc, char **argv)
 		cli_subcommand(argv[0]);
 	if (parse_tag(argc, argv, &op))
 		return EXIT_USAGE;
-	return run_op(&op);
+	return with_client(apply_op, &op);
 }
 
 int do_cancel(int argc, char **argv)
@@ -493,7 +479,7 @@ int do_cancel(int argc, char **argv)
 
 	if (parse_cancel(argc, argv, &op))
 		return EXIT_USAGE;
-	return run_op(&op);
+	return with_client(apply_op, &op);
 }
 
 int do_clear(int argc, char **argv)
@@ -502,5 +488,5 @@ int do_clear(int argc, char **argv)
 
 	if (parse_clear(argc, argv, &op))
 		return EXIT_USAGE;
-	return run_op(&op);
+	return with_client(apply_op, &op);
 }

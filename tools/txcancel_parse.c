@@ -90,27 +90,27 @@ int parse_u32(const char *s, const char *what, __u32 *out)
 	return 0;
 }
 
-/* The sentences of common/values.c, as every side words them. */
-int parse_prefix(const char *s, __u32 *prefix)
+/* A number refused, if it is, with the sentence every side uses (common/values.c). */
+static int parse_checked(const char *s, const char *what, __u32 *out,
+			 const char *(*problem)(__u32 v, char buf[TXCC_PROBLEM_MAX]))
 {
 	char why[TXCC_PROBLEM_MAX];
 
-	if (parse_u32(s, "prefix", prefix))
+	if (parse_u32(s, what, out))
 		return -EINVAL;
-	if (txcc_prefix_problem(*prefix, why))
+	if (problem(*out, why))
 		return arg_error("%s", why);
 	return 0;
 }
 
+int parse_prefix(const char *s, __u32 *prefix)
+{
+	return parse_checked(s, "prefix", prefix, txcc_prefix_problem);
+}
+
 int parse_source(const char *s, __u32 *source)
 {
-	char why[TXCC_PROBLEM_MAX];
-
-	if (parse_u32(s, "source", source))
-		return -EINVAL;
-	if (txcc_source_problem(*source, why))
-		return arg_error("%s", why);
-	return 0;
+	return parse_checked(s, "source", source, txcc_source_problem);
 }
 
 /* A number, or PREFIX:LOCAL; IDs under prefix 0 are refused here already. */
@@ -461,6 +461,14 @@ void format_frame_summary(char *buf, size_t len, const struct txc_frame_summary 
 		n += snprintf(buf + n, len - n, " vlan %u", s->vlan_tci & 0x0fff);
 	if ((size_t)n < len && (s->flags & TXC_FRAME_F_TRUNCATED))
 		snprintf(buf + n, len - n, " (truncated)");
+}
+
+void jw_counts(const struct txc_counters *c)
+{
+	jw_uint("passed_frames", c->passed_frames);
+	jw_uint("passed_bytes", c->passed_bytes);
+	jw_uint("aborted_frames", c->aborted_frames);
+	jw_uint("aborted_bytes", c->aborted_bytes);
 }
 
 void jw_frame_summary(const char *name, const struct txc_frame_summary *s)

@@ -19,10 +19,7 @@ static void jw_stats_entry(const struct txc_stats_entry *e)
 {
 	jw_object(NULL);
 	jw_uint(e->scope == TXC_SCOPE_ID ? "id" : "source", e->value);
-	jw_uint("passed_frames", e->counts.passed_frames);
-	jw_uint("passed_bytes", e->counts.passed_bytes);
-	jw_uint("aborted_frames", e->counts.aborted_frames);
-	jw_uint("aborted_bytes", e->counts.aborted_bytes);
+	jw_counts(&e->counts);
 	if (e->scope == TXC_SCOPE_SOURCE) {
 		jw_uint("ring_lost", e->ring_lost);
 		jw_uint("delivered", e->delivered);
