@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "proto_table.h"
 
 int txc_stats(struct txc_client *client, __u8 scope, __u32 value,
 	      struct txc_stats_entry *out, size_t max)
@@ -27,51 +28,62 @@ int txc_stats(struct txc_client *client, __u8 scope, __u32 value,
 			      sizeof(*out));
 }
 
-/* One array of a reply: where its entries go, how many fit, how many came. */
-struct list_out {
+/* Where one array of a reply goes: @max entries fit in @out. */
+struct array_out {
+	const char *name;	/* the caller's argument, for a NULL @out */
 	void *out;
 	size_t max;
-	size_t entry;
-	__u32 count;
 };
 
 /*
- * The two arrays after the head of a STATUS or METRICS reply.  The reply
- * was checked: both follow, of exactly their counts; copy what fits.
+ * A request whose reply is a head and the arrays its counts announce
+ * (STATUS, METRICS; common/proto_table.c says where the counts are and how
+ * large the entries).  The reply was checked: the arrays follow, of
+ * exactly their counts; the head is copied to @head (its max unused), of
+ * each array what fits.  @fn names the caller in errors.
  */
-static void copy_lists(const __u8 *entries, const struct list_out *a, const struct list_out *b)
+static int head_and_arrays(struct txc_client *c, const char *fn, __u8 type,
+			   const struct array_out *head, const struct array_out out[2])
 {
-	size_t n = a->count < a->max ? a->count : a->max;
+	const struct txcc_msg_type *t = txcc_msg_type(type);
+	struct txcl_reply rep;
+	const __u8 *entries;
+	int err;
 
-	if (n)
-		memcpy(a->out, entries, n * a->entry);
-	entries += (size_t)a->count * a->entry;
-	n = b->count < b->max ? b->count : b->max;
-	if (n)
-		memcpy(b->out, entries, n * b->entry);
+	if (!head->out)
+		return txcl_fail(c->err, -EINVAL, "%s: %s is NULL", fn, head->name);
+	for (int i = 0; i < 2; i++)
+		if (!out[i].out && out[i].max)
+			return txcl_fail(c->err, -EINVAL, "%s: %s is NULL", fn, out[i].name);
+	err = txcl_call(c, type, NULL, 0, -1, &rep);
+	if (err)
+		return err;
+	memcpy(head->out, rep.body, t->rep_size);
+	entries = (const __u8 *)rep.body + t->rep_size;
+	for (int i = 0; i < 2; i++) {
+		const struct txcc_reply_array *a = &t->rep_arrays[i];
+		__u32 count;
+
+		memcpy(&count, (const __u8 *)rep.body + a->count_at, sizeof(count));
+		if (out[i].max)
+			memcpy(out[i].out, entries, (count < out[i].max ? count : out[i].max) *
+			       a->entry);
+		entries += (size_t)count * a->entry;
+	}
+	return 0;
 }
 
 int txc_status(struct txc_client *client, struct txc_rep_status *status,
 	       struct txc_status_iface *ifaces, size_t max_ifaces,
 	       struct txc_status_client *clients, size_t max_clients)
 {
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
-	if (err)
-		return err;
-	if (!status || (!ifaces && max_ifaces) || (!clients && max_clients))
-		return txcl_fail(client->err, -EINVAL, "txc_status: %s is NULL",
-				 !status ? "status" : !ifaces && max_ifaces ? "ifaces" : "clients");
-	err = txcl_call(client, TXC_MSG_STATUS, NULL, 0, -1, &rep);
-	if (err)
-		return err;
-	memcpy(status, rep.body, sizeof(*status));
-	copy_lists((const __u8 *)rep.body + sizeof(*status),
-		   &(struct list_out){ ifaces, max_ifaces, sizeof(*ifaces), status->n_ifaces },
-		   &(struct list_out){ clients, max_clients, sizeof(*clients), status->n_clients });
-	return 0;
+	return err ? err : head_and_arrays(client, __func__, TXC_MSG_STATUS,
+					   &(const struct array_out){ "status", status, 1 },
+					   (const struct array_out[2]){
+						   { "ifaces", ifaces, max_ifaces },
+						   { "clients", clients, max_clients } });
 }
 
 int txc_explain(struct txc_client *client, const char *ifname, __u32 mark, const void *frame,
@@ -108,23 +120,11 @@ int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
 		struct txc_metrics_iface *ifaces, size_t max_ifaces,
 		struct txc_metrics_request *requests, size_t max_requests)
 {
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
-	if (err)
-		return err;
-	if (!metrics || (!ifaces && max_ifaces) || (!requests && max_requests))
-		return txcl_fail(client->err, -EINVAL, "txc_metrics: %s is NULL",
-				 !metrics ? "metrics" : !ifaces && max_ifaces ? "ifaces" :
-				 "requests");
-	err = txcl_call(client, TXC_MSG_METRICS, NULL, 0, -1, &rep);
-	if (err)
-		return err;
-	memcpy(metrics, rep.body, sizeof(*metrics));
-	copy_lists((const __u8 *)rep.body + sizeof(*metrics),
-		   &(struct list_out){ ifaces, max_ifaces, sizeof(*ifaces), metrics->n_ifaces },
-		   &(struct list_out){ requests, max_requests, sizeof(*requests),
-				       metrics->n_requests });
-	return 0;
+	return err ? err : head_and_arrays(client, __func__, TXC_MSG_METRICS,
+					   &(const struct array_out){ "metrics", metrics, 1 },
+					   (const struct array_out[2]){
+						   { "ifaces", ifaces, max_ifaces },
+						   { "requests", requests, max_requests } });
 }
