@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The tag-kind and IP protocol word tables: see tag_kinds.h. */
+#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include "tag_kinds.h"
@@ -37,6 +38,23 @@ const char *txcc_tag_kind_name(__u8 kind)
 	return kind ? "unknown" : "none";
 }
 
+const char *txcc_tag_kind_names(char buf[TXCC_NAMES_MAX], bool codes)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (__u8 k = 1; k <= TXC_TAG_KIND_MAX && n < TXCC_NAMES_MAX; k++) {
+		const char *sep = k == 1 ? "" : k == TXC_TAG_KIND_MAX ? " or " : ", ";
+
+		if (codes)
+			n += snprintf(buf + n, TXCC_NAMES_MAX - n, "%s%s (%u)", sep,
+				      kinds[k].name, k);
+		else
+			n += snprintf(buf + n, TXCC_NAMES_MAX - n, "%s%s", sep, kinds[k].name);
+	}
+	return buf;
+}
+
 /* The first word of each protocol is its name; later ones are other spellings. */
 static const struct {
 	const char *word;
@@ -61,4 +79,23 @@ const char *txcc_ip_proto_name(__u8 proto)
 		if (ip_protos[i].proto == proto)
 			return ip_protos[i].word;
 	return NULL;
+}
+
+const char *txcc_ip_proto_names(char buf[TXCC_NAMES_MAX])
+{
+	const size_t n_words = sizeof(ip_protos) / sizeof(ip_protos[0]);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n_words && n < TXCC_NAMES_MAX; i++) {
+		/* Another spelling of the protocol before it: "icmpv6 (icmp6)". */
+		bool alias = i && ip_protos[i].proto == ip_protos[i - 1].proto;
+
+		if (alias)
+			n += snprintf(buf + n, TXCC_NAMES_MAX - n, " (%s)", ip_protos[i].word);
+		else
+			n += snprintf(buf + n, TXCC_NAMES_MAX - n, "%s%s", i ? ", " : "",
+				      ip_protos[i].word);
+	}
+	return buf;
 }

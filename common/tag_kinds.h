@@ -16,6 +16,7 @@
 #ifndef TXCANCEL_COMMON_TAG_KINDS_H
 #define TXCANCEL_COMMON_TAG_KINDS_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 #include "txcancel/abi.h"
 
@@ -40,10 +41,12 @@ const struct txcc_tag_kind *txcc_tag_kind_by_name(const char *name);
 /* "mark", ...; "none" for 0, "unknown" for a kind the table does not have. */
 const char *txcc_tag_kind_name(__u8 kind);
 
-/* The names for a sentence: "mark, socket, cgroup or flow". */
-#define TXCC_TAG_KIND_NAMES	"mark, socket, cgroup or flow"
-/* The same with the numbers, for the wire's: "mark (1), ..., or flow (4)". */
-#define TXCC_TAG_KIND_CODES	"mark (1), socket (2), cgroup (3) or flow (4)"
+#define TXCC_NAMES_MAX	96	/* bytes of a list of names, NUL included */
+/*
+ * The kinds for a sentence, from the table: "mark, socket, cgroup or flow",
+ * with @codes "mark (1), socket (2), cgroup (3) or flow (4)".  Returns @buf.
+ */
+const char *txcc_tag_kind_names(char buf[TXCC_NAMES_MAX], bool codes);
 
 /*
  * IP protocol words on the command line: "udp", "icmpv6" (and its other
@@ -52,7 +55,7 @@ const char *txcc_tag_kind_name(__u8 kind);
 int txcc_ip_proto_by_name(const char *word);
 /* The name of @proto ("icmpv6"), or NULL if it has none. */
 const char *txcc_ip_proto_name(__u8 proto);
-/* The words for a sentence. */
-#define TXCC_IP_PROTO_NAMES	"udp, tcp, icmp, icmpv6 (icmp6), sctp, udplite"
+/* The words for a sentence: "icmp, tcp, udp, icmpv6 (icmp6), ...".  Returns @buf. */
+const char *txcc_ip_proto_names(char buf[TXCC_NAMES_MAX]);
 
 #endif /* TXCANCEL_COMMON_TAG_KINDS_H */

@@ -57,11 +57,11 @@ int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 		   struct txc_rep_error *err)
 {
 	size_t key_size = txc_tag_key_size(t->kind);
-	char why[TXCC_PROBLEM_MAX];
+	char why[TXCC_PROBLEM_MAX], names[TXCC_NAMES_MAX];
 
 	if (!key_size)
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, kind),
-				  "tag kind %u: must be " TXCC_TAG_KIND_CODES, t->kind);
+				  "tag kind %u: must be %s", t->kind, txcc_tag_kind_names(names, true));
 	if (nonzero(t->reserved0, sizeof(t->reserved0)) || t->reserved1)
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, reserved0),
 				  "tag request reserved fields must be zero");

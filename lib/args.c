@@ -123,12 +123,13 @@ int txcl_make_tag(char *err, struct txc_req_tag *t, bool add, __u8 kind,
 		  const union txc_tag_key *key, __u32 cancel_id, __u32 source)
 {
 	size_t size = txc_tag_key_size(kind);
+	char names[TXCC_NAMES_MAX];
 	int ret;
 
 	memset(t, 0, sizeof(*t));
 	if (!size)
-		return txcl_fail(err, -EINVAL, "tag kind %u: must be " TXCC_TAG_KIND_CODES
-				 " (TXC_TAG_*)", kind);
+		return txcl_fail(err, -EINVAL, "tag kind %u: must be %s (TXC_TAG_*)", kind,
+				 txcc_tag_kind_names(names, true));
 	if (!key)
 		return txcl_fail(err, -EINVAL, "the tag key is NULL");
 	if (add) {

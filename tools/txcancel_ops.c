@@ -19,9 +19,10 @@
 static int parse_tag_kind(const char *s, __u8 *kind)
 {
 	const struct txcc_tag_kind *k = txcc_tag_kind_by_name(s);
+	char names[TXCC_NAMES_MAX];
 
 	if (!k)
-		return arg_error("tag kind '%s': expected " TXCC_TAG_KIND_NAMES, s);
+		return arg_error("tag kind '%s': expected %s", s, txcc_tag_kind_names(names, false));
 	*kind = k->kind;
 	return 0;
 }
@@ -144,6 +145,7 @@ static int parse_tag_word(int argc, char **argv, int *i, struct op *op, struct t
  */
 static int parse_tag(int argc, char **argv, struct op *op)
 {
+	char names[TXCC_NAMES_MAX];
 	struct tag_words w = { 0 };
 	int i;
 
@@ -154,7 +156,8 @@ static int parse_tag(int argc, char **argv, struct op *op)
 	w.add = !strcmp(argv[0], "add");
 	op->type = w.add ? TXC_MSG_TAG_ADD : TXC_MSG_TAG_DEL;
 	if (argc < 2)
-		return arg_error("expected " TXCC_TAG_KIND_NAMES " after '%s'", argv[0]);
+		return arg_error("expected %s after '%s'", txcc_tag_kind_names(names, false),
+				 argv[0]);
 	if (parse_tag_kind(argv[1], &op->kind))
 		return -EINVAL;
 	/* The daemon reaches a socket's tag only through the socket, which only its owner has. */

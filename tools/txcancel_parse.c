@@ -229,6 +229,7 @@ int parse_scope(const char *s, __u8 *scope)
 int parse_ip_proto(const char *s, __u8 *proto)
 {
 	int n = txcc_ip_proto_by_name(s);
+	char names[TXCC_NAMES_MAX];
 	__u64 v = 0;
 
 	if (n >= 0) {
@@ -237,8 +238,8 @@ int parse_ip_proto(const char *s, __u8 *proto)
 	}
 	n = scan_u64(s, &v);
 	if (n <= 0 || s[n] || v > 255)
-		return arg_error("protocol '%s': expected " TXCC_IP_PROTO_NAMES
-				 " or a number 0..255", s);
+		return arg_error("protocol '%s': expected %s or a number 0..255", s,
+				 txcc_ip_proto_names(names));
 	*proto = v;
 	return 0;
 }
