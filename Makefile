@@ -179,7 +179,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h \
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard common/*.h) \
+		    $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h \
 		    $(QDISC_SKEL) | $(BUILD)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -193,7 +194,7 @@ $(DAEMON): $(DAEMON_OBJS) $(DP_LIB)
 	$(Q)$(CC) $(CFLAGS) $(DAEMON_OBJS) $(DP_LIB) -o $@ $(LDLIBS)
 
 # Library objects are position independent: the same objects make both builds.
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(LIB_HDRS) | $(BUILD)/lib
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(wildcard common/*.h) $(LIB_HDRS) | $(BUILD)/lib
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -Ilib -c $< -o $@
 
@@ -260,7 +261,8 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/tools
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard daemon/*.h) $(wildcard common/*.h) \
+		   $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -c $< -o $@
 
@@ -323,11 +325,12 @@ FUZZ_RUNS	?= 200000
 $(BUILD)/fuzz $(BUILD)/fuzz/lib $(BUILD)/fuzz/daemon $(BUILD)/fuzz/common:
 	$(Q)mkdir -p $@
 
-$(BUILD)/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h) $(LIB_HDRS) | $(BUILD)/fuzz/lib
+$(BUILD)/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h) $(wildcard common/*.h) $(LIB_HDRS) | $(BUILD)/fuzz/lib
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(BUILD)/fuzz/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) \
+$(BUILD)/fuzz/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard common/*.h) \
+			  $(wildcard include/txcancel/*.h) \
 			  | $(BUILD)/fuzz/daemon
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
