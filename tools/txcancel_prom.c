@@ -63,16 +63,6 @@ static void label_value(const char *s, size_t max)
 	putchar('"');
 }
 
-/* One family with one sample per source; @field picks the value. */
-static void per_source(const struct prom *p, const char *name, const char *type,
-		       const char *help, __u64 (*field)(const struct txc_stats_entry *e))
-{
-	family(name, type, help);
-	for (int i = 0; i < p->n_sources; i++)
-		printf("%s{source=\"%u\",uid=\"%u\"} %llu\n", name, p->sources[i].value,
-		       p->sources[i].uid, (unsigned long long)field(&p->sources[i]));
-}
-
 static __u64 s_passed_frames(const struct txc_stats_entry *e) { return e->counts.passed_frames; }
 static __u64 s_passed_bytes(const struct txc_stats_entry *e) { return e->counts.passed_bytes; }
 static __u64 s_aborted_frames(const struct txc_stats_entry *e) { return e->counts.aborted_frames; }
@@ -82,13 +72,60 @@ static __u64 s_delivered(const struct txc_stats_entry *e) { return e->delivered;
 static __u64 s_backlog_lost(const struct txc_stats_entry *e) { return e->backlog_lost; }
 static __u64 s_subscribers(const struct txc_stats_entry *e) { return e->subscribers; }
 
-static void per_id(const struct prom *p, const char *name, const char *help,
-		   __u64 (*field)(const struct txc_stats_entry *e))
+/* A family of one sample per stats entry; @field picks the value. */
+struct stats_family {
+	const char *name;
+	const char *type;
+	const char *help;
+	__u64 (*field)(const struct txc_stats_entry *e);
+};
+
+static const struct stats_family source_families[] = {
+	{ "txcancel_source_passed_frames_total", "counter",
+	  "Frames tagged for the source that passed.", s_passed_frames },
+	{ "txcancel_source_passed_bytes_total", "counter",
+	  "Bytes of the source's frames that passed.", s_passed_bytes },
+	{ "txcancel_source_aborted_frames_total", "counter",
+	  "Frames of the source aborted; each is one completion.", s_aborted_frames },
+	{ "txcancel_source_aborted_bytes_total", "counter",
+	  "Bytes of the source's aborted frames.", s_aborted_bytes },
+	{ "txcancel_source_ring_lost_total", "counter",
+	  "Completions that did not fit the source's ring.", s_ring_lost },
+	{ "txcancel_source_delivered_total", "counter",
+	  "Completions sent to the source's owner.", s_delivered },
+	{ "txcancel_source_backlog_lost_total", "counter",
+	  "Completions the owner missed: its socket was full or it was not subscribed.",
+	  s_backlog_lost },
+	{ "txcancel_source_subscribers", "gauge",
+	  "Connections subscribed to the source's completions.", s_subscribers },
+};
+
+static const struct stats_family id_families[] = {
+	{ "txcancel_id_passed_frames_total", "counter",
+	  "Frames of a counted ID that passed.", s_passed_frames },
+	{ "txcancel_id_passed_bytes_total", "counter",
+	  "Bytes of a counted ID's frames that passed.", s_passed_bytes },
+	{ "txcancel_id_aborted_frames_total", "counter",
+	  "Frames of a counted ID aborted.", s_aborted_frames },
+	{ "txcancel_id_aborted_bytes_total", "counter",
+	  "Bytes of a counted ID's aborted frames.", s_aborted_bytes },
+};
+
+/* Every family of @fams, each with a sample per entry of @e: IDs if @ids, else sources. */
+static void per_entry(const struct stats_family *fams, size_t n_fams,
+		      const struct txc_stats_entry *e, int n, bool ids)
 {
-	family(name, "counter", help);
-	for (int i = 0; i < p->n_ids; i++)
-		printf("%s{id=\"0x%08x\"} %llu\n", name, p->ids[i].value,
-		       (unsigned long long)field(&p->ids[i]));
+	for (size_t f = 0; f < n_fams; f++) {
+		family(fams[f].name, fams[f].type, fams[f].help);
+		for (int i = 0; i < n; i++) {
+			printf("%s{", fams[f].name);
+			if (ids)
+				printf("id=\"0x%08x\"", e[i].value);
+			else
+				printf("source=\"%u\",uid=\"%u\"", e[i].value, e[i].uid);
+			printf("} %llu\n", (unsigned long long)fams[f].field(&e[i]));
+		}
+	}
 }
 
 static void per_iface(const struct prom *p, const char *name, const char *help,
@@ -170,32 +207,10 @@ static void print_prometheus(const struct prom *p)
 		  "Bytes of the aborted frames, L2 header included.",
 		  offsetof(struct txc_counters, aborted_bytes));
 sources:
-	per_source(p, "txcancel_source_passed_frames_total", "counter",
-		   "Frames tagged for the source that passed.", s_passed_frames);
-	per_source(p, "txcancel_source_passed_bytes_total", "counter",
-		   "Bytes of the source's frames that passed.", s_passed_bytes);
-	per_source(p, "txcancel_source_aborted_frames_total", "counter",
-		   "Frames of the source aborted; each is one completion.", s_aborted_frames);
-	per_source(p, "txcancel_source_aborted_bytes_total", "counter",
-		   "Bytes of the source's aborted frames.", s_aborted_bytes);
-	per_source(p, "txcancel_source_ring_lost_total", "counter",
-		   "Completions that did not fit the source's ring.", s_ring_lost);
-	per_source(p, "txcancel_source_delivered_total", "counter",
-		   "Completions sent to the source's owner.", s_delivered);
-	per_source(p, "txcancel_source_backlog_lost_total", "counter",
-		   "Completions the owner missed: its socket was full or it was not subscribed.",
-		   s_backlog_lost);
-	per_source(p, "txcancel_source_subscribers", "gauge",
-		   "Connections subscribed to the source's completions.", s_subscribers);
-
-	per_id(p, "txcancel_id_passed_frames_total", "Frames of a counted ID that passed.",
-	       s_passed_frames);
-	per_id(p, "txcancel_id_passed_bytes_total", "Bytes of a counted ID's frames that passed.",
-	       s_passed_bytes);
-	per_id(p, "txcancel_id_aborted_frames_total", "Frames of a counted ID aborted.",
-	       s_aborted_frames);
-	per_id(p, "txcancel_id_aborted_bytes_total", "Bytes of a counted ID's aborted frames.",
-	       s_aborted_bytes);
+	per_entry(source_families, sizeof(source_families) / sizeof(source_families[0]),
+		  p->sources, p->n_sources, false);
+	per_entry(id_families, sizeof(id_families) / sizeof(id_families[0]), p->ids, p->n_ids,
+		  true);
 }
 
 static int prom_run(struct txc_client *c, struct prom *p)
