@@ -56,7 +56,21 @@ static const struct {
 	[TXC_MSG_STATUS]	= { "STATUS", 0 },
 	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_req_explain) },
 	[TXC_MSG_METRICS]	= { "METRICS", 0 },
+	[TXC_MSG_CAPTURE]	= { "CAPTURE", sizeof(struct txc_req_capture) },
 };
+
+static int check_capture(const struct txc_req_capture *r, size_t off,
+			 struct txc_rep_error *err)
+{
+	if (r->source == TXC_SOURCE_NONE || r->source >= TXC_MAX_SOURCES)
+		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_capture, source),
+				  "source %u: must be 1..%u", r->source, TXC_MAX_SOURCES - 1);
+	if (r->snaplen > TXC_CAPTURE_MAX)
+		return txcd_error(err, -ERANGE, off + OFF(struct txc_req_capture, snaplen),
+				  "capture length %u: must be 0 (none) to %u bytes",
+				  r->snaplen, TXC_CAPTURE_MAX);
+	return 0;
+}
 
 static int check_flow(const struct txc_flow_key *f, size_t off, struct txc_rep_error *err)
 {
@@ -309,6 +323,8 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 	}
 	case TXC_MSG_BATCH:
 		return check_batch(msg, len, err);
+	case TXC_MSG_CAPTURE:
+		return check_capture(body, HDR, err);
 	case TXC_MSG_EXPLAIN: {
 		const struct txc_req_explain *r = body;
 		int ret = check_ifname(r->ifname, HDR + OFF(struct txc_req_explain, ifname), err);

@@ -106,7 +106,8 @@ static bool reply_ok(__u8 type, const __u8 *body, size_t len)
 	case TXC_MSG_TAG_DEL:
 	case TXC_MSG_COUNT_ID:
 	case TXC_MSG_SUBSCRIBE:
-	case TXC_MSG_UNSUBSCRIBE:	return len == 0;
+	case TXC_MSG_UNSUBSCRIBE:
+	case TXC_MSG_CAPTURE:		return len == 0;
 	case TXC_MSG_PREFIX_LIST:	return list_ok(body, len, sizeof(struct txc_prefix_info));
 	case TXC_MSG_STATS:		return list_ok(body, len, sizeof(struct txc_stats_entry));
 	case TXC_MSG_STATUS:

@@ -38,6 +38,7 @@ static const struct {
 	[TXC_MSG_STATUS]	= { "STATUS", VARIABLE },
 	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_rep_explain) },
 	[TXC_MSG_METRICS]	= { "METRICS", VARIABLE },
+	[TXC_MSG_CAPTURE]	= { "CAPTURE", 0 },
 };
 
 static bool is_request_type(__u8 type)
@@ -51,6 +52,8 @@ const char *txcl_type_name(__u8 type, char *tmp, size_t tmp_len)
 		return types[type].name;
 	if (type == TXC_MSG_COMPLETIONS)
 		return "COMPLETIONS";
+	if (type == TXC_MSG_COMPLETIONS_CAPTURE)
+		return "COMPLETIONS_CAPTURE";
 	snprintf(tmp, tmp_len, "type %u", type);
 	return tmp;
 }
@@ -174,6 +177,54 @@ static int check_record(struct txc_client *c, const struct txc_abort_record *r, 
 	return 0;
 }
 
+/*
+ * A COMPLETIONS_CAPTURE batch: version 2 records, each hdr.size bytes (its
+ * cap_len bytes of frame, padded to 8), exactly filling the message.
+ */
+static int check_capture_completions(struct txc_client *c, const __u8 *body, size_t len)
+{
+	struct txc_ev_completions ev;
+	size_t off;
+
+	if (len < sizeof(ev))
+		return malformed(c, "event", TXC_MSG_COMPLETIONS_CAPTURE, len, sizeof(ev));
+	memcpy(&ev, body, sizeof(ev));
+	if (ev.count > TXC_COMPLETIONS_MAX)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
+				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
+	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
+				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
+	off = sizeof(ev);
+	for (__u32 i = 0; i < ev.count; i++) {
+		struct txc_abort_record r;
+
+		if (len - off < sizeof(r))
+			return txcl_fail(c->err, -EPROTO, "completion record %u of a capture batch "
+					 "is cut short: %zu bytes left", i, len - off);
+		memcpy(&r, body + off, sizeof(r));
+		if (r.hdr.version != TXC_RECORD_VERSION_CAPTURE || r.hdr.type != TXC_RECORD_ABORT)
+			return txcl_fail(c->err, -EPROTO, "completion record %u has version %u "
+					 "type %u; a capture batch holds version %u type %u", i,
+					 r.hdr.version, r.hdr.type, TXC_RECORD_VERSION_CAPTURE,
+					 TXC_RECORD_ABORT);
+		if (r.cap_len > TXC_CAPTURE_MAX || r.hdr.size != TXC_RECORD_CAPTURE_SIZE(r.cap_len) ||
+		    r.hdr.size > len - off)
+			return txcl_fail(c->err, -EPROTO, "completion record %u is %u bytes with %u "
+					 "bytes of frame (at most %u), %zu left in the batch", i,
+					 r.hdr.size, r.cap_len, TXC_CAPTURE_MAX, len - off);
+		/* The rest of the checks are version 1's, on the fixed part. */
+		r.hdr.version = TXC_RECORD_VERSION;
+		r.hdr.size = sizeof(r);
+		if (check_record(c, &r, i, ev.source))
+			return -EPROTO;
+		off += TXC_RECORD_CAPTURE_SIZE(r.cap_len);
+	}
+	if (off != len)
+		return malformed(c, "event", TXC_MSG_COMPLETIONS_CAPTURE, len, off);
+	return 0;
+}
+
 static int check_completions(struct txc_client *c, const __u8 *body, size_t len)
 {
 	struct txc_ev_completions ev;
@@ -208,12 +259,14 @@ static int check_event(struct txc_client *c, const struct txc_msg_hdr *h, const 
 {
 	char tmp[16];
 
-	if (h->type != TXC_MSG_COMPLETIONS)
+	if (h->type != TXC_MSG_COMPLETIONS && h->type != TXC_MSG_COMPLETIONS_CAPTURE)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent an event of unknown %s",
 				 txcl_type_name(h->type, tmp, sizeof(tmp)));
 	if (h->seq || h->error)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent an event with seq %u error %d; "
 				 "events carry 0 in both", h->seq, h->error);
+	if (h->type == TXC_MSG_COMPLETIONS_CAPTURE)
+		return check_capture_completions(c, body, len);
 	return check_completions(c, body, len);
 }
 

@@ -41,6 +41,7 @@ static const char *const request_names[TXC_MSG_REQUEST_MAX + 1] = {
 	[TXC_MSG_STATUS] = "status",
 	[TXC_MSG_EXPLAIN] = "explain",
 	[TXC_MSG_METRICS] = "metrics",
+	[TXC_MSG_CAPTURE] = "capture",
 };
 
 struct prom {
