@@ -7,6 +7,7 @@
  * header's byte-order magic announces to the reader.
  */
 #include <errno.h>
+#include <stdio_ext.h>
 #include <string.h>
 
 #include "txcancel_pcapng.h"
@@ -186,4 +187,15 @@ int pcapng_close(struct pcapng *p)
 		err = -(errno ? errno : EIO);
 	p->f = NULL;
 	return err;
+}
+
+void pcapng_abandon(struct pcapng *p)
+{
+	if (!p->f)
+		return;
+	__fpurge(p->f);
+	clearerr(p->f);
+	if (p->own)
+		fclose(p->f);
+	p->f = NULL;
 }

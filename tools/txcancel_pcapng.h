@@ -33,6 +33,11 @@ int pcapng_packet(struct pcapng *p, __u32 ifindex, const char *ifname, __u64 rea
 		  const void *data, __u32 caplen, __u32 origlen, const char *comment);
 /* Hand what is buffered to the file or pipe; 0 or -errno (-EPIPE: reader gone). */
 int pcapng_flush(struct pcapng *p);
+/*
+ * The reader is gone (EPIPE): drop what is buffered and the stream's error,
+ * so that nothing tries to write it again (stdout at exit), and close.
+ */
+void pcapng_abandon(struct pcapng *p);
 /* Flush and close; 0 or -errno. */
 int pcapng_close(struct pcapng *p);
 

@@ -591,6 +591,8 @@ static int watch_run(struct watch *w)
 		if (why && ret != EXIT_OK)
 			runtime_error("%s", why);
 	}
+	if (w->pcap_err == -EPIPE)
+		pcapng_abandon(&w->pcap);
 	if (w->pcap_path && pcapng_close(&w->pcap) && ret == EXIT_OK && !w->pcap_err)
 		ret = runtime_error("watch: closing %s failed", w->pcap_path);
 	txc_client_close(w->c);
