@@ -117,10 +117,20 @@ static __always_inline void txc_capture_end(struct txc_capture_buf *buf,
 	if (n > TXC_CAPTURE_MAX)
 		n = TXC_CAPTURE_MAX;
 	size = TXC_RECORD_CAPTURE_SIZE(n);
+	/*
+	 * Bound the size in the register handed to the helper: left alone,
+	 * clang tests the rounded length instead, a register whose bound 6.1's
+	 * verifier does not carry over to the size.
+	 */
+	asm volatile("" : "+r"(size));
+	if (size > sizeof(*buf)) {
+		txc_capture_lost(tag);
+		return;
+	}
 	buf->rec.hdr.size = size;
 	buf->rec.cap_len = n;
 	ring = bpf_map_lookup_elem(&txc_rings, &tag->source);
-	if (ring && size <= sizeof(*buf) && !bpf_ringbuf_output(ring, buf, size, rb_flags))
+	if (ring && !bpf_ringbuf_output(ring, buf, size, rb_flags))
 		return;
 	txc_capture_lost(tag);
 }
