@@ -66,7 +66,7 @@ static int check_capture(const struct txc_req_capture *r, size_t off,
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_capture, source),
 				  "source %u: must be 1..%u", r->source, TXC_MAX_SOURCES - 1);
 	if (r->snaplen > TXC_CAPTURE_MAX)
-		return txcd_error(err, -ERANGE, off + OFF(struct txc_req_capture, snaplen),
+		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_capture, snaplen),
 				  "capture length %u: must be 0 (none) to %u bytes",
 				  r->snaplen, TXC_CAPTURE_MAX);
 	return 0;

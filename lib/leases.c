@@ -161,7 +161,7 @@ int txc_capture(struct txc_client *client, __u32 source, __u32 snaplen)
 	if (!err)
 		err = txcl_check_source(client->err, source);
 	if (!err && snaplen > TXC_CAPTURE_MAX)
-		err = txcl_fail(client->err, -ERANGE, "capture length %u: must be 0 (none) to "
+		err = txcl_fail(client->err, -EINVAL, "capture length %u: must be 0 (none) to "
 				"%u bytes", snaplen, TXC_CAPTURE_MAX);
 	return err ? err : txcl_call(client, TXC_MSG_CAPTURE, &req, sizeof(req), -1, &rep);
 }

@@ -608,7 +608,7 @@ static void capture_requests(struct peer *root, struct reply *rep)
 
 	cr.snaplen = TXC_CAPTURE_MAX + 1;
 	n = call(root, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
-	ERR(n, rep, -ERANGE, "capture length 513", HDR + OFF(struct txc_req_capture, snaplen),
+	ERR(n, rep, -EINVAL, "capture length 513", HDR + OFF(struct txc_req_capture, snaplen),
 	    "CAPTURE past TXC_CAPTURE_MAX");
 	cr = (struct txc_req_capture){ .source = 0, .snaplen = 64 };
 	n = call(root, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);

@@ -212,7 +212,7 @@ TXC_API int txc_read_completions(struct txc_client *client, txc_completion_fn fn
  * The client must be subscribed (txc_source_open() or txc_subscribe()).
  * Records are then version 2 (TXC_RECORD_VERSION_CAPTURE) and carry
  * rec->cap_len bytes, read with txc_record_bytes(); subscribers that did
- * not ask keep getting version 1 records.  -ERANGE past TXC_CAPTURE_MAX;
+ * not ask keep getting version 1 records.  -EINVAL past TXC_CAPTURE_MAX;
  * -EBADMSG from a daemon that predates it.
  */
 TXC_API int txc_capture(struct txc_client *client, __u32 source, __u32 snaplen);
