@@ -6,7 +6,7 @@ set -eu
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 pkg-config iproute2 nftables iputils-ping gnuplot-nox libclang-rt-14-dev
 g++ lowdown groff-base man-db bash-completion prometheus libxdp-dev xdp-tools clang-19
-qemu-system-x86 busybox-static cpio file tshark"
+qemu-system-x86 busybox-static cpio file tshark zsh"
 
 missing=""
 for p in $PACKAGES; do
