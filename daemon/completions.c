@@ -384,7 +384,7 @@ size_t txcd_ring_event(struct txcd *d, __u32 source)
  * Written at every change of its subscribers, so that a length a previous
  * daemon left in the pinned map does not outlive them.
  */
-static void source_caplen_update(struct txcd *d, __u32 source)
+static int source_caplen_update(struct txcd *d, __u32 source)
 {
 	struct txcd_source *s = &d->sources[source];
 	__u32 max = 0;
@@ -399,12 +399,15 @@ static void source_caplen_update(struct txcd *d, __u32 source)
 			source, max, strerror(-err));
 	else
 		s->caplen = max;
+	return err;
 }
 
 int txcd_capture(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 snaplen,
 		 char *why, size_t why_len)
 {
 	struct txcd_sub *sub;
+	__u32 prev;
+	int err;
 
 	for (sub = c->subs; sub; sub = sub->next_in_conn)
 		if (sub->source == source)
@@ -414,9 +417,16 @@ int txcd_capture(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 snaple
 			 "subscribe first)", source);
 		return -ENOENT;
 	}
+	prev = sub->caplen;
 	sub->caplen = snaplen;
-	source_caplen_update(d, source);
-	return 0;
+	err = source_caplen_update(d, source);
+	if (err) {
+		/* Never more bytes than the batches are sized for (s->caplen). */
+		sub->caplen = prev;
+		snprintf(why, why_len, "capture of source %u: the datapath's capture length "
+			 "could not be set: %s", source, strerror(-err));
+	}
+	return err;
 }
 
 /*
