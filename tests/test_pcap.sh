@@ -19,6 +19,7 @@
 #   pipe:       tshark reading the pipe saw the same packets
 #   epipe:      a pipe whose reader left ends the watch cleanly (exit 0)
 #   bad_args:   out-of-range and misplaced capture options are refused
+#   bad_file:   a file that cannot be written is named in the error
 # Usage: test_pcap.sh <source dir> <build dir> [filter]
 set -u
 # shellcheck disable=SC2034 # read by testlib.sh
@@ -89,6 +90,17 @@ while [ $i -lt 100 ] && ! txc hello >/dev/null 2>&1; do
 	sleep 0.1
 	i=$((i + 1))
 done
+
+if selected pcap/bad_file; then
+	txc watch -w "$work/no/such/dir/x.pcapng" -t 1 >"$work/badfile.out" 2>&1
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "cannot write $work/no/such/dir/x.pcapng" "$work/badfile.out"
+	then
+		echo "PASS pcap/bad_file"
+	else
+		fail "pcap/bad_file: exit $rc: $(cat "$work/badfile.out")"
+	fi
+fi
 
 nsenter --net=/run/netns/"$nsa" "$build/tools/demo-client" -s "$sock" -g 1 -r 100 -t 5 \
 	198.18.71.2 5000 >"$work/client.out" 2>&1 &

@@ -365,10 +365,8 @@ static void on_batch(void *ctx, const struct txc_ev_completions *ev,
 			w->done = true;
 	}
 	/* A batch without records exists only to report a changed account. */
-	if (w->pcap_to_stdout)
-		;
-	else if (!ev->count || ev->ring_lost != prev->ring_lost ||
-	    ev->backlog_lost != prev->backlog_lost)
+	if (!w->pcap_to_stdout && (!ev->count || ev->ring_lost != prev->ring_lost ||
+				   ev->backlog_lost != prev->backlog_lost))
 		print_account(w, ev, prev);
 	if (s) {
 		s->seen = true;

@@ -43,7 +43,8 @@ static __always_inline __u32 txc_capture_len(const struct txc_tag *tag)
 
 /*
  * Fill the fixed part of @f's record and take its sequence number.
- * Returns the scratch buffer, or NULL (counted lost) when there is none.
+ * Returns the scratch buffer, or NULL when there is none (the caller counts
+ * the record lost).
  */
 static __always_inline struct txc_capture_buf *
 txc_capture_begin(const struct txc_frame *f, const struct txc_tag *tag, __u32 how)
