@@ -102,7 +102,7 @@ if selected pcap/bad_file; then
 	fi
 fi
 
-nsenter --net=/run/netns/"$nsa" "$build/tools/demo-client" -s "$sock" -g 1 -r 100 -t 5 \
+nsenter --net=/run/netns/"$nsa" "$build/tools/demo-client" -s "$sock" -g 1 -r 100 -t 6 \
 	198.18.71.2 5000 >"$work/client.out" 2>&1 &
 client=$!
 i=0
@@ -118,25 +118,26 @@ if [ -z "$id" ] || [ -z "$source" ]; then
 	exit 1
 fi
 
-txc -j watch -w "$work/cap.pcapng" --snaplen $snaplen -t 4 "$source" \
+txc -j watch -w "$work/cap.pcapng" --snaplen $snaplen -t 8 "$source" \
 	>"$work/cap.json" 2>"$work/cap.err" &
 w_cap=$!
-txc -j watch -t 4 "$source" >"$work/plain.json" 2>"$work/plain.err" &
+txc -j watch -t 8 "$source" >"$work/plain.json" 2>"$work/plain.err" &
 w_plain=$!
-(txc watch -w - -t 4 "$source" 2>"$work/pipe.err"; echo $? >"$work/pipe.rc") |
+(txc watch -w - -t 8 "$source" 2>"$work/pipe.err"; echo $? >"$work/pipe.rc") |
 	tshark -r - -T fields -e frame.comment >"$work/pipe.txt" 2>/dev/null &
 w_pipe=$!
-(txc watch -w - -t 4 "$source" 2>"$work/epipe.err"; echo $? >"$work/epipe.rc") |
+(txc watch -w - -t 8 "$source" 2>"$work/epipe.err"; echo $? >"$work/epipe.rc") |
 	head -c 64 >/dev/null &
 w_epipe=$!
 
-# demo-client and the four watchers.
+# demo-client and the four watchers, all subscribed before the cancel.
 i=0
-while [ $i -lt 100 ] &&
+while [ $i -lt 200 ] &&
       ! txc -j stats source "$source" 2>/dev/null | grep -q '"subscribers":5'; do
 	sleep 0.05
 	i=$((i + 1))
 done
+[ $i -lt 200 ] || fail "pcap/setup: the watchers did not subscribe within 10 s"
 txc cancel id "$id" >/dev/null || fail "pcap/setup: txcancel cancel id $id"
 sleep 1
 txc clear id "$id" >/dev/null || fail "pcap/setup: txcancel clear id $id"
