@@ -20,7 +20,7 @@
 #   make demo       deps + build + the datapath demo on a throwaway testbed
 #   make bench      deps + build + every figure of the benchmarks (bench/run.sh)
 #   make install    daemon, tool, library, headers, pkg-config file, man pages,
-#                   bash completion and the systemd units under
+#                   bash and zsh completion and the systemd units under
 #                   $(DESTDIR)$(PREFIX) (see dist/)
 #   make clean      remove $(BUILD)
 #
@@ -413,6 +413,7 @@ install: $(DAEMON) $(CLI) $(LIB_A) $(LIB_SO) $(LIB_PC) $(MAN_PAGES)
 	$(Q)install -m 0644 dist/txcancel.conf $(DESTDIR)$(DOCDIR)/txcancel.conf.example
 	$(Q)install -D -m 0644 dist/txcancel.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/txcancel
+	$(Q)install -D -m 0644 dist/_txcancel $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_txcancel
 	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	$(Q)for p in $(MAN_PAGES); do \
 		install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/ || exit 1; done

@@ -32,8 +32,10 @@
  * all (flow lookup off), the tagged frame with and without the ID cancel
  * table looked up, and the canceled frame with its record written but no
  * reader to wake (the ring drained between runs that fit in it), with the
- * reader woken by the ring per record (as while aborts are few), and with no
- * ring at all (the record is counted lost instead of written).
+ * reader woken by the ring per record (as while aborts are few), with no
+ * ring at all (the record is counted lost instead of written), and with the
+ * frame's 64 bytes in its record (a capture length asked for, as by
+ * `txcancel watch -w`).
  *
  * Every case checks itself: the program's verdict, and the source's counters
  * (passed or aborted frames, exactly runs x repeat), so that a number never
@@ -128,6 +130,7 @@ struct bench {
 
 static struct result res[NLEVELS][NCASES][NFAM];
 static struct result no_rules[NFAM], no_ring[NFAM], between_runs[NFAM], woken[NFAM];
+static struct result captured[NFAM];
 static struct result skb_rules[NFAM], sk_tagged[NFAM], sk_only[NFAM], cg_only[NFAM];
 
 #define OTHER_MARK	0x01000000u		/* a mark no measured frame carries */
@@ -552,6 +555,31 @@ static int measure_canceled_diag(struct bench *b, int fam, enum ring_mode ring, 
 }
 
 /*
+ * D2 with the frame's bytes in each record (its source's capture length
+ * 64: the whole frame), as a subscriber of `txcancel watch -w` asks: the
+ * record goes through a per-CPU buffer and bpf_ringbuf_output().
+ */
+#define CAPTURE_BYTES	64u
+
+static int measure_canceled_capture(struct bench *b, int fam, struct result *r)
+{
+	int err = txc_dp_set_source_caplen(b->dp, SOURCE, CAPTURE_BYTES);
+
+	if (!err)
+		err = own_rule(b, fam);
+	if (!err)
+		err = txc_dp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
+	if (!err)
+		err = measure(b, &b->tagged[fam], CANCELED, RING_THREAD, b->repeat, b->runs, r);
+	if (!err)
+		err = txc_dp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
+	err = err ?: txc_dp_set_source_caplen(b->dp, SOURCE, 0);
+	if (!err)
+		report("canceled, 64 bytes captured", fam, r);
+	return err;
+}
+
+/*
  * D1 for the rules only TC has: the untagged frame while a mark, a socket
  * (not the frame's) and a cgroup (not the frame's) rule are in force, and
  * the frame tagged by its own socket (the test run's dummy socket, tagged
@@ -673,6 +701,8 @@ static int run_level(struct bench *b, int l)
 							    &between_runs[fam]);
 			if (!err)
 				err = measure_canceled_diag(b, fam, RING_WOKEN, &woken[fam]);
+			if (!err)
+				err = measure_canceled_capture(b, fam, &captured[fam]);
 			if (err)
 				return err;
 		}
@@ -822,6 +852,18 @@ static void emit_d2(struct bench *b)
 			 "kernel wakes the reader whenever it has caught up: nearly every record",
 			 w->aborted, w->consumed, w->lost);
 		row("D2", name, w, true, w->added, added_name,
+		    "where the time goes (stated only)", -1, note);
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *cp = &captured[fam];
+
+		snprintf(name, sizeof(name), "canceled, %s, record with the frame's %u bytes "
+			 "(capture on)", fam_name[fam], CAPTURE_BYTES);
+		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; a "
+			 "version 2 record, built in a per-CPU buffer and copied to the ring "
+			 "(bpf_ringbuf_output), read as in the ring-drained case",
+			 cp->aborted, cp->consumed, cp->lost);
+		row("D2", name, cp, true, cp->added, added_name,
 		    "where the time goes (stated only)", -1, note);
 	}
 	for (int fam = 0; fam < NFAM; fam++) {

@@ -18,6 +18,7 @@
 #include "lib/ctx_skb.h"
 #include "lib/ctx_xdp.h"
 #include "lib/qdisc_stamp.h"
+#include "lib/capture.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -65,6 +66,8 @@ static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f
 	if (!scope)
 		return TCX_NEXT;
 	if (!ex) {
+		__u32 how, cap;
+
 		/*
 		 * A frame tagged by its flow was read and parsed for it (maybe
 		 * after a pull of its headers, which leaves the verifier no valid
@@ -75,8 +78,13 @@ static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f
 			txc_frame_rest_from_skb(skb, f);
 			txc_frame_parse(f);
 		}
-		txc_report_abort(f, tag, TXC_ABORT_HOW(*kind, scope, TXC_AT_HOOK),
-				 txc_ring_submit_flags(cfg));
+		how = TXC_ABORT_HOW(*kind, scope, TXC_AT_HOOK);
+		cap = txc_capture_len(tag);
+		if (cap)
+			txc_report_capture_skb(skb, f, tag, how,
+					       TXC_CAPTURE_OPTS(txc_ring_submit_flags(cfg), cap));
+		else
+			txc_report_abort(f, tag, how, txc_ring_submit_flags(cfg));
 	}
 	return TCX_DROP;
 }
@@ -165,6 +173,7 @@ static __noinline int txc_xdp_run(struct xdp_md *ctx, __u32 hook, __u32 ifindex)
 	const struct txc_config *cfg = txc_get_config();
 	struct txc_frame f;
 	struct txc_tag tag;
+	__u32 how, cap;
 	__u8 scope;
 
 	if (!cfg || !(cfg->lookups & TXC_LOOKUP_FLOW))
@@ -176,8 +185,13 @@ static __noinline int txc_xdp_run(struct xdp_md *ctx, __u32 hook, __u32 ifindex)
 	scope = txc_verdict(cfg->lookups, &f, &tag, NULL);
 	if (!scope)
 		return XDP_PASS_VERDICT;
-	txc_report_abort(&f, &tag, TXC_ABORT_HOW(TXC_TAG_FLOW, scope, TXC_AT_HOOK),
-			 txc_ring_submit_flags(cfg));
+	how = TXC_ABORT_HOW(TXC_TAG_FLOW, scope, TXC_AT_HOOK);
+	cap = txc_capture_len(&tag);
+	if (cap)
+		txc_report_capture_xdp(ctx, &f, &tag, how,
+				       TXC_CAPTURE_OPTS(txc_ring_submit_flags(cfg), cap));
+	else
+		txc_report_abort(&f, &tag, how, txc_ring_submit_flags(cfg));
 	return XDP_DROP_VERDICT;
 }
 

@@ -44,6 +44,7 @@ static const struct txcc_msg_type types[] = {
 	[TXC_MSG_METRICS] = { "METRICS", .rep_size = sizeof(struct txc_rep_metrics),
 		.rep_arrays = { ARRAY(txc_rep_metrics, n_ifaces, txc_metrics_iface),
 				ARRAY(txc_rep_metrics, n_requests, txc_metrics_request) } },
+	[TXC_MSG_CAPTURE] = { "CAPTURE", FIXED(sizeof(struct txc_req_capture), 0) },
 };
 
 /*
@@ -66,5 +67,7 @@ const char *txcc_msg_name(__u8 type)
 
 	if (t)
 		return t->name;
-	return type == TXC_MSG_COMPLETIONS ? "COMPLETIONS" : NULL;
+	if (type == TXC_MSG_COMPLETIONS)
+		return "COMPLETIONS";
+	return type == TXC_MSG_COMPLETIONS_CAPTURE ? "COMPLETIONS_CAPTURE" : NULL;
 }

@@ -180,23 +180,90 @@ static struct txc_abort_record *batch_recs(void)
 }
 
 /*
+ * The frame bytes of the batch's records (version 2 in the ring), for the
+ * subscriptions that asked for them (CAPTURE); batch_recs() holds every
+ * record as version 1, as the others get it.
+ */
+static __u8 batch_bytes[TXC_COMPLETIONS_MAX][TXC_CAPTURE_MAX];
+static __u32 batch_cap_len[TXC_COMPLETIONS_MAX];
+/* One COMPLETIONS_CAPTURE message, built per subscription. */
+static __u8 capture_buf[TXC_MSG_MAX];
+
+static void collect_bytes(__u32 i, struct txc_abort_record *rec, const void *data, size_t len)
+{
+	__u32 cap = rec->cap_len;
+
+	batch_cap_len[i] = 0;
+	if (rec->hdr.version == TXC_RECORD_VERSION_CAPTURE && cap <= TXC_CAPTURE_MAX &&
+	    len >= TXC_RECORD_CAPTURE_SIZE(cap)) {
+		memcpy(batch_bytes[i], (const __u8 *)data + sizeof(*rec), cap);
+		batch_cap_len[i] = cap;
+	}
+	if (rec->hdr.version == TXC_RECORD_VERSION_CAPTURE) {
+		/* What it was before there were bytes, byte for byte. */
+		rec->hdr.version = TXC_RECORD_VERSION;
+		rec->hdr.size = sizeof(*rec);
+		rec->cap_len = 0;
+	}
+}
+
+/*
+ * Records per batch: a COMPLETIONS_CAPTURE message with the source's
+ * longest capture must fit in TXC_MSG_MAX.
+ */
+static size_t batch_max(const struct txcd_source *s)
+{
+	size_t room = TXC_MSG_MAX - sizeof(struct txc_msg_hdr) - sizeof(struct txc_ev_completions);
+	size_t n = room / TXC_RECORD_CAPTURE_SIZE(s->caplen);
+
+	return n < TXC_COMPLETIONS_MAX ? n : TXC_COMPLETIONS_MAX;
+}
+
+/*
+ * The records of the batch as @sub asked for them: version 2, each with at
+ * most sub->caplen bytes of its frame.  Returns the message's length.
+ */
+static size_t capture_batch(const struct txcd_sub *sub, __u32 n)
+{
+	size_t off = sizeof(struct txc_msg_hdr) + sizeof(struct txc_ev_completions);
+
+	for (__u32 i = 0; i < n; i++) {
+		struct txc_abort_record rec = batch_recs()[i];
+		__u32 cap = batch_cap_len[i] < sub->caplen ? batch_cap_len[i] : sub->caplen;
+		__u32 size = TXC_RECORD_CAPTURE_SIZE(cap);
+
+		rec.hdr.version = TXC_RECORD_VERSION_CAPTURE;
+		rec.hdr.size = size;
+		rec.cap_len = cap;
+		memcpy(capture_buf + off, &rec, sizeof(rec));
+		memcpy(capture_buf + off + sizeof(rec), batch_bytes[i], cap);
+		memset(capture_buf + off + sizeof(rec) + cap, 0, size - sizeof(rec) - cap);
+		off += size;
+	}
+	return off;
+}
+
+/*
  * Send the @n records in batch_buf to @sub with its account; false when its
  * socket is full (it is then blocked until EPOLLOUT) or gone.
  */
 static bool send_batch(struct txcd *d, struct txcd_sub *sub, __u32 n,
 		       const struct txc_source_stats *st)
 {
-	struct txc_msg_hdr *h = (void *)batch_buf;
+	__u8 *msg = sub->caplen ? capture_buf : batch_buf;
+	struct txc_msg_hdr *h = (void *)msg;
 	struct txc_ev_completions *ev = (void *)(h + 1);
 	size_t len = sizeof(*h) + sizeof(*ev) + n * sizeof(struct txc_abort_record);
 	struct txcd_conn *c = sub->conn;
 	__u64 delivered, backlog_lost;
 
+	if (sub->caplen)
+		len = capture_batch(sub, n);
 	txcd_sub_account(d, sub, &delivered, &backlog_lost);
 	*h = (struct txc_msg_hdr){
 		.magic = TXC_PROTO_MAGIC,
 		.version = TXC_PROTO_VERSION,
-		.type = TXC_MSG_COMPLETIONS,
+		.type = sub->caplen ? TXC_MSG_COMPLETIONS_CAPTURE : TXC_MSG_COMPLETIONS,
 		.flags = TXC_MSG_F_EVENT,
 		.length = len,
 	};
@@ -208,7 +275,7 @@ static bool send_batch(struct txcd *d, struct txcd_sub *sub, __u32 n,
 		.delivered = delivered + n,
 		.backlog_lost = backlog_lost,
 	};
-	if (send(c->fd, batch_buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+	if (send(c->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		struct epoll_event pev = {
 			.events = EPOLLIN | EPOLLOUT,
 			.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
@@ -240,11 +307,12 @@ struct collect {
 static bool collect_one(void *ctx, const void *data, size_t len)
 {
 	struct collect *col = ctx;
-	struct txc_abort_record *rec = &batch_recs()[col->n++];
+	struct txc_abort_record *rec = &batch_recs()[col->n];
 
 	/* A record of another size is not ours to interpret: pass it as zeroes + header. */
 	memset(rec, 0, sizeof(*rec));
 	memcpy(rec, data, len < sizeof(*rec) ? len : sizeof(*rec));
+	collect_bytes(col->n++, rec, data, len);
 	return true;
 }
 
@@ -265,7 +333,7 @@ static size_t source_pump(struct txcd *d, __u32 source)
 		struct txcd_sub *sub;
 		__u64 end;
 
-		txcd_ring_peek(s->ring, TXC_COMPLETIONS_MAX, collect_one, &col, &end);
+		txcd_ring_peek(s->ring, batch_max(s), collect_one, &col, &end);
 		if (end == txcd_ring_consumer(s->ring))
 			break;
 		source_totals(d, source, &st);
@@ -312,6 +380,56 @@ size_t txcd_ring_event(struct txcd *d, __u32 source)
 }
 
 /*
+ * Tell the datapath the longest capture @source's subscribers want.
+ * Written at every change of its subscribers, so that a length a previous
+ * daemon left in the pinned map does not outlive them.
+ */
+static int source_caplen_update(struct txcd *d, __u32 source)
+{
+	struct txcd_source *s = &d->sources[source];
+	__u32 max = 0;
+	int err;
+
+	for (const struct txcd_sub *sub = s->subs; sub; sub = sub->next_in_source)
+		if (sub->caplen > max)
+			max = sub->caplen;
+	err = txc_dp_set_source_caplen(d->dp, source, max);
+	if (err)
+		txc_log(TXC_LOG_WARN, "source %u: setting its capture length to %u: %s\n",
+			source, max, strerror(-err));
+	else
+		s->caplen = max;
+	return err;
+}
+
+int txcd_capture(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 snaplen,
+		 char *why, size_t why_len)
+{
+	struct txcd_sub *sub;
+	__u32 prev;
+	int err;
+
+	for (sub = c->subs; sub; sub = sub->next_in_conn)
+		if (sub->source == source)
+			break;
+	if (!sub) {
+		snprintf(why, why_len, "capture of source %u: not subscribed to it (open or "
+			 "subscribe first)", source);
+		return -ENOENT;
+	}
+	prev = sub->caplen;
+	sub->caplen = snaplen;
+	err = source_caplen_update(d, source);
+	if (err) {
+		/* Never more bytes than the batches are sized for (s->caplen). */
+		sub->caplen = prev;
+		snprintf(why, why_len, "capture of source %u: the datapath's capture length "
+			 "could not be set: %s", source, strerror(-err));
+	}
+	return err;
+}
+
+/*
  * Completions wait in their source's ring, not in the daemon; what a user's
  * subscriptions bound is the socket buffers (--backlog each) they can fill.
  */
@@ -345,6 +463,7 @@ int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
 	sub->next_in_source = s->subs;
 	s->subs = sub;
 	c->user->subs++;
+	source_caplen_update(d, source);
 	ring_arm(d, source, true);
 	return 0;
 }
@@ -373,6 +492,7 @@ int txcd_unsubscribe(struct txcd *d, struct txcd_conn *c, __u32 source)
 	sub_unlink(&d->sources[source].subs, sub, true);
 	c->user->subs--;
 	free(sub);
+	source_caplen_update(d, source);
 	ring_arm(d, source, any_ready(&d->sources[source]));
 	return 0;
 }

@@ -92,6 +92,7 @@ struct bpf_map *txc_dp_map(const struct txc_dp *dp, enum txc_map map)
 		[TXC_MAP_LEASE_GENS] = s->maps.txc_lease_gens,
 		[TXC_MAP_CGROUP_FILTER] = s->maps.txc_cgroup_filter,
 		[TXC_MAP_IFACE_STATS] = s->maps.txc_iface_stats,
+		[TXC_MAP_SOURCE_CAPLEN] = s->maps.txc_source_caplen,
 	};
 
 	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
@@ -998,6 +999,16 @@ int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq)
 	return 0;
 }
 
+int txc_dp_set_source_caplen(struct txc_dp *dp, __u32 source, __u32 caplen)
+{
+	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES || caplen > TXC_CAPTURE_MAX)
+		return -EINVAL;
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SOURCE_CAPLEN), &source, &caplen,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 /* --- per-ID counters ----------------------------------------------------- */
 
 static int map_is_empty(int fd)
@@ -1440,6 +1451,7 @@ int txc_dp_reset(struct txc_dp *dp)
 	};
 	static const enum txc_map arrays[] = {
 		TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS, TXC_MAP_SOURCE_SEQ,
+		TXC_MAP_SOURCE_CAPLEN,
 	};
 	struct txc_config none = {};
 	struct bpf_map *m;

@@ -62,6 +62,7 @@ enum txc_map {
 	TXC_MAP_LEASE_GENS,
 	TXC_MAP_CGROUP_FILTER,
 	TXC_MAP_IFACE_STATS,
+	TXC_MAP_SOURCE_CAPLEN,
 	TXC_MAP_COUNT,
 };
 
@@ -175,6 +176,11 @@ int txc_map_walk(int fd, size_t key_size, size_t val_size, txc_map_chunk_fn fn, 
 /* Counters of @source, summed over CPUs. */
 int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum);
 /* Next sequence number the datapath will hand out for @source, minus one. */
+/*
+ * Bytes of each aborted frame of @source its records carry from now on
+ * (0..TXC_CAPTURE_MAX; 0: none, records of version 1).
+ */
+int txc_dp_set_source_caplen(struct txc_dp *dp, __u32 source, __u32 caplen);
 int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
 
 /*

@@ -289,6 +289,20 @@ static int check_explain(const struct txc_req_explain *r, struct txc_rep_error *
 	return 0;
 }
 
+static int check_capture(const struct txc_req_capture *r, struct txc_rep_error *err)
+{
+	char why[TXCC_PROBLEM_MAX];
+
+	if (txcc_source_problem(r->source, why))
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_capture, source),
+				  "%s", why);
+	if (r->snaplen > TXC_CAPTURE_MAX)
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_capture, snaplen),
+				  "capture length %u: must be 0 (none) to %u bytes",
+				  r->snaplen, TXC_CAPTURE_MAX);
+	return 0;
+}
+
 /* The body of a request whose size was checked; @msg is aligned (proto_check.h). */
 static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_error *err)
 {
@@ -320,6 +334,8 @@ static int check_body(const __u8 *msg, size_t len, __u8 type, struct txc_rep_err
 		return check_batch(msg, len, err);
 	case TXC_MSG_EXPLAIN:
 		return check_explain(body, err);
+	case TXC_MSG_CAPTURE:
+		return check_capture(body, err);
 	default:
 		return 0;	/* PREFIX_LIST, STATUS, METRICS: no body */
 	}

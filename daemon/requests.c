@@ -976,6 +976,17 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		return do_explain(d, msg, reply);
 	case TXC_MSG_METRICS:
 		return do_metrics(d, h, reply);
+	case TXC_MSG_CAPTURE: {
+		const struct txc_req_capture *r = body;
+
+		ret = need_source(d, c, r->source, HDR + OFF(struct txc_req_capture, source), &err);
+		if (ret)
+			return reply_err(reply, h, ret, &err);
+		ret = txcd_capture(d, c, r->source, r->snaplen, why, sizeof(why));
+		if (ret)
+			break;
+		return reply_ok(reply, h, 0);
+	}
 	}
 	if (!ret)
 		return reply_err(reply, h, -EBADMSG, (txcd_error(&err, -EBADMSG, TXC_FIELD_NONE,

@@ -126,6 +126,7 @@ struct txcd_source {
 	struct txcd_account acct;	/* the owner's, as pinned */
 	struct txcd_sub *subs;	/* linked through sub->next_in_source */
 	__u32 rules;		/* tag rules naming this source: none, no walk at release */
+	__u32 caplen;		/* bytes the datapath captures: the most any sub asked for */
 };
 
 /*
@@ -142,6 +143,7 @@ struct txcd_sub {
 	__u64 delivered;
 	__u64 backlog_lost;
 	__u64 reported_ring_lost;	/* ring_lost in the last batch sent */
+	__u32 caplen;		/* CAPTURE: frame bytes per record it wants; 0: none */
 	struct txcd_sub *next_in_source;
 	struct txcd_sub *next_in_conn;
 };
@@ -320,6 +322,9 @@ bool txcd_ring_waiting(const struct txcd *d, __u32 source);
 int txcd_subscribe(struct txcd *d, struct txcd_conn *c, __u32 source, char *why,
 		   size_t why_len);
 int txcd_unsubscribe(struct txcd *d, struct txcd_conn *c, __u32 source);
+/* CAPTURE: @c's subscription to @source gets @snaplen bytes of each frame. */
+int txcd_capture(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 snaplen,
+		 char *why, size_t why_len);
 void txcd_subs_drop_conn(struct txcd *d, struct txcd_conn *c);
 /* @c's socket may take more: send what waits in its subscriptions' rings. */
 void txcd_deliver(struct txcd *d, struct txcd_conn *c);

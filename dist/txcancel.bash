@@ -111,7 +111,10 @@ _txcancel()
 		[ $nargs -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur"))
 		;;
 	watch)
-		_txcancel_words "-c -t -o"
+		case $prev in
+		-w) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		*) _txcancel_words "-c -t -o -w --snaplen" ;;
+		esac
 		;;
 	explain)
 		_txcancel_words "dev mark proto src dst len vlan"

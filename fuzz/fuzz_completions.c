@@ -53,11 +53,40 @@ static void __attribute__((noreturn, format(printf, 1, 2))) broken(const char *f
 
 /* --- the protocol, restated ----------------------------------------------- */
 
-static bool event_body_ok(const __u8 *body, size_t len)
+/* COMPLETIONS_CAPTURE: version 2 records of their own hdr.size, exactly filling it. */
+static bool capture_body_ok(const __u8 *body, size_t len)
+{
+	struct txc_ev_completions ev;
+	size_t off = sizeof(ev);
+
+	if (len < sizeof(ev))
+		return false;
+	memcpy(&ev, body, sizeof(ev));
+	if (ev.count > TXC_COMPLETIONS_MAX || ev.source < 1 || ev.source >= TXC_MAX_SOURCES)
+		return false;
+	for (__u32 i = 0; i < ev.count; i++) {
+		struct txc_abort_record r;
+
+		if (len - off < sizeof(r))
+			return false;
+		memcpy(&r, body + off, sizeof(r));
+		if (r.hdr.version != TXC_RECORD_VERSION_CAPTURE || r.hdr.type != TXC_RECORD_ABORT ||
+		    r.cap_len > TXC_CAPTURE_MAX || r.hdr.size != TXC_RECORD_CAPTURE_SIZE(r.cap_len) ||
+		    r.hdr.size > len - off || r.hdr.status != TXC_STATUS_SEND_ABORTED ||
+		    r.source != ev.source)
+			return false;
+		off += r.hdr.size;
+	}
+	return off == len;
+}
+
+static bool event_body_ok(__u8 type, const __u8 *body, size_t len)
 {
 	struct txc_ev_completions ev;
 
-	if (len < sizeof(ev))
+	if (type == TXC_MSG_COMPLETIONS_CAPTURE)
+		return capture_body_ok(body, len);
+	if (type != TXC_MSG_COMPLETIONS || len < sizeof(ev))
 		return false;
 	memcpy(&ev, body, sizeof(ev));
 	if (ev.count > TXC_COMPLETIONS_MAX ||
@@ -106,7 +135,8 @@ static bool reply_ok(__u8 type, const __u8 *body, size_t len)
 	case TXC_MSG_TAG_DEL:
 	case TXC_MSG_COUNT_ID:
 	case TXC_MSG_SUBSCRIBE:
-	case TXC_MSG_UNSUBSCRIBE:	return len == 0;
+	case TXC_MSG_UNSUBSCRIBE:
+	case TXC_MSG_CAPTURE:		return len == 0;
 	case TXC_MSG_PREFIX_LIST:	return list_ok(body, len, sizeof(struct txc_prefix_info));
 	case TXC_MSG_STATS:		return list_ok(body, len, sizeof(struct txc_stats_entry));
 	case TXC_MSG_STATUS:
@@ -145,8 +175,7 @@ static int expect_msg(const __u8 *msg, size_t len)
 	if (h.length != len || h.reserved)
 		return -EPROTO;
 	if (h.flags == TXC_MSG_F_EVENT)
-		ok = h.type == TXC_MSG_COMPLETIONS && !h.seq && !h.error &&
-		     event_body_ok(body, len - HDR);
+		ok = !h.seq && !h.error && event_body_ok(h.type, body, len - HDR);
 	else if (h.flags != TXC_MSG_F_REPLY || h.error > 0)
 		ok = false;
 	else if (h.error < 0)
@@ -171,6 +200,7 @@ static bool is_event(const struct packet *p)
 /* --- the receive path ------------------------------------------------------ */
 
 struct delivery {
+	struct txc_client *c;
 	const struct packet *pkts;
 	size_t n_pkts, next;
 	long records;
@@ -187,8 +217,23 @@ static void on_batch(void *ctx, const struct txc_ev_completions *ev,
 	p = &d->pkts[d->next++];
 	if (memcmp(ev, p->data + HDR, sizeof(*ev)))
 		broken("batch %zu: the account differs from the event's", d->next - 1);
-	if (ev->count && memcmp(recs, p->data + HDR + sizeof(*ev), ev->count * sizeof(*recs)))
+	if (((const struct txc_msg_hdr *)p->data)->type == TXC_MSG_COMPLETIONS_CAPTURE) {
+		size_t off = HDR + sizeof(*ev);
+
+		for (__u32 i = 0; i < ev->count; i++) {
+			const __u8 *bytes;
+			__u32 n;
+
+			bytes = txc_record_bytes(d->c, &recs[i], &n);
+			if (memcmp(&recs[i], p->data + off, sizeof(*recs)) || n != recs[i].cap_len ||
+			    (n && (!bytes || memcmp(bytes, p->data + off + sizeof(*recs), n))))
+				broken("batch %zu: record %u differs from the event's", d->next - 1, i);
+			off += recs[i].hdr.size;
+		}
+	} else if (ev->count && memcmp(recs, p->data + HDR + sizeof(*ev),
+				       ev->count * sizeof(*recs))) {
 		broken("batch %zu: the records differ from the event's", d->next - 1);
+	}
 	d->records += ev->count;
 }
 
@@ -243,6 +288,7 @@ static void read_through_client(const struct packet *pkts, size_t n)
 	for (first_bad = 0; first_bad < sent && is_event(&pkts[first_bad]); first_bad++)
 		;
 	c = client_on(sv[0]);
+	d.c = c;
 	ret = txc_read_completions(c, on_batch, &d, 0);
 	if (d.next != first_bad)
 		broken("%zu batches handed out, %zu valid events came first", d.next, first_bad);

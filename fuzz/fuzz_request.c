@@ -160,6 +160,7 @@ static size_t body_size(__u8 type)
 	case TXC_MSG_STATUS:
 	case TXC_MSG_METRICS:		return 0;
 	case TXC_MSG_EXPLAIN:		return sizeof(struct txc_req_explain);
+	case TXC_MSG_CAPTURE:		return sizeof(struct txc_req_capture);
 	default:			abort();
 	}
 }
@@ -176,6 +177,7 @@ static union {
 	struct txc_req_count_id count_id;
 	struct txc_req_batch batch;
 	struct txc_req_explain explain;
+	struct txc_req_capture capture;
 } b;
 
 static bool body_ok(const __u8 *msg, size_t len, __u8 type)
@@ -212,6 +214,9 @@ static bool body_ok(const __u8 *msg, size_t len, __u8 type)
 		       b.explain.frame_len <= TXC_EXPLAIN_FRAME_MAX &&
 		       zero(b.explain.frame + b.explain.frame_len,
 			    TXC_EXPLAIN_FRAME_MAX - b.explain.frame_len);
+	case TXC_MSG_CAPTURE:
+		return b.capture.source != TXC_SOURCE_NONE && b.capture.source < TXC_MAX_SOURCES &&
+		       b.capture.snaplen <= TXC_CAPTURE_MAX;
 	case TXC_MSG_BATCH:
 		if (b.batch.reserved || b.batch.count < 1 || b.batch.count > TXC_BATCH_MAX ||
 		    len != HDR + sizeof(b.batch) + (size_t)b.batch.count * sizeof(struct txc_batch_op))

@@ -211,6 +211,8 @@ static void gen_requests(void)
 		.cancel_id = TXC_ID_MAKE(3, 1) }, 8, 0);
 	request("status", TXC_MSG_STATUS, NULL, 0, 0);
 	request("metrics", TXC_MSG_METRICS, NULL, 0, 0);
+	request("capture", TXC_MSG_CAPTURE, &(struct txc_req_capture){ .source = 5,
+		.snaplen = 128 }, 8, 0);
 	/* A UDP/IPv4 frame's first bytes: Ethernet, then IP. */
 	memset(ex.frame, 0x11, ex.frame_len);
 	ex.frame[12] = 0x08;
@@ -280,6 +282,34 @@ static size_t event(size_t at, __u32 source, __u32 count, __u64 first_seq)
 		       sizeof(ev) + count * sizeof(struct txc_abort_record));
 }
 
+/*
+ * A COMPLETIONS_CAPTURE event of @count records of @source at msg[@at],
+ * record i carrying (i * 29) % (TXC_CAPTURE_MAX + 1) bytes of frame.
+ */
+static size_t capture_event(size_t at, __u32 source, __u32 count, __u64 first_seq)
+{
+	static __u8 body[TXC_MSG_MAX];
+	struct txc_ev_completions ev = {
+		.source = source, .count = count, .aborted = first_seq - 1 + count,
+		.delivered = first_seq - 1 + count,
+	};
+	size_t off = sizeof(ev);
+
+	memcpy(body, &ev, sizeof(ev));
+	for (__u32 i = 0; i < count; i++) {
+		struct txc_abort_record r = record(source, first_seq + i);
+
+		r.cap_len = (i * 29) % (TXC_CAPTURE_MAX + 1);
+		r.hdr.version = TXC_RECORD_VERSION_CAPTURE;
+		r.hdr.size = TXC_RECORD_CAPTURE_SIZE(r.cap_len);
+		memcpy(body + off, &r, sizeof(r));
+		for (__u32 b = 0; b < r.hdr.size - sizeof(r); b++)
+			body[off + sizeof(r) + b] = b < r.cap_len ? (__u8)(b + i) : 0;
+		off += r.hdr.size;
+	}
+	return put_msg(at, TXC_MSG_COMPLETIONS_CAPTURE, TXC_MSG_F_EVENT, 0, 0, body, off);
+}
+
 /* Each message of the @len bytes at msg[0] must pass the library's check. */
 static void completions(const char *name, size_t len)
 {
@@ -323,6 +353,11 @@ static void gen_completions(void)
 	n += event(n, 1, 17, 1);
 	n += event(n, 2, 2, 2);
 	completions("events_several_sources", n);
+	completions("event_capture", capture_event(0, 5, 24, 1));
+	n = capture_event(0, 7, 2, 1);
+	n += event(n, 7, 2, 3);
+	completions("events_capture_and_not", n);
+	reply("reply_capture", TXC_MSG_CAPTURE, NULL, 0);
 
 	reply("reply_hello", TXC_MSG_HELLO, &(struct txc_rep_hello){ .version = 1, .conn_id = 1,
 		.mark_mask = 0xff00, .max_prefixes = 16, .max_sources = 256 }, 32);

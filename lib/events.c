@@ -20,8 +20,41 @@
 
 #include "internal.h"
 
+/*
+ * A COMPLETIONS_CAPTURE batch (checked: every record's size is its own
+ * hdr.size): the fixed parts into recs[], the frame bytes behind them.
+ */
+static struct txcl_event *capture_event(const struct txc_ev_completions *ev, const __u8 *p,
+					size_t len)
+{
+	size_t recs = (size_t)ev->count * sizeof(struct txc_abort_record);
+	size_t offs = (size_t)ev->count * sizeof(__u32);
+	struct txcl_event *e;
+	__u8 *caps;
+	__u32 at = 0;
+
+	/* The bytes take less room than the records they came in. */
+	e = malloc(sizeof(*e) + recs + offs + len);
+	if (!e)
+		return NULL;
+	e->cap_off = (__u32 *)((__u8 *)e->recs + recs);
+	caps = (__u8 *)e->cap_off + offs;
+	e->caps = caps;
+	for (__u32 i = 0; i < ev->count; i++) {
+		struct txc_abort_record *r = &e->recs[i];
+
+		memcpy(r, p, sizeof(*r));
+		memcpy(caps + at, p + sizeof(*r), r->cap_len);
+		e->cap_off[i] = at;
+		at += r->cap_len;
+		p += r->hdr.size;
+	}
+	return e;
+}
+
 int txcl_event_queue(struct txc_client *c, const void *msg)
 {
+	const struct txc_msg_hdr *h = msg;
 	const __u8 *body = (const __u8 *)msg + sizeof(struct txc_msg_hdr);
 	struct txc_ev_completions ev;
 	struct txcl_event *e;
@@ -29,13 +62,20 @@ int txcl_event_queue(struct txc_client *c, const void *msg)
 
 	memcpy(&ev, body, sizeof(ev));
 	recs = (size_t)ev.count * sizeof(struct txc_abort_record);
-	e = malloc(sizeof(*e) + recs);
+	if (h->type == TXC_MSG_COMPLETIONS_CAPTURE)
+		e = capture_event(&ev, body + sizeof(ev), h->length - sizeof(*h) - sizeof(ev));
+	else
+		e = malloc(sizeof(*e) + recs);
 	if (!e)
 		return txcl_fail(c->err, -ENOMEM, "out of memory keeping %u completions of "
 				 "source %u", ev.count, ev.source);
 	e->next = NULL;
 	e->ev = ev;
-	memcpy(e->recs, body + sizeof(ev), recs);
+	if (h->type != TXC_MSG_COMPLETIONS_CAPTURE) {
+		e->cap_off = NULL;
+		e->caps = NULL;
+		memcpy(e->recs, body + sizeof(ev), recs);
+	}
 	if (c->ev_tail)
 		c->ev_tail->next = e;
 	else
@@ -129,8 +169,11 @@ static void account_take(struct txcl_account *a, struct txcl_event *e)
 			seqs[i] = e->recs[i].seq;
 		if (a->check_repeat) {
 			for (__u32 i = 0; i < n; i++)
-				if (!seq_in(a->last_seqs, a->n_last, e->recs[i].seq))
+				if (!seq_in(a->last_seqs, a->n_last, e->recs[i].seq)) {
+					if (e->cap_off)
+						e->cap_off[kept] = e->cap_off[i];
 					e->recs[kept++] = e->recs[i];
+				}
 			e->ev.count = kept;
 			a->check_repeat = false;
 		}
@@ -162,7 +205,9 @@ static int drain(struct txc_client *c, txc_completion_fn fn, void *ctx, int *rec
 		if (!c->ev_head)
 			c->ev_tail = NULL;
 		account_take(a, e);
+		c->ev_current = e;
 		fn(ctx, &e->ev, e->recs);
+		c->ev_current = NULL;
 		*records += e->ev.count;
 		(*batches)++;
 		free(e);
@@ -260,4 +305,20 @@ int txc_source_account(const struct txc_client *client, __u32 source,
 		return -ENOENT;
 	*account = a->ev;
 	return 0;
+}
+
+const __u8 *txc_record_bytes(const struct txc_client *client, const struct txc_abort_record *rec,
+			     __u32 *len)
+{
+	const struct txcl_event *e = client ? client->ev_current : NULL;
+	size_t i;
+
+	if (len)
+		*len = 0;
+	if (!e || !e->cap_off || !rec || rec < e->recs || rec >= e->recs + e->ev.count)
+		return NULL;
+	i = (size_t)(rec - e->recs);
+	if (len)
+		*len = e->recs[i].cap_len;
+	return e->caps + e->cap_off[i];
 }

@@ -20,6 +20,13 @@
 struct txcl_event {
 	struct txcl_event *next;
 	struct txc_ev_completions ev;
+	/*
+	 * COMPLETIONS_CAPTURE: record i's frame bytes (recs[i].cap_len of
+	 * them) are at caps + cap_off[i]; both in this allocation.  NULL
+	 * for COMPLETIONS.
+	 */
+	__u32 *cap_off;
+	const __u8 *caps;
 	struct txc_abort_record recs[];
 };
 
@@ -47,6 +54,7 @@ struct txc_client {
 	struct txc_rep_hello hello;
 	__u8 *rx;			/* TXC_MSG_MAX bytes: the last packet received */
 	struct txcl_event *ev_head, *ev_tail;
+	const struct txcl_event *ev_current;	/* the batch a callback is handed */
 	/* Last batch handed out per source, sorted by source. */
 	struct txcl_account *accounts;
 	size_t n_accounts, max_accounts;

@@ -142,3 +142,18 @@ int txc_unsubscribe(struct txc_client *client, __u32 source)
 {
 	return source_request(client, TXC_MSG_UNSUBSCRIBE, source);
 }
+
+int txc_capture(struct txc_client *client, __u32 source, __u32 snaplen)
+{
+	struct txc_req_capture req = { .source = source, .snaplen = snaplen };
+	struct txcl_reply rep;
+	int err;
+
+	err = txcl_enter(client);
+	if (!err)
+		err = txcl_check_source(client->err, source);
+	if (!err && snaplen > TXC_CAPTURE_MAX)
+		err = txcl_fail(client->err, -EINVAL, "capture length %u: must be 0 (none) to "
+				"%u bytes", snaplen, TXC_CAPTURE_MAX);
+	return err ? err : txcl_call(client, TXC_MSG_CAPTURE, &req, sizeof(req), -1, &rep);
+}

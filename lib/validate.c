@@ -118,6 +118,54 @@ static int check_record(struct txc_client *c, const struct txc_abort_record *r, 
 	return 0;
 }
 
+/*
+ * A COMPLETIONS_CAPTURE batch: version 2 records, each hdr.size bytes (its
+ * cap_len bytes of frame, padded to 8), exactly filling the message.
+ */
+static int check_capture_completions(struct txc_client *c, const __u8 *body, size_t len)
+{
+	struct txc_ev_completions ev;
+	size_t off;
+
+	if (len < sizeof(ev))
+		return malformed(c, "event", TXC_MSG_COMPLETIONS_CAPTURE, len, sizeof(ev));
+	memcpy(&ev, body, sizeof(ev));
+	if (ev.count > TXC_COMPLETIONS_MAX)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
+				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
+	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
+				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
+	off = sizeof(ev);
+	for (__u32 i = 0; i < ev.count; i++) {
+		struct txc_abort_record r;
+
+		if (len - off < sizeof(r))
+			return txcl_fail(c->err, -EPROTO, "completion record %u of a capture batch "
+					 "is cut short: %zu bytes left", i, len - off);
+		memcpy(&r, body + off, sizeof(r));
+		if (r.hdr.version != TXC_RECORD_VERSION_CAPTURE || r.hdr.type != TXC_RECORD_ABORT)
+			return txcl_fail(c->err, -EPROTO, "completion record %u has version %u "
+					 "type %u; a capture batch holds version %u type %u", i,
+					 r.hdr.version, r.hdr.type, TXC_RECORD_VERSION_CAPTURE,
+					 TXC_RECORD_ABORT);
+		if (r.cap_len > TXC_CAPTURE_MAX || r.hdr.size != TXC_RECORD_CAPTURE_SIZE(r.cap_len) ||
+		    r.hdr.size > len - off)
+			return txcl_fail(c->err, -EPROTO, "completion record %u is %u bytes with %u "
+					 "bytes of frame (at most %u), %zu left in the batch", i,
+					 r.hdr.size, r.cap_len, TXC_CAPTURE_MAX, len - off);
+		/* The rest of the checks are version 1's, on the fixed part. */
+		r.hdr.version = TXC_RECORD_VERSION;
+		r.hdr.size = sizeof(r);
+		if (check_record(c, &r, i, ev.source))
+			return -EPROTO;
+		off += TXC_RECORD_CAPTURE_SIZE(r.cap_len);
+	}
+	if (off != len)
+		return malformed(c, "event", TXC_MSG_COMPLETIONS_CAPTURE, len, off);
+	return 0;
+}
+
 static int check_completions(struct txc_client *c, const __u8 *body, size_t len)
 {
 	struct txc_ev_completions ev;
@@ -152,12 +200,14 @@ static int check_event(struct txc_client *c, const struct txc_msg_hdr *h, const 
 {
 	char tmp[16];
 
-	if (h->type != TXC_MSG_COMPLETIONS)
+	if (h->type != TXC_MSG_COMPLETIONS && h->type != TXC_MSG_COMPLETIONS_CAPTURE)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent an event of unknown %s",
 				 txcl_type_name(h->type, tmp, sizeof(tmp)));
 	if (h->seq || h->error)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent an event with seq %u error %d; "
 				 "events carry 0 in both", h->seq, h->error);
+	if (h->type == TXC_MSG_COMPLETIONS_CAPTURE)
+		return check_capture_completions(c, body, len);
 	return check_completions(c, body, len);
 }
 

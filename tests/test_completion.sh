@@ -2,7 +2,9 @@
 # Bash completion of txcancel (dist/txcancel.bash): what it offers at each
 # place of a command line, that it offers the tool's commands exactly and
 # no word the command's usage does not know, and that make install puts it
-# where bash-completion loads it.
+# where bash-completion loads it.  Zsh's (dist/_txcancel): its syntax, the
+# commands it names (the tool's, exactly) and that compinit finds it where
+# make install puts it.
 # Usage: test_completion.sh <source dir> <build dir> [filter]
 set -u
 # shellcheck disable=SC2034 # read by testlib.sh
@@ -58,6 +60,7 @@ expect cancel_options "dev timeout" cancel id 5:1 ""
 expect clear_scopes "id prefix source" clear ""
 expect count "on off" count 5:1 ""
 expect stats "source id --prometheus" stats ""
+expect watch_options "-c -t -o -w --snaplen" watch ""
 expect help "explain" help ex
 expect dev_lo "lo" cancel id 5:1 dev l
 
@@ -96,6 +99,42 @@ if selected completion/install; then
 	else
 		fail "completion/install: bash-completion does not load" \
 		     "share/bash-completion/completions/txcancel"
+	fi
+fi
+
+zcomp=$src/dist/_txcancel
+if selected completion/zsh_syntax; then
+	if ! command -v zsh >/dev/null; then
+		fail "completion/zsh_syntax: zsh is not installed (make deps)"
+	elif zsh -n "$zcomp" 2> "$work/err"; then
+		echo "PASS completion/zsh_syntax"
+	else
+		fail "completion/zsh_syntax:"
+		sed 's/^/#   /' "$work/err"
+	fi
+fi
+
+if selected completion/zsh_commands; then
+	got=$(sed -n "/^	commands=(/,/^	)/s/^		'\([a-z]*\):.*/\1/p" "$zcomp" | sort |
+	      tr '\n' ' ' | sed 's/ $//')
+	if [ "$got" = "$commands" ]; then
+		echo "PASS completion/zsh_commands"
+	else
+		fail "completion/zsh_commands: got '$got', expected '$commands'"
+	fi
+fi
+
+if selected completion/zsh_install; then
+	zdir=$work/zroot/usr/share/zsh/site-functions
+	MAKEFLAGS='' make -s -C "$src" BUILD="$build" DESTDIR="$work/zroot" PREFIX=/usr install \
+		> "$work/zlog" 2>&1
+	if [ ! -r "$zdir/_txcancel" ]; then
+		fail "completion/zsh_install: make install did not install $zdir/_txcancel"
+	elif [ "$(HOME=$work zsh -f -c "fpath=($zdir \$fpath); autoload -U compinit;
+		  compinit -u -d $work/zcompdump; print -r -- \$_comps[txcancel]")" = _txcancel ]; then
+		echo "PASS completion/zsh_install"
+	else
+		fail "completion/zsh_install: compinit does not find _txcancel in $zdir"
 	fi
 fi
 exit $status

@@ -220,12 +220,23 @@ struct ring_reader {
 	size_t n;
 	struct txc_abort_record rec[MAX_RECORDS];
 	size_t bad_size;
+	bool capture;		/* version 2 records expected: keep their bytes */
+	__u8 bytes[MAX_RECORDS][TXC_CAPTURE_MAX];
 };
 
 static int ring_cb(void *ctx, void *data, size_t size)
 {
 	struct ring_reader *r = ctx;
+	const struct txc_abort_record *rec = data;
 
+	if (r->capture && size >= sizeof(*rec) && size <= sizeof(*rec) + TXC_CAPTURE_MAX) {
+		if (r->n < MAX_RECORDS) {
+			memcpy(&r->rec[r->n], data, sizeof(*rec));
+			memcpy(r->bytes[r->n], rec + 1, size - sizeof(*rec));
+		}
+		r->n++;
+		return 0;
+	}
 	if (size != sizeof(struct txc_abort_record)) {
 		r->bad_size++;
 		return 0;
@@ -1613,6 +1624,84 @@ next8:
 	test_sub_end();
 }
 
+/*
+ * A source with a capture length gets version 2 records carrying the
+ * frame's first bytes (TC and XDP), padded with zeroes to 8; one without
+ * gets version 1 records as before; bad lengths are refused.
+ */
+static void test_capture(void)
+{
+	static const struct {
+		const char *name;
+		__u32 caplen;
+		enum txc_prog prog;	/* TXC_PROG_COUNT: the TC program */
+	} cases[] = {
+		{ "tc_short", 20, TXC_PROG_COUNT },
+		{ "tc_whole_frame", TXC_CAPTURE_MAX, TXC_PROG_COUNT },
+		{ "tc_one_byte", 1, TXC_PROG_COUNT },
+		{ "xdp_short", 33, TXC_PROG_XDP },
+		{ "xdp_whole_frame", 300, TXC_PROG_XDP },
+		{ "off", 0, TXC_PROG_COUNT },
+	};
+	struct frame f = frame_of(&udp4);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		__u32 cap = cases[i].caplen, want = cap < f.len ? cap : f.len;
+		struct ring_reader *r = NULL;
+		__u8 zero[8] = {};
+		__u64 t0, t1;
+		int rc;
+
+		test_sub_begin("%s", cases[i].name);
+		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
+			goto next;
+		r = ring_open(SRC_1);
+		if (!r)
+			goto next;
+		r->capture = cap != 0;
+		if (!ASSERT_OK(txc_dp_set_source_caplen(dp, SRC_1, cap), "set capture length") ||
+		    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel ID"))
+			goto next;
+		t0 = mono_ns();
+		rc = cases[i].prog == TXC_PROG_COUNT ? tc_verdict(&f, 0) :
+		     xdp_verdict(cases[i].prog, &f);
+		t1 = mono_ns();
+		ASSERT_EQ(rc, cases[i].prog == TXC_PROG_COUNT ? TC_DROP : XDP_DROP_RC,
+			  "canceled: dropped");
+		stats_are(SRC_1, 0, 0, 1, f.len, 0);
+		if (!ASSERT_EQ(ring_drain(r), 1, "one record"))
+			goto next;
+		if (!cap) {
+			record_is(&r->rec[0], &udp4, f.len, ID_A1, SRC_1, 1, TXC_HOOK_TC_EGRESS,
+				  TXC_TAG_FLOW, TXC_SCOPE_ID, t0, t1);
+			goto next;
+		}
+		ASSERT_EQ(r->rec[0].hdr.version, TXC_RECORD_VERSION_CAPTURE, "record version 2");
+		ASSERT_EQ(r->rec[0].hdr.size, TXC_RECORD_CAPTURE_SIZE(want), "record size");
+		ASSERT_EQ(r->rec[0].cap_len, want, "bytes carried");
+		ASSERT_MEMEQ(r->bytes[0], f.data, want, "the frame's first bytes");
+		ASSERT_MEMEQ(r->bytes[0] + want, zero, TXC_RECORD_CAPTURE_SIZE(want) -
+			     sizeof(struct txc_abort_record) - want, "padding is zero");
+		/* The fixed part is version 1's, but for version, size and cap_len. */
+		r->rec[0].hdr.version = TXC_RECORD_VERSION;
+		r->rec[0].hdr.size = sizeof(struct txc_abort_record);
+		r->rec[0].cap_len = 0;
+		record_is(&r->rec[0], &udp4, f.len, ID_A1, SRC_1, 1,
+			  cases[i].prog == TXC_PROG_COUNT ? TXC_HOOK_TC_EGRESS : TXC_HOOK_XDP,
+			  TXC_TAG_FLOW, TXC_SCOPE_ID, t0, t1);
+next:
+		ring_close(r);
+		txc_dp_set_source_caplen(dp, SRC_1, 0);
+		test_sub_end();
+	}
+	test_sub_begin("bad_lengths");
+	ASSERT_EQ(txc_dp_set_source_caplen(dp, SRC_1, TXC_CAPTURE_MAX + 1), -EINVAL,
+		  "more than TXC_CAPTURE_MAX refused");
+	ASSERT_EQ(txc_dp_set_source_caplen(dp, TXC_SOURCE_NONE, 64), -EINVAL,
+		  "source 0 refused");
+	test_sub_end();
+}
+
 static const struct test_case cases[] = {
 	{ "untagged", test_untagged },
 	{ "tag_sources", test_tag_sources },
@@ -1629,6 +1718,7 @@ static const struct test_case cases[] = {
 	{ "bad_input", test_bad_input },
 	{ "id_counters", test_id_counters },
 	{ "explain", test_explain },
+	{ "capture", test_capture },
 };
 
 int main(int argc, char **argv)

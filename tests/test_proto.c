@@ -400,7 +400,7 @@ static struct {
 	{ "txc_mark_rules", -1 }, { "txc_sk_tags", -1 }, { "txc_cgroup_rules", -1 },
 	{ "txc_flow_rules", -1 }, { "txc_id_cancels", -1 }, { "txc_prefix_cancels", -1 },
 	{ "txc_source_cancels", -1 }, { "txc_id_stats", -1 }, { "txc_config", -1 },
-	{ "txc_lease_gens", -1 },
+	{ "txc_lease_gens", -1 }, { "txc_source_caplen", -1 },
 };
 
 static int map_fd(const char *name)
@@ -579,6 +579,67 @@ static int peer_open_lib(struct peer *p)
 /* ========================================================================== */
 
 static __u32 rq_prefix, rq_source, rq_id;
+
+/* The capture length the datapath has for @source. */
+static __u32 datapath_caplen(__u32 source)
+{
+	__u32 v = ~0u;
+
+	ASSERT_OK(bpf_map_lookup_elem(map_fd("txc_source_caplen"), &source, &v),
+		  "read txc_source_caplen");
+	return v;
+}
+
+/*
+ * CAPTURE: the subscription's length, the datapath's the longest of them;
+ * what is refused, and why.  rq_source is @root's (opened: subscribed).
+ */
+static void capture_requests(struct peer *root, struct reply *rep)
+{
+	struct txc_req_capture cr = { .source = rq_source, .snaplen = 64 };
+	struct txc_req_source b = { .source = rq_source };
+	struct peer other;
+	int n;
+
+	n = call(root, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
+	if (OK(n, rep, "CAPTURE 64"))
+		ASSERT_EQ(n, HDR, "empty reply");
+	ASSERT_EQ(datapath_caplen(rq_source), 64, "the datapath captures 64 bytes");
+
+	cr.snaplen = TXC_CAPTURE_MAX + 1;
+	n = call(root, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
+	ERR(n, rep, -EINVAL, "capture length 513", HDR + OFF(struct txc_req_capture, snaplen),
+	    "CAPTURE past TXC_CAPTURE_MAX");
+	cr = (struct txc_req_capture){ .source = 0, .snaplen = 64 };
+	n = call(root, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
+	ERR(n, rep, -EINVAL, "source 0", HDR + OFF(struct txc_req_capture, source),
+	    "CAPTURE of source 0");
+	cr = (struct txc_req_capture){ .source = TXC_MAX_SOURCES, .snaplen = 64 };
+	n = call(root, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
+	ERR(n, rep, -EINVAL, "source 4096", HDR + OFF(struct txc_req_capture, source),
+	    "CAPTURE of a source past the last");
+	ASSERT_EQ(datapath_caplen(rq_source), 64, "refused requests changed nothing");
+
+	if (!ASSERT_OK(peer_open_raw(&other), "second root connection") || !peer_hello(&other))
+		goto out;
+	cr = (struct txc_req_capture){ .source = rq_source, .snaplen = 200 };
+	n = call(&other, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
+	ERR(n, rep, -ENOENT, "not subscribed", FIELD_ANY, "CAPTURE without a subscription");
+	n = call(&other, TXC_MSG_SUBSCRIBE, &b, sizeof(b), rep);
+	OK(n, rep, "SUBSCRIBE");
+	n = call(&other, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
+	OK(n, rep, "CAPTURE 200 by a second subscriber");
+	ASSERT_EQ(datapath_caplen(rq_source), 200, "the datapath captures the longest asked");
+	n = call(&other, TXC_MSG_UNSUBSCRIBE, &b, sizeof(b), rep);
+	OK(n, rep, "UNSUBSCRIBE");
+	ASSERT_EQ(datapath_caplen(rq_source), 64, "its subscriber gone, back to 64");
+out:
+	peer_close(&other);
+	cr = (struct txc_req_capture){ .source = rq_source, .snaplen = 0 };
+	n = call(root, TXC_MSG_CAPTURE, &cr, sizeof(cr), rep);
+	OK(n, rep, "CAPTURE 0");
+	ASSERT_EQ(datapath_caplen(rq_source), 0, "nobody asks: no capture");
+}
 
 static void test_requests(void)
 {
@@ -951,6 +1012,10 @@ static void test_requests(void)
 		}
 		peer_close(&other);
 	}
+	test_sub_end();
+
+	test_sub_begin("capture");
+	capture_requests(&root, &rep);
 	test_sub_end();
 
 	test_sub_begin("batch");

@@ -97,14 +97,16 @@ static const struct cmd cmds[] = {
 "  failure the operations before it stay applied; the count and the failing\n"
 "  line are reported.\n" },
 	{ "watch", do_watch, "stream abort completions",
-"txcancel watch [-c COUNT] [-t SECONDS] [-o] [SOURCE...]\n"
+"txcancel watch [-c COUNT] [-t SECONDS] [-o] [-w FILE [--snaplen N]] [SOURCE...]\n"
 "  Subscribe to each SOURCE and print one line per abort completion, plus a\n"
 "  line whenever a source's account of lost reports changes.  Watching a\n"
 "  source of another process needs the same user or root.  -o opens a new\n"
 "  source on this connection and watches it (it closes when watch ends);\n"
 "  without SOURCE and -o only sources this connection opens are seen.\n"
 "  -c COUNT stops after COUNT records, -t SECONDS after that time; Ctrl-C\n"
-"  stops with a summary.\n" },
+"  stops with a summary.  -w FILE also writes each completion as a packet\n"
+"  to a pcapng file (-w -: to stdout, instead of the text), with the first\n"
+"  --snaplen N bytes of the frame (1..512, default 128).\n" },
 	{ "explain", do_explain, "what the datapath decides for a frame",
 "txcancel explain [dev IFNAME] [mark MARK] FRAMESPEC\n"
 "  FRAMESPEC: proto udp|tcp|icmp|icmpv6|NUM src ADDR[:PORT] dst ADDR[:PORT]\n"
@@ -328,7 +330,7 @@ static bool json_asked(int argc, char **argv)
 /*
  * Global options may also follow the command ("txcancel stats -j"): take
  * them out of its arguments.  No subcommand argument starts with '-' except
- * watch's own -c, -t and -o, which these do not collide with.
+ * watch's own -c, -t, -o, -w and --snaplen, which these do not collide with.
  */
 static int take_global_options(int *argc, char **argv)
 {

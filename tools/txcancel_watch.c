@@ -14,10 +14,13 @@
 #include <time.h>
 
 #include "txcancel.h"
+#include "txcancel_pcapng.h"
 
 #define NS_PER_SEC	1000000000ULL
 /* A name lookup miss refreshes the interface list at most this often. */
 #define NAMES_REFRESH_NS	NS_PER_SEC
+/* Bytes of each frame -w asks for unless --snaplen says otherwise. */
+#define WATCH_SNAPLEN_DEFAULT	128u
 
 struct source_state {
 	bool watched;		/* subscribed or opened by this watch */
@@ -39,6 +42,11 @@ struct watch {
 	__u32 *sources;
 	int n_sources;
 	bool open;
+	const char *pcap_path;	/* -w: NULL, a file or "-" (stdout) */
+	bool pcap_to_stdout;	/* -w -: no text on stdout */
+	__u32 snaplen;
+	struct pcapng pcap;
+	int pcap_err;		/* the first write error, -errno */
 
 	__u64 records;
 	bool done;
@@ -98,9 +106,19 @@ static int parse_watch(int argc, char **argv, struct watch *w)
 		} else if (!strcmp(argv[i], "-o")) {
 			w->open = true;
 			i++;
-		} else if (argv[i][0] == '-') {
+		} else if (!strcmp(argv[i], "-w")) {
+			if (!(w->pcap_path = take_value(argc, argv, &i, "a FILE (- for stdout)")))
+				return -EINVAL;
+		} else if (!strcmp(argv[i], "--snaplen")) {
+			if (!(v = take_value(argc, argv, &i, "a length in bytes")) ||
+			    parse_u32(v, "snaplen", &w->snaplen))
+				return -EINVAL;
+			if (w->snaplen < 1 || w->snaplen > TXC_CAPTURE_MAX)
+				return arg_error("snaplen %u: expected 1..%u bytes", w->snaplen,
+						 TXC_CAPTURE_MAX);
+		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return arg_error("option '%s' is not known; expected -c COUNT, "
-					 "-t SECONDS or -o", argv[i]);
+					 "-t SECONDS, -o, -w FILE or --snaplen N", argv[i]);
 		} else {
 			if (parse_source(argv[i], &w->sources[w->n_sources]))
 				return -EINVAL;
@@ -110,6 +128,10 @@ static int parse_watch(int argc, char **argv, struct watch *w)
 			i++;
 		}
 	}
+	if (w->snaplen && !w->pcap_path)
+		return arg_error("--snaplen without -w FILE: the bytes go only to a capture file");
+	if (!w->snaplen)
+		w->snaplen = WATCH_SNAPLEN_DEFAULT;
 	return 0;
 }
 
@@ -197,6 +219,8 @@ static void record_json(struct watch *w, const struct txc_abort_record *r, const
 	jw_uint("gso_segs", r->gso_segs);
 	jw_uint("gso_size", r->gso_size);
 	jw_frame_summary("frame", &r->frame);
+	if (r->hdr.version == TXC_RECORD_VERSION_CAPTURE)
+		jw_uint("cap_len", r->cap_len);
 	jw_object_end();
 	jw_end();
 }
@@ -206,7 +230,8 @@ static void print_record(struct watch *w, const struct txc_abort_record *r)
 	const char *dev = iface_name(w, r->ifindex);
 	char when[32], ifbuf[48], summary[160];
 
-	if (r->hdr.version != TXC_RECORD_VERSION && !w->warned_version) {
+	if (r->hdr.version != TXC_RECORD_VERSION &&
+	    r->hdr.version != TXC_RECORD_VERSION_CAPTURE && !w->warned_version) {
 		w->warned_version = true;
 		fprintf(stderr, "txcancel: watch: records of version %u, this tool knows "
 			"version %u: fields may be misread\n", r->hdr.version, TXC_RECORD_VERSION);
@@ -256,6 +281,54 @@ static void print_account(struct watch *w, const struct txc_ev_completions *ev,
 	       (unsigned long long)ev->aborted, (unsigned long long)ev->delivered);
 }
 
+/* ---- capture file ---------------------------------------------------------- */
+
+/* One packet per completion: its bytes, wall time, and the record in words. */
+static void pcap_record(struct watch *w, const struct txc_abort_record *r)
+{
+	const char *dev = iface_name(w, r->ifindex);
+	char comment[256];
+	const __u8 *bytes;
+	__u32 n;
+
+	if (!w->pcap_path || w->pcap_err)
+		return;
+	bytes = txc_record_bytes(w->c, r, &n);
+	snprintf(comment, sizeof(comment), "txcancel id 0x%08x source %u seq %llu "
+		 "status 0x%08X %s hook %s where %s tag %s scope %s dev %s ifindex %u",
+		 r->cancel_id, r->source, (unsigned long long)r->seq, r->hdr.status,
+		 record_status_name(r->hdr.status), hook_name(r->hook), where_name(r->where),
+		 tag_kind_name(r->tag_kind), scope_name(r->scope), dev ? dev : "-", r->ifindex);
+	w->pcap_err = pcapng_packet(&w->pcap, r->ifindex, dev,
+				    (__u64)((__s64)r->tstamp_ns + w->mono_to_real_ns),
+				    bytes, bytes ? n : 0, r->len, comment);
+}
+
+/*
+ * Open the capture file and ask every watched source for its frames' bytes.
+ * With "-w -" stdout is the capture: the text goes nowhere.
+ */
+static int pcap_start(struct watch *w)
+{
+	int err;
+
+	if (!w->pcap_path)
+		return EXIT_OK;
+	err = pcapng_open(&w->pcap, w->pcap_path, w->snaplen);
+	if (err)
+		return runtime_error("watch: cannot write %s: %s",
+				     strcmp(w->pcap_path, "-") ? w->pcap_path : "stdout",
+				     strerror(-err));
+	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++) {
+		if (!w->src[s].watched)
+			continue;
+		err = txc_capture(w->c, s, w->snaplen);
+		if (err < 0)
+			return client_error(w->c, err);
+	}
+	return EXIT_OK;
+}
+
 /* ---- completions --------------------------------------------------------- */
 
 static void count_record(struct source_state *s, const struct txc_abort_record *r)
@@ -282,7 +355,9 @@ static void on_batch(void *ctx, const struct txc_ev_completions *ev,
 			prev = &s->acct;
 	}
 	for (i = 0; i < ev->count && !w->done; i++) {
-		print_record(w, &recs[i]);
+		pcap_record(w, &recs[i]);
+		if (!w->pcap_to_stdout)
+			print_record(w, &recs[i]);
 		if (s)
 			count_record(s, &recs[i]);
 		w->records++;
@@ -290,8 +365,8 @@ static void on_batch(void *ctx, const struct txc_ev_completions *ev,
 			w->done = true;
 	}
 	/* A batch without records exists only to report a changed account. */
-	if (!ev->count || ev->ring_lost != prev->ring_lost ||
-	    ev->backlog_lost != prev->backlog_lost)
+	if (!w->pcap_to_stdout && (!ev->count || ev->ring_lost != prev->ring_lost ||
+				   ev->backlog_lost != prev->backlog_lost))
 		print_account(w, ev, prev);
 	if (s) {
 		s->seen = true;
@@ -404,7 +479,7 @@ static int watch_start(struct watch *w)
 		fprintf(stderr, "txcancel: watch: no SOURCE given and no -o: only sources "
 			"this connection opens would be seen, and it opens none\n");
 	refresh_names(w);
-	return EXIT_OK;
+	return pcap_start(w);
 }
 
 /* Wait for the socket or a signal; 0 on timeout, 1 readable, -errno. */
@@ -443,6 +518,16 @@ static int watch_loop(struct watch *w, const sigset_t *unblocked, const char **w
 		}
 		if (n < 0)
 			return client_error(w->c, n);
+		/* Per batch, so that a pipe's reader sees the frames at once. */
+		if (w->pcap_path && !w->pcap_err)
+			w->pcap_err = pcapng_flush(&w->pcap);
+		if (w->pcap_err == -EPIPE) {
+			*why = "the capture's reader closed the pipe";
+			return EXIT_OK;
+		}
+		if (w->pcap_err)
+			return runtime_error("watch: writing %s: %s", w->pcap_to_stdout ?
+					     "stdout" : w->pcap_path, strerror(-w->pcap_err));
 		if (fflush(stdout) || ferror(stdout))
 			return EXIT_RUNTIME;
 		if (w->done) {
@@ -482,6 +567,9 @@ static int watch_run(struct watch *w)
 	sigprocmask(SIG_BLOCK, &block, &unblocked);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A capture's reader that goes away is an end, seen as EPIPE. */
+	if (w->pcap_path)
+		signal(SIGPIPE, SIG_IGN);
 
 	w->c = cli_connect();
 	if (!w->c)
@@ -490,14 +578,21 @@ static int watch_run(struct watch *w)
 	w->mono_to_real_ns = (__s64)clock_ns(CLOCK_REALTIME) - (__s64)w->started_ns;
 	ret = watch_start(w);
 	if (ret == EXIT_OK) {
-		if (!cli.json)
+		if (!cli.json || w->pcap_to_stdout)
 			fprintf(stderr, "txcancel: watch: waiting for completions; Ctrl-C stops\n");
 		ret = watch_loop(w, &unblocked, &why);
-		if (why)
+		if (why && w->pcap_to_stdout)
+			fprintf(stderr, "txcancel: watch: %llu records (%s)\n",
+				(unsigned long long)w->records, why);
+		else if (why)
 			print_summary(w, why);
 		if (why && ret != EXIT_OK)
 			runtime_error("%s", why);
 	}
+	if (w->pcap_err == -EPIPE)
+		pcapng_abandon(&w->pcap);
+	if (w->pcap_path && pcapng_close(&w->pcap) && ret == EXIT_OK && !w->pcap_err)
+		ret = runtime_error("watch: closing %s failed", w->pcap_path);
 	txc_client_close(w->c);
 	return ret;
 }
@@ -518,6 +613,7 @@ int do_watch(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	w.pcap_to_stdout = w.pcap_path && !strcmp(w.pcap_path, "-");
 	ret = watch_run(&w);
 out:
 	free(w.sources);

@@ -12,8 +12,13 @@
  *  - codes are never renumbered; retired codes stay reserved;
  *  - byte order is host order unless a field says "network order".
  *
- * Version history of the abort record (TXC_RECORD_VERSION):
- *   1  first version.
+ * Version history of the abort record (txc_record_hdr.version):
+ *   1  first version (TXC_RECORD_VERSION): the fixed struct txc_abort_record.
+ *   2  TXC_RECORD_VERSION_CAPTURE: the same fixed part, cap_len (formerly
+ *      reserved2, 0 in version 1) and cap_len bytes of the frame's start
+ *      after it, padded to 8.  Written only for sources whose subscribers
+ *      asked for bytes (TXC_MSG_CAPTURE); every other record is version 1,
+ *      byte for byte as before.
  */
 #ifndef TXCANCEL_ABI_H
 #define TXCANCEL_ABI_H
@@ -363,7 +368,17 @@ TXC_ABI_ASSERT(sizeof(struct txc_iface_stats) == 32, "txc_iface_stats size");
 /* ------------------------------------------------------------------------ */
 
 #define TXC_RECORD_VERSION	1
+#define TXC_RECORD_VERSION_CAPTURE 2	/* followed by cap_len bytes of the frame */
 #define TXC_RECORD_ABORT	1	/* txc_record_hdr.type */
+
+/*
+ * Most bytes of a frame's start an abort record carries: a per-source
+ * capture length (map txc_source_caplen, 0 = off) is at most this.
+ */
+#define TXC_CAPTURE_MAX		512u
+/* Bytes a version 2 record with @cap bytes of frame takes: padded to 8. */
+#define TXC_RECORD_CAPTURE_SIZE(cap) \
+	((__u32)sizeof(struct txc_abort_record) + (((__u32)(cap) + 7u) & ~7u))
 
 /* Common header of every record: readers check version and type first. */
 struct txc_record_hdr {
@@ -419,7 +434,15 @@ struct txc_abort_record {
 	__u8 scope;		/* TXC_SCOPE_* */
 	__u8 where;		/* TXC_AT_*: where on the send path it was stopped */
 	struct txc_frame_summary frame;
-	__u32 reserved2;
+	union {
+		__u32 reserved2;	/* version 1: zero */
+		/*
+		 * Version 2: bytes of the frame, from its first (the
+		 * Ethernet header), that follow the record: at most the
+		 * capture length asked for and the frame's len.
+		 */
+		__u32 cap_len;
+	};
 };
 TXC_ABI_ASSERT(sizeof(struct txc_abort_record) == 96, "txc_abort_record size");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, cancel_id) == 8, "record.cancel_id");
@@ -428,6 +451,7 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, ifindex) == 32, "record.ifind
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, gso_segs) == 40, "record.gso_segs");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, hook) == 44, "record.hook");
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, frame) == 48, "record.frame");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_abort_record, cap_len) == 92, "record.cap_len");
 
 /* ------------------------------------------------------------------------ */
 /* Explain: the TC program's decision for one frame, without side effects   */

@@ -34,6 +34,8 @@
  * Version history (TXC_PROTO_VERSION):
  *   1  first version.  METRICS (18) came later, without a new version: a
  *      daemon that predates it refuses the type as unknown (EBADMSG).
+ *      CAPTURE (19) and its event COMPLETIONS_CAPTURE (65) the same way: a
+ *      client that never sends CAPTURE never receives the new event.
  */
 #ifndef TXCANCEL_PROTO_H
 #define TXCANCEL_PROTO_H
@@ -89,10 +91,12 @@ TXC_ABI_ASSERT(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
 #define TXC_MSG_STATUS		16	/* (empty) -> txc_rep_status + ifaces[] + clients[] */
 #define TXC_MSG_EXPLAIN		17	/* txc_req_explain -> txc_rep_explain */
 #define TXC_MSG_METRICS		18	/* (empty) -> txc_rep_metrics + ifaces[] + requests[] */
-#define TXC_MSG_REQUEST_MAX	18
+#define TXC_MSG_CAPTURE		19	/* txc_req_capture -> (empty) */
+#define TXC_MSG_REQUEST_MAX	19
 
 /* Events, daemon -> client. */
 #define TXC_MSG_COMPLETIONS	64	/* txc_ev_completions + txc_abort_record[] */
+#define TXC_MSG_COMPLETIONS_CAPTURE 65	/* txc_ev_completions + records of hdr.size each */
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
@@ -504,6 +508,23 @@ struct txc_metrics_request {
 };
 TXC_ABI_ASSERT(sizeof(struct txc_metrics_request) == 24, "txc_metrics_request size");
 
+/*
+ * CAPTURE: from now on, the caller's subscription to @source gets the first
+ * @snaplen bytes (1..TXC_CAPTURE_MAX) of each aborted frame, or none again
+ * (@snaplen 0).  The caller must be subscribed (SOURCE_OPEN or SUBSCRIBE).
+ * While @snaplen is not 0 its batches come as COMPLETIONS_CAPTURE events;
+ * other subscriptions of the source keep getting COMPLETIONS with version 1
+ * records, unchanged.  The datapath copies the longest length any
+ * subscriber asked for; each gets at most its own.  Frames aborted before
+ * the reply may come without bytes (cap_len 0), as may frames aborted in
+ * txcancel's qdisc (where = enqueue, purge, dequeue).
+ */
+struct txc_req_capture {
+	__u32 source;
+	__u32 snaplen;		/* 0..TXC_CAPTURE_MAX (abi.h) */
+};
+TXC_ABI_ASSERT(sizeof(struct txc_req_capture) == 8, "txc_req_capture size");
+
 /* ------------------------------------------------------------------------ */
 /* Events                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -521,6 +542,12 @@ TXC_ABI_ASSERT(sizeof(struct txc_metrics_request) == 24, "txc_metrics_request si
  * sending a batch and recording it sends that batch again after its
  * restart: a seq seen twice is the same completion, to be taken once.
  * A batch with @count 0 only reports a changed account.
+ *
+ * COMPLETIONS_CAPTURE (to a subscription that asked for bytes, CAPTURE):
+ * the same, but each record takes its hdr.size bytes, 8-aligned: a version
+ * 2 record (abi.h) is followed by cap_len bytes of its frame padded to 8; a
+ * version 1 record has none.  @count records, at most TXC_COMPLETIONS_MAX,
+ * in at most TXC_MSG_MAX bytes.
  */
 #define TXC_COMPLETIONS_MAX	256u	/* records per batch */
 

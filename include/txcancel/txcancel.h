@@ -212,6 +212,25 @@ TXC_API int txc_read_completions(struct txc_client *client, txc_completion_fn fn
 			 int timeout_ms);
 
 /*
+ * Ask for the first @snaplen bytes (1..TXC_CAPTURE_MAX) of each frame of
+ * @source this client's subscription gets completions for (0: none again).
+ * The client must be subscribed (txc_source_open() or txc_subscribe()).
+ * Records are then version 2 (TXC_RECORD_VERSION_CAPTURE) and carry
+ * rec->cap_len bytes, read with txc_record_bytes(); subscribers that did
+ * not ask keep getting version 1 records.  -EINVAL past TXC_CAPTURE_MAX;
+ * -EBADMSG from a daemon that predates it.
+ */
+TXC_API int txc_capture(struct txc_client *client, __u32 source, __u32 snaplen);
+/*
+ * Inside a txc_completion_fn: the frame bytes @rec (one of the callback's
+ * @recs) carries, from the Ethernet header on, and their number in *@len
+ * (rec->cap_len; may be less than rec->len).  NULL and *@len 0 when it
+ * carries none, or outside the callback.
+ */
+TXC_API const __u8 *txc_record_bytes(const struct txc_client *client,
+				     const struct txc_abort_record *rec, __u32 *len);
+
+/*
  * The running account of @source as last reported to this client:
  * aborted, ring_lost, delivered, backlog_lost (-ENOENT if no batch yet).
  */
