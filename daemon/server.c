@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include "conn.h"
 #include "txcanceld.h"
 #include "proto_check.h"
 
@@ -192,16 +193,11 @@ void txcd_retry_event(struct txcd *d)
 
 static void conn_free(struct txcd *d, struct txcd_conn *c)
 {
-	struct txcd_msg *m, *next;
-
 	txcd_ringpool_forget(d, c);
 	retry_forget(d, c);
 	txcd_subs_drop_conn(d, c);
 	txcd_leases_drop_conn(d, c);
-	for (m = c->out_head; m; m = next) {
-		next = m->next;
-		free(m);
-	}
+	txcd_conn_free_queue(c);
 	if (c->user)
 		c->user->conns--;
 	d->n_conns--;
@@ -277,42 +273,6 @@ static bool peer_has_net_admin(pid_t pid, uid_t uid)
 	}
 	fclose(f);
 	return ok;
-}
-
-struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id)
-{
-	struct txcd_conn *c;
-
-	for (c = d->conns; c; c = c->next)
-		if (c->id == conn_id)
-			return c;
-	return NULL;
-}
-
-/*
- * The connection's interest set.  While a reply waits to be sent, requests
- * are not read (back-pressure), so EPOLLIN stays out: the unread requests
- * would keep a level-triggered fd readable and spin the loop for as long as
- * the client does not read.  The same while a request of its waits
- * (parked).  A hangup is reported without it.
- */
-static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)
-{
-	bool in = !c->out_head && !c->parked;
-	struct epoll_event ev = {
-		.events = (in ? EPOLLIN : 0) | (want ? EPOLLOUT : 0),
-		.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
-	};
-
-	if ((c->want_out == want && c->want_in == in) || c->dead)
-		return;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev)) {
-		txc_log(TXC_LOG_WARN, "client %u: epoll: %s\n", c->id, strerror(errno));
-		c->dead = true;
-		return;
-	}
-	c->want_out = want;
-	c->want_in = in;
 }
 
 /*
@@ -463,64 +423,18 @@ void txcd_server_accept(struct txcd *d)
 	}
 }
 
-/* Try to send what is queued; returns true when the queue is empty. */
-static bool conn_flush_queue(struct txcd *d, struct txcd_conn *c)
+/*
+ * Send the answer to a request that was counted when it was received (or
+ * parked): a refusal counts as its type's error, whenever it comes.
+ */
+static void send_answer(struct txcd *d, struct txcd_conn *c, const void *reply, size_t len)
 {
-	while (c->out_head && !c->dead) {
-		struct txcd_msg *m = c->out_head;
+	const struct txc_msg_hdr *h = reply;
 
-		if (send(c->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			if (errno == EAGAIN || errno == ENOBUFS) {
-				conn_set_out(d, c, true);
-				return false;
-			}
-			c->dead = true;
-			return false;
-		}
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
-		free(m);
-	}
-	return !c->dead;
-}
-
-bool txcd_conn_send(struct txcd *d, struct txcd_conn *c, const void *msg, size_t len)
-{
-	struct txcd_msg *m;
-
-	if (c->dead)
-		return false;
-	if (!c->out_head) {
-		if (send(c->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-			return true;
-		if (errno != EAGAIN && errno != ENOBUFS) {
-			c->dead = true;
-			return false;
-		}
-	}
-	m = malloc(sizeof(*m) + len);
-	if (!m) {
-		c->dead = true;
-		return false;
-	}
-	m->next = NULL;
-	m->len = len;
-	memcpy(m->data, msg, len);
-	if (c->out_tail)
-		c->out_tail->next = m;
-	else
-		c->out_head = m;
-	c->out_tail = m;
-	conn_set_out(d, c, true);
-	return true;
-}
-
-void txcd_conn_flush(struct txcd *d, struct txcd_conn *c)
-{
-	if (!conn_flush_queue(d, c))
-		return;
-	txcd_deliver(d, c);
+	/* The check passed before it was counted: h->type is a request type. */
+	if (h->error < 0)
+		d->req_errors[h->type]++;
+	txcd_conn_send(d, c, reply, len);
 }
 
 static void reply_error(struct txcd *d, struct txcd_conn *c, const struct txc_msg_hdr *req,
@@ -635,6 +549,7 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 	if (ret) {
 		if (fd >= 0)
 			close(fd);
+		/* Refused before dispatch: counted as type 0, whatever it claims. */
 		d->req_count[0]++;
 		d->req_errors[0]++;
 		reply_error(d, c, len >= sizeof(h) ? &h : NULL, ret, &err);
@@ -645,11 +560,10 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 	d->req_count[h.type]++;
 	if (!len) {
 		/* Parked: nothing more is read until it is answered. */
-		conn_set_out(d, c, c->want_out);
+		txcd_conn_interest(d, c);
 		return false;
 	}
-	d->req_errors[h.type] += ((const struct txc_msg_hdr *)reply)->error < 0;
-	txcd_conn_send(d, c, reply, len);
+	send_answer(d, c, reply, len);
 	return true;
 }
 
@@ -663,8 +577,8 @@ void txcd_conn_resume(struct txcd *d, struct txcd_conn *c)
 	c->resumed = false;
 
 	if (len)
-		txcd_conn_send(d, c, reply, len);
-	conn_set_out(d, c, c->want_out);
+		send_answer(d, c, reply, len);
+	txcd_conn_interest(d, c);
 }
 
 void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err)
@@ -674,8 +588,9 @@ void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err)
 
 	txcd_error(&e, err, TXC_FIELD_NONE, "opening a source: creating its ring buffer "
 		   "failed: %s", strerror(-err));
+	d->req_errors[h->type]++;
 	reply_error(d, c, h, err, &e);
-	conn_set_out(d, c, c->want_out);
+	txcd_conn_interest(d, c);
 }
 
 void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
@@ -691,16 +606,15 @@ void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
 		c->dead = true;
 		return;
 	}
-	if (events & EPOLLOUT) {
-		if (conn_flush_queue(d, c))
-			conn_set_out(d, c, false);
-	}
+	if (events & EPOLLOUT)
+		txcd_conn_send_queued(c);
 	for (int i = 0; i < CONN_REQUESTS_PER_TURN && !c->dead && !c->out_head && !c->parked;
 	     i++)
 		if (!conn_serve_one(d, c, buf, reply))
 			break;
 	if (!c->dead)
 		txcd_deliver(d, c);
+	txcd_conn_interest(d, c);
 }
 
 void txcd_reap_dead(struct txcd *d)

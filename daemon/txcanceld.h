@@ -163,7 +163,7 @@ struct txcd_conn {
 	struct txcd_msg *out_head, *out_tail;	/* unsent replies, in order */
 	struct txcd_sub *subs;
 	bool want_out;		/* EPOLLOUT is in the interest set */
-	bool want_in;		/* EPOLLIN is: not while a reply waits (server.c) */
+	bool want_in;		/* EPOLLIN is: not while a reply waits (conn.c) */
 	bool dead;		/* closed at the end of this loop turn */
 	/*
 	 * A request that waits, and its connection is not read from meanwhile:
@@ -249,10 +249,6 @@ void txcd_server_accept(struct txcd *d);
 /* Listen again after running out of descriptors; on the tick. */
 void txcd_server_resume(struct txcd *d);
 void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events);
-struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id);
-/* Queue or send one message; false if the connection had to be dropped. */
-bool txcd_conn_send(struct txcd *d, struct txcd_conn *c, const void *msg, size_t len);
-void txcd_conn_flush(struct txcd *d, struct txcd_conn *c);
 void txcd_reap_dead(struct txcd *d);
 struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid);
 
