@@ -115,6 +115,7 @@ static int leases_load(struct txcd *d)
 		d->prefixes[p] = (struct txcd_prefix){
 			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
 			.ids_canceled = true, .ids_counted = true,
+			.ids_unindexed = d->prefixes[p].ids_unindexed,	/* cancelindex.c */
 		};
 		n_orphans++;
 	}
