@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "blocks.h"
-#include "txcanceld.h"
+#include "state.h"
 
 struct cix_ent {
 	__u32 id;		/* 0: free */

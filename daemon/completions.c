@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
+#include "completions.h"
 #include "conn.h"
 #include "ringbuf.h"
 
@@ -53,14 +54,6 @@ static void account_store(struct txcd *d, __u32 source)
 	if (bpf_map_update_elem(d->source_account_fd, &source, &d->sources[source].acct, BPF_ANY))
 		txc_log(TXC_LOG_WARN, "source %u: recording its account: %s (a restart would "
 			"count from an older one)\n", source, strerror(errno));
-}
-
-void txcd_account_load(struct txcd *d, __u32 source)
-{
-	struct txcd_account *a = &d->sources[source].acct;
-
-	if (bpf_map_lookup_elem(d->source_account_fd, &source, a))
-		memset(a, 0, sizeof(*a));
 }
 
 /*

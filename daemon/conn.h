@@ -7,7 +7,7 @@
 #ifndef TXCD_CONN_H
 #define TXCD_CONN_H
 
-#include "txcanceld.h"
+#include "state.h"
 
 struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id);
 /*

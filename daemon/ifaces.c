@@ -18,7 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include "txcanceld.h"
+#include "work.h"
 #include "linkwatch.h"
 #include "qdisc.h"
 

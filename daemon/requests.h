@@ -14,7 +14,7 @@
 #ifndef TXCD_REQUESTS_H
 #define TXCD_REQUESTS_H
 
-#include "txcanceld.h"
+#include "lease_actions.h"
 #include "proto_check.h"
 
 #define TXCD_PARKED		1
@@ -52,9 +52,17 @@ struct txcd_handler {
 	bool error_in_body;
 };
 
+/*
+ * Handle one validated request; fills @reply (TXC_MSG_MAX bytes) and returns
+ * its length, or 0 when it waits (parked: ringpool.c, retry.c).  @fd is the
+ * SCM_RIGHTS descriptor (or -1); it is closed here.
+ */
+size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *req, size_t len,
+		   int fd, void *reply);
+
 extern const struct txcd_handler txcd_handlers[TXC_MSG_REQUEST_MAX + 1];
 
-/* Permissions (requests.c): 0, or a refusal in @err naming @field. */
+/* Permissions (requests_perm.c): 0, or a refusal in @err naming @field. */
 int txcd_need_prefix(struct txcd *d, struct txcd_conn *c, __u32 prefix, __u32 field,
 		     const char *what, struct txc_rep_error *err);
 int txcd_need_source(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 field,

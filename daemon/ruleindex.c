@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "blocks.h"
-#include "txcanceld.h"
+#include "state.h"
 #include "rules.h"
 
 #define RIX_KEY_MAX	40u

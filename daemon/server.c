@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include "server.h"
 #include "conn.h"
-#include "txcanceld.h"
-#include "proto_check.h"
+#include "requests.h"
 
 #define CONN_REQUESTS_PER_TURN	64	/* fairness between busy clients */
 #define ACCEPTS_PER_TURN	32	/* a connection flood waits its turn like a request */
@@ -101,6 +101,8 @@ int txcd_server_claim(struct txcd *d)
 	return err;
 }
 
+static const struct txcd_park_ops park_ops;
+
 int txcd_server_open(struct txcd *d)
 {
 	struct sockaddr_un sun;
@@ -134,67 +136,15 @@ int txcd_server_open(struct txcd *d)
 		return err;
 	}
 	d->listen_fd = fd;
+	d->park = &park_ops;
 	txc_log(TXC_LOG_INFO, "serving on %s (mode %04o)\n", path, d->opts.socket_mode);
 	return 0;
-}
-
-static void retry_forget(struct txcd *d, struct txcd_conn *c)
-{
-	if (!c->retrying)
-		return;
-	for (struct txcd_conn **pp = &d->retry_head; *pp; pp = &(*pp)->next_parked) {
-		if (*pp == c) {
-			*pp = c->next_parked;
-			break;
-		}
-	}
-	c->retrying = c->parked = false;
-}
-
-#define RETRY_NS	1000000		/* a parked request tries again after 1 ms */
-
-void txcd_conn_retry_later(struct txcd *d, struct txcd_conn *c)
-{
-	struct itimerspec t = { .it_value = { 0, RETRY_NS } };
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_RETRY, 0) };
-
-	if (d->retry_fd < 0) {
-		d->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (d->retry_fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->retry_fd, &ev)) {
-			close(d->retry_fd);
-			d->retry_fd = -1;
-		}
-	}
-	c->parked = c->retrying = true;
-	c->next_parked = d->retry_head;
-	d->retry_head = c;
-	if (d->retry_fd < 0 || timerfd_settime(d->retry_fd, 0, &t, NULL)) {
-		/* No timer: the request is answered by trying once more now. */
-		txc_log(TXC_LOG_WARN, "retry timer: %s\n", strerror(errno));
-		txcd_retry_event(d);
-	}
-}
-
-void txcd_retry_event(struct txcd *d)
-{
-	struct txcd_conn *c = d->retry_head, *next;
-	__u64 expirations;
-
-	if (d->retry_fd >= 0 && read(d->retry_fd, &expirations, sizeof(expirations)) < 0 &&
-	    errno != EAGAIN)
-		return;
-	d->retry_head = NULL;
-	for (; c; c = next) {
-		next = c->next_parked;
-		c->parked = c->retrying = false;
-		txcd_conn_resume(d, c);
-	}
 }
 
 static void conn_free(struct txcd *d, struct txcd_conn *c)
 {
 	txcd_ringpool_forget(d, c);
-	retry_forget(d, c);
+	txcd_retry_forget(d, c);
 	txcd_subs_drop_conn(d, c);
 	txcd_leases_drop_conn(d, c);
 	txcd_conn_free_queue(c);
@@ -221,22 +171,6 @@ void txcd_server_close(struct txcd *d)
 		unlink(d->opts.socket_path);
 		d->listen_fd = -1;
 	}
-}
-
-struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid)
-{
-	struct txcd_user *u;
-
-	for (u = d->users; u; u = u->next)
-		if (u->uid == uid)
-			return u;
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return NULL;
-	u->uid = uid;
-	u->next = d->users;
-	d->users = u;
-	return u;
 }
 
 /*
@@ -567,7 +501,7 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 	return true;
 }
 
-void txcd_conn_resume(struct txcd *d, struct txcd_conn *c)
+static void conn_resume(struct txcd *d, struct txcd_conn *c)
 {
 	static __u8 reply[TXC_MSG_MAX] __attribute__((aligned(8)));
 	size_t len;
@@ -581,7 +515,7 @@ void txcd_conn_resume(struct txcd *d, struct txcd_conn *c)
 	txcd_conn_interest(d, c);
 }
 
-void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err)
+static void conn_park_failed(struct txcd *d, struct txcd_conn *c, int err)
 {
 	const struct txc_msg_hdr *h = (const void *)c->parked_req;
 	struct txc_rep_error e;
@@ -592,6 +526,12 @@ void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err)
 	reply_error(d, c, h, err, &e);
 	txcd_conn_interest(d, c);
 }
+
+/* How the layers below answer a parked request: only through these. */
+static const struct txcd_park_ops park_ops = {
+	.resume = conn_resume,
+	.failed = conn_park_failed,
+};
 
 void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
 {

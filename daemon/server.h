@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The top: the listening socket and the client connections (server.c),
+ * which hand each validated request to its handler (requests.h).
+ */
+#ifndef TXCD_SERVER_H
+#define TXCD_SERVER_H
+
+#include "state.h"
+
+/* --- server.c: connections ------------------------------------------------ */
+/* Refuse to start if another daemon serves the socket path; before anything else. */
+int txcd_server_claim(struct txcd *d);
+int txcd_server_open(struct txcd *d);
+void txcd_server_close(struct txcd *d);
+void txcd_server_accept(struct txcd *d);
+/* Listen again after running out of descriptors; on the tick. */
+void txcd_server_resume(struct txcd *d);
+void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events);
+void txcd_reap_dead(struct txcd *d);
+
+#endif
