@@ -23,9 +23,10 @@ layer() {
 	requests_tag) echo 8 ;;
 	requests_batch|requests_query) echo 9 ;;
 	requests) echo 10 ;;
-	server) echo 11 ;;
-	config) echo 12 ;;
-	txcanceld) echo 13 ;;
+	server_conn) echo 11 ;;
+	server) echo 12 ;;
+	config) echo 13 ;;
+	txcanceld) echo 14 ;;
 	*) echo unknown ;;
 	esac
 }

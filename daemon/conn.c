@@ -121,3 +121,17 @@ void txcd_conn_free_queue(struct txcd_conn *c)
 	}
 	c->out_head = c->out_tail = NULL;
 }
+
+void txcd_reply_hdr(struct txc_msg_hdr *h, const struct txc_msg_hdr *req, int errnum,
+		    size_t len)
+{
+	*h = (struct txc_msg_hdr){
+		.magic = TXC_PROTO_MAGIC,
+		.version = TXC_PROTO_VERSION,
+		.type = req ? req->type : 0,
+		.flags = TXC_MSG_F_REPLY,
+		.length = len,
+		.seq = req ? req->seq : 0,
+		.error = errnum,
+	};
+}

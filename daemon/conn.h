@@ -22,4 +22,17 @@ bool txcd_conn_send(struct txcd *d, struct txcd_conn *c, const void *msg, size_t
 bool txcd_conn_send_queued(struct txcd_conn *c);
 void txcd_conn_free_queue(struct txcd_conn *c);
 
+/* A refusal as the client reads it: the header and why. */
+struct txcd_error_reply {
+	struct txc_msg_hdr h;
+	struct txc_rep_error e;
+};
+
+/*
+ * Fill the header of a reply of @len bytes to @req (NULL: to nothing asked
+ * yet, type and seq 0) with @errnum (0 or a negative errno).
+ */
+void txcd_reply_hdr(struct txc_msg_hdr *h, const struct txc_msg_hdr *req, int errnum,
+		    size_t len);
+
 #endif

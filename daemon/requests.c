@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "requests.h"
+#include "conn.h"
 
 #define COUNT_ID_RETRIES	50	/* 1 ms apart: as long as the loader would wait */
 
@@ -234,14 +235,6 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		memcpy(r.rep, &r.err, sizeof(r.err));
 		r.rep_len = sizeof(r.err);
 	}
-	*h = (struct txc_msg_hdr){
-		.magic = TXC_PROTO_MAGIC,
-		.version = TXC_PROTO_VERSION,
-		.type = r.h->type,
-		.flags = TXC_MSG_F_REPLY,
-		.length = TXCD_HDR + r.rep_len,
-		.seq = r.h->seq,
-		.error = ret,
-	};
+	txcd_reply_hdr(h, r.h, ret, TXCD_HDR + r.rep_len);
 	return h->length;
 }

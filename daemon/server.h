@@ -19,4 +19,8 @@ void txcd_server_resume(struct txcd *d);
 void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events);
 void txcd_reap_dead(struct txcd *d);
 
+/* --- server_conn.c: serving one connection --------------------------------- */
+/* Registered as d->park: how the layers below answer a parked request. */
+extern const struct txcd_park_ops txcd_server_park_ops;
+
 #endif

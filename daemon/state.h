@@ -14,7 +14,9 @@
  *   work.h                  release.c ringpool.c retry.c ifaces.c
  *   completions.h           completions.c
  *   lease_actions.h         lease_actions.c ringpoll.c
- *   requests.h, server.h    requests*.c, server.c
+ *   requests.h              requests_perm.c < requests_tag.c < requests_batch.c,
+ *                           requests_query.c < requests.c (the handler table)
+ *   server.h                server_conn.c < server.c
  *   txcanceld.h             config.c txcanceld.c
  */
 #ifndef TXCD_STATE_H
