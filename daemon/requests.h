@@ -9,7 +9,7 @@
  * One error channel: a handler returns 0 with its reply body written and
  * its length in @rep_len, or a negative errno with @err filled (txcd_error():
  * the field and the sentence the client reads).  TXCD_PARKED: it waits and
- * is answered later (server.c).
+ * is answered later (server_conn.c, through d->park).
  */
 #ifndef TXCD_REQUESTS_H
 #define TXCD_REQUESTS_H

@@ -198,7 +198,7 @@ struct txcd_conn {
 struct txcd;
 
 /*
- * How a parked request is answered: the server registers them (server.c),
+ * How a parked request is answered: the server registers them (server_conn.c),
  * the ring pool and the retry timer below it call them.
  */
 struct txcd_park_ops {
