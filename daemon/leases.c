@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Prefix and source leases.  A lease belongs to the connection that took
- * it; when that connection closes, everything under the lease (tag rules,
- * cancels, counters, the ring) is removed and the prefix or source is free
- * again.
+ * Prefix and source leases: their state, the users' counts and limits, and
+ * who may act on what.  A lease belongs to the connection that took it;
+ * when that connection closes, everything under the lease (tag rules,
+ * cancels, counters, the ring) is removed (lease_actions.c, release.c) and
+ * the prefix or source is free again.
  *
  * Leases are also written to two pinned array maps under
  * <pin_dir>/daemon/, so that a new daemon finds them after a restart or a
@@ -148,6 +149,7 @@ static int leases_load(struct txcd *d)
 			*pr = (struct txcd_prefix){
 				.state = TXCD_ORPHANED, .rules = pr->rules,
 				.ids_canceled = true, .ids_counted = true,
+				.ids_unindexed = pr->ids_unindexed,
 			};
 		}
 		u = txcd_user_get(d, pr->uid);
