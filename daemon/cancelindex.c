@@ -11,10 +11,9 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <bpf/bpf.h>
-#include "txcanceld.h"
-
-#define CIX_BLOCK	4096u
+#include <string.h>
+#include "blocks.h"
+#include "state.h"
 
 struct cix_ent {
 	__u32 id;		/* 0: free */
@@ -23,8 +22,8 @@ struct cix_ent {
 };
 
 struct txcd_cancelindex {
-	struct cix_ent **blocks;
-	__u32 n_blocks, n_used, free_head, count;
+	struct txcd_blocks ents;	/* struct cix_ent */
+	__u32 count;
 	__u32 *buckets;
 	__u32 n_buckets;	/* a power of 2 */
 	__u32 prefix_head[TXC_NR_PREFIXES];
@@ -32,7 +31,7 @@ struct txcd_cancelindex {
 
 static struct cix_ent *ent(const struct txcd_cancelindex *x, __u32 i)
 {
-	return &x->blocks[(i - 1) / CIX_BLOCK][(i - 1) % CIX_BLOCK];
+	return txcd_blocks_at(&x->ents, i);
 }
 
 static __u32 bucket_of(const struct txcd_cancelindex *x, __u32 id)
@@ -40,23 +39,37 @@ static __u32 bucket_of(const struct txcd_cancelindex *x, __u32 id)
 	return (id * 2654435761u) & (x->n_buckets - 1);
 }
 
+static int index_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	const __u32 *ids = keys;
+
+	(void)vals;
+	for (__u32 i = 0; i < n; i++)
+		txcd_cancelindex_add(ctx, ids[i]);
+	return 0;
+}
+
 int txcd_cancelindex_open(struct txcd *d)
 {
 	struct txcd_cancelindex *x = calloc(1, sizeof(*x));
-	int fd = txc_dp_map_fd(d->dp, TXC_MAP_ID_CANCELS);
-	__u32 id, *prev = NULL;
+	int fd = txc_dp_map_fd(d->dp, TXC_MAP_ID_CANCELS), err;
 
 	if (!x)
 		return -ENOMEM;
+	txcd_blocks_init(&x->ents, sizeof(struct cix_ent), offsetof(struct cix_ent, hnext));
 	x->n_buckets = 1024;
 	x->buckets = calloc(x->n_buckets, sizeof(*x->buckets));
 	d->cix = x;
 	if (!x->buckets)
 		return -ENOMEM;
-	/* What an earlier instance left: one system call per cancel, at start only. */
-	while (!bpf_map_get_next_key(fd, prev, &id)) {
-		txcd_cancelindex_add(d, id);
-		prev = &id;
+	/* What an earlier instance left: read in batches, at start only. */
+	err = txc_map_walk(fd, sizeof(__u32), sizeof(struct txc_cancel), index_chunk, d);
+	if (err) {
+		/* Without it every release walks the table for its cancels. */
+		txc_log(TXC_LOG_WARN, "indexing the cancels left by an earlier instance: %s\n",
+			strerror(-err));
+		for (__u32 p = 0; p < TXC_NR_PREFIXES; p++)
+			d->prefixes[p].ids_unindexed = true;
 	}
 	return 0;
 }
@@ -67,9 +80,7 @@ void txcd_cancelindex_close(struct txcd *d)
 
 	if (!x)
 		return;
-	for (__u32 b = 0; b < x->n_blocks; b++)
-		free(x->blocks[b]);
-	free(x->blocks);
+	txcd_blocks_release(&x->ents);
 	free(x->buckets);
 	free(x);
 	d->cix = NULL;
@@ -83,7 +94,7 @@ static void grow_buckets(struct txcd_cancelindex *x)
 		return;		/* longer chains, still right */
 	x->buckets = b;
 	x->n_buckets = n;
-	for (__u32 i = 1; i <= x->n_used; i++) {
+	for (__u32 i = 1; i <= x->ents.n_used; i++) {
 		struct cix_ent *e = ent(x, i);
 
 		if (!e->id)
@@ -103,28 +114,6 @@ static __u32 *find(const struct txcd_cancelindex *x, __u32 id)
 	return l;
 }
 
-static __u32 ent_alloc(struct txcd_cancelindex *x)
-{
-	__u32 i = x->free_head;
-
-	if (i) {
-		x->free_head = ent(x, i)->hnext;
-		return i;
-	}
-	if (x->n_used == x->n_blocks * CIX_BLOCK) {
-		struct cix_ent **blocks = realloc(x->blocks, (x->n_blocks + 1) * sizeof(*blocks));
-
-		if (!blocks)
-			return 0;
-		x->blocks = blocks;
-		blocks[x->n_blocks] = malloc(CIX_BLOCK * sizeof(struct cix_ent));
-		if (!blocks[x->n_blocks])
-			return 0;
-		x->n_blocks++;
-	}
-	return ++x->n_used;
-}
-
 void txcd_cancelindex_add(struct txcd *d, __u32 id)
 {
 	struct txcd_cancelindex *x = d->cix;
@@ -133,7 +122,7 @@ void txcd_cancelindex_add(struct txcd *d, __u32 id)
 
 	if (!x || !TXC_ID_VALID(id) || *(link = find(x, id)))
 		return;
-	i = ent_alloc(x);
+	i = txcd_blocks_alloc(&x->ents);
 	if (!i) {
 		/* Without it the release walks the table (ids_canceled stays set). */
 		txc_log(TXC_LOG_WARN, "indexing the cancel of 0x%08x: out of memory\n", id);
@@ -162,8 +151,7 @@ static void unlink_ent(struct txcd_cancelindex *x, __u32 i, __u32 *link)
 	if (e->pnext)
 		ent(x, e->pnext)->pprev = e->pprev;
 	e->id = 0;
-	e->hnext = x->free_head;
-	x->free_head = i;
+	txcd_blocks_free(&x->ents, i);
 	x->count--;
 }
 

@@ -26,7 +26,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
-#include "txcanceld.h"
+#include "completions.h"
+#include "conn.h"
 #include "ringbuf.h"
 
 #define RING_BATCHES_PER_TURN	16	/* batches per source per loop turn */
@@ -53,14 +54,6 @@ static void account_store(struct txcd *d, __u32 source)
 	if (bpf_map_update_elem(d->source_account_fd, &source, &d->sources[source].acct, BPF_ANY))
 		txc_log(TXC_LOG_WARN, "source %u: recording its account: %s (a restart would "
 			"count from an older one)\n", source, strerror(errno));
-}
-
-void txcd_account_load(struct txcd *d, __u32 source)
-{
-	struct txcd_account *a = &d->sources[source].acct;
-
-	if (bpf_map_lookup_elem(d->source_account_fd, &source, a))
-		memset(a, 0, sizeof(*a));
 }
 
 /*
@@ -276,19 +269,13 @@ static bool send_batch(struct txcd *d, struct txcd_sub *sub, __u32 n,
 		.backlog_lost = backlog_lost,
 	};
 	if (send(c->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		struct epoll_event pev = {
-			.events = EPOLLIN | EPOLLOUT,
-			.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
-		};
-
 		if (errno != EAGAIN && errno != ENOBUFS) {
 			c->dead = true;
 			return false;
 		}
 		sub->blocked = true;
 		/* Wake up when the socket drains. */
-		if (!c->want_out && !epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &pev))
-			c->want_out = true;
+		txcd_conn_interest(d, c);
 		return false;
 	}
 	if (sub_is_owner(d, sub))
@@ -530,6 +517,7 @@ void txcd_deliver(struct txcd *d, struct txcd_conn *c)
 			send_batch(d, sub, 0, &st);
 		}
 	}
+	txcd_conn_interest(d, c);	/* no longer blocked: no EPOLLOUT */
 }
 
 /* Called on the periodic tick: report ring losses nobody has heard of yet. */

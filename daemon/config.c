@@ -6,6 +6,7 @@
  * the order they are read, so command-line options after -c override it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -205,11 +206,44 @@ static int parse_group(const char *s, gid_t *gid)
 
 static int read_config(struct txcd *d, const char *path);
 
+/*
+ * The options that take a number: where it goes, its base and its range.
+ * The field must be a __u32 (the array size is -1, a build error, if not).
+ */
+#define U32_FIELD(field)							\
+	(offsetof(struct txcd_opts, field) +					\
+	 0 * sizeof(char[__builtin_types_compatible_p(				\
+		__typeof__(((struct txcd_opts *)0)->field), __u32) ? 1 : -1]))
+#define U32_OPT(o, field, b, lo, hi)	{ (o), U32_FIELD(field), (b), (lo), (hi) }
+
+static const struct u32_opt {
+	int opt;
+	size_t off;		/* of a __u32 in struct txcd_opts */
+	int base;		/* 0: as C writes it (0x..., 0...) */
+	__u32 min, max;
+} u32_opts[] = {
+	U32_OPT('M', mark_mask, 0, 0, 0xffffffffu),
+	U32_OPT(OPT_GRACE, grace_s, 10, 0, 86400),
+	U32_OPT(OPT_MAX_CLIENTS, max_clients, 10, 1, 1000000),
+	U32_OPT(OPT_MAX_SUBS, max_subs, 10, 1, 1000000),
+	U32_OPT(OPT_MAX_LEASE_RATE, max_lease_rate, 10, 0, 1000000),
+	U32_OPT(OPT_MAX_CONNS, max_conns, 10, 1, 1000000),
+	U32_OPT(OPT_MAX_PREFIXES, max_prefixes, 10, 1, TXC_PREFIX_MAX),
+	U32_OPT(OPT_MAX_SOURCES, max_sources, 10, 1, TXC_MAX_SOURCES - 1),
+	U32_OPT(OPT_MAX_RULES, max_rules, 10, 1, 0x7fffffff),
+	U32_OPT(OPT_BACKLOG, backlog, 10, TXC_COMPLETIONS_MAX, 1u << 24),
+	U32_OPT(OPT_QDISC_LIMIT, qdisc_limit, 10, 1, TXC_QDISC_LIMIT_MAX),
+};
+
 static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 {
 	struct txcd_opts *o = &d->opts;
 	__u32 v;
 
+	for (size_t i = 0; i < sizeof(u32_opts) / sizeof(u32_opts[0]); i++)
+		if (u32_opts[i].opt == opt)
+			return parse_u32(name, arg, u32_opts[i].base, u32_opts[i].min,
+					 u32_opts[i].max, (__u32 *)((char *)o + u32_opts[i].off));
 	switch (opt) {
 	case 'i':
 		return txcd_iface_add_cfg(d, arg);
@@ -228,8 +262,6 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 	case 'd':
 		o->pin_dir = strdup(arg);
 		return 0;
-	case 'M':
-		return parse_u32(name, arg, 0, 0, 0xffffffffu, &o->mark_mask);
 	case OPT_TC_MODE:
 		if (!strcmp(arg, "auto"))
 			o->tc_mode = TXC_TC_AUTO;
@@ -248,8 +280,6 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		else
 			goto bad_word;
 		return 0;
-	case OPT_GRACE:
-		return parse_u32(name, arg, 10, 0, 86400, &o->grace_s);
 	case OPT_KEEP:
 		o->keep_on_exit = true;
 		return 0;
@@ -259,24 +289,6 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 	case OPT_IFACE_COUNTERS:
 		o->iface_counters = true;
 		return 0;
-	case OPT_MAX_CLIENTS:
-		return parse_u32(name, arg, 10, 1, 1000000, &o->max_clients);
-	case OPT_MAX_SUBS:
-		return parse_u32(name, arg, 10, 1, 1000000, &o->max_subs);
-	case OPT_MAX_LEASE_RATE:
-		return parse_u32(name, arg, 10, 0, 1000000, &o->max_lease_rate);
-	case OPT_MAX_CONNS:
-		return parse_u32(name, arg, 10, 1, 1000000, &o->max_conns);
-	case OPT_MAX_PREFIXES:
-		return parse_u32(name, arg, 10, 1, TXC_PREFIX_MAX, &o->max_prefixes);
-	case OPT_MAX_SOURCES:
-		return parse_u32(name, arg, 10, 1, TXC_MAX_SOURCES - 1, &o->max_sources);
-	case OPT_MAX_RULES:
-		return parse_u32(name, arg, 10, 1, 0x7fffffff, &o->max_rules);
-	case OPT_BACKLOG:
-		return parse_u32(name, arg, 10, TXC_COMPLETIONS_MAX, 1u << 24, &o->backlog);
-	case OPT_QDISC_LIMIT:
-		return parse_u32(name, arg, 10, 1, TXC_QDISC_LIMIT_MAX, &o->qdisc_limit);
 	case OPT_QDISC_RATE:
 		return parse_rate(name, arg, &o->qdisc_rate);
 	case 'l':

@@ -18,8 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <bpf/bpf.h>
-#include "txcanceld.h"
+#include "work.h"
 #include "linkwatch.h"
 #include "qdisc.h"
 
@@ -290,22 +289,39 @@ static void on_link(void *ctx, const struct txc_link_event *ev)
 	}
 }
 
+struct stale_ifaces {
+	struct txcd *d;
+	__u32 ifindex[TXC_MAX_IFACES];
+	__u32 n;
+};
+
+/* Collected during the walk, detached after it: the walk must not change the map. */
+static int stale_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct stale_ifaces *st = ctx;
+	const __u32 *ifindex = keys;
+
+	(void)vals;
+	for (__u32 i = 0; i < n && st->n < TXC_MAX_IFACES; i++)
+		if (!iface_by_index(st->d, ifindex[i]))
+			st->ifindex[st->n++] = ifindex[i];
+	return 0;
+}
+
 /* Detach txcancel from interfaces an earlier instance attached and we do not manage. */
 static void detach_unmanaged(struct txcd *d)
 {
-	int fd = txc_dp_map_fd(d->dp, TXC_MAP_IFACES);
-	__u32 ifindex, *prev = NULL, stale[TXC_MAX_IFACES];
-	size_t n = 0;
+	struct stale_ifaces st = { .d = d };
+	int err = txc_map_walk(txc_dp_map_fd(d->dp, TXC_MAP_IFACES), sizeof(__u32),
+			       sizeof(struct txc_iface), stale_chunk, &st);
 
-	while (n < TXC_MAX_IFACES && !bpf_map_get_next_key(fd, prev, &ifindex)) {
-		prev = &ifindex;
-		if (!iface_by_index(d, ifindex))
-			stale[n++] = ifindex;
-	}
-	for (size_t i = 0; i < n; i++) {
+	if (err)
+		txc_log(TXC_LOG_WARN, "looking for interfaces an earlier instance attached: %s\n",
+			strerror(-err));
+	for (__u32 i = 0; i < st.n; i++) {
 		txc_log(TXC_LOG_INFO, "ifindex %u: attached by an earlier instance but not "
-			"configured now, detaching\n", stale[i]);
-		txc_detach_ifindex(d->dp, stale[i]);
+			"configured now, detaching\n", st.ifindex[i]);
+		txc_detach_ifindex(d->dp, st.ifindex[i]);
 	}
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Prefix and source leases.  A lease belongs to the connection that took
- * it; when that connection closes, everything under the lease (tag rules,
- * cancels, counters, the ring) is removed and the prefix or source is free
- * again.
+ * Prefix and source leases: their state, the users' counts and limits, and
+ * who may act on what.  A lease belongs to the connection that took it;
+ * when that connection closes, everything under the lease (tag rules,
+ * cancels, counters, the ring) is removed (lease_actions.c, release.c) and
+ * the prefix or source is free again.
  *
  * Leases are also written to two pinned array maps under
  * <pin_dir>/daemon/, so that a new daemon finds them after a restart or a
@@ -24,7 +25,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "txcanceld.h"
+#include "state.h"
 #include "rules.h"
 
 struct txcd_lease {
@@ -115,6 +116,7 @@ static int leases_load(struct txcd *d)
 		d->prefixes[p] = (struct txcd_prefix){
 			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
 			.ids_canceled = true, .ids_counted = true,
+			.ids_unindexed = d->prefixes[p].ids_unindexed,	/* cancelindex.c */
 		};
 		n_orphans++;
 	}
@@ -125,14 +127,6 @@ static int leases_load(struct txcd *d)
 			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
 		};
 		txcd_account_load(d, s);
-		/*
-		 * Its ring is found now, before anyone is served: looking it up
-		 * may wait for a grace period, a claim must not.
-		 */
-		err = txcd_ring_attach(d, s, -1, false);
-		if (err)
-			txc_log(TXC_LOG_WARN, "source %u: reading the ring an earlier instance "
-				"left: %s\n", s, strerror(-err));
 		n_orphans++;
 	}
 	err = txcd_rules_walk(d->dp, count_rule, &rc);
@@ -155,6 +149,7 @@ static int leases_load(struct txcd *d)
 			*pr = (struct txcd_prefix){
 				.state = TXCD_ORPHANED, .rules = pr->rules,
 				.ids_canceled = true, .ids_counted = true,
+				.ids_unindexed = pr->ids_unindexed,
 			};
 		}
 		u = txcd_user_get(d, pr->uid);
@@ -223,6 +218,30 @@ void txcd_leases_close(struct txcd *d, bool unpin)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/daemon", txc_dp_pin_dir(d->dp));
 	rmdir(path);
+}
+
+struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid)
+{
+	struct txcd_user *u;
+
+	for (u = d->users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->next = d->users;
+	d->users = u;
+	return u;
+}
+
+void txcd_account_load(struct txcd *d, __u32 source)
+{
+	struct txcd_account *a = &d->sources[source].acct;
+
+	if (bpf_map_lookup_elem(d->source_account_fd, &source, a))
+		memset(a, 0, sizeof(*a));
 }
 
 static bool is_root(const struct txcd_conn *c)
@@ -473,29 +492,6 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 	return 0;
 }
 
-/*
- * Releasing a prefix: its cancel ends at once; its rules, ID cancels and
- * counters, when it may have some, are removed over the next loop turns
- * (release.c), and the prefix is free once they are gone.
- */
-int txcd_prefix_release(struct txcd *d, __u32 prefix)
-{
-	struct txcd_prefix *p = &d->prefixes[prefix];
-
-	if (p->state == TXCD_RELEASING)
-		return 0;
-	/* Every socket tag under the prefix stops at once, without visiting the sockets. */
-	txc_dp_lease_end(d->dp, TXC_SCOPE_PREFIX, prefix);
-	txc_dp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
-	p->conn = NULL;
-	if (!p->rules && !p->ids_canceled && !p->ids_counted) {
-		txcd_prefix_released(d, prefix);
-		return 0;
-	}
-	p->state = TXCD_RELEASING;
-	return txcd_release_queue(d, true, prefix);
-}
-
 void txcd_prefix_released(struct txcd *d, __u32 prefix)
 {
 	struct txcd_prefix *p = &d->prefixes[prefix];
@@ -510,23 +506,8 @@ void txcd_prefix_released(struct txcd *d, __u32 prefix)
 	lease_store(d->prefix_lease_fd, prefix, TXCD_FREE, 0);
 }
 
-/* A fresh source starts with zero counters and sequence numbers. */
-static void source_reset_counters(struct txcd *d, __u32 source)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct txc_source_stats *zero;
-	__u64 seq = 0;
-
-	zero = ncpus > 0 ? calloc(ncpus, sizeof(*zero)) : NULL;
-	if (!zero || bpf_map_update_elem(txc_dp_map_fd(d->dp, TXC_MAP_SOURCE_STATS), &source,
-					 zero, BPF_ANY) ||
-	    bpf_map_update_elem(txc_dp_map_fd(d->dp, TXC_MAP_SOURCE_SEQ), &source, &seq, BPF_ANY))
-		txc_log(TXC_LOG_WARN, "source %u: resetting its counters failed\n", source);
-	free(zero);
-}
-
 /* Numbers neither held nor orphaned (some may wait for their old ring to go). */
-static __u32 n_free_sources(const struct txcd *d)
+__u32 txcd_sources_free(const struct txcd *d)
 {
 	__u32 n = 0;
 
@@ -535,56 +516,39 @@ static __u32 n_free_sources(const struct txcd *d)
 	return n;
 }
 
-int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *source,
-		     char *why, size_t why_len)
+int txcd_source_may_open(struct txcd *d, struct txcd_conn *c, __u32 want, bool *claim,
+			 char *why, size_t why_len)
 {
 	struct txcd_source *s;
-	bool claim = false;
-	int fd = -1, err;
+	int err;
 
+	*claim = false;
 	if (want) {
 		s = &d->sources[want];
 		err = may_take(s->state, s->uid, c, "source", want, why, why_len);
 		if (err)
 			return err;
-		claim = s->state == TXCD_ORPHANED;
-		if (!claim && s->state == TXCD_FREE) {
+		*claim = s->state == TXCD_ORPHANED;
+		if (!*claim && s->state == TXCD_FREE) {
 			snprintf(why, why_len, "source %u is not an orphaned lease: open a new "
 				 "source with 0", want);
 			return -ENOENT;
 		}
 	}
-	if (!claim && !is_root(c) && c->user->sources >= d->opts.max_sources) {
+	if (!*claim && !is_root(c) && c->user->sources >= d->opts.max_sources) {
 		snprintf(why, why_len, "uid %u has %u sources open, the per-user limit",
 			 c->uid, c->user->sources);
 		return -EDQUOT;
 	}
-	if (!claim && !c->resumed) {
-		err = lease_rate_ok(d, c, why, why_len);
-		if (err)
-			return err;
-	}
-	if (!want) {
-		/* A free number whose ring is stored already (ringpool.c). */
-		fd = txcd_ringpool_take(d, &want);
-		if (fd == -EAGAIN && n_free_sources(d) == 0) {
-			snprintf(why, why_len, "all %u source handles are open", TXC_MAX_SOURCES - 1);
-			return -ENOSPC;
-		}
-		if (fd == -EAGAIN)
-			return -EINPROGRESS;	/* the caller waits for a ring */
-		source_reset_counters(d, want);
-	}
-	/* A new source's account starts where its ring stands. */
-	err = txcd_ring_attach(d, want, fd, !claim);
-	if (err) {
-		if (!claim)
-			txcd_ringpool_release(d, want);
-		snprintf(why, why_len, "source %u: creating its ring buffer failed: %s", want,
-			 strerror(-err));
-		return err;
-	}
-	s = &d->sources[want];
+	if (!*claim && !c->resumed)
+		return lease_rate_ok(d, c, why, why_len);
+	return 0;
+}
+
+void txcd_source_hold(struct txcd *d, struct txcd_conn *c, __u32 source, bool claim)
+{
+	struct txcd_source *s = &d->sources[source];
+
 	if (claim) {
 		struct txcd_user *old = txcd_user_get(d, s->uid);
 
@@ -599,41 +563,9 @@ int txcd_source_open(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *sou
 	s->uid = c->uid;
 	s->conn = c;
 	s->deadline_ns = 0;
-	lease_store(d->source_lease_fd, want, TXCD_HELD, c->uid);
-	err = txcd_subscribe(d, c, want, why, why_len);
-	if (err) {
-		txcd_source_release(d, want);
-		if (err != -EDQUOT)
-			snprintf(why, why_len, "source %u: subscribing failed: %s", want,
-				 strerror(-err));
-		return err;
-	}
-	lease_log(d, c->uid, "source %u: %s by client %u (uid %u)\n", want,
-		claim ? "claimed" : "opened", c->id, c->uid);
-	*source = want;
-	return 0;
-}
-
-/* Releasing a source: as a prefix (above), its ring and subscriptions at once. */
-int txcd_source_release(struct txcd *d, __u32 source)
-{
-	struct txcd_source *s = &d->sources[source];
-
-	if (s->state == TXCD_RELEASING)
-		return 0;
-	txc_dp_clear(d->dp, TXC_SCOPE_SOURCE, source);
-	txc_dp_lease_end(d->dp, TXC_SCOPE_SOURCE, source);
-	while (s->subs)
-		txcd_unsubscribe(d, s->subs->conn, source);
-	txcd_ring_detach(d, source);
-	txcd_ringpool_release(d, source);
-	s->conn = NULL;
-	if (!s->rules) {
-		txcd_source_released(d, source);
-		return 0;
-	}
-	s->state = TXCD_RELEASING;
-	return txcd_release_queue(d, false, source);
+	lease_store(d->source_lease_fd, source, TXCD_HELD, c->uid);
+	lease_log(d, c->uid, "source %u: %s by client %u (uid %u)\n", source,
+		  claim ? "claimed" : "opened", c->id, c->uid);
 }
 
 void txcd_source_released(struct txcd *d, __u32 source)
@@ -648,31 +580,3 @@ void txcd_source_released(struct txcd *d, __u32 source)
 	lease_store(d->source_lease_fd, source, TXCD_FREE, 0);
 }
 
-void txcd_leases_drop_conn(struct txcd *d, struct txcd_conn *c)
-{
-	/* Exiting with --keep: the leases stay pinned for the next instance. */
-	if (d->stop && d->opts.keep_on_exit)
-		return;
-	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		if (d->sources[s].state == TXCD_HELD && d->sources[s].conn == c)
-			txcd_source_release(d, s);
-	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
-		if (d->prefixes[p].state == TXCD_HELD && d->prefixes[p].conn == c)
-			txcd_prefix_release(d, p);
-}
-
-void txcd_leases_expire(struct txcd *d)
-{
-	__u64 now = txcd_now_ns();
-
-	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		if (d->sources[s].state == TXCD_ORPHANED && now >= d->sources[s].deadline_ns) {
-			txc_log(TXC_LOG_INFO, "source %u: nobody claimed it\n", s);
-			txcd_source_release(d, s);
-		}
-	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
-		if (d->prefixes[p].state == TXCD_ORPHANED && now >= d->prefixes[p].deadline_ns) {
-			txc_log(TXC_LOG_INFO, "prefix %u: nobody claimed it\n", p);
-			txcd_prefix_release(d, p);
-		}
-}

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
-#include "txcanceld.h"
+#include "state.h"
 
 static int mnt_ns_of(pid_t pid, char *buf, size_t len)
 {

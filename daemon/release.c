@@ -27,7 +27,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "txcanceld.h"
+#include "work.h"
 #include "rules.h"
 
 #define RELEASE_CHUNK	512	/* table elements read per loop turn */

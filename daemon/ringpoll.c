@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
-#include "txcanceld.h"
+#include "lease_actions.h"
 
 #define TXCD_POLL_ENTER		16		/* records in one wake-up */
 #define TXCD_POLL_INTERVAL_NS	250000

@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include "txcanceld.h"
+#include "work.h"
 
 #define TXCD_POOL_READY		8	/* fresh rings kept ready: a burst of opens */
 
@@ -278,7 +278,7 @@ static void job_done(struct txcd *d, struct ringjob *job)
 
 		p->fill_paused = true;
 		if (c)
-			txcd_source_open_failed(d, c, job->result);
+			d->park->failed(d, c, job->result);
 		return;
 	}
 	if (d->sources[s].state != TXCD_FREE) {
@@ -310,7 +310,7 @@ void txcd_ringpool_event(struct txcd *d)
 	}
 	/* Waiters first, oldest first; each takes a ready ring and refills. */
 	while (p->n_ready && p->waiters)
-		txcd_conn_resume(d, next_waiter(p));
+		d->park->resume(d, next_waiter(p));
 	fill(d);
 }
 

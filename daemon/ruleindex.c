@@ -10,17 +10,17 @@
  * rule tables; at start the entries are rebuilt from a walk of them.  An
  * entry costs 68 bytes (the key takes up to 40) and 4 to 8 of hash bucket.
  *
- * Entries live in blocks of RIX_BLOCK, addressed by index (0 means none),
+ * Entries live in blocks (blocks.h), addressed by index (0 means none),
  * so that growing never moves them; the bucket array doubles when the
  * entries outnumber it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "txcanceld.h"
+#include "blocks.h"
+#include "state.h"
 #include "rules.h"
 
-#define RIX_BLOCK	4096u
 #define RIX_KEY_MAX	40u
 
 struct rix_ent {
@@ -36,10 +36,7 @@ struct rix_ent {
 _Static_assert(sizeof(struct rix_ent) == 68, "rix_ent size");
 
 struct txcd_ruleindex {
-	struct rix_ent **blocks;
-	__u32 n_blocks;
-	__u32 n_used;		/* entries handed out so far (free ones included) */
-	__u32 free_head;
+	struct txcd_blocks ents;	/* struct rix_ent */
 	__u32 count;		/* entries in use */
 	__u32 *buckets;
 	__u32 n_buckets;	/* a power of 2 */
@@ -49,7 +46,7 @@ struct txcd_ruleindex {
 
 static struct rix_ent *ent(const struct txcd_ruleindex *x, __u32 i)
 {
-	return &x->blocks[(i - 1) / RIX_BLOCK][(i - 1) % RIX_BLOCK];
+	return txcd_blocks_at(&x->ents, i);
 }
 
 static __u32 key_size(__u8 kind)
@@ -76,6 +73,7 @@ int txcd_ruleindex_open(struct txcd *d)
 
 	if (!x)
 		return -ENOMEM;
+	txcd_blocks_init(&x->ents, sizeof(struct rix_ent), offsetof(struct rix_ent, hnext));
 	x->n_buckets = 1024;
 	x->buckets = calloc(x->n_buckets, sizeof(*x->buckets));
 	if (!x->buckets) {
@@ -92,9 +90,7 @@ void txcd_ruleindex_close(struct txcd *d)
 
 	if (!x)
 		return;
-	for (__u32 b = 0; b < x->n_blocks; b++)
-		free(x->blocks[b]);
-	free(x->blocks);
+	txcd_blocks_release(&x->ents);
 	free(x->buckets);
 	free(x);
 	d->rix = NULL;
@@ -106,7 +102,7 @@ static int grow_buckets(struct txcd_ruleindex *x)
 
 	if (!b)
 		return -ENOMEM;
-	for (__u32 i = 1; i <= x->n_used; i++) {
+	for (__u32 i = 1; i <= x->ents.n_used; i++) {
 		struct rix_ent *e = ent(x, i);
 		__u32 h;
 
@@ -120,28 +116,6 @@ static int grow_buckets(struct txcd_ruleindex *x)
 	x->buckets = b;
 	x->n_buckets = n;
 	return 0;
-}
-
-static __u32 ent_alloc(struct txcd_ruleindex *x)
-{
-	__u32 i = x->free_head;
-
-	if (i) {
-		x->free_head = ent(x, i)->hnext;
-		return i;
-	}
-	if (x->n_used == x->n_blocks * RIX_BLOCK) {
-		struct rix_ent **blocks = realloc(x->blocks, (x->n_blocks + 1) * sizeof(*blocks));
-
-		if (!blocks)
-			return 0;
-		x->blocks = blocks;
-		blocks[x->n_blocks] = malloc(RIX_BLOCK * sizeof(struct rix_ent));
-		if (!blocks[x->n_blocks])
-			return 0;
-		x->n_blocks++;
-	}
-	return ++x->n_used;
 }
 
 static __u32 find(const struct txcd_ruleindex *x, __u8 kind, const void *key, __u32 **link)
@@ -170,7 +144,7 @@ int txcd_ruleindex_add(struct txcd *d, __u8 kind, const void *key, const struct 
 		return -EINVAL;
 	if (find(x, kind, key, &link))
 		return -EEXIST;
-	i = ent_alloc(x);
+	i = txcd_blocks_alloc(&x->ents);
 	if (!i)
 		return -ENOMEM;
 	e = ent(x, i);
@@ -211,8 +185,7 @@ static void unlink_ent(struct txcd_ruleindex *x, __u32 i, __u32 *link)
 	if (e->snext)
 		ent(x, e->snext)->sprev = e->sprev;
 	e->kind = 0;
-	e->hnext = x->free_head;
-	x->free_head = i;
+	txcd_blocks_free(&x->ents, i);
 	x->count--;
 }
 

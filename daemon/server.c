@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The listening socket and the client connections: accept, peer identity,
- * receiving and validating requests, sending replies without ever blocking.
- *
- * Back-pressure: a connection whose replies could not all be sent is not
- * read from until they are, so a client that sends faster than it reads
- * costs the daemon at most one pending reply, and nobody else waits.
+ * The listening socket and the client connections' lives: claiming the
+ * socket path, accepting with the peer's identity and limits, closing.
+ * Serving a connection's requests is server_conn.c's; sending without ever
+ * blocking, conn.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +16,11 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
-#include "txcanceld.h"
-#include "proto_check.h"
+#include "server.h"
+#include "conn.h"
+#include "lease_actions.h"
 
-#define CONN_REQUESTS_PER_TURN	64	/* fairness between busy clients */
 #define ACCEPTS_PER_TURN	32	/* a connection flood waits its turn like a request */
 /* Socket room for replies and events, on top of --backlog records of completions. */
 #define CONN_SNDBUF_BASE	(4 * TXC_MSG_MAX)
@@ -133,75 +129,18 @@ int txcd_server_open(struct txcd *d)
 		return err;
 	}
 	d->listen_fd = fd;
+	d->park = &txcd_server_park_ops;
 	txc_log(TXC_LOG_INFO, "serving on %s (mode %04o)\n", path, d->opts.socket_mode);
 	return 0;
 }
 
-static void retry_forget(struct txcd *d, struct txcd_conn *c)
-{
-	if (!c->retrying)
-		return;
-	for (struct txcd_conn **pp = &d->retry_head; *pp; pp = &(*pp)->next_parked) {
-		if (*pp == c) {
-			*pp = c->next_parked;
-			break;
-		}
-	}
-	c->retrying = c->parked = false;
-}
-
-#define RETRY_NS	1000000		/* a parked request tries again after 1 ms */
-
-void txcd_conn_retry_later(struct txcd *d, struct txcd_conn *c)
-{
-	struct itimerspec t = { .it_value = { 0, RETRY_NS } };
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(TXCD_FD_RETRY, 0) };
-
-	if (d->retry_fd < 0) {
-		d->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (d->retry_fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->retry_fd, &ev)) {
-			close(d->retry_fd);
-			d->retry_fd = -1;
-		}
-	}
-	c->parked = c->retrying = true;
-	c->next_parked = d->retry_head;
-	d->retry_head = c;
-	if (d->retry_fd < 0 || timerfd_settime(d->retry_fd, 0, &t, NULL)) {
-		/* No timer: the request is answered by trying once more now. */
-		txc_log(TXC_LOG_WARN, "retry timer: %s\n", strerror(errno));
-		txcd_retry_event(d);
-	}
-}
-
-void txcd_retry_event(struct txcd *d)
-{
-	struct txcd_conn *c = d->retry_head, *next;
-	__u64 expirations;
-
-	if (d->retry_fd >= 0 && read(d->retry_fd, &expirations, sizeof(expirations)) < 0 &&
-	    errno != EAGAIN)
-		return;
-	d->retry_head = NULL;
-	for (; c; c = next) {
-		next = c->next_parked;
-		c->parked = c->retrying = false;
-		txcd_conn_resume(d, c);
-	}
-}
-
 static void conn_free(struct txcd *d, struct txcd_conn *c)
 {
-	struct txcd_msg *m, *next;
-
 	txcd_ringpool_forget(d, c);
-	retry_forget(d, c);
+	txcd_retry_forget(d, c);
 	txcd_subs_drop_conn(d, c);
 	txcd_leases_drop_conn(d, c);
-	for (m = c->out_head; m; m = next) {
-		next = m->next;
-		free(m);
-	}
+	txcd_conn_free_queue(c);
 	if (c->user)
 		c->user->conns--;
 	d->n_conns--;
@@ -225,22 +164,6 @@ void txcd_server_close(struct txcd *d)
 		unlink(d->opts.socket_path);
 		d->listen_fd = -1;
 	}
-}
-
-struct txcd_user *txcd_user_get(struct txcd *d, uid_t uid)
-{
-	struct txcd_user *u;
-
-	for (u = d->users; u; u = u->next)
-		if (u->uid == uid)
-			return u;
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return NULL;
-	u->uid = uid;
-	u->next = d->users;
-	d->users = u;
-	return u;
 }
 
 /*
@@ -279,42 +202,6 @@ static bool peer_has_net_admin(pid_t pid, uid_t uid)
 	return ok;
 }
 
-struct txcd_conn *txcd_conn_find(struct txcd *d, __u32 conn_id)
-{
-	struct txcd_conn *c;
-
-	for (c = d->conns; c; c = c->next)
-		if (c->id == conn_id)
-			return c;
-	return NULL;
-}
-
-/*
- * The connection's interest set.  While a reply waits to be sent, requests
- * are not read (back-pressure), so EPOLLIN stays out: the unread requests
- * would keep a level-triggered fd readable and spin the loop for as long as
- * the client does not read.  The same while a request of its waits
- * (parked).  A hangup is reported without it.
- */
-static void conn_set_out(struct txcd *d, struct txcd_conn *c, bool want)
-{
-	bool in = !c->out_head && !c->parked;
-	struct epoll_event ev = {
-		.events = (in ? EPOLLIN : 0) | (want ? EPOLLOUT : 0),
-		.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id),
-	};
-
-	if ((c->want_out == want && c->want_in == in) || c->dead)
-		return;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev)) {
-		txc_log(TXC_LOG_WARN, "client %u: epoll: %s\n", c->id, strerror(errno));
-		c->dead = true;
-		return;
-	}
-	c->want_out = want;
-	c->want_in = in;
-}
-
 /*
  * A connection over a limit is told which one before it is closed: one
  * reply of type 0 and seq 0 (it has asked nothing yet), which the client
@@ -328,21 +215,10 @@ static void refuse_conn(int fd, int errnum, const char *fmt, ...)
 	static __u64 logged_ns;
 	static __u32 unlogged;
 	__u64 now = txcd_now_ns();
-	struct {
-		struct txc_msg_hdr h;
-		struct txc_rep_error e;
-	} rep = {
-		.h = {
-			.magic = TXC_PROTO_MAGIC,
-			.version = TXC_PROTO_VERSION,
-			.flags = TXC_MSG_F_REPLY,
-			.length = sizeof(rep),
-			.error = errnum,
-		},
-		.e = { .field = TXC_FIELD_NONE },
-	};
+	struct txcd_error_reply rep = { .e = { .field = TXC_FIELD_NONE } };
 	va_list ap;
 
+	txcd_reply_hdr(&rep.h, NULL, errnum, sizeof(rep));
 	va_start(ap, fmt);
 	vsnprintf(rep.e.message, sizeof(rep.e.message), fmt, ap);
 	va_end(ap);
@@ -461,246 +337,6 @@ void txcd_server_accept(struct txcd *d)
 		txc_log(TXC_LOG_DEBUG, "client %u: connected, uid %u pid %d%s\n", c->id, c->uid,
 			c->pid, c->net_admin ? " (net admin)" : "");
 	}
-}
-
-/* Try to send what is queued; returns true when the queue is empty. */
-static bool conn_flush_queue(struct txcd *d, struct txcd_conn *c)
-{
-	while (c->out_head && !c->dead) {
-		struct txcd_msg *m = c->out_head;
-
-		if (send(c->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			if (errno == EAGAIN || errno == ENOBUFS) {
-				conn_set_out(d, c, true);
-				return false;
-			}
-			c->dead = true;
-			return false;
-		}
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
-		free(m);
-	}
-	return !c->dead;
-}
-
-bool txcd_conn_send(struct txcd *d, struct txcd_conn *c, const void *msg, size_t len)
-{
-	struct txcd_msg *m;
-
-	if (c->dead)
-		return false;
-	if (!c->out_head) {
-		if (send(c->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-			return true;
-		if (errno != EAGAIN && errno != ENOBUFS) {
-			c->dead = true;
-			return false;
-		}
-	}
-	m = malloc(sizeof(*m) + len);
-	if (!m) {
-		c->dead = true;
-		return false;
-	}
-	m->next = NULL;
-	m->len = len;
-	memcpy(m->data, msg, len);
-	if (c->out_tail)
-		c->out_tail->next = m;
-	else
-		c->out_head = m;
-	c->out_tail = m;
-	conn_set_out(d, c, true);
-	return true;
-}
-
-void txcd_conn_flush(struct txcd *d, struct txcd_conn *c)
-{
-	if (!conn_flush_queue(d, c))
-		return;
-	txcd_deliver(d, c);
-}
-
-static void reply_error(struct txcd *d, struct txcd_conn *c, const struct txc_msg_hdr *req,
-			int errnum, const struct txc_rep_error *err)
-{
-	struct {
-		struct txc_msg_hdr h;
-		struct txc_rep_error e;
-	} rep = {
-		.h = {
-			.magic = TXC_PROTO_MAGIC,
-			.version = TXC_PROTO_VERSION,
-			.type = req ? req->type : 0,
-			.flags = TXC_MSG_F_REPLY,
-			.length = sizeof(rep),
-			.seq = req ? req->seq : 0,
-			.error = errnum,
-		},
-		.e = *err,
-	};
-
-	txc_log(TXC_LOG_DEBUG, "client %u: refused: %s\n", c->id, err->message);
-	txcd_conn_send(d, c, &rep, sizeof(rep));
-}
-
-/*
- * The descriptors a request carries: the first is kept in @fd, the others
- * closed; how many there were is for the request check to judge.
- */
-static int take_fd(struct msghdr *mh, struct txc_rep_error *err, int *fd,
-		   unsigned int *n_fds)
-{
-	struct cmsghdr *cm;
-
-	*fd = -1;
-	*n_fds = 0;
-	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		int *fds = (int *)CMSG_DATA(cm);
-		size_t n;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++, (*n_fds)++) {
-			if (*fd < 0)
-				*fd = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
-	if (mh->msg_flags & MSG_CTRUNC)
-		return txcd_error(err, -EINVAL, TXC_FIELD_NONE,
-				  "too many file descriptors passed: a request takes at most one");
-	return 0;
-}
-
-/*
- * recvmsg() returns 0 both for an empty packet and at the end of the
- * stream; only the latter comes with the peer's shutdown.  An empty packet
- * is a malformed request and is answered like one.
- */
-static bool peer_gone(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
-
-	if (poll(&p, 1, 0) < 0)
-		return true;
-	return p.revents & (POLLRDHUP | POLLHUP | POLLERR);
-}
-
-/* Receive and answer one request; false when there is nothing more to read. */
-static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 *reply)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = buf, .iov_len = TXC_MSG_MAX };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	struct txc_rep_error err;
-	struct txc_msg_hdr h;
-	unsigned int n_fds;
-	ssize_t n;
-	size_t len;
-	int fd, ret;
-
-	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			c->dead = true;
-		return false;
-	}
-	if (n == 0 && peer_gone(c->fd)) {
-		c->dead = true;
-		return false;
-	}
-	len = (size_t)n;
-	ret = take_fd(&mh, &err, &fd, &n_fds);
-	/* A header we can echo lets the client match the error to its request. */
-	memset(&h, 0, sizeof(h));
-	if (len >= sizeof(h))
-		memcpy(&h, buf, sizeof(h));
-	if (!ret && (mh.msg_flags & MSG_TRUNC))
-		ret = txcd_error(&err, -EMSGSIZE, TXC_FIELD_NONE,
-				 "message of %zu bytes is longer than the %u-byte maximum", len,
-				 TXC_MSG_MAX);
-	if (!ret)
-		ret = txcd_check_request(buf, len, n_fds, &err);
-	if (ret) {
-		if (fd >= 0)
-			close(fd);
-		d->req_count[0]++;
-		d->req_errors[0]++;
-		reply_error(d, c, len >= sizeof(h) ? &h : NULL, ret, &err);
-		return true;
-	}
-	len = txcd_handle(d, c, buf, len, fd, reply);
-	/* The check passed: h.type is a known request type. */
-	d->req_count[h.type]++;
-	if (!len) {
-		/* Parked: nothing more is read until it is answered. */
-		conn_set_out(d, c, c->want_out);
-		return false;
-	}
-	d->req_errors[h.type] += ((const struct txc_msg_hdr *)reply)->error < 0;
-	txcd_conn_send(d, c, reply, len);
-	return true;
-}
-
-void txcd_conn_resume(struct txcd *d, struct txcd_conn *c)
-{
-	static __u8 reply[TXC_MSG_MAX] __attribute__((aligned(8)));
-	size_t len;
-
-	c->resumed = true;
-	len = txcd_handle(d, c, c->parked_req, c->parked_len, -1, reply);
-	c->resumed = false;
-
-	if (len)
-		txcd_conn_send(d, c, reply, len);
-	conn_set_out(d, c, c->want_out);
-}
-
-void txcd_source_open_failed(struct txcd *d, struct txcd_conn *c, int err)
-{
-	const struct txc_msg_hdr *h = (const void *)c->parked_req;
-	struct txc_rep_error e;
-
-	txcd_error(&e, err, TXC_FIELD_NONE, "opening a source: creating its ring buffer "
-		   "failed: %s", strerror(-err));
-	reply_error(d, c, h, err, &e);
-	conn_set_out(d, c, c->want_out);
-}
-
-void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
-{
-	/* Requests and replies are read and written in place as their structs. */
-	static __u8 buf[TXC_MSG_MAX] __attribute__((aligned(8)));
-	static __u8 reply[TXC_MSG_MAX] __attribute__((aligned(8)));
-	struct txcd_conn *c = txcd_conn_find(d, conn_id);
-
-	if (!c || c->dead)
-		return;
-	if (events & (EPOLLHUP | EPOLLERR) && !(events & EPOLLIN)) {
-		c->dead = true;
-		return;
-	}
-	if (events & EPOLLOUT) {
-		if (conn_flush_queue(d, c))
-			conn_set_out(d, c, false);
-	}
-	for (int i = 0; i < CONN_REQUESTS_PER_TURN && !c->dead && !c->out_head && !c->parked;
-	     i++)
-		if (!conn_serve_one(d, c, buf, reply))
-			break;
-	if (!c->dead)
-		txcd_deliver(d, c);
 }
 
 void txcd_reap_dead(struct txcd *d)

@@ -31,15 +31,6 @@
 
 static struct txcd daemon_state;
 
-__u64 txcd_now_ns(void)
-{
-	struct timespec ts;
-
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: cancels' expiry compare with it. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int add_fd(struct txcd *d, int fd, enum txcd_fd_kind kind)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TXCD_EV(kind, 0) };
@@ -227,6 +218,8 @@ static int start(struct txcd *d)
 		err = txcd_ringpoll_open(d);
 	if (!err)
 		err = txcd_leases_open(d);
+	if (!err)
+		txcd_leases_attach_orphans(d);
 	if (!err)
 		err = txcd_ringpool_open(d);
 	if (!err)

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Whether the caller may act on a prefix, a source or a cancel scope: the
+ * checks every handler shares, each refusal naming the field and the lease.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include "requests.h"
+
+int txcd_need_prefix(struct txcd *d, struct txcd_conn *c, __u32 prefix, __u32 field,
+		     const char *what, struct txc_rep_error *err)
+{
+	const struct txcd_prefix *p = &d->prefixes[prefix & 0xff];
+
+	if (txcd_may_prefix(d, c, prefix))
+		return 0;
+	if (p->state == TXCD_FREE)
+		return txcd_error(err, -EPERM, field, "%s is under prefix %u, which nobody holds: "
+				  "allocate a prefix first", what, prefix);
+	if (p->state == TXCD_RELEASING)
+		return txcd_error(err, -EPERM, field, "%s is under prefix %u, which is being "
+				  "released", what, prefix);
+	return txcd_error(err, -EPERM, field, "%s is under prefix %u, held by another user",
+			  what, prefix);
+}
+
+int txcd_need_source(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 field,
+		     struct txc_rep_error *err)
+{
+	if (txcd_may_source(d, c, source))
+		return 0;
+	if (d->sources[source].state == TXCD_FREE || d->sources[source].state == TXCD_RELEASING)
+		return txcd_error(err, -ENOENT, field, "source %u is not open", source);
+	return txcd_error(err, -EPERM, field, "source %u belongs to another user", source);
+}
+
+/* The prefix/source a scoped cancel or clear acts on must be the caller's. */
+int txcd_need_scope(struct txcd *d, struct txcd_conn *c, __u8 scope, __u32 value,
+		    __u32 field, struct txc_rep_error *err)
+{
+	char what[48];
+
+	switch (scope) {
+	case TXC_SCOPE_ID:
+		if (!TXC_ID_VALID(value))
+			return txcd_error(err, -EINVAL, field, "cancel ID 0x%08x has prefix 0: "
+					  "ID 0 and prefix 0 mean untagged", value);
+		snprintf(what, sizeof(what), "cancel ID 0x%08x", value);
+		return txcd_need_prefix(d, c, TXC_ID_PREFIX(value), field, what, err);
+	case TXC_SCOPE_PREFIX:
+		if (value < TXC_PREFIX_MIN || value > TXC_PREFIX_MAX)
+			return txcd_error(err, -EINVAL, field, "prefix %u: must be 1..255", value);
+		if (txcd_may_prefix(d, c, value))
+			return 0;
+		return txcd_error(err, -EPERM, field, "prefix %u is not held by you", value);
+	default:
+		if (value == TXC_SOURCE_NONE || value >= TXC_MAX_SOURCES)
+			return txcd_error(err, -EINVAL, field, "source %u: must be 1..%u", value,
+					  TXC_MAX_SOURCES - 1);
+		return txcd_need_source(d, c, value, field, err);
+	}
+}
+
