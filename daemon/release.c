@@ -57,7 +57,7 @@ struct txcd_release {
 	__u8 token[64];			/* BPF_MAP_LOOKUP_BATCH's position */
 	__u8 *keys, *vals;
 	size_t vals_size;
-	__u8 *del_keys[4];		/* rules to delete, per table (txcd_rule_tables) */
+	__u8 *del_keys[TXC_TAG_KIND_MAX];		/* rules to delete, per table (txcd_rule_tables) */
 	__u32 n_del[4];
 	int n_rules, n_cancels;		/* removed by this walk, for the log */
 };
@@ -160,7 +160,7 @@ static bool rules_chunk(struct txcd *d)
 	struct release_set *w = &r->walk;
 	__u32 budget = RELEASE_RULES, deleted;
 
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < TXC_TAG_KIND_MAX; k++) {
 		if (!r->del_keys[k])
 			r->del_keys[k] = malloc(RELEASE_RULES * txcd_rule_tables[k].key_size);
 		if (!r->del_keys[k])
@@ -173,7 +173,7 @@ static bool rules_chunk(struct txcd *d)
 	for (__u32 s = 1; s < TXC_MAX_SOURCES && budget; s++)
 		if (w->sources[s])
 			budget -= txcd_ruleindex_take(d, 0, s, budget, rule_released);
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < TXC_TAG_KIND_MAX; k++) {
 		const struct txcd_rule_table *t = &txcd_rule_tables[k];
 
 		if (!r->n_del[k])
@@ -311,7 +311,7 @@ void txcd_release_close(struct txcd *d)
 		return;
 	free(d->release->keys);
 	free(d->release->vals);
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < TXC_TAG_KIND_MAX; k++)
 		free(d->release->del_keys[k]);
 	free(d->release);
 	d->release = NULL;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include "values.h"
 #include "requests.h"
 
 int txcd_need_prefix(struct txcd *d, struct txcd_conn *c, __u32 prefix, __u32 field,
@@ -38,25 +39,20 @@ int txcd_need_source(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 fi
 int txcd_need_scope(struct txcd *d, struct txcd_conn *c, __u8 scope, __u32 value,
 		    __u32 field, struct txc_rep_error *err)
 {
+	char why[TXCC_PROBLEM_MAX];
 	char what[48];
 
+	if (txcc_scope_value_problem(scope, value, why))
+		return txcd_error(err, -EINVAL, field, "%s", why);
 	switch (scope) {
 	case TXC_SCOPE_ID:
-		if (!TXC_ID_VALID(value))
-			return txcd_error(err, -EINVAL, field, "cancel ID 0x%08x has prefix 0: "
-					  "ID 0 and prefix 0 mean untagged", value);
 		snprintf(what, sizeof(what), "cancel ID 0x%08x", value);
 		return txcd_need_prefix(d, c, TXC_ID_PREFIX(value), field, what, err);
 	case TXC_SCOPE_PREFIX:
-		if (value < TXC_PREFIX_MIN || value > TXC_PREFIX_MAX)
-			return txcd_error(err, -EINVAL, field, "prefix %u: must be 1..255", value);
 		if (txcd_may_prefix(d, c, value))
 			return 0;
 		return txcd_error(err, -EPERM, field, "prefix %u is not held by you", value);
 	default:
-		if (value == TXC_SOURCE_NONE || value >= TXC_MAX_SOURCES)
-			return txcd_error(err, -EINVAL, field, "source %u: must be 1..%u", value,
-					  TXC_MAX_SOURCES - 1);
 		return txcd_need_source(d, c, value, field, err);
 	}
 }
