@@ -504,10 +504,16 @@ static bool id_counted(__u32 id)
 	return !bpf_map_lookup_elem(map_fd("txc_id_stats"), &id, st);
 }
 
-/* Once the daemon is done making the rings it keeps ready after opens. */
+/*
+ * Once the daemon is done making the rings it keeps ready after opens.  A
+ * failed read fails here: two of them would compare equal.
+ */
 static int daemon_fd_count(void)
 {
-	return proc_fd_count_settled(dm.pid);
+	int n = proc_fd_count_settled(dm.pid);
+
+	ASSERT_GE0(n, "the daemon's descriptors counted in /proc");
+	return n;
 }
 
 /* --- liveness ------------------------------------------------------------- */
@@ -2883,7 +2889,7 @@ static void test_socket_tags(void)
 
 	if (test_sub_begin("closed_socket_leaves_nothing")) {
 		before = tables_count(dm.pin_dir);
-		fds = proc_fd_count_settled(dm.pid);
+		fds = daemon_fd_count();
 		for (int i = 0; i < SOCKS; i++) {
 			socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 			if (!ASSERT_GE0(socks[i], "socket") ||
@@ -2898,7 +2904,7 @@ static void test_socket_tags(void)
 		for (int i = 0; i < n; i++)
 			if (info[i].prefix == prefix)
 				ASSERT_EQ(info[i].rules, 0, "socket tags are not rules counted against the user");
-		ASSERT_EQ(proc_fd_count_settled(dm.pid), fds, "the daemon keeps no socket open");
+		ASSERT_EQ(daemon_fd_count(), fds, "the daemon keeps no socket open");
 		for (int i = 0; i < SOCKS; i++)
 			close(socks[i]);
 		/* The same fd numbers, new sockets: nothing of the old tags reaches them. */
