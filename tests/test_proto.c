@@ -36,6 +36,7 @@
 #include <bpf/bpf.h>
 
 #include "txcancel/txcancel.h"
+#include "../common/frame.h"
 #include "daemon_fixture.h"
 #include "proto_peer.h"
 #include "testlib.h"
@@ -91,59 +92,20 @@ static struct txc_flow_key flow_key(int family, __u16 sport, __u16 dport)
 	return k;
 }
 
-static __u16 ip_csum(const __u8 *p, size_t len)
-{
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /* An Ethernet + IPv4/IPv6 + UDP frame with 16 bytes of payload matching flow_key(). */
-static __u32 udp_frame(__u8 *f, int family, __u16 sport, __u16 dport)
+static __u32 udp_frame(__u8 *f, size_t size, int family, __u16 sport, __u16 dport)
 {
-	static const __u8 eth[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
-	const __u32 payload = 16;
 	struct txc_flow_key k = flow_key(family, sport, dport);
-	__u8 *ip = f + 14, *udp;
-	__u32 len;
+	struct frame_spec spec = {
+		.family = family, .proto = IPPROTO_UDP, .sport = k.sport, .dport = k.dport,
+	};
+	int n;
 
-	memcpy(f, eth, 12);
-	if (family == 4) {
-		f[12] = 0x08;
-		f[13] = 0x00;
-		memset(ip, 0, 20);
-		ip[0] = 0x45;
-		ip[2] = 0;
-		ip[3] = 20 + 8 + payload;
-		ip[8] = 64;
-		ip[9] = IPPROTO_UDP;
-		memcpy(ip + 12, k.saddr, 4);
-		memcpy(ip + 16, k.daddr, 4);
-		*(__u16 *)(ip + 10) = htons(ip_csum(ip, 20));
-		udp = ip + 20;
-	} else {
-		f[12] = 0x86;
-		f[13] = 0xdd;
-		memset(ip, 0, 40);
-		ip[0] = 0x60;
-		ip[5] = 8 + payload;
-		ip[6] = IPPROTO_UDP;
-		ip[7] = 64;
-		memcpy(ip + 8, k.saddr, 16);
-		memcpy(ip + 24, k.daddr, 16);
-		udp = ip + 40;
-	}
-	*(__u16 *)(udp + 0) = k.sport;
-	*(__u16 *)(udp + 2) = k.dport;
-	*(__u16 *)(udp + 4) = htons(8 + payload);
-	*(__u16 *)(udp + 6) = 0;
-	memset(udp + 8, 0xab, payload);
-	len = (udp + 8 + payload) - f;
-	return len;
+	memcpy(spec.saddr, k.saddr, sizeof(spec.saddr));
+	memcpy(spec.daddr, k.daddr, sizeof(spec.daddr));
+	spec.len = frame_headers_len(&spec) + 16;
+	n = frame_build(&spec, f, size);
+	return n < 0 ? 0 : n;
 }
 
 /* --- messages ------------------------------------------------------------- */
@@ -351,7 +313,7 @@ static bool explain_is(struct peer *p, int family, __u16 sport, __u16 dport, __u
 		       const char *what)
 {
 	__u8 frame[128];
-	__u32 len = udp_frame(frame, family, sport, dport);
+	__u32 len = udp_frame(frame, sizeof(frame), family, sport, dport);
 	int n = explain(p, frame, len, mark, &rep2);
 	bool ok;
 
@@ -1176,7 +1138,7 @@ static void test_requests(void)
 	if (test_sub_begin("explain")) {
 		{
 			__u8 frame[128];
-			__u32 len = udp_frame(frame, 4, 9999, 9999);
+			__u32 len = udp_frame(frame, sizeof(frame), 4, 9999, 9999);
 
 			n = explain(&root, frame, len, 0, &rep);
 			if (OK(n, &rep, "EXPLAIN untagged")) {
@@ -1783,7 +1745,7 @@ static void test_validation_explain(void)
 {
 	static struct txc_req_explain e;
 	__u8 frame[128];
-	__u32 flen = udp_frame(frame, 4, 1, 2);
+	__u32 flen = udp_frame(frame, sizeof(frame), 4, 1, 2);
 	size_t len;
 
 	memset(&e, 0, sizeof(e));
@@ -3088,7 +3050,7 @@ static void test_lifecycle(void)
 			struct txc_client *c = NULL;
 			struct txc_rep_explain ex;
 			__u8 frame[128], prefix = 0;
-			__u32 len = udp_frame(frame, 4, 1, 2), source = 0;
+			__u32 len = udp_frame(frame, sizeof(frame), 4, 1, 2), source = 0;
 
 			if (ASSERT_OK(txc_client_open(&c, x.sock), "client of the first") &&
 			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
@@ -3125,7 +3087,7 @@ static void test_lifecycle(void)
 			struct txc_client *c = NULL;
 			struct txc_rep_explain ex;
 			__u8 frame[128], prefix = 0;
-			__u32 len = udp_frame(frame, 4, 9600, 9601), source = 0;
+			__u32 len = udp_frame(frame, sizeof(frame), 4, 9600, 9601), source = 0;
 			int status = 0, waited;
 			pid_t pid;
 
