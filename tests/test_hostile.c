@@ -117,48 +117,13 @@ static int call(struct peer *p, __u8 type, const void *body, size_t len)
 
 static const char *rep_text(void)
 {
-	struct txc_rep_error *e = &rep.err;
-
-	if (rep.h.type == TXC_MSG_BATCH && rep.h.length == HDR + sizeof(struct txc_rep_batch))
-		e = &rep.batch.error;
-	e->message[sizeof(e->message) - 1] = '\0';
-	return e->message;
+	return reply_error_text(&rep);
 }
 
-static bool ok_at(const char *file, int line, int n, const char *what)
-{
-	if (n < 0) {
-		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
-		return false;
-	}
-	if (rep.h.error) {
-		test_fail(file, line, "%s: refused with %d (%s): %s", what, rep.h.error,
-			  strerror(-rep.h.error), rep_text());
-		return false;
-	}
-	return true;
-}
-
-static bool err_at(const char *file, int line, int n, int errnum, const char *word,
-		   const char *what)
-{
-	if (n < 0) {
-		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
-		return false;
-	}
-	if ((size_t)n < HDR + sizeof(struct txc_rep_error) || rep.h.error != errnum ||
-	    (word && !strcasestr(rep_text(), word))) {
-		test_fail(file, line, "%s: %d-byte reply with error %d (%s) \"%s\"; expected %d "
-			  "(%s) saying \"%s\"", what, n, rep.h.error, strerror(-rep.h.error),
-			  (size_t)n >= HDR + sizeof(struct txc_rep_error) ? rep_text() : "",
-			  errnum, strerror(-errnum), word ? word : "");
-		return false;
-	}
-	return true;
-}
-
-#define OK(n, what)			ok_at(__FILE__, __LINE__, n, what)
-#define ERR(n, errnum, word, what)	err_at(__FILE__, __LINE__, n, errnum, word, what)
+/* Raw calls here reply into rep; which field was refused is test_proto's to check. */
+#define OK(n, what)			reply_ok_at(__FILE__, __LINE__, n, &rep, what)
+#define ERR(n, errnum, word, what)	reply_err_at(__FILE__, __LINE__, n, &rep, errnum, word, \
+						     FIELD_ANY, what)
 
 static __u32 prefix_alloc(struct peer *p)
 {

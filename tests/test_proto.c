@@ -46,7 +46,6 @@
 #endif
 
 #define OFF(t, f)	((__u32)offsetof(t, f))
-#define FIELD_ANY	0xfffffffeu	/* do not check the refused field's offset */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* The main daemon's options: small per-user limits so that they can be reached. */
@@ -128,84 +127,9 @@ static int call(struct peer *p, __u8 type, const void *body, size_t len, struct 
 	return call_fd(p, type, body, len, -1, r);
 }
 
-/* The daemon's sentence in a failed reply (batch replies carry it inside). */
-static const char *err_text(struct reply *r)
-{
-	struct txc_rep_error *e = &r->err;
-
-	if (r->h.type == TXC_MSG_BATCH && r->h.length == HDR + sizeof(struct txc_rep_batch))
-		e = &r->batch.error;
-	e->message[sizeof(e->message) - 1] = '\0';
-	return e->message;
-}
-
-static __u32 err_field(const struct reply *r)
-{
-	if (r->h.type == TXC_MSG_BATCH && r->h.length == HDR + sizeof(struct txc_rep_batch))
-		return r->batch.error.field;
-	return r->err.field;
-}
-
-static bool ok_at(const char *file, int line, int n, struct reply *r, const char *what)
-{
-	if (n < 0) {
-		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
-		return false;
-	}
-	if ((size_t)n < HDR || !(r->h.flags & TXC_MSG_F_REPLY)) {
-		test_fail(file, line, "%s: a %d-byte message that is no reply", what, n);
-		return false;
-	}
-	if (r->h.error) {
-		test_fail(file, line, "%s: refused with %d (%s): %s", what, r->h.error,
-			  strerror(-r->h.error), err_text(r));
-		return false;
-	}
-	return true;
-}
-
-#define OK(n, r, what)	ok_at(__FILE__, __LINE__, n, r, what)
-
-static bool err_at(const char *file, int line, int n, struct reply *r, int errnum,
-		   const char *word, __u32 field, const char *what)
-{
-	const char *text;
-	bool ok = true;
-
-	if (n < 0) {
-		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
-		return false;
-	}
-	if ((size_t)n < HDR + sizeof(struct txc_rep_error)) {
-		test_fail(file, line, "%s: a %d-byte reply (error %d), too short for an error "
-			  "reply", what, n, (size_t)n >= HDR ? r->h.error : 0);
-		return false;
-	}
-	text = err_text(r);
-	if (r->h.error != errnum) {
-		test_fail(file, line, "%s: error %d (%s), expected %d (%s); text: \"%s\"", what,
-			  r->h.error, strerror(-r->h.error), errnum, strerror(-errnum), text);
-		ok = false;
-	}
-	if (r->h.flags != TXC_MSG_F_REPLY) {
-		test_fail(file, line, "%s: flags 0x%x, expected REPLY", what, r->h.flags);
-		ok = false;
-	}
-	if (word && !strcasestr(text, word)) {
-		test_fail(file, line, "%s: error text \"%s\" does not say \"%s\"", what, text,
-			  word);
-		ok = false;
-	}
-	if (field != FIELD_ANY && err_field(r) != field) {
-		test_fail(file, line, "%s: refused field at offset %u, expected %u (\"%s\")",
-			  what, err_field(r), field, text);
-		ok = false;
-	}
-	return ok;
-}
-
+#define OK(n, r, what)	reply_ok_at(__FILE__, __LINE__, n, r, what)
 #define ERR(n, r, errnum, word, field, what) \
-	err_at(__FILE__, __LINE__, n, r, errnum, word, field, what)
+	reply_err_at(__FILE__, __LINE__, n, r, errnum, word, field, what)
 
 /* --- small requests ------------------------------------------------------- */
 
