@@ -233,7 +233,8 @@ $(BUILD)/tests/test_hostile: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			     $(BUILD)/tests/daemon_fixture.o $(BUILD)/tests/proto_peer.o \
 			     $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
-			 $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+			 $(BUILD)/tests/daemon_fixture.o $(BUILD)/tests/forked_client.o \
+			 $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_bench: $(BUILD)/tests/testlib.o
 $(BUILD)/tests/test_flood: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
