@@ -1796,52 +1796,55 @@ static bool lease_refusal_ok(struct txc_client *c, int err, long *limited)
 	return true;
 }
 
-static int source_churn(void *arg)
+/* One lease taken and given back. */
+static int source_pair(struct txc_client *c)
 {
-	struct txc_client *c;
-	long ok = 0, limited = 0;
 	__u32 s;
-	int err;
+	int err = txc_source_open(c, &s);
 
-	(void)arg;
-	if (txc_client_open(&c, dm.sock))
-		return 1;
-	for (int i = 0; i < CHURN_PAIRS; i++) {
-		err = txc_source_open(c, &s);
-		if (!err)
-			err = txc_source_close(c, s);
-		if (!err)
-			ok++;
-		else if (!lease_refusal_ok(c, err, &limited))
-			return 2;
-	}
-	printf("    uid %d: %ld source open/close pairs, %ld refused by the lease rate\n",
-	       UID_CHURN, ok, limited);
-	txc_client_close(c);
-	return 0;
+	return err ? err : txc_source_close(c, s);
 }
 
-static int prefix_churn(void *arg)
+static int prefix_pair(struct txc_client *c)
 {
+	__u8 p;
+	int err = txc_generate_partial_cancel_id(c, &p);
+
+	return err ? err : txc_prefix_free(c, p);
+}
+
+struct lease_churn {
+	const char *what;
+	int pairs;
+	int (*pair)(struct txc_client *c);
+};
+
+static struct lease_churn source_churn = {
+	"source open/close", CHURN_PAIRS, source_pair,
+};
+static struct lease_churn prefix_churn = {
+	"prefix alloc/free", PREFIX_PAIRS, prefix_pair,
+};
+
+/* @arg's pairs as fast as they go; a refusal must be the lease rate's. */
+static int lease_churn(void *arg)
+{
+	const struct lease_churn *lc = arg;
 	struct txc_client *c;
 	long ok = 0, limited = 0;
-	__u8 p;
 	int err;
 
-	(void)arg;
 	if (txc_client_open(&c, dm.sock))
 		return 1;
-	for (int i = 0; i < PREFIX_PAIRS; i++) {
-		err = txc_generate_partial_cancel_id(c, &p);
-		if (!err)
-			err = txc_prefix_free(c, p);
+	for (int i = 0; i < lc->pairs; i++) {
+		err = lc->pair(c);
 		if (!err)
 			ok++;
 		else if (!lease_refusal_ok(c, err, &limited))
 			return 2;
 	}
-	printf("    uid %d: %ld prefix alloc/free pairs, %ld refused by the lease rate\n",
-	       UID_CHURN, ok, limited);
+	printf("    uid %d: %ld %s pairs, %ld refused by the lease rate\n", UID_CHURN, ok,
+	       lc->what, limited);
 	txc_client_close(c);
 	return 0;
 }
@@ -2011,14 +2014,14 @@ static int flow_rules_gone(void)
 }
 
 static void one_load(const char *name, const char *load, uid_t uid, bool net_admin,
-		     int (*fn)(void *))
+		     int (*fn)(void *), void *arg)
 {
 	struct good g;
 	char what[160];
 
 	if (test_sub_begin("%s", name)) {
 		snprintf(what, sizeof(what), "%s: the load ran to its end", load);
-		ASSERT_EQ(good_beside(spawn_as(uid, net_admin, fn, NULL), &g), 0, what);
+		ASSERT_EQ(good_beside(spawn_as(uid, net_admin, fn, arg), &g), 0, what);
 		check_good(&g, load);
 		after(load);
 		test_sub_end();
@@ -2066,19 +2069,21 @@ static void check_lease_log(void)
 
 static void test_stalls(void)
 {
-	one_load("source_churn", "source open/close churn", UID_CHURN, false, source_churn);
-	one_load("prefix_churn", "prefix alloc/free churn", UID_CHURN, false, prefix_churn);
+	one_load("source_churn", "source open/close churn", UID_CHURN, false, lease_churn,
+		 &source_churn);
+	one_load("prefix_churn", "prefix alloc/free churn", UID_CHURN, false, lease_churn,
+		 &prefix_churn);
 	check_lease_log();
 	one_load("garbage_storm", "a garbage storm from 8 connections", UID_STORM, false,
-		 garbage_storm);
+		 garbage_storm, NULL);
 	one_load("connection_attempts", "2000 connection attempts", UID_STORM, false,
-		 connection_attempts);
+		 connection_attempts, NULL);
 	one_load("rules_source_closing", "a source with 20000 flow rules and 1000 cancels "
-		 "closing", 0, true,
-		 rules_then_close);
+		 "closing", 0, true, rules_then_close, NULL);
 	ASSERT_EQ(flow_rules_gone(), 0, "the closed source's flow rules and its prefix's ID "
 		  "cancels are all gone");
-	one_load("first_explain", "a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains);
+	one_load("first_explain", "a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains,
+		 NULL);
 }
 
 /* --- how the daemon may be started ---------------------------------------- */
