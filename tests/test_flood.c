@@ -135,19 +135,7 @@ static struct {
 
 static __u64 flood_frames(void)
 {
-	const char *env = getenv("TXCT_FLOOD_FRAMES");
-	char *end;
-	__u64 n;
-
-	if (!env || !*env)
-		return DEFAULT_FRAMES;
-	n = strtoull(env, &end, 0);
-	if (*end || n < 10000) {
-		fprintf(stderr, "TXCT_FLOOD_FRAMES=%s: not a number of frames >= 10000; "
-			"using %llu\n", env, DEFAULT_FRAMES);
-		return DEFAULT_FRAMES;
-	}
-	return n;
+	return txct_env_number("TXCT_FLOOD_FRAMES", 10000, ~0ull, DEFAULT_FRAMES);
 }
 
 /* --- kernel counters ------------------------------------------------------ */
