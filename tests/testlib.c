@@ -149,6 +149,17 @@ static int parse_filter(const char *filter)
 	return 0;
 }
 
+bool test_sub_selected(const char *fmt, ...)
+{
+	char sub[120];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sub, sizeof(sub), fmt, ap);
+	va_end(ap);
+	return sub_selected(parent_name, sub);
+}
+
 bool test_sub_begin(const char *fmt, ...)
 {
 	char sub[120];

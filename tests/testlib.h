@@ -36,6 +36,8 @@ void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool test_sub_begin(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), warn_unused_result));
 void test_sub_end(void);
+/* Whether the subtest would be selected, without starting it. */
+bool test_sub_selected(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int test_main(int argc, char **argv, const struct test_case *cases, size_t n);
 
