@@ -1341,123 +1341,118 @@ static void test_validation_source(void)
 	}
 }
 
+/* The requests a tag case starts from, each valid as it is. */
+enum tag_base { TB_FLOW, TB_MARK, TB_CGROUP, TB_SOCKET_ADD, TB_SOCKET_DEL };
+
+static struct txc_req_tag tag_base(enum tag_base base)
+{
+	struct txc_req_tag t = {};
+	__u32 id = TXC_ID_MAKE(by_prefix, 7);
+
+	switch (base) {
+	case TB_FLOW:
+		t = tag_req(TXC_TAG_FLOW, id, by_source);
+		t.key.flow = flow_key(4, 1, 2);
+		break;
+	case TB_MARK:
+		t = tag_req(TXC_TAG_MARK, id, by_source);
+		t.key.mark = 0x33;
+		break;
+	case TB_CGROUP:
+		t = tag_req(TXC_TAG_CGROUP, id, by_source);
+		t.key.cgroup_id = 77;
+		break;
+	case TB_SOCKET_ADD:
+		t = tag_req(TXC_TAG_SOCKET, id, by_source);
+		break;
+	case TB_SOCKET_DEL:	/* no ID or source; the cookie names the socket */
+		t.kind = TXC_TAG_SOCKET;
+		t.key.socket_cookie = 5;
+		break;
+	}
+	return t;
+}
+
+/* Offset and size of a field of struct txc_req_tag. */
+#define TAG_FIELD(m)	OFF(struct txc_req_tag, m), sizeof(((struct txc_req_tag *)0)->m)
+#define TAG_KEY		(HDR + OFF(struct txc_req_tag, key))
+#define TAG_AT(m)	(HDR + OFF(struct txc_req_tag, m))
+
+/* A request valid but for one field, set to @val; the refusal names @field. */
+static const struct tag_case {
+	const char *name;
+	__u8 type;
+	enum tag_base base;
+	size_t off, size;	/* the field changed; size 0: none */
+	__u64 val;
+	int errnum;
+	const char *word;
+	__u32 field;
+} tag_cases[] = {
+	{ "tag_reserved0", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(reserved0[1]), 1,
+	  -EINVAL, "reserved", TAG_AT(reserved0) },
+	{ "tag_reserved1", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(reserved1), 1,
+	  -EINVAL, "reserved", FIELD_ANY },
+	{ "tag_kind_0", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(kind), 0,
+	  -EINVAL, "tag kind 0", TAG_AT(kind) },
+	{ "tag_kind_5", TXC_MSG_TAG_DEL, TB_FLOW, TAG_FIELD(kind), TXC_TAG_KIND_MAX + 1,
+	  -EINVAL, "tag kind 5", TAG_AT(kind) },
+	{ "mark_key_bytes_past_4", TXC_MSG_TAG_ADD, TB_MARK, TAG_FIELD(key.raw[4]), 1,
+	  -EINVAL, "past the 4 bytes", TAG_KEY + 4 },
+	{ "cgroup_key_bytes_past_8", TXC_MSG_TAG_ADD, TB_CGROUP, TAG_FIELD(key.raw[39]), 1,
+	  -EINVAL, "past the 8 bytes", TAG_KEY + 8 },
+	{ "socket_del_key_bytes_past_8", TXC_MSG_TAG_DEL, TB_SOCKET_DEL, TAG_FIELD(key.raw[8]), 1,
+	  -EINVAL, "past the 8 bytes", TAG_KEY + 8 },
+	{ "flow_family_5", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(key.flow.family), 5,
+	  -EINVAL, "family 5", TAG_KEY + OFF(struct txc_flow_key, family) },
+	{ "flow_reserved", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(key.flow.reserved), 1,
+	  -EINVAL, "reserved", TAG_KEY + OFF(struct txc_flow_key, reserved) },
+	{ "flow_v4_saddr_bytes_4_15", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(key.flow.saddr[4]), 1,
+	  -EINVAL, "4..15", FIELD_ANY },
+	{ "flow_v4_daddr_bytes_4_15", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(key.flow.daddr[15]), 1,
+	  -EINVAL, "4..15", FIELD_ANY },
+	{ "tag_id_prefix_0", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(cancel_id), 0x00000007,
+	  -EINVAL, "prefix 0", TAG_AT(cancel_id) },
+	{ "tag_source_0", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(source), 0,
+	  -EINVAL, "source 0", TAG_AT(source) },
+	{ "tag_source_4096", TXC_MSG_TAG_ADD, TB_FLOW, TAG_FIELD(source), TXC_MAX_SOURCES,
+	  -EINVAL, "source 4096", TAG_AT(source) },
+	{ "socket_add_with_cookie", TXC_MSG_TAG_ADD, TB_SOCKET_ADD, TAG_FIELD(key.socket_cookie),
+	  1234, -EINVAL, "cookie must be 0", TAG_KEY },
+	{ "tag_del_with_id_and_source", TXC_MSG_TAG_DEL, TB_FLOW, 0, 0, 0,
+	  -EINVAL, "must be 0", TAG_AT(cancel_id) },
+	{ "socket_del_without_socket", TXC_MSG_TAG_DEL, TB_SOCKET_DEL,
+	  TAG_FIELD(key.socket_cookie), 0, -EBADF, "SCM_RIGHTS", TXC_FIELD_NONE },
+	{ "cgroup_id_0", TXC_MSG_TAG_ADD, TB_CGROUP, TAG_FIELD(key.cgroup_id), 0,
+	  -EINVAL, "cgroup id 0", TAG_KEY },
+	{ "mark_0", TXC_MSG_TAG_ADD, TB_MARK, TAG_FIELD(key.mark), 0,
+	  -EINVAL, "mark 0", TAG_KEY },
+};
+
+/* @val into the @size-byte field at @off of @p, as an assignment writes it. */
+static void field_set(void *p, size_t off, size_t size, __u64 val)
+{
+	__u8 *f = (__u8 *)p + off;
+
+	switch (size) {
+	case 1: *f = val; break;
+	case 2: { __u16 v = val; memcpy(f, &v, 2); break; }
+	case 4: { __u32 v = val; memcpy(f, &v, 4); break; }
+	case 8: memcpy(f, &val, 8); break;
+	}
+}
+
 static void test_validation_tag(void)
 {
-	const __u32 key = HDR + OFF(struct txc_req_tag, key);
-	struct txc_req_tag t;
-	size_t len;
+	for (size_t i = 0; i < ARRAY_SIZE(tag_cases); i++) {
+		const struct tag_case *c = &tag_cases[i];
+		struct txc_req_tag t = tag_base(c->base);
+		size_t len;
 
-	/* A valid TAG_ADD to start from: flow, under the bystander's prefix and source. */
-#define TAG_BASE() do {								\
-		t = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(by_prefix, 7), by_source);	\
-		t.key.flow = flow_key(4, 1, 2);						\
-	} while (0)
-
-	TAG_BASE();
-	t.reserved0[1] = 1;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("tag_reserved0", &req, len, -1, -EINVAL, "reserved",
-	       HDR + OFF(struct txc_req_tag, reserved0));
-
-	TAG_BASE();
-	t.reserved1 = 1;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("tag_reserved1", &req, len, -1, -EINVAL, "reserved", FIELD_ANY);
-
-	TAG_BASE();
-	t.kind = 0;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("tag_kind_0", &req, len, -1, -EINVAL, "tag kind 0",
-	       HDR + OFF(struct txc_req_tag, kind));
-
-	TAG_BASE();
-	t.kind = TXC_TAG_KIND_MAX + 1;
-	len = msg_make(&req, TXC_MSG_TAG_DEL, &t, sizeof(t));
-	refuse("tag_kind_5", &req, len, -1, -EINVAL, "tag kind 5",
-	       HDR + OFF(struct txc_req_tag, kind));
-
-	t = tag_req(TXC_TAG_MARK, TXC_ID_MAKE(by_prefix, 7), by_source);
-	t.key.mark = 0x33;
-	t.key.raw[4] = 1;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("mark_key_bytes_past_4", &req, len, -1, -EINVAL, "past the 4 bytes", key + 4);
-
-	t = tag_req(TXC_TAG_CGROUP, TXC_ID_MAKE(by_prefix, 7), by_source);
-	t.key.cgroup_id = 77;
-	t.key.raw[39] = 1;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("cgroup_key_bytes_past_8", &req, len, -1, -EINVAL, "past the 8 bytes", key + 8);
-
-	memset(&t, 0, sizeof(t));
-	t.kind = TXC_TAG_SOCKET;
-	t.key.socket_cookie = 5;
-	t.key.raw[8] = 1;
-	len = msg_make(&req, TXC_MSG_TAG_DEL, &t, sizeof(t));
-	refuse("socket_del_key_bytes_past_8", &req, len, -1, -EINVAL, "past the 8 bytes", key + 8);
-
-	TAG_BASE();
-	t.key.flow.family = 5;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("flow_family_5", &req, len, -1, -EINVAL, "family 5",
-	       key + OFF(struct txc_flow_key, family));
-
-	TAG_BASE();
-	t.key.flow.reserved = 1;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("flow_reserved", &req, len, -1, -EINVAL, "reserved",
-	       key + OFF(struct txc_flow_key, reserved));
-
-	TAG_BASE();
-	t.key.flow.saddr[4] = 1;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("flow_v4_saddr_bytes_4_15", &req, len, -1, -EINVAL, "4..15", FIELD_ANY);
-
-	TAG_BASE();
-	t.key.flow.daddr[15] = 1;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("flow_v4_daddr_bytes_4_15", &req, len, -1, -EINVAL, "4..15", FIELD_ANY);
-
-	TAG_BASE();
-	t.cancel_id = 0x00000007;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("tag_id_prefix_0", &req, len, -1, -EINVAL, "prefix 0",
-	       HDR + OFF(struct txc_req_tag, cancel_id));
-
-	TAG_BASE();
-	t.source = 0;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("tag_source_0", &req, len, -1, -EINVAL, "source 0",
-	       HDR + OFF(struct txc_req_tag, source));
-
-	TAG_BASE();
-	t.source = TXC_MAX_SOURCES;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("tag_source_4096", &req, len, -1, -EINVAL, "source 4096",
-	       HDR + OFF(struct txc_req_tag, source));
-
-	t = tag_req(TXC_TAG_SOCKET, TXC_ID_MAKE(by_prefix, 7), by_source);
-	t.key.socket_cookie = 1234;
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("socket_add_with_cookie", &req, len, -1, -EINVAL, "cookie must be 0", key);
-
-	TAG_BASE();
-	len = msg_make(&req, TXC_MSG_TAG_DEL, &t, sizeof(t));
-	refuse("tag_del_with_id_and_source", &req, len, -1, -EINVAL, "must be 0",
-	       HDR + OFF(struct txc_req_tag, cancel_id));
-
-	memset(&t, 0, sizeof(t));
-	t.kind = TXC_TAG_SOCKET;
-	len = msg_make(&req, TXC_MSG_TAG_DEL, &t, sizeof(t));
-	refuse("socket_del_without_socket", &req, len, -1, -EBADF, "SCM_RIGHTS", TXC_FIELD_NONE);
-
-	t = tag_req(TXC_TAG_CGROUP, TXC_ID_MAKE(by_prefix, 7), by_source);
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("cgroup_id_0", &req, len, -1, -EINVAL, "cgroup id 0", key);
-
-	t = tag_req(TXC_TAG_MARK, TXC_ID_MAKE(by_prefix, 7), by_source);
-	len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
-	refuse("mark_0", &req, len, -1, -EINVAL, "mark 0", key);
-#undef TAG_BASE
+		field_set(&t, c->off, c->size, c->val);
+		len = msg_make(&req, c->type, &t, sizeof(t));
+		refuse(c->name, &req, len, -1, c->errnum, c->word, c->field);
+	}
 }
 
 static void test_validation_cancel(void)
