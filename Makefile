@@ -227,8 +227,15 @@ $(BUILD)/tests/test_netns: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_
 $(BUILD)/tests/test_nic: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
 $(BUILD)/tests/test_linkwatch: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			       $(BUILD)/daemon/linkwatch.o $(DP_LIB)
+# test_proto's parts (tests/proto/), linked into the one program.
+PROTO_TEST_OBJS	:= $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/proto/*.c))
+$(PROTO_TEST_OBJS): $(BUILD)/tests/proto/%.o: tests/proto/%.c tests/proto/proto_test.h \
+		    $(wildcard tests/*.h) $(wildcard include/txcancel/*.h) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 $(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
-			   $(BUILD)/tests/proto_peer.o $(FRAME_OBJ) $(LIB_A)
+			   $(BUILD)/tests/proto_peer.o $(PROTO_TEST_OBJS) $(FRAME_OBJ) $(LIB_A)
 $(BUILD)/tests/test_hostile: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			     $(BUILD)/tests/daemon_fixture.o $(BUILD)/tests/proto_peer.o \
 			     $(LIB_A) $(DP_LIB)
