@@ -1337,6 +1337,132 @@ static int flow_rules_fd(void)
 	return bpf_obj_get(path);
 }
 
+/*
+ * A client process that does its work (@fn: 0, or the exit status that says
+ * which step failed), tells the test what it holds up a pipe and waits to
+ * be killed.
+ */
+struct doomed {
+	pid_t pid;
+	int up[2];
+};
+
+static bool doomed_start(struct doomed *d, int (*fn)(int up, void *arg), void *arg)
+{
+	d->pid = -1;
+	if (pipe2(d->up, O_CLOEXEC)) {
+		d->up[0] = d->up[1] = -1;
+		return ASSERT_OK(-errno, "a pipe from the client");
+	}
+	fflush(stdout);
+	d->pid = fork();
+	if (d->pid == 0) {
+		int ret = fn(d->up[1], arg);
+
+		if (ret)
+			_exit(ret);
+		pause();
+		_exit(0);
+	}
+	return ASSERT_GE0(d->pid, "fork of a client");
+}
+
+/* @len bytes of what the client holds; false if it died first. */
+static bool doomed_says(struct doomed *d, void *buf, size_t len)
+{
+	return read(d->up[0], buf, len) == (ssize_t)len;
+}
+
+/* SIGKILL; @what asserts that is how it ended (NULL after a failure: just reaped). */
+static void doomed_kill(struct doomed *d, const char *what)
+{
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		if (what)
+			ASSERT_EQ(child_status(d->pid), 128 + SIGKILL, what);
+		else
+			child_status(d->pid);
+		d->pid = -1;
+	}
+}
+
+static void doomed_end(struct doomed *d)
+{
+	doomed_kill(d, NULL);
+	close(d->up[0]);
+	close(d->up[1]);
+}
+
+/* Applies 500 flow rules, sends a batch promising 1000 ops, says its prefix. */
+static int batch_then_broken_batch(int up, void *arg)
+{
+	static struct {
+		struct txc_req_batch b;
+		struct txc_batch_op ops[500];
+	} bt;
+	struct peer p;
+	__u32 pfx, src;
+	size_t len;
+
+	(void)arg;
+	if (peer_open_path(&p, dm.sock) || peer_greet(&p))
+		return 1;
+	pfx = prefix_alloc(&p);
+	src = source_open(&p);
+	bt.b.count = 500;
+	for (int i = 0; i < 500; i++) {
+		bt.ops[i].type = TXC_MSG_TAG_ADD;
+		bt.ops[i].tag = (struct txc_req_tag){
+			.kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(pfx, i + 1),
+			.source = src, .key.flow = flow_of(20000 + i) };
+	}
+	if (call(&p, TXC_MSG_BATCH, &bt, sizeof(bt)) < 0 || rep.h.error)
+		return 2;
+	bt.b.count = 1000;
+	len = msg_make(&req, TXC_MSG_BATCH, &bt, sizeof(bt));
+	if (write(up, &pfx, sizeof(pfx)) != sizeof(pfx))
+		return 3;
+	raw_send(p.fd, &req, len, NULL, 0);
+	return 0;
+}
+
+/* As UID_VICTIM: a prefix, a source, @arg's socket tagged and its ID canceled. */
+static int holding_leases(int up, void *arg)
+{
+	int tx = *(int *)arg;
+	struct peer p;
+	__u32 ids[2];
+
+	if (setgroups_drop_to(UID_VICTIM))
+		return 1;
+	if (peer_open_path(&p, dm.sock) || peer_greet(&p))
+		return 2;
+	ids[0] = prefix_alloc(&p);
+	ids[1] = source_open(&p);
+	if (tag_socket(&p, tx, TXC_ID_MAKE(ids[0], 1), ids[1]) < 0 || rep.h.error ||
+	    cancel(&p, TXC_SCOPE_ID, TXC_ID_MAKE(ids[0], 1)) < 0 || rep.h.error)
+		return 3;
+	if (write(up, ids, sizeof(ids)) != sizeof(ids))
+		return 4;
+	return 0;
+}
+
+/* Floods requests without reading until the daemon holds its replies; says so. */
+static int stalling_flood(int up, void *arg)
+{
+	struct peer p;
+	__u32 first;
+	bool stalled;
+
+	(void)arg;
+	if (peer_open_path(&p, dm.sock))
+		return 1;
+	flood_requests(p.fd, &first, &stalled);
+	if (!stalled || write(up, "s", 1) != 1)
+		return 2;
+	return 0;
+}
+
 static void test_dying(void)
 {
 	if (test_sub_begin("exit_before_the_reply")) {
@@ -1368,71 +1494,31 @@ static void test_dying(void)
 		 * promises twice the ops it carries, and is killed without reading:
 		 * the broken batch changes nothing and the applied rules go with it.
 		 */
-		{
-			int up[2], map = flow_rules_fd();
-			__u32 prefix = 0;
-			pid_t pid;
+		struct doomed d;
+		int map = flow_rules_fd();
+		__u32 prefix = 0;
 
-			if (pipe2(up, O_CLOEXEC))
-				up[0] = up[1] = -1;
-			fflush(stdout);
-			pid = fork();
-			if (pid == 0) {
-				static struct {
-					struct txc_req_batch b;
-					struct txc_batch_op ops[500];
-				} bt;
-				struct peer p;
-				__u32 pfx, src;
-				size_t len;
+		if (doomed_start(&d, batch_then_broken_batch, NULL) &&
+		    ASSERT_TRUE(doomed_says(&d, &prefix, sizeof(prefix)),
+				"the client applied its first batch")) {
+			struct txc_flow_key k = flow_of(20000);
+			struct txc_tag tag;
 
-				if (peer_open_path(&p, dm.sock) || peer_greet(&p))
-					_exit(1);
-				pfx = prefix_alloc(&p);
-				src = source_open(&p);
-				bt.b.count = 500;
-				for (int i = 0; i < 500; i++) {
-					bt.ops[i].type = TXC_MSG_TAG_ADD;
-					bt.ops[i].tag = (struct txc_req_tag){
-						.kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(pfx, i + 1),
-						.source = src, .key.flow = flow_of(20000 + i) };
-				}
-				if (call(&p, TXC_MSG_BATCH, &bt, sizeof(bt)) < 0 || rep.h.error)
-					_exit(2);
-				bt.b.count = 1000;
-				len = msg_make(&req, TXC_MSG_BATCH, &bt, sizeof(bt));
-				if (write(up[1], &pfx, sizeof(pfx)) != sizeof(pfx))
-					_exit(3);
-				raw_send(p.fd, &req, len, NULL, 0);
-				pause();
-				_exit(0);
+			ASSERT_TRUE(!bpf_map_lookup_elem(map, &k, &tag), "its rules are in force");
+			doomed_kill(&d, "killed");
+			ASSERT_TRUE(wait_no_lease_of(prefix), "its prefix is released");
+			/* Its rules go over the daemon's next loop turns. */
+			for (int i = 0; i < 600 && !bpf_map_lookup_elem(map, &k, &tag); i++)
+				test_sleep_ms(20);
+			for (int i = 0; i < 500; i += 49) {
+				k = flow_of(20000 + i);
+				if (!ASSERT_TRUE(bpf_map_lookup_elem(map, &k, &tag), "its rules are gone"))
+					break;
 			}
-			if (ASSERT_TRUE(read(up[0], &prefix, sizeof(prefix)) == sizeof(prefix),
-					"the client applied its first batch")) {
-				struct txc_flow_key k = flow_of(20000);
-				struct txc_tag tag;
-
-				ASSERT_TRUE(!bpf_map_lookup_elem(map, &k, &tag), "its rules are in force");
-				kill(pid, SIGKILL);
-				ASSERT_EQ(child_status(pid), 128 + SIGKILL, "killed");
-				ASSERT_TRUE(wait_no_lease_of(prefix), "its prefix is released");
-				/* Its rules go over the daemon's next loop turns. */
-				for (int i = 0; i < 600 && !bpf_map_lookup_elem(map, &k, &tag); i++)
-					test_sleep_ms(20);
-				for (int i = 0; i < 500; i += 49) {
-					k = flow_of(20000 + i);
-					if (!ASSERT_TRUE(bpf_map_lookup_elem(map, &k, &tag), "its rules are gone"))
-						break;
-				}
-			} else {
-				kill(pid, SIGKILL);
-				child_status(pid);
-			}
-			if (map >= 0)
-				close(map);
-			close(up[0]);
-			close(up[1]);
 		}
+		doomed_end(&d);
+		if (map >= 0)
+			close(map);
 		after("a client killed mid-batch");
 		test_sub_end();
 	}
@@ -1444,90 +1530,41 @@ static void test_dying(void)
 		 * its goes, and only that: its frames flow again, the bystander's stay
 		 * canceled and reported.
 		 */
-		{
-			int up[2], tx = sender(7731);
-			__u32 got[2] = {};
-			pid_t pid;
+		int tx = sender(7731);
+		__u32 got[2] = {};
+		struct doomed d;
 
-			if (pipe2(up, O_CLOEXEC))
-				up[0] = up[1] = -1;
-			fflush(stdout);
-			pid = fork();
-			if (pid == 0) {
-				struct peer p;
-				__u32 ids[2];
+		if (doomed_start(&d, holding_leases, &tx) &&
+		    ASSERT_TRUE(doomed_says(&d, got, sizeof(got)), "the user took its leases")) {
+			struct txc_stats_entry e;
 
-				if (setgroups_drop_to(UID_VICTIM))
-					_exit(1);
-				if (peer_open_path(&p, dm.sock) || peer_greet(&p))
-					_exit(2);
-				ids[0] = prefix_alloc(&p);
-				ids[1] = source_open(&p);
-				if (tag_socket(&p, tx, TXC_ID_MAKE(ids[0], 1), ids[1]) < 0 || rep.h.error ||
-				    cancel(&p, TXC_SCOPE_ID, TXC_ID_MAKE(ids[0], 1)) < 0 || rep.h.error)
-					_exit(3);
-				if (write(up[1], ids, sizeof(ids)) != sizeof(ids))
-					_exit(4);
-				pause();
-				_exit(0);
-			}
-			if (ASSERT_TRUE(read(up[0], got, sizeof(got)) == sizeof(got),
-					"the user took its leases")) {
-				struct txc_stats_entry e;
-
-				udp_drain(bed.sink);
-				ASSERT_EQ(send_frames(tx, 2000), 2000, "its canceled frames");
-				ASSERT_EQ(udp_recv(bed.sink, 1, 200), 0, "none arrives while it lives");
-				kill(pid, SIGKILL);
-				ASSERT_EQ(child_status(pid), 128 + SIGKILL, "killed");
-				ASSERT_TRUE(wait_no_lease_of(got[0]), "its prefix is released");
-				ASSERT_EQ(txc_stats(by, TXC_SCOPE_SOURCE, got[1], &e, 1), -ENOENT,
-					  "its source is closed");
-				udp_drain(bed.sink);
-				ASSERT_EQ(send_frames(tx, K), K, "the same socket sends again");
-				ASSERT_EQ(udp_recv(bed.sink, K, 200), K, "its frames flow: rule and cancel gone");
-			} else {
-				kill(pid, SIGKILL);
-				child_status(pid);
-			}
-			if (tx >= 0)
-				close(tx);
-			close(up[0]);
-			close(up[1]);
+			udp_drain(bed.sink);
+			ASSERT_EQ(send_frames(tx, 2000), 2000, "its canceled frames");
+			ASSERT_EQ(udp_recv(bed.sink, 1, 200), 0, "none arrives while it lives");
+			doomed_kill(&d, "killed");
+			ASSERT_TRUE(wait_no_lease_of(got[0]), "its prefix is released");
+			ASSERT_EQ(txc_stats(by, TXC_SCOPE_SOURCE, got[1], &e, 1), -ENOENT,
+				  "its source is closed");
+			udp_drain(bed.sink);
+			ASSERT_EQ(send_frames(tx, K), K, "the same socket sends again");
+			ASSERT_EQ(udp_recv(bed.sink, K, 200), K, "its frames flow: rule and cancel gone");
 		}
+		doomed_end(&d);
+		if (tx >= 0)
+			close(tx);
 		after("a user killed holding leases");
 		test_sub_end();
 	}
 
 	if (test_sub_begin("killed_while_flooding")) {
 		/* Killed while the daemon holds a reply it could not send: that reply is freed with it. */
-		{
-			int up[2];
-			pid_t pid;
+		struct doomed d;
 
-			if (pipe2(up, O_CLOEXEC))
-				up[0] = up[1] = -1;
-			fflush(stdout);
-			pid = fork();
-			if (pid == 0) {
-				struct peer p;
-				__u32 first;
-				bool stalled;
-
-				if (peer_open_path(&p, dm.sock))
-					_exit(1);
-				flood_requests(p.fd, &first, &stalled);
-				if (!stalled || write(up[1], "s", 1) != 1)
-					_exit(2);
-				pause();
-				_exit(0);
-			}
-			ASSERT_TRUE(wait_byte(up[0], 60000), "the client stalled the daemon's replies");
-			kill(pid, SIGKILL);
-			ASSERT_EQ(child_status(pid), 128 + SIGKILL, "killed");
-			close(up[0]);
-			close(up[1]);
+		if (doomed_start(&d, stalling_flood, NULL)) {
+			ASSERT_TRUE(wait_byte(d.up[0], 60000), "the client stalled the daemon's replies");
+			doomed_kill(&d, "killed");
 		}
+		doomed_end(&d);
 		after("a client killed while flooding");
 		test_sub_end();
 	}
