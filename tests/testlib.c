@@ -99,7 +99,8 @@ static bool test_selected(const char *test)
 	if (!n_patterns)
 		return true;
 	for (i = 0; i < n_patterns; i++)
-		if (!strchr(patterns[i], '/') && name_matches(patterns[i], strlen(patterns[i]), test))
+		if (!strchr(patterns[i], '/') &&
+		    name_matches(patterns[i], strlen(patterns[i]), test))
 			return true;
 	return false;
 }

@@ -63,6 +63,55 @@ static size_t poke(struct msg *m, __u8 type, const void *body, size_t len, size_
 	return n;
 }
 
+/* @val into the @size-byte field at @off of @p, as an assignment writes it. */
+static void field_set(void *p, size_t off, size_t size, __u64 val)
+{
+	__u8 *f = (__u8 *)p + off;
+
+	switch (size) {
+	case 1: *f = val; break;
+	case 2: { __u16 v = val; memcpy(f, &v, 2); break; }
+	case 4: { __u32 v = val; memcpy(f, &v, 4); break; }
+	case 8: memcpy(f, &val, 8); break;
+	}
+}
+
+#define HDR_FIELD(m)	OFF(struct txc_msg_hdr, m), sizeof(((struct txc_msg_hdr *)0)->m)
+
+/* A valid HELLO but for one header field, set to @val; the refusal names @field. */
+static const struct hdr_case {
+	const char *name;
+	size_t off, size;
+	__u64 val;
+	int errnum;
+	const char *word;
+	__u32 field;
+} hdr_cases[] = {
+	{ "bad_magic", HDR_FIELD(magic), 0x12345678, -EPROTO, "magic",
+	  OFF(struct txc_msg_hdr, magic) },
+	{ "version_2", HDR_FIELD(version), 2, -EPROTONOSUPPORT, "version 2",
+	  OFF(struct txc_msg_hdr, version) },
+	{ "version_0", HDR_FIELD(version), 0, -EPROTONOSUPPORT, "version 0",
+	  OFF(struct txc_msg_hdr, version) },
+	{ "type_0", HDR_FIELD(type), 0, -EBADMSG, "type 0", OFF(struct txc_msg_hdr, type) },
+	{ "type_99", HDR_FIELD(type), 99, -EBADMSG, "type 99", OFF(struct txc_msg_hdr, type) },
+	{ "type_past_max", HDR_FIELD(type), TXC_MSG_REQUEST_MAX + 1, -EBADMSG, "not a request",
+	  OFF(struct txc_msg_hdr, type) },
+	{ "event_type_as_request", HDR_FIELD(type), TXC_MSG_COMPLETIONS, -EBADMSG,
+	  "not a request", OFF(struct txc_msg_hdr, type) },
+	{ "flags_reply", HDR_FIELD(flags), TXC_MSG_F_REPLY, -EINVAL, "flags",
+	  OFF(struct txc_msg_hdr, flags) },
+	{ "flags_unknown", HDR_FIELD(flags), 0x8000, -EINVAL, "flags 0x8000",
+	  OFF(struct txc_msg_hdr, flags) },
+	{ "length_larger", HDR_FIELD(length), HDR + sizeof(struct txc_req_hello) + 4, -EINVAL,
+	  "header says 36 bytes", OFF(struct txc_msg_hdr, length) },
+	{ "length_smaller", HDR_FIELD(length), HDR, -EINVAL, "header says 24 bytes",
+	  OFF(struct txc_msg_hdr, length) },
+	{ "hdr_error_set", HDR_FIELD(error), (__u32)-1, -EINVAL, "must be zero",
+	  OFF(struct txc_msg_hdr, error) },
+	{ "hdr_reserved_set", HDR_FIELD(reserved), 1, -EINVAL, "reserved", FIELD_ANY },
+};
+
 static void test_validation_header(void)
 {
 	static const __u8 zero[64];
@@ -82,61 +131,13 @@ static void test_validation_header(void)
 	refuse("body_on_empty_request", &req, len, -1, -EINVAL, "STATUS takes 24 bytes",
 	       OFF(struct txc_msg_hdr, length));
 
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.magic = 0x12345678;
-	refuse("bad_magic", &req, len, -1, -EPROTO, "magic", OFF(struct txc_msg_hdr, magic));
+	for (size_t i = 0; i < ARRAY_SIZE(hdr_cases); i++) {
+		const struct hdr_case *c = &hdr_cases[i];
 
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.version = 2;
-	refuse("version_2", &req, len, -1, -EPROTONOSUPPORT, "version 2",
-	       OFF(struct txc_msg_hdr, version));
-
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.version = 0;
-	refuse("version_0", &req, len, -1, -EPROTONOSUPPORT, "version 0",
-	       OFF(struct txc_msg_hdr, version));
-
-	len = msg_make(&req, 0, &hb, sizeof(hb));
-	refuse("type_0", &req, len, -1, -EBADMSG, "type 0", OFF(struct txc_msg_hdr, type));
-
-	len = msg_make(&req, 99, &hb, sizeof(hb));
-	refuse("type_99", &req, len, -1, -EBADMSG, "type 99", OFF(struct txc_msg_hdr, type));
-
-	len = msg_make(&req, TXC_MSG_REQUEST_MAX + 1, &hb, sizeof(hb));
-	refuse("type_past_max", &req, len, -1, -EBADMSG, "not a request",
-	       OFF(struct txc_msg_hdr, type));
-
-	len = msg_make(&req, TXC_MSG_COMPLETIONS, &hb, sizeof(hb));
-	refuse("event_type_as_request", &req, len, -1, -EBADMSG, "not a request",
-	       OFF(struct txc_msg_hdr, type));
-
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.flags = TXC_MSG_F_REPLY;
-	refuse("flags_reply", &req, len, -1, -EINVAL, "flags", OFF(struct txc_msg_hdr, flags));
-
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.flags = 0x8000;
-	refuse("flags_unknown", &req, len, -1, -EINVAL, "flags 0x8000",
-	       OFF(struct txc_msg_hdr, flags));
-
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.length += 4;
-	refuse("length_larger", &req, len, -1, -EINVAL, "header says 36 bytes",
-	       OFF(struct txc_msg_hdr, length));
-
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.length = HDR;
-	refuse("length_smaller", &req, len, -1, -EINVAL, "header says 24 bytes",
-	       OFF(struct txc_msg_hdr, length));
-
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.error = -1;
-	refuse("hdr_error_set", &req, len, -1, -EINVAL, "must be zero",
-	       OFF(struct txc_msg_hdr, error));
-
-	len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-	req.h.reserved = 1;
-	refuse("hdr_reserved_set", &req, len, -1, -EINVAL, "reserved", FIELD_ANY);
+		len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+		field_set(&req.h, c->off, c->size, c->val);
+		refuse(c->name, &req, len, -1, c->errnum, c->word, c->field);
+	}
 
 	len = poke(&req, TXC_MSG_HELLO, &hb, sizeof(hb), HDR + OFF(struct txc_req_hello, reserved), 1);
 	refuse("hello_reserved", &req, len, -1, -EINVAL, "reserved",
@@ -287,19 +288,6 @@ static const struct tag_case {
 	{ "mark_0", TXC_MSG_TAG_ADD, TB_MARK, TAG_FIELD(key.mark), 0,
 	  -EINVAL, "mark 0", TAG_KEY },
 };
-
-/* @val into the @size-byte field at @off of @p, as an assignment writes it. */
-static void field_set(void *p, size_t off, size_t size, __u64 val)
-{
-	__u8 *f = (__u8 *)p + off;
-
-	switch (size) {
-	case 1: *f = val; break;
-	case 2: { __u16 v = val; memcpy(f, &v, 2); break; }
-	case 4: { __u32 v = val; memcpy(f, &v, 4); break; }
-	case 8: memcpy(f, &val, 8); break;
-	}
-}
 
 static void test_validation_tag(void)
 {
