@@ -17,6 +17,9 @@ static struct {
 	char skip_reason[160];
 	bool in_sub;
 	bool parent_failed;
+	bool chained;		/* the running test's subtests build on one another */
+	bool muted;		/* a subtest run only as the setup of later ones */
+	char setup_failed[256];	/* the first such subtest that failed */
 	int passed, failed, skipped;
 } t;
 
@@ -150,17 +153,6 @@ static int parse_filter(const char *filter)
 	return 0;
 }
 
-bool test_sub_selected(const char *fmt, ...)
-{
-	char sub[120];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sub, sizeof(sub), fmt, ap);
-	va_end(ap);
-	return sub_selected(parent_name, sub);
-}
-
 bool test_sub_begin(const char *fmt, ...)
 {
 	char sub[120];
@@ -169,9 +161,10 @@ bool test_sub_begin(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sub, sizeof(sub), fmt, ap);
 	va_end(ap);
-	if (!sub_selected(parent_name, sub))
+	t.muted = !sub_selected(parent_name, sub);
+	if (t.muted && !t.chained)
 		return false;
-	subs_selected++;
+	subs_selected += !t.muted;
 	/* Keep what the parent test found before the subtest started. */
 	parent_state = t.state == TEST_FAIL ? TEST_FAIL : parent_state;
 	snprintf(t.name, sizeof(t.name), "%s/%s", parent_name, sub);
@@ -181,9 +174,18 @@ bool test_sub_begin(const char *fmt, ...)
 	return true;
 }
 
+void test_subs_chained(void)
+{
+	t.chained = true;
+}
+
 void test_sub_end(void)
 {
-	report(t.name, t.state, t.state == TEST_SKIP ? t.skip_reason : NULL);
+	if (!t.muted)
+		report(t.name, t.state, t.state == TEST_SKIP ? t.skip_reason : NULL);
+	else if (t.state == TEST_FAIL && !t.setup_failed[0])
+		snprintf(t.setup_failed, sizeof(t.setup_failed), "%s", t.name);
+	t.muted = false;
 	t.in_sub = false;
 	t.state = TEST_PASS;
 	t.skip_reason[0] = '\0';
@@ -232,6 +234,8 @@ int test_main(int argc, char **argv, const struct test_case *cases, size_t n)
 		if (!whole_test && !test_subs_selected(cases[i].name))
 			continue;
 		subs_selected = 0;
+		t.chained = false;
+		t.setup_failed[0] = '\0';
 		snprintf(parent_name, sizeof(parent_name), "%s", cases[i].name);
 		snprintf(t.name, sizeof(t.name), "%s", cases[i].name);
 		t.state = TEST_PASS;
@@ -246,6 +250,13 @@ int test_main(int argc, char **argv, const struct test_case *cases, size_t n)
 		 * A test with subtests reports itself only if it failed outside
 		 * them; one run for subtests it does not have says so.
 		 */
+		if (t.setup_failed[0]) {
+			char why[320];
+
+			snprintf(why, sizeof(why), "%s failed, run as the setup of the selected "
+				 "subtests", t.setup_failed);
+			report(cases[i].name, TEST_FAIL, why);
+		}
 		if (!whole_test && !subs_selected && t.state == TEST_PASS)
 			printf("# %s: no subtest matches\n", cases[i].name);
 		else if (t.passed + t.failed + t.skipped == before)

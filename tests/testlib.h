@@ -36,8 +36,12 @@ void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool test_sub_begin(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), warn_unused_result));
 void test_sub_end(void);
-/* Whether the subtest would be selected, without starting it. */
-bool test_sub_selected(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Called first by a test whose subtests build on one another: a subtest not
+ * selected then still runs, unreported, as the setup of the ones after it
+ * (its failure fails the test).
+ */
+void test_subs_chained(void);
 
 int test_main(int argc, char **argv, const struct test_case *cases, size_t n);
 

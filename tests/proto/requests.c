@@ -31,7 +31,7 @@
 /*
  * Every request type, each a step on what the steps before it left: root's
  * lease, its source, its tags.  The state goes from step to step in
- * struct req_state; selecting one step runs those before it as its setup.
+ * struct req_state; selecting one step runs the others as its setup.
  */
 struct req_state {
 	struct txc_flow_key k4, k6;	/* the flows tagged, IPv4 and IPv6 */
@@ -702,22 +702,18 @@ void test_requests(void)
 	struct req_state rq = {
 		.k4 = flow_key(4, 4000, 5001), .k6 = flow_key(6, 4000, 5001), .udp = -1,
 	};
-	size_t i, last = 0;
 
-	/* The last step selected: the ones before it run too, unreported unless they fail. */
-	for (i = 0; i < ARRAY_SIZE(req_steps); i++)
-		if (test_sub_selected("%s", req_steps[i].name))
-			last = i + 1;
-	for (i = 0; i < last; i++) {
+	test_subs_chained();
+	for (size_t i = 0; i < ARRAY_SIZE(req_steps); i++) {
 		const struct req_step *step = &req_steps[i];
-		bool selected = test_sub_begin("%s", step->name);
 
+		if (!test_sub_begin("%s", step->name))
+			continue;
 		if (step->run)
 			step->run(&rq);
 		else
 			req_cancel(&rq, &step->cancel);
-		if (selected)
-			test_sub_end();
+		test_sub_end();
 	}
 	if (rq.udp >= 0)
 		close(rq.udp);

@@ -102,6 +102,7 @@ void test_socket_tags(void)
 	__u32 source = 0;
 	__u64 cookie = 0;
 
+	test_subs_chained();	/* the sockets of each subtest are the next one's */
 	if (!ASSERT_OK(txc_client_open(&c, dm.sock), "client") ||
 	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
 	    !ASSERT_OK(txc_source_open(c, &source), "source"))
