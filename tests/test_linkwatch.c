@@ -386,6 +386,7 @@ static void test_events(void)
 {
 	struct lw_fixture fx;
 
+	test_subs_chained();	/* the links each subtest leaves are the next one's */
 	if (!lw_setup(&fx, "lwev"))
 		goto out;
 
@@ -423,6 +424,7 @@ static void test_dump(void)
 	__u32 ia, ib;
 	int from;
 
+	test_subs_chained();	/* each dump follows the changes of the subtest before */
 	if (!lw_setup(&fx, "lwdu") ||
 	    !ASSERT_OK(fx_run("ip -n %s link add lwa0 type veth peer name lwb0", fx.ns),
 		       "creating veth lwa0/lwb0") ||
@@ -555,6 +557,7 @@ static void test_overflow(void)
 	char name[IFNAMSIZ];
 	bool ok;
 
+	test_subs_chained();	/* the 300 links deleted are the ones created */
 	if (!lw_setup(&fx, "lwov") ||
 	    !ASSERT_OK(txc_linkwatch_dump(fx.lw), "start-up dump") ||
 	    !ASSERT_OK(fx_run("ip -n %s link add lwk0 type veth peer name lwk1", fx.ns),
