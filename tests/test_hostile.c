@@ -1607,6 +1607,7 @@ static void test_descriptor_limit(void)
 	struct peer src = { .fd = -1 }, late[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
 	int accepted = 0, refused = 0, sources = 0, err;
 
+	test_subs_chained();	/* out_of_descriptors goes on with low_ulimit's daemon */
 	if (test_sub_begin("low_ulimit")) {
 		/* A daemon started with 256 descriptors: --max-clients 1000 cannot hold. */
 		getrlimit(RLIMIT_NOFILE, &old);
@@ -2050,19 +2051,21 @@ static int flow_rules_gone(void)
 	return n;
 }
 
-static void one_load(const char *name, const char *load, uid_t uid, bool net_admin,
+/* Whether the load was selected, and so ran. */
+static bool one_load(const char *name, const char *load, uid_t uid, bool net_admin,
 		     int (*fn)(void *), void *arg)
 {
 	struct good g;
 	char what[160];
 
-	if (test_sub_begin("%s", name)) {
-		snprintf(what, sizeof(what), "%s: the load ran to its end", load);
-		ASSERT_EQ(good_beside(spawn_as(uid, net_admin, fn, arg), &g), 0, what);
-		check_good(&g, load);
-		after(load);
-		test_sub_end();
-	}
+	if (!test_sub_begin("%s", name))
+		return false;
+	snprintf(what, sizeof(what), "%s: the load ran to its end", load);
+	ASSERT_EQ(good_beside(spawn_as(uid, net_admin, fn, arg), &g), 0, what);
+	check_good(&g, load);
+	after(load);
+	test_sub_end();
+	return true;
 }
 
 /* Lines of the daemon's log that contain @what (and @and, if not NULL). */
@@ -2106,19 +2109,27 @@ static void check_lease_log(void)
 
 static void test_stalls(void)
 {
-	one_load("source_churn", "source open/close churn", UID_CHURN, false, lease_churn,
-		 &source_churn);
-	one_load("prefix_churn", "prefix alloc/free churn", UID_CHURN, false, lease_churn,
-		 &prefix_churn);
-	check_lease_log();
+	bool churned;
+
+	churned = one_load("source_churn", "source open/close churn", UID_CHURN, false,
+			   lease_churn, &source_churn);
+	churned &= one_load("prefix_churn", "prefix alloc/free churn", UID_CHURN, false,
+			    lease_churn, &prefix_churn);
+	if (test_sub_begin("lease_log")) {
+		if (churned)
+			check_lease_log();
+		else
+			test_skip("it reads the log of source_churn and prefix_churn: select them too");
+		test_sub_end();
+	}
 	one_load("garbage_storm", "a garbage storm from 8 connections", UID_STORM, false,
 		 garbage_storm, NULL);
 	one_load("connection_attempts", "2000 connection attempts", UID_STORM, false,
 		 connection_attempts, NULL);
-	one_load("rules_source_closing", "a source with 20000 flow rules and 1000 cancels "
-		 "closing", 0, true, rules_then_close, NULL);
-	ASSERT_EQ(flow_rules_gone(), 0, "the closed source's flow rules and its prefix's ID "
-		  "cancels are all gone");
+	if (one_load("rules_source_closing", "a source with 20000 flow rules and 1000 cancels "
+		     "closing", 0, true, rules_then_close, NULL))
+		ASSERT_EQ(flow_rules_gone(), 0, "the closed source's flow rules and its prefix's ID "
+			  "cancels are all gone");
 	one_load("first_explain", "a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains,
 		 NULL);
 }
