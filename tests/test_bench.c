@@ -367,7 +367,8 @@ static void test_figures(void)
 
 		if (test_sub_begin("%s", fig)) {
 			if (!parsed) {
-				test_fail(__FILE__, __LINE__, "figure %s: no parsed bench-quick.json", fig);
+				test_fail(__FILE__, __LINE__,
+					  "figure %s: no parsed bench-quick.json", fig);
 				test_sub_end();
 				continue;
 			}
@@ -381,13 +382,16 @@ static void test_figures(void)
 				}
 			}
 			if (!n)
-				test_fail(__FILE__, __LINE__, "figure %s is missing: no result row for it "
+				test_fail(__FILE__, __LINE__,
+					  "figure %s is missing: no result row for it "
 					  "(no benchmark program printed one)", fig);
 			else if (!valued)
-				test_fail(__FILE__, __LINE__, "figure %s: none of its %d rows has a value",
+				test_fail(__FILE__, __LINE__,
+					  "figure %s: none of its %d rows has a value",
 					  fig, n);
 			else if (figures[f].baseline && !based)
-				test_fail(__FILE__, __LINE__, "figure %s: no row with a value has its "
+				test_fail(__FILE__, __LINE__,
+					  "figure %s: no row with a value has its "
 					  "baseline measured in the same run", fig);
 			test_sub_end();
 		}
@@ -407,7 +411,8 @@ static void test_plots(void)
 		if (test_sub_begin("%s", strchr(pngs[i], '/') + 1)) {
 			path_in_build(path, sizeof(path), pngs[i]);
 			if (stat(path, &st))
-				test_fail(__FILE__, __LINE__, "%s was not drawn: %s", path, strerror(errno));
+				test_fail(__FILE__, __LINE__, "%s was not drawn: %s", path,
+					  strerror(errno));
 			else
 				ASSERT_TRUE(st.st_size > 0, "the plot is not empty");
 			test_sub_end();

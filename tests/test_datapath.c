@@ -454,14 +454,16 @@ static void test_cancel_scopes(void)
 		int drops1, drops2;
 
 		if (test_sub_begin("%s", cases[i].name)) {
-			if (!reset() || !add_flow(&s_a1, ID_A1, SRC_1) || !add_flow(&s_a2, ID_A2, SRC_2) ||
+			if (!reset() || !add_flow(&s_a1, ID_A1, SRC_1) ||
+			    !add_flow(&s_a2, ID_A2, SRC_2) ||
 			    !add_flow(&s_b1, ID_B1, SRC_2))
 				goto next;
 			r1 = ring_open(SRC_1);
 			r2 = ring_open(SRC_2);
 			if (!r1 || !r2)
 				goto next;
-			if (!ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0), "cancel"))
+			if (!ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
+				       "cancel"))
 				goto next;
 			ASSERT_EQ(tc_verdict(&a1, 0), cases[i].a1, "verdict for A1");
 			ASSERT_EQ(tc_verdict(&a2, 0), cases[i].a2, "verdict for A2");
@@ -479,8 +481,10 @@ static void test_cancel_scopes(void)
 			if (drops2)
 				ASSERT_EQ(r2->rec[0].scope, cases[i].scope, "record scope");
 			/* Idempotent: a second cancel changes nothing. */
-			ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0), "cancel again");
-			ASSERT_EQ(tc_verdict(&a1, 0), cases[i].a1, "verdict for A1 after second cancel");
+			ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
+				  "cancel again");
+			ASSERT_EQ(tc_verdict(&a1, 0), cases[i].a1,
+				  "verdict for A1 after second cancel");
 			ASSERT_OK(txc_dp_clear(dp, cases[i].scope, cases[i].value), "clear");
 			ASSERT_EQ(tc_verdict(&a1, 0), TC_NEXT, "A1 after clear");
 			ASSERT_EQ(tc_verdict(&a2, 0), TC_NEXT, "A2 after clear");
@@ -506,7 +510,8 @@ static void test_expiry(void)
 	usleep(300000);
 	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "passes after expiry, without a clear");
 
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, mono_ns() - 1), "expired cancel");
+	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, mono_ns() - 1),
+		  "expired cancel");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "a cancel already expired never drops");
 	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, 0, 0), "cancel without expiry");
 	usleep(50000);
@@ -532,7 +537,8 @@ static void test_id_zero(void)
 	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_ID, 0, 0, 0), -EINVAL, "cancel of ID 0 refused");
 	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_ID, 0x00123456, 0, 0), -EINVAL,
 		  "cancel of an ID with prefix 0 refused");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 0, 0, 0), -EINVAL, "cancel of prefix 0 refused");
+	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 0, 0, 0), -EINVAL,
+		  "cancel of prefix 0 refused");
 	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 256, 0, 0), -EINVAL, "prefix 256 refused");
 	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, 0, 0, 0), -EINVAL, "source 0 refused");
 	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, TXC_MAX_SOURCES, 0, 0), -EINVAL,
@@ -573,13 +579,15 @@ static void test_precedence(void)
 	struct frame f = frame_of(&udp4);
 	struct ring_reader *r = NULL;
 
-	if (!reset() || !add_flow(&udp4, ID_B1, SRC_2) || !add_mark(0xff000000, 0x05000000, ID_A1, SRC_1))
+	if (!reset() || !add_flow(&udp4, ID_B1, SRC_2) ||
+	    !add_mark(0xff000000, 0x05000000, ID_A1, SRC_1))
 		return;
 	r = ring_open(SRC_1);
 	if (!r)
 		return;
 	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the flow's ID");
-	ASSERT_EQ(tc_verdict(&f, 0x05000abc), TC_NEXT, "mark rule wins: flow cancel does not apply");
+	ASSERT_EQ(tc_verdict(&f, 0x05000abc), TC_NEXT,
+		  "mark rule wins: flow cancel does not apply");
 	ASSERT_EQ(tc_verdict(&f, 0x00000abc), TC_DROP, "no ID in the mark: the flow tags it");
 	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel the mark's ID");
 	ASSERT_EQ(tc_verdict(&f, 0x05000abc), TC_DROP, "mark ID canceled: dropped");
@@ -693,11 +701,13 @@ static void test_malformed(void)
 		frag4.dport = udp4.dport;
 		frag4.ipv4_frag_off = 185;	/* a later fragment: no ports */
 		f = frame_of(&frag4);
-		ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "later IPv4 fragment matches the port-less rule");
+		ASSERT_EQ(tc_verdict(&f, 0), TC_DROP,
+			  "later IPv4 fragment matches the port-less rule");
 		drops++;
 		frag6.ipv6_frag = 2;
 		f = frame_of(&frag6);
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "later IPv6 fragment: no port-less rule, passes");
+		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT,
+			  "later IPv6 fragment: no port-less rule, passes");
 		test_sub_end();
 	}
 
@@ -715,7 +725,8 @@ static void test_malformed(void)
 			}
 			if ((tc_expressible(&f) &&
 			     !ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "garbage frame passes")) ||
-			    !ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), XDP_PASS_RC, "garbage frame passes XDP"))
+			    !ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), XDP_PASS_RC,
+				       "garbage frame passes XDP"))
 				break;
 		}
 		test_sub_end();
@@ -730,12 +741,14 @@ static void test_malformed(void)
 		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the mark's ID");
 		f = frame_of(&vlan4);
 		f.len = 24;	/* Ethernet, a VLAN tag and 6 bytes of IPv4 */
-		ASSERT_EQ(tc_verdict(&f, 0x99), TC_DROP, "canceled by mark: dropped even if truncated");
+		ASSERT_EQ(tc_verdict(&f, 0x99), TC_DROP,
+			  "canceled by mark: dropped even if truncated");
 		if (ASSERT_EQ(ring_drain(r), 1, "one record")) {
 			ASSERT_EQ(r->rec[0].frame.eth_proto, htons(0x0800), "summary ethertype");
 			ASSERT_EQ(r->rec[0].frame.vlan_tci, 100, "summary VLAN");
 			ASSERT_EQ(r->rec[0].frame.family, 0, "no IP header could be read");
-			ASSERT_EQ(r->rec[0].frame.flags, TXC_FRAME_F_TRUNCATED, "summary says truncated");
+			ASSERT_EQ(r->rec[0].frame.flags, TXC_FRAME_F_TRUNCATED,
+				  "summary says truncated");
 			ASSERT_EQ(r->rec[0].len, 24, "record len");
 		}
 out:
@@ -989,7 +1002,8 @@ static void test_bad_input(void)
 	ASSERT_EQ(txc_dp_ring_open(dp, 0), -EINVAL, "ring of source 0 refused");
 	ASSERT_LOGGED("source handle 0", "ring of source 0");
 	tag.cancel_id = 0x00abcdef;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &(__u32){ 1 }, &tag), -EINVAL, "prefix 0 refused");
+	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &(__u32){ 1 }, &tag), -EINVAL,
+		  "prefix 0 refused");
 	ASSERT_LOGGED("0x00abcdef", "prefix-0 ID");
 	ASSERT_EQ(txc_dp_source_stats(dp, TXC_MAX_SOURCES, &(struct txc_source_stats){}),
 		  -ENOENT, "stats of a source out of range");
@@ -1108,7 +1122,8 @@ static void test_id_counters(void)
 		id_stats_are(ID_A1, 2, f.len + g.len, 0, 0);
 		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1");
 		ASSERT_EQ(tc_verdict(&g, 0), TC_DROP, "200-byte frame dropped");
-		ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), XDP_DROP_RC, "64-byte frame dropped by XDP");
+		ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), XDP_DROP_RC,
+			  "64-byte frame dropped by XDP");
 		id_stats_are(ID_A1, 2, f.len + g.len, 2, f.len + g.len);
 		stats_are(SRC_1, 2, f.len + g.len, 2, f.len + g.len, 2);
 	next1:
@@ -1124,7 +1139,8 @@ static void test_id_counters(void)
 		ASSERT_EQ(tc_verdict(&o, 0), TC_DROP, "A2 frame dropped");
 		ASSERT_EQ(txc_dp_id_counters(dp, ID_A2, &st), -ENOENT, "A2 is not counted");
 		id_stats_are(ID_A1, 0, 0, 0, 0);
-		stats_are(SRC_1, 1, o.len, 1, o.len, 1);	/* the source counts it all the same */
+		stats_are(SRC_1, 1, o.len, 1, o.len,
+			  1);	/* the source counts it all the same */
 	next2:
 		test_sub_end();
 	}
@@ -1178,7 +1194,8 @@ static void test_id_counters(void)
 		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS,
 			  "bit stays while A2 is counted");
 		ASSERT_OK(txc_dp_id_count_stop(dp, ID_A2), "stop A2");
-		ASSERT_EQ(config_lookups(), TXC_LOOKUP_FLOW, "table empty: bit clear, the others kept");
+		ASSERT_EQ(config_lookups(), TXC_LOOKUP_FLOW,
+			  "table empty: bit clear, the others kept");
 	next5:
 		test_sub_end();
 	}
@@ -1187,7 +1204,8 @@ static void test_id_counters(void)
 	if (test_sub_begin("untagged_not_counted")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
 		    !add_mark(0xff000000, 0x05000000, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1") || !id_stats_force(0) ||
+		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1),
+			       "count ID A1") || !id_stats_force(0) ||
 		    !id_stats_force(0x09000000))
 			goto next6;
 		{
@@ -1203,7 +1221,8 @@ static void test_id_counters(void)
 		st = id_stats_raw(0);
 		ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under ID 0");
 		st = id_stats_raw(0x09000000);
-		ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under the mark");
+		ASSERT_EQ(st.passed_frames + st.aborted_frames, 0,
+			  "nothing counted under the mark");
 		id_stats_are(ID_A1, 0, 0, 0, 0);
 	next6:
 		test_sub_end();
@@ -1256,7 +1275,8 @@ static void test_id_counters(void)
 				goto next9;
 		}
 		ASSERT_EQ(map_id_of(txc_dp_map_fd(dp2, TXC_MAP_ID_STATS)),
-			  map_id_of(txc_dp_map_fd(dp, TXC_MAP_ID_STATS)), "the same txc_id_stats map");
+			  map_id_of(txc_dp_map_fd(dp,
+						  TXC_MAP_ID_STATS)), "the same txc_id_stats map");
 		ASSERT_OK(txc_dp_id_count_start(dp2, ID_A1), "count through the second instance");
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame through the first one's program");
 		if (ASSERT_OK(txc_dp_id_counters(dp2, ID_A1, &st), "counters through the second"))
@@ -1382,7 +1402,8 @@ static void test_explain(void)
 	}
 
 	if (test_sub_begin("mark_tagged")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_mark(0xff, 0x42, ID_B1, SRC_2))
+		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+		    !add_mark(0xff, 0x42, ID_B1, SRC_2))
 			goto next3;
 		if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain mark 0x42"))
 			explained_as(&res, TXC_VERDICT_PASS, ID_B1, SRC_2, TXC_TAG_MARK, 0);
@@ -1390,11 +1411,13 @@ static void test_explain(void)
 			explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
 		if (ASSERT_OK(explain(&f, 0x43, 0, &res), "explain a mark without a rule")) {
 			explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
-			ASSERT_EQ(res.flags, TXC_EXPLAIN_F_FOREIGN_MARK, "foreign ID: kept, not retagged");
+			ASSERT_EQ(res.flags, TXC_EXPLAIN_F_FOREIGN_MARK,
+				  "foreign ID: kept, not retagged");
 		}
 		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel B1");
 		if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain mark 0x42, canceled"))
-			explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK, TXC_SCOPE_ID);
+			explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK,
+				     TXC_SCOPE_ID);
 	next3:
 		test_sub_end();
 	}
@@ -1410,11 +1433,13 @@ static void test_explain(void)
 				goto next4;
 			}
 			if (!reset() ||
-			    !ASSERT_OK(txc_dp_tag_add(dp, TXC_TAG_CGROUP, &cg, &tag), "tag own cgroup") ||
+			    !ASSERT_OK(txc_dp_tag_add(dp, TXC_TAG_CGROUP, &cg, &tag),
+				       "tag own cgroup") ||
 			    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1"))
 				goto next4;
 			/* The test run's dummy socket is in the caller's cgroup... */
-			ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "the program under test-run matches it");
+			ASSERT_EQ(tc_verdict(&f, 0), TC_DROP,
+				  "the program under test-run matches it");
 			/* ...which says nothing about the explained frame's sender. */
 			if (ASSERT_OK(explain(&f, 0, 0, &res), "explain"))
 				explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
@@ -1453,16 +1478,19 @@ static void test_explain(void)
 					goto next5;
 				/* Counters that are not zero, so a change of any is seen. */
 				ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "a real pass first");
-				if (!ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
+				if (!ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0,
+							     0),
 					       "cancel"))
 					goto next5;
 				before = side_state_now(ID_A1);
 				if (ASSERT_OK(explain(&f, 0, 0, &res), "explain")) {
-					explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
+					explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1,
+						     TXC_TAG_FLOW,
 						     cases[i].scope);
 					summary_is(&res.frame, &udp4);
 				}
-				if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain the mark's frame"))
+				if (ASSERT_OK(explain(&f, 0x42, 0, &res),
+					      "explain the mark's frame"))
 					explained_as(&res, cases[i].a2_drops ? TXC_VERDICT_DROP :
 						     TXC_VERDICT_PASS, ID_A2, SRC_2, TXC_TAG_MARK,
 						     cases[i].a2_drops ? cases[i].scope : 0);
@@ -1474,7 +1502,8 @@ static void test_explain(void)
 				/* The real program: dropped, and the first sequence number. */
 				ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "the real program drops it");
 				if (ASSERT_EQ(ring_drain(r1), 1, "one record"))
-					ASSERT_EQ(r1->rec[0].seq, 1, "explain used no sequence number");
+					ASSERT_EQ(r1->rec[0].seq, 1,
+						  "explain used no sequence number");
 				id_stats_are(ID_A1, 1, f.len, 1, f.len);
 	next5:
 				ring_close(r1);
@@ -1505,9 +1534,11 @@ static void test_explain(void)
 			    !ASSERT_OK(bpf_map_update_elem(fd, &lo_idx, &lo, 0), "iface lo"))
 				goto next6;
 			if (other_idx &&
-			    !ASSERT_OK(bpf_map_update_elem(fd, &other_idx, &other, 0), "iface other"))
+			    !ASSERT_OK(bpf_map_update_elem(fd, &other_idx, &other, 0),
+				       "iface other"))
 				goto next6;
-			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0), "cancel on lo");
+			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0),
+				  "cancel on lo");
 			if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo")) {
 				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
 					     TXC_SCOPE_ID);
@@ -1533,7 +1564,8 @@ static void test_explain(void)
 					     TXC_SCOPE_SOURCE);
 			if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo"))
 				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
-			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel everywhere");
+			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0),
+				  "cancel everywhere");
 			if (ASSERT_OK(explain(&f, 0, 0, &res), "explain on no interface"))
 				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
 					     TXC_SCOPE_PREFIX);
@@ -1572,7 +1604,8 @@ static void test_explain(void)
 					bool flows = cut >= ports_end[k];
 
 					c.len = cut;
-					if (!ASSERT_OK(explain(&c, 0, 0, &res), "explain a cut frame") ||
+					if (!ASSERT_OK(explain(&c, 0, 0, &res),
+						       "explain a cut frame") ||
 					    !ASSERT_EQ(res.verdict, flows ? TXC_VERDICT_DROP :
 						       TXC_VERDICT_PASS, "cut frame verdict") ||
 					    !ASSERT_EQ(res.len, cut, "length seen") ||
@@ -1586,7 +1619,8 @@ static void test_explain(void)
 		}
 		f.len = 24;	/* Ethernet and 10 bytes of IPv4, tagged by mark: dropped all the same */
 		if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain a short frame tagged by mark")) {
-			explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK, TXC_SCOPE_PREFIX);
+			explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK,
+				     TXC_SCOPE_PREFIX);
 			ASSERT_EQ(res.len, 24, "length seen");
 			ASSERT_EQ(res.frame.eth_proto, htons(0x0800), "summary ethertype");
 			ASSERT_EQ(res.frame.family, 0, "no IP header could be read");
@@ -1604,7 +1638,8 @@ static void test_explain(void)
 			struct frame t = frame_of(&c->spec);
 			__u8 kind = c->rule_mark ? TXC_TAG_MARK : TXC_TAG_FLOW;
 
-			if (!reset() || (c->rule_mark ? !add_mark(c->mark_mask, c->rule_mark, ID_A1, SRC_1)
+			if (!reset() ||
+			    (c->rule_mark ? !add_mark(c->mark_mask, c->rule_mark, ID_A1, SRC_1)
 						      : !add_flow(&c->spec, ID_A1, SRC_1)))
 				break;
 			if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name))
@@ -1612,8 +1647,10 @@ static void test_explain(void)
 			ASSERT_EQ(tc_verdict(&t, c->mark), TC_NEXT, c->name);
 			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
 			if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name)) {
-				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, kind, TXC_SCOPE_ID);
-				ASSERT_EQ(res.frame.vlan_tci, c->spec.nvlan ? c->spec.vlan_tci[0] : 0,
+				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, kind,
+					     TXC_SCOPE_ID);
+				ASSERT_EQ(res.frame.vlan_tci,
+					  c->spec.nvlan ? c->spec.vlan_tci[0] : 0,
 					  "summary vlan");
 				ASSERT_EQ(res.frame.family, c->spec.family, "summary family");
 			}

@@ -352,7 +352,8 @@ static void test_malformed(void)
 			n = raw_send(m.fd, "", 0, NULL, 0);
 			if (!n)
 				n = raw_recv(m.fd, &rep);
-			if (!ERR(n, -EINVAL, "message of 0 bytes", "an empty packet is refused, the "
+			if (!ERR(n, -EINVAL, "message of 0 bytes",
+				 "an empty packet is refused, the "
 				 "connection kept"))
 				break;
 		}
@@ -372,7 +373,8 @@ static void test_malformed(void)
 					n = raw_send(m.fd, &req, len, NULL, 0);
 					if (!n)
 						n = raw_recv(m.fd, &rep);
-					ok = ERR(n, -EINVAL, "shorter than the 24-byte header", "short") &&
+					ok = ERR(n, -EINVAL, "shorter than the 24-byte header",
+						 "short") &&
 					     ASSERT_EQ(rep.h.seq, 0, "nothing to echo");
 				}
 			}
@@ -386,8 +388,10 @@ static void test_malformed(void)
 
 			if (ASSERT_OK(txc_client_open(&c, dm.sock), "libtxcancel client")) {
 				n = txc_request_raw(c, &req, 10, -1, &rep, sizeof(rep));
-				ERR(n, -EINVAL, "shorter than the 24-byte header", "10 bytes by txc_request_raw");
-				ASSERT_OK(txc_status(c, &st, NULL, 0, NULL, 0), "the library's client goes on");
+				ERR(n, -EINVAL, "shorter than the 24-byte header",
+				    "10 bytes by txc_request_raw");
+				ASSERT_OK(txc_status(c, &st, NULL, 0, NULL, 0),
+					  "the library's client goes on");
 			}
 			txc_client_close(c);
 		}
@@ -431,7 +435,8 @@ static void test_malformed(void)
 			n = raw_send(m.fd, big, TXC_MSG_MAX, NULL, 0);
 			if (!n)
 				n = raw_recv(m.fd, &rep);
-			ERR(n, -EINVAL, "HELLO takes 32 bytes", "a HELLO of exactly TXC_MSG_MAX bytes");
+			ERR(n, -EINVAL, "HELLO takes 32 bytes",
+			    "a HELLO of exactly TXC_MSG_MAX bytes");
 			ASSERT_OK(peer_greet(&m), "HELLO after 22 oversized messages");
 			ASSERT_EQ(m.conn_id, conn_id, "the same connection");
 		}
@@ -548,7 +553,8 @@ static void test_malformed(void)
 				if (!n)
 					n = raw_recv(m.fd, &rep);
 				if (!ERR(n, -EINVAL, "batch", "absurd batch count"))
-					printf("    count %u with %zu ops' bytes\n", cases[i].count, ops);
+					printf("    count %u with %zu ops' bytes\n", cases[i].count,
+					       ops);
 				/* A malformed batch is refused whole (error reply); a batch reply says 0 ops. */
 				else if (n == (int)(HDR + sizeof(struct txc_rep_batch)))
 					ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
@@ -569,7 +575,8 @@ static void test_malformed(void)
 			struct peer f = { .fd = -1 };
 			int good = 0, bad = 0;
 
-			if (ASSERT_OK(peer_open_as(&f, dm.sock, UID_FUZZ, false), "connect as a user")) {
+			if (ASSERT_OK(peer_open_as(&f, dm.sock, UID_FUZZ, false),
+				      "connect as a user")) {
 				bool ok = true;
 
 				for (int i = 0; i < 20000 && ok; i++) {
@@ -592,7 +599,8 @@ static void test_malformed(void)
 						good++;
 				}
 				printf("    %d accepted, %d refused\n", good, bad);
-				ASSERT_OK(peer_greet(&f), "the fuzzing user's connection still answers");
+				ASSERT_OK(peer_greet(&f),
+					  "the fuzzing user's connection still answers");
 			}
 			peer_close(&f);
 		}
@@ -609,7 +617,8 @@ static void test_malformed(void)
 				if (left)
 					test_sleep_ms(20);
 			}
-			ASSERT_TRUE(!left, "the fuzzing user's leases are released with its connection");
+			ASSERT_TRUE(!left,
+				    "the fuzzing user's leases are released with its connection");
 		}
 		after("20000 random requests");
 		test_sub_end();
@@ -739,12 +748,14 @@ static void test_connections(void)
 				a.go = go[0];
 				pid = spawn_as(UID_FLOOD, false, flood_user, &a);
 				if (ASSERT_TRUE(wait_byte(ready[0], 120000), "the flood is held")) {
-					daemon_bounded("holding the user's 8 connections", MAX_CONNS);
+					daemon_bounded("holding the user's 8 connections",
+						       MAX_CONNS);
 					bystander_ok("2000 refused connections of one user");
 				}
 				if (write(go[1], "g", 1) != 1)
 					printf("    write: %s\n", strerror(errno));
-				ASSERT_EQ(child_status(pid), 0, "uid 62003: 2000 connections past --max-conns "
+				ASSERT_EQ(child_status(pid), 0,
+					  "uid 62003: 2000 connections past --max-conns "
 					  "8 refused with a reply naming the limit, 8 served (see above)");
 				close(ready[0]);
 				close(ready[1]);
@@ -799,7 +810,8 @@ static void test_connections(void)
 			printf("    %d connections before, %d accepted, %d refused naming --max-clients, "
 			       "%d otherwise\n", before, accepted, refused, other);
 			ASSERT_EQ(before + accepted, MAX_CLIENTS, "served up to --max-clients");
-			ASSERT_EQ(refused, FLOOD_CONNS - accepted, "every other one refused with a reply");
+			ASSERT_EQ(refused, FLOOD_CONNS - accepted,
+				  "every other one refused with a reply");
 			err = txc_client_open(&c, dm.sock);
 			if (ASSERT_EQ(err, -EUSERS, "libtxcancel while full"))
 				ASSERT_TRUE(strstr(txc_last_error(), "--max-clients") != NULL,
@@ -859,7 +871,8 @@ static void test_slow_reader(void)
 			goto out;
 		tx = sender(7710);
 		n = tag_socket(&h, tx, TXC_ID_MAKE(hp, 1), hs);
-		if (!OK(n, "tag the sender") || !OK(cancel(&h, TXC_SCOPE_ID, TXC_ID_MAKE(hp, 1)), "cancel"))
+		if (!OK(n, "tag the sender") ||
+		    !OK(cancel(&h, TXC_SCOPE_ID, TXC_ID_MAKE(hp, 1)), "cancel"))
 			goto out;
 		/* A second subscriber of the same source that does read. */
 		if (!ASSERT_OK(txc_client_open(&r, dm.sock), "reader connects") ||
@@ -877,7 +890,8 @@ static void test_slow_reader(void)
 			 * balances too: wait for the one that counts every frame sent.
 			 */
 			lib_collect(r, &tr, 0, 0);
-			for (int i = 0; i < 250 && !(account_settled(&tr) && tr.last.aborted == sent); i++)
+			for (int i = 0; i < 250 &&
+			     !(account_settled(&tr) && tr.last.aborted == sent); i++)
 				lib_collect(r, &tr, 1, 20);
 			if (source_stats(hs, &e) && e.backlog_lost)
 				break;
@@ -888,12 +902,16 @@ static void test_slow_reader(void)
 		       (unsigned long long)e.ring_lost, (unsigned long long)e.backlog_lost,
 		       (unsigned long long)client_backlog(h.conn_id));
 		ASSERT_EQ(e.counts.aborted_frames, sent, "every frame aborted");
-		ASSERT_TRUE(e.backlog_lost > 0, "the non-reader's overflow is counted (backlog_lost)");
-		ASSERT_TRUE(client_backlog(h.conn_id) <= BACKLOG, "its backlog stays within --backlog");
+		ASSERT_TRUE(e.backlog_lost > 0,
+			    "the non-reader's overflow is counted (backlog_lost)");
+		ASSERT_TRUE(client_backlog(h.conn_id) <= BACKLOG,
+			    "its backlog stays within --backlog");
 		/* The reader missed nothing the daemon could read from the ring. */
 		if (ASSERT_TRUE(account_settled(&tr), "the reader's account settles")) {
-			ASSERT_EQ(tr.last.backlog_lost, 0, "the reader lost nothing to the backlog");
-			ASSERT_EQ(tr.recs, tr.last.delivered, "the reader got every record delivered");
+			ASSERT_EQ(tr.last.backlog_lost, 0,
+				  "the reader lost nothing to the backlog");
+			ASSERT_EQ(tr.recs, tr.last.delivered,
+				  "the reader got every record delivered");
 			ASSERT_EQ(tr.last.aborted, sent, "the reader's account counts every abort");
 		}
 		daemon_bounded("while a subscriber does not read", 3);	/* h, r, the ring */
@@ -905,7 +923,8 @@ static void test_slow_reader(void)
 		       "ring_lost %llu of %llu\n", (unsigned long long)th.recs,
 		       (unsigned long long)th.last.delivered, (unsigned long long)th.last.backlog_lost,
 		       (unsigned long long)th.last.ring_lost, (unsigned long long)th.last.aborted);
-		if (ASSERT_TRUE(account_settled(&th), "delivered + backlog_lost + ring_lost = aborted")) {
+		if (ASSERT_TRUE(account_settled(&th),
+				"delivered + backlog_lost + ring_lost = aborted")) {
 			ASSERT_EQ(th.recs, th.last.delivered, "records received = delivered");
 			ASSERT_EQ(th.last.aborted, sent, "aborted = frames sent");
 		}
@@ -963,7 +982,8 @@ static void test_fast_sender(void)
 			int sent = flood_requests(p.fd, &first, &stalled), got = 0;
 
 			printf("    %d requests sent before the daemon stopped reading\n", sent);
-			ASSERT_TRUE(stalled, "the daemon stops reading a client that does not read");
+			ASSERT_TRUE(stalled,
+				    "the daemon stops reading a client that does not read");
 			{
 				/* Unread requests keep the socket readable: the daemon must not spin on it. */
 				long t0 = cpu_ticks(dm.pid), t1;
@@ -972,7 +992,8 @@ static void test_fast_sender(void)
 				t1 = cpu_ticks(dm.pid);
 				printf("    daemon CPU while the client does not read: %ld ticks in 1.5 s\n",
 				       t1 - t0);
-				ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on it");
+				ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30,
+					    "the daemon does not spin on it");
 			}
 			daemon_bounded("while a client does not read its replies", 1);
 			bystander_ok("a client that does not read its replies");
@@ -1026,7 +1047,8 @@ static void test_descriptors(void)
 
 			inet_pton(AF_INET, ADDR_A, &sin.sin_addr);
 			lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 4))
+			if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) ||
+			    listen(lfd, 4))
 				printf("    listening socket: %s\n", strerror(errno));
 			cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			if (cfd < 0 || connect(cfd, (struct sockaddr *)&sin, sizeof(sin)))
@@ -1064,9 +1086,11 @@ static void test_descriptors(void)
 				snprintf(what, sizeof(what), "socket tag with %s", bad[i].name);
 				err = txc_tag_socket(c, bad[i].fd, id, source, NULL);
 				if (ASSERT_EQ(err, bad[i].err, what) &&
-				    !ASSERT_TRUE(strstr(txc_client_error(c), bad[i].word) != NULL, what))
+				    !ASSERT_TRUE(strstr(txc_client_error(c), bad[i].word) != NULL,
+						 what))
 					printf("    error text: \"%s\"\n", txc_client_error(c));
-				snprintf(what, sizeof(what), "the client still works after %s", bad[i].name);
+				snprintf(what, sizeof(what), "the client still works after %s",
+					 bad[i].name);
 				ASSERT_OK(txc_prefix_list(c, info, ARRAY_SIZE(info)) < 0, what);
 			}
 		}
@@ -1080,7 +1104,8 @@ static void test_descriptors(void)
 			printf("    %s\n", txc_client_error(c));
 out:
 		txc_client_close(c);
-		for (int *fd = (int[]){ sv[0], sv[1], lfd, cfd, nl, ep, null, pipefd[0], pipefd[1], -2 };
+		for (int *fd = (int[]){ sv[0], sv[1], lfd, cfd, nl, ep, null, pipefd[0], pipefd[1],
+		     -2 };
 		     *fd != -2; fd++)
 			if (*fd >= 0)
 				close(*fd);
@@ -1181,7 +1206,8 @@ static void test_other_user(void)
 			}
 			/* With the victim's own sender socket in hand, under the victim's prefix. */
 			n = tag_socket(&m, tx1, TXC_ID_MAKE(vp, 9), ms);
-			ERR(n, -EPERM, "another user", "tag the victim's socket with the victim's ID");
+			ERR(n, -EPERM, "another user",
+			    "tag the victim's socket with the victim's ID");
 		}
 		test_sub_end();
 	}
@@ -1194,7 +1220,8 @@ static void test_other_user(void)
 			const struct txc_prefix_info *pi = (const void *)(rep.raw + sizeof(rep.list));
 
 			n = call(&v, TXC_MSG_PREFIX_LIST, NULL, 0);
-			if (OK(n, "victim's PREFIX_LIST") && ASSERT_EQ(rep.list.count, 1, "one lease")) {
+			if (OK(n, "victim's PREFIX_LIST") &&
+			    ASSERT_EQ(rep.list.count, 1, "one lease")) {
 				ASSERT_EQ(pi->prefix, vp, "its prefix");
 				ASSERT_EQ(pi->state, TXC_LEASE_HELD, "held");
 				ASSERT_EQ(pi->conn_id, v.conn_id, "by its connection");
@@ -1207,8 +1234,10 @@ static void test_other_user(void)
 			ASSERT_EQ(send_frames(tx1, K), K, "victim sends on its canceled flow");
 			ASSERT_EQ(send_frames(tx2, K), K, "and on its other flow");
 			raw_collect(v.fd, &t, K, false, 5000);
-			ASSERT_EQ(t.recs, K, "the canceled flow's frames are all reported to the victim");
-			ASSERT_EQ(udp_recv(bed.sink, K, 200), K, "only the other flow's frames arrive");
+			ASSERT_EQ(t.recs, K,
+				  "the canceled flow's frames are all reported to the victim");
+			ASSERT_EQ(udp_recv(bed.sink, K, 200), K,
+				  "only the other flow's frames arrive");
 		}
 		test_sub_end();
 	}
@@ -1478,7 +1507,8 @@ static void test_dying(void)
 
 				if (peer_open_path(&p, dm.sock))
 					_exit(1);
-				len = msg_make(&req, i % 2 ? TXC_MSG_STATUS : TXC_MSG_PREFIX_LIST, NULL, 0);
+				len = msg_make(&req, i % 2 ? TXC_MSG_STATUS : TXC_MSG_PREFIX_LIST,
+					       NULL, 0);
 				_exit(raw_send(p.fd, &req, len, NULL, 0) ? 2 : 0);
 			}
 			if (!ASSERT_EQ(child_status(pid), 0, "a client sends and exits"))
@@ -1512,7 +1542,8 @@ static void test_dying(void)
 				test_sleep_ms(20);
 			for (int i = 0; i < 500; i += 49) {
 				k = flow_of(20000 + i);
-				if (!ASSERT_TRUE(bpf_map_lookup_elem(map, &k, &tag), "its rules are gone"))
+				if (!ASSERT_TRUE(bpf_map_lookup_elem(map, &k, &tag),
+						 "its rules are gone"))
 					break;
 			}
 		}
@@ -1547,7 +1578,8 @@ static void test_dying(void)
 				  "its source is closed");
 			udp_drain(bed.sink);
 			ASSERT_EQ(send_frames(tx, K), K, "the same socket sends again");
-			ASSERT_EQ(udp_recv(bed.sink, K, 200), K, "its frames flow: rule and cancel gone");
+			ASSERT_EQ(udp_recv(bed.sink, K, 200), K,
+				  "its frames flow: rule and cancel gone");
 		}
 		doomed_end(&d);
 		if (tx >= 0)
@@ -1561,7 +1593,8 @@ static void test_dying(void)
 		struct doomed d;
 
 		if (doomed_start(&d, stalling_flood, NULL)) {
-			ASSERT_TRUE(wait_byte(d.up[0], 60000), "the client stalled the daemon's replies");
+			ASSERT_TRUE(wait_byte(d.up[0], 60000),
+				    "the client stalled the daemon's replies");
 			doomed_kill(&d, "killed");
 		}
 		doomed_end(&d);
@@ -1590,7 +1623,8 @@ static long cpu_ticks(pid_t pid)
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	/* After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
 	return (long)(ut + st);
 }
@@ -1667,8 +1701,10 @@ static void test_descriptor_limit(void)
 				break;
 			sources++;
 		}
-		printf("    %d sources opened, then: \"%s\"\n", sources, rep.h.error ? rep_text() : "");
-		ASSERT_TRUE(rep.h.error && strstr(rep_text(), "ring"), "the source that does not fit "
+		printf("    %d sources opened, then: \"%s\"\n", sources,
+		       rep.h.error ? rep_text() : "");
+		ASSERT_TRUE(rep.h.error && strstr(rep_text(), "ring"),
+			    "the source that does not fit "
 			    "is refused with an error that says why");
 		{
 			long t0 = cpu_ticks(x.pid), t1;
@@ -1680,9 +1716,11 @@ static void test_descriptor_limit(void)
 			ASSERT_EQ(waiting, 3, "three connections wait in the backlog");
 			test_sleep_ms(1500);
 			t1 = cpu_ticks(x.pid);
-			printf("    daemon CPU while connections wait: %ld ticks in 1.5 s\n", t1 - t0);
+			printf("    daemon CPU while connections wait: %ld ticks in 1.5 s\n",
+			       t1 - t0);
 			ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on accept");
-			snprintf(cmd, sizeof(cmd), "grep -c 'not accepting connections for a second' '%s'",
+			snprintf(cmd, sizeof(cmd),
+				 "grep -c 'not accepting connections for a second' '%s'",
 				 x.log);
 			ASSERT_TRUE(!fx_run_output(out, sizeof(out), "%s", cmd) && atoi(out) >= 1,
 				    "it says it ran out of descriptors and pauses");
@@ -1690,7 +1728,8 @@ static void test_descriptor_limit(void)
 			peer_close(&src);
 			for (int i = 0; i < 3; i++) {
 				err = peer_greet(&late[i]);
-				ASSERT_OK(err, "a waiting connection is served once descriptors are free");
+				ASSERT_OK(err,
+					  "a waiting connection is served once descriptors are free");
 			}
 		}
 		err = 0;
@@ -2128,7 +2167,8 @@ static void test_stalls(void)
 		 connection_attempts, NULL);
 	if (one_load("rules_source_closing", "a source with 20000 flow rules and 1000 cancels "
 		     "closing", 0, true, rules_then_close, NULL))
-		ASSERT_EQ(flow_rules_gone(), 0, "the closed source's flow rules and its prefix's ID "
+		ASSERT_EQ(flow_rules_gone(), 0,
+			  "the closed source's flow rules and its prefix's ID "
 			  "cancels are all gone");
 	one_load("first_explain", "a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains,
 		 NULL);
@@ -2179,7 +2219,8 @@ static void test_startup(void)
 			ASSERT_EQ(second_daemon(pre, NULL, out, sizeof(out)), 1,
 				  "under ip netns exec: refused");
 			ASSERT_TRUE(strstr(out, "ip netns exec") && strstr(out, "--ephemeral") &&
-				    strstr(out, "nsenter"), "the error names the cause and the ways out");
+				    strstr(out,
+					   "nsenter"), "the error names the cause and the ways out");
 		}
 		test_sub_end();
 	}
@@ -2217,12 +2258,14 @@ static void test_startup(void)
 			int status;
 
 			snprintf(pins, sizeof(pins), "%s-nonroot", dm.pin_dir);
-			if (ASSERT_TRUE(mkdtemp(dir) && !chmod(dir, 0777), "a directory for its socket")) {
+			if (ASSERT_TRUE(mkdtemp(dir) && !chmod(dir, 0777),
+					"a directory for its socket")) {
 				snprintf(sock, sizeof(sock), "%s/s", dir);
 				status = txct_spawn_wait(argv, out, sizeof(out), 20000);
 				printf("    exit status %d: %s", status, out);
 				ASSERT_EQ(status, 1, "txcanceld as uid 65534: refused");
-				ASSERT_TRUE(strstr(out, "permission denied") && strstr(out, "run as root") &&
+				ASSERT_TRUE(strstr(out, "permission denied") &&
+					    strstr(out, "run as root") &&
 					    !strstr(out, "not on a bpffs"),
 					    "the error names the permission, not the file system");
 				unlink(sock);
@@ -2301,13 +2344,16 @@ static void test_stale_filter(void)
 		    !ASSERT_OK(txc_client_open(&c, y.sock), "client") ||
 		    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
 		    !ASSERT_OK(txc_source_open(c, &source), "source") ||
-		    !ASSERT_OK(txc_tag_socket(c, tx, TXC_ID_MAKE(prefix, 1), source, NULL), "tag") ||
-		    !ASSERT_OK(txc_cancel_send_net_buffer_lists(c, TXC_ID_MAKE(prefix, 1)), "cancel"))
+		    !ASSERT_OK(txc_tag_socket(c, tx, TXC_ID_MAKE(prefix, 1), source, NULL),
+			       "tag") ||
+		    !ASSERT_OK(txc_cancel_send_net_buffer_lists(c, TXC_ID_MAKE(prefix, 1)),
+			       "cancel"))
 			goto out;
 		t.source = source;
 		ASSERT_EQ(udp_send(tx, ADDR_D, STALE_PORT, K, 0x5a), K, "sends");
 		lib_collect(c, &t, K, 5000);
-		ASSERT_EQ(t.recs, K, "every canceled frame dropped by the new program and reported");
+		ASSERT_EQ(t.recs, K,
+			  "every canceled frame dropped by the new program and reported");
 out:
 		txc_client_close(c);
 		if (tx >= 0)

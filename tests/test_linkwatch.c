@@ -222,7 +222,8 @@ static void events_new_rename_updown_del(struct lw_fixture *fx)
 
 	if (test_sub_begin("rename")) {
 		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link set lwa0 name lwr0", fx->ns), "renaming lwa0")) {
+		if (ASSERT_OK(fx_run("ip -n %s link set lwa0 name lwr0", fx->ns),
+			      "renaming lwa0")) {
 			wait_for(fx, from, TXC_LINK_NEW, ia, "lwr0");
 			ev = last_for(&fx->log, from, ia);
 			ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwr0"),
@@ -254,7 +255,8 @@ static void events_new_rename_updown_del(struct lw_fixture *fx)
 		if (ASSERT_OK(fx_run("ip -n %s link del lwr0", fx->ns), "deleting lwr0")) {
 			ev = wait_for(fx, from, TXC_LINK_DEL, ia, NULL);
 			if (ev)
-				ASSERT_TRUE(!strcmp(ev->name, "lwr0"), "DEL carries the current name");
+				ASSERT_TRUE(!strcmp(ev->name, "lwr0"),
+					    "DEL carries the current name");
 			/* Deleting one end of a veth pair deletes its peer. */
 			wait_for(fx, from, TXC_LINK_DEL, ib, "lwb0");
 		}
@@ -463,10 +465,13 @@ static void test_dump(void)
 		from = fx.log.n;
 		if (ASSERT_OK(fx_run("ip -n %s link del lwa0", fx.ns), "deleting lwa0")) {
 			ASSERT_OK(txc_linkwatch_dump(fx.lw), "txc_linkwatch_dump");
-			ASSERT_EQ(count_for(&fx.log, from, TXC_LINK_DEL, ia), 1, "DEL lwa0 from the dump");
-			ASSERT_EQ(count_for(&fx.log, from, TXC_LINK_DEL, ib), 1, "DEL lwc0 from the dump");
+			ASSERT_EQ(count_for(&fx.log, from, TXC_LINK_DEL, ia), 1,
+				  "DEL lwa0 from the dump");
+			ASSERT_EQ(count_for(&fx.log, from, TXC_LINK_DEL, ib), 1,
+				  "DEL lwc0 from the dump");
 			ev = last_for(&fx.log, from, ib);
-			ASSERT_TRUE(ev && !strcmp(ev->name, "lwc0"), "DEL carries the last known name");
+			ASSERT_TRUE(ev && !strcmp(ev->name, "lwc0"),
+				    "DEL carries the last known name");
 			/* The queued RTM_DELLINKs predate the dump, which superseded them. */
 			from = fx.log.n;
 			ASSERT_OK(txc_linkwatch_process(fx.lw), "processing after the dump");
@@ -493,7 +498,8 @@ static void test_dump(void)
 			for (i = from; i < log->n; i++) {
 				if (log->ev[i].type != TXC_LINK_NEW)
 					continue;
-				if (!strcmp(log->ev[i].name, "lwm0") || !strcmp(log->ev[i].name, "lwm1"))
+				if (!strcmp(log->ev[i].name, "lwm0") ||
+				    !strcmp(log->ev[i].name, "lwm1"))
 					mine++;
 				else if (strcmp(log->ev[i].name, "lo"))
 					foreign++;
@@ -586,7 +592,8 @@ static void test_overflow(void)
 			test_sub_end();
 			goto out;
 		}
-		ok = ASSERT_OK(txc_linkwatch_process(fx.lw), "txc_linkwatch_process after overflow");
+		ok = ASSERT_OK(txc_linkwatch_process(fx.lw),
+			       "txc_linkwatch_process after overflow");
 		ASSERT_TRUE(nr_warn > warn_before && strstr(last_warn, "lost"),
 			    "a warning says events were lost");
 		printf("    receive buffer %d bytes; %d events reported after the burst\n", got,
@@ -616,9 +623,11 @@ static void test_overflow(void)
 	if (test_sub_begin("delete_300")) {
 		got = TXC_LINKWATCH_RCVBUF;
 		from = fx.log.n;
-		if (ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &got, sizeof(got)) ? -errno : 0,
+		if (ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &got,
+					 sizeof(got)) ? -errno : 0,
 			      "restoring the receive buffer") &&
-		    ASSERT_OK(batch_run(fx.ns, false, NR_PAIRS, false), "deleting 150 veth pairs") &&
+		    ASSERT_OK(batch_run(fx.ns, false, NR_PAIRS, false),
+			      "deleting 150 veth pairs") &&
 		    ASSERT_OK(txc_linkwatch_process(fx.lw), "txc_linkwatch_process")) {
 			int dels = 0;
 

@@ -51,7 +51,8 @@ void test_async(void)
 	if (test_sub_begin("in_flight")) {
 		ASSERT_EQ(txc_async_reply(c, &seq), -ENOENT, "no reply to wait for");
 		for (i = 0; i < TXC_ASYNC_MAX && ok; i++)
-			ok = ASSERT_OK(txc_cancel_async(c, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 0x100 + i),
+			ok = ASSERT_OK(txc_cancel_async(c, TXC_SCOPE_ID,
+							TXC_ID_MAKE(prefix, 0x100 + i),
 							NULL, 0, &seqs[i]), "cancel in flight");
 		ASSERT_EQ(txc_async_pending(c), TXC_ASYNC_MAX, "all in flight");
 		ASSERT_EQ(txc_cancel_async(c, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 1), NULL, 0, NULL),
@@ -75,10 +76,12 @@ void test_async(void)
 
 	if (test_sub_begin("outcomes_in_order")) {
 		/* Clear, a cancel the daemon refuses, clear: each reply is its own request's. */
-		ASSERT_OK(txc_clear_async(c, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 0x100), &seqs[0]), "clear");
+		ASSERT_OK(txc_clear_async(c, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 0x100), &seqs[0]),
+			  "clear");
 		ASSERT_OK(txc_cancel_async(c, TXC_SCOPE_ID, refused_id, "txc-nosuch0", 0, &seqs[1]),
 			  "cancel on an interface the daemon does not manage, sent");
-		ASSERT_OK(txc_clear_async(c, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 0x101), &seqs[2]), "clear");
+		ASSERT_OK(txc_clear_async(c, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 0x101), &seqs[2]),
+			  "clear");
 		ASSERT_OK(txc_async_reply(c, &seq), "first: applied");
 		ASSERT_EQ(seq, seqs[0], "first seq");
 		ASSERT_EQ(txc_async_reply(c, &seq), -ENODEV, "second: refused");
@@ -90,7 +93,8 @@ void test_async(void)
 		ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 0x100), NULL) &&
 			    !cancel_active(TXC_SCOPE_ID, TXC_ID_MAKE(prefix, 0x101), NULL),
 			    "the two clears applied");
-		ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, refused_id, NULL), "the refused cancel did not");
+		ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, refused_id, NULL),
+			    "the refused cancel did not");
 		ASSERT_EQ(txc_async_pending(c), 0, "none left");
 		test_sub_end();
 	}

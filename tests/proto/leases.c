@@ -59,7 +59,8 @@ void test_leases(void)
 			}
 			/* Root is not limited by --max-prefixes: it gets every free prefix. */
 			ASSERT_EQ(got, 255 - held_before, "prefixes handed out");
-			ERR(n, &rep, -ENOSPC, "all 255 prefixes are held", FIELD_ANY, "the one too many");
+			ERR(n, &rep, -ENOSPC, "all 255 prefixes are held", FIELD_ANY,
+			    "the one too many");
 			n = call(&root, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
 			if (OK(n, &rep, "PREFIX_LIST"))
 				ASSERT_EQ(rep.list.count, 255, "every prefix is leased");
@@ -70,7 +71,8 @@ void test_leases(void)
 			b.prefix = 0;
 			n = call(&e, TXC_MSG_PREFIX_ALLOC, &b, sizeof(b), &rep);
 			if (OK(n, &rep, "allocate again"))
-				ASSERT_EQ(rep.prefix.prefix, last, "the freed one, the only free one");
+				ASSERT_EQ(rep.prefix.prefix, last,
+					  "the freed one, the only free one");
 			n = call(&e, TXC_MSG_PREFIX_ALLOC, &b, sizeof(b), &rep);
 			ERR(n, &rep, -ENOSPC, "all", FIELD_ANY, "full again");
 			peer_close(&e);
@@ -94,12 +96,14 @@ void test_leases(void)
 			__u32 p1 = 0, p2 = 0;
 
 			if (ASSERT_OK(peer_open_as(&c1, dm.sock, UID_C, false), "connect as C") &&
-			    ASSERT_OK(peer_open_as(&c2, dm.sock, UID_C, false), "connect as C again")) {
+			    ASSERT_OK(peer_open_as(&c2, dm.sock, UID_C, false),
+				      "connect as C again")) {
 				p1 = prefix_alloc(&c1, 0);
 				p2 = prefix_alloc(&c2, 0);
 				ASSERT_TRUE(p1 && p2, "two prefixes (--max-prefixes 2)");
 				n = call(&c1, TXC_MSG_PREFIX_ALLOC, &b, sizeof(b), &rep);
-				ERR(n, &rep, -EDQUOT, "per-user limit", FIELD_ANY, "a third on the first connection");
+				ERR(n, &rep, -EDQUOT, "per-user limit", FIELD_ANY,
+				    "a third on the first connection");
 				n = call(&c2, TXC_MSG_PREFIX_ALLOC, &b, sizeof(b), &rep);
 				ERR(n, &rep, -EDQUOT, "uid 61003 holds 2 prefixes", FIELD_ANY,
 				    "a third on the second connection: the limit is per user");
@@ -112,7 +116,8 @@ void test_leases(void)
 				p1 = prefix_alloc(&c1, 0);
 				ASSERT_TRUE(p1 != 0, "room for one again");
 				peer_close(&c2);
-				ASSERT_TRUE(wait_unlisted(p2), "the closed connection's prefix is released");
+				ASSERT_TRUE(wait_unlisted(p2),
+					    "the closed connection's prefix is released");
 				n = call(&c1, TXC_MSG_PREFIX_ALLOC, &b, sizeof(b), &rep);
 				OK(n, &rep, "the closed connection's quota is back");
 			}
@@ -140,8 +145,10 @@ void test_leases(void)
 					struct txc_flow_key k = flow_key(4, 8100, 8000);
 
 					n = tag_flow(&d, &k, TXC_ID_MAKE(p, 9), s, &rep);
-					ERR(n, &rep, -EDQUOT, "per-user limit", FIELD_ANY, "one rule too many");
-					ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &k, NULL), "not stored");
+					ERR(n, &rep, -EDQUOT, "per-user limit", FIELD_ANY,
+					    "one rule too many");
+					ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &k, NULL),
+						    "not stored");
 				}
 				still_serving(&d);
 			}
@@ -173,12 +180,15 @@ void test_leases(void)
 				bt.b.count = 3;
 				for (int i = 0; i < 3; i++) {
 					bt.ops[i].type = TXC_MSG_TAG_ADD;
-					bt.ops[i].tag = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(p, 2 + i), s);
+					bt.ops[i].tag = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(p, 2 + i),
+								s);
 					bt.ops[i].tag.key.flow = flow_key(4, 8300 + i, 8000);
 				}
 				n = call(&d, TXC_MSG_BATCH, &bt, sizeof(bt), &rep);
-				if (ERR(n, &rep, -EDQUOT, "limit", FIELD_ANY, "batch past the rule limit"))
-					ASSERT_EQ(rep.batch.applied, 0, "checked before anything is applied");
+				if (ERR(n, &rep, -EDQUOT, "limit", FIELD_ANY,
+					"batch past the rule limit"))
+					ASSERT_EQ(rep.batch.applied, 0,
+						  "checked before anything is applied");
 				else if (n >= (int)HDR && rep.h.type == TXC_MSG_BATCH)
 					printf("    the batch was answered with error %d, %u ops applied\n",
 					       rep.h.error, rep.batch.applied);
@@ -219,11 +229,13 @@ void test_leases(void)
 				bt.b.count = 2;
 				for (int i = 0; i < 2; i++) {
 					bt.ops[i].type = TXC_MSG_TAG_ADD;
-					bt.ops[i].tag = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(p, 1 + i), s);
+					bt.ops[i].tag = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(p, 1 + i),
+								s);
 					bt.ops[i].tag.key.flow = k;
 				}
 				n = call(&d, TXC_MSG_BATCH, &bt, sizeof(bt), &rep);
-				if (ERR(n, &rep, -EEXIST, "exists", FIELD_ANY, "the same key twice")) {
+				if (ERR(n, &rep, -EEXIST, "exists", FIELD_ANY,
+					"the same key twice")) {
 					ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
 					ASSERT_EQ(rep.batch.failed, 1, "op 1 named");
 				} else if (n >= (int)HDR && rep.h.type == TXC_MSG_BATCH) {
@@ -231,8 +243,10 @@ void test_leases(void)
 					       rep.h.error, rep.batch.applied);
 				}
 				n = call(&d, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
-				if (OK(n, &rep, "PREFIX_LIST") && ASSERT_TRUE(list_find(&rep, p), "listed"))
-					ASSERT_EQ(list_find(&rep, p)->rules, rule_get(TXC_TAG_FLOW, &k, &t),
+				if (OK(n, &rep, "PREFIX_LIST") &&
+				    ASSERT_TRUE(list_find(&rep, p), "listed"))
+					ASSERT_EQ(list_find(&rep, p)->rules,
+						  rule_get(TXC_TAG_FLOW, &k, &t),
 						  "rules counted under the prefix = rules in the table");
 			}
 			peer_close(&d);
@@ -272,13 +286,18 @@ void test_leases(void)
 				   TXC_SCOPE_SOURCE, "dropped while the client is there");
 
 			peer_close(&e);
-			ASSERT_TRUE(wait_unlisted(p), "prefix released (PREFIX_LIST of another client)");
+			ASSERT_TRUE(wait_unlisted(p),
+				    "prefix released (PREFIX_LIST of another client)");
 			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &k, NULL), "flow rule removed");
-			ASSERT_TRUE(!rule_get(TXC_TAG_MARK, &(__u32){ 0x66 }, NULL), "mark rule removed");
-			ASSERT_TRUE(!rule_get(TXC_TAG_SOCKET, &cookie, NULL), "socket rule removed");
+			ASSERT_TRUE(!rule_get(TXC_TAG_MARK, &(__u32){ 0x66 }, NULL),
+				    "mark rule removed");
+			ASSERT_TRUE(!rule_get(TXC_TAG_SOCKET, &cookie, NULL),
+				    "socket rule removed");
 			ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, id2, NULL), "ID cancel removed");
-			ASSERT_TRUE(!cancel_active(TXC_SCOPE_PREFIX, p, NULL), "prefix cancel removed");
-			ASSERT_TRUE(!cancel_active(TXC_SCOPE_SOURCE, s, NULL), "source cancel removed");
+			ASSERT_TRUE(!cancel_active(TXC_SCOPE_PREFIX, p, NULL),
+				    "prefix cancel removed");
+			ASSERT_TRUE(!cancel_active(TXC_SCOPE_SOURCE, s, NULL),
+				    "source cancel removed");
 			ASSERT_TRUE(!id_counted(id), "ID counter removed");
 			explain_is(&root, 4, 9000, 9001, 0, 0, 0, 0, TXC_VERDICT_PASS, 0,
 				   "the flow is untagged and passes");

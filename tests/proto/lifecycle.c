@@ -114,7 +114,8 @@ void test_lifecycle(void)
 					 "and says another txcanceld is serving"))
 				printf("    its output:\n%s\n", out);
 			ASSERT_TRUE(!stat(x.sock, &st), "the first's socket is still there");
-			if (ASSERT_OK(txc_client_open(&c, x.sock), "the first still accepts clients")) {
+			if (ASSERT_OK(txc_client_open(&c, x.sock),
+				      "the first still accepts clients")) {
 				struct txc_rep_status s;
 
 				ASSERT_OK(txc_status(c, &s, NULL, 0, NULL, 0), "and answers");
@@ -155,12 +156,14 @@ void test_lifecycle(void)
 			if (ASSERT_OK(txc_client_open(&c, x.sock), "client of the first") &&
 			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
 			    ASSERT_OK(txc_source_open(c, &source), "source") &&
-			    ASSERT_OK(txc_tag_mark(c, 0x7, TXC_ID_MAKE(prefix, 1), source), "mark rule")) {
+			    ASSERT_OK(txc_tag_mark(c, 0x7, TXC_ID_MAKE(prefix, 1), source),
+				      "mark rule")) {
 				ret = txct_spawn_wait(argv, out, sizeof(out), 10000);
 				ASSERT_TRUE(ret != 0, "the second daemon exits non-zero");
 				ASSERT_TRUE(strstr(out, "another txcanceld is serving") != NULL,
 					    "and says another txcanceld is serving");
-				if (ASSERT_OK(txc_explain(c, NULL, 0x7, frame, len, &ex), "EXPLAIN"))
+				if (ASSERT_OK(txc_explain(c, NULL, 0x7, frame, len, &ex),
+					      "EXPLAIN"))
 					ASSERT_EQ(ex.cancel_id, TXC_ID_MAKE(prefix, 1),
 						  "the first's mark tagging still works (mark mask kept)");
 			}
@@ -196,7 +199,8 @@ void test_lifecycle(void)
 			if (ASSERT_OK(txc_client_open(&c, x.sock), "client of the first") &&
 			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
 			    ASSERT_OK(txc_source_open(c, &source), "source"))
-				ASSERT_OK(txc_tag_flow(c, &k, TXC_ID_MAKE(prefix, 1), source), "flow rule");
+				ASSERT_OK(txc_tag_flow(c, &k, TXC_ID_MAKE(prefix, 1), source),
+					  "flow rule");
 			fflush(stdout);
 			pid = fork();
 			if (pid == 0) {
@@ -208,11 +212,14 @@ void test_lifecycle(void)
 				_exit(127);
 			}
 			/* Long enough for its grace period (1 s) to run out, if it runs. */
-			for (waited = 0; waited < 3000 && waitpid(pid, &status, WNOHANG) == 0; waited += 50)
+			for (waited = 0; waited < 3000 &&
+			     waitpid(pid, &status, WNOHANG) == 0; waited += 50)
 				test_sleep_ms(50);
-			if (!ASSERT_TRUE(waited < 3000 && WIFEXITED(status) && WEXITSTATUS(status) != 0,
+			if (!ASSERT_TRUE(waited < 3000 && WIFEXITED(status) &&
+					 WEXITSTATUS(status) != 0,
 					 "the second daemon refuses to start on a pin dir in use")) {
-				if (c && ASSERT_OK(txc_explain(c, NULL, 0, frame, len, &ex), "EXPLAIN"))
+				if (c &&
+				    ASSERT_OK(txc_explain(c, NULL, 0, frame, len, &ex), "EXPLAIN"))
 					ASSERT_EQ(ex.cancel_id, TXC_ID_MAKE(prefix, 1),
 						  "while it runs, the first's client keeps its rule");
 				kill(pid, SIGTERM);
@@ -233,8 +240,10 @@ void test_lifecycle(void)
 		{
 			static const char *const lim[] = { "--max-conns", "2", NULL };
 
-			if (ASSERT_OK(txct_daemon_start(&x, NULL, lim), "start with --max-conns 2")) {
-				ASSERT_EQ(txct_run_as(UID_C, UID_C, false, conn_limit_child, x.sock), 0,
+			if (ASSERT_OK(txct_daemon_start(&x, NULL, lim),
+				      "start with --max-conns 2")) {
+				ASSERT_EQ(txct_run_as(UID_C, UID_C, false, conn_limit_child,
+						      x.sock), 0,
 					  "a third connection of one user is refused");
 				ASSERT_EQ(txct_daemon_stop(&x), 0, "exits cleanly");
 			}
@@ -256,7 +265,8 @@ void test_lifecycle(void)
 			if (ASSERT_OK(txc_client_open(&c, y.sock), "client") &&
 			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
 			    ASSERT_OK(txc_source_open(c, &source), "source"))
-				ASSERT_OK(txc_tag_flow(c, &k, TXC_ID_MAKE(prefix, 1), source), "flow rule");
+				ASSERT_OK(txc_tag_flow(c, &k, TXC_ID_MAKE(prefix, 1), source),
+					  "flow rule");
 			txct_daemon_kill(&y);
 			txc_client_close(c);
 			c = NULL;
@@ -273,7 +283,8 @@ void test_lifecycle(void)
 					ASSERT_EQ(info[0].conn_id, 0, "no connection");
 					ASSERT_EQ(info[0].rules, 1, "its rule counted");
 				}
-				ASSERT_OK(txc_prefix_claim(c, prefix), "claimed back by the same user");
+				ASSERT_OK(txc_prefix_claim(c, prefix),
+					  "claimed back by the same user");
 				count = txc_prefix_list(c, info, 8);
 				if (ASSERT_EQ(count, 1, "one lease"))
 					ASSERT_EQ(info[0].state, TXC_LEASE_HELD, "held again");

@@ -116,7 +116,8 @@ void test_permissions(void)
 		n = call(&b, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
 		if (OK(n, &rep, "B's PREFIX_LIST")) {
 			ASSERT_EQ(rep.list.count, 1, "B sees one lease");
-			ASSERT_TRUE(list_find(&rep, pb) && !list_find(&rep, pa), "its own, not A's");
+			ASSERT_TRUE(list_find(&rep, pb) && !list_find(&rep, pa),
+				    "its own, not A's");
 		}
 		n = stats(&b, TXC_SCOPE_SOURCE, 0, &rep);
 		if (OK(n, &rep, "B's STATS of every source")) {
@@ -133,7 +134,8 @@ void test_permissions(void)
 			struct txc_req_prefix p = { .prefix = pa };
 
 			n = call(&b, TXC_MSG_PREFIX_FREE, &p, sizeof(p), &rep);
-			ERR(n, &rep, -EPERM, "not held by you", HDR + OFF(struct txc_req_prefix, prefix),
+			ERR(n, &rep, -EPERM, "not held by you",
+			    HDR + OFF(struct txc_req_prefix, prefix),
 			    "B frees A's prefix");
 			ASSERT_TRUE(prefix_listed(&a, pa), "A still holds it");
 			n = call(&b, TXC_MSG_PREFIX_ALLOC, &p, sizeof(p), &rep);
@@ -146,7 +148,8 @@ void test_permissions(void)
 
 	if (test_sub_begin("cancel_other")) {
 		n = cancel(&b, TXC_SCOPE_ID, ida, 0, &rep);
-		ERR(n, &rep, -EPERM, "held by another user", HDR + OFF(struct txc_req_cancel, value),
+		ERR(n, &rep, -EPERM, "held by another user",
+		    HDR + OFF(struct txc_req_cancel, value),
 		    "B cancels A's ID");
 		ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, ida, NULL), "no ID cancel stored");
 		n = cancel(&b, TXC_SCOPE_PREFIX, pa, 0, &rep);
@@ -202,10 +205,12 @@ void test_permissions(void)
 
 			/* B's own socket, but an ID under A's prefix. */
 			n = call_fd(&b, TXC_MSG_TAG_ADD, &t, sizeof(t), udp, &rep);
-			ERR(n, &rep, -EPERM, "held by another user", HDR + OFF(struct txc_req_tag, cancel_id),
+			ERR(n, &rep, -EPERM, "held by another user",
+			    HDR + OFF(struct txc_req_tag, cancel_id),
 			    "B tags its socket with A's prefix");
 			n = tag_flow(&bn, &kb, TXC_ID_MAKE(pa, 5), sb, &rep);
-			ERR(n, &rep, -EPERM, "held by another user", HDR + OFF(struct txc_req_tag, cancel_id),
+			ERR(n, &rep, -EPERM, "held by another user",
+			    HDR + OFF(struct txc_req_tag, cancel_id),
 			    "B (net admin) tags a flow with A's prefix");
 			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL), "no rule stored");
 			if (udp >= 0)
@@ -218,7 +223,8 @@ void test_permissions(void)
 
 	if (test_sub_begin("tag_with_other_source")) {
 		n = tag_flow(&bn, &kb, idb, sa, &rep);
-		ERR(n, &rep, -EPERM, "belongs to another user", HDR + OFF(struct txc_req_tag, source),
+		ERR(n, &rep, -EPERM, "belongs to another user",
+		    HDR + OFF(struct txc_req_tag, source),
 		    "B tags with A's source");
 		ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL), "no rule stored");
 		still_serving(&b);
@@ -248,10 +254,12 @@ void test_permissions(void)
 			struct txc_req_source s = { .source = sa };
 
 			n = call(&b, TXC_MSG_SOURCE_CLOSE, &s, sizeof(s), &rep);
-			ERR(n, &rep, -EPERM, "belongs to another user", HDR + OFF(struct txc_req_source, source),
+			ERR(n, &rep, -EPERM, "belongs to another user",
+			    HDR + OFF(struct txc_req_source, source),
 			    "B closes A's source");
 			n = call(&b, TXC_MSG_SUBSCRIBE, &s, sizeof(s), &rep);
-			ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY, "B subscribes to A's source");
+			ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY,
+			    "B subscribes to A's source");
 			n = call(&b, TXC_MSG_UNSUBSCRIBE, &s, sizeof(s), &rep);
 			ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY,
 			    "B unsubscribes A from its source");
@@ -331,7 +339,8 @@ void test_permissions(void)
 	if (test_sub_begin("root_administers_all")) {
 		n = cancel(&root, TXC_SCOPE_ID, ida, 0, &rep);
 		OK(n, &rep, "root cancels A's ID");
-		explain_is(&root, 4, 6000, 6001, 0, ida, sa, TXC_TAG_FLOW, TXC_VERDICT_DROP, TXC_SCOPE_ID,
+		explain_is(&root, 4, 6000, 6001, 0, ida, sa, TXC_TAG_FLOW, TXC_VERDICT_DROP,
+			   TXC_SCOPE_ID,
 			   "A's flow dropped");
 		n = stats(&root, TXC_SCOPE_ID, ida, &rep);
 		OK(n, &rep, "root reads A's ID counters");
@@ -384,12 +393,16 @@ void test_permissions(void)
 				ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
 				ASSERT_EQ(rep.batch.failed, 2, "op 2 named");
 			}
-			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL), "op 0 (flow rule) not applied");
-			ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, idb, NULL), "op 1 (cancel) not applied");
+			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL),
+				    "op 0 (flow rule) not applied");
+			ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, idb, NULL),
+				    "op 1 (cancel) not applied");
 			ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, ida, NULL), "op 2 not applied");
 			n = call(&bn, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
-			if (OK(n, &rep, "PREFIX_LIST") && ASSERT_TRUE(list_find(&rep, pb), "B's lease"))
-				ASSERT_EQ(list_find(&rep, pb)->rules, 0, "no rule counted under B's prefix");
+			if (OK(n, &rep, "PREFIX_LIST") &&
+			    ASSERT_TRUE(list_find(&rep, pb), "B's lease"))
+				ASSERT_EQ(list_find(&rep, pb)->rules, 0,
+					  "no rule counted under B's prefix");
 			explain_is(&root, 4, 6100, 6101, 0, 0, 0, 0, TXC_VERDICT_PASS, 0,
 				   "B's flow is untagged");
 			still_serving(&bn);

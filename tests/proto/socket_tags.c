@@ -114,7 +114,8 @@ void test_socket_tags(void)
 		for (int i = 0; i < SOCKS; i++) {
 			socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 			if (!ASSERT_GE0(socks[i], "socket") ||
-			    !ASSERT_OK(txc_tag_socket(c, socks[i], TXC_ID_MAKE(prefix, i + 1), source, NULL),
+			    !ASSERT_OK(txc_tag_socket(c, socks[i], TXC_ID_MAKE(prefix, i + 1),
+						      source, NULL),
 				       "tag"))
 				break;
 		}
@@ -124,7 +125,8 @@ void test_socket_tags(void)
 		n = txc_prefix_list(c, info, 8);
 		for (int i = 0; i < n; i++)
 			if (info[i].prefix == prefix)
-				ASSERT_EQ(info[i].rules, 0, "socket tags are not rules counted against the user");
+				ASSERT_EQ(info[i].rules, 0,
+					  "socket tags are not rules counted against the user");
 		ASSERT_EQ(daemon_fd_count(), fds, "the daemon keeps no socket open");
 		for (int i = 0; i < SOCKS; i++)
 			close(socks[i]);
@@ -140,24 +142,30 @@ void test_socket_tags(void)
 	}
 
 	if (test_sub_begin("tag_twice_untag")) {
-		ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 1), source, &cookie), "tag");
-		ASSERT_EQ(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 2), source, NULL), -EEXIST,
+		ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 1), source, &cookie),
+			  "tag");
+		ASSERT_EQ(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 2), source, NULL),
+			  -EEXIST,
 			  "a tagged socket keeps its one tag");
 		ASSERT_TRUE(sock_tag_in_force(dm.pin_dir, socks[0], &t) &&
 			    t.cancel_id == TXC_ID_MAKE(prefix, 1), "the first tag stays");
-		ASSERT_OK(txc_untag(c, TXC_TAG_SOCKET, &(union txc_tag_key){ .socket_cookie = cookie }),
+		ASSERT_OK(txc_untag(c, TXC_TAG_SOCKET,
+				    &(union txc_tag_key){ .socket_cookie = cookie }),
 			  "untag by cookie (the library passes the socket)");
 		ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[0], NULL), "untagged");
-		ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 3), source, NULL), "tag again");
+		ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 3), source, NULL),
+			  "tag again");
 		ASSERT_OK(txc_untag_socket(c, socks[0]), "untag through the socket");
 		ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[0], NULL), "untagged again");
-		ASSERT_EQ(txc_untag_socket(c, socks[0]), -ENOENT, "an untagged socket has no tag to remove");
+		ASSERT_EQ(txc_untag_socket(c, socks[0]), -ENOENT,
+			  "an untagged socket has no tag to remove");
 		test_sub_end();
 	}
 
 	if (test_sub_begin("source_close_untags_at_once")) {
 		for (int i = 0; i < SOCKS; i++)
-			if (!ASSERT_OK(txc_tag_socket(c, socks[i], TXC_ID_MAKE(prefix, i + 1), source, NULL),
+			if (!ASSERT_OK(txc_tag_socket(c, socks[i], TXC_ID_MAKE(prefix, i + 1),
+						      source, NULL),
 				       "tag"))
 				break;
 		ASSERT_OK(txc_source_close(c, source), "source closed");
@@ -166,7 +174,8 @@ void test_socket_tags(void)
 			if (!ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[i], NULL),
 					 "untagged when the source's close is answered"))
 				break;
-		if (ASSERT_OK(txc_source_open(c, &source), "a source again (maybe the same number)"))
+		if (ASSERT_OK(txc_source_open(c, &source),
+			      "a source again (maybe the same number)"))
 			ASSERT_TRUE(!sock_tag_in_force(dm.pin_dir, socks[0], NULL),
 				    "a reopened source number does not revive old tags");
 		ASSERT_OK(txc_tag_socket(c, socks[0], TXC_ID_MAKE(prefix, 1), source, NULL),
@@ -199,23 +208,28 @@ void test_socket_tags_restart(void)
 	int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (test_sub_begin("restart_keeps_socket_tags")) {
-		if (ASSERT_GE0(udp, "socket") && ASSERT_OK(txct_daemon_start(&y, NULL, args), "start")) {
+		if (ASSERT_GE0(udp, "socket") &&
+		    ASSERT_OK(txct_daemon_start(&y, NULL, args), "start")) {
 			if (ASSERT_OK(txc_client_open(&c, y.sock), "client") &&
 			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
 			    ASSERT_OK(txc_source_open(c, &source), "source"))
-				ASSERT_OK(txc_tag_socket(c, udp, TXC_ID_MAKE(prefix, 7), source, NULL), "tag");
+				ASSERT_OK(txc_tag_socket(c, udp, TXC_ID_MAKE(prefix, 7), source,
+							 NULL), "tag");
 			txct_daemon_kill(&y);
-			ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, &t), "in force while no daemon runs");
+			ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, &t),
+				    "in force while no daemon runs");
 			txc_client_close(c);
 			c = NULL;
 			if (ASSERT_OK(txct_daemon_restart(&y), "restart") &&
 			    ASSERT_OK(txc_client_open(&c, y.sock), "serves again")) {
 				ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, &t) &&
-					    t.cancel_id == TXC_ID_MAKE(prefix, 7) && t.source == source,
+					    t.cancel_id == TXC_ID_MAKE(prefix,
+								       7) && t.source == source,
 					    "the orphaned leases keep the socket's tag");
 				ASSERT_OK(txc_prefix_claim(c, prefix), "prefix claimed back");
 				ASSERT_OK(txc_source_claim(c, source), "source claimed back");
-				ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, NULL), "still tagged once claimed");
+				ASSERT_TRUE(sock_tag_in_force(y.pin_dir, udp, NULL),
+					    "still tagged once claimed");
 				ASSERT_OK(txc_untag_socket(c, udp), "untagged by the new instance");
 				ASSERT_TRUE(!sock_tag_in_force(y.pin_dir, udp, NULL), "untagged");
 				txc_client_close(c);

@@ -139,7 +139,8 @@ static void test_validation_header(void)
 		refuse(c->name, &req, len, -1, c->errnum, c->word, c->field);
 	}
 
-	len = poke(&req, TXC_MSG_HELLO, &hb, sizeof(hb), HDR + OFF(struct txc_req_hello, reserved), 1);
+	len = poke(&req, TXC_MSG_HELLO, &hb, sizeof(hb), HDR + OFF(struct txc_req_hello, reserved),
+		   1);
 	refuse("hello_reserved", &req, len, -1, -EINVAL, "reserved",
 	       HDR + OFF(struct txc_req_hello, reserved));
 
@@ -180,7 +181,8 @@ static void test_validation_source(void)
 		struct txc_req_source sb = {};
 		size_t len;
 
-		len = poke(&req, types[i], &sb, sizeof(sb), HDR + OFF(struct txc_req_source, reserved), 1);
+		len = poke(&req, types[i], &sb, sizeof(sb),
+			   HDR + OFF(struct txc_req_source, reserved), 1);
 		snprintf(name, sizeof(name), "source_%s_reserved", names[i]);
 		refuse(name, &req, len, -1, -EINVAL, "reserved",
 		       HDR + OFF(struct txc_req_source, reserved));
@@ -677,7 +679,8 @@ static void test_validation_raw(void)
 			n = raw_send(r.fd, &req, len, NULL, 0);
 			if (ASSERT_OK(n, "send 65636 bytes"))
 				n = raw_recv(r.fd, &rep);
-			if (ERR(n, &rep, -EMSGSIZE, "65536-byte maximum", TXC_FIELD_NONE, "oversized"))
+			if (ERR(n, &rep, -EMSGSIZE, "65536-byte maximum", TXC_FIELD_NONE,
+				"oversized"))
 				ASSERT_EQ(rep.h.seq, req.h.seq, "seq echoed from the first bytes");
 			still_serving(&r);
 		}
@@ -734,7 +737,8 @@ static void test_validation_fds(void)
 			len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
 			n = peer_send(&r, &req, len, socks, 2, &rep);
 			ERR(n, &rep, -EINVAL, "2 file descriptors", TXC_FIELD_NONE, "two sockets");
-			ASSERT_TRUE(!rule_get(TXC_TAG_SOCKET, &cookie0, NULL), "no rule for the first socket");
+			ASSERT_TRUE(!rule_get(TXC_TAG_SOCKET, &cookie0, NULL),
+				    "no rule for the first socket");
 			still_serving(&r);
 		}
 		test_sub_end();
@@ -756,7 +760,8 @@ static void test_validation_fds(void)
 
 			len = msg_make(&req, TXC_MSG_TAG_ADD, &t, sizeof(t));
 			n = peer_send(&r, &req, len, two, 2, &rep);
-			ERR(n, &rep, -EINVAL, "2 file descriptors", TXC_FIELD_NONE, "pipe and socket");
+			ERR(n, &rep, -EINVAL, "2 file descriptors", TXC_FIELD_NONE,
+			    "pipe and socket");
 			still_serving(&r);
 		}
 		test_sub_end();
