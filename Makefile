@@ -128,15 +128,18 @@ LIB_PC		:= $(BUILD)/lib/txcancel.pc
 MAN_PAGES	:= $(BUILD)/man/txcancel.8 $(BUILD)/man/txcanceld.8 \
 		   $(BUILD)/man/txcancel.conf.5 $(BUILD)/man/libtxcancel.3
 
+# The one frame builder (common/frame.c): the tool's explain, the tests, the benchmarks.
+FRAME_OBJ	:= $(BUILD)/common/frame.o
+
 # Benchmarks: every bench/*.c but the shared benchlib.c is a program of its own.
 BENCH_SRCS	:= $(filter-out bench/benchlib.c,$(wildcard bench/*.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_DEPS	:= $(BUILD)/bench/benchlib.o $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
-		   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+		   $(BUILD)/tests/daemon_fixture.o $(FRAME_OBJ) $(LIB_A) $(DP_LIB)
 
 # The txcancel command-line tool: tools/txcancel.c and its tools/txcancel_*.c parts.
 CLI_SRCS	:= $(wildcard tools/txcancel.c tools/txcancel_*.c)
-CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o) $(FRAME_OBJ)
 CLI		:= $(BUILD)/txcancel
 
 all: $(BUILD)/txcancel.bpf.o $(BUILD)/txcancel.skel.h $(QDISC_SKEL) $(DP_LIB) $(DAEMON) \
@@ -226,18 +229,31 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) $(wil
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
-$(BUILD)/tests/test_datapath: $(BUILD)/tests/testlib.o $(BUILD)/tests/pkt.o $(DP_LIB)
+$(FRAME_OBJ): common/frame.c common/frame.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_datapath: $(BUILD)/tests/testlib.o $(BUILD)/tests/pkt.o $(FRAME_OBJ) $(DP_LIB)
 $(BUILD)/tests/test_netns: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
 $(BUILD)/tests/test_nic: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o $(DP_LIB)
 $(BUILD)/tests/test_linkwatch: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			       $(BUILD)/daemon/linkwatch.o $(DP_LIB)
+# test_proto's parts (tests/proto/), linked into the one program.
+PROTO_TEST_OBJS	:= $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/proto/*.c))
+$(PROTO_TEST_OBJS): $(BUILD)/tests/proto/%.o: tests/proto/%.c tests/proto/proto_test.h \
+		    $(wildcard tests/*.h) $(wildcard include/txcancel/*.h) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 $(BUILD)/tests/test_proto: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
-			   $(BUILD)/tests/proto_peer.o $(LIB_A)
+			   $(BUILD)/tests/proto_peer.o $(PROTO_TEST_OBJS) $(FRAME_OBJ) $(LIB_A)
 $(BUILD)/tests/test_hostile: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			     $(BUILD)/tests/daemon_fixture.o $(BUILD)/tests/proto_peer.o \
 			     $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_e2e: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
-			 $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
+			 $(BUILD)/tests/daemon_fixture.o $(BUILD)/tests/forked_client.o \
+			 $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_subscriptions: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 				   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_bench: $(BUILD)/tests/testlib.o

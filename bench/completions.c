@@ -34,6 +34,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include "../common/frame.h"
 #include "benchlib.h"
 #include "daemon_fixture.h"
 #include "loader.h"
@@ -77,43 +78,17 @@ static __u8 frame[FRAME_LEN];
 
 /* --- the frame and the program ------------------------------------------- */
 
-static __u16 ip_csum(const void *hdr, size_t len)
-{
-	const __u8 *p = hdr;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
 /* Ethernet + IPv4 + UDP, padded with payload to FRAME_LEN bytes. */
-static void frame_build(void)
+static int frame_make(void)
 {
-	__u8 *ip = frame + 14, *udp = ip + 20;
-	__u16 ip_len = FRAME_LEN - 14, udp_len = ip_len - 20;
-	__u16 v;
+	struct frame_spec spec = {
+		.family = TXC_FAMILY_IPV4, .proto = IPPROTO_UDP,
+		.sport = htons(SPORT), .dport = htons(DPORT), .len = FRAME_LEN,
+	};
 
-	memset(frame, 0, sizeof(frame));
-	memcpy(frame, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
-	ip[0] = 0x45;
-	v = htons(ip_len);
-	memcpy(ip + 2, &v, 2);
-	ip[8] = 64;
-	ip[9] = 17;	/* UDP */
-	inet_pton(AF_INET, SADDR, ip + 12);
-	inet_pton(AF_INET, DADDR, ip + 16);
-	v = ip_csum(ip, 20);
-	memcpy(ip + 10, &v, 2);
-	v = htons(SPORT);
-	memcpy(udp, &v, 2);
-	v = htons(DPORT);
-	memcpy(udp + 2, &v, 2);
-	v = htons(udp_len);
-	memcpy(udp + 4, &v, 2);
-	/* UDP checksum 0: none, as IPv4 allows. */
+	inet_pton(AF_INET, SADDR, spec.saddr);
+	inet_pton(AF_INET, DADDR, spec.daddr);
+	return frame_build(&spec, frame, sizeof(frame));
 }
 
 /*
@@ -470,7 +445,10 @@ int main(int argc, char **argv)
 	__u32 ifindex = 0, prog_id = 0;
 	struct bench_stat ps, ds, dw, rs;
 
-	frame_build();
+	if (frame_make() != FRAME_LEN) {
+		fprintf(stderr, "completions: cannot build the test frame\n");
+		return 1;
+	}
 	if (fx_init() || ns_create(ns_a, "r1a") || ns_create(ns_b, "r1b") ||
 	    veth_create(ns_a, IF_DAEMON, ns_b, IF_PEER) || link_info(ns_a, IF_DAEMON, &ifindex, NULL))
 		return 1;

@@ -54,6 +54,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../common/frame.h"
 #include "benchlib.h"
 #include "loader.h"
 #include "helpers.skel.h"
@@ -144,54 +145,28 @@ static __u32 own_id(int fam)
 
 /* --- frames --------------------------------------------------------------- */
 
-static void put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
 /* 198.18.0.1:sport -> 198.18.1.2:5001 or 2001:db8::1 -> 2001:db8:1::2, 64 bytes. */
 static void build_frame(struct frame *f, int fam, __u16 sport)
 {
-	static const __u8 mac[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
 	static const __u8 v4s[4] = { 198, 18, 0, 1 }, v4d[4] = { 198, 18, 1, 2 };
 	static const __u8 v6s[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 	static const __u8 v6d[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
-	__u8 *p = f->data, *udp;
+	struct frame_spec spec = {
+		.family = fam == V4 ? TXC_FAMILY_IPV4 : TXC_FAMILY_IPV6, .proto = IPPROTO_UDP,
+		.sport = htons(sport), .dport = htons(5001), .len = sizeof(f->data),
+	};
 
 	memset(f, 0, sizeof(*f));
-	memcpy(p, mac, sizeof(mac));
-	if (fam == V4) {
-		put16(p + 12, 0x0800);
-		p[14] = 0x45;
-		put16(p + 16, 64 - 14);			/* total length */
-		p[22] = 64;				/* TTL */
-		p[23] = 17;
-		memcpy(p + 26, v4s, 4);
-		memcpy(p + 30, v4d, 4);
-		udp = p + 34;
-		f->key.family = TXC_FAMILY_IPV4;
-		memcpy(f->key.saddr, v4s, 4);
-		memcpy(f->key.daddr, v4d, 4);
-	} else {
-		put16(p + 12, 0x86dd);
-		p[14] = 0x60;
-		put16(p + 18, 64 - 14 - 40);		/* payload length */
-		p[20] = 17;
-		p[21] = 64;				/* hop limit */
-		memcpy(p + 22, v6s, 16);
-		memcpy(p + 38, v6d, 16);
-		udp = p + 54;
-		f->key.family = TXC_FAMILY_IPV6;
-		memcpy(f->key.saddr, v6s, 16);
-		memcpy(f->key.daddr, v6d, 16);
-	}
-	put16(udp, sport);
-	put16(udp + 2, 5001);
-	put16(udp + 4, 64 - (udp - p));
-	f->key.proto = 17;
-	f->key.sport = htons(sport);
-	f->key.dport = htons(5001);
+	memcpy(spec.saddr, fam == V4 ? v4s : v6s, fam == V4 ? 4 : 16);
+	memcpy(spec.daddr, fam == V4 ? v4d : v6d, fam == V4 ? 4 : 16);
+	/* 64 bytes hold the headers of both families: this cannot fail. */
+	frame_build(&spec, f->data, sizeof(f->data));
+	f->key.family = spec.family;
+	memcpy(f->key.saddr, spec.saddr, 16);
+	memcpy(f->key.daddr, spec.daddr, 16);
+	f->key.proto = IPPROTO_UDP;
+	f->key.sport = spec.sport;
+	f->key.dport = spec.dport;
 }
 
 /* --- table filling -------------------------------------------------------- */

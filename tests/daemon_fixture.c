@@ -161,19 +161,26 @@ static void reg_set_pid(const struct txct_daemon *d)
  */
 static int start_timeout_ms(void)
 {
-	const char *env = getenv("TXCT_DAEMON_START_MS");
+	return txct_env_number("TXCT_DAEMON_START_MS", 1000, 600000, START_TIMEOUT_MS);
+}
+
+unsigned long long txct_env_number(const char *name, unsigned long long min,
+				   unsigned long long max, unsigned long long def)
+{
+	const char *env = getenv(name);
+	unsigned long long n;
 	char *end;
-	long ms;
 
 	if (!env || !*env)
-		return START_TIMEOUT_MS;
-	ms = strtol(env, &end, 10);
-	if (*end || ms < 1000 || ms > 600000) {
-		fprintf(stderr, "daemon fixture: TXCT_DAEMON_START_MS=%s is not 1000..600000; "
-			"using %d\n", env, START_TIMEOUT_MS);
-		return START_TIMEOUT_MS;
+		return def;
+	errno = 0;
+	n = strtoull(env, &end, 0);
+	if (*end || errno || *env == '-' || n < min || n > max) {
+		fprintf(stderr, "%s=%s is not a number from %llu to %llu; using %llu\n", name, env,
+			min, max, def);
+		return def;
 	}
-	return (int)ms;
+	return n;
 }
 
 const char *txct_build_path(const char *env_name, const char *name, char *path, size_t len)

@@ -100,6 +100,14 @@ const char *txct_daemon_path(void);
  */
 int txct_run_as(uid_t uid, gid_t gid, bool net_admin, int (*fn)(void *), void *arg);
 
+/*
+ * The number in environment variable @name (as C writes one: 1000, 0x3e8),
+ * @def when it is unset, and, said on stderr, when it is not one in
+ * [@min, @max].
+ */
+unsigned long long txct_env_number(const char *name, unsigned long long min,
+				   unsigned long long max, unsigned long long def);
+
 /* Descriptors open in process @pid, or -errno. */
 int proc_fd_count(pid_t pid);
 /* The same once the count has stopped changing (a daemon done with its start). */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Build test frames: Ethernet, optional VLAN tags, IPv4/IPv6, UDP/TCP/ICMP. */
+/*
+ * Test frames written as text (addresses, host-order ports), built by
+ * common/frame.c: Ethernet, optional VLAN tags, IPv4/IPv6, UDP/TCP/ICMP.
+ */
 #ifndef TXC_TEST_PKT_H
 #define TXC_TEST_PKT_H
 
@@ -19,7 +22,7 @@ struct pkt_spec {
 	size_t frame_len;		/* pad the frame to this length; 0: minimal */
 };
 
-/* Returns the frame length, or 0 if @cap is too small. */
+/* Returns the frame length, or 0 if @cap is too small or @spec impossible. */
 size_t pkt_build(const struct pkt_spec *spec, void *buf, size_t cap);
 
 /* Address bytes as the datapath stores them (IPv4 in the first 4 bytes). */

@@ -15,6 +15,7 @@
 
 #include "daemon_fixture.h"
 #include "proto_peer.h"
+#include "testlib.h"
 
 static __u32 next_seq = 0x1000;
 
@@ -200,4 +201,79 @@ int peer_open_as(struct peer *p, const char *path, uid_t uid, bool net_admin)
 	if (ret)
 		peer_close(p);
 	return ret;
+}
+
+/* --- checking replies ----------------------------------------------------- */
+
+const char *reply_error_text(struct reply *r)
+{
+	struct txc_rep_error *e = &r->err;
+
+	if (r->h.type == TXC_MSG_BATCH && r->h.length == HDR + sizeof(struct txc_rep_batch))
+		e = &r->batch.error;
+	e->message[sizeof(e->message) - 1] = '\0';
+	return e->message;
+}
+
+__u32 reply_error_field(const struct reply *r)
+{
+	if (r->h.type == TXC_MSG_BATCH && r->h.length == HDR + sizeof(struct txc_rep_batch))
+		return r->batch.error.field;
+	return r->err.field;
+}
+
+bool reply_ok_at(const char *file, int line, int n, struct reply *r, const char *what)
+{
+	if (n < 0) {
+		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
+		return false;
+	}
+	if ((size_t)n < HDR || !(r->h.flags & TXC_MSG_F_REPLY)) {
+		test_fail(file, line, "%s: a %d-byte message that is no reply", what, n);
+		return false;
+	}
+	if (r->h.error) {
+		test_fail(file, line, "%s: refused with %d (%s): %s", what, r->h.error,
+			  strerror(-r->h.error), reply_error_text(r));
+		return false;
+	}
+	return true;
+}
+
+bool reply_err_at(const char *file, int line, int n, struct reply *r, int errnum,
+		  const char *word, __u32 field, const char *what)
+{
+	const char *text;
+	bool ok = true;
+
+	if (n < 0) {
+		test_fail(file, line, "%s: no reply: %s", what, strerror(-n));
+		return false;
+	}
+	if ((size_t)n < HDR + sizeof(struct txc_rep_error)) {
+		test_fail(file, line, "%s: a %d-byte reply (error %d), too short for an error "
+			  "reply", what, n, (size_t)n >= HDR ? r->h.error : 0);
+		return false;
+	}
+	text = reply_error_text(r);
+	if (r->h.error != errnum) {
+		test_fail(file, line, "%s: error %d (%s), expected %d (%s); text: \"%s\"", what,
+			  r->h.error, strerror(-r->h.error), errnum, strerror(-errnum), text);
+		ok = false;
+	}
+	if (r->h.flags != TXC_MSG_F_REPLY) {
+		test_fail(file, line, "%s: flags 0x%x, expected REPLY", what, r->h.flags);
+		ok = false;
+	}
+	if (word && !strcasestr(text, word)) {
+		test_fail(file, line, "%s: error text \"%s\" does not say \"%s\"", what, text,
+			  word);
+		ok = false;
+	}
+	if (field != FIELD_ANY && reply_error_field(r) != field) {
+		test_fail(file, line, "%s: refused field at offset %u, expected %u (\"%s\")",
+			  what, reply_error_field(r), field, text);
+		ok = false;
+	}
+	return ok;
 }

@@ -80,5 +80,23 @@ int peer_greet(struct peer *p);
  */
 int peer_open_as(struct peer *p, const char *path, uid_t uid, bool net_admin);
 
+/* --- checking replies ----------------------------------------------------- */
+
+#define FIELD_ANY	0xfffffffeu	/* do not check the refused field's offset */
+
+/* The daemon's sentence in a failed reply (batch replies carry it inside). */
+const char *reply_error_text(struct reply *r);
+/* The offset of the field a failed reply names. */
+__u32 reply_error_field(const struct reply *r);
+
+/* @n (a peer_call result) is a reply, and a success; else the test fails, saying why. */
+bool reply_ok_at(const char *file, int line, int n, struct reply *r, const char *what);
+/*
+ * @n is an error reply: error @errnum, a text that says @word (if any), the
+ * field at offset @field refused (unless FIELD_ANY); else the test fails.
+ */
+bool reply_err_at(const char *file, int line, int n, struct reply *r, int errnum,
+		  const char *word, __u32 field, const char *what);
+
 
 #endif

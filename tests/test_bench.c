@@ -365,31 +365,36 @@ static void test_figures(void)
 		const char *fig = figures[f].figure;
 		int n = 0, valued = 0, based = 0;
 
-		test_sub_begin("%s", fig);
-		if (!parsed) {
-			test_fail(__FILE__, __LINE__, "figure %s: no parsed bench-quick.json", fig);
-			test_sub_end();
-			continue;
-		}
-		for (int i = 0; i < nrows; i++) {
-			if (strcmp(rows[i].figure, fig))
+		if (test_sub_begin("%s", fig)) {
+			if (!parsed) {
+				test_fail(__FILE__, __LINE__,
+					  "figure %s: no parsed bench-quick.json", fig);
+				test_sub_end();
 				continue;
-			n++;
-			if (isfinite(rows[i].value)) {
-				valued++;
-				based += isfinite(rows[i].baseline);
 			}
+			for (int i = 0; i < nrows; i++) {
+				if (strcmp(rows[i].figure, fig))
+					continue;
+				n++;
+				if (isfinite(rows[i].value)) {
+					valued++;
+					based += isfinite(rows[i].baseline);
+				}
+			}
+			if (!n)
+				test_fail(__FILE__, __LINE__,
+					  "figure %s is missing: no result row for it "
+					  "(no benchmark program printed one)", fig);
+			else if (!valued)
+				test_fail(__FILE__, __LINE__,
+					  "figure %s: none of its %d rows has a value",
+					  fig, n);
+			else if (figures[f].baseline && !based)
+				test_fail(__FILE__, __LINE__,
+					  "figure %s: no row with a value has its "
+					  "baseline measured in the same run", fig);
+			test_sub_end();
 		}
-		if (!n)
-			test_fail(__FILE__, __LINE__, "figure %s is missing: no result row for it "
-				  "(no benchmark program printed one)", fig);
-		else if (!valued)
-			test_fail(__FILE__, __LINE__, "figure %s: none of its %d rows has a value",
-				  fig, n);
-		else if (figures[f].baseline && !based)
-			test_fail(__FILE__, __LINE__, "figure %s: no row with a value has its "
-				  "baseline measured in the same run", fig);
-		test_sub_end();
 	}
 }
 
@@ -403,13 +408,15 @@ static void test_plots(void)
 		char path[PATH_MAX + 64];
 		struct stat st;
 
-		test_sub_begin("%s", strchr(pngs[i], '/') + 1);
-		path_in_build(path, sizeof(path), pngs[i]);
-		if (stat(path, &st))
-			test_fail(__FILE__, __LINE__, "%s was not drawn: %s", path, strerror(errno));
-		else
-			ASSERT_TRUE(st.st_size > 0, "the plot is not empty");
-		test_sub_end();
+		if (test_sub_begin("%s", strchr(pngs[i], '/') + 1)) {
+			path_in_build(path, sizeof(path), pngs[i]);
+			if (stat(path, &st))
+				test_fail(__FILE__, __LINE__, "%s was not drawn: %s", path,
+					  strerror(errno));
+			else
+				ASSERT_TRUE(st.st_size > 0, "the plot is not empty");
+			test_sub_end();
+		}
 	}
 }
 

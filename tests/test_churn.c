@@ -317,28 +317,40 @@ struct klink {
 	__u32 id, type, ifindex;
 };
 
-/* Every BPF link in the kernel that runs one of the daemon's programs. */
+/*
+ * Every BPF link in the kernel that runs one of the daemon's programs, or
+ * -errno: a walk that failed, or a link that could not be read, is no count
+ * of zero (nor are links looked for without knowing the daemon's programs).
+ */
 static int daemon_links(struct klink *out, int max)
 {
 	__u32 id = 0;
-	int n = 0;
+	int n = 0, err;
 
-	while (!bpf_link_get_next_id(id, &id)) {
+	if (!bed.n_prog_ids)
+		return -ENOENT;
+	while (!(err = bpf_link_get_next_id(id, &id))) {
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_link_get_fd_by_id(id);
 
-		if (fd < 0)
-			continue;	/* released since */
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && is_daemon_prog(info.prog_id) &&
-		    n < max) {
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;	/* released since */
+			return -errno;
+		}
+		err = bpf_obj_get_info_by_fd(fd, &info, &len);
+		if (!err && is_daemon_prog(info.prog_id) && n < max) {
 			/* tcx and xdp links both keep the ifindex first in the union. */
 			out[n++] = (struct klink){ .id = id, .type = info.type,
 						   .ifindex = info.xdp.ifindex };
 		}
 		close(fd);
+		if (err)
+			return err;
 	}
-	return n;
+	/* The walk ends with -ENOENT after the last link. */
+	return err == -ENOENT ? n : err;
 }
 
 static int txc_ifaces_entries(__u32 *keys, struct txc_iface *vals, int max)

@@ -135,19 +135,7 @@ static struct {
 
 static __u64 flood_frames(void)
 {
-	const char *env = getenv("TXCT_FLOOD_FRAMES");
-	char *end;
-	__u64 n;
-
-	if (!env || !*env)
-		return DEFAULT_FRAMES;
-	n = strtoull(env, &end, 0);
-	if (*end || n < 10000) {
-		fprintf(stderr, "TXCT_FLOOD_FRAMES=%s: not a number of frames >= 10000; "
-			"using %llu\n", env, DEFAULT_FRAMES);
-		return DEFAULT_FRAMES;
-	}
-	return n;
+	return txct_env_number("TXCT_FLOOD_FRAMES", 10000, ~0ull, DEFAULT_FRAMES);
 }
 
 /* --- kernel counters ------------------------------------------------------ */
@@ -192,14 +180,24 @@ static __u64 link_stat(const char *ns, const char *dev, const char *name)
 	return strtoull(out, NULL, 10);
 }
 
-static void kdrops_read(struct kdrops *k)
+/*
+ * Whether every counter was read: a failed read (~0) must not make a
+ * difference of two failures, 0, pass for a measured one.
+ */
+static bool kdrops_read(struct kdrops *k, const char *when)
 {
+	char what[96];
+
 	k->udp_in_errors = snmp_udp(F.b, "InErrors");
 	k->udp_rcvbuf_errors = snmp_udp(F.b, "RcvbufErrors");
 	k->udp_no_ports = snmp_udp(F.b, "NoPorts");
 	k->udp_sndbuf_errors = snmp_udp(F.a, "SndbufErrors");
 	k->veth_tx_dropped = link_stat(F.a, IF_A, "tx_dropped");
 	k->veth_rx_dropped = link_stat(F.b, IF_B, "rx_dropped");
+	snprintf(what, sizeof(what), "the kernel's drop counters read %s", when);
+	return ASSERT_TRUE(k->udp_in_errors != ~0ull && k->udp_rcvbuf_errors != ~0ull &&
+			   k->udp_no_ports != ~0ull && k->udp_sndbuf_errors != ~0ull &&
+			   k->veth_tx_dropped != ~0ull && k->veth_rx_dropped != ~0ull, what);
 }
 
 static __u64 sock_meminfo(int fd, int field)
@@ -728,7 +726,8 @@ static void test_flood(void)
 
 		epoll_ctl(ep, EPOLL_CTL_ADD, F.s[i].rx, &ev);
 	}
-	kdrops_read(&k0);
+	if (!kdrops_read(&k0, "before the flood"))
+		goto out;
 	if (!ASSERT_OK(pthread_create(&sink, NULL, sink_main, &ep), "sink thread"))
 		goto out;
 	sink_up = true;
@@ -770,7 +769,8 @@ static void test_flood(void)
 		snprintf(what, sizeof(what), "client %d: %s", c, F.cl[c].err);
 		ASSERT_TRUE(!F.cl[c].err[0], what);
 	}
-	kdrops_read(&k1);
+	if (!kdrops_read(&k1, "after the flood"))
+		goto out;
 
 	/* --- point 4: per stream ------------------------------------------- */
 	__u64 veth_drops = (k1.veth_tx_dropped - k0.veth_tx_dropped) +

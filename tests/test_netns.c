@@ -719,9 +719,10 @@ static void test_tc_groups(void)
 
 	for (s = 0; s < sizeof(scopes) / sizeof(scopes[0]); s++) {
 		for (i = 0; i < MAX_GROUPS; i++) {
-			test_sub_begin("%s/%s", gs[i].name, scope_name(scopes[s]));
-			tc_groups_round(fx.dp, gs, MAX_GROUPS, i, scopes[s]);
-			test_sub_end();
+			if (test_sub_begin("%s/%s", gs[i].name, scope_name(scopes[s]))) {
+				tc_groups_round(fx.dp, gs, MAX_GROUPS, i, scopes[s]);
+				test_sub_end();
+			}
 		}
 	}
 out:
@@ -1200,13 +1201,15 @@ static void test_coexistence(void)
 			goto out;
 	}
 
-	test_sub_begin("tcx");
-	coexist_tcx(&fx, h, gs);
-	test_sub_end();
+	if (test_sub_begin("tcx")) {
+		coexist_tcx(&fx, h, gs);
+		test_sub_end();
+	}
 
-	test_sub_begin("clsact");
-	coexist_clsact(&fx, h, gc);
-	test_sub_end();
+	if (test_sub_begin("clsact")) {
+		coexist_clsact(&fx, h, gc);
+		test_sub_end();
+	}
 out:
 	for (i = 0; i < 2; i++) {
 		group_close(&gs[i]);
@@ -1468,40 +1471,46 @@ static void test_attach_detach_clean(void)
 	if (!tc_fixture_setup(&fx, "adc", 2, 50))
 		goto out;
 
-	test_sub_begin("tcx_xdp");
-	clean_tcx_xdp(&fx);
-	test_sub_end();
-
-	test_sub_begin("clsact_created");
-	clean_clsact(&fx, false);
-	test_sub_end();
-
-	test_sub_begin("clsact_preexisting");
-	clean_clsact(&fx, true);
-	test_sub_end();
-
-	test_sub_begin("errors");
-	clean_errors(&fx);
-	test_sub_end();
-
-	test_sub_begin("detach_many_cancels");
-	detach_many_cancels(&fx);
-	test_sub_end();
-
-	test_sub_begin("detach_all_unpin");
-	/* Leave things attached so that detach_all has work to do. */
-	if (attach_tc_in(fx.a, fx.dp, fx.if_a[0], kernel_tc_mode()) &&
-	    ASSERT_OK(attach_xdp_in(fx.a, fx.dp, fx.if_a[0], &mode), "attaching XDP") &&
-	    ASSERT_OK(ns_enter(fx.a), "entering A")) {
-		ASSERT_OK(txc_detach_all(fx.dp), "txc_detach_all");
-		ns_leave();
-		check_clean(&fx, "after txc_detach_all");
-		ASSERT_OK(txc_dp_unpin(fx.dp), "txc_dp_unpin");
-		ASSERT_TRUE(stat(fx.pin, &st) && errno == ENOENT, "pin directory removed");
-		txc_dp_close(fx.dp);
-		fx.dp = NULL;
+	if (test_sub_begin("tcx_xdp")) {
+		clean_tcx_xdp(&fx);
+		test_sub_end();
 	}
-	test_sub_end();
+
+	if (test_sub_begin("clsact_created")) {
+		clean_clsact(&fx, false);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("clsact_preexisting")) {
+		clean_clsact(&fx, true);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("errors")) {
+		clean_errors(&fx);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("detach_many_cancels")) {
+		detach_many_cancels(&fx);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("detach_all_unpin")) {
+		/* Leave things attached so that detach_all has work to do. */
+		if (attach_tc_in(fx.a, fx.dp, fx.if_a[0], kernel_tc_mode()) &&
+		    ASSERT_OK(attach_xdp_in(fx.a, fx.dp, fx.if_a[0], &mode), "attaching XDP") &&
+		    ASSERT_OK(ns_enter(fx.a), "entering A")) {
+			ASSERT_OK(txc_detach_all(fx.dp), "txc_detach_all");
+			ns_leave();
+			check_clean(&fx, "after txc_detach_all");
+			ASSERT_OK(txc_dp_unpin(fx.dp), "txc_dp_unpin");
+			ASSERT_TRUE(stat(fx.pin, &st) && errno == ENOENT, "pin directory removed");
+			txc_dp_close(fx.dp);
+			fx.dp = NULL;
+		}
+		test_sub_end();
+	}
 out:
 	tc_fixture_teardown(&fx);
 }
@@ -1634,13 +1643,15 @@ static void test_iface_scope(void)
 			goto out;
 	}
 	for (s = 0; s < sizeof(scopes) / sizeof(scopes[0]); s++) {
-		test_sub_begin("%s", scope_name(scopes[s]));
-		iface_scope_round(&fx, gs, scopes[s]);
+		if (test_sub_begin("%s", scope_name(scopes[s]))) {
+			iface_scope_round(&fx, gs, scopes[s]);
+			test_sub_end();
+		}
+	}
+	if (test_sub_begin("expiry")) {
+		iface_expiry(&fx, gs);
 		test_sub_end();
 	}
-	test_sub_begin("expiry");
-	iface_expiry(&fx, gs);
-	test_sub_end();
 out:
 	for (i = 0; i < 2; i++)
 		group_close(&gs[i]);

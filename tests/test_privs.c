@@ -244,7 +244,8 @@ static bool clsact_filter_of_txcancel(void)
 {
 	char out[4096];
 
-	return !fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress", bed.a, IF_A) &&
+	return !fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress", bed.a,
+			      IF_A) &&
 	       strstr(out, "txc_tc_egress");
 }
 
@@ -399,14 +400,16 @@ static void test_each_needed(void)
 
 		if (!(bed.caps & (1ULL << cap)))
 			continue;
-		test_sub_begin("without_%s", cap < NR_CAP_NAMES ? cap_names[cap] : "?");
-		err = txct_daemon_start_caps(&d, bed.a, args, bed.caps & ~(1ULL << cap));
-		snprintf(what, sizeof(what), "txcanceld without %s refuses to start (-ECHILD)",
-			 cap_names[cap]);
-		/* The fixture shows the daemon's log, which says what was refused. */
-		ASSERT_EQ(err, -ECHILD, what);
-		txct_daemon_cleanup(&d);
-		test_sub_end();
+		if (test_sub_begin("without_%s", cap < NR_CAP_NAMES ? cap_names[cap] : "?")) {
+			err = txct_daemon_start_caps(&d, bed.a, args, bed.caps & ~(1ULL << cap));
+			snprintf(what, sizeof(what),
+				 "txcanceld without %s refuses to start (-ECHILD)",
+				 cap_names[cap]);
+			/* The fixture shows the daemon's log, which says what was refused. */
+			ASSERT_EQ(err, -ECHILD, what);
+			txct_daemon_cleanup(&d);
+			test_sub_end();
+		}
 	}
 }
 

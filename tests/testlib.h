@@ -25,9 +25,23 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 /* Mark the running (sub)test skipped, with the reason shown. */
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Subtests: each is reported on its own line and counted on its own. */
-bool test_sub_begin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Subtests: each is reported on its own line and counted on its own.  A
+ * subtest runs only if test_sub_begin() says it was selected:
+ *	if (test_sub_begin("name")) {
+ *		...
+ *		test_sub_end();
+ *	}
+ */
+bool test_sub_begin(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), warn_unused_result));
 void test_sub_end(void);
+/*
+ * Called first by a test whose subtests build on one another: a subtest not
+ * selected then still runs, unreported, as the setup of the ones after it
+ * (its failure fails the test).
+ */
+void test_subs_chained(void);
 
 int test_main(int argc, char **argv, const struct test_case *cases, size_t n);
 

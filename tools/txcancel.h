@@ -138,24 +138,9 @@ void jw_frame_summary(const char *name, const struct txc_frame_summary *s);
 /* "udp 198.18.0.1:4000 -> 198.18.0.2:5001" or "ethertype 0x0806". */
 void format_frame_summary(char *buf, size_t len, const struct txc_frame_summary *s);
 
-/* ---- explain frames (txcancel_frame.c) ----------------------------------- */
+/* ---- explain frames: struct frame_spec, frame_build() --------------------- */
 
-struct frame_spec {
-	__u8 family;		/* TXC_FAMILY_IPV4 or TXC_FAMILY_IPV6 */
-	__u8 proto;		/* IPPROTO_* */
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__be16 sport;
-	__be16 dport;
-	bool has_vlan;
-	__u16 vid;
-	__u32 len;		/* whole frame; 0: just the headers */
-};
-
-/* Header bytes of @spec: Ethernet (+ VLAN), IP, L4. */
-size_t frame_headers_len(const struct frame_spec *spec);
-/* Build the frame into @buf; returns its length or -ENOSPC/-EINVAL. */
-int frame_build(const struct frame_spec *spec, __u8 *buf, size_t size);
+#include "../common/frame.h"
 
 /* ---- what the request/reply subcommands share (txcancel_admin.c) --------- */
 

@@ -89,8 +89,8 @@ static int explain_keyword(struct explain_args *a, int argc, char **argv, int *i
 	}
 	if (parse_u64(v, "vlan", 4095, &n))
 		return -EINVAL;
-	a->spec.has_vlan = true;
-	a->spec.vid = n;
+	a->spec.nvlan = 1;
+	a->spec.vlan_tci[0] = n;	/* PCP 0, DEI 0 */
 	return 0;
 }
 
@@ -116,6 +116,8 @@ static int parse_explain(int argc, char **argv, struct explain_args *a)
 	if (seen.ports && !proto_has_ports(spec->proto))
 		return arg_error("proto %s has no ports: write src and dst without ':PORT'",
 				 proto_name(spec->proto, pbuf, sizeof(pbuf)));
+	if (spec->family == TXC_FAMILY_IPV4)
+		spec->ipv4_frag_off = 0x4000;	/* DF: the first and only fragment */
 	hdrs = frame_headers_len(spec);
 	if (seen.len && spec->len < hdrs)
 		return arg_error("len %u is shorter than the headers of this frame (%zu bytes)",

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+
+#include "txcancel/txcancel.h"
+#include "daemon_fixture.h"
+#include "proto_peer.h"
+#include "proto_test.h"
+#include "testlib.h"
+
+/* ========================================================================== */
+/* Permissions between users                                                  */
+/* ========================================================================== */
+
+struct lib_as_arg {
+	const char *sock;
+	__u32 other_prefix;
+};
+
+/*
+ * In a child as UID_B without CAP_NET_ADMIN, through libtxcancel: its own
+ * socket may be tagged, mark/cgroup/flow may not, and A's prefix is not its.
+ * Returns 0, or the number of the check that failed.
+ */
+static int lib_as_user(void *varg)
+{
+	const struct lib_as_arg *arg = varg;
+	struct txc_flow_key k = flow_key(4, 7000, 7001);
+	struct txc_client *c = NULL;
+	__u32 source = 0;
+	__u64 cookie = 0, want = 0;
+	socklen_t len = sizeof(want);
+	int udp, ret = 0, err;
+	__u8 prefix = 0;
+
+	if (txc_client_open(&c, arg->sock))
+		return 1;
+	if (txc_client_hello(c)->uid != UID_B)
+		ret = 2;
+	else if (txc_generate_partial_cancel_id(c, &prefix))
+		ret = 3;
+	else if (txc_source_open(c, &source))
+		ret = 4;
+	udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!ret && (udp < 0 || getsockopt(udp, SOL_SOCKET, SO_COOKIE, &want, &len)))
+		ret = 5;
+	if (!ret && (txc_tag_socket(c, udp, TXC_ID_MAKE(prefix, 1), source, &cookie) ||
+		     cookie != want))
+		ret = 6;
+	if (!ret) {
+		err = txc_tag_flow(c, &k, TXC_ID_MAKE(prefix, 2), source);
+		if (err != -EPERM || !strstr(txc_client_error(c), "CAP_NET_ADMIN"))
+			ret = 7;
+	}
+	if (!ret) {
+		err = txc_cancel_send_net_buffer_lists(c, TXC_ID_MAKE(arg->other_prefix, 1));
+		if (err != -EPERM || !strstr(txc_client_error(c), "another user"))
+			ret = 8;
+	}
+	if (ret)
+		printf("    uid %u through libtxcancel: check %d failed: %s\n", getuid(), ret,
+		       txc_client_error(c));
+	if (udp >= 0)
+		close(udp);
+	txc_client_close(c);
+	return ret;
+}
+
+void test_permissions(void)
+{
+	struct peer a = { .fd = -1 }, b = { .fd = -1 }, bn = { .fd = -1 };
+	struct txc_flow_key ka = flow_key(4, 6000, 6001), kb = flow_key(4, 6100, 6101);
+	__u32 pa = 0, sa = 0, pb = 0, sb = 0, ida, idb;
+	int n;
+
+	/* The setup every subtest below needs, selected or not. */
+	if (!ASSERT_OK(peer_open_as(&a, dm.sock, UID_A, true), "connect as A (CAP_NET_ADMIN)") ||
+	    !ASSERT_OK(peer_open_as(&b, dm.sock, UID_B, false), "connect as B") ||
+	    !ASSERT_OK(peer_open_as(&bn, dm.sock, UID_B, true), "connect as B (CAP_NET_ADMIN)")) {
+		goto out;
+	}
+	ASSERT_EQ(a.uid, UID_A, "A's uid as the daemon sees it");
+	ASSERT_EQ(b.uid, UID_B, "B's uid as the daemon sees it");
+	pa = prefix_alloc(&a, 0);
+	sa = source_open(&a);
+	pb = prefix_alloc(&b, 0);
+	sb = source_open(&b);
+	ida = TXC_ID_MAKE(pa, 1);
+	idb = TXC_ID_MAKE(pb, 1);
+	n = tag_flow(&a, &ka, ida, sa, &rep);
+	OK(n, &rep, "A tags a flow (it has CAP_NET_ADMIN)");
+	n = count_id(&a, ida, 1, &rep);
+	OK(n, &rep, "A counts its ID");
+	still_serving(&b);
+	still_serving(&bn);
+	if (!pa || !sa || !pb || !sb)
+		goto out;
+
+	if (test_sub_begin("prefix_list_own_only")) {
+		n = call(&b, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
+		if (OK(n, &rep, "B's PREFIX_LIST")) {
+			ASSERT_EQ(rep.list.count, 1, "B sees one lease");
+			ASSERT_TRUE(list_find(&rep, pb) && !list_find(&rep, pa),
+				    "its own, not A's");
+		}
+		n = stats(&b, TXC_SCOPE_SOURCE, 0, &rep);
+		if (OK(n, &rep, "B's STATS of every source")) {
+			ASSERT_EQ(rep.list.count, 1, "B sees one source");
+			ASSERT_EQ(((struct txc_stats_entry *)(rep.raw + 8))->value, sb, "its own");
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("free_other_prefix")) {
+		{
+			struct txc_req_prefix p = { .prefix = pa };
+
+			n = call(&b, TXC_MSG_PREFIX_FREE, &p, sizeof(p), &rep);
+			ERR(n, &rep, -EPERM, "not held by you",
+			    HDR + OFF(struct txc_req_prefix, prefix),
+			    "B frees A's prefix");
+			ASSERT_TRUE(prefix_listed(&a, pa), "A still holds it");
+			n = call(&b, TXC_MSG_PREFIX_ALLOC, &p, sizeof(p), &rep);
+			ERR(n, &rep, -EBUSY, "another user", FIELD_ANY, "B asks for A's prefix");
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("cancel_other")) {
+		n = cancel(&b, TXC_SCOPE_ID, ida, 0, &rep);
+		ERR(n, &rep, -EPERM, "held by another user",
+		    HDR + OFF(struct txc_req_cancel, value),
+		    "B cancels A's ID");
+		ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, ida, NULL), "no ID cancel stored");
+		n = cancel(&b, TXC_SCOPE_PREFIX, pa, 0, &rep);
+		ERR(n, &rep, -EPERM, "not held by you", FIELD_ANY, "B cancels A's prefix");
+		ASSERT_TRUE(!cancel_active(TXC_SCOPE_PREFIX, pa, NULL), "no prefix cancel stored");
+		n = cancel(&b, TXC_SCOPE_SOURCE, sa, 0, &rep);
+		ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY, "B cancels A's source");
+		ASSERT_TRUE(!cancel_active(TXC_SCOPE_SOURCE, sa, NULL), "no source cancel stored");
+		explain_is(&root, 4, 6000, 6001, 0, ida, sa, TXC_TAG_FLOW, TXC_VERDICT_PASS, 0,
+			   "A's flow still passes");
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("clear_other")) {
+		n = cancel(&a, TXC_SCOPE_ID, ida, 0, &rep);
+		OK(n, &rep, "A cancels its ID");
+		n = clear(&b, TXC_SCOPE_ID, ida, &rep);
+		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B clears A's ID");
+		n = clear(&b, TXC_SCOPE_PREFIX, pa, &rep);
+		ERR(n, &rep, -EPERM, "not held by you", FIELD_ANY, "B clears A's prefix");
+		n = clear(&b, TXC_SCOPE_SOURCE, sa, &rep);
+		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B clears A's source");
+		ASSERT_TRUE(cancel_active(TXC_SCOPE_ID, ida, NULL), "A's cancel still in force");
+		n = clear(&a, TXC_SCOPE_ID, ida, &rep);
+		OK(n, &rep, "A clears its ID");
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("count_and_stats_other")) {
+		n = count_id(&b, TXC_ID_MAKE(pa, 2), 1, &rep);
+		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B counts an ID of A's prefix");
+		ASSERT_TRUE(!id_counted(TXC_ID_MAKE(pa, 2)), "not counted");
+		n = count_id(&b, ida, 0, &rep);
+		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B stops A's counter");
+		ASSERT_TRUE(id_counted(ida), "A's counter stays");
+		n = stats(&b, TXC_SCOPE_ID, ida, &rep);
+		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B reads A's ID counters");
+		n = stats(&b, TXC_SCOPE_SOURCE, sa, &rep);
+		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B reads A's source counters");
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("tag_under_other_prefix")) {
+		{
+			int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			struct txc_req_tag t = tag_req(TXC_TAG_SOCKET, TXC_ID_MAKE(pa, 5), sb);
+
+			/* B's own socket, but an ID under A's prefix. */
+			n = call_fd(&b, TXC_MSG_TAG_ADD, &t, sizeof(t), udp, &rep);
+			ERR(n, &rep, -EPERM, "held by another user",
+			    HDR + OFF(struct txc_req_tag, cancel_id),
+			    "B tags its socket with A's prefix");
+			n = tag_flow(&bn, &kb, TXC_ID_MAKE(pa, 5), sb, &rep);
+			ERR(n, &rep, -EPERM, "held by another user",
+			    HDR + OFF(struct txc_req_tag, cancel_id),
+			    "B (net admin) tags a flow with A's prefix");
+			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL), "no rule stored");
+			if (udp >= 0)
+				close(udp);
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("tag_with_other_source")) {
+		n = tag_flow(&bn, &kb, idb, sa, &rep);
+		ERR(n, &rep, -EPERM, "belongs to another user",
+		    HDR + OFF(struct txc_req_tag, source),
+		    "B tags with A's source");
+		ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL), "no rule stored");
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("untag_other")) {
+		{
+			union txc_tag_key key = { .flow = ka };
+
+			n = untag(&bn, TXC_TAG_FLOW, &key, &rep);
+			ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B removes A's rule");
+			rule_is(TXC_TAG_FLOW, &ka, ida, sa, "A's rule stays");
+			/* The same rule key cannot be taken over either. */
+			n = tag_flow(&bn, &ka, idb, sb, &rep);
+			ERR(n, &rep, -EEXIST, "another user's", FIELD_ANY, "B adds A's key");
+			rule_is(TXC_TAG_FLOW, &ka, ida, sa, "A's rule unchanged");
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("close_and_subscribe_other_source")) {
+		{
+			struct txc_req_source s = { .source = sa };
+
+			n = call(&b, TXC_MSG_SOURCE_CLOSE, &s, sizeof(s), &rep);
+			ERR(n, &rep, -EPERM, "belongs to another user",
+			    HDR + OFF(struct txc_req_source, source),
+			    "B closes A's source");
+			n = call(&b, TXC_MSG_SUBSCRIBE, &s, sizeof(s), &rep);
+			ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY,
+			    "B subscribes to A's source");
+			n = call(&b, TXC_MSG_UNSUBSCRIBE, &s, sizeof(s), &rep);
+			ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY,
+			    "B unsubscribes A from its source");
+			n = call(&b, TXC_MSG_SOURCE_OPEN, &s, sizeof(s), &rep);
+			ERR(n, &rep, -EBUSY, "another user", FIELD_ANY, "B claims A's source");
+			n = stats(&a, TXC_SCOPE_SOURCE, sa, &rep);
+			if (OK(n, &rep, "A's STATS"))
+				ASSERT_EQ(((struct txc_stats_entry *)(rep.raw + 8))->subscribers, 1,
+					  "A's source keeps its one subscriber");
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("no_net_admin")) {
+		{
+			struct txc_req_tag t = tag_req(TXC_TAG_MARK, TXC_ID_MAKE(pb, 3), sb);
+			int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			__u64 want = 0;
+			socklen_t len = sizeof(want);
+
+			t.key.mark = 0x55;
+			n = call(&b, TXC_MSG_TAG_ADD, &t, sizeof(t), &rep);
+			ERR(n, &rep, -EPERM, "CAP_NET_ADMIN", HDR + OFF(struct txc_req_tag, kind),
+			    "mark without CAP_NET_ADMIN");
+			t = tag_req(TXC_TAG_CGROUP, TXC_ID_MAKE(pb, 3), sb);
+			t.key.cgroup_id = 99;
+			n = call(&b, TXC_MSG_TAG_ADD, &t, sizeof(t), &rep);
+			ERR(n, &rep, -EPERM, "CAP_NET_ADMIN", HDR + OFF(struct txc_req_tag, kind),
+			    "cgroup without CAP_NET_ADMIN");
+			n = tag_flow(&b, &kb, TXC_ID_MAKE(pb, 3), sb, &rep);
+			ERR(n, &rep, -EPERM, "CAP_NET_ADMIN", HDR + OFF(struct txc_req_tag, kind),
+			    "flow without CAP_NET_ADMIN");
+			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL), "no flow rule");
+			t = tag_req(TXC_TAG_SOCKET, TXC_ID_MAKE(pb, 3), sb);
+			getsockopt(udp, SOL_SOCKET, SO_COOKIE, &want, &len);
+			n = call_fd(&b, TXC_MSG_TAG_ADD, &t, sizeof(t), udp, &rep);
+			if (OK(n, &rep, "B tags its own socket"))
+				ASSERT_EQ(rep.tag.key, want, "cookie");
+			rule_is(TXC_TAG_SOCKET, &want, TXC_ID_MAKE(pb, 3), sb, "socket rule");
+			{
+				union txc_tag_key key = { .socket_cookie = want };
+
+				n = untag(&b, TXC_TAG_SOCKET, &key, &rep);
+				OK(n, &rep, "B removes its socket rule");
+			}
+			/* The same user with CAP_NET_ADMIN may tag a flow. */
+			n = tag_flow(&bn, &kb, TXC_ID_MAKE(pb, 3), sb, &rep);
+			OK(n, &rep, "B with CAP_NET_ADMIN tags a flow");
+			{
+				union txc_tag_key key = { .flow = kb };
+
+				n = untag(&bn, TXC_TAG_FLOW, &key, &rep);
+				OK(n, &rep, "and removes it");
+			}
+			if (udp >= 0)
+				close(udp);
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("through_libtxcancel")) {
+		{
+			struct lib_as_arg arg = { .sock = dm.sock, .other_prefix = pa };
+
+			ASSERT_EQ(txct_run_as(UID_B, UID_B, false, lib_as_user, &arg), 0,
+				  "uid 61002 without CAP_NET_ADMIN through libtxcancel (see the line above)");
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("root_administers_all")) {
+		n = cancel(&root, TXC_SCOPE_ID, ida, 0, &rep);
+		OK(n, &rep, "root cancels A's ID");
+		explain_is(&root, 4, 6000, 6001, 0, ida, sa, TXC_TAG_FLOW, TXC_VERDICT_DROP,
+			   TXC_SCOPE_ID,
+			   "A's flow dropped");
+		n = stats(&root, TXC_SCOPE_ID, ida, &rep);
+		OK(n, &rep, "root reads A's ID counters");
+		n = clear(&root, TXC_SCOPE_ID, ida, &rep);
+		if (OK(n, &rep, "root clears A's ID"))
+			ASSERT_EQ(rep.clear.valid, 1, "A's ID is counted");
+		n = cancel(&root, TXC_SCOPE_SOURCE, sa, 0, &rep);
+		OK(n, &rep, "root cancels A's source");
+		n = clear(&root, TXC_SCOPE_SOURCE, sa, &rep);
+		OK(n, &rep, "root clears A's source");
+		n = call(&root, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
+		if (OK(n, &rep, "root's PREFIX_LIST")) {
+			const struct txc_prefix_info *e = list_find(&rep, pa);
+
+			ASSERT_TRUE(e && list_find(&rep, pb), "root sees A's and B's leases");
+			if (e) {
+				ASSERT_EQ(e->uid, UID_A, "A's lease uid");
+				ASSERT_EQ(e->conn_id, a.conn_id, "A's lease connection");
+				ASSERT_EQ(e->rules, 1, "A's rule count");
+			}
+		}
+		still_serving(&b);
+		still_serving(&bn);
+		test_sub_end();
+	}
+
+	if (test_sub_begin("batch_forbidden_op")) {
+		{
+			static struct {
+				struct txc_req_batch b;
+				struct txc_batch_op ops[4];
+			} bt;
+
+			memset(&bt, 0, sizeof(bt));
+			bt.b.count = 4;
+			bt.ops[0].type = TXC_MSG_TAG_ADD;
+			bt.ops[0].tag = tag_req(TXC_TAG_FLOW, idb, sb);
+			bt.ops[0].tag.key.flow = kb;
+			bt.ops[1].type = TXC_MSG_CANCEL;
+			bt.ops[1].cancel = (struct txc_req_cancel){ .scope = TXC_SCOPE_ID, .value = idb };
+			bt.ops[2].type = TXC_MSG_CANCEL;
+			bt.ops[2].cancel = (struct txc_req_cancel){ .scope = TXC_SCOPE_ID, .value = ida };
+			bt.ops[3].type = TXC_MSG_CLEAR;
+			bt.ops[3].clear = (struct txc_req_clear){ .scope = TXC_SCOPE_PREFIX, .value = pb };
+			n = call(&bn, TXC_MSG_BATCH, &bt, sizeof(bt), &rep);
+			if (ERR(n, &rep, -EPERM, "another user",
+				HDR + sizeof(bt.b) + 2 * sizeof(bt.ops[0]) + OFF(struct txc_batch_op, raw) +
+				OFF(struct txc_req_cancel, value), "batch with A's ID in op 2")) {
+				ASSERT_EQ(n, HDR + sizeof(struct txc_rep_batch), "a batch reply");
+				ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
+				ASSERT_EQ(rep.batch.failed, 2, "op 2 named");
+			}
+			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &kb, NULL),
+				    "op 0 (flow rule) not applied");
+			ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, idb, NULL),
+				    "op 1 (cancel) not applied");
+			ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, ida, NULL), "op 2 not applied");
+			n = call(&bn, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
+			if (OK(n, &rep, "PREFIX_LIST") &&
+			    ASSERT_TRUE(list_find(&rep, pb), "B's lease"))
+				ASSERT_EQ(list_find(&rep, pb)->rules, 0,
+					  "no rule counted under B's prefix");
+			explain_is(&root, 4, 6100, 6101, 0, 0, 0, 0, TXC_VERDICT_PASS, 0,
+				   "B's flow is untagged");
+			still_serving(&bn);
+		}
+		test_sub_end();
+	}
+
+out:
+	peer_close(&a);
+	peer_close(&b);
+	peer_close(&bn);
+	/* Their leases go with their connections; wait so later tests start clean. */
+	for (int i = 0; i < 100 && pa && prefix_listed(&root, pa); i++)
+		test_sleep_ms(20);
+}
