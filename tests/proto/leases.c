@@ -38,6 +38,25 @@ static bool wait_unlisted(__u32 prefix)
 	return false;
 }
 
+/*
+ * A prefix leaves PREFIX_LIST when its release starts; the release then
+ * removes its rules, cancels and counters over a few loop turns.  It is
+ * done when a request under it reads "nobody holds" instead of "being
+ * released" (COUNT_ID stop: refused either way, it changes nothing).
+ */
+static bool wait_released(__u32 prefix)
+{
+	for (int i = 0; i < 150; i++) {
+		int n = count_id(&root, TXC_ID_MAKE(prefix, 1), 0, &rep);
+
+		if (n >= (int)(HDR + sizeof(rep.err)) && rep.h.error &&
+		    strstr(rep.err.message, "which nobody holds"))
+			return true;
+		test_sleep_ms(20);
+	}
+	return false;
+}
+
 void test_leases(void)
 {
 	struct peer e = { .fd = -1 };
@@ -288,6 +307,7 @@ void test_leases(void)
 			peer_close(&e);
 			ASSERT_TRUE(wait_unlisted(p),
 				    "prefix released (PREFIX_LIST of another client)");
+			ASSERT_TRUE(wait_released(p), "its release finished");
 			ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &k, NULL), "flow rule removed");
 			ASSERT_TRUE(!rule_get(TXC_TAG_MARK, &(__u32){ 0x66 }, NULL),
 				    "mark rule removed");
