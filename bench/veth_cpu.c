@@ -53,7 +53,7 @@
 #include <linux/bpf.h>
 
 #include "benchlib.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 
 #define IF_A		"e1a"

@@ -52,7 +52,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 

@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 #include "pkt.h"
 #include "testlib.h"
 

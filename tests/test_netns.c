@@ -25,7 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 #include "tests/helpers.skel.h"

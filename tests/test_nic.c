@@ -49,7 +49,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 

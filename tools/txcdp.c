@@ -20,7 +20,7 @@
 #include <linux/if_link.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 
 static const char usage[] =
 "usage: txcdp [-d PIN_DIR] [-n NETNS] COMMAND ...\n"

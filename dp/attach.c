@@ -20,8 +20,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
-#include "loader_internal.h"
+#include "dp.h"
+#include "dp_internal.h"
 #include "qdisc.h"
 
 /* Not in the UAPI headers of older distributions. */
