@@ -249,6 +249,7 @@ $(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests
 		"$(abspath $(BUILD))" > $@
 	$(Q)chmod +x $@
 
+$(BUILD)/tests/test_dp_errors: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o $(LIB_A)
 $(BUILD)/tests/test_cli: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
 			 $(BUILD)/tools/txcancel_parse.o $(BUILD)/tools/txcancel_json.o $(LIB_A)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o

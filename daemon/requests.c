@@ -230,7 +230,7 @@ static int apply_tag_add(struct txcd *d, const struct txc_req_tag *t,
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the %s rule: %s",
-				  txcd_rule_table_of(t->kind)->name, strerror(-ret));
+				  txcd_rule_table_of(t->kind)->name, txc_dp_strerror(d->dp, ret));
 	/* Socket tags live in their sockets: no rule table, no index entry. */
 	if (t->kind != TXC_TAG_SOCKET)
 		txcd_rule_added(d, t->kind, key, &tag);

@@ -75,7 +75,7 @@ int txc_dp_unpin(struct txc_dp *dp);
 
 /*
  * The cause of @dp's last failure, if it failed with @err, in the words a
- * user acts on ("the flow rule table is full (65536 rules)"); otherwise
+ * user acts on ("the rule table is full (65536 flow rules)"); otherwise
  * strerror(-@err).  Valid until the next call.  At most TXC_DP_ERR_LEN
  * bytes with the NUL: it fits an error reply's message.
  */

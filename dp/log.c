@@ -20,6 +20,9 @@ const char *const txc_log_level_names[TXC_LOG_DEBUG + 1] = {
 
 int txc_log_level_parse(const char *name)
 {
+	/* "warn" too: the word txcanceld's --log-level has always taken. */
+	if (!strcmp(name, "warn"))
+		return TXC_LOG_WARN;
 	for (int i = 0; i <= TXC_LOG_DEBUG; i++)
 		if (!strcmp(name, txc_log_level_names[i]))
 			return i;

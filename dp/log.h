@@ -18,7 +18,7 @@ enum txc_log_level {
 
 /* The levels' names, by level: what a config file or a flag says. */
 extern const char *const txc_log_level_names[TXC_LOG_DEBUG + 1];
-/* The level called @name, or -1. */
+/* The level called @name (its name, or "warn"), or -1. */
 int txc_log_level_parse(const char *name);
 
 typedef void (*txc_log_fn)(enum txc_log_level level, const char *fmt, va_list ap);

@@ -77,8 +77,8 @@ int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct tx
 	if (bpf_map_update_elem(bpf_map__fd(m), key, tag, BPF_ANY)) {
 		/* A hash map that is full refuses a new key with E2BIG. */
 		if (errno == E2BIG)
-			return txc_dp_fail(dp, -E2BIG, "the %s rule table is full (%u rules)",
-					   tt->name, bpf_map__max_entries(m));
+			return txc_dp_fail(dp, -E2BIG, "the rule table is full (%u %s rules)",
+					   bpf_map__max_entries(m), tt->name);
 		return txc_dp_fail(dp, -errno, "adding a %s rule: %s", tt->name,
 				   strerror(errno));
 	}
