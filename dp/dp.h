@@ -96,6 +96,16 @@ int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog);
 #define TXC_XDP_RUN_PRIO	20
 __u32 txc_dp_ring_bytes(const struct txc_dp *dp);
 
+/*
+ * The lock of a pin dir: an exclusive flock on the directory, which
+ * txcanceld holds for its lifetime.  A program that changes the pinned
+ * state without the daemon takes it first: returns the fd that holds it
+ * (close it to let go), -EBUSY when a daemon (or another holder) has it.
+ * Creates the directory if needed.  Not for the process that already holds
+ * it: flock locks belong to the open file, so a second one conflicts.
+ */
+int txc_dp_pin_dir_lock(const char *pin_dir);
+
 /* Mount bpffs on the parent of @pin_dir's tree if nothing is mounted there. */
 int txc_ensure_bpffs(const char *path);
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Load txcancel's programs, pin and reuse their maps, and release them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -136,6 +138,34 @@ int txc_mkdir_p(const char *path, mode_t mode)
 	if (mkdir(buf, mode) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int txc_dp_pin_dir_lock(const char *pin_dir)
+{
+	int fd, err;
+
+	err = txc_ensure_bpffs(pin_dir);
+	if (!err)
+		err = txc_mkdir_p(pin_dir, 0700);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "creating the pin dir %s: %s\n", pin_dir, strerror(-err));
+		return err;
+	}
+	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	err = -errno;
+	if (err == -EWOULDBLOCK) {
+		txc_log(TXC_LOG_ERROR, "%s is held by a running txcanceld: its programs, rules "
+			"and rings are the daemon's; use txcancel, or stop the daemon first\n",
+			pin_dir);
+		err = -EBUSY;
+	} else {
+		txc_log(TXC_LOG_ERROR, "locking the pin dir %s: %s\n", pin_dir, strerror(-err));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 static int dp_pin_maps(struct txc_dp *dp)
