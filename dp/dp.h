@@ -60,7 +60,6 @@ enum txc_map {
 enum txc_prog {
 	TXC_PROG_TC_EGRESS,
 	TXC_PROG_XDP,
-	TXC_PROG_XDP_DEVMAP,
 	TXC_PROG_COUNT,
 };
 

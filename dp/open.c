@@ -60,8 +60,6 @@ int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog)
 		return bpf_program__fd(dp->skel->progs.txc_tc_egress);
 	case TXC_PROG_XDP:
 		return bpf_program__fd(dp->skel->progs.txc_xdp);
-	case TXC_PROG_XDP_DEVMAP:
-		return bpf_program__fd(dp->skel->progs.txc_xdp_devmap);
 	default:
 		return -EINVAL;
 	}
@@ -295,15 +293,103 @@ static int cgroup_filter_rebuild(struct txc_dp *dp)
 			    cgroup_filter_add, dp);
 }
 
+/* The pin dir with its maps/ and links/, on bpffs. */
+static int pin_dirs_make(struct txc_dp *dp)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = txc_ensure_bpffs(dp->pin_dir);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/maps", dp->pin_dir);
+	err = txc_mkdir_p(path, 0700);
+	if (!err) {
+		snprintf(path, sizeof(path), "%s/links", dp->pin_dir);
+		err = txc_mkdir_p(path, 0700);
+	}
+	if (err)
+		txc_log(TXC_LOG_ERROR, "creating %s: %s\n", path, strerror(-err));
+	return err;
+}
+
+/*
+ * Open the object and set it up before the load: the rings' size, the flow
+ * table's, the pin paths.  *@template_fd: the template ring, which the
+ * caller closes after the load.
+ */
+static int skel_prepare(struct txc_dp *dp, __u32 flow_max, int *template_fd)
+{
+	int err;
+
+	dp->skel = txcancel__open();
+	if (!dp->skel) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "opening the BPF object: %s\n", strerror(errno));
+		return err;
+	}
+	/*
+	 * The rings' size is fixed by the outer map's inner template.  libbpf
+	 * 1.1 crashes resizing an inner map definition, so hand it a template
+	 * ring of the wanted size instead.
+	 */
+	*template_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "txc_ring_tmpl", 0, 0,
+				      dp->ring_bytes, NULL);
+	if (*template_fd < 0) {
+		err = -errno;
+		txc_log(TXC_LOG_ERROR, "creating a %u-byte ring: %s%s\n", dp->ring_bytes,
+			strerror(errno), errno == EPERM ? ": the kernel refuses bpf() to this "
+			"process; txcancel needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run "
+			"it as root)" : "");
+		return err;
+	}
+	err = bpf_map__set_inner_map_fd(dp->skel->maps.txc_rings, *template_fd);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.txc_flow_rules, flow_max);
+	if (!err)
+		err = dp_pin_maps(dp);
+	/* Loaded on demand, by explain_load(). */
+	if (!err)
+		err = bpf_program__set_autoload(dp->skel->progs.txc_tc_explain, false);
+	if (err)
+		txc_log(TXC_LOG_ERROR, "configuring maps: %s\n", strerror(-err));
+	return err;
+}
+
+/* Load, reusing the pinned maps; then what lives beside them. */
+static int skel_load(struct txc_dp *dp)
+{
+	char path[PATH_MAX];
+	bool rings_reused, filter_pinned;
+	int err;
+
+	/* Whether an earlier instance left a cgroup filter with its rules. */
+	snprintf(path, sizeof(path), "%s/maps/txc_cgroup_filter", dp->pin_dir);
+	filter_pinned = !access(path, F_OK);
+	snprintf(path, sizeof(path), "%s/maps/txc_rings", dp->pin_dir);
+	rings_reused = !access(path, F_OK);
+	err = txcancel__load(dp->skel);
+	if (err) {
+		txc_log(TXC_LOG_ERROR, "loading the programs (maps pinned under %s/maps): %s; "
+			"if an older txcancel left incompatible maps there, detach it and "
+			"remove them\n", dp->pin_dir, strerror(-err));
+		return err;
+	}
+	err = ring_slots_open(dp, rings_reused);
+	if (!err)
+		err = dp_map_shared(dp);
+	if (!err && !filter_pinned)
+		err = cgroup_filter_rebuild(dp);
+	return err;
+}
+
 int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 {
 	const char *pin_dir = opts && opts->pin_dir ? opts->pin_dir : TXC_PIN_DIR_DEFAULT;
 	__u32 ring_bytes = opts && opts->ring_bytes ? opts->ring_bytes : TXC_RING_BYTES_DEFAULT;
 	__u32 flow_max = opts && opts->flow_rules_max ? opts->flow_rules_max : TXC_FLOW_RULES_MAX;
-	char path[PATH_MAX];
 	struct txc_dp *dp;
 	int template_fd = -1;
-	bool rings_reused, filter_pinned;
 	int err;
 
 	*out = NULL;
@@ -323,79 +409,19 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	pthread_mutex_init(&dp->ring_slots_lock, NULL);
 	pthread_mutex_init(&dp->err_lock, NULL);
 
-	err = txc_ensure_bpffs(dp->pin_dir);
-	if (err)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/maps", dp->pin_dir);
-	err = txc_mkdir_p(path, 0700);
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/links", dp->pin_dir);
-		err = txc_mkdir_p(path, 0700);
-	}
-	if (err) {
-		txc_log(TXC_LOG_ERROR, "creating %s: %s\n", path, strerror(-err));
-		goto fail;
-	}
-
-	/* Whether an earlier instance left a cgroup filter with its rules. */
-	snprintf(path, sizeof(path), "%s/maps/txc_cgroup_filter", dp->pin_dir);
-	filter_pinned = !access(path, F_OK);
-	dp->skel = txcancel__open();
-	if (!dp->skel) {
-		err = -errno;
-		txc_log(TXC_LOG_ERROR, "opening the BPF object: %s\n", strerror(errno));
-		goto fail;
-	}
-	/*
-	 * The rings' size is fixed by the outer map's inner template.  libbpf
-	 * 1.1 crashes resizing an inner map definition, so hand it a template
-	 * ring of the wanted size instead.
-	 */
-	template_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "txc_ring_tmpl", 0, 0, ring_bytes, NULL);
-	if (template_fd < 0) {
-		err = -errno;
-		txc_log(TXC_LOG_ERROR, "creating a %u-byte ring: %s%s\n", ring_bytes, strerror(errno),
-			errno == EPERM ? ": the kernel refuses bpf() to this process; txcancel "
-			"needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run it as root)" : "");
-		goto fail;
-	}
-	err = bpf_map__set_inner_map_fd(dp->skel->maps.txc_rings, template_fd);
+	err = pin_dirs_make(dp);
 	if (!err)
-		err = bpf_map__set_max_entries(dp->skel->maps.txc_flow_rules, flow_max);
+		err = skel_prepare(dp, flow_max, &template_fd);
 	if (!err)
-		err = dp_pin_maps(dp);
-	/* Loaded on demand, by explain_load(). */
-	if (!err)
-		err = bpf_program__set_autoload(dp->skel->progs.txc_tc_explain, false);
-	if (err) {
-		txc_log(TXC_LOG_ERROR, "configuring maps: %s\n", strerror(-err));
-		goto fail;
-	}
-	snprintf(path, sizeof(path), "%s/maps/txc_rings", dp->pin_dir);
-	rings_reused = !access(path, F_OK);
-	err = txcancel__load(dp->skel);
-	if (err) {
-		txc_log(TXC_LOG_ERROR, "loading the programs (maps pinned under %s/maps): %s; "
-			"if an older txcancel left incompatible maps there, detach it and "
-			"remove them\n", dp->pin_dir, strerror(-err));
-		goto fail;
-	}
-	err = ring_slots_open(dp, rings_reused);
-	if (err)
-		goto fail;
-	close(template_fd);
-	err = dp_map_shared(dp);
-	if (!err && !filter_pinned)
-		err = cgroup_filter_rebuild(dp);
-	if (err)
-		goto fail;
-	*out = dp;
-	return 0;
-fail:
+		err = skel_load(dp);
 	if (template_fd >= 0)
 		close(template_fd);
-	txc_dp_close(dp);
-	return err;
+	if (err) {
+		txc_dp_close(dp);
+		return err;
+	}
+	*out = dp;
+	return 0;
 }
 
 void txc_dp_close(struct txc_dp *dp)
