@@ -229,7 +229,7 @@ int txc_dp_explain_prepare(struct txc_dp *dp);
  * the library records which slots hold a ring (pinned, see dp_internal.h)
  * and touches no other slot; a caller that must not wait makes these calls
  * from a thread of its own.  They may run in one thread while another uses
- * the rest of the loader.  Each returns a new fd the caller closes, or a
+ * the rest of the library.  Each returns a new fd the caller closes, or a
  * negative errno.
  *
  * txc_dp_ring_get(): the ring stored for @source (-ENOENT if none).

@@ -12,7 +12,7 @@
 
 /*
  * The explain program is not loaded with the others: its verification takes
- * about as long as theirs together, and most users of the loader never
+ * about as long as theirs together, and most users of the library never
  * explain.  The first explain loads a second instance of the object with that
  * program only, handed this instance's maps by fd: it sees the very state the
  * attached programs see, and nothing is created, pinned or reset for it.

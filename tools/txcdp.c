@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * txcdp: a thin command line over the datapath loader, for bring-up, the
+ * txcdp: a thin command line over the datapath library, for bring-up, the
  * demo and debugging.  It edits the pinned maps directly; the daemon and its
  * `txcancel` tool are the product interface.
  */
