@@ -30,8 +30,7 @@ static int explain_load(struct txc_dp *dp)
 	ex = txcancel__open();
 	if (!ex) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "explain: opening the BPF object: %s\n", strerror(errno));
-		return err;
+		return txc_dp_fail(dp, err, "explain: opening the BPF object: %s", strerror(-err));
 	}
 	bpf_object__for_each_program(prog, ex->obj) {
 		err = bpf_program__set_autoload(prog, prog == ex->progs.txc_tc_explain);
@@ -61,10 +60,9 @@ static int explain_load(struct txc_dp *dp)
 	dp->explain = ex;
 	return 0;
 fail:
-	txc_log(TXC_LOG_ERROR, "explain: loading the explain program on the maps under %s: %s\n",
-		dp->pin_dir, strerror(-err));
 	txcancel__destroy(ex);
-	return err;
+	return txc_dp_fail(dp, err, "explain: loading the explain program on the maps under "
+			   "%s: %s", dp->pin_dir, strerror(-err));
 }
 
 int txc_dp_explain_prepare(struct txc_dp *dp)
@@ -100,11 +98,10 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (len < ETH_HLEN) {
-		txc_log(TXC_LOG_ERROR, "explain: a frame of %u bytes has no whole Ethernet "
-			"header (%u bytes)\n", len, ETH_HLEN);
-		return -EINVAL;
-	}
+	txc_dp_error_clear(dp);
+	if (len < ETH_HLEN)
+		return txc_dp_fail(dp, -EINVAL, "explain: a frame of %u bytes has no whole "
+				   "Ethernet header (%u bytes)", len, ETH_HLEN);
 	err = explain_load(dp);
 	if (err)
 		return err;
@@ -129,19 +126,15 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	memset(res, 0, sizeof(*res));
 	if (bpf_prog_test_run_opts(bpf_program__fd(dp->explain->progs.txc_tc_explain), &opts)) {
 		err = -errno;
-		if (errno == ENODEV)
-			txc_log(TXC_LOG_ERROR, "explain: no interface with ifindex %u in this "
-				"network namespace\n", ifindex);
-		else
-			txc_log(TXC_LOG_ERROR, "explain: test run of a %u-byte frame: %s\n",
-				len, strerror(errno));
-		return err;
+		if (err == -ENODEV)
+			return txc_dp_fail(dp, err, "explain: no interface with ifindex %u in this "
+					   "network namespace", ifindex);
+		return txc_dp_fail(dp, err, "explain: test run of a %u-byte frame: %s", len,
+				   strerror(-err));
 	}
-	if (!res->verdict) {
-		txc_log(TXC_LOG_ERROR, "explain: the program could not cut the padded frame "
-			"back to %u bytes\n", len);
-		return -EPROTO;
-	}
+	if (!res->verdict)
+		return txc_dp_fail(dp, -EPROTO, "explain: the program could not cut the padded "
+				   "frame back to %u bytes", len);
 	*out = *res;
 	return 0;
 }
