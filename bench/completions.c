@@ -36,7 +36,7 @@
 
 #include "benchlib.h"
 #include "daemon_fixture.h"
-#include "dp.h"
+#include "loader.h"
 #include "netns.h"
 #include "txcancel/txcancel.h"
 

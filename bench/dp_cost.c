@@ -53,7 +53,7 @@
 #include <bpf/libbpf.h>
 
 #include "benchlib.h"
-#include "dp.h"
+#include "loader.h"
 #include "helpers.skel.h"
 
 #define TCX_NEXT_RET	0xffffffffu	/* TCX_NEXT (-1) as test_run's retval */

@@ -31,7 +31,7 @@
 #include <bpf/libbpf.h>
 
 #include "benchlib.h"
-#include "dp.h"
+#include "loader.h"
 #include "qdisc.h"
 #include "qdisc_nl.h"
 #include "netns.h"

@@ -53,7 +53,7 @@
 #include <linux/bpf.h>
 
 #include "benchlib.h"
-#include "dp.h"
+#include "loader.h"
 #include "netns.h"
 
 #define IF_A		"e1a"

@@ -19,7 +19,7 @@
 #include <libmnl/libmnl.h>
 
 #include "linkwatch.h"
-#include "dp.h"
+#include "loader.h"
 
 /*
  * Read buffer.  The kernel builds a dump's datagrams no larger than 32 KiB

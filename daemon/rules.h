@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
-#include "dp.h"
+#include "loader.h"
 
 /*
  * The tag-rule tables, in TXC_TAG_* order.  Socket tags have a row for

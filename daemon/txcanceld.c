@@ -24,7 +24,7 @@
 #include "txcanceld.h"
 #include "qdisc.h"
 #include "linkwatch.h"
-#include "dp_internal.h"
+#include "loader_internal.h"
 
 #define LOOP_EVENTS	64
 #define RELEASE_IDLE_MS	1	/* a release's pace while nothing else happens */

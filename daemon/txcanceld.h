@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #include "txcancel/abi.h"
 #include "txcancel/proto.h"
-#include "dp.h"
+#include "loader.h"
 
 #define TXCD_MAX_IFACES_CFG	TXC_MAX_IFACES
 

@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dp.h"
+#include "loader.h"
 #include "pkt.h"
 #include "testlib.h"
 

@@ -22,7 +22,7 @@
 #include <libmnl/libmnl.h>
 
 #include "linkwatch.h"
-#include "dp.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 

@@ -25,7 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dp.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 #include "tests/helpers.skel.h"

@@ -49,7 +49,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dp.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 

@@ -32,7 +32,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
-#include "dp.h"
+#include "loader.h"
 #include "netns.h"
 #include "testlib.h"
 

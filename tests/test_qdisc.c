@@ -36,7 +36,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
-#include "dp.h"
+#include "loader.h"
 #include "qdisc.h"
 #include "qdisc_nl.h"
 #include "daemon_fixture.h"
