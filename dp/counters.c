@@ -32,7 +32,6 @@ int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq)
 	return 0;
 }
 
-
 /* How long txc_dp_id_count_start() waits out ENOMEM, in 1 ms steps. */
 #define ID_STATS_ENOMEM_TRIES	50
 
