@@ -60,7 +60,6 @@ int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u3
 	return 0;
 }
 
-
 /*
  * One call for the first key is all emptiness needs: the one per-key call
  * outside txc_map_walk(), which would fetch a whole chunk.
