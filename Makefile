@@ -52,7 +52,7 @@ ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS		?= -O2 -g
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-		   -Iinclude -Idaemon -Icommon -I$(BUILD)
+		   -Iinclude -Idp -Idaemon -Icommon -I$(BUILD)
 BPF_CFLAGS	:= -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -Iinclude -Ibpf -I$(BUILD)
 LDLIBS		:= -lxdp -lbpf -lelf -lz -lmnl
@@ -78,8 +78,10 @@ endif
 .PHONY: all deps check check-kernels demo bench install clean asan fuzz fuzz-build corpus
 
 BPF_LIB_HDRS	:= $(wildcard bpf/lib/*.h) include/txcancel/abi.h
-DP_SRCS		:= daemon/loader.c daemon/attach.c daemon/xdp_multi.c daemon/qdisc.c \
-		   daemon/qdisc_nl.c
+# The datapath library (dp/): loads, pins and attaches the programs and edits
+# their maps, for the daemon, txcdp, the tests and the benchmarks.
+DP_SRCS		:= $(wildcard dp/*.c)
+DP_HDRS		:= $(wildcard dp/*.h)
 
 # txcancel's qdisc (Linux 6.16+, CONFIG_NET_SCH_BPF) needs clang 18 or later:
 # kptr type tags and may_goto.  Without one the rest builds and the daemon
@@ -109,8 +111,8 @@ TOOL_BINS	:= $(BUILD)/tools/txcdp $(BUILD)/tools/txcancel-example \
 PROTO_COMMON_SRCS := common/proto_table.c common/values.c common/tag_kinds.c
 PROTO_COMMON_OBJS := $(PROTO_COMMON_SRCS:%.c=$(BUILD)/%.o)
 
-# The daemon: every daemon/*.c that is not part of the datapath library.
-DAEMON_SRCS	:= $(filter-out $(DP_SRCS),$(wildcard daemon/*.c))
+# The daemon: every daemon/*.c.
+DAEMON_SRCS	:= $(wildcard daemon/*.c)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o) $(PROTO_COMMON_OBJS)
 DAEMON		:= $(BUILD)/txcanceld
 
@@ -161,7 +163,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)mv $@.tmp $@
 endif
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/common $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib $(BUILD)/bench $(BUILD)/man:
+$(BUILD) $(BUILD)/dp $(BUILD)/daemon $(BUILD)/common $(BUILD)/tests $(BUILD)/tools $(BUILD)/lib $(BUILD)/bench $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_LIB_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
@@ -182,15 +184,21 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(wildcard common/*.h) \
+$(BUILD)/dp/%.o: dp/%.c $(DP_HDRS) $(wildcard common/*.h) $(wildcard include/txcancel/*.h) \
+		$(BUILD)/txcancel.skel.h $(QDISC_SKEL) | $(BUILD)/dp
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(DP_HDRS) $(wildcard common/*.h) \
 		    $(wildcard include/txcancel/*.h) $(BUILD)/txcancel.skel.h \
 		    $(QDISC_SKEL) | $(BUILD)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# Made anew: ar keeps the members of files no longer in the library.
 $(DP_LIB): $(DP_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(DAEMON): $(DAEMON_OBJS) $(DP_LIB)
 	$(call msg,LINK,$@)
@@ -225,7 +233,7 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(CLI_OBJS) $(LIB_A) -o $@
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard daemon/*.h) $(DP_HDRS) $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
@@ -271,13 +279,14 @@ $(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests
 		"$(abspath $(BUILD))" > $@
 	$(Q)chmod +x $@
 
+$(BUILD)/tests/test_dp_errors: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o $(LIB_A)
 $(BUILD)/tests/test_cli: $(BUILD)/tests/testlib.o $(BUILD)/tests/daemon_fixture.o \
 			 $(BUILD)/tools/txcancel_parse.o $(BUILD)/tools/txcancel_json.o $(LIB_A)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard daemon/*.h) $(wildcard common/*.h) \
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard daemon/*.h) $(DP_HDRS) $(wildcard common/*.h) \
 		   $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -c $< -o $@
@@ -295,7 +304,7 @@ $(BUILD)/tools/%: $(BUILD)/tools/%.o $(DP_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS) -lpthread
 
-$(BUILD)/bench/%.o: bench/%.c $(wildcard bench/*.h) $(wildcard tests/*.h) $(wildcard daemon/*.h) \
+$(BUILD)/bench/%.o: bench/%.c $(wildcard bench/*.h) $(wildcard tests/*.h) $(wildcard daemon/*.h) $(DP_HDRS) \
 		   $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -Ibench -I$(BUILD)/tests -c $< -o $@
@@ -331,7 +340,7 @@ asan: $(BUILD)/vmlinux.h
 # with coverage and ASan+UBSan; seeds and regression inputs in tests/corpus/<target>.
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-		   -Iinclude -Idaemon -Ilib -Icommon -g -O1 -fno-omit-frame-pointer \
+		   -Iinclude -Idp -Idaemon -Ilib -Icommon -g -O1 -fno-omit-frame-pointer \
 		   -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS	:= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)

@@ -201,10 +201,3 @@ int txc_xdp(struct xdp_md *ctx)
 {
 	return txc_xdp_run(ctx, TXC_HOOK_XDP, ctx->ingress_ifindex);
 }
-
-/* Devmap egress, for forwarders that XDP_REDIRECT through a devmap. */
-SEC("xdp/devmap")
-int txc_xdp_devmap(struct xdp_md *ctx)
-{
-	return txc_xdp_run(ctx, TXC_HOOK_XDP_DEVMAP, ctx->egress_ifindex);
-}

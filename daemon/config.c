@@ -23,7 +23,6 @@ static bool log_syslog;
 
 static void log_fn(enum txc_log_level level, const char *fmt, va_list ap)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 	if (level > log_level)
@@ -32,7 +31,7 @@ static void log_fn(enum txc_log_level level, const char *fmt, va_list ap)
 		vsyslog(prio[level], fmt, ap);
 		return;
 	}
-	fprintf(stderr, "txcanceld: %s: ", names[level]);
+	fprintf(stderr, "txcanceld: %s: ", txc_log_level_names[level]);
 	vfprintf(stderr, fmt, ap);
 }
 
@@ -291,18 +290,14 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		return 0;
 	case OPT_QDISC_RATE:
 		return parse_rate(name, arg, &o->qdisc_rate);
-	case 'l':
-		if (!strcmp(arg, "error"))
-			log_level = TXC_LOG_ERROR;
-		else if (!strcmp(arg, "warn"))
-			log_level = TXC_LOG_WARN;
-		else if (!strcmp(arg, "info"))
-			log_level = TXC_LOG_INFO;
-		else if (!strcmp(arg, "debug"))
-			log_level = TXC_LOG_DEBUG;
-		else
+	case 'l': {
+		int level = txc_log_level_parse(arg);
+
+		if (level < 0)
 			goto bad_word;
+		log_level = level;
 		return 0;
+	}
 	case OPT_SYSLOG:
 		log_syslog = true;
 		openlog("txcanceld", LOG_PID, LOG_DAEMON);

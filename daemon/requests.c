@@ -155,7 +155,8 @@ int txcd_do_count_id(struct txcd_req *r)
 		return txcd_error(&r->err, ret, TXC_FIELD_NONE, "cancel ID 0x%08x is not counted",
 				  req->cancel_id);
 	return txcd_error(&r->err, ret, TXC_FIELD_NONE, "%s the counters of 0x%08x: %s",
-			  req->enable ? "starting" : "stopping", req->cancel_id, strerror(-ret));
+			  req->enable ? "starting" : "stopping", req->cancel_id,
+			  txc_dp_strerror(r->d->dp, ret));
 }
 
 /* --- dispatch ------------------------------------------------------------- */

@@ -95,7 +95,7 @@ static int id_run_flush(struct txcd *d, struct id_run *run, struct txc_rep_batch
 		rep->failed = run->first + done;
 		txcd_error(&rep->error, ret, TXC_FIELD_NONE, "%s the cancel of 0x%08x: %s",
 			   run->type == TXC_MSG_CANCEL ? "storing" : "clearing",
-			   run->ids[done < run->n ? done : 0], strerror(-ret));
+			   run->ids[done < run->n ? done : 0], txc_dp_strerror(d->dp, ret));
 	}
 	run->n = 0;
 	return ret;

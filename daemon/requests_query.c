@@ -205,7 +205,8 @@ int txcd_do_explain(struct txcd_req *r)
 	ret = txc_dp_explain(r->d->dp, req->frame, req->frame_len, req->mark, ifindex, &res);
 	if (ret)
 		return txcd_error(&r->err, ret, TXC_FIELD_NONE,
-				  "running the frame through the program: %s", strerror(-ret));
+				  "running the frame through the program: %s",
+				  txc_dp_strerror(r->d->dp, ret));
 	*rep = (struct txc_rep_explain){
 		.cancel_id = res.cancel_id,
 		.source = res.source,

@@ -133,7 +133,7 @@ int txcd_apply_tag_add(struct txcd *d, const struct txc_req_tag *t,
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the %s rule: %s",
-				  txcd_rule_table_of(t->kind)->name, strerror(-ret));
+				  txcd_rule_table_of(t->kind)->name, txc_dp_strerror(d->dp, ret));
 	/* Socket tags live in their sockets: no rule table, no index entry. */
 	if (t->kind != TXC_TAG_SOCKET)
 		txcd_rule_added(d, t->kind, key, &tag);
@@ -182,7 +182,7 @@ int txcd_apply_tag_del(struct txcd *d, const struct txc_req_tag *t, int fd,
 		ret = txc_dp_sock_untag(d->dp, fd);
 		if (ret)
 			return txcd_error(err, ret, TXC_FIELD_NONE, "removing the socket's tag: %s",
-					  strerror(-ret));
+					  txc_dp_strerror(d->dp, ret));
 		return 0;
 	}
 	if (txcd_rule_get(d->dp, t->kind, &t->key, &old))
@@ -190,7 +190,7 @@ int txcd_apply_tag_del(struct txcd *d, const struct txc_req_tag *t, int fd,
 	ret = txc_dp_tag_del(d->dp, t->kind, &t->key);
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "removing the rule: %s",
-				  strerror(-ret));
+				  txc_dp_strerror(d->dp, ret));
 	txcd_rule_removed(d, t->kind, &t->key, &old);
 	return 0;
 }
@@ -233,7 +233,7 @@ int txcd_apply_cancel(struct txcd *d, const struct txc_req_cancel *r, __u32 ifin
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the cancel: %s",
-				  strerror(-ret));
+				  txc_dp_strerror(d->dp, ret));
 	*since = txcd_now_ns();
 	return 0;
 }
@@ -338,7 +338,7 @@ int txcd_apply_clear(struct txcd *d, const struct txc_req_clear *r, struct txc_r
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "clearing the cancel: %s",
-				  strerror(-ret));
+				  txc_dp_strerror(d->dp, ret));
 	if (r->scope == TXC_SCOPE_ID)
 		txcd_cancelindex_del(d, r->value);
 	if (out)

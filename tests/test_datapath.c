@@ -941,17 +941,12 @@ out:
 	ring_close(r);
 }
 
-/*
- * The XDP programs: flow tags, the same cancel state, their own hook code.
- * Two subtests, so that the devmap program's skip (the kernel does not
- * test-run it) hides nothing the XDP program showed.
- */
+/* The XDP program: flow tags, the same cancel state, its own hook code. */
 static void test_xdp(void)
 {
 	struct frame f4 = frame_of(&udp4), f6 = frame_of(&udp6);
 	struct ring_reader *r;
 	__u64 t0, t1;
-	int rc;
 
 	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&udp6, ID_A2, SRC_1))
 		return;
@@ -972,16 +967,6 @@ static void test_xdp(void)
 		test_sub_end();
 	}
 
-	/* Test-run refuses devmap programs; say so rather than pretend. */
-	if (test_sub_begin("devmap")) {
-		rc = xdp_verdict(TXC_PROG_XDP_DEVMAP, &f4);
-		if (rc < 0)
-			test_skip("devmap program under test-run: %s (covered in test_netns)",
-				  strerror(-rc / 1000));
-		else
-			ASSERT_EQ(rc, XDP_DROP_RC, "devmap program drops the canceled flow");
-		test_sub_end();
-	}
 	ring_close(r);
 }
 

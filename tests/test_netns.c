@@ -732,7 +732,7 @@ out:
 	tc_fixture_teardown(&fx);
 }
 
-/* --- forwarding fixture (tests 2 and 3) ----------------------------------- */
+/* --- forwarding fixture (test 2) ----------------------------------------- */
 
 /*
  * S -- sR/rS -- R -- rD/dR -- D.  R forwards 198.18.40.0/24 <-> 198.18.41.0/24.
@@ -777,9 +777,6 @@ static bool fwd_fixture_setup(struct fwd_fixture *fx, const char *tag)
 		       "route in D") ||
 	    !ASSERT_OK(fx_run("ip netns exec %s sysctl -qw net.ipv4.ip_forward=1", fx->r),
 		       "forwarding in R"))
-		return false;
-	/* Real UDP checksums from S: the devmap test redirects them past R's stack. */
-	if (!ASSERT_OK(tx_csum_off(fx->s, "sR"), "software checksums on sR"))
 		return false;
 	if (!ASSERT_OK(link_info(fx->s, "sR", NULL, sr_mac), "link sR") ||
 	    !ASSERT_OK(link_info(fx->r, "rS", &fx->rs_ifindex, rs_mac), "link rS") ||
@@ -897,98 +894,7 @@ out:
 	fwd_fixture_teardown(&fx);
 }
 
-/* --- 3. xdp_devmap -------------------------------------------------------- */
-
-static void test_xdp_devmap(void)
-{
-	struct bpf_devmap_val dv = {};
-	struct helpers *h = NULL;
-	struct fwd_fixture fx;
-	struct {
-		__u8 src[6];
-		__u8 dst[6];
-	} macs;
-	__u32 zero = 0, id;
-	int err, i;
-
-	if (!fwd_fixture_setup(&fx, "xdm"))
-		goto out;
-	h = helpers__open_and_load();
-	if (!ASSERT_TRUE(h != NULL, "loading the helper programs"))
-		goto out;
-
-	memcpy(macs.src, fx.rd_mac, 6);
-	memcpy(macs.dst, fx.dr_mac, 6);
-	dv.ifindex = fx.rd_ifindex;
-	dv.bpf_prog.fd = txc_dp_prog_fd(fx.dp, TXC_PROG_XDP_DEVMAP);
-	if (!ASSERT_OK(bpf_map_update_elem(bpf_map__fd(h->maps.fwd_config), &zero, &macs, 0) ?
-		       -errno : 0, "fwd_config"))
-		goto out;
-	/*
-	 * The kernel resolves a devmap entry's ifindex in the netns of the
-	 * process that writes it: written from anywhere but R, frames would
-	 * be redirected to whatever device has that number there.
-	 */
-	if (!ASSERT_OK(ns_enter(fx.r), "entering R"))
-		goto out;
-	err = bpf_map_update_elem(bpf_map__fd(h->maps.fwd_devmap), &zero, &dv, 0) ? -errno : 0;
-	ns_leave();
-	if (err) {
-		test_skip("this kernel refuses a devmap entry with a program (%s)",
-			  strerror(-err));
-		goto out;
-	}
-	/* The entry must really carry txcancel's program, not just the ifindex. */
-	if (!ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(h->maps.fwd_devmap), &zero, &dv) ?
-		       -errno : 0, "reading the devmap entry") ||
-	    !ASSERT_EQ(dv.bpf_prog.id, prog_id(txc_dp_prog_fd(fx.dp, TXC_PROG_XDP_DEVMAP)),
-		       "program of the devmap entry"))
-		goto out;
-
-	/*
-	 * A veth receives XDP_REDIRECTed frames only when its peer runs NAPI,
-	 * which it does with an XDP program (or GRO) on that peer: dR gets the
-	 * empty XDP program.  The forwarder itself runs on rS.
-	 */
-	if (!ASSERT_OK(ns_enter(fx.d), "entering D"))
-		goto out;
-	err = bpf_xdp_attach(fx.dr_ifindex, bpf_program__fd(h->progs.empty_xdp), 0, NULL);
-	ns_leave();
-	if (!ASSERT_OK(err, "empty XDP program on dR"))
-		goto out;
-	if (!ASSERT_OK(ns_enter(fx.r), "entering R"))
-		goto out;
-	err = bpf_xdp_attach(fx.rs_ifindex, bpf_program__fd(h->progs.xdp_forward), 0, NULL);
-	if (err)
-		err = bpf_xdp_attach(fx.rs_ifindex, bpf_program__fd(h->progs.xdp_forward),
-				     XDP_FLAGS_SKB_MODE, NULL);
-	ns_leave();
-	if (err) {
-		test_skip("no XDP forwarder on rS in driver or skb mode (%s)", strerror(-err));
-		goto out;
-	}
-
-	for (i = 0; i < 2; i++)
-		fx.gs[i].ifindex = fx.rd_ifindex;
-	fwd_cancel_round(&fx, TXC_HOOK_XDP_DEVMAP);
-
-	/*
-	 * Only the devmap program runs txcancel in this test, so the passed
-	 * counts and DEVMAP records above prove the frames took the redirect.
-	 */
-	if (!ns_enter(fx.r)) {
-		bpf_xdp_query_id(fx.rs_ifindex, 0, &id);
-		ASSERT_EQ(id, prog_id(bpf_program__fd(h->progs.xdp_forward)),
-			  "forwarder still on rS");
-		bpf_xdp_detach(fx.rs_ifindex, 0, NULL);
-		ns_leave();
-	}
-out:
-	fwd_fixture_teardown(&fx);
-	helpers__destroy(h);
-}
-
-/* --- 4. coexistence ------------------------------------------------------- */
+/* --- 3. coexistence ------------------------------------------------------- */
 
 static __u64 seen(struct bpf_map *map, __u16 port)
 {
@@ -1219,7 +1125,7 @@ out:
 	helpers__destroy(h);
 }
 
-/* --- 5. attach_detach_clean ----------------------------------------------- */
+/* --- 4. attach_detach_clean ----------------------------------------------- */
 
 /* Entries of @path other than . and .., or a negative errno. */
 static int dir_entries(const char *path)
@@ -1515,7 +1421,7 @@ out:
 	tc_fixture_teardown(&fx);
 }
 
-/* --- 6. iface_scope ------------------------------------------------------- */
+/* --- 5. iface_scope ------------------------------------------------------- */
 
 /* Both groups tagged alike (source 1), with source 1's ring open. */
 static bool iface_setup(struct tc_fixture *fx, struct group *gs, struct rings *r)
@@ -1663,7 +1569,6 @@ out:
 static const struct test_case cases[] = {
 	{ "tc_groups", test_tc_groups },
 	{ "xdp_forward", test_xdp_forward },
-	{ "xdp_devmap", test_xdp_devmap },
 	{ "coexistence", test_coexistence },
 	{ "attach_detach_clean", test_attach_detach_clean },
 	{ "iface_scope", test_iface_scope },

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * txcdp: a thin command line over the datapath loader, for bring-up, the
+ * txcdp: a thin command line over the datapath library, for bring-up, the
  * demo and debugging.  It edits the pinned maps directly; the daemon and its
  * `txcancel` tool are the product interface.
  */
@@ -20,7 +20,7 @@
 #include <linux/if_link.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 
 static const char usage[] =
 "usage: txcdp [-d PIN_DIR] [-n NETNS] COMMAND ...\n"
@@ -28,15 +28,21 @@ static const char usage[] =
 "  attach IFNAME [tc|clsact|xdp|xdp-skb]   attach (default tc: tcx, else clsact)\n"
 "  detach IFNAME [tc|xdp]            detach (default tc)\n"
 "  mark-mask MASK                    bits of the skb mark that carry the ID field\n"
-"  tag mark MARK ID SOURCE           frames whose masked mark is MARK get ID\n"
-"  tag flow PROTO SADDR SPORT DADDR DPORT ID SOURCE\n"
-"                                    PROTO: udp, tcp, icmp, icmp6 or a number\n"
+"  tag [add] mark MARK id ID source SOURCE\n"
+"                                    frames whose masked mark is MARK get ID\n"
+"  tag [add] flow proto PROTO src ADDR[:PORT] dst ADDR[:PORT] id ID source SOURCE\n"
+"                                    PROTO: udp, tcp, icmp, icmpv6 or a number;\n"
+"                                    IPv6 with a port in brackets: [2001:db8::1]:53\n"
+"                                    (txcancel's words; the older positional forms\n"
+"                                    tag mark MARK ID SOURCE and tag flow PROTO\n"
+"                                    SADDR SPORT DADDR DPORT ID SOURCE still work)\n"
 "  cancel id|prefix|source VALUE [IFNAME] [--for MS]\n"
 "  clear id|prefix|source VALUE\n"
 "  stats SOURCE                      counters of one source\n"
 "  watch SOURCE SECONDS              print SOURCE's abort records as they come\n"
 "  unload                            detach everything, remove the pins\n"
-"-d: pin directory (default " TXC_PIN_DIR_DEFAULT ")\n"
+"-d: pin directory (default " TXC_PIN_DIR_DEFAULT "); refused while a txcanceld\n"
+"    holds it (stats excepted)\n"
 "-n: network namespace (a name under /run/netns) for interface names\n";
 
 static int parse_u32(const char *s, const char *what, __u32 *out)
@@ -73,7 +79,8 @@ static int parse_proto(const char *s, __u8 *proto)
 {
 	static const struct { const char *name; __u8 num; } names[] = {
 		{ "udp", IPPROTO_UDP }, { "tcp", IPPROTO_TCP },
-		{ "icmp", IPPROTO_ICMP }, { "icmp6", IPPROTO_ICMPV6 },
+		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
+		{ "icmp6", IPPROTO_ICMPV6 },
 	};
 	__u32 v;
 	size_t i;
@@ -114,17 +121,81 @@ static int parse_port(const char *s, __be16 *port)
 	return 0;
 }
 
+/* ADDR[:PORT], with an IPv6 address in brackets when a port follows. */
+static int parse_endpoint(const char *s, struct txc_flow_key *k, int which)
+{
+	__be16 *port = which ? &k->dport : &k->sport;
+	char addr[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	size_t len;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (close[1] && close[1] != ':')) {
+			fprintf(stderr, "txcdp: '%s': expected [IPv6]:PORT\n", s);
+			return -EINVAL;
+		}
+		len = close - s - 1;
+		colon = close[1] ? close + 1 : NULL;
+		s++;
+	} else if (colon && strchr(s, ':') != colon) {
+		colon = NULL;		/* an IPv6 address without a port */
+		len = strlen(s);
+	} else {
+		len = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (len >= sizeof(addr)) {
+		fprintf(stderr, "txcdp: '%s' is not an IP address\n", s);
+		return -EINVAL;
+	}
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	return parse_addr(addr, k, which) ?: colon ? parse_port(colon + 1, port) : 0;
+}
+
+/* txcancel's words, 10 arguments: proto P src A[:P] dst A[:P] id ID source S. */
+static int parse_flow_words(char **argv, struct txc_flow_key *fk, struct txc_tag *tag)
+{
+	static const char *const words[] = { "proto", "src", "dst", "id", "source" };
+
+	for (int i = 0; i < 5; i++)
+		if (strcmp(argv[2 * i], words[i])) {
+			fprintf(stderr, "txcdp: tag flow: '%s' where '%s' belongs\n%s", argv[2 * i],
+				words[i], usage);
+			return -EINVAL;
+		}
+	return parse_proto(argv[1], &fk->proto) ?: parse_endpoint(argv[3], fk, 0) ?:
+	       parse_endpoint(argv[5], fk, 1) ?: parse_u32(argv[7], "ID", &tag->cancel_id) ?:
+	       parse_u32(argv[9], "source", &tag->source);
+}
+
 static int do_tag(struct txc_dp *dp, int argc, char **argv)
 {
 	struct txc_flow_key fk = {};
 	struct txc_tag tag;
 	__u32 mark;
 
+	/* "tag add ..." as txcancel says it; "add" is the only thing tag does here. */
+	if (argc > 1 && !strcmp(argv[1], "add"))
+		argc--, argv++;
+	if (argc == 7 && !strcmp(argv[1], "mark") && !strcmp(argv[3], "id") &&
+	    !strcmp(argv[5], "source")) {
+		if (parse_u32(argv[2], "mark", &mark) || parse_u32(argv[4], "ID", &tag.cancel_id) ||
+		    parse_u32(argv[6], "source", &tag.source))
+			return -EINVAL;
+		return txc_dp_tag_add(dp, TXC_TAG_MARK, &mark, &tag);
+	}
 	if (argc == 5 && !strcmp(argv[1], "mark")) {
 		if (parse_u32(argv[2], "mark", &mark) || parse_u32(argv[3], "ID", &tag.cancel_id) ||
 		    parse_u32(argv[4], "source", &tag.source))
 			return -EINVAL;
 		return txc_dp_tag_add(dp, TXC_TAG_MARK, &mark, &tag);
+	}
+	if (argc == 12 && !strcmp(argv[1], "flow")) {
+		if (parse_flow_words(argv + 2, &fk, &tag))
+			return -EINVAL;
+		return txc_dp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
 	}
 	if (argc == 9 && !strcmp(argv[1], "flow")) {
 		if (parse_proto(argv[2], &fk.proto) || parse_addr(argv[3], &fk, 0) ||
@@ -309,7 +380,7 @@ int main(int argc, char **argv)
 	struct txc_dp_opts opts = {};
 	struct txc_dp *dp;
 	const char *netns = NULL;
-	int opt, err;
+	int opt, err, lock_fd = -1;
 
 	while ((opt = getopt(argc, argv, "+d:n:h")) != -1) {
 		switch (opt) {
@@ -329,13 +400,23 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	err = netns ? enter_netns(netns) : 0;
+	/* Beside a daemon, txcdp would detach its programs and drain its rings. */
+	if (!err && strcmp(argv[optind], "stats")) {
+		lock_fd = txc_dp_pin_dir_lock(opts.pin_dir ? opts.pin_dir : TXC_PIN_DIR_DEFAULT);
+		err = lock_fd < 0 ? lock_fd : 0;
+	}
 	if (!err)
 		err = txc_dp_open(&dp, &opts);
-	if (err)
+	if (err) {
+		if (lock_fd >= 0)
+			close(lock_fd);
 		return 1;
+	}
 	err = run(dp, argc - optind, argv + optind);
-	txc_dp_close(dp);
 	if (err && err != -EINVAL)
-		fprintf(stderr, "txcdp: %s: %s\n", argv[optind], strerror(-err));
+		fprintf(stderr, "txcdp: %s: %s\n", argv[optind], txc_dp_strerror(dp, err));
+	txc_dp_close(dp);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return err ? 1 : 0;
 }

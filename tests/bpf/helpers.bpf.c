@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Programs the tests run beside txcancel: empty programs (the baseline of
- * the cost measurement), counters that sit before and after txcancel on the
- * same hook, and a minimal XDP_REDIRECT forwarder for the devmap tests.
+ * the cost measurement) and counters that sit before and after txcancel on
+ * the same hook.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -69,44 +69,6 @@ int count_last(struct __sk_buff *skb)
 {
 	count_udp(&seen_last, (void *)(long)skb->data, (void *)(long)skb->data_end);
 	return TC_NEXT;
-}
-
-/* XDP forwarder: rewrite the MACs and redirect through fwd_devmap[0]. */
-struct fwd_macs {
-	__u8 src[6];
-	__u8 dst[6];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fwd_macs);
-} fwd_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bpf_devmap_val);
-} fwd_devmap SEC(".maps");
-
-SEC("xdp")
-int xdp_forward(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct fwd_macs *macs;
-	__u32 zero = 0;
-
-	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	macs = bpf_map_lookup_elem(&fwd_config, &zero);
-	if (!macs)
-		return XDP_PASS;
-	__builtin_memcpy(eth->h_source, macs->src, 6);
-	__builtin_memcpy(eth->h_dest, macs->dst, 6);
-	return bpf_redirect_map(&fwd_devmap, 0, XDP_PASS);
 }
 
 /*

@@ -18,7 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "loader.h"
+#include "dp.h"
 #include "txcancel/qdisc_abi.h"
 
 /*

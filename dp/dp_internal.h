@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* What loader.c and attach.c share and nobody else needs. */
-#ifndef TXC_LOADER_INTERNAL_H
-#define TXC_LOADER_INTERNAL_H
+/* What the library's files share and nobody else needs. */
+#ifndef TXC_DP_INTERNAL_H
+#define TXC_DP_INTERNAL_H
 
 #include <limits.h>
 #include <pthread.h>
@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "txcancel/abi.h"
-#include "loader.h"
+#include "dp.h"
 
 struct txcancel;
 struct txc_qdisc;
@@ -39,6 +39,15 @@ struct txc_dp {
 	struct txc_config *cfg;
 	__u64 *gens, *cgroup_filter;
 	size_t cfg_len, gens_len, cgroup_filter_len;
+	/*
+	 * The cause of the last failure, in the words a user acts on
+	 * (txc_dp_strerror()).  Ring calls may fail in a thread of their
+	 * own: the lock keeps the text whole.
+	 */
+	pthread_mutex_t err_lock;
+	int err_num;
+	char err_text[TXC_DP_ERR_LEN];
+	char err_read[TXC_DP_ERR_LEN];
 };
 
 /* The datapath object's map behind @map, or NULL. */
@@ -51,6 +60,43 @@ int txc_mkdir_p(const char *path, mode_t mode);
  */
 void txc_libbpf_quiet(bool quiet);
 void txc_vlog(enum txc_log_level level, const char *fmt, va_list ap);
+/* libbpf's messages through the log sink (log.c). */
+void txc_dp_libbpf_log(void);
+
+/*
+ * A failure of a call on @dp, decided here: logs the message as an error
+ * and keeps it as @dp's last error (txc_dp_strerror()).  No newline at the
+ * end of @fmt.  @dp may be NULL (a failure before the handle exists: only
+ * logged).  Returns @err.
+ */
+int txc_dp_fail(struct txc_dp *dp, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Forget the last error: at the start of a call whose failure is forwarded. */
+void txc_dp_error_clear(struct txc_dp *dp);
+
+/* check.c: validity of what callers hand in, one wording each. */
+int txc_dp_check_id(struct txc_dp *dp, __u32 id);
+int txc_dp_check_ids(struct txc_dp *dp, const __u32 *ids, __u32 n);
+int txc_dp_check_source(struct txc_dp *dp, __u32 source);
+int txc_dp_check_prefix(struct txc_dp *dp, __u32 prefix);
+
+/* config.c: lookup bits set and cleared atomically in the mapped config. */
+int txc_dp_lookups_add(struct txc_dp *dp, __u32 bits);
+int txc_dp_lookups_del(struct txc_dp *dp, __u32 bits);
+/* open.c: the cgroup filter says "maybe" for @cgroup from now on. */
+void txc_dp_cgroup_filter_set(struct txc_dp *dp, __u64 cgroup);
+/* rings.c: remove every ring (only the marked slots are touched). */
+int txc_dp_rings_remove_all(struct txc_dp *dp);
+
+/* maps.c */
+int txc_map_is_empty(int fd);
+int txc_map_zero_all(int fd, __u32 max_entries, size_t value_size);
+int txc_map_delete_all(int fd, size_t key_size, size_t val_size);
+/*
+ * The element @key of the per-CPU map @fd, summed over CPUs into @sum: a
+ * struct of @n_fields __u64 counters, which is also each CPU's value.
+ */
+int txc_map_percpu_sum(int fd, const void *key, __u64 *sum, size_t n_fields);
 
 /*
  * xdp_multi.c: txcancel's XDP program in libxdp's dispatcher on @ifindex.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The datapath loader: loads the txcancel programs once, pins their maps
+ * The datapath library: loads the txcancel programs once, pins their maps
  * under a bpffs directory (reusing the maps an earlier instance pinned),
  * creates the per-source rings and attaches the programs to interfaces.
  *
@@ -13,31 +13,23 @@
  * qdisc) is kept in the pinned map txc_ifaces, so that it survives a restart.
  *
  * Every function returns 0 or a negative errno and logs what failed, on
- * what, and why through the log callback.
+ * what, and why through the log sink (log.h); txc_dp_strerror() gives the
+ * last failure's cause as its text.  The headers, by purpose: this one
+ * (the handle and the state it edits), attach.h (interfaces), maps.h (map
+ * utilities for any fd), log.h, qdisc.h (txcancel's qdisc).
  */
-#ifndef TXC_LOADER_H
-#define TXC_LOADER_H
+#ifndef TXC_DP_H
+#define TXC_DP_H
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <linux/types.h>
 #include "txcancel/abi.h"
+#include "log.h"
+#include "maps.h"
+#include "attach.h"
 
 #define TXC_PIN_DIR_DEFAULT	"/sys/fs/bpf/txcancel"
-
-enum txc_log_level {
-	TXC_LOG_ERROR,
-	TXC_LOG_WARN,
-	TXC_LOG_INFO,
-	TXC_LOG_DEBUG,
-};
-
-typedef void (*txc_log_fn)(enum txc_log_level level, const char *fmt, va_list ap);
-
-/* Where the loader's messages go (stderr, errors and warnings, by default). */
-void txc_set_log(txc_log_fn fn);
-void txc_log(enum txc_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 struct txc_dp_opts {
 	const char *pin_dir;	/* NULL: TXC_PIN_DIR_DEFAULT */
@@ -69,7 +61,6 @@ enum txc_map {
 enum txc_prog {
 	TXC_PROG_TC_EGRESS,
 	TXC_PROG_XDP,
-	TXC_PROG_XDP_DEVMAP,
 	TXC_PROG_COUNT,
 };
 
@@ -81,6 +72,15 @@ int txc_dp_open(struct txc_dp **dp, const struct txc_dp_opts *opts);
 void txc_dp_close(struct txc_dp *dp);
 /* Remove the map pins and the pin directory; links must be detached first. */
 int txc_dp_unpin(struct txc_dp *dp);
+
+/*
+ * The cause of @dp's last failure, if it failed with @err, in the words a
+ * user acts on ("the rule table is full (65536 flow rules)"); otherwise
+ * strerror(-@err).  Valid until the next call.  At most TXC_DP_ERR_LEN
+ * bytes with the NUL: it fits an error reply's message.
+ */
+#define TXC_DP_ERR_LEN		120
+const char *txc_dp_strerror(struct txc_dp *dp, int err);
 
 const char *txc_dp_pin_dir(const struct txc_dp *dp);
 int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map);
@@ -95,6 +95,16 @@ int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog);
  */
 #define TXC_XDP_RUN_PRIO	20
 __u32 txc_dp_ring_bytes(const struct txc_dp *dp);
+
+/*
+ * The lock of a pin dir: an exclusive flock on the directory, which
+ * txcanceld holds for its lifetime.  A program that changes the pinned
+ * state without the daemon takes it first: returns the fd that holds it
+ * (close it to let go), -EBUSY when a daemon (or another holder) has it.
+ * Creates the directory if needed.  Not for the process that already holds
+ * it: flock locks belong to the open file, so a second one conflicts.
+ */
+int txc_dp_pin_dir_lock(const char *pin_dir);
 
 /* Mount bpffs on the parent of @pin_dir's tree if nothing is mounted there. */
 int txc_ensure_bpffs(const char *path);
@@ -158,30 +168,15 @@ int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value);
 int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
 		      __u32 *done);
 int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done);
-/*
- * Delete @n keys of @key_size bytes from the map @fd in BPF_MAP_DELETE_BATCH
- * calls; keys that are not there are skipped.  *@deleted: how many were.
- */
-int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted);
-/*
- * Hand every element of the map @fd to @fn, a BPF_MAP_LOOKUP_BATCH chunk at
- * a time (a million elements are a few hundred system calls).  @fn must not
- * change the map: changing elements under a hash walk makes it skip or
- * revisit them; collect, and change after the walk.  A non-zero return of
- * @fn ends the walk with it.
- */
-typedef int (*txc_map_chunk_fn)(void *ctx, const void *keys, const void *vals, __u32 n);
-int txc_map_walk(int fd, size_t key_size, size_t val_size, txc_map_chunk_fn fn, void *ctx);
-
 /* Counters of @source, summed over CPUs. */
 int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum);
 /* Next sequence number the datapath will hand out for @source, minus one. */
+int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
 /*
  * Bytes of each aborted frame of @source its records carry from now on
  * (0..TXC_CAPTURE_MAX; 0: none, records of version 1).
  */
 int txc_dp_set_source_caplen(struct txc_dp *dp, __u32 source, __u32 caplen);
-int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
 
 /*
  * Per-ID counters (struct txc_id_stats), kept only for the IDs asked for.
@@ -237,10 +232,10 @@ int txc_dp_explain_prepare(struct txc_dp *dp);
  * Rings.  Every system call on txc_rings (an array of maps) may wait for an
  * RCU grace period: about 16 ms each on Linux 6.1, even a lookup or the
  * delete of an empty slot; an insert or a removal still 8 ms on 6.18.  So
- * the loader records which slots hold a ring (pinned, see loader_internal.h)
+ * the library records which slots hold a ring (pinned, see dp_internal.h)
  * and touches no other slot; a caller that must not wait makes these calls
  * from a thread of its own.  They may run in one thread while another uses
- * the rest of the loader.  Each returns a new fd the caller closes, or a
+ * the rest of the library.  Each returns a new fd the caller closes, or a
  * negative errno.
  *
  * txc_dp_ring_get(): the ring stored for @source (-ENOENT if none).
@@ -257,45 +252,5 @@ int txc_dp_ring_remove(struct txc_dp *dp, __u32 source);
 
 /* Forget every rule, cancel, counter and ring: back to a freshly loaded state. */
 int txc_dp_reset(struct txc_dp *dp);
-
-/* --- attach (attach.c) --------------------------------------------------- */
-
-enum txc_tc_mode {
-	TXC_TC_AUTO,		/* tcx where the kernel has it, else clsact */
-	TXC_TC_TCX,
-	TXC_TC_CLSACT,
-};
-
-/* BPF_F_BEFORE/BPF_F_AFTER style placement on the tcx chain. */
-enum txc_tc_place {
-	TXC_TC_PLACE_LAST,
-	TXC_TC_PLACE_FIRST,
-};
-
-int txc_attach_tc(struct txc_dp *dp, const char *ifname, enum txc_tc_mode mode);
-int txc_detach_tc(struct txc_dp *dp, const char *ifname);
-/* @xdp_flags: 0 (driver mode where supported) or XDP_FLAGS_SKB_MODE. */
-int txc_attach_xdp(struct txc_dp *dp, const char *ifname, __u32 xdp_flags);
-/*
- * The same by ifindex, for a caller that learned the interface from a link
- * event: a name may have passed to another interface since, an index is
- * never reused while the interface lives (-ENODEV if it is gone).
- */
-int txc_attach_tc_ifindex(struct txc_dp *dp, __u32 ifindex, enum txc_tc_mode mode);
-int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags);
-int txc_detach_xdp(struct txc_dp *dp, const char *ifname);
-/* Detach both hooks from @ifindex; works also when the interface is gone. */
-int txc_detach_ifindex(struct txc_dp *dp, __u32 ifindex);
-/* Detach from every interface recorded in txc_ifaces. */
-int txc_detach_all(struct txc_dp *dp);
-
-/* The state txcancel keeps for @ifindex, -ENOENT if none. */
-int txc_iface_get(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
-
-/* Attach any SCHED_CLS program as a tcx egress link (also used by tests). */
-int txc_tcx_link_create(int prog_fd, int ifindex, enum txc_tc_place place);
-
-/* Whether this kernel has tcx links: 1 yes, 0 no. */
-int txc_kernel_has_tcx(void);
 
 #endif

@@ -20,8 +20,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
-#include "loader_internal.h"
+#include "dp.h"
+#include "dp_internal.h"
 #include "qdisc.h"
 
 /* Not in the UAPI headers of older distributions. */
@@ -97,21 +97,30 @@ static int iface_put(struct txc_dp *dp, __u32 ifindex, const struct txc_iface *i
 	return 0;
 }
 
+static int slots_used(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	const struct txc_iface *ifaces = vals;
+	__u64 *used = ctx;
+
+	(void)keys;
+	for (__u32 i = 0; i < n; i++)
+		if (ifaces[i].slot < TXC_MAX_IFACES)
+			*used |= 1ULL << ifaces[i].slot;
+	return 0;
+}
+
 /* The interface's state, with a free slot if txcancel had none for it. */
 static int iface_get_or_new(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
 {
-	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
 	__u64 used = 0;
-	__u32 key, *prev = NULL;
-	struct txc_iface other;
+	int err;
 
 	if (!txc_iface_get(dp, ifindex, iface))
 		return 0;
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		if (!bpf_map_lookup_elem(fd, &key, &other) && other.slot < TXC_MAX_IFACES)
-			used |= 1ULL << other.slot;
-		prev = &key;
-	}
+	err = txc_map_walk(txc_dp_map_fd(dp, TXC_MAP_IFACES), sizeof(__u32), sizeof(*iface),
+			   slots_used, &used);
+	if (err)
+		return err;
 	if (used == ~0ULL) {
 		txc_log(TXC_LOG_ERROR, "txcancel is attached to %u interfaces already, the "
 			"most it can tell apart\n", TXC_MAX_IFACES);
@@ -675,7 +684,10 @@ int txc_detach_all(struct txc_dp *dp)
 	__u32 ifindex;
 	int err, ret = 0;
 
-	/* Each pass removes the first interface, so always start over. */
+	/*
+	 * A per-key loop on purpose: each pass detaches and removes the first
+	 * interface, and a walk must not run under the deletes it causes.
+	 */
 	while (!bpf_map_get_next_key(fd, NULL, &ifindex)) {
 		err = txc_detach_ifindex(dp, ifindex);
 		if (err && !ret)

@@ -23,8 +23,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
-#include "loader_internal.h"
+#include "dp.h"
+#include "dp_internal.h"
 #include "qdisc.h"
 #include "qdisc_nl.h"
 #ifndef TXC_NO_QDISC_OBJ

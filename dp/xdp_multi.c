@@ -40,8 +40,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "loader.h"
-#include "loader_internal.h"
+#include "dp.h"
+#include "dp_internal.h"
 #include "txcancel.skel.h"
 
 #define XDP_PROG_NAME	"txc_xdp"

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Cancels and clears, one at a time or many IDs at once. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dp.h"
+#include "dp_internal.h"
+#include "qdisc.h"
+
+static int cancel_target(struct txc_dp *dp, int scope, __u32 value, enum txc_map *map)
+{
+	switch (scope) {
+	case TXC_SCOPE_ID:
+		*map = TXC_MAP_ID_CANCELS;
+		return txc_dp_check_id(dp, value);
+	case TXC_SCOPE_PREFIX:
+		*map = TXC_MAP_PREFIX_CANCELS;
+		return txc_dp_check_prefix(dp, value);
+	case TXC_SCOPE_SOURCE:
+		*map = TXC_MAP_SOURCE_CANCELS;
+		return txc_dp_check_source(dp, value);
+	default:
+		return txc_dp_fail(dp, -EINVAL, "cancel scope %d: must be source (1), prefix (2) "
+				   "or ID (3)", scope);
+	}
+}
+
+int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns)
+{
+	struct txc_cancel c = { .flags = TXC_CANCEL_F_ACTIVE };
+	struct txc_iface iface;
+	struct timespec now;
+	enum txc_map map;
+	int err;
+
+	txc_dp_error_clear(dp);
+	err = cancel_target(dp, scope, value, &map);
+	if (err)
+		return err;
+	if (!ifindex) {
+		c.flags |= TXC_CANCEL_F_ALL_IFACES;
+	} else {
+		err = txc_iface_get(dp, ifindex, &iface);
+		if (err)
+			return txc_dp_fail(dp, err, "cancel on ifindex %u: txcancel is not attached "
+					   "there", ifindex);
+	}
+	c.expires_ns = expires_ns;
+	/*
+	 * Per-interface cancels add to those already in force for the value.
+	 * One element holds one expiry: the later one, "never" winning, so
+	 * that no cancel in force ends early.
+	 */
+	if (ifindex) {
+		struct txc_cancel old;
+
+		if (!bpf_map_lookup_elem(txc_dp_map_fd(dp, map), &value, &old) &&
+		    (old.flags & TXC_CANCEL_F_ACTIVE)) {
+			c = old;
+			if (!old.expires_ns || !expires_ns)
+				c.expires_ns = 0;
+			else if (expires_ns > old.expires_ns)
+				c.expires_ns = expires_ns;
+		}
+		if (!(c.flags & TXC_CANCEL_F_ALL_IFACES))
+			c.iface_slots |= 1ULL << iface.slot;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c.since_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), &value, &c, BPF_ANY))
+		return txc_dp_fail(dp, -errno, "cancel of %u: %s%s", value, strerror(errno),
+				   errno == E2BIG ? " (the cancel table is full)" : "");
+	if (scope == TXC_SCOPE_ID)
+		err = txc_dp_lookups_add(dp, TXC_LOOKUP_ID_CANCELS);
+	/* In force at the hook: now what is queued already (no-op without the qdisc). */
+	return err ? err : txc_qdisc_purge(dp, scope, value, ifindex, NULL);
+}
+
+int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
+{
+	struct txc_cancel none = {};
+	enum txc_map map;
+	int err;
+
+	txc_dp_error_clear(dp);
+	err = cancel_target(dp, scope, value, &map);
+	if (err)
+		return err;
+	if (scope == TXC_SCOPE_ID) {
+		if (bpf_map_delete_elem(txc_dp_map_fd(dp, map), &value) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), &value, &none, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Many ID cancels on every interface in one BPF_MAP_UPDATE_BATCH: the
+ * kernel inserts them in one system call instead of one each.  *@done says
+ * how many, from the first, are in force when an error is returned.
+ */
+int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
+		      __u32 *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	struct txc_cancel *vals;
+	struct timespec now;
+	__u32 count = n, i;
+	int err;
+
+	*done = 0;
+	txc_dp_error_clear(dp);
+	err = txc_dp_check_ids(dp, ids, n);
+	if (err || !n)
+		return err;
+	vals = calloc(n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0; i < n; i++) {
+		vals[i].flags = TXC_CANCEL_F_ACTIVE | TXC_CANCEL_F_ALL_IFACES;
+		vals[i].expires_ns = expires_ns ? expires_ns[i] : 0;
+		vals[i].since_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
+	}
+	/* The lookup bit first: a cancel the programs do not look at is not in force. */
+	err = txc_dp_lookups_add(dp, TXC_LOOKUP_ID_CANCELS);
+	if (!err && bpf_map_update_batch(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), ids, vals,
+					 &count, &opts))
+		err = txc_dp_fail(dp, -errno, "cancel of %u IDs: %s after %u%s", n,
+				  strerror(errno), count,
+				  errno == E2BIG ? " (the cancel table is full)" : "");
+	/* The kernel stops its loop with count < n; failing before it, count stays n. */
+	*done = !err ? n : count < n ? count : 0;
+	free(vals);
+	for (i = 0; i < *done && dp->qdisc; i++) {
+		int perr = txc_qdisc_purge(dp, TXC_SCOPE_ID, ids[i], 0, NULL);
+
+		if (perr && !err)
+			err = perr;
+	}
+	return err;
+}
+
+/* Many ID clears; clearing an ID that has no cancel is no error. */
+int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done)
+{
+	__u32 deleted;
+	int err;
+
+	*done = 0;
+	txc_dp_error_clear(dp);
+	err = txc_dp_check_ids(dp, ids, n);
+	if (err)
+		return err;
+	err = txc_map_delete_keys(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), ids, sizeof(*ids), n,
+				  &deleted);
+	if (err)
+		return txc_dp_fail(dp, err, "clear of %u IDs: %s", n, strerror(-err));
+	*done = n;
+	return 0;
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Tag rules: the rule tables, socket tags and the lease generations. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dp.h"
+#include "dp_internal.h"
+
+/* The rule table of each tag kind stored by key; socket tags live in sockets. */
+static const struct tag_table {
+	const char *name;
+	enum txc_map map;
+	__u32 lookup;
+} tag_tables[] = {
+	[TXC_TAG_MARK] = { "mark", TXC_MAP_MARK_RULES, TXC_LOOKUP_MARK },
+	[TXC_TAG_CGROUP] = { "cgroup", TXC_MAP_CGROUP_RULES, TXC_LOOKUP_CGROUP },
+	[TXC_TAG_FLOW] = { "flow", TXC_MAP_FLOW_RULES, TXC_LOOKUP_FLOW },
+};
+
+static const struct tag_table *tag_table(struct txc_dp *dp, int kind)
+{
+	if (kind == TXC_TAG_SOCKET) {
+		txc_dp_fail(dp, -EINVAL, "socket tags are stored in the socket: "
+			    "txc_dp_sock_tag() with its fd, not by cookie");
+		return NULL;
+	}
+	if (kind < 0 || (size_t)kind >= sizeof(tag_tables) / sizeof(tag_tables[0]) ||
+	    !tag_tables[kind].name) {
+		txc_dp_fail(dp, -EINVAL, "tag kind %d: must be mark (1), socket (2), cgroup (3) "
+			    "or flow (4)", kind);
+		return NULL;
+	}
+	return &tag_tables[kind];
+}
+
+static int check_key(struct txc_dp *dp, int kind, const void *key)
+{
+	const struct txc_flow_key *fk = key;
+
+	if (kind == TXC_TAG_MARK && *(const __u32 *)key == 0)
+		return txc_dp_fail(dp, -EINVAL, "mark rule for mark 0: a frame with mark 0 "
+				   "carries no ID");
+	if (kind != TXC_TAG_FLOW)
+		return 0;
+	if (fk->family != TXC_FAMILY_IPV4 && fk->family != TXC_FAMILY_IPV6)
+		return txc_dp_fail(dp, -EINVAL, "flow rule: family %u, must be 4 or 6",
+				   fk->family);
+	if (fk->reserved)
+		return txc_dp_fail(dp, -EINVAL, "flow rule: reserved field must be zero");
+	return 0;
+}
+
+int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct txc_tag *tag)
+{
+	const struct tag_table *tt;
+	struct bpf_map *m;
+	int err;
+
+	txc_dp_error_clear(dp);
+	tt = tag_table(dp, kind);
+	if (!tt)
+		return -EINVAL;
+	err = txc_dp_check_id(dp, tag->cancel_id);
+	if (!err)
+		err = txc_dp_check_source(dp, tag->source);
+	if (!err)
+		err = check_key(dp, kind, key);
+	if (err)
+		return err;
+	/* The filter says "maybe" before the rule exists: never "none" while it does. */
+	if (kind == TXC_TAG_CGROUP)
+		txc_dp_cgroup_filter_set(dp, *(const __u64 *)key);
+	m = txc_dp_map(dp, tt->map);
+	if (bpf_map_update_elem(bpf_map__fd(m), key, tag, BPF_ANY)) {
+		/* A hash map that is full refuses a new key with E2BIG. */
+		if (errno == E2BIG)
+			return txc_dp_fail(dp, -E2BIG, "the rule table is full (%u %s rules)",
+					   bpf_map__max_entries(m), tt->name);
+		return txc_dp_fail(dp, -errno, "adding a %s rule: %s", tt->name,
+				   strerror(errno));
+	}
+	/* The rule is in place before its table is looked up: no half state. */
+	return txc_dp_lookups_add(dp, tt->lookup);
+}
+
+int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key)
+{
+	const struct tag_table *tt = tag_table(dp, kind);
+
+	if (!tt)
+		return -EINVAL;
+	if (bpf_map_delete_elem(txc_dp_map_fd(dp, tt->map), key))
+		return -errno;
+	return 0;
+}
+
+/* --- socket tags ---------------------------------------------------------- */
+
+static __u64 gen_of(const struct txc_dp *dp, __u32 slot)
+{
+	return __atomic_load_n(&dp->gens[slot], __ATOMIC_ACQUIRE);
+}
+
+/* Whether a stored socket tag is in force: a valid ID made under current leases. */
+static bool sk_tag_current(const struct txc_dp *dp, const struct txc_sk_tag *st)
+{
+	return TXC_ID_VALID(st->tag.cancel_id) && st->tag.source != TXC_SOURCE_NONE &&
+	       st->tag.source < TXC_MAX_SOURCES &&
+	       st->prefix_gen == gen_of(dp, TXC_ID_PREFIX(st->tag.cancel_id)) &&
+	       st->source_gen == gen_of(dp, TXC_GEN_SOURCE(st->tag.source));
+}
+
+int txc_dp_sock_get(struct txc_dp *dp, int sock_fd, struct txc_sk_tag *st)
+{
+	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, st))
+		return -errno;
+	return sk_tag_current(dp, st) ? 0 : -ENOENT;
+}
+
+int txc_dp_sock_tag(struct txc_dp *dp, int sock_fd, const struct txc_tag *tag)
+{
+	struct txc_sk_tag st = { .tag = *tag };
+	socklen_t len = sizeof(st.cookie);
+	int err;
+
+	txc_dp_error_clear(dp);
+	err = txc_dp_check_id(dp, tag->cancel_id);
+	if (!err)
+		err = txc_dp_check_source(dp, tag->source);
+	if (err)
+		return err;
+	if (getsockopt(sock_fd, SOL_SOCKET, SO_COOKIE, &st.cookie, &len))
+		return txc_dp_fail(dp, -errno, "socket tag: reading the cookie of fd %d: %s",
+				   sock_fd, strerror(errno));
+	st.prefix_gen = gen_of(dp, TXC_ID_PREFIX(tag->cancel_id));
+	st.source_gen = gen_of(dp, TXC_GEN_SOURCE(tag->source));
+	/* The tag is in the socket before the programs look for one: no half state. */
+	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, &st, BPF_ANY))
+		return txc_dp_fail(dp, -errno, "storing the tag in socket fd %d: %s", sock_fd,
+				   strerror(errno));
+	return txc_dp_lookups_add(dp, TXC_LOOKUP_SOCKET);
+}
+
+int txc_dp_sock_untag(struct txc_dp *dp, int sock_fd)
+{
+	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd))
+		return -errno;
+	return 0;
+}
+
+int txc_dp_lease_end(struct txc_dp *dp, int scope, __u32 value)
+{
+	__u32 slot;
+
+	if (scope == TXC_SCOPE_PREFIX && !txc_dp_check_prefix(dp, value))
+		slot = value;
+	else if (scope == TXC_SCOPE_SOURCE && !txc_dp_check_source(dp, value))
+		slot = TXC_GEN_SOURCE(value);
+	else
+		return -EINVAL;
+	__atomic_fetch_add(&dp->gens[slot], 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
