@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * dp_cost: figures D1, D2 and D3 of PERF.md, the cost per frame of the TC
+ * dp_cost: figures D1, D2 and D3 of bench/README.md, the cost per frame of the TC
  * egress program under BPF_PROG_TEST_RUN, beside an empty TC program.
  *
  * Cases, each on a 64-byte UDP/IPv4 and a 64-byte UDP/IPv6 frame:
