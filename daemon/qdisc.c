@@ -361,15 +361,40 @@ static int saved_map(struct txc_dp *dp, bool create)
 	return fd;
 }
 
+/*
+ * The TC program stamps passing frames for the qdisc only while the lookup
+ * bit is set: on while some interface has TXC_IFACE_F_QDISC (or is getting
+ * it: set before the install, so no frame reaches a new queue unstamped),
+ * off otherwise, so that the stamp costs nothing where no qdisc reads it.
+ */
+static void stamp_bit_sync(struct txc_dp *dp)
+{
+	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	struct txc_iface iface;
+	__u32 key, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		if (!bpf_map_lookup_elem(fd, &key, &iface) && (iface.flags & TXC_IFACE_F_QDISC)) {
+			__atomic_fetch_or(&dp->cfg->lookups, TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
+			return;
+		}
+		prev = &key;
+	}
+	__atomic_fetch_and(&dp->cfg->lookups, ~TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
+}
+
 static int iface_flags_set(struct txc_dp *dp, __u32 ifindex, __u32 set, __u32 clear)
 {
 	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
 	struct txc_iface iface;
+	int err;
 
 	if (bpf_map_lookup_elem(fd, &ifindex, &iface))
 		return -errno;
 	iface.flags = (iface.flags | set) & ~clear;
-	return bpf_map_update_elem(fd, &ifindex, &iface, BPF_EXIST) ? -errno : 0;
+	err = bpf_map_update_elem(fd, &ifindex, &iface, BPF_EXIST) ? -errno : 0;
+	stamp_bit_sync(dp);
+	return err;
 }
 
 static bool is_restorable(const struct txc_qdisc_desc *d)
@@ -483,14 +508,17 @@ int txc_qdisc_attach_ifindex(struct txc_dp *dp, __u32 ifindex, const struct txc_
 		}
 	}
 	err = bpf_map_update_elem(dp->qdisc->params_fd, &ifindex, &params, BPF_ANY) ? -errno : 0;
-	if (!err)
+	if (!err) {
+		__atomic_fetch_or(&dp->cfg->lookups, TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
 		err = install(ifindex, ntx, why, sizeof(why));
+	}
 	if (err) {
 		txc_log(TXC_LOG_ERROR, "%s: installing txcancel's qdisc: %s%s%s\n", lbl,
 			strerror(-err), why[0] ? ": " : "", why);
 		restore(ifindex, &saved, why, sizeof(why));
 		bpf_map_delete_elem(fd, &ifindex);
 		close(fd);
+		stamp_bit_sync(dp);
 		return err;
 	}
 	close(fd);

@@ -113,7 +113,13 @@
 #define TXC_LOOKUP_ID_CANCELS	(1u << 4)
 #define TXC_LOOKUP_ID_STATS	(1u << 5)	/* per-ID counters (txc_id_stats) */
 #define TXC_LOOKUP_IFACE_STATS	(1u << 6)	/* per-interface counters (txc_iface_stats) */
-#define TXC_LOOKUP_ALL		0x7fu
+/*
+ * Not a table: tagged frames that pass the TC hook are stamped with their
+ * tag for txcancel's qdisc (cb[], bpf/lib/qdisc_stamp.h).  Set while some
+ * interface runs the qdisc (TXC_IFACE_F_QDISC), before it is installed.
+ */
+#define TXC_LOOKUP_QDISC	(1u << 7)
+#define TXC_LOOKUP_ALL		0xffu
 
 struct txc_config {
 	/*
