@@ -56,6 +56,7 @@ static const struct {
 	[TXC_MSG_STATUS]	= { "STATUS", 0 },
 	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_req_explain) },
 	[TXC_MSG_METRICS]	= { "METRICS", 0 },
+	[TXC_MSG_ABORT_PLACES]	= { "ABORT_PLACES", 0 },
 };
 
 static int check_flow(const struct txc_flow_key *f, size_t off, struct txc_rep_error *err)

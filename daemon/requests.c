@@ -20,6 +20,7 @@
 #include "txcanceld.h"
 #include "proto_check.h"
 #include "rules.h"
+#include "qdisc.h"
 
 #define OFF(type, field)	((__u32)__builtin_offsetof(type, field))
 #define COUNT_ID_RETRIES	50	/* 1 ms apart: as long as the loader would wait */
@@ -726,6 +727,14 @@ static size_t do_status(struct txcd *d, const struct txc_msg_hdr *h, void *reply
 			n_clients * sizeof(*fc));
 }
 
+/* Whether txcancel's qdisc holds @ifindex's queues: a cancel reaches them too. */
+static bool explain_qdisc(struct txcd *d, __u32 ifindex)
+{
+	struct txc_iface state;
+
+	return !txc_iface_get(d->dp, ifindex, &state) && (state.flags & TXC_IFACE_F_QDISC);
+}
+
 static size_t do_explain(struct txcd *d, const __u8 *req, void *reply)
 {
 	const struct txc_msg_hdr *h = (const void *)req;
@@ -754,6 +763,8 @@ static size_t do_explain(struct txcd *d, const __u8 *req, void *reply)
 		.flags = res.flags,
 		.frame = res.frame,
 	};
+	if (ifindex && explain_qdisc(d, ifindex))
+		rep->flags |= TXC_EXPLAIN_F_QDISC;
 	return reply_ok(reply, h, sizeof(*rep));
 }
 
@@ -789,6 +800,48 @@ static size_t do_metrics(struct txcd *d, const struct txc_msg_hdr *h, void *repl
 		};
 	return reply_ok(reply, h, sizeof(*m) + d->n_ifaces * sizeof(*mi) +
 			(TXC_MSG_REQUEST_MAX + 1) * sizeof(*mr));
+}
+
+/*
+ * Where each interface's frames were aborted: at the hook from the
+ * interface's counters, in the queues from txcancel's qdisc's.
+ */
+static size_t do_abort_places(struct txcd *d, const struct txc_msg_hdr *h, void *reply)
+{
+	struct txc_rep_list *l = body_of(reply);
+	struct txc_places_iface *pi = (void *)(l + 1);
+	struct txc_queue_info qi[TXC_QDISC_QUEUES_MAX];
+
+	*l = (struct txc_rep_list){ .count = d->n_ifaces };
+	for (__u32 i = 0; i < d->n_ifaces; i++) {
+		const struct txcd_iface *ifc = &d->ifaces[i];
+		struct txc_iface_stats st;
+		struct txc_iface state;
+		int n;
+
+		memset(&pi[i], 0, sizeof(pi[i]));
+		memcpy(pi[i].name, ifc->name, sizeof(pi[i].name));
+		pi[i].ifindex = ifc->ifindex;
+		if (d->opts.iface_counters)
+			pi[i].flags |= TXC_PLACES_F_HOOK_COUNTED;
+		if (!ifc->ifindex)
+			continue;
+		if (d->opts.iface_counters && !txc_dp_iface_counters(d->dp, ifc->ifindex, &st))
+			pi[i].aborted[TXC_AT_HOOK] = st.aborted_frames;
+		if (!txc_iface_get(d->dp, ifc->ifindex, &state) &&
+		    (state.flags & TXC_IFACE_F_QDISC))
+			pi[i].flags |= TXC_PLACES_F_QDISC;
+		n = txc_qdisc_queues(d->dp, ifc->ifindex, qi, sizeof(qi) / sizeof(qi[0]));
+		for (int q = 0; q < n; q++) {
+			pi[i].queues++;
+			pi[i].queued += qi[q].qlen;
+			pi[i].aborted[TXC_AT_ENQUEUE] += qi[q].at_enqueue;
+			pi[i].aborted[TXC_AT_PURGE] += qi[q].at_purge;
+			pi[i].aborted[TXC_AT_DEQUEUE] += qi[q].at_dequeue;
+			pi[i].aborted[TXC_PLACE_RESET] += qi[q].at_reset;
+		}
+	}
+	return reply_ok(reply, h, sizeof(*l) + d->n_ifaces * sizeof(*pi));
 }
 
 /* --- dispatch ------------------------------------------------------------- */
@@ -976,6 +1029,8 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 		return do_explain(d, msg, reply);
 	case TXC_MSG_METRICS:
 		return do_metrics(d, h, reply);
+	case TXC_MSG_ABORT_PLACES:
+		return do_abort_places(d, h, reply);
 	}
 	if (!ret)
 		return reply_err(reply, h, -EBADMSG, (txcd_error(&err, -EBADMSG, TXC_FIELD_NONE,

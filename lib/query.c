@@ -123,3 +123,19 @@ int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
 		memcpy(requests, entries, n * sizeof(*requests));
 	return 0;
 }
+
+int txc_abort_places(struct txc_client *client, struct txc_places_iface *out, size_t max)
+{
+	struct txcl_reply rep;
+	int err;
+
+	err = txcl_enter(client);
+	if (err)
+		return err;
+	if (!out && max)
+		return txcl_fail(client->err, -EINVAL, "txc_abort_places: out is NULL");
+	err = txcl_call(client, TXC_MSG_ABORT_PLACES, NULL, 0, -1, &rep);
+	if (err)
+		return err;
+	return (int)txcl_copy_list(&rep, out, max, sizeof(*out));
+}

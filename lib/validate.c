@@ -38,6 +38,7 @@ static const struct {
 	[TXC_MSG_STATUS]	= { "STATUS", VARIABLE },
 	[TXC_MSG_EXPLAIN]	= { "EXPLAIN", sizeof(struct txc_rep_explain) },
 	[TXC_MSG_METRICS]	= { "METRICS", VARIABLE },
+	[TXC_MSG_ABORT_PLACES]	= { "ABORT_PLACES", VARIABLE },
 };
 
 static bool is_request_type(__u8 type)
@@ -125,6 +126,8 @@ static int check_reply_ok(struct txc_client *c, __u8 type, const void *body, siz
 		fits = list_size(body, len, sizeof(struct txc_prefix_info), &want);
 	else if (type == TXC_MSG_STATS)
 		fits = list_size(body, len, sizeof(struct txc_stats_entry), &want);
+	else if (type == TXC_MSG_ABORT_PLACES)
+		fits = list_size(body, len, sizeof(struct txc_places_iface), &want);
 	else if (type == TXC_MSG_STATUS)
 		fits = status_size(body, len, &want);
 	else if (type == TXC_MSG_METRICS)

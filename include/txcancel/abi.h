@@ -452,6 +452,12 @@ TXC_ABI_ASSERT(sizeof(struct txc_explain_in) == 20, "txc_explain_in size: __sk_b
 
 /* txc_explain_result.flags */
 #define TXC_EXPLAIN_F_FOREIGN_MARK	(1u << 0)	/* masked mark set, no rule: kept as is */
+/*
+ * The interface explained runs txcancel's qdisc, so a cancel reaches the
+ * frames queued there too.  Set by the daemon (txc_rep_explain), never by
+ * the program.
+ */
+#define TXC_EXPLAIN_F_QDISC		(1u << 1)
 
 /*
  * What the TC program decides for a frame: written by the explain program
