@@ -363,20 +363,20 @@ static void print_places_table(const struct txc_places_iface *p, int n)
 		printf("no interfaces\n");
 		return;
 	}
-	printf("%-15s %5s %6s %12s %10s %10s %10s %10s %8s\n", "INTERFACE", "QDISC", "QUEUED",
-	       "AT_HOOK", "ENQUEUE", "QUEUED_AB", "DEQUEUE", "RESET", "QUEUES");
+	printf("%-15s %5s %6s %8s %12s %10s %10s %10s %10s\n", "INTERFACE", "QDISC", "QUEUES",
+	       "IN_QUEUE", "HOOK", "ENQUEUE", "QUEUED", "DEQUEUE", "RESET");
 	for (int i = 0; i < n; i++) {
 		if (p[i].flags & TXC_PLACES_F_HOOK_COUNTED)
 			snprintf(hook, sizeof(hook), "%llu",
 				 (unsigned long long)p[i].aborted[TXC_AT_HOOK]);
 		else
 			snprintf(hook, sizeof(hook), "-");
-		printf("%-15.16s %5s %6u %12s %10llu %10llu %10llu %10llu %8u\n", p[i].name,
-		       p[i].flags & TXC_PLACES_F_QDISC ? "yes" : "no", p[i].queued, hook,
-		       (unsigned long long)p[i].aborted[TXC_AT_ENQUEUE],
+		printf("%-15.16s %5s %6u %8u %12s %10llu %10llu %10llu %10llu\n", p[i].name,
+		       p[i].flags & TXC_PLACES_F_QDISC ? "yes" : "no", p[i].queues, p[i].queued,
+		       hook, (unsigned long long)p[i].aborted[TXC_AT_ENQUEUE],
 		       (unsigned long long)p[i].aborted[TXC_AT_PURGE],
 		       (unsigned long long)p[i].aborted[TXC_AT_DEQUEUE],
-		       (unsigned long long)p[i].aborted[TXC_PLACE_RESET], p[i].queues);
+		       (unsigned long long)p[i].aborted[TXC_PLACE_RESET]);
 	}
 }
 
