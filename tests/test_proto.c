@@ -1147,6 +1147,14 @@ static void test_requests(void)
 	}
 	test_sub_end();
 
+	test_sub_begin("abort_places");
+	n = call(&root, TXC_MSG_ABORT_PLACES, NULL, 0, &rep);
+	if (OK(n, &rep, "ABORT_PLACES")) {
+		ASSERT_EQ(n, HDR + sizeof(struct txc_rep_list), "reply length: the list head");
+		ASSERT_EQ(rep.list.count, 0, "no interface, no entry");
+	}
+	test_sub_end();
+
 	test_sub_begin("explain");
 	{
 		__u8 frame[128];
@@ -1164,6 +1172,19 @@ static void test_requests(void)
 			ASSERT_EQ(rep.explain.frame.family, TXC_FAMILY_IPV4, "summary family");
 			ASSERT_EQ(rep.explain.frame.l4_proto, IPPROTO_UDP, "summary protocol");
 			ASSERT_EQ(ntohs(rep.explain.frame.dport), 9999, "summary dport");
+		}
+		/* An interface the daemon does not manage has no txcancel qdisc. */
+		{
+			static struct txc_req_explain e;
+
+			memset(&e, 0, sizeof(e));
+			memcpy(e.frame, frame, len);
+			e.frame_len = len;
+			strcpy(e.ifname, "lo");
+			n = call(&root, TXC_MSG_EXPLAIN, &e, sizeof(e), &rep);
+			if (OK(n, &rep, "EXPLAIN dev lo"))
+				ASSERT_EQ(rep.explain.flags & TXC_EXPLAIN_F_QDISC, 0,
+					  "lo: no qdisc flag, the boundary is the hook");
 		}
 		/* Mark bits under the mask that no rule names: another program's, left alone. */
 		n = explain(&root, frame, len, 0x1234, &rep);

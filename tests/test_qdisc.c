@@ -1224,6 +1224,15 @@ static void test_daemon_cancel(void)
 			snprintf(want, sizeof(want), "\"queued\":%d", at[TXC_AT_PURGE]);
 			ASSERT_TRUE(strstr(out, want) != NULL, "txcancel stats shows the purged");
 		}
+		/* explain: an A frame is dropped at the hook, on an interface whose boundary is the queue. */
+		if (ASSERT_OK(fx_run_output(out, sizeof(out), "%s/../txcancel -s %s -j explain dev %s "
+					    "mark %#x proto udp src %s:%u dst %s:%u", exe, d.sock,
+					    IF_A, A->mark, bed.addr_a, A->sport, bed.addr_b,
+					    A->dport), "txcancel -j explain")) {
+			ASSERT_TRUE(strstr(out, "\"verdict\":\"DROP\"") != NULL, "explain: DROP");
+			ASSERT_TRUE(strstr(out, "\"boundary\":\"queue\"") != NULL,
+				    "explain: the boundary is the queue");
+		}
 	}
 	txc_client_close(c);
 	c = NULL;
