@@ -599,31 +599,82 @@ static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 
 	}
 }
 
-int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
+/*
+ * The slots that hold a queue of @ifindex (0: any) into @slots; how many.
+ * One BPF_MAP_LOOKUP_BATCH reads the whole table (a purge used to read it a
+ * slot per system call); where the kernel refuses it, a lookup per slot.
+ */
+static int queue_slots(struct txc_dp *dp, __u32 ifindex, __u32 *slots)
 {
-	struct txc_qdisc_purge_args in = { .scope = scope, .value = value, .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 keys[TXC_QDISC_QUEUES_MAX], count = TXC_QDISC_QUEUES_MAX, batch, n = 0;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	struct txc_queue_info qi;
-	__u32 total = 0, n = 0;
-	int err = 0;
+	size_t vsize;
+	__u8 *vals;
+
+	if (bpf_obj_get_info_by_fd(dp->qdisc->queues_fd, &info, &len))
+		return -errno;
+	vsize = info.value_size;
+	vals = malloc(TXC_QDISC_QUEUES_MAX * vsize);
+	if (!vals)
+		return -ENOMEM;
+	/* The whole table in one chunk: the end of it is ENOENT, or a full count. */
+	if (bpf_map_lookup_batch(dp->qdisc->queues_fd, NULL, &batch, keys, vals, &count,
+				 &opts) && errno != ENOENT) {
+		for (count = 0; count < TXC_QDISC_QUEUES_MAX; count++) {
+			keys[count] = count;
+			if (bpf_map_lookup_elem(dp->qdisc->queues_fd, &count, vals + count * vsize))
+				memset(vals + count * vsize, 0, sizeof(qi));
+		}
+	}
+	for (__u32 i = 0; i < count && i < TXC_QDISC_QUEUES_MAX; i++) {
+		memcpy(&qi, vals + i * vsize, sizeof(qi));
+		if (qi.owner && (!ifindex || qi.ifindex == ifindex))
+			slots[n++] = keys[i];
+	}
+	free(vals);
+	return n;
+}
+
+/* Purge every queue in @slots of the frames of @scope @values[0..n-1]. */
+static int purge_values(struct txc_dp *dp, int scope, const __u32 *values, __u32 n,
+			__u32 ifindex, __u32 *purged)
+{
+	struct txc_qdisc_purge_args in = { .scope = scope, .ifindex = ifindex };
+	__u32 slots[TXC_QDISC_QUEUES_MAX], total = 0;
+	int ns, err = 0;
 
 	if (purged)
 		*purged = 0;
 	if (!dp->qdisc)
 		return 0;
-	/* Only the slots that hold a queue: most of the table is free. */
-	for (in.slot = 0; in.slot < TXC_QDISC_QUEUES_MAX && !err; in.slot++) {
-		if (bpf_map_lookup_elem(dp->qdisc->queues_fd, &in.slot, dp->qdisc->qbuf) ||
-		    !(memcpy(&qi, dp->qdisc->qbuf, sizeof(qi)), qi.owner) ||
-		    (ifindex && qi.ifindex != ifindex))
-			continue;
-		err = purge_slot(dp, &in, &total);
-		n++;
+	ns = queue_slots(dp, ifindex, slots);
+	if (ns < 0)
+		return ns;
+	for (int s = 0; s < ns && !err; s++) {
+		in.slot = slots[s];
+		for (__u32 v = 0; v < n && !err; v++) {
+			in.value = values[v];
+			err = purge_slot(dp, &in, &total);
+		}
 	}
-	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u: %u queues, %u frames\n", value, n,
-		total);
+	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u value%s (first %u): %d queues, "
+		"%u frames\n", n, n == 1 ? "" : "s", n ? values[0] : 0, ns, total);
 	if (purged)
 		*purged = total;
 	return err;
+}
+
+int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
+{
+	return purge_values(dp, scope, &value, 1, ifindex, purged);
+}
+
+int txc_qdisc_purge_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *purged)
+{
+	return purge_values(dp, TXC_SCOPE_ID, ids, n, 0, purged);
 }
 
 int txc_qdisc_queues(struct txc_dp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max)
