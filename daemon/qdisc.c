@@ -46,7 +46,6 @@ struct txc_qdisc {
 	int purge_fd;
 	int queues_fd;
 	int params_fd;
-	void *qbuf;		/* one element of txc_qdisc_queues */
 	int ops_fd;		/* the registered struct_ops map */
 	bool adopted;
 };
@@ -261,11 +260,6 @@ int txc_qdisc_open(struct txc_dp *dp)
 			txc_dp_pin_dir(dp), strerror(-err));
 		goto fail;
 	}
-	q->qbuf = calloc(1, bpf_map__value_size(q->skel->maps.txc_qdisc_queues));
-	if (!q->qbuf) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	if (!q->adopted) {
 		err = do_register(dp, q);
 		if (err)
@@ -282,7 +276,6 @@ fail:
 	txcancel_qdisc__destroy(q->skel);
 	if (q->ops_fd >= 0)
 		close(q->ops_fd);
-	free(q->qbuf);
 	free(q);
 	return err;
 }
@@ -305,7 +298,6 @@ void txc_qdisc_close(struct txc_dp *dp)
 #endif
 	if (q->ops_fd >= 0)
 		close(q->ops_fd);
-	free(q->qbuf);
 	free(q);
 	dp->qdisc = NULL;
 }
