@@ -171,9 +171,10 @@ static void print_boundary(const struct explain_args *a, const struct txc_rep_ex
 		       "queued; the frames this cancel covers that were queued before it were "
 		       "purged before its reply (where: queued), or are aborted at dequeue\n");
 	else
-		printf("         the frame passes the hook and is queued; a cancel of its ID, "
-		       "prefix or source purges it from the queue before the cancel's reply "
-		       "(where: queued), and checks it again at enqueue and dequeue\n");
+		printf("         the frame passes the hook and is queued; a later cancel of its "
+		       "ID, prefix or source takes it out of the queue before that cancel's "
+		       "reply (where: queued), and the qdisc checks it again as it is queued "
+		       "and dequeued\n");
 }
 
 static void print_explain(const struct explain_args *a, const struct txc_rep_explain *r)

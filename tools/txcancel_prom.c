@@ -56,7 +56,6 @@ struct prom {
 	int n_places;		/* -1: the daemon predates ABORT_PLACES */
 };
 
-
 static void family(const char *name, const char *type, const char *help)
 {
 	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
