@@ -592,68 +592,47 @@ static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 
 }
 
 /*
- * The slots that hold a queue of @ifindex (0: any) into @slots; how many.
- * One BPF_MAP_LOOKUP_BATCH reads the whole table (a purge used to read it a
- * slot per system call); where the kernel refuses it, a lookup per slot.
+ * Purge every queue of @ifindex (0: all) of the frames of @scope
+ * @values[0..n-1]: the queue table is walked once for them all.  Each slot
+ * is read just before its purge, not the whole table first: a dequeue that
+ * runs in between aborts the canceled frames it meets, so they are not
+ * lost, but the purge is what the cancel's reply waits for.
  */
-static int queue_slots(struct txc_dp *dp, __u32 ifindex, __u32 *slots)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 keys[TXC_QDISC_QUEUES_MAX], count = TXC_QDISC_QUEUES_MAX, batch, n = 0;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	struct txc_queue_info qi;
-	size_t vsize;
-	__u8 *vals;
-
-	if (bpf_obj_get_info_by_fd(dp->qdisc->queues_fd, &info, &len))
-		return -errno;
-	vsize = info.value_size;
-	vals = malloc(TXC_QDISC_QUEUES_MAX * vsize);
-	if (!vals)
-		return -ENOMEM;
-	/* The whole table in one chunk: the end of it is ENOENT, or a full count. */
-	if (bpf_map_lookup_batch(dp->qdisc->queues_fd, NULL, &batch, keys, vals, &count,
-				 &opts) && errno != ENOENT) {
-		for (count = 0; count < TXC_QDISC_QUEUES_MAX; count++) {
-			keys[count] = count;
-			if (bpf_map_lookup_elem(dp->qdisc->queues_fd, &count, vals + count * vsize))
-				memset(vals + count * vsize, 0, sizeof(qi));
-		}
-	}
-	for (__u32 i = 0; i < count && i < TXC_QDISC_QUEUES_MAX; i++) {
-		memcpy(&qi, vals + i * vsize, sizeof(qi));
-		if (qi.owner && (!ifindex || qi.ifindex == ifindex))
-			slots[n++] = keys[i];
-	}
-	free(vals);
-	return n;
-}
-
-/* Purge every queue in @slots of the frames of @scope @values[0..n-1]. */
 static int purge_values(struct txc_dp *dp, int scope, const __u32 *values, __u32 n,
 			__u32 ifindex, __u32 *purged)
 {
 	struct txc_qdisc_purge_args in = { .scope = scope, .ifindex = ifindex };
-	__u32 slots[TXC_QDISC_QUEUES_MAX], total = 0;
-	int ns, err = 0;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), total = 0, queues = 0;
+	struct txc_queue_info qi;
+	void *val;
+	int err = 0;
 
 	if (purged)
 		*purged = 0;
 	if (!dp->qdisc)
 		return 0;
-	ns = queue_slots(dp, ifindex, slots);
-	if (ns < 0)
-		return ns;
-	for (int s = 0; s < ns && !err; s++) {
-		in.slot = slots[s];
+	if (bpf_obj_get_info_by_fd(dp->qdisc->queues_fd, &info, &len))
+		return -errno;
+	val = malloc(info.value_size);
+	if (!val)
+		return -ENOMEM;
+	/* Only the slots that hold a queue: most of the table is free. */
+	for (in.slot = 0; in.slot < TXC_QDISC_QUEUES_MAX && !err; in.slot++) {
+		if (bpf_map_lookup_elem(dp->qdisc->queues_fd, &in.slot, val))
+			continue;
+		memcpy(&qi, val, sizeof(qi));
+		if (!qi.owner || (ifindex && qi.ifindex != ifindex))
+			continue;
+		queues++;
 		for (__u32 v = 0; v < n && !err; v++) {
 			in.value = values[v];
 			err = purge_slot(dp, &in, &total);
 		}
 	}
-	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u value%s (first %u): %d queues, "
-		"%u frames\n", n, n == 1 ? "" : "s", n ? values[0] : 0, ns, total);
+	free(val);
+	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u value%s (first %u): %u queues, "
+		"%u frames\n", n, n == 1 ? "" : "s", n ? values[0] : 0, queues, total);
 	if (purged)
 		*purged = total;
 	return err;
