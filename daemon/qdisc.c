@@ -594,9 +594,10 @@ static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 
 /*
  * Purge every queue of @ifindex (0: all) of the frames of @scope
  * @values[0..n-1]: the queue table is walked once for them all.  Each slot
- * is read just before its purge, not the whole table first: a dequeue that
- * runs in between aborts the canceled frames it meets, so they are not
- * lost, but the purge is what the cancel's reply waits for.
+ * is read just before its purge.  Reading the whole table first (one
+ * BPF_MAP_LOOKUP_BATCH) delayed the purges, in an emulated 7.2 guest, until
+ * the queues' own dequeues had aborted the canceled frames: not wrong, but
+ * the purge is what the cancel's reply stands for.
  */
 static int purge_values(struct txc_dp *dp, int scope, const __u32 *values, __u32 n,
 			__u32 ifindex, __u32 *purged)
