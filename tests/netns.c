@@ -114,6 +114,16 @@ int fx_init(void)
 	return 0;
 }
 
+void fx_start(const char *test, const char *needs)
+{
+	if (geteuid() != 0) {
+		printf("SKIP %s: needs root (%s)\n", test, needs);
+		exit(0);
+	}
+	if (fx_init())
+		exit(1);
+}
+
 void fx_cleanup(void)
 {
 	int i;

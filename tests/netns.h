@@ -26,6 +26,12 @@
 
 /* Record the original netns and install the cleanup guard.  Call first. */
 int fx_init(void);
+/*
+ * Start a test program that needs root: fx_init() where it runs as root;
+ * elsewhere a SKIP line naming @needs and exit status 0.  Exits with
+ * status 1 when fx_init() fails.
+ */
+void fx_start(const char *test, const char *needs);
 /* Remove every namespace, cgroup and pin directory still registered. */
 void fx_cleanup(void);
 

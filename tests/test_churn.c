@@ -1219,12 +1219,9 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	if (geteuid() != 0) {
-		printf("SKIP test_churn: needs root (namespaces, veth, BPF, other users)\n");
-		return 0;
-	}
 	const char *env = getenv("TXCT_CHURN_ROUNDS");
 
+	fx_start("test_churn", "namespaces, veth, BPF, other users");
 	if (env) {
 		char *end;
 		long n = strtol(env, &end, 10);
@@ -1237,8 +1234,6 @@ int main(int argc, char **argv)
 		}
 		rounds = (int)n;
 	}
-	if (fx_init())
-		return 1;
 	kernel_tcx = txc_kernel_has_tcx();
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -1551,14 +1551,9 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	if (geteuid() != 0) {
-		printf("SKIP test_e2e: needs root (namespaces, veth, BPF, other users)\n");
-		return 0;
-	}
+	fx_start("test_e2e", "namespaces, veth, BPF, other users");
 	for (int i = 0; i < NG; i++)
 		bed.g[i].tx = bed.g[i].rx = -1;
-	if (fx_init())
-		return 1;
 	kernel_tcx = txc_kernel_has_tcx();
 	if (kernel_tcx && getenv("TXCT_TC_MODE") && !strcmp(getenv("TXCT_TC_MODE"), "clsact")) {
 		kernel_tcx = false;

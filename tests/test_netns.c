@@ -1576,12 +1576,7 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	if (geteuid() != 0) {
-		printf("SKIP test_netns: needs root (namespaces, veth, BPF)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_netns", "namespaces, veth, BPF");
 	txc_set_log(test_log);
 	kernel_tcx = txc_kernel_has_tcx();
 	printf("# TC egress mode of this kernel: %s\n", kernel_tcx ? "tcx" : "clsact (" NO_TCX ")");

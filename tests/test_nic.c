@@ -836,12 +836,7 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	if (geteuid() != 0) {
-		printf("SKIP test_nic: needs root (namespaces, NICs, BPF)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_nic", "namespaces, NICs, BPF");
 	nics_find();
 	kernel_tcx = txc_kernel_has_tcx();
 	ret = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -451,12 +451,7 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	if (geteuid() != 0) {
-		printf("SKIP test_privs: needs root (namespaces, veth, BPF, capabilities)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_privs", "namespaces, veth, BPF, capabilities");
 	ret = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 	if (bed.state)
 		ns_delete(bed.a), ns_delete(bed.b);
