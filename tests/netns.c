@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "netns.h"
+#include "testlib.h"
 
 #define FX_MAX_NS	16
 #define FX_MAX_CG	4
@@ -472,6 +473,19 @@ void udp_drain(int fd)
 
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		;
+}
+
+bool udp_burst(int tx, int rx, const char *addr, __u16 port, int count, __u8 marker,
+	       int want, int quiet_ms, const char *what)
+{
+	char msg[192];
+
+	udp_drain(rx);
+	snprintf(msg, sizeof(msg), "%s: datagrams sent", what);
+	if (!ASSERT_EQ(udp_send(tx, addr, port, count, marker), count, msg))
+		return false;
+	snprintf(msg, sizeof(msg), "%s: datagrams at the sink", what);
+	return ASSERT_EQ(udp_recv(rx, want, quiet_ms), want, msg);
 }
 
 int flow_key_make(struct txc_flow_key *key, const char *saddr, __u16 sport,

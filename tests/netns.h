@@ -97,6 +97,13 @@ int udp_send(int fd, const char *addr, __u16 port, int count, __u8 marker);
 int udp_recv(int fd, int want, int quiet_ms);
 /* Throw away whatever is queued on @fd. */
 void udp_drain(int fd);
+/*
+ * One step of a traffic check: drain @rx, send @count datagrams from @tx to
+ * @addr:@port and assert that @want of them reach @rx (udp_recv() with
+ * @quiet_ms).  @what names the step in the two assertions.
+ */
+bool udp_burst(int tx, int rx, const char *addr, __u16 port, int count, __u8 marker,
+	       int want, int quiet_ms, const char *what);
 
 /* Bytes of a test datagram at L2 (Ethernet + IP + UDP + payload). */
 static inline __u32 udp_frame_len(int family)

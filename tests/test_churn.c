@@ -549,14 +549,7 @@ static bool settled(const char *what)
 
 static bool burst(int tx, int rx, const char *daddr, __u16 dport, int want, const char *what)
 {
-	char msg[160];
-
-	udp_drain(rx);
-	snprintf(msg, sizeof(msg), "%s: datagrams sent", what);
-	if (!ASSERT_EQ(udp_send(tx, daddr, dport, BURST, 0x5a), BURST, msg))
-		return false;
-	snprintf(msg, sizeof(msg), "%s: datagrams at the sink", what);
-	return ASSERT_EQ(udp_recv(rx, want, QUIET_MS), want, msg);
+	return udp_burst(tx, rx, daddr, dport, BURST, 0x5a, want, QUIET_MS, what);
 }
 
 struct root {
@@ -577,6 +570,16 @@ static bool root_open(struct root *r)
 	}
 	return ASSERT_OK(txc_generate_partial_cancel_id(r->c, &r->prefix), "root's prefix") &&
 	       ASSERT_OK(txc_source_open(r->c, &r->source), "root's source");
+}
+
+/* Close a check's sender and sink sockets (-1: not opened) and its client. */
+static void check_close(struct root *r, int tx, int rx)
+{
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+	txc_client_close(r->c);
 }
 
 /*
@@ -646,11 +649,7 @@ static bool datapath_check(int i, const char *why)
 	}
 	ok = true;
 out:
-	if (tx >= 0)
-		close(tx);
-	if (rx >= 0)
-		close(rx);
-	txc_client_close(r.c);
+	check_close(&r, tx, rx);
 	return ok;
 }
 
@@ -684,11 +683,7 @@ static bool cancel_survives_recreate(int i)
 		goto out;
 	ok = true;
 out:
-	if (tx >= 0)
-		close(tx);
-	if (rx >= 0)
-		close(rx);
-	txc_client_close(r.c);
+	check_close(&r, tx, rx);
 	return ok;
 }
 

@@ -189,14 +189,7 @@ static bool bed_up(void)
 
 static bool burst(int tx, int rx, int want, const char *what)
 {
-	char msg[128];
-
-	udp_drain(rx);
-	snprintf(msg, sizeof(msg), "%s: datagrams sent", what);
-	if (!ASSERT_EQ(udp_send(tx, ADDR_B, PORT, BURST, 0x11), BURST, msg))
-		return false;
-	snprintf(msg, sizeof(msg), "%s: datagrams at the sink", what);
-	return ASSERT_EQ(udp_recv(rx, want, QUIET_MS), want, msg);
+	return udp_burst(tx, rx, ADDR_B, PORT, BURST, 0x11, want, QUIET_MS, what);
 }
 
 /* As an unprivileged user: tag a socket, cancel, clear; traffic proves each step. */
