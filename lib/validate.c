@@ -119,23 +119,37 @@ static int check_record(struct txc_client *c, const struct txc_abort_record *r, 
 }
 
 /*
+ * The head of a completions event of @type (COMPLETIONS or _CAPTURE) into
+ * @ev: there, a count the protocol allows, a source that can exist.
+ */
+static int check_completions_head(struct txc_client *c, __u8 type, const __u8 *body,
+				  size_t len, struct txc_ev_completions *ev)
+{
+	if (len < sizeof(*ev))
+		return malformed(c, "event", type, len, sizeof(*ev));
+	memcpy(ev, body, sizeof(*ev));
+	if (ev->count > TXC_COMPLETIONS_MAX)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
+				 "more than the protocol's %u", ev->count, TXC_COMPLETIONS_MAX);
+	if (ev->source == TXC_SOURCE_NONE || ev->source >= TXC_MAX_SOURCES)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
+				 "outside 1..%u", ev->source, TXC_MAX_SOURCES - 1);
+	return 0;
+}
+
+/*
  * A COMPLETIONS_CAPTURE batch: version 2 records, each hdr.size bytes (its
  * cap_len bytes of frame, padded to 8), exactly filling the message.
  */
 static int check_capture_completions(struct txc_client *c, const __u8 *body, size_t len)
 {
-	struct txc_ev_completions ev;
+	struct txc_ev_completions ev = { 0 };
 	size_t off;
+	int err;
 
-	if (len < sizeof(ev))
-		return malformed(c, "event", TXC_MSG_COMPLETIONS_CAPTURE, len, sizeof(ev));
-	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
-				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
-	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
-				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
+	err = check_completions_head(c, TXC_MSG_COMPLETIONS_CAPTURE, body, len, &ev);
+	if (err)
+		return err;
 	off = sizeof(ev);
 	for (__u32 i = 0; i < ev.count; i++) {
 		struct txc_abort_record r;
@@ -168,24 +182,18 @@ static int check_capture_completions(struct txc_client *c, const __u8 *body, siz
 
 static int check_completions(struct txc_client *c, const __u8 *body, size_t len)
 {
-	struct txc_ev_completions ev;
+	struct txc_ev_completions ev = { 0 };
 	__u64 want;
+	int err;
 
-	if (len < sizeof(ev))
-		return malformed(c, "event", TXC_MSG_COMPLETIONS, len, sizeof(ev));
-	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
-				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
+	err = check_completions_head(c, TXC_MSG_COMPLETIONS, body, len, &ev);
+	if (err)
+		return err;
 	want = sizeof(ev) + (__u64)ev.count * sizeof(struct txc_abort_record);
 	if (len != want)
 		return malformed(c, "event", TXC_MSG_COMPLETIONS, len, want);
-	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
-				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
 	for (__u32 i = 0; i < ev.count; i++) {
 		struct txc_abort_record r;
-		int err;
 
 		memcpy(&r, body + sizeof(ev) + i * sizeof(r), sizeof(r));
 		err = check_record(c, &r, i, ev.source);
