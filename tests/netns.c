@@ -255,6 +255,14 @@ int addr_add(const char *ns, const char *ifname, const char *cidr)
 	return fx_run("ip -n %s addr add %s dev %s", ns, cidr, ifname);
 }
 
+int addr_add_len(const char *ns, const char *ifname, const char *addr, int prefix_len)
+{
+	char cidr[INET6_ADDRSTRLEN + 4];
+
+	snprintf(cidr, sizeof(cidr), "%s/%d", addr, prefix_len);
+	return addr_add(ns, ifname, cidr);
+}
+
 /* One interface ioctl on a datagram socket of @ns. */
 static int ns_ioctl(const char *ns, unsigned long request, struct ifreq *ifr)
 {
@@ -321,15 +329,12 @@ int neigh_add(const char *ns, const char *ifname, const char *addr, const __u8 m
 int veth_link(const char *ns_a, const char *if_a, const char *addr_a, const char *ns_b,
 	      const char *if_b, const char *addr_b, int prefix_len, __u32 *ifindex_a)
 {
-	char cidr_a[INET6_ADDRSTRLEN + 4], cidr_b[INET6_ADDRSTRLEN + 4];
 	__u8 mac_a[6], mac_b[6];
 	int err;
 
-	snprintf(cidr_a, sizeof(cidr_a), "%s/%d", addr_a, prefix_len);
-	snprintf(cidr_b, sizeof(cidr_b), "%s/%d", addr_b, prefix_len);
 	if ((err = veth_create(ns_a, if_a, ns_b, if_b)) ||
-	    (err = addr_add(ns_a, if_a, cidr_a)) ||
-	    (err = addr_add(ns_b, if_b, cidr_b)) ||
+	    (err = addr_add_len(ns_a, if_a, addr_a, prefix_len)) ||
+	    (err = addr_add_len(ns_b, if_b, addr_b, prefix_len)) ||
 	    (err = link_info(ns_a, if_a, ifindex_a, mac_a)) ||
 	    (err = link_info(ns_b, if_b, NULL, mac_b)) ||
 	    (err = neigh_add(ns_a, if_a, addr_b, mac_b)))
@@ -465,6 +470,15 @@ int udp_recv(int fd, int want, int quiet_ms)
 		if (timeout <= 0 || poll(&pfd, 1, timeout) <= 0)
 			return got;
 	}
+}
+
+void udp_pair_close(int *tx, int *rx)
+{
+	if (*tx >= 0)
+		close(*tx);
+	if (*rx >= 0)
+		close(*rx);
+	*tx = *rx = -1;
 }
 
 void udp_drain(int fd)

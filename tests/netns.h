@@ -57,6 +57,8 @@ int ns_leave(void);
 int veth_create(const char *ns_a, const char *if_a, const char *ns_b, const char *if_b);
 /* Add @cidr ("198.18.0.1/24", "2001:db8::1/64"); IPv6 without DAD. */
 int addr_add(const char *ns, const char *ifname, const char *cidr);
+/* The same for @addr and its @prefix_len. */
+int addr_add_len(const char *ns, const char *ifname, const char *addr, int prefix_len);
 int link_info(const char *ns, const char *ifname, __u32 *ifindex, __u8 mac[6]);
 /*
  * Compute checksums in software on @ifname.  A veth otherwise leaves them
@@ -97,6 +99,8 @@ int udp_send(int fd, const char *addr, __u16 port, int count, __u8 marker);
 int udp_recv(int fd, int want, int quiet_ms);
 /* Throw away whatever is queued on @fd. */
 void udp_drain(int fd);
+/* Close a sender and a sink (-1: not open) and set both to -1. */
+void udp_pair_close(int *tx, int *rx);
 /*
  * One step of a traffic check: drain @rx, send @count datagrams from @tx to
  * @addr:@port and assert that @want of them reach @rx (udp_recv() with

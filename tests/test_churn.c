@@ -166,16 +166,11 @@ static bool if_neighbors(struct churn_if *ifc)
 
 static bool if_create(struct churn_if *ifc)
 {
-	char cidr[48];
-
 	if (!ASSERT_OK(veth_create(bed.a, ifc->cfg, bed.b, ifc->peer), "creating a veth pair"))
 		return false;
 	ifc->state = IF_PRESENT;
-	snprintf(cidr, sizeof(cidr), "%s/24", ifc->addr_a);
-	if (!ASSERT_OK(addr_add(bed.a, ifc->cfg, cidr), "sender address"))
-		return false;
-	snprintf(cidr, sizeof(cidr), "%s/24", ifc->addr_b);
-	if (!ASSERT_OK(addr_add(bed.b, ifc->peer, cidr), "sink address"))
+	if (!ASSERT_OK(addr_add_len(bed.a, ifc->cfg, ifc->addr_a, 24), "sender address") ||
+	    !ASSERT_OK(addr_add_len(bed.b, ifc->peer, ifc->addr_b, 24), "sink address"))
 		return false;
 	return if_neighbors(ifc);
 }
@@ -575,10 +570,7 @@ static bool root_open(struct root *r)
 /* Close a check's sender and sink sockets (-1: not opened) and its client. */
 static void check_close(struct root *r, int tx, int rx)
 {
-	if (tx >= 0)
-		close(tx);
-	if (rx >= 0)
-		close(rx);
+	udp_pair_close(&tx, &rx);
 	txc_client_close(r->c);
 }
 

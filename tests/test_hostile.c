@@ -44,7 +44,6 @@
 #include "proto_peer.h"
 #include "testlib.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define IF_A		"hA0"	/* managed by the daemon, in the sender namespace */
 #define IF_B		"hB0"

@@ -159,11 +159,7 @@ static bool group_open(struct group *g, const char *tx_ns, const char *rx_ns,
 
 static void group_close(struct group *g)
 {
-	if (g->tx >= 0)
-		close(g->tx);
-	if (g->rx >= 0)
-		close(g->rx);
-	g->tx = g->rx = -1;
+	udp_pair_close(&g->tx, &g->rx);
 }
 
 static bool group_rule_add(struct txc_dp *dp, const struct group *g)
@@ -493,7 +489,7 @@ static bool dp_open(struct txc_dp **dp, char *pin, size_t len, const char *tag)
 /* Pair i uses 198.18.<subnet + i>.0/24; pair 0 also 2001:db8:<subnet>::/64. */
 static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, int subnet)
 {
-	char a_tag[32], b_tag[32], cidr[64];
+	char a_tag[32], b_tag[32];
 	__u8 mac_a[6], mac_b[6];
 	int i;
 
@@ -511,13 +507,9 @@ static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, 
 		snprintf(fx->addr_b[i], sizeof(fx->addr_b[i]), "198.18.%d.2", subnet + i);
 		if (!ASSERT_OK(veth_create(fx->a, fx->if_a[i], fx->b, fx->if_b[i]), "veth pair"))
 			return false;
-		snprintf(cidr, sizeof(cidr), "%s/24", fx->addr_a[i]);
-		if (!ASSERT_OK(addr_add(fx->a, fx->if_a[i], cidr), "address in A"))
-			return false;
-		snprintf(cidr, sizeof(cidr), "%s/24", fx->addr_b[i]);
-		if (!ASSERT_OK(addr_add(fx->b, fx->if_b[i], cidr), "address in B"))
-			return false;
-		if (!ASSERT_OK(link_info(fx->a, fx->if_a[i], &fx->ifindex_a[i], mac_a), "A link") ||
+		if (!ASSERT_OK(addr_add_len(fx->a, fx->if_a[i], fx->addr_a[i], 24), "address in A") ||
+		    !ASSERT_OK(addr_add_len(fx->b, fx->if_b[i], fx->addr_b[i], 24), "address in B") ||
+		    !ASSERT_OK(link_info(fx->a, fx->if_a[i], &fx->ifindex_a[i], mac_a), "A link") ||
 		    !ASSERT_OK(link_info(fx->b, fx->if_b[i], NULL, mac_b), "B link") ||
 		    !ASSERT_OK(neigh_add(fx->a, fx->if_a[i], fx->addr_b[i], mac_b), "neigh A") ||
 		    !ASSERT_OK(neigh_add(fx->b, fx->if_b[i], fx->addr_a[i], mac_a), "neigh B"))
@@ -526,11 +518,8 @@ static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, 
 			continue;
 		snprintf(fx->addr6_a, sizeof(fx->addr6_a), "2001:db8:%d::1", subnet);
 		snprintf(fx->addr6_b, sizeof(fx->addr6_b), "2001:db8:%d::2", subnet);
-		snprintf(cidr, sizeof(cidr), "%s/64", fx->addr6_a);
-		if (!ASSERT_OK(addr_add(fx->a, fx->if_a[i], cidr), "IPv6 address in A"))
-			return false;
-		snprintf(cidr, sizeof(cidr), "%s/64", fx->addr6_b);
-		if (!ASSERT_OK(addr_add(fx->b, fx->if_b[i], cidr), "IPv6 address in B") ||
+		if (!ASSERT_OK(addr_add_len(fx->a, fx->if_a[i], fx->addr6_a, 64), "IPv6 address in A") ||
+		    !ASSERT_OK(addr_add_len(fx->b, fx->if_b[i], fx->addr6_b, 64), "IPv6 address in B") ||
 		    !ASSERT_OK(neigh_add(fx->a, fx->if_a[i], fx->addr6_b, mac_b), "IPv6 neigh A") ||
 		    !ASSERT_OK(neigh_add(fx->b, fx->if_b[i], fx->addr6_a, mac_a), "IPv6 neigh B"))
 			return false;

@@ -375,11 +375,7 @@ static bool flow_open(struct nic_pair *n, struct flow *f)
 
 static void flow_close(struct flow *f)
 {
-	if (f->tx >= 0)
-		close(f->tx);
-	if (f->rx >= 0)
-		close(f->rx);
-	f->tx = f->rx = -1;
+	udp_pair_close(&f->tx, &f->rx);
 }
 
 static int attach_tc(struct nic_pair *n)
