@@ -560,6 +560,15 @@ static void test_validation_batch(void)
 
 static void test_validation_explain(void)
 {
+	/* Explain takes 14 bytes (an Ethernet header) to TXC_EXPLAIN_FRAME_MAX. */
+	static const struct {
+		__u32 frame_len;
+		const char *name, *word;
+	} bad_lens[] = {
+		{ 13, "explain_frame_len_13", "frame length 13" },
+		{ TXC_EXPLAIN_FRAME_MAX + 1, "explain_frame_len_513", "frame length 513" },
+		{ 0, "explain_frame_len_0", "frame length 0" },
+	};
 	static struct txc_req_explain e;
 	__u8 frame[128];
 	__u32 flen = udp_frame(frame, sizeof(frame), 4, 1, 2);
@@ -567,20 +576,12 @@ static void test_validation_explain(void)
 
 	memset(&e, 0, sizeof(e));
 	memcpy(e.frame, frame, flen);
-	e.frame_len = 13;
-	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
-	refuse("explain_frame_len_13", &req, len, -1, -EINVAL, "frame length 13",
-	       HDR + OFF(struct txc_req_explain, frame_len));
-
-	e.frame_len = TXC_EXPLAIN_FRAME_MAX + 1;
-	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
-	refuse("explain_frame_len_513", &req, len, -1, -EINVAL, "frame length 513",
-	       HDR + OFF(struct txc_req_explain, frame_len));
-
-	e.frame_len = 0;
-	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
-	refuse("explain_frame_len_0", &req, len, -1, -EINVAL, "frame length 0",
-	       HDR + OFF(struct txc_req_explain, frame_len));
+	for (size_t i = 0; i < ARRAY_SIZE(bad_lens); i++) {
+		e.frame_len = bad_lens[i].frame_len;
+		len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
+		refuse(bad_lens[i].name, &req, len, -1, -EINVAL, bad_lens[i].word,
+		       HDR + OFF(struct txc_req_explain, frame_len));
+	}
 
 	e.frame_len = 20;
 	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
