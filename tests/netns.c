@@ -167,6 +167,17 @@ int ns_create(char name[FX_NAME_MAX], const char *tag)
 	return fx_run("ip -n %s link set lo up", name);
 }
 
+int ns_createf(char name[FX_NAME_MAX], const char *fmt, ...)
+{
+	char tag[FX_NAME_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tag, sizeof(tag), fmt, ap);
+	va_end(ap);
+	return ns_create(name, tag);
+}
+
 void ns_delete(const char *name)
 {
 	char copy[FX_NAME_MAX];

@@ -47,6 +47,9 @@ int fx_run_output(char *out, size_t len, const char *fmt, ...)
 
 /* Create namespace "txc<pid>-<tag>" with lo up; @name receives it. */
 int ns_create(char name[FX_NAME_MAX], const char *tag);
+/* The same with the tag formatted from @fmt. */
+int ns_createf(char name[FX_NAME_MAX], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void ns_delete(const char *name);
 /* Move this thread into @name; sockets and ifindexes are then @name's. */
 int ns_enter(const char *name);

@@ -946,17 +946,12 @@ static bool daemon_alive(void)
 
 static bool bed_up(const struct mode *m)
 {
-	char tag[32];
-
 	memset(bed.ifs, 0, sizeof(bed.ifs));
 	memset(bed.ops, 0, sizeof(bed.ops));
 	bed.checks = 0;
 	bed.mode = m;
-	snprintf(tag, sizeof(tag), "ch-%s-a", m->name);
-	if (!ASSERT_OK(ns_create(bed.a, tag), "sender namespace"))
-		return false;
-	snprintf(tag, sizeof(tag), "ch-%s-b", m->name);
-	if (!ASSERT_OK(ns_create(bed.b, tag), "sink namespace"))
+	if (!ASSERT_OK(ns_createf(bed.a, "ch-%s-a", m->name), "sender namespace") ||
+	    !ASSERT_OK(ns_createf(bed.b, "ch-%s-b", m->name), "sink namespace"))
 		return false;
 	for (int i = 0; i < NIF; i++) {
 		struct churn_if *ifc = &bed.ifs[i];

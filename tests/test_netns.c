@@ -489,16 +489,13 @@ static bool dp_open(struct txc_dp **dp, char *pin, size_t len, const char *tag)
 /* Pair i uses 198.18.<subnet + i>.0/24; pair 0 also 2001:db8:<subnet>::/64. */
 static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, int subnet)
 {
-	char a_tag[32], b_tag[32];
 	__u8 mac_a[6], mac_b[6];
 	int i;
 
 	memset(fx, 0, sizeof(*fx));
 	fx->pairs = pairs;
-	snprintf(a_tag, sizeof(a_tag), "%s-a", tag);
-	snprintf(b_tag, sizeof(b_tag), "%s-b", tag);
-	if (!ASSERT_OK(ns_create(fx->a, a_tag), "namespace A") ||
-	    !ASSERT_OK(ns_create(fx->b, b_tag), "namespace B"))
+	if (!ASSERT_OK(ns_createf(fx->a, "%s-a", tag), "namespace A") ||
+	    !ASSERT_OK(ns_createf(fx->b, "%s-b", tag), "namespace B"))
 		return false;
 	for (i = 0; i < pairs; i++) {
 		snprintf(fx->if_a[i], IFNAMSIZ, "vA%d", i);
@@ -738,21 +735,15 @@ struct fwd_fixture {
 
 static bool fwd_fixture_setup(struct fwd_fixture *fx, const char *tag)
 {
-	char t[32];
 	__u8 sr_mac[6], rs_mac[6];
 	int i;
 
 	memset(fx, 0, sizeof(*fx));
 	for (i = 0; i < 2; i++)
 		fx->gs[i].tx = fx->gs[i].rx = -1;
-	snprintf(t, sizeof(t), "%s-s", tag);
-	if (!ASSERT_OK(ns_create(fx->s, t), "namespace S"))
-		return false;
-	snprintf(t, sizeof(t), "%s-r", tag);
-	if (!ASSERT_OK(ns_create(fx->r, t), "namespace R"))
-		return false;
-	snprintf(t, sizeof(t), "%s-d", tag);
-	if (!ASSERT_OK(ns_create(fx->d, t), "namespace D"))
+	if (!ASSERT_OK(ns_createf(fx->s, "%s-s", tag), "namespace S") ||
+	    !ASSERT_OK(ns_createf(fx->r, "%s-r", tag), "namespace R") ||
+	    !ASSERT_OK(ns_createf(fx->d, "%s-d", tag), "namespace D"))
 		return false;
 	if (!ASSERT_OK(veth_create(fx->s, "sR", fx->r, "rS"), "veth S-R") ||
 	    !ASSERT_OK(veth_create(fx->r, "rD", fx->d, "dR"), "veth R-D") ||
