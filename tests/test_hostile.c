@@ -44,7 +44,6 @@
 #include "proto_peer.h"
 #include "testlib.h"
 
-
 #define IF_A		"hA0"	/* managed by the daemon, in the sender namespace */
 #define IF_B		"hB0"
 #define ADDR_A		"198.18.61.1"
