@@ -119,25 +119,16 @@ static int check_record(struct txc_client *c, const struct txc_abort_record *r, 
 }
 
 /*
- * A COMPLETIONS_CAPTURE batch: version 2 records, each hdr.size bytes (its
- * cap_len bytes of frame, padded to 8), exactly filling the message.
+ * The records of a COMPLETIONS_CAPTURE batch of head @ev: version 2, each
+ * hdr.size bytes (its cap_len bytes of frame, padded to 8), exactly filling
+ * the message.
  */
-static int check_capture_completions(struct txc_client *c, const __u8 *body, size_t len)
+static int check_capture_records(struct txc_client *c, const struct txc_ev_completions *ev,
+				 const __u8 *body, size_t len)
 {
-	struct txc_ev_completions ev;
-	size_t off;
+	size_t off = sizeof(*ev);
 
-	if (len < sizeof(ev))
-		return malformed(c, "event", TXC_MSG_COMPLETIONS_CAPTURE, len, sizeof(ev));
-	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
-				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
-	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
-				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
-	off = sizeof(ev);
-	for (__u32 i = 0; i < ev.count; i++) {
+	for (__u32 i = 0; i < ev->count; i++) {
 		struct txc_abort_record r;
 
 		if (len - off < sizeof(r))
@@ -157,7 +148,7 @@ static int check_capture_completions(struct txc_client *c, const __u8 *body, siz
 		/* The rest of the checks are version 1's, on the fixed part. */
 		r.hdr.version = TXC_RECORD_VERSION;
 		r.hdr.size = sizeof(r);
-		if (check_record(c, &r, i, ev.source))
+		if (check_record(c, &r, i, ev->source))
 			return -EPROTO;
 		off += TXC_RECORD_CAPTURE_SIZE(r.cap_len);
 	}
@@ -166,33 +157,46 @@ static int check_capture_completions(struct txc_client *c, const __u8 *body, siz
 	return 0;
 }
 
-static int check_completions(struct txc_client *c, const __u8 *body, size_t len)
+/* The records of a COMPLETIONS batch of head @ev: ev->count of version 1. */
+static int check_records(struct txc_client *c, const struct txc_ev_completions *ev,
+			 const __u8 *body, size_t len)
 {
-	struct txc_ev_completions ev;
-	__u64 want;
+	__u64 want = sizeof(*ev) + (__u64)ev->count * sizeof(struct txc_abort_record);
 
-	if (len < sizeof(ev))
-		return malformed(c, "event", TXC_MSG_COMPLETIONS, len, sizeof(ev));
-	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
-				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
-	want = sizeof(ev) + (__u64)ev.count * sizeof(struct txc_abort_record);
 	if (len != want)
 		return malformed(c, "event", TXC_MSG_COMPLETIONS, len, want);
-	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
-				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
-	for (__u32 i = 0; i < ev.count; i++) {
+	for (__u32 i = 0; i < ev->count; i++) {
 		struct txc_abort_record r;
 		int err;
 
-		memcpy(&r, body + sizeof(ev) + i * sizeof(r), sizeof(r));
-		err = check_record(c, &r, i, ev.source);
+		memcpy(&r, body + sizeof(*ev) + i * sizeof(r), sizeof(r));
+		err = check_record(c, &r, i, ev->source);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * A completions event of @type (COMPLETIONS or _CAPTURE): its head holds a
+ * count the protocol allows and a source that can exist, then its records.
+ */
+static int check_completions(struct txc_client *c, __u8 type, const __u8 *body, size_t len)
+{
+	struct txc_ev_completions ev;
+
+	if (len < sizeof(ev))
+		return malformed(c, "event", type, len, sizeof(ev));
+	memcpy(&ev, body, sizeof(ev));
+	if (ev.count > TXC_COMPLETIONS_MAX)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
+				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
+	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
+				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
+	if (type == TXC_MSG_COMPLETIONS_CAPTURE)
+		return check_capture_records(c, &ev, body, len);
+	return check_records(c, &ev, body, len);
 }
 
 static int check_event(struct txc_client *c, const struct txc_msg_hdr *h, const void *body,
@@ -206,9 +210,7 @@ static int check_event(struct txc_client *c, const struct txc_msg_hdr *h, const 
 	if (h->seq || h->error)
 		return txcl_fail(c->err, -EPROTO, "txcanceld sent an event with seq %u error %d; "
 				 "events carry 0 in both", h->seq, h->error);
-	if (h->type == TXC_MSG_COMPLETIONS_CAPTURE)
-		return check_capture_completions(c, body, len);
-	return check_completions(c, body, len);
+	return check_completions(c, h->type, body, len);
 }
 
 static int check_hdr(struct txc_client *c, const struct txc_msg_hdr *h, size_t len)

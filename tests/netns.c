@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "netns.h"
+#include "testlib.h"
 
 #define FX_MAX_NS	16
 #define FX_MAX_CG	4
@@ -114,6 +115,16 @@ int fx_init(void)
 	return 0;
 }
 
+void fx_start(const char *test, const char *needs)
+{
+	if (geteuid() != 0) {
+		printf("SKIP %s: needs root (%s)\n", test, needs);
+		exit(0);
+	}
+	if (fx_init())
+		exit(1);
+}
+
 void fx_cleanup(void)
 {
 	int i;
@@ -154,6 +165,17 @@ int ns_create(char name[FX_NAME_MAX], const char *tag)
 		return err;
 	snprintf(reg_ns[i], FX_NAME_MAX, "%s", name);
 	return fx_run("ip -n %s link set lo up", name);
+}
+
+int ns_createf(char name[FX_NAME_MAX], const char *fmt, ...)
+{
+	char tag[FX_NAME_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tag, sizeof(tag), fmt, ap);
+	va_end(ap);
+	return ns_create(name, tag);
 }
 
 void ns_delete(const char *name)
@@ -244,6 +266,14 @@ int addr_add(const char *ns, const char *ifname, const char *cidr)
 	return fx_run("ip -n %s addr add %s dev %s", ns, cidr, ifname);
 }
 
+int addr_add_len(const char *ns, const char *ifname, const char *addr, int prefix_len)
+{
+	char cidr[INET6_ADDRSTRLEN + 4];
+
+	snprintf(cidr, sizeof(cidr), "%s/%d", addr, prefix_len);
+	return addr_add(ns, ifname, cidr);
+}
+
 /* One interface ioctl on a datagram socket of @ns. */
 static int ns_ioctl(const char *ns, unsigned long request, struct ifreq *ifr)
 {
@@ -310,15 +340,12 @@ int neigh_add(const char *ns, const char *ifname, const char *addr, const __u8 m
 int veth_link(const char *ns_a, const char *if_a, const char *addr_a, const char *ns_b,
 	      const char *if_b, const char *addr_b, int prefix_len, __u32 *ifindex_a)
 {
-	char cidr_a[INET6_ADDRSTRLEN + 4], cidr_b[INET6_ADDRSTRLEN + 4];
 	__u8 mac_a[6], mac_b[6];
 	int err;
 
-	snprintf(cidr_a, sizeof(cidr_a), "%s/%d", addr_a, prefix_len);
-	snprintf(cidr_b, sizeof(cidr_b), "%s/%d", addr_b, prefix_len);
 	if ((err = veth_create(ns_a, if_a, ns_b, if_b)) ||
-	    (err = addr_add(ns_a, if_a, cidr_a)) ||
-	    (err = addr_add(ns_b, if_b, cidr_b)) ||
+	    (err = addr_add_len(ns_a, if_a, addr_a, prefix_len)) ||
+	    (err = addr_add_len(ns_b, if_b, addr_b, prefix_len)) ||
 	    (err = link_info(ns_a, if_a, ifindex_a, mac_a)) ||
 	    (err = link_info(ns_b, if_b, NULL, mac_b)) ||
 	    (err = neigh_add(ns_a, if_a, addr_b, mac_b)))
@@ -456,12 +483,34 @@ int udp_recv(int fd, int want, int quiet_ms)
 	}
 }
 
+void udp_pair_close(int *tx, int *rx)
+{
+	if (*tx >= 0)
+		close(*tx);
+	if (*rx >= 0)
+		close(*rx);
+	*tx = *rx = -1;
+}
+
 void udp_drain(int fd)
 {
 	char buf[256];
 
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		;
+}
+
+bool udp_burst(int tx, int rx, const char *addr, __u16 port, int count, __u8 marker,
+	       int want, int quiet_ms, const char *what)
+{
+	char msg[192];
+
+	udp_drain(rx);
+	snprintf(msg, sizeof(msg), "%s: datagrams sent", what);
+	if (!ASSERT_EQ(udp_send(tx, addr, port, count, marker), count, msg))
+		return false;
+	snprintf(msg, sizeof(msg), "%s: datagrams at the sink", what);
+	return ASSERT_EQ(udp_recv(rx, want, quiet_ms), want, msg);
 }
 
 int flow_key_make(struct txc_flow_key *key, const char *saddr, __u16 sport,

@@ -26,6 +26,12 @@
 
 /* Record the original netns and install the cleanup guard.  Call first. */
 int fx_init(void);
+/*
+ * Start a test program that needs root: fx_init() where it runs as root;
+ * elsewhere a SKIP line naming @needs and exit status 0.  Exits with
+ * status 1 when fx_init() fails.
+ */
+void fx_start(const char *test, const char *needs);
 /* Remove every namespace, cgroup and pin directory still registered. */
 void fx_cleanup(void);
 
@@ -41,6 +47,9 @@ int fx_run_output(char *out, size_t len, const char *fmt, ...)
 
 /* Create namespace "txc<pid>-<tag>" with lo up; @name receives it. */
 int ns_create(char name[FX_NAME_MAX], const char *tag);
+/* The same with the tag formatted from @fmt. */
+int ns_createf(char name[FX_NAME_MAX], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void ns_delete(const char *name);
 /* Move this thread into @name; sockets and ifindexes are then @name's. */
 int ns_enter(const char *name);
@@ -51,6 +60,8 @@ int ns_leave(void);
 int veth_create(const char *ns_a, const char *if_a, const char *ns_b, const char *if_b);
 /* Add @cidr ("198.18.0.1/24", "2001:db8::1/64"); IPv6 without DAD. */
 int addr_add(const char *ns, const char *ifname, const char *cidr);
+/* The same for @addr and its @prefix_len. */
+int addr_add_len(const char *ns, const char *ifname, const char *addr, int prefix_len);
 int link_info(const char *ns, const char *ifname, __u32 *ifindex, __u8 mac[6]);
 /*
  * Compute checksums in software on @ifname.  A veth otherwise leaves them
@@ -91,6 +102,15 @@ int udp_send(int fd, const char *addr, __u16 port, int count, __u8 marker);
 int udp_recv(int fd, int want, int quiet_ms);
 /* Throw away whatever is queued on @fd. */
 void udp_drain(int fd);
+/* Close a sender and a sink (-1: not open) and set both to -1. */
+void udp_pair_close(int *tx, int *rx);
+/*
+ * One step of a traffic check: drain @rx, send @count datagrams from @tx to
+ * @addr:@port and assert that @want of them reach @rx (udp_recv() with
+ * @quiet_ms).  @what names the step in the two assertions.
+ */
+bool udp_burst(int tx, int rx, const char *addr, __u16 port, int count, __u8 marker,
+	       int want, int quiet_ms, const char *what);
 
 /* Bytes of a test datagram at L2 (Ethernet + IP + UDP + payload). */
 static inline __u32 udp_frame_len(int family)

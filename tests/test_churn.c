@@ -166,16 +166,11 @@ static bool if_neighbors(struct churn_if *ifc)
 
 static bool if_create(struct churn_if *ifc)
 {
-	char cidr[48];
-
 	if (!ASSERT_OK(veth_create(bed.a, ifc->cfg, bed.b, ifc->peer), "creating a veth pair"))
 		return false;
 	ifc->state = IF_PRESENT;
-	snprintf(cidr, sizeof(cidr), "%s/24", ifc->addr_a);
-	if (!ASSERT_OK(addr_add(bed.a, ifc->cfg, cidr), "sender address"))
-		return false;
-	snprintf(cidr, sizeof(cidr), "%s/24", ifc->addr_b);
-	if (!ASSERT_OK(addr_add(bed.b, ifc->peer, cidr), "sink address"))
+	if (!ASSERT_OK(addr_add_len(bed.a, ifc->cfg, ifc->addr_a, 24), "sender address") ||
+	    !ASSERT_OK(addr_add_len(bed.b, ifc->peer, ifc->addr_b, 24), "sink address"))
 		return false;
 	return if_neighbors(ifc);
 }
@@ -549,34 +544,35 @@ static bool settled(const char *what)
 
 static bool burst(int tx, int rx, const char *daddr, __u16 dport, int want, const char *what)
 {
-	char msg[160];
-
-	udp_drain(rx);
-	snprintf(msg, sizeof(msg), "%s: datagrams sent", what);
-	if (!ASSERT_EQ(udp_send(tx, daddr, dport, BURST, 0x5a), BURST, msg))
-		return false;
-	snprintf(msg, sizeof(msg), "%s: datagrams at the sink", what);
-	return ASSERT_EQ(udp_recv(rx, want, QUIET_MS), want, msg);
+	return udp_burst(tx, rx, daddr, dport, BURST, 0x5a, want, QUIET_MS, what);
 }
 
-struct root {
+/* What a datapath check holds: a root client with a prefix and a source, a sender, a sink. */
+struct check {
 	struct txc_client *c;
 	__u8 prefix;
 	__u32 source;
+	int tx, rx;		/* -1: not open */
 };
 
-static bool root_open(struct root *r)
-{
-	int err;
+#define CHECK_INIT	{ .tx = -1, .rx = -1 }
 
-	memset(r, 0, sizeof(*r));
-	err = txc_client_open(&r->c, bed.d.sock);
+static bool check_open(struct check *k)
+{
+	int err = txc_client_open(&k->c, bed.d.sock);
+
 	if (!ASSERT_OK(err, "root client connects")) {
 		printf("    %s\n", txc_last_error());
 		return false;
 	}
-	return ASSERT_OK(txc_generate_partial_cancel_id(r->c, &r->prefix), "root's prefix") &&
-	       ASSERT_OK(txc_source_open(r->c, &r->source), "root's source");
+	return ASSERT_OK(txc_generate_partial_cancel_id(k->c, &k->prefix), "root's prefix") &&
+	       ASSERT_OK(txc_source_open(k->c, &k->source), "root's source");
+}
+
+static void check_close(struct check *k)
+{
+	udp_pair_close(&k->tx, &k->rx);
+	txc_client_close(k->c);
 }
 
 /*
@@ -587,70 +583,64 @@ static bool root_open(struct root *r)
 static bool datapath_check(int i, const char *why)
 {
 	struct churn_if *ifc = &bed.ifs[i];
-	struct root r = {};
+	struct check k = CHECK_INIT;
 	char what[160];
-	int tx = -1, rx = -1;
 	__u32 id;
 	bool ok = false;
 
 	bed.checks++;
 	/* A down/up or rename flushed the neighbors. */
-	if (!if_neighbors(ifc) || !root_open(&r))
+	if (!if_neighbors(ifc) || !check_open(&k))
 		goto out;
-	id = TXC_ID_MAKE(r.prefix, 0x100 + i);
-	tx = udp_open(bed.a, "0.0.0.0", 0);
-	rx = udp_open(bed.b, ifc->addr_b, 6800 + i);
-	if (!ASSERT_GE0(tx, "sender socket") || !ASSERT_GE0(rx, "sink socket") ||
-	    !ASSERT_OK(txc_tag_socket(r.c, tx, id, r.source, NULL), "tagging the sender"))
+	id = TXC_ID_MAKE(k.prefix, 0x100 + i);
+	k.tx = udp_open(bed.a, "0.0.0.0", 0);
+	k.rx = udp_open(bed.b, ifc->addr_b, 6800 + i);
+	if (!ASSERT_GE0(k.tx, "sender socket") || !ASSERT_GE0(k.rx, "sink socket") ||
+	    !ASSERT_OK(txc_tag_socket(k.c, k.tx, id, k.source, NULL), "tagging the sender"))
 		goto out;
 	snprintf(what, sizeof(what), "%s (%s), tc: before the cancel", if_name(ifc), why);
-	if (!burst(tx, rx, ifc->addr_b, 6800 + i, BURST, what))
+	if (!burst(k.tx, k.rx, ifc->addr_b, 6800 + i, BURST, what))
 		goto out;
-	if (!ASSERT_OK(txc_cancel_send_net_buffer_lists(r.c, id), "cancel"))
+	if (!ASSERT_OK(txc_cancel_send_net_buffer_lists(k.c, id), "cancel"))
 		goto out;
 	snprintf(what, sizeof(what), "%s (%s), tc: canceled", if_name(ifc), why);
-	if (!burst(tx, rx, ifc->addr_b, 6800 + i, 0, what))
+	if (!burst(k.tx, k.rx, ifc->addr_b, 6800 + i, 0, what))
 		goto out;
-	if (!ASSERT_OK(txc_clear(r.c, TXC_SCOPE_ID, id, NULL), "clear"))
+	if (!ASSERT_OK(txc_clear(k.c, TXC_SCOPE_ID, id, NULL), "clear"))
 		goto out;
 	snprintf(what, sizeof(what), "%s (%s), tc: cleared", if_name(ifc), why);
-	if (!burst(tx, rx, ifc->addr_b, 6800 + i, BURST, what))
+	if (!burst(k.tx, k.rx, ifc->addr_b, 6800 + i, BURST, what))
 		goto out;
-	close(tx);
-	close(rx);
-	tx = rx = -1;
+	udp_pair_close(&k.tx, &k.rx);
 
 	if (bed.mode->xdp) {
 		struct txc_flow_key flow;
 		__u16 sport = 7800 + i, dport = 6900 + i;
 
-		id = TXC_ID_MAKE(r.prefix, 0x200 + i);
-		tx = udp_open(bed.b, ifc->addr_b, sport);
-		rx = udp_open(bed.a, ifc->addr_a, dport);
-		if (!ASSERT_GE0(tx, "xdp: sender socket") || !ASSERT_GE0(rx, "xdp: sink socket") ||
+		id = TXC_ID_MAKE(k.prefix, 0x200 + i);
+		k.tx = udp_open(bed.b, ifc->addr_b, sport);
+		k.rx = udp_open(bed.a, ifc->addr_a, dport);
+		if (!ASSERT_GE0(k.tx, "xdp: sender socket") ||
+		    !ASSERT_GE0(k.rx, "xdp: sink socket") ||
 		    !ASSERT_OK(flow_key_make(&flow, ifc->addr_b, sport, ifc->addr_a, dport),
 			       "xdp: flow key") ||
-		    !ASSERT_OK(txc_tag_flow(r.c, &flow, id, r.source), "xdp: tagging the flow"))
+		    !ASSERT_OK(txc_tag_flow(k.c, &flow, id, k.source), "xdp: tagging the flow"))
 			goto out;
 		snprintf(what, sizeof(what), "%s (%s), xdp: before the cancel", if_name(ifc), why);
-		if (!burst(tx, rx, ifc->addr_a, dport, BURST, what) ||
-		    !ASSERT_OK(txc_cancel_send_net_buffer_lists(r.c, id), "xdp: cancel"))
+		if (!burst(k.tx, k.rx, ifc->addr_a, dport, BURST, what) ||
+		    !ASSERT_OK(txc_cancel_send_net_buffer_lists(k.c, id), "xdp: cancel"))
 			goto out;
 		snprintf(what, sizeof(what), "%s (%s), xdp: canceled", if_name(ifc), why);
-		if (!burst(tx, rx, ifc->addr_a, dport, 0, what) ||
-		    !ASSERT_OK(txc_clear(r.c, TXC_SCOPE_ID, id, NULL), "xdp: clear"))
+		if (!burst(k.tx, k.rx, ifc->addr_a, dport, 0, what) ||
+		    !ASSERT_OK(txc_clear(k.c, TXC_SCOPE_ID, id, NULL), "xdp: clear"))
 			goto out;
 		snprintf(what, sizeof(what), "%s (%s), xdp: cleared", if_name(ifc), why);
-		if (!burst(tx, rx, ifc->addr_a, dport, BURST, what))
+		if (!burst(k.tx, k.rx, ifc->addr_a, dport, BURST, what))
 			goto out;
 	}
 	ok = true;
 out:
-	if (tx >= 0)
-		close(tx);
-	if (rx >= 0)
-		close(rx);
-	txc_client_close(r.c);
+	check_close(&k);
 	return ok;
 }
 
@@ -662,33 +652,28 @@ out:
 static bool cancel_survives_recreate(int i)
 {
 	struct churn_if *ifc = &bed.ifs[i];
-	struct root r = {};
-	int tx = -1, rx = -1;
+	struct check k = CHECK_INIT;
 	bool ok = false;
 	__u32 id;
 
-	if (!root_open(&r))
+	if (!check_open(&k))
 		goto out;
-	id = TXC_ID_MAKE(r.prefix, 0x300 + i);
-	tx = udp_open(bed.a, "0.0.0.0", 0);
-	if (!ASSERT_GE0(tx, "sender socket") ||
-	    !ASSERT_OK(txc_tag_socket(r.c, tx, id, r.source, NULL), "tagging the sender") ||
-	    !ASSERT_OK(txc_cancel_send_net_buffer_lists(r.c, id), "cancel") ||
+	id = TXC_ID_MAKE(k.prefix, 0x300 + i);
+	k.tx = udp_open(bed.a, "0.0.0.0", 0);
+	if (!ASSERT_GE0(k.tx, "sender socket") ||
+	    !ASSERT_OK(txc_tag_socket(k.c, k.tx, id, k.source, NULL), "tagging the sender") ||
+	    !ASSERT_OK(txc_cancel_send_net_buffer_lists(k.c, id), "cancel") ||
 	    !if_delete(ifc) || !if_create(ifc) || !settled("re-created under a cancel"))
 		goto out;
-	rx = udp_open(bed.b, ifc->addr_b, 6850 + i);
-	if (!ASSERT_GE0(rx, "sink socket") ||
-	    !burst(tx, rx, ifc->addr_b, 6850 + i, 0, "re-created, canceled before") ||
-	    !ASSERT_OK(txc_clear(r.c, TXC_SCOPE_ID, id, NULL), "clear") ||
-	    !burst(tx, rx, ifc->addr_b, 6850 + i, BURST, "re-created, cleared"))
+	k.rx = udp_open(bed.b, ifc->addr_b, 6850 + i);
+	if (!ASSERT_GE0(k.rx, "sink socket") ||
+	    !burst(k.tx, k.rx, ifc->addr_b, 6850 + i, 0, "re-created, canceled before") ||
+	    !ASSERT_OK(txc_clear(k.c, TXC_SCOPE_ID, id, NULL), "clear") ||
+	    !burst(k.tx, k.rx, ifc->addr_b, 6850 + i, BURST, "re-created, cleared"))
 		goto out;
 	ok = true;
 out:
-	if (tx >= 0)
-		close(tx);
-	if (rx >= 0)
-		close(rx);
-	txc_client_close(r.c);
+	check_close(&k);
 	return ok;
 }
 
@@ -959,17 +944,12 @@ static bool daemon_alive(void)
 
 static bool bed_up(const struct mode *m)
 {
-	char tag[32];
-
 	memset(bed.ifs, 0, sizeof(bed.ifs));
 	memset(bed.ops, 0, sizeof(bed.ops));
 	bed.checks = 0;
 	bed.mode = m;
-	snprintf(tag, sizeof(tag), "ch-%s-a", m->name);
-	if (!ASSERT_OK(ns_create(bed.a, tag), "sender namespace"))
-		return false;
-	snprintf(tag, sizeof(tag), "ch-%s-b", m->name);
-	if (!ASSERT_OK(ns_create(bed.b, tag), "sink namespace"))
+	if (!ASSERT_OK(ns_createf(bed.a, "ch-%s-a", m->name), "sender namespace") ||
+	    !ASSERT_OK(ns_createf(bed.b, "ch-%s-b", m->name), "sink namespace"))
 		return false;
 	for (int i = 0; i < NIF; i++) {
 		struct churn_if *ifc = &bed.ifs[i];
@@ -1219,12 +1199,9 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	if (geteuid() != 0) {
-		printf("SKIP test_churn: needs root (namespaces, veth, BPF, other users)\n");
-		return 0;
-	}
 	const char *env = getenv("TXCT_CHURN_ROUNDS");
 
+	fx_start("test_churn", "namespaces, veth, BPF, other users");
 	if (env) {
 		char *end;
 		long n = strtol(env, &end, 10);
@@ -1237,8 +1214,6 @@ int main(int argc, char **argv)
 		}
 		rounds = (int)n;
 	}
-	if (fx_init())
-		return 1;
 	kernel_tcx = txc_kernel_has_tcx();
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

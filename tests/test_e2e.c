@@ -111,21 +111,13 @@ static __u32 g_len(const struct group *g)
 static bool bed_link_up(void)
 {
 	__u8 mac_a[6], mac_b[6];
-	char cidr[64];
 
 	if (!ASSERT_OK(veth_create(bed.a, IF_A, bed.b, IF_B), "veth pair"))
 		return false;
-	snprintf(cidr, sizeof(cidr), "%s/24", bed.addr_a);
-	if (!ASSERT_OK(addr_add(bed.a, IF_A, cidr), "IPv4 address of the sender"))
-		return false;
-	snprintf(cidr, sizeof(cidr), "%s/24", bed.addr_b);
-	if (!ASSERT_OK(addr_add(bed.b, IF_B, cidr), "IPv4 address of the sink"))
-		return false;
-	snprintf(cidr, sizeof(cidr), "%s/64", bed.addr6_a);
-	if (!ASSERT_OK(addr_add(bed.a, IF_A, cidr), "IPv6 address of the sender"))
-		return false;
-	snprintf(cidr, sizeof(cidr), "%s/64", bed.addr6_b);
-	if (!ASSERT_OK(addr_add(bed.b, IF_B, cidr), "IPv6 address of the sink"))
+	if (!ASSERT_OK(addr_add_len(bed.a, IF_A, bed.addr_a, 24), "IPv4 address of the sender") ||
+	    !ASSERT_OK(addr_add_len(bed.b, IF_B, bed.addr_b, 24), "IPv4 address of the sink") ||
+	    !ASSERT_OK(addr_add_len(bed.a, IF_A, bed.addr6_a, 64), "IPv6 address of the sender") ||
+	    !ASSERT_OK(addr_add_len(bed.b, IF_B, bed.addr6_b, 64), "IPv6 address of the sink"))
 		return false;
 	return ASSERT_OK(link_info(bed.a, IF_A, &bed.ifindex, mac_a), "sender link") &&
 	       ASSERT_OK(link_info(bed.b, IF_B, NULL, mac_b), "sink link") &&
@@ -737,30 +729,34 @@ static void test_isolation(void)
 	if (!cl_simple(&a, W_CANCEL, TXC_SCOPE_ID, gs->id, NULL, "A cancels its socket group"))
 		goto out;
 
-	rq = (struct wreq){ .op = W_CANCEL, .scope = TXC_SCOPE_ID, .value = gm->id };
-	cl_refused(&b, &rq, -EPERM, "cancel of A's ID");
-	rq = (struct wreq){ .op = W_CANCEL, .scope = TXC_SCOPE_PREFIX, .value = a.prefix };
-	cl_refused(&b, &rq, -EPERM, "cancel of A's prefix");
-	rq = (struct wreq){ .op = W_CANCEL, .scope = TXC_SCOPE_SOURCE, .value = gm->source };
-	cl_refused(&b, &rq, -EPERM, "cancel of A's source");
-	rq = (struct wreq){ .op = W_CLEAR, .scope = TXC_SCOPE_ID, .value = gs->id };
-	cl_refused(&b, &rq, -EPERM, "clear of A's ID");
-	rq = (struct wreq){ .op = W_CLEAR, .scope = TXC_SCOPE_PREFIX, .value = a.prefix };
-	cl_refused(&b, &rq, -EPERM, "clear of A's prefix");
-	rq = (struct wreq){ .op = W_CLEAR, .scope = TXC_SCOPE_SOURCE, .value = gs->source };
-	cl_refused(&b, &rq, -EPERM, "clear of A's source");
-	rq = (struct wreq){ .op = W_COUNT_ID, .value = gs->id };
-	cl_refused(&b, &rq, -EPERM, "counting A's ID");
-	rq = (struct wreq){ .op = W_STATS, .value = gs->source };
-	cl_refused(&b, &rq, -EPERM, "STATS of A's source");
-	rq = (struct wreq){ .op = W_SUBSCRIBE, .value = gs->source };
-	cl_refused(&b, &rq, -EPERM, "subscribing to A's source");
-	rq = (struct wreq){ .op = W_PREFIX_CLAIM, .value = a.prefix };
-	cl_refused(&b, &rq, -EBUSY, "taking A's prefix");
-	rq = (struct wreq){ .op = W_SOURCE_CLAIM, .value = gs->source };
-	cl_refused(&b, &rq, -EBUSY, "taking A's source");
-	rq = (struct wreq){ .op = W_UNTAG, .kind = TXC_TAG_MARK, .key.mark = gm->mark & MARK_MASK };
-	cl_refused(&b, &rq, -EPERM, "removing A's mark rule");
+	const struct {
+		struct wreq rq;
+		int err;
+		const char *what;
+	} attempts[] = {
+		{ { .op = W_CANCEL, .scope = TXC_SCOPE_ID, .value = gm->id }, -EPERM,
+		  "cancel of A's ID" },
+		{ { .op = W_CANCEL, .scope = TXC_SCOPE_PREFIX, .value = a.prefix }, -EPERM,
+		  "cancel of A's prefix" },
+		{ { .op = W_CANCEL, .scope = TXC_SCOPE_SOURCE, .value = gm->source }, -EPERM,
+		  "cancel of A's source" },
+		{ { .op = W_CLEAR, .scope = TXC_SCOPE_ID, .value = gs->id }, -EPERM,
+		  "clear of A's ID" },
+		{ { .op = W_CLEAR, .scope = TXC_SCOPE_PREFIX, .value = a.prefix }, -EPERM,
+		  "clear of A's prefix" },
+		{ { .op = W_CLEAR, .scope = TXC_SCOPE_SOURCE, .value = gs->source }, -EPERM,
+		  "clear of A's source" },
+		{ { .op = W_COUNT_ID, .value = gs->id }, -EPERM, "counting A's ID" },
+		{ { .op = W_STATS, .value = gs->source }, -EPERM, "STATS of A's source" },
+		{ { .op = W_SUBSCRIBE, .value = gs->source }, -EPERM, "subscribing to A's source" },
+		{ { .op = W_PREFIX_CLAIM, .value = a.prefix }, -EBUSY, "taking A's prefix" },
+		{ { .op = W_SOURCE_CLAIM, .value = gs->source }, -EBUSY, "taking A's source" },
+		{ { .op = W_UNTAG, .kind = TXC_TAG_MARK, .key.mark = gm->mark & MARK_MASK },
+		  -EPERM, "removing A's mark rule" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(attempts); i++)
+		cl_refused(&b, &attempts[i].rq, attempts[i].err, attempts[i].what);
 	/* A flow of B's own, but under A's prefix. */
 	tag_req(&rq, &bed.g[G_FLOW], TXC_ID_MAKE(a.prefix, 9), bed.g[G_FLOW].source);
 	rq.key.flow.dport = htons(9);
@@ -1558,14 +1554,9 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	if (geteuid() != 0) {
-		printf("SKIP test_e2e: needs root (namespaces, veth, BPF, other users)\n");
-		return 0;
-	}
+	fx_start("test_e2e", "namespaces, veth, BPF, other users");
 	for (int i = 0; i < NG; i++)
 		bed.g[i].tx = bed.g[i].rx = -1;
-	if (fx_init())
-		return 1;
 	kernel_tcx = txc_kernel_has_tcx();
 	if (kernel_tcx && getenv("TXCT_TC_MODE") && !strcmp(getenv("TXCT_TC_MODE"), "clsact")) {
 		kernel_tcx = false;

@@ -44,8 +44,6 @@
 #include "proto_peer.h"
 #include "testlib.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 #define IF_A		"hA0"	/* managed by the daemon, in the sender namespace */
 #define IF_B		"hB0"
 #define ADDR_A		"198.18.61.1"
@@ -2389,12 +2387,9 @@ int main(int argc, char **argv)
 {
 	int rc;
 
-	if (geteuid() != 0) {
-		printf("SKIP test_hostile: needs root (namespaces, BPF, other users)\n");
-		return 0;
-	}
+	fx_start("test_hostile", "namespaces, BPF, other users");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (fx_init() || !bed_up() || !daemon_up() || !bystander_up()) {
+	if (!bed_up() || !daemon_up() || !bystander_up()) {
 		printf("FAIL setup\n");
 		if (dm.pid > 0)
 			txct_daemon_dump_log(&dm);

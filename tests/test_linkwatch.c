@@ -653,12 +653,7 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	if (geteuid() != 0) {
-		printf("SKIP test_linkwatch: needs root (network namespaces, veth)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_linkwatch", "network namespaces, veth");
 	txc_set_log(test_log);
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

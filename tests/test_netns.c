@@ -159,11 +159,7 @@ static bool group_open(struct group *g, const char *tx_ns, const char *rx_ns,
 
 static void group_close(struct group *g)
 {
-	if (g->tx >= 0)
-		close(g->tx);
-	if (g->rx >= 0)
-		close(g->rx);
-	g->tx = g->rx = -1;
+	udp_pair_close(&g->tx, &g->rx);
 }
 
 static bool group_rule_add(struct txc_dp *dp, const struct group *g)
@@ -493,16 +489,13 @@ static bool dp_open(struct txc_dp **dp, char *pin, size_t len, const char *tag)
 /* Pair i uses 198.18.<subnet + i>.0/24; pair 0 also 2001:db8:<subnet>::/64. */
 static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, int subnet)
 {
-	char a_tag[32], b_tag[32], cidr[64];
 	__u8 mac_a[6], mac_b[6];
 	int i;
 
 	memset(fx, 0, sizeof(*fx));
 	fx->pairs = pairs;
-	snprintf(a_tag, sizeof(a_tag), "%s-a", tag);
-	snprintf(b_tag, sizeof(b_tag), "%s-b", tag);
-	if (!ASSERT_OK(ns_create(fx->a, a_tag), "namespace A") ||
-	    !ASSERT_OK(ns_create(fx->b, b_tag), "namespace B"))
+	if (!ASSERT_OK(ns_createf(fx->a, "%s-a", tag), "namespace A") ||
+	    !ASSERT_OK(ns_createf(fx->b, "%s-b", tag), "namespace B"))
 		return false;
 	for (i = 0; i < pairs; i++) {
 		snprintf(fx->if_a[i], IFNAMSIZ, "vA%d", i);
@@ -511,13 +504,9 @@ static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, 
 		snprintf(fx->addr_b[i], sizeof(fx->addr_b[i]), "198.18.%d.2", subnet + i);
 		if (!ASSERT_OK(veth_create(fx->a, fx->if_a[i], fx->b, fx->if_b[i]), "veth pair"))
 			return false;
-		snprintf(cidr, sizeof(cidr), "%s/24", fx->addr_a[i]);
-		if (!ASSERT_OK(addr_add(fx->a, fx->if_a[i], cidr), "address in A"))
-			return false;
-		snprintf(cidr, sizeof(cidr), "%s/24", fx->addr_b[i]);
-		if (!ASSERT_OK(addr_add(fx->b, fx->if_b[i], cidr), "address in B"))
-			return false;
-		if (!ASSERT_OK(link_info(fx->a, fx->if_a[i], &fx->ifindex_a[i], mac_a), "A link") ||
+		if (!ASSERT_OK(addr_add_len(fx->a, fx->if_a[i], fx->addr_a[i], 24), "address in A") ||
+		    !ASSERT_OK(addr_add_len(fx->b, fx->if_b[i], fx->addr_b[i], 24), "address in B") ||
+		    !ASSERT_OK(link_info(fx->a, fx->if_a[i], &fx->ifindex_a[i], mac_a), "A link") ||
 		    !ASSERT_OK(link_info(fx->b, fx->if_b[i], NULL, mac_b), "B link") ||
 		    !ASSERT_OK(neigh_add(fx->a, fx->if_a[i], fx->addr_b[i], mac_b), "neigh A") ||
 		    !ASSERT_OK(neigh_add(fx->b, fx->if_b[i], fx->addr_a[i], mac_a), "neigh B"))
@@ -526,11 +515,8 @@ static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, 
 			continue;
 		snprintf(fx->addr6_a, sizeof(fx->addr6_a), "2001:db8:%d::1", subnet);
 		snprintf(fx->addr6_b, sizeof(fx->addr6_b), "2001:db8:%d::2", subnet);
-		snprintf(cidr, sizeof(cidr), "%s/64", fx->addr6_a);
-		if (!ASSERT_OK(addr_add(fx->a, fx->if_a[i], cidr), "IPv6 address in A"))
-			return false;
-		snprintf(cidr, sizeof(cidr), "%s/64", fx->addr6_b);
-		if (!ASSERT_OK(addr_add(fx->b, fx->if_b[i], cidr), "IPv6 address in B") ||
+		if (!ASSERT_OK(addr_add_len(fx->a, fx->if_a[i], fx->addr6_a, 64), "IPv6 address in A") ||
+		    !ASSERT_OK(addr_add_len(fx->b, fx->if_b[i], fx->addr6_b, 64), "IPv6 address in B") ||
 		    !ASSERT_OK(neigh_add(fx->a, fx->if_a[i], fx->addr6_b, mac_b), "IPv6 neigh A") ||
 		    !ASSERT_OK(neigh_add(fx->b, fx->if_b[i], fx->addr6_a, mac_a), "IPv6 neigh B"))
 			return false;
@@ -749,21 +735,15 @@ struct fwd_fixture {
 
 static bool fwd_fixture_setup(struct fwd_fixture *fx, const char *tag)
 {
-	char t[32];
 	__u8 sr_mac[6], rs_mac[6];
 	int i;
 
 	memset(fx, 0, sizeof(*fx));
 	for (i = 0; i < 2; i++)
 		fx->gs[i].tx = fx->gs[i].rx = -1;
-	snprintf(t, sizeof(t), "%s-s", tag);
-	if (!ASSERT_OK(ns_create(fx->s, t), "namespace S"))
-		return false;
-	snprintf(t, sizeof(t), "%s-r", tag);
-	if (!ASSERT_OK(ns_create(fx->r, t), "namespace R"))
-		return false;
-	snprintf(t, sizeof(t), "%s-d", tag);
-	if (!ASSERT_OK(ns_create(fx->d, t), "namespace D"))
+	if (!ASSERT_OK(ns_createf(fx->s, "%s-s", tag), "namespace S") ||
+	    !ASSERT_OK(ns_createf(fx->r, "%s-r", tag), "namespace R") ||
+	    !ASSERT_OK(ns_createf(fx->d, "%s-d", tag), "namespace D"))
 		return false;
 	if (!ASSERT_OK(veth_create(fx->s, "sR", fx->r, "rS"), "veth S-R") ||
 	    !ASSERT_OK(veth_create(fx->r, "rD", fx->d, "dR"), "veth R-D") ||
@@ -1576,12 +1556,7 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	if (geteuid() != 0) {
-		printf("SKIP test_netns: needs root (namespaces, veth, BPF)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_netns", "namespaces, veth, BPF");
 	txc_set_log(test_log);
 	kernel_tcx = txc_kernel_has_tcx();
 	printf("# TC egress mode of this kernel: %s\n", kernel_tcx ? "tcx" : "clsact (" NO_TCX ")");

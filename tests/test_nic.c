@@ -168,7 +168,6 @@ static void nics_find(void)
 static struct nic_pair *pair_get(int p)
 {
 	struct nic_pair *n = &pairs[p];
-	char tag[16];
 
 	if (!n->found) {
 		test_skip("no %sNIC pair with MACs %s and %s here (the VM harness adds it: "
@@ -181,11 +180,8 @@ static struct nic_pair *pair_get(int p)
 		return n;
 	snprintf(n->addr_s, sizeof(n->addr_s), "198.18.%d.1", 96 + p);
 	snprintf(n->addr_r, sizeof(n->addr_r), "198.18.%d.2", 96 + p);
-	snprintf(tag, sizeof(tag), "nic%ds", p);
-	if (!ASSERT_OK(ns_create(n->s, tag), "namespace S"))
-		return NULL;
-	snprintf(tag, sizeof(tag), "nic%dr", p);
-	if (!ASSERT_OK(ns_create(n->r, tag), "namespace R"))
+	if (!ASSERT_OK(ns_createf(n->s, "nic%ds", p), "namespace S") ||
+	    !ASSERT_OK(ns_createf(n->r, "nic%dr", p), "namespace R"))
 		return NULL;
 	/* IPv6 off before the NICs arrive: no router or neighbour solicitations. */
 	if (!ASSERT_OK(fx_run("ip netns exec %s sysctl -qw net.ipv6.conf.default.disable_ipv6=1 && "
@@ -196,14 +192,12 @@ static struct nic_pair *pair_get(int p)
 	    !ASSERT_OK(fx_run("ip -n %s link set %s up && ip -n %s link set %s up", n->s,
 			      n->if_s, n->r, n->if_r), "NICs up"))
 		return NULL;
-	snprintf(tag, sizeof(tag), "%s/24", n->addr_s);
-	if (!ASSERT_OK(addr_add(n->s, n->if_s, tag), "address in S"))
+	if (!ASSERT_OK(addr_add_len(n->s, n->if_s, n->addr_s, 24), "address in S"))
 		return NULL;
-	snprintf(tag, sizeof(tag), "%s/24", n->addr_r);
 	{
 		__u8 mac_s[6], mac_r[6];
 
-		if (!ASSERT_OK(addr_add(n->r, n->if_r, tag), "address in R") ||
+		if (!ASSERT_OK(addr_add_len(n->r, n->if_r, n->addr_r, 24), "address in R") ||
 		    !ASSERT_OK(link_info(n->s, n->if_s, &n->ifindex_s, mac_s), "NIC in S") ||
 		    !ASSERT_OK(link_info(n->r, n->if_r, &n->ifindex_r, mac_r), "NIC in R") ||
 		    !ASSERT_OK(neigh_add(n->s, n->if_s, n->addr_r, mac_r), "neighbour in S") ||
@@ -375,11 +369,7 @@ static bool flow_open(struct nic_pair *n, struct flow *f)
 
 static void flow_close(struct flow *f)
 {
-	if (f->tx >= 0)
-		close(f->tx);
-	if (f->rx >= 0)
-		close(f->rx);
-	f->tx = f->rx = -1;
+	udp_pair_close(&f->tx, &f->rx);
 }
 
 static int attach_tc(struct nic_pair *n)
@@ -836,12 +826,7 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	if (geteuid() != 0) {
-		printf("SKIP test_nic: needs root (namespaces, NICs, BPF)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_nic", "namespaces, NICs, BPF");
 	nics_find();
 	kernel_tcx = txc_kernel_has_tcx();
 	ret = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -32,19 +32,10 @@ if ! command -v tshark >/dev/null; then
 	exit 1
 fi
 
-nsa=txcp-a-$$
-nsb=txcp-b-$$
+netns_pair txcp
 pin=/sys/fs/bpf/txct-pcap-$$
 sock=$work/txcanceld.sock
 snaplen=60
-daemon=
-cleanup() {
-	[ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	ip netns del "$nsa" 2>/dev/null
-	ip netns del "$nsb" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
 txc() {
 	"$build/txcancel" -s "$sock" "$@"

@@ -189,14 +189,7 @@ static bool bed_up(void)
 
 static bool burst(int tx, int rx, int want, const char *what)
 {
-	char msg[128];
-
-	udp_drain(rx);
-	snprintf(msg, sizeof(msg), "%s: datagrams sent", what);
-	if (!ASSERT_EQ(udp_send(tx, ADDR_B, PORT, BURST, 0x11), BURST, msg))
-		return false;
-	snprintf(msg, sizeof(msg), "%s: datagrams at the sink", what);
-	return ASSERT_EQ(udp_recv(rx, want, QUIET_MS), want, msg);
+	return udp_burst(tx, rx, ADDR_B, PORT, BURST, 0x11, want, QUIET_MS, what);
 }
 
 /* As an unprivileged user: tag a socket, cancel, clear; traffic proves each step. */
@@ -451,12 +444,7 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	if (geteuid() != 0) {
-		printf("SKIP test_privs: needs root (namespaces, veth, BPF, capabilities)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_privs", "namespaces, veth, BPF, capabilities");
 	ret = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 	if (bed.state)
 		ns_delete(bed.a), ns_delete(bed.b);

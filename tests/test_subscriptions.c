@@ -166,11 +166,6 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	if (geteuid() != 0) {
-		printf("SKIP test_subscriptions: needs root (namespaces, veth, BPF)\n");
-		return 0;
-	}
-	if (fx_init())
-		return 1;
+	fx_start("test_subscriptions", "namespaces, veth, BPF");
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -34,16 +34,7 @@ for f in "$pass_all" "$drop_all"; do
 	fi
 done
 
-nsa=txcx-a-$$
-nsb=txcx-b-$$
-daemon=
-cleanup() {
-	[ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	ip netns del "$nsa" 2>/dev/null
-	ip netns del "$nsb" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+netns_pair txcx
 
 # In A's network namespace, but with the host's mounts (bpffs): not ip netns exec.
 in_a() {

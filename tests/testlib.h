@@ -45,6 +45,8 @@ void test_subs_chained(void);
 
 int test_main(int argc, char **argv, const struct test_case *cases, size_t n);
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* CLOCK_MONOTONIC in milliseconds, and a sleep that signals do not cut short. */
 unsigned long long test_now_ms(void);
 void test_sleep_ms(int ms);

@@ -23,3 +23,21 @@ selected() {
 	case $1 in *"$filter"*) return 0 ;; esac
 	return 1
 }
+
+# The two network namespaces of a test that starts the daemon: $1 and this
+# shell's pid name them.  Sets nsa and nsb; the test sets daemon to the
+# daemon's pid.  At exit the daemon is stopped, the namespaces and the
+# scratch directory removed.
+netns_pair() {
+	nsa=$1-a-$$
+	nsb=$1-b-$$
+	daemon=
+	trap netns_pair_cleanup EXIT
+}
+
+netns_pair_cleanup() {
+	[ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	ip netns del "$nsa" 2>/dev/null
+	ip netns del "$nsb" 2>/dev/null
+	rm -rf "$work"
+}

@@ -137,44 +137,47 @@ static __always_inline void txc_capture_end(struct txc_capture_buf *buf,
 }
 
 /*
- * txc_report_abort() with the frame's first bytes, for the TC hook.  @opts
- * is TXC_CAPTURE_OPTS(): a subprogram takes at most five arguments.
+ * txc_report_abort() with the frame's first bytes, from @ctx: a TC hook's
+ * skb or (@xdp) an XDP hook's xdp_md.  @opts is TXC_CAPTURE_OPTS(): a
+ * subprogram takes at most five arguments.
  */
 #define TXC_CAPTURE_OPTS(rb_flags, cap)	((__u64)(rb_flags) | (__u64)(cap) << 32)
 
-static __noinline __attribute__((unused)) void
-txc_report_capture_skb(struct __sk_buff *skb, const struct txc_frame *f,
-		       const struct txc_tag *tag, __u32 how, __u64 opts)
+static __always_inline void
+txc_report_capture(void *ctx, bool xdp, const struct txc_frame *f, const struct txc_tag *tag,
+		   __u32 how, __u64 opts)
 {
 	struct txc_capture_buf *buf = txc_capture_begin(f, tag, how);
 	__u32 n;
+	long err;
 
 	if (!buf) {
 		txc_capture_lost(tag);
 		return;
 	}
 	n = txc_capture_prepare(buf, opts >> 32, f->len);
-	if (bpf_skb_load_bytes(skb, 0, buf->bytes, n))
+	if (xdp)
+		err = bpf_xdp_load_bytes(ctx, 0, buf->bytes, n);
+	else
+		err = bpf_skb_load_bytes(ctx, 0, buf->bytes, n);
+	if (err)
 		n = 0;
 	txc_capture_end(buf, tag, n, opts & 0xffffffff);
 }
 
-/* The same for the XDP hooks. */
+/* Its copies for the TC and the XDP hooks: subprograms, each verified once. */
+static __noinline __attribute__((unused)) void
+txc_report_capture_skb(struct __sk_buff *skb, const struct txc_frame *f,
+		       const struct txc_tag *tag, __u32 how, __u64 opts)
+{
+	txc_report_capture(skb, false, f, tag, how, opts);
+}
+
 static __noinline __attribute__((unused)) void
 txc_report_capture_xdp(struct xdp_md *ctx, const struct txc_frame *f,
 		       const struct txc_tag *tag, __u32 how, __u64 opts)
 {
-	struct txc_capture_buf *buf = txc_capture_begin(f, tag, how);
-	__u32 n;
-
-	if (!buf) {
-		txc_capture_lost(tag);
-		return;
-	}
-	n = txc_capture_prepare(buf, opts >> 32, f->len);
-	if (bpf_xdp_load_bytes(ctx, 0, buf->bytes, n))
-		n = 0;
-	txc_capture_end(buf, tag, n, opts & 0xffffffff);
+	txc_report_capture(ctx, true, f, tag, how, opts);
 }
 
 #endif

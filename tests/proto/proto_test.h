@@ -14,7 +14,6 @@
 #endif
 
 #define OFF(t, f)	((__u32)offsetof(t, f))
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* The main daemon's options: small per-user limits so that they can be reached. */
 #define MARK_MASK	0xffffu

@@ -563,6 +563,22 @@ static void req_batch_max(struct req_state *rq)
 		    "each cancel cleared by the op after it");
 }
 
+/* Op *@n of @ops, then counted: a CANCEL or CLEAR (@type) of @scope and @value. */
+static void batch_scoped_op(struct txc_batch_op *ops, __u32 *n, __u8 type, __u8 scope,
+			    __u32 value)
+{
+	struct txc_batch_op *op = &ops[(*n)++];
+
+	op->type = type;
+	if (type == TXC_MSG_CANCEL) {
+		op->cancel.scope = scope;
+		op->cancel.value = value;
+	} else {
+		op->clear.scope = scope;
+		op->clear.value = value;
+	}
+}
+
 static void req_batch_id_runs(struct req_state *rq)
 {
 	int n;
@@ -582,28 +598,18 @@ static void req_batch_id_runs(struct req_state *rq)
 	 * idempotent), a prefix clear, then 100 cancels again.
 	 */
 	memset(&bt, 0, sizeof(bt));
-	for (i = 0; i < 400; i++, n_ops++) {
-		bt.ops[n_ops].type = TXC_MSG_CANCEL;
-		bt.ops[n_ops].cancel.scope = TXC_SCOPE_ID;
-		bt.ops[n_ops].cancel.value = TXC_ID_MAKE(rq->prefix, base + i);
-	}
-	bt.ops[n_ops].type = TXC_MSG_CANCEL;
-	bt.ops[n_ops].cancel.scope = TXC_SCOPE_PREFIX;
-	bt.ops[n_ops++].cancel.value = rq->prefix;
-	for (i = 0; i < 300; i++, n_ops++) {
-		bt.ops[n_ops].type = TXC_MSG_CLEAR;
-		bt.ops[n_ops].clear.scope = TXC_SCOPE_ID;
-		/* 0..299 even: canceled above; odd ones from 1001: never canceled */
-		bt.ops[n_ops].clear.value = TXC_ID_MAKE(rq->prefix, base + (i % 2 ? 1000 + i : i));
-	}
-	bt.ops[n_ops].type = TXC_MSG_CLEAR;
-	bt.ops[n_ops].clear.scope = TXC_SCOPE_PREFIX;
-	bt.ops[n_ops++].clear.value = rq->prefix;
-	for (i = 0; i < 100; i++, n_ops++) {
-		bt.ops[n_ops].type = TXC_MSG_CANCEL;
-		bt.ops[n_ops].cancel.scope = TXC_SCOPE_ID;
-		bt.ops[n_ops].cancel.value = TXC_ID_MAKE(rq->prefix, base + 500 + i);
-	}
+	for (i = 0; i < 400; i++)
+		batch_scoped_op(bt.ops, &n_ops, TXC_MSG_CANCEL, TXC_SCOPE_ID,
+				TXC_ID_MAKE(rq->prefix, base + i));
+	batch_scoped_op(bt.ops, &n_ops, TXC_MSG_CANCEL, TXC_SCOPE_PREFIX, rq->prefix);
+	/* 0..299 even: canceled above; odd ones from 1001: never canceled */
+	for (i = 0; i < 300; i++)
+		batch_scoped_op(bt.ops, &n_ops, TXC_MSG_CLEAR, TXC_SCOPE_ID,
+				TXC_ID_MAKE(rq->prefix, base + (i % 2 ? 1000 + i : i)));
+	batch_scoped_op(bt.ops, &n_ops, TXC_MSG_CLEAR, TXC_SCOPE_PREFIX, rq->prefix);
+	for (i = 0; i < 100; i++)
+		batch_scoped_op(bt.ops, &n_ops, TXC_MSG_CANCEL, TXC_SCOPE_ID,
+				TXC_ID_MAKE(rq->prefix, base + 500 + i));
 	bt.b.count = n_ops;
 	n = call(&root, TXC_MSG_BATCH, &bt, sizeof(bt.b) + n_ops * sizeof(bt.ops[0]), &rep);
 	if (OK(n, &rep, "BATCH of runs")) {
@@ -632,11 +638,9 @@ static void req_batch_id_runs(struct req_state *rq)
 
 	/* Undo: one run of clears. */
 	memset(&bt, 0, sizeof(bt));
-	for (i = 0, n_ops = 0; i < 600; i++, n_ops++) {
-		bt.ops[n_ops].type = TXC_MSG_CLEAR;
-		bt.ops[n_ops].clear.scope = TXC_SCOPE_ID;
-		bt.ops[n_ops].clear.value = TXC_ID_MAKE(rq->prefix, base + i);
-	}
+	for (i = 0, n_ops = 0; i < 600; i++)
+		batch_scoped_op(bt.ops, &n_ops, TXC_MSG_CLEAR, TXC_SCOPE_ID,
+				TXC_ID_MAKE(rq->prefix, base + i));
 	bt.b.count = n_ops;
 	n = call(&root, TXC_MSG_BATCH, &bt, sizeof(bt.b) + n_ops * sizeof(bt.ops[0]), &rep);
 	if (OK(n, &rep, "BATCH of clears"))

@@ -304,26 +304,67 @@ static void test_validation_tag(void)
 	}
 }
 
+/*
+ * CANCEL, CLEAR and STATS begin alike: a scope, reserved bytes, a value.
+ * Each case is one of them with a scope or a value refused, the refusal
+ * naming that field; a scope refused comes with a value that would do.
+ */
+_Static_assert(OFF(struct txc_req_clear, value) == OFF(struct txc_req_cancel, value) &&
+	       OFF(struct txc_req_stats, value) == OFF(struct txc_req_cancel, value) &&
+	       OFF(struct txc_req_clear, scope) == OFF(struct txc_req_cancel, scope) &&
+	       OFF(struct txc_req_stats, scope) == OFF(struct txc_req_cancel, scope),
+	       "the scoped requests share their head");
+
+static const struct scoped_case {
+	const char *name;
+	__u8 type;
+	__u8 scope;
+	__u32 value;
+	const char *word;
+	bool at_value;		/* the refusal names the value, else the scope */
+} scoped_cases[] = {
+	{ "cancel_scope_0", TXC_MSG_CANCEL, 0, TXC_ID_MAKE(1, 7), "scope 0", false },
+	{ "cancel_scope_4", TXC_MSG_CANCEL, 4, TXC_ID_MAKE(1, 7), "scope 4", false },
+	{ "cancel_id_prefix_0", TXC_MSG_CANCEL, TXC_SCOPE_ID, 0x00000007, "prefix 0", true },
+	{ "cancel_id_0", TXC_MSG_CANCEL, TXC_SCOPE_ID, 0, "prefix 0", true },
+	{ "cancel_prefix_0", TXC_MSG_CANCEL, TXC_SCOPE_PREFIX, 0, "prefix 0", true },
+	{ "cancel_prefix_256", TXC_MSG_CANCEL, TXC_SCOPE_PREFIX, 256, "prefix 256", true },
+	{ "cancel_source_0", TXC_MSG_CANCEL, TXC_SCOPE_SOURCE, 0, "source 0", true },
+	{ "cancel_source_4096", TXC_MSG_CANCEL, TXC_SCOPE_SOURCE, TXC_MAX_SOURCES,
+	  "source 4096", true },
+	{ "clear_scope_0", TXC_MSG_CLEAR, 0, 1, "scope 0", false },
+	{ "clear_scope_4", TXC_MSG_CLEAR, 4, 1, "scope 4", false },
+	{ "clear_id_prefix_0", TXC_MSG_CLEAR, TXC_SCOPE_ID, 5, "prefix 0", true },
+	{ "stats_scope_prefix", TXC_MSG_STATS, TXC_SCOPE_PREFIX, 1, "stats scope 2", false },
+	{ "stats_scope_0", TXC_MSG_STATS, 0, 0, "stats scope 0", false },
+	{ "stats_id_prefix_0", TXC_MSG_STATS, TXC_SCOPE_ID, 9, "prefix 0", true },
+};
+
+static size_t scoped_len(__u8 type)
+{
+	return type == TXC_MSG_CANCEL ? sizeof(struct txc_req_cancel) :
+					sizeof(struct txc_req_clear);
+}
+
 static void test_validation_cancel(void)
 {
-	const __u32 value = HDR + OFF(struct txc_req_cancel, value);
 	struct txc_req_cancel c;
 	struct txc_req_clear cl;
 	struct txc_req_stats st;
 	struct txc_req_count_id ci;
 	size_t len;
 
-	c = (struct txc_req_cancel){ .scope = 0, .value = TXC_ID_MAKE(by_prefix, 7) };
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_scope_0", &req, len, -1, -EINVAL, "scope 0",
-	       HDR + OFF(struct txc_req_cancel, scope));
+	for (size_t i = 0; i < ARRAY_SIZE(scoped_cases); i++) {
+		const struct scoped_case *sc = &scoped_cases[i];
 
-	c.scope = 4;
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_scope_4", &req, len, -1, -EINVAL, "scope 4",
-	       HDR + OFF(struct txc_req_cancel, scope));
+		c = (struct txc_req_cancel){ .scope = sc->scope, .value = sc->value };
+		len = msg_make(&req, sc->type, &c, scoped_len(sc->type));
+		refuse(sc->name, &req, len, -1, -EINVAL, sc->word,
+		       HDR + (sc->at_value ? OFF(struct txc_req_cancel, value) :
+				       OFF(struct txc_req_cancel, scope)));
+	}
 
-	c.scope = TXC_SCOPE_ID;
+	c = (struct txc_req_cancel){ .scope = TXC_SCOPE_ID, .value = TXC_ID_MAKE(by_prefix, 7) };
 	c.reserved0[2] = 1;
 	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
 	refuse("cancel_reserved", &req, len, -1, -EINVAL, "reserved",
@@ -353,71 +394,17 @@ static void test_validation_cancel(void)
 	refuse("cancel_unknown_ifname", &req, len, -1, -ENODEV, "txcnosuch0",
 	       HDR + OFF(struct txc_req_cancel, ifname));
 
-	c = (struct txc_req_cancel){ .scope = TXC_SCOPE_ID, .value = 0x00000007 };
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_id_prefix_0", &req, len, -1, -EINVAL, "prefix 0", value);
-
-	c = (struct txc_req_cancel){ .scope = TXC_SCOPE_ID, .value = 0 };
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_id_0", &req, len, -1, -EINVAL, "prefix 0", value);
-
-	c = (struct txc_req_cancel){ .scope = TXC_SCOPE_PREFIX, .value = 0 };
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_prefix_0", &req, len, -1, -EINVAL, "prefix 0", value);
-
-	c = (struct txc_req_cancel){ .scope = TXC_SCOPE_PREFIX, .value = 256 };
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_prefix_256", &req, len, -1, -EINVAL, "prefix 256", value);
-
-	c = (struct txc_req_cancel){ .scope = TXC_SCOPE_SOURCE, .value = 0 };
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_source_0", &req, len, -1, -EINVAL, "source 0", value);
-
-	c = (struct txc_req_cancel){ .scope = TXC_SCOPE_SOURCE, .value = TXC_MAX_SOURCES };
-	len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
-	refuse("cancel_source_4096", &req, len, -1, -EINVAL, "source 4096", value);
-
-	cl = (struct txc_req_clear){ .scope = 0, .value = 1 };
-	len = msg_make(&req, TXC_MSG_CLEAR, &cl, sizeof(cl));
-	refuse("clear_scope_0", &req, len, -1, -EINVAL, "scope 0",
-	       HDR + OFF(struct txc_req_clear, scope));
-
-	cl = (struct txc_req_clear){ .scope = 4, .value = 1 };
-	len = msg_make(&req, TXC_MSG_CLEAR, &cl, sizeof(cl));
-	refuse("clear_scope_4", &req, len, -1, -EINVAL, "scope 4",
-	       HDR + OFF(struct txc_req_clear, scope));
-
 	cl = (struct txc_req_clear){ .scope = TXC_SCOPE_PREFIX, .value = by_prefix };
 	cl.reserved0[0] = 1;
 	len = msg_make(&req, TXC_MSG_CLEAR, &cl, sizeof(cl));
 	refuse("clear_reserved", &req, len, -1, -EINVAL, "reserved",
 	       HDR + OFF(struct txc_req_clear, reserved0));
 
-	cl = (struct txc_req_clear){ .scope = TXC_SCOPE_ID, .value = 5 };
-	len = msg_make(&req, TXC_MSG_CLEAR, &cl, sizeof(cl));
-	refuse("clear_id_prefix_0", &req, len, -1, -EINVAL, "prefix 0",
-	       HDR + OFF(struct txc_req_clear, value));
-
-	st = (struct txc_req_stats){ .scope = TXC_SCOPE_PREFIX, .value = by_prefix };
-	len = msg_make(&req, TXC_MSG_STATS, &st, sizeof(st));
-	refuse("stats_scope_prefix", &req, len, -1, -EINVAL, "stats scope 2",
-	       HDR + OFF(struct txc_req_stats, scope));
-
-	st = (struct txc_req_stats){ .scope = 0 };
-	len = msg_make(&req, TXC_MSG_STATS, &st, sizeof(st));
-	refuse("stats_scope_0", &req, len, -1, -EINVAL, "stats scope 0",
-	       HDR + OFF(struct txc_req_stats, scope));
-
 	st = (struct txc_req_stats){ .scope = TXC_SCOPE_SOURCE };
 	st.reserved0[1] = 1;
 	len = msg_make(&req, TXC_MSG_STATS, &st, sizeof(st));
 	refuse("stats_reserved", &req, len, -1, -EINVAL, "reserved",
 	       HDR + OFF(struct txc_req_stats, reserved0));
-
-	st = (struct txc_req_stats){ .scope = TXC_SCOPE_ID, .value = 9 };
-	len = msg_make(&req, TXC_MSG_STATS, &st, sizeof(st));
-	refuse("stats_id_prefix_0", &req, len, -1, -EINVAL, "prefix 0",
-	       HDR + OFF(struct txc_req_stats, value));
 
 	ci = (struct txc_req_count_id){ .cancel_id = 0x00000001, .enable = 1 };
 	len = msg_make(&req, TXC_MSG_COUNT_ID, &ci, sizeof(ci));
@@ -573,6 +560,15 @@ static void test_validation_batch(void)
 
 static void test_validation_explain(void)
 {
+	/* Explain takes 14 bytes (an Ethernet header) to TXC_EXPLAIN_FRAME_MAX. */
+	static const struct {
+		__u32 frame_len;
+		const char *name, *word;
+	} bad_lens[] = {
+		{ 13, "explain_frame_len_13", "frame length 13" },
+		{ TXC_EXPLAIN_FRAME_MAX + 1, "explain_frame_len_513", "frame length 513" },
+		{ 0, "explain_frame_len_0", "frame length 0" },
+	};
 	static struct txc_req_explain e;
 	__u8 frame[128];
 	__u32 flen = udp_frame(frame, sizeof(frame), 4, 1, 2);
@@ -580,20 +576,12 @@ static void test_validation_explain(void)
 
 	memset(&e, 0, sizeof(e));
 	memcpy(e.frame, frame, flen);
-	e.frame_len = 13;
-	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
-	refuse("explain_frame_len_13", &req, len, -1, -EINVAL, "frame length 13",
-	       HDR + OFF(struct txc_req_explain, frame_len));
-
-	e.frame_len = TXC_EXPLAIN_FRAME_MAX + 1;
-	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
-	refuse("explain_frame_len_513", &req, len, -1, -EINVAL, "frame length 513",
-	       HDR + OFF(struct txc_req_explain, frame_len));
-
-	e.frame_len = 0;
-	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
-	refuse("explain_frame_len_0", &req, len, -1, -EINVAL, "frame length 0",
-	       HDR + OFF(struct txc_req_explain, frame_len));
+	for (size_t i = 0; i < ARRAY_SIZE(bad_lens); i++) {
+		e.frame_len = bad_lens[i].frame_len;
+		len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
+		refuse(bad_lens[i].name, &req, len, -1, -EINVAL, bad_lens[i].word,
+		       HDR + OFF(struct txc_req_explain, frame_len));
+	}
 
 	e.frame_len = 20;
 	len = msg_make(&req, TXC_MSG_EXPLAIN, &e, sizeof(e));
