@@ -8,29 +8,36 @@
 
 #include "dp.h"
 #include "dp_internal.h"
+#include "tag_kinds.h"
 
-/* The rule table of each tag kind stored by key; socket tags live in sockets. */
+/*
+ * The rule table of each tag kind, from the common table of kinds: socket
+ * tags (no rule key) live in their sockets, the others in a map by key.
+ */
 static const struct tag_table {
 	const char *name;
 	enum txc_map map;
 	__u32 lookup;
+	__u32 rule_key;
 } tag_tables[] = {
-	[TXC_TAG_MARK] = { "mark", TXC_MAP_MARK_RULES, TXC_LOOKUP_MARK },
-	[TXC_TAG_CGROUP] = { "cgroup", TXC_MAP_CGROUP_RULES, TXC_LOOKUP_CGROUP },
-	[TXC_TAG_FLOW] = { "flow", TXC_MAP_FLOW_RULES, TXC_LOOKUP_FLOW },
+#define ROW(kind, name, lookup, rule_key, map)	[kind] = { name, TXC_MAP_##map, lookup, rule_key },
+	TXCC_TAG_KINDS(ROW)
+#undef ROW
 };
 
 static const struct tag_table *tag_table(struct txc_dp *dp, int kind)
 {
-	if (kind == TXC_TAG_SOCKET) {
-		txc_dp_fail(dp, -EINVAL, "socket tags are stored in the socket: "
-			    "txc_dp_sock_tag() with its fd, not by cookie");
-		return NULL;
-	}
+	char names[TXCC_NAMES_MAX];
+
 	if (kind < 0 || (size_t)kind >= sizeof(tag_tables) / sizeof(tag_tables[0]) ||
 	    !tag_tables[kind].name) {
-		txc_dp_fail(dp, -EINVAL, "tag kind %d: must be mark (1), socket (2), cgroup (3) "
-			    "or flow (4)", kind);
+		txc_dp_fail(dp, -EINVAL, "tag kind %d: must be %s", kind,
+			    txcc_tag_kind_names(names, true));
+		return NULL;
+	}
+	if (!tag_tables[kind].rule_key) {
+		txc_dp_fail(dp, -EINVAL, "%s tags are stored in the socket: "
+			    "txc_dp_sock_tag() with its fd, not by cookie", tag_tables[kind].name);
 		return NULL;
 	}
 	return &tag_tables[kind];

@@ -27,6 +27,7 @@
 #include "loader.h"
 #include "pkt.h"
 #include "testlib.h"
+#include "values.h"
 
 #define TC_NEXT		(-1)
 #define TC_DROP		2
@@ -976,6 +977,7 @@ static void test_bad_input(void)
 	struct txc_flow_key k = flow_key_of(&udp4);
 	struct txc_tag tag = { .cancel_id = ID_A1, .source = SRC_1 };
 	struct txc_config cfg = { .reserved = 1 };
+	char want[TXCC_PROBLEM_MAX];
 	__u32 zero_mark = 0;
 
 	if (!reset())
@@ -996,7 +998,22 @@ static void test_bad_input(void)
 	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "unknown lookup bit refused");
 	ASSERT_LOGGED("0x100", "lookup bits");
 	ASSERT_EQ(txc_dp_ring_open(dp, 0), -EINVAL, "ring of source 0 refused");
-	ASSERT_LOGGED("source handle 0", "ring of source 0");
+	ASSERT_LOGGED("source 0: must be 1..4095", "ring of source 0");
+	/* The library's refusals read as the daemon's and the client's: the common sentences. */
+	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_source_problem(0, want)),
+		    "source 0: the caller reads the common sentence");
+	ASSERT_EQ(txc_dp_cancel(dp, 9, 1, 0, 0), -EINVAL, "cancel scope 9 refused");
+	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_scope_problem(9, want)),
+		    "scope 9: the caller reads the common sentence");
+	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 256, 0, 0), -EINVAL, "prefix 256 refused");
+	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_prefix_problem(256, want)),
+		    "prefix 256: the caller reads the common sentence");
+	ASSERT_EQ(txc_dp_tag_add(dp, 9, &k, &tag), -EINVAL, "tag kind 9 refused");
+	ASSERT_LOGGED("tag kind 9: must be mark (1), socket (2), cgroup (3) or flow (4)",
+		      "tag kind 9 and the kinds of the table");
+	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_SOCKET, &(__u64){ 1 }, &tag), -EINVAL,
+		  "socket tag by cookie refused");
+	ASSERT_LOGGED("socket tags are stored in the socket", "socket tag by cookie");
 	tag.cancel_id = 0x00abcdef;
 	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &(__u32){ 1 }, &tag), -EINVAL,
 		  "prefix 0 refused");
