@@ -93,6 +93,15 @@ void txc_dp_cgroup_filter_set(struct txc_dp *dp, __u64 cgroup);
 /* rings.c: remove every ring (only the marked slots are touched). */
 int txc_dp_rings_remove_all(struct txc_dp *dp);
 
+/*
+ * ifaces.c: @ifindex's record, with a free slot if txcancel had none for
+ * it; storing it back, or forgetting the interface (its slot out of every
+ * cancel, its counters deleted) when no hook is left on it.
+ */
+int txc_dp_iface_get_or_new(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
+int txc_dp_iface_update(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
+void txc_dp_iface_stats_delete(struct txc_dp *dp, __u32 ifindex);
+
 /* maps.c */
 int txc_map_is_empty(int fd);
 int txc_map_zero_all(int fd, __u32 max_entries, size_t value_size);
