@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "proto_table.h"
+#include "values.h"
 
 #define HDR_LEN		sizeof(struct txc_msg_hdr)
 #define ERRNO_MAX	4095	/* the kernel's MAX_ERRNO */
@@ -118,6 +119,19 @@ static int check_record(struct txc_client *c, const struct txc_abort_record *r, 
 	return 0;
 }
 
+/* A batch of completions: at most the protocol's count, of a valid source. */
+static int check_batch_head(struct txc_client *c, const struct txc_ev_completions *ev)
+{
+	char why[TXCC_PROBLEM_MAX];
+
+	if (ev->count > TXC_COMPLETIONS_MAX)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
+				 "more than the protocol's %u", ev->count, TXC_COMPLETIONS_MAX);
+	if (txcc_source_problem(ev->source, why))
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of %s", why);
+	return 0;
+}
+
 /*
  * A COMPLETIONS_CAPTURE batch: version 2 records, each hdr.size bytes (its
  * cap_len bytes of frame, padded to 8), exactly filling the message.
@@ -126,16 +140,14 @@ static int check_capture_completions(struct txc_client *c, const __u8 *body, siz
 {
 	struct txc_ev_completions ev;
 	size_t off;
+	int err;
 
 	if (len < sizeof(ev))
 		return malformed(c, "event", TXC_MSG_COMPLETIONS_CAPTURE, len, sizeof(ev));
 	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
-				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
-	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
-				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
+	err = check_batch_head(c, &ev);
+	if (err)
+		return err;
 	off = sizeof(ev);
 	for (__u32 i = 0; i < ev.count; i++) {
 		struct txc_abort_record r;
@@ -170,22 +182,19 @@ static int check_completions(struct txc_client *c, const __u8 *body, size_t len)
 {
 	struct txc_ev_completions ev;
 	__u64 want;
+	int err;
 
 	if (len < sizeof(ev))
 		return malformed(c, "event", TXC_MSG_COMPLETIONS, len, sizeof(ev));
 	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
-				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
+	err = check_batch_head(c, &ev);
+	if (err)
+		return err;
 	want = sizeof(ev) + (__u64)ev.count * sizeof(struct txc_abort_record);
 	if (len != want)
 		return malformed(c, "event", TXC_MSG_COMPLETIONS, len, want);
-	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
-				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
 	for (__u32 i = 0; i < ev.count; i++) {
 		struct txc_abort_record r;
-		int err;
 
 		memcpy(&r, body + sizeof(ev) + i * sizeof(r), sizeof(r));
 		err = check_record(c, &r, i, ev.source);

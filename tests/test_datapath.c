@@ -989,8 +989,16 @@ static void test_bad_input(void)
 	k.reserved = 1;
 	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL, "flow reserved refused");
 	ASSERT_LOGGED("reserved", "flow reserved");
+	k.reserved = 0;
+	k.saddr[4] = 1;
+	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL,
+		  "IPv4 flow with bytes past the address refused");
+	ASSERT_LOGGED("address bytes 4..15", "IPv4 flow key bytes");
 	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &zero_mark, &tag), -EINVAL, "mark 0 refused");
 	ASSERT_LOGGED("mark 0", "mark 0");
+	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_CGROUP, &(__u64){ 0 }, &tag), -EINVAL,
+		  "cgroup 0 refused");
+	ASSERT_LOGGED("cgroup id 0", "cgroup 0");
 	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "config reserved refused");
 	ASSERT_LOGGED("reserved", "config reserved");
 	cfg.reserved = 0;

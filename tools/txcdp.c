@@ -22,6 +22,7 @@
 
 #include "dp.h"
 #include "tag_kinds.h"
+#include "values.h"
 
 static const char usage[] =
 "usage: txcdp [-d PIN_DIR] [-n NETNS] COMMAND ...\n"
@@ -76,14 +77,11 @@ static int parse_u32(const char *s, const char *what, __u32 *out)
 
 static int parse_scope(const char *s, int *scope)
 {
-	if (!strcmp(s, "id"))
-		*scope = TXC_SCOPE_ID;
-	else if (!strcmp(s, "prefix"))
-		*scope = TXC_SCOPE_PREFIX;
-	else if (!strcmp(s, "source"))
-		*scope = TXC_SCOPE_SOURCE;
-	else {
-		fprintf(stderr, "txcdp: scope '%s': must be id, prefix or source\n", s);
+	char names[TXCC_PROBLEM_MAX];
+
+	*scope = txcc_scope_by_name(s);
+	if (!*scope) {
+		fprintf(stderr, "txcdp: scope '%s': expected %s\n", s, txcc_scope_names(names));
 		return -EINVAL;
 	}
 	return 0;
