@@ -272,7 +272,7 @@ $(BUILD)/tests/test_flood: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 $(BUILD)/tests/test_churn: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_qdisc: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
-			   $(BUILD)/tests/daemon_fixture.o $(DP_LIB)
+			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(BUILD)/tests/test_privs: $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 			   $(BUILD)/tests/daemon_fixture.o $(LIB_A) $(DP_LIB)
 $(TEST_SCRIPTS): $(BUILD)/tests/%: tests/%.sh | $(BUILD)/tests

@@ -52,7 +52,7 @@ struct bench_row {
 	bool has_ratio;
 	double ratio;
 	const char *ratio_name;		/* what the ratio is, e.g. "added / nft added" */
-	const char *target;		/* PERF.md's target, in words */
+	const char *target;		/* bench/README.md's target, in words */
 	int met;
 	const char *note;		/* optional: exact counts, where the time goes */
 };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * dp_cost: figures D1, D2 and D3 of PERF.md, the cost per frame of the TC
+ * dp_cost: figures D1, D2 and D3 of bench/README.md, the cost per frame of the TC
  * egress program under BPF_PROG_TEST_RUN, beside an empty TC program.
  *
  * Cases, each on a 64-byte UDP/IPv4 and a 64-byte UDP/IPv6 frame:
@@ -133,6 +133,7 @@ static struct result res[NLEVELS][NCASES][NFAM];
 static struct result no_rules[NFAM], no_ring[NFAM], between_runs[NFAM], woken[NFAM];
 static struct result captured[NFAM];
 static struct result skb_rules[NFAM], sk_tagged[NFAM], sk_only[NFAM], cg_only[NFAM];
+static struct result stamped[NFAM];
 
 #define OTHER_MARK	0x01000000u		/* a mark no measured frame carries */
 #define OTHER_CGROUP	0xfffffff0ull		/* a cgroup id no process is in */
@@ -490,6 +491,31 @@ static int measure_case(struct bench *b, enum dp_case c, int fam, struct result 
 }
 
 /*
+ * The tagged frame with the stamp for txcancel's qdisc written, as while
+ * some interface runs the qdisc (TXC_LOOKUP_QDISC): what the bit spares
+ * every other time.
+ */
+static int measure_stamped(struct bench *b, int fam, struct result *r)
+{
+	struct txc_config cfg;
+	int err, e;
+
+	err = txc_dp_config_get(b->dp, &cfg);
+	if (err)
+		return err;
+	cfg.lookups |= TXC_LOOKUP_QDISC;
+	err = txc_dp_config_set(b->dp, &cfg) ?: own_rule(b, fam);
+	if (!err)
+		err = measure(b, &b->tagged[fam], TAGGED, RING_THREAD, b->repeat, b->runs, r);
+	cfg.lookups &= ~TXC_LOOKUP_QDISC;
+	e = txc_dp_config_set(b->dp, &cfg);
+	err = err ?: e;
+	if (!err)
+		report("tagged, stamped for the qdisc", fam, r);
+	return err;
+}
+
+/*
  * Where a canceled frame's time goes, at level 0:
  *  - RING_NONE: the source has no ring, the record is counted lost: no
  *    reserve, no write, no wakeup;
@@ -670,7 +696,9 @@ static int run_level(struct bench *b, int l)
 		}
 	if (l == 0)
 		for (fam = 0; fam < NFAM; fam++) {
-			err = measure_canceled_diag(b, fam, RING_NONE, &no_ring[fam]);
+			err = measure_stamped(b, fam, &stamped[fam]);
+			if (!err)
+				err = measure_canceled_diag(b, fam, RING_NONE, &no_ring[fam]);
 			if (!err)
 				err = measure_canceled_diag(b, fam, RING_BETWEEN_RUNS,
 							    &between_runs[fam]);
@@ -772,6 +800,18 @@ static void emit_d1(struct bench *b)
 			 "same prelude tail-calling the empty program", r->passed);
 		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
 		    r->added <= 10, note);
+	}
+	for (int fam = 0; fam < NFAM; fam++) {
+		const struct result *r = &stamped[fam], *t = &res[0][TAGGED][fam];
+
+		snprintf(name, sizeof(name), "tagged, %s, stamped for txcancel's qdisc",
+			 fam_name[fam]);
+		snprintf(note, sizeof(note),
+			 "TXC_LOOKUP_QDISC on, as while some interface runs txcancel's qdisc: "
+			 "the tag written to the frame's cb[] for the queue; with it off (no "
+			 "qdisc anywhere) %.0f ns/frame, +%.1f", t->value.median, t->added);
+		row("D1", name, r, true, r->added, added_name,
+		    "where the time goes (stated only)", -1, note);
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
 		const struct result *n = &no_rules[fam];

@@ -21,7 +21,7 @@
  *
  * Each row: the p99 of the samples (median over BLOCKS blocks of the phase,
  * with their min..max), the alone phase's p99 as the baseline, and as the
- * ratio the worst request of the phase in ms.  Target (PERF.md, L1): p99 <=
+ * ratio the worst request of the phase in ms.  Target (bench/README.md, L1): p99 <=
  * 2 ms and max <= 20 ms under every load.
  */
 #define _GNU_SOURCE

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * mem: figure M1 of PERF.md, what 1,000,000 tag rules cost in memory.
+ * mem: figure M1 of bench/README.md, what 1,000,000 tag rules cost in memory.
  *
  * A private txcanceld (tests/daemon_fixture.h) gets 1,000,000 flow rules
  * from one client through libtxcancel, TXC_BATCH_MAX per request, all under

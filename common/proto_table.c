@@ -45,6 +45,7 @@ static const struct txcc_msg_type types[] = {
 		.rep_arrays = { ARRAY(txc_rep_metrics, n_ifaces, txc_metrics_iface),
 				ARRAY(txc_rep_metrics, n_requests, txc_metrics_request) } },
 	[TXC_MSG_CAPTURE] = { "CAPTURE", FIXED(sizeof(struct txc_req_capture), 0) },
+	[TXC_MSG_ABORT_PLACES] = { "ABORT_PLACES", LIST(0, txc_places_iface) },
 };
 
 /*

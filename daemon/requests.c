@@ -189,6 +189,7 @@ const struct txcd_handler txcd_handlers[TXC_MSG_REQUEST_MAX + 1] = {
 	[TXC_MSG_STATUS]	= { txcd_do_status },
 	[TXC_MSG_EXPLAIN]	= { txcd_do_explain },
 	[TXC_MSG_METRICS]	= { txcd_do_metrics },
+	[TXC_MSG_ABORT_PLACES]	= { txcd_do_abort_places },
 	[TXC_MSG_CAPTURE]	= { txcd_do_capture,
 				    LEASE(TXCD_NEEDS_SOURCE, struct txc_req_capture, source) },
 };

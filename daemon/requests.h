@@ -121,5 +121,6 @@ int txcd_do_stats(struct txcd_req *r);
 int txcd_do_status(struct txcd_req *r);
 int txcd_do_explain(struct txcd_req *r);
 int txcd_do_metrics(struct txcd_req *r);
+int txcd_do_abort_places(struct txcd_req *r);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include "requests.h"
+#include "qdisc.h"
 
 #define LIST_ROOM(entry) \
 	((TXC_MSG_MAX - TXCD_HDR - sizeof(struct txc_rep_list)) / sizeof(entry))
@@ -189,6 +190,13 @@ int txcd_do_status(struct txcd_req *r)
 	return 0;
 }
 
+/* Whether txcancel's qdisc holds @ifindex's queues: a cancel reaches them too. */
+static bool explain_qdisc(struct txcd *d, __u32 ifindex)
+{
+	struct txc_iface state;
+
+	return !txc_iface_get(d->dp, ifindex, &state) && (state.flags & TXC_IFACE_F_QDISC);
+}
 
 int txcd_do_explain(struct txcd_req *r)
 {
@@ -216,6 +224,8 @@ int txcd_do_explain(struct txcd_req *r)
 		.flags = res.flags,
 		.frame = res.frame,
 	};
+	if (ifindex && explain_qdisc(r->d, ifindex))
+		rep->flags |= TXC_EXPLAIN_F_QDISC;
 	r->rep_len = sizeof(*rep);
 	return 0;
 }
@@ -256,3 +266,48 @@ int txcd_do_metrics(struct txcd_req *r)
 	return 0;
 }
 
+
+/* One interface's abort places: the hook's from its counters, the queues' from the qdisc's. */
+static void abort_places_of(struct txcd *d, const struct txcd_iface *ifc,
+			    struct txc_places_iface *pi)
+{
+	struct txc_queue_info qi[TXC_QDISC_QUEUES_MAX];
+	struct txc_iface_stats st;
+	struct txc_iface state;
+	int n;
+
+	memset(pi, 0, sizeof(*pi));
+	memcpy(pi->name, ifc->name, sizeof(pi->name));
+	pi->ifindex = ifc->ifindex;
+	if (d->opts.iface_counters)
+		pi->flags |= TXC_PLACES_F_HOOK_COUNTED;
+	if (!ifc->ifindex)
+		return;
+	if (d->opts.iface_counters && !txc_dp_iface_counters(d->dp, ifc->ifindex, &st))
+		pi->aborted[TXC_AT_HOOK] = st.aborted_frames;
+	if (!txc_iface_get(d->dp, ifc->ifindex, &state) && (state.flags & TXC_IFACE_F_QDISC))
+		pi->flags |= TXC_PLACES_F_QDISC;
+	n = txc_qdisc_queues(d->dp, ifc->ifindex, qi, sizeof(qi) / sizeof(qi[0]));
+	for (int q = 0; q < n; q++) {
+		pi->queues++;
+		pi->queued += qi[q].qlen;
+		pi->aborted[TXC_AT_ENQUEUE] += qi[q].at_enqueue;
+		pi->aborted[TXC_AT_PURGE] += qi[q].at_purge;
+		pi->aborted[TXC_AT_DEQUEUE] += qi[q].at_dequeue;
+		pi->aborted[TXC_PLACE_RESET] += qi[q].at_reset;
+	}
+}
+
+/* ABORT_PLACES: where each managed interface's frames were aborted. */
+int txcd_do_abort_places(struct txcd_req *r)
+{
+	struct txcd *d = r->d;
+	struct txc_rep_list *l = r->rep;
+	struct txc_places_iface *pi = (void *)(l + 1);
+
+	*l = (struct txc_rep_list){ .count = d->n_ifaces };
+	for (__u32 i = 0; i < d->n_ifaces; i++)
+		abort_places_of(d, &d->ifaces[i], &pi[i]);
+	r->rep_len = sizeof(*l) + d->n_ifaces * sizeof(*pi);
+	return 0;
+}

@@ -131,8 +131,8 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 	/* The kernel stops its loop with count < n; failing before it, count stays n. */
 	*done = !err ? n : count < n ? count : 0;
 	free(vals);
-	for (i = 0; i < *done && dp->qdisc; i++) {
-		int perr = txc_qdisc_purge(dp, TXC_SCOPE_ID, ids[i], 0, NULL);
+	if (*done && dp->qdisc) {
+		int perr = txc_qdisc_purge_ids(dp, ids, *done, NULL);
 
 		if (perr && !err)
 			err = perr;

@@ -46,7 +46,6 @@ struct txc_qdisc {
 	int purge_fd;
 	int queues_fd;
 	int params_fd;
-	void *qbuf;		/* one element of txc_qdisc_queues */
 	int ops_fd;		/* the registered struct_ops map */
 	bool adopted;
 };
@@ -261,11 +260,6 @@ int txc_qdisc_open(struct txc_dp *dp)
 			txc_dp_pin_dir(dp), strerror(-err));
 		goto fail;
 	}
-	q->qbuf = calloc(1, bpf_map__value_size(q->skel->maps.txc_qdisc_queues));
-	if (!q->qbuf) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	if (!q->adopted) {
 		err = do_register(dp, q);
 		if (err)
@@ -282,7 +276,6 @@ fail:
 	txcancel_qdisc__destroy(q->skel);
 	if (q->ops_fd >= 0)
 		close(q->ops_fd);
-	free(q->qbuf);
 	free(q);
 	return err;
 }
@@ -305,7 +298,6 @@ void txc_qdisc_close(struct txc_dp *dp)
 #endif
 	if (q->ops_fd >= 0)
 		close(q->ops_fd);
-	free(q->qbuf);
 	free(q);
 	dp->qdisc = NULL;
 }
@@ -361,15 +353,40 @@ static int saved_map(struct txc_dp *dp, bool create)
 	return fd;
 }
 
+/*
+ * The TC program stamps passing frames for the qdisc only while the lookup
+ * bit is set: on while some interface has TXC_IFACE_F_QDISC (or is getting
+ * it: set before the install, so no frame reaches a new queue unstamped),
+ * off otherwise, so that the stamp costs nothing where no qdisc reads it.
+ */
+static void stamp_bit_sync(struct txc_dp *dp)
+{
+	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	struct txc_iface iface;
+	__u32 key, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		if (!bpf_map_lookup_elem(fd, &key, &iface) && (iface.flags & TXC_IFACE_F_QDISC)) {
+			__atomic_fetch_or(&dp->cfg->lookups, TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
+			return;
+		}
+		prev = &key;
+	}
+	__atomic_fetch_and(&dp->cfg->lookups, ~TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
+}
+
 static int iface_flags_set(struct txc_dp *dp, __u32 ifindex, __u32 set, __u32 clear)
 {
 	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
 	struct txc_iface iface;
+	int err;
 
 	if (bpf_map_lookup_elem(fd, &ifindex, &iface))
 		return -errno;
 	iface.flags = (iface.flags | set) & ~clear;
-	return bpf_map_update_elem(fd, &ifindex, &iface, BPF_EXIST) ? -errno : 0;
+	err = bpf_map_update_elem(fd, &ifindex, &iface, BPF_EXIST) ? -errno : 0;
+	stamp_bit_sync(dp);
+	return err;
 }
 
 static bool is_restorable(const struct txc_qdisc_desc *d)
@@ -483,14 +500,17 @@ int txc_qdisc_attach_ifindex(struct txc_dp *dp, __u32 ifindex, const struct txc_
 		}
 	}
 	err = bpf_map_update_elem(dp->qdisc->params_fd, &ifindex, &params, BPF_ANY) ? -errno : 0;
-	if (!err)
+	if (!err) {
+		__atomic_fetch_or(&dp->cfg->lookups, TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
 		err = install(ifindex, ntx, why, sizeof(why));
+	}
 	if (err) {
 		txc_log(TXC_LOG_ERROR, "%s: installing txcancel's qdisc: %s%s%s\n", lbl,
 			strerror(-err), why[0] ? ": " : "", why);
 		restore(ifindex, &saved, why, sizeof(why));
 		bpf_map_delete_elem(fd, &ifindex);
 		close(fd);
+		stamp_bit_sync(dp);
 		return err;
 	}
 	close(fd);
@@ -571,31 +591,62 @@ static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 
 	}
 }
 
-int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
+/*
+ * Purge every queue of @ifindex (0: all) of the frames of @scope
+ * @values[0..n-1]: the queue table is walked once for them all.  Each slot
+ * is read just before its purge.  Reading the whole table first (one
+ * BPF_MAP_LOOKUP_BATCH) delayed the purges, in an emulated 7.2 guest, until
+ * the queues' own dequeues had aborted the canceled frames: not wrong, but
+ * the purge is what the cancel's reply stands for.
+ */
+static int purge_values(struct txc_dp *dp, int scope, const __u32 *values, __u32 n,
+			__u32 ifindex, __u32 *purged)
 {
-	struct txc_qdisc_purge_args in = { .scope = scope, .value = value, .ifindex = ifindex };
+	struct txc_qdisc_purge_args in = { .scope = scope, .ifindex = ifindex };
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), total = 0, queues = 0;
 	struct txc_queue_info qi;
-	__u32 total = 0, n = 0;
+	void *val;
 	int err = 0;
 
 	if (purged)
 		*purged = 0;
 	if (!dp->qdisc)
 		return 0;
+	if (bpf_obj_get_info_by_fd(dp->qdisc->queues_fd, &info, &len))
+		return -errno;
+	val = malloc(info.value_size);
+	if (!val)
+		return -ENOMEM;
 	/* Only the slots that hold a queue: most of the table is free. */
 	for (in.slot = 0; in.slot < TXC_QDISC_QUEUES_MAX && !err; in.slot++) {
-		if (bpf_map_lookup_elem(dp->qdisc->queues_fd, &in.slot, dp->qdisc->qbuf) ||
-		    !(memcpy(&qi, dp->qdisc->qbuf, sizeof(qi)), qi.owner) ||
-		    (ifindex && qi.ifindex != ifindex))
+		if (bpf_map_lookup_elem(dp->qdisc->queues_fd, &in.slot, val))
 			continue;
-		err = purge_slot(dp, &in, &total);
-		n++;
+		memcpy(&qi, val, sizeof(qi));
+		if (!qi.owner || (ifindex && qi.ifindex != ifindex))
+			continue;
+		queues++;
+		for (__u32 v = 0; v < n && !err; v++) {
+			in.value = values[v];
+			err = purge_slot(dp, &in, &total);
+		}
 	}
-	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u: %u queues, %u frames\n", value, n,
-		total);
+	free(val);
+	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u value%s (first %u): %u queues, "
+		"%u frames\n", n, n == 1 ? "" : "s", n ? values[0] : 0, queues, total);
 	if (purged)
 		*purged = total;
 	return err;
+}
+
+int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
+{
+	return purge_values(dp, scope, &value, 1, ifindex, purged);
+}
+
+int txc_qdisc_purge_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *purged)
+{
+	return purge_values(dp, TXC_SCOPE_ID, ids, n, 0, purged);
 }
 
 int txc_qdisc_queues(struct txc_dp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max)

@@ -58,6 +58,11 @@ int txc_qdisc_detach_ifindex(struct txc_dp *dp, __u32 ifindex);
  * not loaded.
  */
 int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged);
+/*
+ * The same for the @n IDs of one batch cancel, on every interface: the
+ * queues are looked up once for the batch.
+ */
+int txc_qdisc_purge_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *purged);
 
 /* The queues of @ifindex (0: all), up to @max; returns how many. */
 int txc_qdisc_queues(struct txc_dp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max);

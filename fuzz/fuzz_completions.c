@@ -139,6 +139,7 @@ static bool reply_ok(__u8 type, const __u8 *body, size_t len)
 	case TXC_MSG_CAPTURE:		return len == 0;
 	case TXC_MSG_PREFIX_LIST:	return list_ok(body, len, sizeof(struct txc_prefix_info));
 	case TXC_MSG_STATS:		return list_ok(body, len, sizeof(struct txc_stats_entry));
+	case TXC_MSG_ABORT_PLACES:	return list_ok(body, len, sizeof(struct txc_places_iface));
 	case TXC_MSG_STATUS:
 		if (len < sizeof(st))
 			return false;

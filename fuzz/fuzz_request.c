@@ -158,7 +158,8 @@ static size_t body_size(__u8 type)
 	case TXC_MSG_COUNT_ID:		return sizeof(struct txc_req_count_id);
 	case TXC_MSG_BATCH:		return sizeof(struct txc_req_batch);
 	case TXC_MSG_STATUS:
-	case TXC_MSG_METRICS:		return 0;
+	case TXC_MSG_METRICS:
+	case TXC_MSG_ABORT_PLACES:	return 0;
 	case TXC_MSG_EXPLAIN:		return sizeof(struct txc_req_explain);
 	case TXC_MSG_CAPTURE:		return sizeof(struct txc_req_capture);
 	default:			abort();

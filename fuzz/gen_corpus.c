@@ -211,6 +211,7 @@ static void gen_requests(void)
 		.cancel_id = TXC_ID_MAKE(3, 1) }, 8, 0);
 	request("status", TXC_MSG_STATUS, NULL, 0, 0);
 	request("metrics", TXC_MSG_METRICS, NULL, 0, 0);
+	request("abort_places", TXC_MSG_ABORT_PLACES, NULL, 0, 0);
 	request("capture", TXC_MSG_CAPTURE, &(struct txc_req_capture){ .source = 5,
 		.snaplen = 128 }, 8, 0);
 	/* A UDP/IPv4 frame's first bytes: Ethernet, then IP. */
@@ -369,6 +370,7 @@ static void gen_completions(void)
 	      sizeof(list) + 3 * sizeof(struct txc_prefix_info));
 	reply("reply_stats", TXC_MSG_STATS, body, sizeof(list) + 3 * sizeof(struct txc_stats_entry));
 	reply("reply_stats_empty", TXC_MSG_STATS, &(struct txc_rep_list){ 0 }, sizeof(list));
+	reply("reply_abort_places", TXC_MSG_ABORT_PLACES, &(struct txc_rep_list){ 0 }, sizeof(list));
 	reply("reply_source_open", TXC_MSG_SOURCE_OPEN, &(struct txc_rep_source){ .source = 5 }, 8);
 	reply("reply_source_close", TXC_MSG_SOURCE_CLOSE, NULL, 0);
 	reply("reply_tag_add", TXC_MSG_TAG_ADD, &(struct txc_rep_tag){ .key = 0x1000000abull }, 8);

@@ -129,3 +129,11 @@ int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
 						   { "ifaces", ifaces, max_ifaces },
 						   { "requests", requests, max_requests } });
 }
+
+int txc_abort_places(struct txc_client *client, struct txc_places_iface *out, size_t max)
+{
+	int err = txcl_enter(client);
+
+	return err ? err : txcl_list_call(client, __func__, TXC_MSG_ABORT_PLACES, NULL, 0, out,
+					  max, sizeof(*out));
+}

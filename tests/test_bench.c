@@ -5,9 +5,9 @@
  * produced, never how fast anything was:
  *   - run.sh exits 0 (no program failed);
  *   - build/bench-quick.json is one valid JSON document whose "results"
- *     hold, for every figure of PERF.md (D1 D2 D3 E1 C1 C2 R1 M1), at least
- *     one row with a finite value, and with a finite baseline too for the
- *     figures PERF.md measures against one;
+ *     hold, for every figure of bench/README.md (D1 D2 D3 E1 C1 C2 R1
+ *     M1), at least one row with a finite value, and with a finite baseline too for the
+ *     figures bench/README.md measures against one;
  *   - both plots exist and are not empty.
  *
  * Environment: TXCT_BENCH_RUN overrides the path of bench/run.sh (default:
@@ -37,7 +37,7 @@ struct row {
 
 static const struct {
 	const char *figure;
-	bool baseline;		/* PERF.md names a baseline measured in the same run */
+	bool baseline;		/* bench/README.md names a baseline measured in the same run */
 } figures[] = {
 	{ "D1", true }, { "D2", true }, { "D3", true }, { "E1", true },
 	{ "C1", true }, { "C2", true }, { "R1", false }, { "M1", false },

@@ -1221,6 +1221,13 @@ static void test_prometheus(void)
 	prom_expect(out, "txcancel_interface_aborted_bytes_total", "interface=\"" IF_A "\"",
 		    sum.aborted_bytes);
 	prom_expect(out, "txcancel_interface_present", "interface=\"" IF_A "\"", 1);
+	/* Where they were aborted: all at the hook, as IF_A runs no txcancel qdisc. */
+	prom_expect(out, "txcancel_interface_aborted_at_frames_total",
+		    "interface=\"" IF_A "\",where=\"hook\"", sum.aborted_frames);
+	prom_expect(out, "txcancel_interface_aborted_at_frames_total",
+		    "interface=\"" IF_A "\",where=\"queued\"", 0);
+	prom_expect(out, "txcancel_interface_aborted_at_frames_total",
+		    "interface=\"" IF_A "\",where=\"reset\"", 0);
 
 	if (ASSERT_OK(txc_status(root, &st, NULL, 0, NULL, 0), "STATUS")) {
 		prom_expect(out, "txcancel_leases", "kind=\"prefix\"", st.n_prefixes);

@@ -42,6 +42,7 @@
 #include "daemon_fixture.h"
 #include "netns.h"
 #include "testlib.h"
+#include "txcancel/txcancel.h"
 
 #define IF_A		"vqA0"
 #define IF_B		"vqB0"
@@ -1059,6 +1060,193 @@ out:
 	bed_down();
 }
 
+/* --- through the daemon --------------------------------------------------- */
+
+/* Completions a client received, as a user's program gets them. */
+struct client_log {
+	struct txc_abort_record recs[512];
+	int n;
+	bool overflow;
+};
+
+static void client_take(void *ctx, const struct txc_ev_completions *ev,
+			const struct txc_abort_record *recs)
+{
+	struct client_log *l = ctx;
+
+	for (__u32 i = 0; i < ev->count; i++) {
+		if (l->n == (int)(sizeof(l->recs) / sizeof(l->recs[0]))) {
+			l->overflow = true;
+			return;
+		}
+		l->recs[l->n++] = recs[i];
+	}
+}
+
+/* The interface's entry of ABORT_PLACES, what `txcancel stats` shows. */
+static bool places_of(struct txc_client *c, struct txc_places_iface *out)
+{
+	struct txc_places_iface p[TXC_MAX_IFACES];
+	int n = txc_abort_places(c, p, TXC_MAX_IFACES);
+
+	if (!ASSERT_EQ(n, 1, "ABORT_PLACES lists the one managed interface"))
+		return false;
+	*out = p[0];
+	return ASSERT_TRUE(!strcmp(p[0].name, IF_A), "ABORT_PLACES names it");
+}
+
+/*
+ * A user's program cancels through txcanceld's socket (txc_cancel) while
+ * frames of the ID wait behind the pacing rate: none reaches the sink after
+ * the reply, each has exactly one completion on the subscribed source, from
+ * the queue (purge or dequeue), the other ID passes in order, and
+ * ABORT_PLACES (`txcancel stats`) counts them at those places.
+ */
+static void test_daemon_cancel(void)
+{
+	char rate[32], out[8192], exe[512], *slash;
+	const char *args[] = {
+		"-i", IF_A ":tc+qdisc", "--mark-mask", "0xff00", "--qdisc-rate", rate,
+		"--qdisc-limit", "65536", "--iface-counters", NULL,
+	};
+	struct flow *A = &bed.f[0], *B = &bed.f[1];
+	struct txct_daemon d = { 0 };
+	struct txc_client *c = NULL;
+	struct txc_places_iface pl;
+	struct txc_stats_entry st;
+	struct client_log *log;
+	int at[4] = { 0 }, a_records = 0, got_at_reply, other = 0;
+	__u32 source = 0, ntx = 0;
+	__u8 prefix = 0;
+	ssize_t len;
+	__u64 end;
+
+	if (!qdisc_supported())
+		return;
+	log = calloc(1, sizeof(*log));
+	if (!ASSERT_TRUE(log != NULL, "memory"))
+		return;
+	snprintf(rate, sizeof(rate), "%ubps", FPS * FRAME_LEN);
+	if (!bed_net_up("dcancel", 1, 2, false, SUBNET + 7))
+		goto out;
+	if (!ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
+		goto out;
+	txc_nl_tx_queues(bed.ifindex, &ntx);
+	ns_leave();
+	if (!ASSERT_OK(txct_daemon_start(&d, bed.a, args), "txcanceld -i IF:tc+qdisc"))
+		goto out;
+	ASSERT_EQ(qdiscs_wait(ntx), (int)ntx, "one txcancel qdisc per TX queue");
+	if (!ASSERT_OK(txc_client_open(&c, d.sock), "connecting to txcanceld") ||
+	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "a prefix") ||
+	    !ASSERT_OK(txc_source_open(c, &source), "a source (subscribed)"))
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		bed.f[i].prefix = prefix;
+		bed.f[i].id = TXC_ID_MAKE(prefix, 0x100 + i);
+		bed.f[i].source = source;
+		if (!ASSERT_OK(txc_tag_mark(c, bed.f[i].mark, bed.f[i].id, source), "mark tag"))
+			goto out;
+	}
+	/* The daemon attaches after it serves its socket: wait for the queue's boundary. */
+	end = test_now_ms() + 60000;
+	while (places_of(c, &pl) && !(pl.flags & TXC_PLACES_F_QDISC) && test_now_ms() < end)
+		test_sleep_ms(100);
+	if (!ASSERT_TRUE(pl.flags & TXC_PLACES_F_QDISC, "the qdisc holds the queues"))
+		goto out;
+
+	if (!send_interleaved(3, 40))
+		goto out;
+	test_sleep_ms(150);
+	if (!places_of(c, &pl) || !ASSERT_TRUE(pl.queued > 20, "frames wait in the qdisc"))
+		goto out;
+	if (!ASSERT_OK(txc_cancel(c, TXC_SCOPE_ID, A->id, NULL, 0, NULL), "txc_cancel of A"))
+		goto out;
+	/* What the veth carries already arrives within the settle time. */
+	test_sleep_ms(SETTLE_MS);
+	sink_read_all();
+	got_at_reply = A->got;
+	ASSERT_EQ(sink_wait(B, B->sent, WAIT_MS), B->sent, "every B frame at the sink");
+	test_sleep_ms(SETTLE_MS);
+	sink_read_all();
+	ASSERT_EQ(A->got, got_at_reply, "no A frame at the sink after the cancel's reply");
+	ASSERT_TRUE(!B->out_of_order, "B frames in the order sent");
+
+	/* One completion per A frame that did not arrive, on the subscription. */
+	end = test_now_ms() + WAIT_MS;
+	while (log->n < A->sent - A->got && test_now_ms() < end)
+		if (txc_read_completions(c, client_take, log, 200) < 0)
+			break;
+	txc_read_completions(c, client_take, log, 200);
+	ASSERT_TRUE(!log->overflow, "the test's buffer held every completion");
+	for (int i = 0; i < log->n; i++) {
+		const struct txc_abort_record *r = &log->recs[i];
+
+		if (r->cancel_id != A->id || r->source != source ||
+		    r->hdr.status != TXC_STATUS_SEND_ABORTED || r->where > TXC_AT_DEQUEUE) {
+			other++;
+			continue;
+		}
+		a_records++;
+		at[r->where]++;
+		for (int j = 0; j < i; j++)
+			if (log->recs[j].seq == r->seq)
+				other++;
+	}
+	ASSERT_EQ(other, 0, "every completion is one of A's, once, SEND_ABORTED");
+	ASSERT_EQ(A->got + a_records, A->sent, "A: sent = at the sink + completions");
+	ASSERT_EQ(at[TXC_AT_PURGE] + at[TXC_AT_DEQUEUE], a_records,
+		  "A: every completion from the queue (purge or dequeue)");
+	ASSERT_TRUE(at[TXC_AT_PURGE] > 0, "A: frames taken out by the cancel's purge");
+
+	/* What `txcancel stats` shows: the source's account and the places. */
+	if (ASSERT_EQ(txc_stats(c, TXC_SCOPE_SOURCE, source, &st, 1), 1, "source stats"))
+		ASSERT_EQ(st.counts.aborted_frames, (__u64)a_records,
+			  "the source counts each A completion aborted");
+	if (places_of(c, &pl)) {
+		ASSERT_TRUE(pl.flags & TXC_PLACES_F_HOOK_COUNTED, "the hook is counted");
+		ASSERT_EQ(pl.aborted[TXC_AT_HOOK], 0, "none at the hook");
+		ASSERT_EQ(pl.aborted[TXC_AT_ENQUEUE], 0, "none at enqueue");
+		ASSERT_EQ(pl.aborted[TXC_AT_PURGE], (__u64)at[TXC_AT_PURGE], "purged");
+		ASSERT_EQ(pl.aborted[TXC_AT_DEQUEUE], (__u64)at[TXC_AT_DEQUEUE], "at dequeue");
+		ASSERT_EQ(pl.aborted[TXC_PLACE_RESET], 0, "none reset");
+		ASSERT_EQ(pl.queues, ntx, "its queues");
+	}
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0) {
+		char want[128];
+
+		exe[len] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		if (ASSERT_OK(fx_run_output(out, sizeof(out), "%s/../txcancel -s %s -j stats", exe,
+					    d.sock), "txcancel -j stats")) {
+			snprintf(want, sizeof(want), "\"queued\":%d", at[TXC_AT_PURGE]);
+			ASSERT_TRUE(strstr(out, want) != NULL, "txcancel stats shows the purged");
+		}
+		/* explain: an A frame is dropped at the hook, on an interface whose boundary is the queue. */
+		if (ASSERT_OK(fx_run_output(out, sizeof(out), "%s/../txcancel -s %s -j explain dev %s "
+					    "mark %#x proto udp src %s:%u dst %s:%u", exe, d.sock,
+					    IF_A, A->mark, bed.addr_a, A->sport, bed.addr_b,
+					    A->dport), "txcancel -j explain")) {
+			ASSERT_TRUE(strstr(out, "\"verdict\":\"DROP\"") != NULL, "explain: DROP");
+			ASSERT_TRUE(strstr(out, "\"boundary\":\"queue\"") != NULL,
+				    "explain: the boundary is the queue");
+		}
+	}
+	txc_client_close(c);
+	c = NULL;
+	ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exits cleanly on SIGTERM");
+out:
+	if (c)
+		txc_client_close(c);
+	if (d.pin_dir[0])
+		unregister_pin(d.pin_dir);
+	txct_daemon_cleanup(&d);
+	bed_down();
+	free(log);
+}
+
 static const struct test_case cases[] = {
 	{ "refused_without_bpf_qdisc", test_refused_without },
 	{ "paced_cancel", test_paced_cancel },
@@ -1069,6 +1257,7 @@ static const struct test_case cases[] = {
 	{ "kill_restart", test_kill_restart },
 	{ "cancel_races_enqueue", test_cancel_races_enqueue },
 	{ "daemon", test_daemon },
+	{ "daemon_cancel", test_daemon_cancel },
 };
 
 int main(int argc, char **argv)

@@ -121,6 +121,7 @@ const char *scope_name(__u8 scope);
 const char *tag_kind_name(__u8 kind);
 const char *hook_name(__u8 hook);
 const char *where_name(__u8 where);
+const char *place_name(unsigned int place);
 const char *record_status_name(__u32 status);
 const char *verdict_name(__u8 verdict);
 /* "udp", "tcp", ... or the number. */

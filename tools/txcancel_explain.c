@@ -144,9 +144,39 @@ static void print_explain_json(const struct explain_args *a, const struct txc_re
 	jw_string("scope", scope_name(r->scope));
 	jw_string("verdict", verdict_name(r->verdict));
 	jw_bool("foreign_mark", r->flags & TXC_EXPLAIN_F_FOREIGN_MARK);
+	if (a->ifname[0])
+		jw_string("boundary", r->flags & TXC_EXPLAIN_F_QDISC ? "queue" : "hook");
+	else
+		jw_null("boundary");
 	jw_frame_summary("parsed", &r->frame);
 	jw_object_end();
 	jw_end();
+}
+
+/*
+ * What a cancel of the frame's ID reaches on the interface: what the TC
+ * program and, where it runs, txcancel's qdisc do (txcancel_qdisc.bpf.c).
+ */
+static void print_boundary(const struct explain_args *a, const struct txc_rep_explain *r)
+{
+	if (!(r->flags & TXC_EXPLAIN_F_QDISC)) {
+		printf("boundary hook: %s has no txcancel qdisc; a cancel drops the frames that "
+		       "reach the TC hook after it, and frames queued before it still leave\n",
+		       a->ifname);
+		return;
+	}
+	printf("boundary queue: %s runs txcancel's qdisc\n", a->ifname);
+	if (!r->cancel_id)
+		printf("         the frame is untagged: it is queued and sent, no cancel reaches it\n");
+	else if (r->verdict == TXC_VERDICT_DROP)
+		printf("         the frame is aborted at the TC hook (where: hook) and never "
+		       "queued; the frames this cancel covers that were queued before it were "
+		       "purged before its reply (where: queued), or are aborted at dequeue\n");
+	else
+		printf("         the frame passes the hook and is queued; a later cancel of its "
+		       "ID, prefix or source takes it out of the queue before that cancel's "
+		       "reply (where: queued), and the qdisc checks it again as it is queued "
+		       "and dequeued\n");
 }
 
 static void print_explain(const struct explain_args *a, const struct txc_rep_explain *r)
@@ -175,6 +205,8 @@ static void print_explain(const struct explain_args *a, const struct txc_rep_exp
 		       "mark, kept as it is; the frame is not tagged\n", a->mark);
 	printf("cancel   %s\n", r->scope ? scope_name(r->scope) : "none in force");
 	printf("verdict  %s\n", verdict_name(r->verdict));
+	if (a->ifname[0])
+		print_boundary(a, r);
 }
 
 int do_explain(int argc, char **argv)

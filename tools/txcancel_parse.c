@@ -386,6 +386,15 @@ const char *where_name(__u8 where)
 	}
 }
 
+/*
+ * A place of txc_places_iface.aborted: where_name() for the TXC_AT_*
+ * places, then "reset" for the frames a qdisc reset threw away.
+ */
+const char *place_name(unsigned int place)
+{
+	return place == TXC_PLACE_RESET ? "reset" : where_name(place);
+}
+
 /* What a record's status says happened to the frame. */
 const char *record_status_name(__u32 status)
 {

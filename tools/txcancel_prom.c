@@ -41,6 +41,8 @@ struct prom {
 	struct txc_rep_metrics m;
 	struct txc_metrics_iface mifaces[TXC_MAX_IFACES];
 	struct txc_metrics_request reqs[TXC_MSG_REQUEST_MAX + 1];
+	struct txc_places_iface places[TXC_MAX_IFACES];
+	int n_places;		/* -1: the daemon predates ABORT_PLACES */
 };
 
 static void family(const char *name, const char *type, const char *help)
@@ -162,6 +164,30 @@ static void per_request(const struct prom *p, const char *name, const char *help
 	}
 }
 
+/*
+ * One family, a sample per interface and place.  The hook's only where
+ * the daemon counts it (--iface-counters); the queue places always (0 on
+ * an interface without txcancel's qdisc).
+ */
+static void per_place(const struct prom *p)
+{
+	family("txcancel_interface_aborted_at_frames_total", "counter",
+	       "Tagged frames aborted on the interface, by where on the send path: hook, "
+	       "enqueue, queued (the cancel's purge), dequeue, reset (a qdisc reset).");
+	for (int i = 0; i < p->n_places && i < (int)TXC_MAX_IFACES; i++) {
+		const struct txc_places_iface *pi = &p->places[i];
+
+		for (unsigned int w = 0; w < TXC_PLACES; w++) {
+			if (w == TXC_AT_HOOK && !(pi->flags & TXC_PLACES_F_HOOK_COUNTED))
+				continue;
+			printf("txcancel_interface_aborted_at_frames_total{interface=");
+			label_value(pi->name, sizeof(pi->name));
+			printf(",where=\"%s\"} %llu\n", place_name(w),
+			       (unsigned long long)pi->aborted[w]);
+		}
+	}
+}
+
 static void print_prometheus(const struct prom *p)
 {
 	__u32 n_ifaces = p->st.n_ifaces < TXC_MAX_IFACES ? p->st.n_ifaces : TXC_MAX_IFACES;
@@ -191,6 +217,8 @@ static void print_prometheus(const struct prom *p)
 		label_value(p->ifaces[i].name, sizeof(p->ifaces[i].name));
 		printf("} %d\n", !!(p->ifaces[i].flags & TXC_STATUS_IFACE_PRESENT));
 	}
+	if (p->n_places >= 0)
+		per_place(p);
 	/* Without txcanceld --iface-counters they are not counted: leave them out. */
 	if (!(p->m.flags & TXC_METRICS_F_IFACE_COUNTERS))
 		goto sources;
@@ -230,6 +258,11 @@ static int prom_run(struct txc_client *c, struct prom *p)
 			  TXC_MSG_REQUEST_MAX + 1);
 	if (err)
 		return client_error(c, err);
+	p->n_places = txc_abort_places(c, p->places, TXC_MAX_IFACES);
+	if (p->n_places == -EBADMSG)
+		p->n_places = -1;
+	else if (p->n_places < 0)
+		return client_error(c, p->n_places);
 	print_prometheus(p);
 	return EXIT_OK;
 }

@@ -9,11 +9,72 @@
 /* ---- stats --------------------------------------------------------------- */
 
 struct stats_args {
-	__u8 scope;		/* 0: sources and IDs */
+	__u8 scope;		/* 0: sources, IDs and interfaces */
 	__u32 value;
 	struct txc_stats_entry *sources, *ids;
 	int n_sources, n_ids;
+	/* Where frames were aborted, per interface; -1: the daemon predates it. */
+	struct txc_places_iface places[TXC_MAX_IFACES];
+	int n_places;
 };
+
+static void jw_places_iface(const struct txc_places_iface *p)
+{
+	jw_object(NULL);
+	jw_string_n("interface", p->name, sizeof(p->name));
+	jw_uint("ifindex", p->ifindex);
+	jw_bool("qdisc", p->flags & TXC_PLACES_F_QDISC);
+	jw_uint("queues", p->queues);
+	jw_uint("in_queue", p->queued);
+	jw_object("aborted");
+	for (unsigned int i = 0; i < TXC_PLACES; i++) {
+		if (i == TXC_AT_HOOK && !(p->flags & TXC_PLACES_F_HOOK_COUNTED))
+			jw_null(place_name(i));
+		else
+			jw_uint(place_name(i), p->aborted[i]);
+	}
+	jw_object_end();
+	jw_object_end();
+}
+
+/* Frames aborted by place, per interface; HOOK is "-" without --iface-counters. */
+static void print_places_table(const struct txc_places_iface *p, int n)
+{
+	char hook[24];
+
+	if (!n) {
+		printf("no interfaces\n");
+		return;
+	}
+	printf("%-15s %5s %6s %8s %12s %10s %10s %10s %10s\n", "INTERFACE", "QDISC", "QUEUES",
+	       "IN_QUEUE", "HOOK", "ENQUEUE", "QUEUED", "DEQUEUE", "RESET");
+	for (int i = 0; i < n; i++) {
+		if (p[i].flags & TXC_PLACES_F_HOOK_COUNTED)
+			snprintf(hook, sizeof(hook), "%llu",
+				 (unsigned long long)p[i].aborted[TXC_AT_HOOK]);
+		else
+			snprintf(hook, sizeof(hook), "-");
+		printf("%-15.16s %5s %6u %8u %12s %10llu %10llu %10llu %10llu\n", p[i].name,
+		       p[i].flags & TXC_PLACES_F_QDISC ? "yes" : "no", p[i].queues, p[i].queued,
+		       hook, (unsigned long long)p[i].aborted[TXC_AT_ENQUEUE],
+		       (unsigned long long)p[i].aborted[TXC_AT_PURGE],
+		       (unsigned long long)p[i].aborted[TXC_AT_DEQUEUE],
+		       (unsigned long long)p[i].aborted[TXC_PLACE_RESET]);
+	}
+}
+
+/* The places of every interface; a daemon that predates ABORT_PLACES leaves n_places -1. */
+static int fetch_places(struct txc_client *c, struct stats_args *a)
+{
+	a->n_places = txc_abort_places(c, a->places, TXC_MAX_IFACES);
+	if (a->n_places == -EBADMSG)
+		a->n_places = -1;
+	else if (a->n_places < 0)
+		return client_error(c, a->n_places);
+	else if (a->n_places > (int)TXC_MAX_IFACES)
+		a->n_places = TXC_MAX_IFACES;
+	return EXIT_OK;
+}
 
 static void jw_stats_entry(const struct txc_stats_entry *e)
 {
@@ -45,6 +106,12 @@ static void print_stats_json(const struct stats_args *a)
 		jw_array("ids");
 		for (i = 0; i < a->n_ids; i++)
 			jw_stats_entry(&a->ids[i]);
+		jw_array_end();
+	}
+	if (a->n_places >= 0 && !a->scope) {
+		jw_array("interfaces");
+		for (i = 0; i < a->n_places; i++)
+			jw_places_iface(&a->places[i]);
 		jw_array_end();
 	}
 	jw_object_end();
@@ -109,6 +176,13 @@ static int stats_run(struct txc_client *c, void *arg)
 		if (a->n_ids < 0)
 			return client_error(c, a->n_ids);
 	}
+	a->n_places = -1;
+	if (!a->scope) {
+		int ret = fetch_places(c, a);
+
+		if (ret != EXIT_OK)
+			return ret;
+	}
 	if (cli.json) {
 		print_stats_json(a);
 		return EXIT_OK;
@@ -119,6 +193,10 @@ static int stats_run(struct txc_client *c, void *arg)
 		printf("\n");
 	if (a->scope != TXC_SCOPE_SOURCE)
 		print_id_table(a->ids, a->n_ids);
+	if (a->n_places >= 0) {
+		printf("\nframes aborted, by place:\n");
+		print_places_table(a->places, a->n_places);
+	}
 	return EXIT_OK;
 }
 

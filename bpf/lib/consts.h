@@ -3,13 +3,11 @@
 #ifndef TXC_BPF_CONSTS_H
 #define TXC_BPF_CONSTS_H
 
-#define ETH_HLEN		14
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
 #define ETH_P_8021Q		0x8100
 #define ETH_P_8021AD		0x88A8
 
-#define IP_MF			0x2000
 #define IP_OFFSET		0x1FFF
 
 #define NEXTHDR_HOP		0
@@ -24,7 +22,5 @@
 
 #define XDP_DROP_VERDICT	1	/* enum xdp_action XDP_DROP */
 #define XDP_PASS_VERDICT	2	/* enum xdp_action XDP_PASS */
-
-#define BPF_ANY_FLAG		0
 
 #endif

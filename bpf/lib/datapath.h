@@ -160,21 +160,19 @@ static __always_inline __u64 txc_ring_submit_flags(const struct txc_config *cfg)
 	((__u32)(kind) | (__u32)(scope) << 8 | (__u32)(where) << 16)
 
 /*
- * Write the abort record of @f to its source's ring, or count it lost.
- * The caller counted the abort (txc_verdict()) and parsed the frame.
- *
- * A subprogram, never inlined: the cold path of a canceled frame (sequence
- * number, ring lookup, reserve, record, submit) stays out of the programs'
- * hot path, one copy for every caller, as cilium sends its drop
- * notifications out of line.  Static, not global: the verifier checks it in
- * each caller's context, so it may read the caller's frame and tag on the
- * stack as they are, on 6.1's verifier as on later ones.  @how is
- * TXC_ABORT_HOW(); @rb_flags the ring submit flags (txc_ring_submit_flags()).
- * Unused in the qdisc's object, which reports frames it holds without their
- * skb (queue_report.h).
+ * The one writer of abort records: the source's next sequence number, then
+ * a record in its ring, or a lost report counted.  Shared by the hooks
+ * (txc_report_abort()) and txcancel's qdisc (queue_report.h), which holds
+ * a frame's facts without its skb.  Always inlined: the hooks' copy lives
+ * in their subprogram, and the qdisc's programs call no subprogram (their
+ * loops' may_goto budgets are set up per program).  The caller counted the
+ * abort first.  @tstamp 0: now.  @how is TXC_ABORT_HOW().
  */
-static __noinline __attribute__((unused)) void txc_report_abort(const struct txc_frame *f, const struct txc_tag *tag,
-					__u32 how, __u64 rb_flags)
+static __always_inline void txc_record_write(const struct txc_tag *tag, __u32 status,
+					     __u32 how, __u8 hook, __u32 ifindex, __u32 len,
+					     __u16 gso_segs, __u16 gso_size, __u64 tstamp,
+					     const struct txc_frame_summary *summary,
+					     __u64 rb_flags)
 {
 	struct txc_source_stats *stats;
 	struct txc_abort_record *rec;
@@ -198,23 +196,43 @@ static __noinline __attribute__((unused)) void txc_report_abort(const struct txc
 	rec->hdr.version = TXC_RECORD_VERSION;
 	rec->hdr.type = TXC_RECORD_ABORT;
 	rec->hdr.size = sizeof(*rec);
-	rec->hdr.status = TXC_STATUS_SEND_ABORTED;
+	rec->hdr.status = status;
 	rec->cancel_id = tag->cancel_id;
 	rec->source = tag->source;
 	rec->seq = seq;
-	rec->tstamp_ns = f->now ? f->now : bpf_ktime_get_ns();
-	rec->ifindex = f->ifindex;
-	rec->len = f->len;
-	rec->gso_segs = f->gso_segs;
-	rec->gso_size = f->gso_size;
-	rec->hook = f->hook;
+	rec->tstamp_ns = tstamp ? tstamp : bpf_ktime_get_ns();
+	rec->ifindex = ifindex;
+	rec->len = len;
+	rec->gso_segs = gso_segs;
+	rec->gso_size = gso_size;
+	rec->hook = hook;
 	rec->tag_kind = how & 0xff;
 	rec->scope = (how >> 8) & 0xff;
 	rec->where = (how >> 16) & 0xff;
-	__builtin_memcpy(__builtin_assume_aligned(&rec->frame, 8), &f->summary,
-			 sizeof(rec->frame));
+	__builtin_memcpy(__builtin_assume_aligned(&rec->frame, 8), summary, sizeof(rec->frame));
 	rec->reserved2 = 0;
 	bpf_ringbuf_submit(rec, rb_flags);
+}
+
+/*
+ * Write the abort record of @f to its source's ring, or count it lost.
+ * The caller counted the abort (txc_verdict()) and parsed the frame.
+ *
+ * A subprogram, never inlined: the cold path of a canceled frame (sequence
+ * number, ring lookup, reserve, record, submit) stays out of the programs'
+ * hot path, one copy for every caller, as cilium sends its drop
+ * notifications out of line.  Static, not global: the verifier checks it in
+ * each caller's context, so it may read the caller's frame and tag on the
+ * stack as they are, on 6.1's verifier as on later ones.  @how is
+ * TXC_ABORT_HOW(); @rb_flags the ring submit flags (txc_ring_submit_flags()).
+ * Unused in the qdisc's object, which writes its records with
+ * txc_record_write() directly (queue_report.h).
+ */
+static __noinline __attribute__((unused)) void txc_report_abort(const struct txc_frame *f, const struct txc_tag *tag,
+					__u32 how, __u64 rb_flags)
+{
+	txc_record_write(tag, TXC_STATUS_SEND_ABORTED, how, f->hook, f->ifindex, f->len,
+			 f->gso_segs, f->gso_size, f->now, &f->summary, rb_flags);
 }
 
 /*

@@ -5,7 +5,8 @@
  * out.  The hook counted the frame as passed; here it moves from passed to
  * aborted, so that every tagged frame is counted once and
  * aborted = delivered + lost stays exact.  Same ring, same sequence
- * numbers, same record as at the hook; `where` says where it was stopped.
+ * numbers, the same record and its one writer as at the hook
+ * (txc_record_write()); `where` says where it was stopped.
  */
 #ifndef TXC_BPF_QUEUE_REPORT_H
 #define TXC_BPF_QUEUE_REPORT_H
@@ -51,45 +52,12 @@ static __always_inline void txc_report_queued(const struct txc_config *cfg,
 					      __u8 where, __u32 status)
 {
 	__u32 source = fr->tag.source;
-	struct txc_source_stats *stats;
-	struct txc_abort_record *rec;
-	__u64 *next_seq;
-	void *ring;
-	__u64 seq = 0;
 
-	stats = bpf_map_lookup_elem(&txc_source_stats, &source);
 	/* Counted before the record is reserved, as at the hook. */
-	txc_queued_count(cfg, fr, stats);
-
-	next_seq = bpf_map_lookup_elem(&txc_source_seq, &source);
-	if (next_seq)
-		seq = __sync_fetch_and_add(next_seq, 1) + 1;
-	ring = bpf_map_lookup_elem(&txc_rings, &source);
-	rec = ring ? bpf_ringbuf_reserve(ring, sizeof(*rec), 0) : NULL;
-	if (!rec) {
-		if (stats)
-			stats->lost_reports++;
-		return;
-	}
-	rec->hdr.version = TXC_RECORD_VERSION;
-	rec->hdr.type = TXC_RECORD_ABORT;
-	rec->hdr.size = sizeof(*rec);
-	rec->hdr.status = status;
-	rec->cancel_id = fr->tag.cancel_id;
-	rec->source = source;
-	rec->seq = seq;
-	rec->tstamp_ns = bpf_ktime_get_ns();
-	rec->ifindex = fr->ifindex;
-	rec->len = fr->len;
-	rec->gso_segs = fr->gso_segs;
-	rec->gso_size = fr->gso_size;
-	rec->hook = TXC_HOOK_TC_EGRESS;
-	rec->tag_kind = fr->kind;
-	rec->scope = scope;
-	rec->where = where;
-	__builtin_memcpy(&rec->frame, &fr->summary, sizeof(rec->frame));
-	rec->reserved2 = 0;
-	bpf_ringbuf_submit(rec, txc_ring_submit_flags(cfg));
+	txc_queued_count(cfg, fr, bpf_map_lookup_elem(&txc_source_stats, &source));
+	txc_record_write(&fr->tag, status, TXC_ABORT_HOW(fr->kind, scope, where),
+			 TXC_HOOK_TC_EGRESS, fr->ifindex, fr->len, fr->gso_segs, fr->gso_size, 0,
+			 &fr->summary, txc_ring_submit_flags(cfg));
 }
 
 #endif

@@ -122,7 +122,13 @@
 #define TXC_LOOKUP_ID_CANCELS	(1u << 4)
 #define TXC_LOOKUP_ID_STATS	(1u << 5)	/* per-ID counters (txc_id_stats) */
 #define TXC_LOOKUP_IFACE_STATS	(1u << 6)	/* per-interface counters (txc_iface_stats) */
-#define TXC_LOOKUP_ALL		0x7fu
+/*
+ * Not a table: tagged frames that pass the TC hook are stamped with their
+ * tag for txcancel's qdisc (cb[], bpf/lib/qdisc_stamp.h).  Set while some
+ * interface runs the qdisc (TXC_IFACE_F_QDISC), before it is installed.
+ */
+#define TXC_LOOKUP_QDISC	(1u << 7)
+#define TXC_LOOKUP_ALL		0xffu
 
 struct txc_config {
 	/*
@@ -486,6 +492,12 @@ TXC_ABI_ASSERT(sizeof(struct txc_explain_in) == 20, "txc_explain_in size: __sk_b
 
 /* txc_explain_result.flags */
 #define TXC_EXPLAIN_F_FOREIGN_MARK	(1u << 0)	/* masked mark set, no rule: kept as is */
+/*
+ * The interface explained runs txcancel's qdisc, so a cancel reaches the
+ * frames queued there too.  Set by the daemon (txc_rep_explain), never by
+ * the program.
+ */
+#define TXC_EXPLAIN_F_QDISC		(1u << 1)
 
 /*
  * What the TC program decides for a frame: written by the explain program

@@ -32,10 +32,10 @@
  * message type, retired codes stay reserved.
  *
  * Version history (TXC_PROTO_VERSION):
- *   1  first version.  METRICS (18) came later, without a new version: a
- *      daemon that predates it refuses the type as unknown (EBADMSG).
- *      CAPTURE (19) and its event COMPLETIONS_CAPTURE (65) the same way: a
- *      client that never sends CAPTURE never receives the new event.
+ *   1  first version.  METRICS (18), CAPTURE (19) and ABORT_PLACES (20)
+ *      came later, without a new version: a daemon that predates one
+ *      refuses the type as unknown (EBADMSG).  A client that never sends
+ *      CAPTURE never receives its event COMPLETIONS_CAPTURE (65).
  */
 #ifndef TXCANCEL_PROTO_H
 #define TXCANCEL_PROTO_H
@@ -92,7 +92,8 @@ TXC_ABI_ASSERT(sizeof(struct txc_msg_hdr) == 24, "txc_msg_hdr size");
 #define TXC_MSG_EXPLAIN		17	/* txc_req_explain -> txc_rep_explain */
 #define TXC_MSG_METRICS		18	/* (empty) -> txc_rep_metrics + ifaces[] + requests[] */
 #define TXC_MSG_CAPTURE		19	/* txc_req_capture -> (empty) */
-#define TXC_MSG_REQUEST_MAX	19
+#define TXC_MSG_ABORT_PLACES	20	/* (empty) -> txc_rep_list + txc_places_iface[] */
+#define TXC_MSG_REQUEST_MAX	20
 
 /* Events, daemon -> client. */
 #define TXC_MSG_COMPLETIONS	64	/* txc_ev_completions + txc_abort_record[] */
@@ -524,6 +525,39 @@ struct txc_req_capture {
 	__u32 snaplen;		/* 0..TXC_CAPTURE_MAX (abi.h) */
 };
 TXC_ABI_ASSERT(sizeof(struct txc_req_capture) == 8, "txc_req_capture size");
+
+/*
+ * ABORT_PLACES: where on the send path each managed interface's frames were
+ * aborted, for anyone who may connect (as METRICS).  One entry per managed
+ * interface.  @aborted is indexed by TXC_AT_* (abi.h), then
+ * TXC_PLACE_RESET:
+ *   TXC_AT_HOOK      at the TC and XDP hooks: the interface's counters
+ *                    (txc_iface_stats), counted only with --iface-counters
+ *                    (TXC_PLACES_F_HOOK_COUNTED; else 0)
+ *   TXC_AT_ENQUEUE,  in txcancel's qdisc (records with that `where`),
+ *   _PURGE,          summed over the interface's TX queues, each counted
+ *   _DEQUEUE         from when its qdisc was created
+ *   TXC_PLACE_RESET  tagged frames a qdisc reset threw away (records with
+ *                    status TXC_STATUS_RESET, where TXC_AT_PURGE)
+ * Every such frame was counted as passed at the hook first; the source's
+ * and the ID's counters then moved it to aborted.
+ */
+#define TXC_PLACE_RESET			4
+#define TXC_PLACES			5
+
+#define TXC_PLACES_F_HOOK_COUNTED	(1u << 0)	/* txcanceld --iface-counters */
+#define TXC_PLACES_F_QDISC		(1u << 1)	/* txcancel's qdisc holds its queues */
+
+struct txc_places_iface {
+	char name[16];		/* as configured or renamed, NUL-padded */
+	__u32 ifindex;		/* 0 while the interface is absent */
+	__u32 flags;		/* TXC_PLACES_F_* */
+	__u32 queues;		/* TX queues of txcancel's qdisc on it now */
+	__u32 queued;		/* frames in them now */
+	__u64 aborted[TXC_PLACES];
+};
+TXC_ABI_ASSERT(sizeof(struct txc_places_iface) == 72, "txc_places_iface size");
+TXC_ABI_ASSERT(TXC_OFFSET(struct txc_places_iface, aborted) == 32, "places_iface.aborted");
 
 /* ------------------------------------------------------------------------ */
 /* Events                                                                   */

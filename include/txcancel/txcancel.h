@@ -254,6 +254,13 @@ TXC_API int txc_status(struct txc_client *client, struct txc_rep_status *status,
 TXC_API int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,
 			struct txc_metrics_iface *ifaces, size_t max_ifaces,
 			struct txc_metrics_request *requests, size_t max_requests);
+/*
+ * ABORT_PLACES: where each managed interface's frames were aborted (see
+ * txc_places_iface), up to @max entries; returns how many the daemon has.
+ * -EBADMSG from a daemon that predates ABORT_PLACES.
+ */
+TXC_API int txc_abort_places(struct txc_client *client, struct txc_places_iface *out,
+			     size_t max);
 /* EXPLAIN: what the loaded program decides for @frame (see txc_req_explain). */
 TXC_API int txc_explain(struct txc_client *client, const char *ifname, __u32 mark,
 		const void *frame, size_t frame_len, struct txc_rep_explain *out);

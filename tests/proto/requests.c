@@ -684,6 +684,16 @@ static void req_status(struct req_state *rq __attribute__((unused)))
 	}
 }
 
+static void req_abort_places(struct req_state *rq __attribute__((unused)))
+{
+	int n = call(&root, TXC_MSG_ABORT_PLACES, NULL, 0, &rep);
+
+	if (OK(n, &rep, "ABORT_PLACES")) {
+		ASSERT_EQ(n, HDR + sizeof(struct txc_rep_list), "reply length: the list head");
+		ASSERT_EQ(rep.list.count, 0, "no interface, no entry");
+	}
+}
+
 static void req_explain(struct req_state *rq)
 {
 	__u8 frame[128];
@@ -702,6 +712,19 @@ static void req_explain(struct req_state *rq)
 		ASSERT_EQ(rep.explain.frame.family, TXC_FAMILY_IPV4, "summary family");
 		ASSERT_EQ(rep.explain.frame.l4_proto, IPPROTO_UDP, "summary protocol");
 		ASSERT_EQ(ntohs(rep.explain.frame.dport), 9999, "summary dport");
+	}
+	/* An interface the daemon does not manage has no txcancel qdisc. */
+	{
+		static struct txc_req_explain e;
+
+		memset(&e, 0, sizeof(e));
+		memcpy(e.frame, frame, len);
+		e.frame_len = len;
+		strcpy(e.ifname, "lo");
+		n = call(&root, TXC_MSG_EXPLAIN, &e, sizeof(e), &rep);
+		if (OK(n, &rep, "EXPLAIN dev lo"))
+			ASSERT_EQ(rep.explain.flags & TXC_EXPLAIN_F_QDISC, 0,
+				  "lo: no qdisc flag, the boundary is the hook");
 	}
 	/* Mark bits under the mask that no rule names: another program's, left alone. */
 	n = explain(&root, frame, len, 0x1234, &rep);
@@ -756,6 +779,7 @@ static const struct req_step req_steps[] = {
 	{ "batch_max", req_batch_max },
 	{ "batch_id_runs", req_batch_id_runs },
 	{ "status", req_status },
+	{ "abort_places", req_abort_places },
 	{ "explain", req_explain },
 };
 
