@@ -27,7 +27,9 @@
 #include "loader.h"
 #include "pkt.h"
 #include "testlib.h"
+#include "tag_kinds.h"
 #include "values.h"
+#include "txcancel/proto.h"
 
 #define TC_NEXT		(-1)
 #define TC_DROP		2
@@ -1774,9 +1776,45 @@ next:
 	if (test_sub_begin("bad_lengths")) {
 		ASSERT_EQ(txc_dp_set_source_caplen(dp, SRC_1, TXC_CAPTURE_MAX + 1), -EINVAL,
 			  "more than TXC_CAPTURE_MAX refused");
+		ASSERT_LOGGED("capture length 513: must be 0 (none) to 512 bytes",
+			      "the common sentence");
 		ASSERT_EQ(txc_dp_set_source_caplen(dp, TXC_SOURCE_NONE, 64), -EINVAL,
 			  "source 0 refused");
 		test_sub_end();
+	}
+}
+
+/*
+ * The common table of tag kinds against what the kernel loaded: each rule
+ * table's key is the size the table says, and the wire's key of that kind.
+ */
+static void test_tag_kinds(void)
+{
+	static const struct {
+		__u8 kind;
+		enum txc_map map;
+		__u32 rule_key;
+	} rows[] = {
+#define ROW(kind, name, lookup, rule_key, map)	{ kind, TXC_MAP_##map, rule_key },
+		TXCC_TAG_KINDS(ROW)
+#undef ROW
+	};
+
+	if (!reset())
+		return;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		char what[64];
+
+		if (!rows[i].rule_key)
+			continue;	/* socket tags: the socket's storage, keyed by the socket */
+		snprintf(what, sizeof(what), "%s rules: key size", txcc_tag_kind_name(rows[i].kind));
+		if (!ASSERT_OK(bpf_obj_get_info_by_fd(txc_dp_map_fd(dp, rows[i].map), &info, &len),
+			       what))
+			continue;
+		ASSERT_EQ(info.key_size, rows[i].rule_key, what);
+		ASSERT_EQ(txc_tag_key_size(rows[i].kind), rows[i].rule_key, what);
 	}
 }
 
@@ -1797,6 +1835,7 @@ static const struct test_case cases[] = {
 	{ "id_counters", test_id_counters },
 	{ "explain", test_explain },
 	{ "capture", test_capture },
+	{ "tag_kinds", test_tag_kinds },
 };
 
 int main(int argc, char **argv)
