@@ -211,7 +211,8 @@ static void test_txcdp_words(void)
 			printf("    txcdp said: %s", out);
 	}
 	ASSERT_TRUE(rule_stored(pin_dir, "txc_flow_rules", &icmp6), "the icmp6 flow rule is stored");
-	ASSERT_TRUE(rule_stored(pin_dir, "txc_mark_rules", &(__u32){ 7 }), "the mark rule is stored");
+	ASSERT_TRUE(rule_stored(pin_dir, "txc_mark_rules", &(__u32){ 7 }),
+		    "the mark rule is stored");
 	ASSERT_TRUE(rule_stored(pin_dir, "txc_cgroup_rules", &(__u64){ 1ull << 32 }),
 		    "the cgroup rule is stored, all 64 bits of its key");
 	ASSERT_EQ(run_txcdp(out, sizeof(out), pin_dir, unload), 0, "txcdp unload");

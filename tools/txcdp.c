@@ -194,8 +194,8 @@ static int tag_by_number(struct txc_dp *dp, const struct txcc_tag_kind *k, const
 	struct txc_tag tag;
 	__u64 v;
 
-	if (parse_u64(key_s, k->name, k->rule_key * 8, &v) || parse_u32(id_s, "ID", &tag.cancel_id) ||
-	    parse_u32(source_s, "source", &tag.source))
+	if (parse_u64(key_s, k->name, k->rule_key * 8, &v) ||
+	    parse_u32(id_s, "ID", &tag.cancel_id) || parse_u32(source_s, "source", &tag.source))
 		return -EINVAL;
 	if (k->kind == TXC_TAG_MARK)
 		key.mark = v;
