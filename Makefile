@@ -195,8 +195,10 @@ $(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(DP_HDRS) $(wildcard com
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# Made anew: ar keeps the members of files no longer in the library.
-$(DP_LIB): $(DP_OBJS)
+# Made anew: ar keeps the members of files no longer in the library.  The
+# common tables and checks go in with it, so whatever links the library
+# (daemon, txcdp, tests, benchmarks) has them.
+$(DP_LIB): $(DP_OBJS) $(PROTO_COMMON_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 

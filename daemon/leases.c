@@ -331,7 +331,7 @@ bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 pref
 {
 	const struct txcd_prefix *p;
 
-	if (prefix < TXC_PREFIX_MIN || prefix > TXC_PREFIX_MAX)
+	if (!TXC_PREFIX_VALID(prefix))
 		return false;
 	p = &d->prefixes[prefix];
 	return (p->state == TXCD_HELD || p->state == TXCD_ORPHANED) &&
@@ -342,7 +342,7 @@ bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 sour
 {
 	const struct txcd_source *s;
 
-	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
+	if (!TXC_SOURCE_VALID(source))
 		return false;
 	s = &d->sources[source];
 	return (s->state == TXCD_HELD || s->state == TXCD_ORPHANED) &&

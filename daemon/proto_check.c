@@ -36,28 +36,12 @@ static int nonzero(const void *p, size_t n)
 	return 0;
 }
 
-static int check_flow(const struct txc_flow_key *f, size_t off, struct txc_rep_error *err)
-{
-	size_t key = off + OFF(struct txc_req_tag, key);
-
-	if (f->family != TXC_FAMILY_IPV4 && f->family != TXC_FAMILY_IPV6)
-		return txcd_error(err, -EINVAL, key + OFF(struct txc_flow_key, family),
-				  "flow family %u: must be 4 (IPv4) or 6 (IPv6)", f->family);
-	if (f->reserved)
-		return txcd_error(err, -EINVAL, key + OFF(struct txc_flow_key, reserved),
-				  "flow key reserved field must be zero");
-	if (f->family == TXC_FAMILY_IPV4 &&
-	    (nonzero(f->saddr + 4, 12) || nonzero(f->daddr + 4, 12)))
-		return txcd_error(err, -EINVAL, key + OFF(struct txc_flow_key, saddr),
-				  "IPv4 flow: address bytes 4..15 must be zero");
-	return 0;
-}
-
 int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 		   struct txc_rep_error *err)
 {
 	size_t key_size = txc_tag_key_size(t->kind);
 	char why[TXCC_PROBLEM_MAX], names[TXCC_NAMES_MAX];
+	__u32 at;
 
 	if (!key_size)
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, kind),
@@ -83,14 +67,8 @@ int txcd_check_tag(const struct txc_req_tag *t, int is_add, size_t off,
 		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, cancel_id),
 				  "TAG_DEL takes only kind and key: cancel ID and source must be 0");
 	}
-	if (t->kind == TXC_TAG_FLOW)
-		return check_flow(&t->key.flow, off, err);
-	if (t->kind == TXC_TAG_CGROUP && !t->key.cgroup_id)
-		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, key),
-				  "cgroup id 0 is not a cgroup");
-	if (t->kind == TXC_TAG_MARK && !t->key.mark)
-		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, key),
-				  "mark 0 means untagged and cannot carry an ID");
+	if (txcc_tag_key_problem(t->kind, &t->key, &at, why))
+		return txcd_error(err, -EINVAL, off + OFF(struct txc_req_tag, key) + at, "%s", why);
 	return 0;
 }
 
@@ -166,8 +144,11 @@ static int check_batch_op(const struct txc_batch_op *op, size_t off, struct txc_
 		break;
 	default:
 		return txcd_error(err, -EINVAL, off - OFF(struct txc_batch_op, raw),
-				  "batch op type %u: must be TAG_ADD (7), TAG_DEL (8), CANCEL (9) "
-				  "or CLEAR (10)", op->type);
+				  "batch op type %u: must be %s (%u), %s (%u), %s (%u) or %s (%u)",
+				  op->type, txcc_msg_name(TXC_MSG_TAG_ADD), TXC_MSG_TAG_ADD,
+				  txcc_msg_name(TXC_MSG_TAG_DEL), TXC_MSG_TAG_DEL,
+				  txcc_msg_name(TXC_MSG_CANCEL), TXC_MSG_CANCEL,
+				  txcc_msg_name(TXC_MSG_CLEAR), TXC_MSG_CLEAR);
 	}
 	if (!ret && nonzero(op->raw + used, sizeof(op->raw) - used))
 		ret = txcd_error(err, -EINVAL, off + used,
@@ -251,9 +232,10 @@ static int check_source(const struct txc_req_source *r, __u8 type, struct txc_re
 
 static int check_stats(const struct txc_req_stats *r, struct txc_rep_error *err)
 {
-	if (r->scope != TXC_SCOPE_SOURCE && r->scope != TXC_SCOPE_ID)
-		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_stats, scope),
-				  "stats scope %u: must be source (1) or ID (3)", r->scope);
+	char why[TXCC_PROBLEM_MAX];
+
+	if (txcc_stats_scope_problem(r->scope, why))
+		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_stats, scope), "%s", why);
 	if (nonzero(r->reserved0, sizeof(r->reserved0)))
 		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_stats, reserved0),
 				  "stats request reserved field must be zero");
@@ -296,10 +278,9 @@ static int check_capture(const struct txc_req_capture *r, struct txc_rep_error *
 	if (txcc_source_problem(r->source, why))
 		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_capture, source),
 				  "%s", why);
-	if (r->snaplen > TXC_CAPTURE_MAX)
+	if (txcc_capture_len_problem(r->snaplen, why))
 		return txcd_error(err, -EINVAL, HDR + OFF(struct txc_req_capture, snaplen),
-				  "capture length %u: must be 0 (none) to %u bytes",
-				  r->snaplen, TXC_CAPTURE_MAX);
+				  "%s", why);
 	return 0;
 }
 

@@ -13,20 +13,13 @@
 
 static int cancel_target(struct txc_dp *dp, int scope, __u32 value, enum txc_map *map)
 {
-	switch (scope) {
-	case TXC_SCOPE_ID:
-		*map = TXC_MAP_ID_CANCELS;
-		return txc_dp_check_id(dp, value);
-	case TXC_SCOPE_PREFIX:
-		*map = TXC_MAP_PREFIX_CANCELS;
-		return txc_dp_check_prefix(dp, value);
-	case TXC_SCOPE_SOURCE:
-		*map = TXC_MAP_SOURCE_CANCELS;
-		return txc_dp_check_source(dp, value);
-	default:
-		return txc_dp_fail(dp, -EINVAL, "cancel scope %d: must be source (1), prefix (2) "
-				   "or ID (3)", scope);
-	}
+	int err = txc_dp_check_scope_value(dp, scope, value);
+
+	/* Past the check, @scope is one of the three. */
+	if (!err)
+		*map = scope == TXC_SCOPE_ID ? TXC_MAP_ID_CANCELS :
+		       scope == TXC_SCOPE_PREFIX ? TXC_MAP_PREFIX_CANCELS : TXC_MAP_SOURCE_CANCELS;
+	return err;
 }
 
 int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns)

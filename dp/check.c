@@ -1,32 +1,46 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Validity of the IDs, prefixes and sources the library is handed, in one wording. */
+/*
+ * Validity of the IDs, prefixes, sources and scopes the library is handed:
+ * the common checks (common/values.h), so the caller reads the sentence the
+ * daemon and the client library use, through txc_dp_strerror().
+ */
 #include <errno.h>
 
 #include "dp.h"
 #include "dp_internal.h"
+#include "values.h"
+
+static int refuse(struct txc_dp *dp, const char *problem)
+{
+	return problem ? txc_dp_fail(dp, -EINVAL, "%s", problem) : 0;
+}
 
 int txc_dp_check_source(struct txc_dp *dp, __u32 source)
 {
-	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
-		return txc_dp_fail(dp, -EINVAL, "source handle %u: must be 1..%u", source,
-				   TXC_MAX_SOURCES - 1);
-	return 0;
+	char buf[TXCC_PROBLEM_MAX];
+
+	return refuse(dp, txcc_source_problem(source, buf));
 }
 
 int txc_dp_check_id(struct txc_dp *dp, __u32 id)
 {
-	if (!TXC_ID_VALID(id))
-		return txc_dp_fail(dp, -EINVAL, "cancel ID 0x%08x: its prefix (high byte) is 0; "
-				   "ID 0 means untagged and prefix 0 is never allocated", id);
-	return 0;
+	char buf[TXCC_PROBLEM_MAX];
+
+	return refuse(dp, txcc_id_problem(id, buf));
 }
 
 int txc_dp_check_prefix(struct txc_dp *dp, __u32 prefix)
 {
-	if (prefix < TXC_PREFIX_MIN || prefix > TXC_PREFIX_MAX)
-		return txc_dp_fail(dp, -EINVAL, "prefix %u: must be %u..%u", prefix,
-				   TXC_PREFIX_MIN, TXC_PREFIX_MAX);
-	return 0;
+	char buf[TXCC_PROBLEM_MAX];
+
+	return refuse(dp, txcc_prefix_problem(prefix, buf));
+}
+
+int txc_dp_check_scope_value(struct txc_dp *dp, int scope, __u32 value)
+{
+	char buf[TXCC_PROBLEM_MAX];
+
+	return refuse(dp, txcc_scope_value_problem(scope, value, buf));
 }
 
 /* Every ID of a batch is checked before any reaches the map. */

@@ -9,6 +9,7 @@
 
 #include "dp.h"
 #include "dp_internal.h"
+#include "values.h"
 
 /* The counters structs are __u64 fields only: summed field by field. */
 #define N_FIELDS(s)	(sizeof(s) / sizeof(__u64))
@@ -34,8 +35,13 @@ int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq)
 
 int txc_dp_set_source_caplen(struct txc_dp *dp, __u32 source, __u32 caplen)
 {
-	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES || caplen > TXC_CAPTURE_MAX)
-		return -EINVAL;
+	char why[TXCC_PROBLEM_MAX];
+	int err = txc_dp_check_source(dp, source);
+
+	if (err)
+		return err;
+	if (txcc_capture_len_problem(caplen, why))
+		return txc_dp_fail(dp, -EINVAL, "%s", why);
 	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SOURCE_CAPLEN), &source, &caplen,
 				BPF_ANY))
 		return -errno;

@@ -74,11 +74,16 @@ int txc_dp_fail(struct txc_dp *dp, int err, const char *fmt, ...)
 /* Forget the last error: at the start of a call whose failure is forwarded. */
 void txc_dp_error_clear(struct txc_dp *dp);
 
-/* check.c: validity of what callers hand in, one wording each. */
+/*
+ * check.c: validity of what callers hand in, in the common wording
+ * (common/values.h); a refusal is @dp's last error, -EINVAL.
+ */
 int txc_dp_check_id(struct txc_dp *dp, __u32 id);
 int txc_dp_check_ids(struct txc_dp *dp, const __u32 *ids, __u32 n);
 int txc_dp_check_source(struct txc_dp *dp, __u32 source);
 int txc_dp_check_prefix(struct txc_dp *dp, __u32 prefix);
+/* @scope (TXC_SCOPE_*) itself, then @value as that scope's ID, prefix or source. */
+int txc_dp_check_scope_value(struct txc_dp *dp, int scope, __u32 value);
 
 /* config.c: lookup bits set and cleared atomically in the mapped config. */
 int txc_dp_lookups_add(struct txc_dp *dp, __u32 bits);
@@ -87,6 +92,15 @@ int txc_dp_lookups_del(struct txc_dp *dp, __u32 bits);
 void txc_dp_cgroup_filter_set(struct txc_dp *dp, __u64 cgroup);
 /* rings.c: remove every ring (only the marked slots are touched). */
 int txc_dp_rings_remove_all(struct txc_dp *dp);
+
+/*
+ * ifaces.c: @ifindex's record, with a free slot if txcancel had none for
+ * it; storing it back, or forgetting the interface (its slot out of every
+ * cancel, its counters deleted) when no hook is left on it.
+ */
+int txc_dp_iface_get_or_new(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
+int txc_dp_iface_update(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
+void txc_dp_iface_stats_delete(struct txc_dp *dp, __u32 ifindex);
 
 /* maps.c */
 int txc_map_is_empty(int fd);

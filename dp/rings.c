@@ -39,7 +39,7 @@ bool txc_dp_ring_slot_used(struct txc_dp *dp, __u32 source)
 {
 	bool used;
 
-	if (source == TXC_SOURCE_NONE || source >= TXC_MAX_SOURCES)
+	if (!TXC_SOURCE_VALID(source))
 		return false;
 	pthread_mutex_lock(&dp->ring_slots_lock);
 	used = slot_marked(dp, source);

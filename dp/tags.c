@@ -8,29 +8,37 @@
 
 #include "dp.h"
 #include "dp_internal.h"
+#include "tag_kinds.h"
+#include "values.h"
 
-/* The rule table of each tag kind stored by key; socket tags live in sockets. */
+/*
+ * The rule table of each tag kind, from the common table of kinds: socket
+ * tags (no rule key) live in their sockets, the others in a map by key.
+ */
 static const struct tag_table {
 	const char *name;
 	enum txc_map map;
 	__u32 lookup;
+	__u32 rule_key;
 } tag_tables[] = {
-	[TXC_TAG_MARK] = { "mark", TXC_MAP_MARK_RULES, TXC_LOOKUP_MARK },
-	[TXC_TAG_CGROUP] = { "cgroup", TXC_MAP_CGROUP_RULES, TXC_LOOKUP_CGROUP },
-	[TXC_TAG_FLOW] = { "flow", TXC_MAP_FLOW_RULES, TXC_LOOKUP_FLOW },
+#define ROW(kind, name, lookup, rule_key, map)	[kind] = { name, TXC_MAP_##map, lookup, rule_key },
+	TXCC_TAG_KINDS(ROW)
+#undef ROW
 };
 
 static const struct tag_table *tag_table(struct txc_dp *dp, int kind)
 {
-	if (kind == TXC_TAG_SOCKET) {
-		txc_dp_fail(dp, -EINVAL, "socket tags are stored in the socket: "
-			    "txc_dp_sock_tag() with its fd, not by cookie");
-		return NULL;
-	}
+	char names[TXCC_NAMES_MAX];
+
 	if (kind < 0 || (size_t)kind >= sizeof(tag_tables) / sizeof(tag_tables[0]) ||
 	    !tag_tables[kind].name) {
-		txc_dp_fail(dp, -EINVAL, "tag kind %d: must be mark (1), socket (2), cgroup (3) "
-			    "or flow (4)", kind);
+		txc_dp_fail(dp, -EINVAL, "tag kind %d: must be %s", kind,
+			    txcc_tag_kind_names(names, true));
+		return NULL;
+	}
+	if (!tag_tables[kind].rule_key) {
+		txc_dp_fail(dp, -EINVAL, "%s tags are stored in the socket: "
+			    "txc_dp_sock_tag() with its fd, not by cookie", tag_tables[kind].name);
 		return NULL;
 	}
 	return &tag_tables[kind];
@@ -38,18 +46,11 @@ static const struct tag_table *tag_table(struct txc_dp *dp, int kind)
 
 static int check_key(struct txc_dp *dp, int kind, const void *key)
 {
-	const struct txc_flow_key *fk = key;
+	char why[TXCC_PROBLEM_MAX];
+	__u32 at;
 
-	if (kind == TXC_TAG_MARK && *(const __u32 *)key == 0)
-		return txc_dp_fail(dp, -EINVAL, "mark rule for mark 0: a frame with mark 0 "
-				   "carries no ID");
-	if (kind != TXC_TAG_FLOW)
-		return 0;
-	if (fk->family != TXC_FAMILY_IPV4 && fk->family != TXC_FAMILY_IPV6)
-		return txc_dp_fail(dp, -EINVAL, "flow rule: family %u, must be 4 or 6",
-				   fk->family);
-	if (fk->reserved)
-		return txc_dp_fail(dp, -EINVAL, "flow rule: reserved field must be zero");
+	if (txcc_tag_key_problem(kind, key, &at, why))
+		return txc_dp_fail(dp, -EINVAL, "%s", why);
 	return 0;
 }
 
@@ -107,8 +108,7 @@ static __u64 gen_of(const struct txc_dp *dp, __u32 slot)
 /* Whether a stored socket tag is in force: a valid ID made under current leases. */
 static bool sk_tag_current(const struct txc_dp *dp, const struct txc_sk_tag *st)
 {
-	return TXC_ID_VALID(st->tag.cancel_id) && st->tag.source != TXC_SOURCE_NONE &&
-	       st->tag.source < TXC_MAX_SOURCES &&
+	return TXC_ID_VALID(st->tag.cancel_id) && TXC_SOURCE_VALID(st->tag.source) &&
 	       st->prefix_gen == gen_of(dp, TXC_ID_PREFIX(st->tag.cancel_id)) &&
 	       st->source_gen == gen_of(dp, TXC_GEN_SOURCE(st->tag.source));
 }

@@ -72,51 +72,20 @@ int txcl_copy_ifname(char *err, char dst[16], const char *ifname)
 	return 0;
 }
 
-static bool all_zero(const __u8 *p, size_t n)
-{
-	while (n--)
-		if (*p++)
-			return false;
-	return true;
-}
-
-static int check_flow(char *err, const struct txc_flow_key *f)
-{
-	if (f->family != TXC_FAMILY_IPV4 && f->family != TXC_FAMILY_IPV6)
-		return txcl_fail(err, -EINVAL, "flow family %u: must be TXC_FAMILY_IPV4 (4) or "
-				 "TXC_FAMILY_IPV6 (6)", f->family);
-	if (f->reserved)
-		return txcl_fail(err, -EINVAL, "flow key: the reserved field must be zero");
-	if (f->family == TXC_FAMILY_IPV4 &&
-	    (!all_zero(f->saddr + 4, sizeof(f->saddr) - 4) ||
-	     !all_zero(f->daddr + 4, sizeof(f->daddr) - 4)))
-		return txcl_fail(err, -EINVAL, "IPv4 flow key: an address fills the first 4 "
-				 "bytes, the other 12 must be zero");
-	return 0;
-}
-
+/* The key's own check is the common one; the library adds how to get a good one. */
 static int check_key(char *err, bool add, __u8 kind, const union txc_tag_key *key)
 {
-	switch (kind) {
-	case TXC_TAG_MARK:
-		if (!key->mark)
-			return txcl_fail(err, -EINVAL, "mark 0 means untagged: it cannot carry "
-					 "an ID");
+	char why[TXCC_PROBLEM_MAX];
+	__u32 at;
+
+	/* TAG_ADD passes the socket itself; the cookie comes back. */
+	if (kind == TXC_TAG_SOCKET && !add && !key->socket_cookie)
+		return txcl_fail(err, -EINVAL, "untagging a socket needs the cookie "
+				 "txc_tag_socket() returned");
+	if (!txcc_tag_key_problem(kind, key, &at, why))
 		return 0;
-	case TXC_TAG_SOCKET:
-		/* TAG_ADD passes the socket itself; the cookie comes back. */
-		if (!add && !key->socket_cookie)
-			return txcl_fail(err, -EINVAL, "untagging a socket needs the cookie "
-					 "txc_tag_socket() returned");
-		return 0;
-	case TXC_TAG_CGROUP:
-		if (!key->cgroup_id)
-			return txcl_fail(err, -EINVAL, "cgroup id 0 is not a cgroup: use the "
-					 "inode number of a cgroup v2 directory");
-		return 0;
-	default:
-		return check_flow(err, &key->flow);
-	}
+	return txcl_fail(err, -EINVAL, "%s%s", why, kind == TXC_TAG_CGROUP ?
+			 ": use the inode number of a cgroup v2 directory" : "");
 }
 
 int txcl_make_tag(char *err, struct txc_req_tag *t, bool add, __u8 kind,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "values.h"
 
 /* PREFIX_ALLOC: @want 0 for any free prefix, else that one. */
 static int prefix_alloc(struct txc_client *c, __u32 want, __u32 *prefix)
@@ -17,7 +18,7 @@ static int prefix_alloc(struct txc_client *c, __u32 want, __u32 *prefix)
 	if (err)
 		return err;
 	memcpy(&got, rep.body, sizeof(got));
-	if (got.prefix < TXC_PREFIX_MIN || got.prefix > TXC_PREFIX_MAX ||
+	if (!TXC_PREFIX_VALID(got.prefix) ||
 	    (want && got.prefix != want))
 		return txcl_fail(c->err, -EPROTO, "txcanceld granted prefix %u when asked for %u",
 				 got.prefix, want);
@@ -146,14 +147,14 @@ int txc_unsubscribe(struct txc_client *client, __u32 source)
 int txc_capture(struct txc_client *client, __u32 source, __u32 snaplen)
 {
 	struct txc_req_capture req = { .source = source, .snaplen = snaplen };
+	char why[TXCC_PROBLEM_MAX];
 	struct txcl_reply rep;
 	int err;
 
 	err = txcl_enter(client);
 	if (!err)
 		err = txcl_check_source(client->err, source);
-	if (!err && snaplen > TXC_CAPTURE_MAX)
-		err = txcl_fail(client->err, -EINVAL, "capture length %u: must be 0 (none) to "
-				"%u bytes", snaplen, TXC_CAPTURE_MAX);
+	if (!err && txcc_capture_len_problem(snaplen, why))
+		err = txcl_fail(client->err, -EINVAL, "%s", why);
 	return err ? err : txcl_call(client, TXC_MSG_CAPTURE, &req, sizeof(req), -1, &rep);
 }

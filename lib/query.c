@@ -5,19 +5,20 @@
 
 #include "internal.h"
 #include "proto_table.h"
+#include "values.h"
 
 int txc_stats(struct txc_client *client, __u8 scope, __u32 value,
 	      struct txc_stats_entry *out, size_t max)
 {
 	struct txc_req_stats req = { .scope = scope, .value = value };
+	char why[TXCC_PROBLEM_MAX];
 	int err;
 
 	err = txcl_enter(client);
 	if (err)
 		return err;
-	if (scope != TXC_SCOPE_SOURCE && scope != TXC_SCOPE_ID)
-		return txcl_fail(client->err, -EINVAL, "stats scope %u: must be TXC_SCOPE_SOURCE "
-				 "(1) or TXC_SCOPE_ID (3)", scope);
+	if (txcc_stats_scope_problem(scope, why))
+		return txcl_fail(client->err, -EINVAL, "%s (TXC_SCOPE_*)", why);
 	/* Value 0 lists everything visible. */
 	if (value)
 		err = scope == TXC_SCOPE_ID ? txcl_check_id(client->err, value) :

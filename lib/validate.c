@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "proto_table.h"
+#include "values.h"
 
 #define HDR_LEN		sizeof(struct txc_msg_hdr)
 #define ERRNO_MAX	4095	/* the kernel's MAX_ERRNO */
@@ -118,6 +119,19 @@ static int check_record(struct txc_client *c, const struct txc_abort_record *r, 
 	return 0;
 }
 
+/* A batch of completions: at most the protocol's count, of a valid source. */
+static int check_batch_head(struct txc_client *c, const struct txc_ev_completions *ev)
+{
+	char why[TXCC_PROBLEM_MAX];
+
+	if (ev->count > TXC_COMPLETIONS_MAX)
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
+				 "more than the protocol's %u", ev->count, TXC_COMPLETIONS_MAX);
+	if (txcc_source_problem(ev->source, why))
+		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of %s", why);
+	return 0;
+}
+
 /*
  * The records of a COMPLETIONS_CAPTURE batch of head @ev: version 2, each
  * hdr.size bytes (its cap_len bytes of frame, padded to 8), exactly filling
@@ -184,16 +198,14 @@ static int check_records(struct txc_client *c, const struct txc_ev_completions *
 static int check_completions(struct txc_client *c, __u8 type, const __u8 *body, size_t len)
 {
 	struct txc_ev_completions ev;
+	int err;
 
 	if (len < sizeof(ev))
 		return malformed(c, "event", type, len, sizeof(ev));
 	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent a batch of %u completions, "
-				 "more than the protocol's %u", ev.count, TXC_COMPLETIONS_MAX);
-	if (ev.source == TXC_SOURCE_NONE || ev.source >= TXC_MAX_SOURCES)
-		return txcl_fail(c->err, -EPROTO, "txcanceld sent completions of source %u, "
-				 "outside 1..%u", ev.source, TXC_MAX_SOURCES - 1);
+	err = check_batch_head(c, &ev);
+	if (err)
+		return err;
 	if (type == TXC_MSG_COMPLETIONS_CAPTURE)
 		return check_capture_records(c, &ev, body, len);
 	return check_records(c, &ev, body, len);

@@ -27,6 +27,9 @@
 #include "loader.h"
 #include "pkt.h"
 #include "testlib.h"
+#include "tag_kinds.h"
+#include "values.h"
+#include "txcancel/proto.h"
 
 #define TC_NEXT		(-1)
 #define TC_DROP		2
@@ -976,6 +979,7 @@ static void test_bad_input(void)
 	struct txc_flow_key k = flow_key_of(&udp4);
 	struct txc_tag tag = { .cancel_id = ID_A1, .source = SRC_1 };
 	struct txc_config cfg = { .reserved = 1 };
+	char want[TXCC_PROBLEM_MAX];
 	__u32 zero_mark = 0;
 
 	if (!reset())
@@ -987,8 +991,16 @@ static void test_bad_input(void)
 	k.reserved = 1;
 	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL, "flow reserved refused");
 	ASSERT_LOGGED("reserved", "flow reserved");
+	k.reserved = 0;
+	k.saddr[4] = 1;
+	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL,
+		  "IPv4 flow with bytes past the address refused");
+	ASSERT_LOGGED("address bytes 4..15", "IPv4 flow key bytes");
 	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &zero_mark, &tag), -EINVAL, "mark 0 refused");
 	ASSERT_LOGGED("mark 0", "mark 0");
+	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_CGROUP, &(__u64){ 0 }, &tag), -EINVAL,
+		  "cgroup 0 refused");
+	ASSERT_LOGGED("cgroup id 0", "cgroup 0");
 	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "config reserved refused");
 	ASSERT_LOGGED("reserved", "config reserved");
 	cfg.reserved = 0;
@@ -996,7 +1008,22 @@ static void test_bad_input(void)
 	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "unknown lookup bit refused");
 	ASSERT_LOGGED("0x100", "lookup bits");
 	ASSERT_EQ(txc_dp_ring_open(dp, 0), -EINVAL, "ring of source 0 refused");
-	ASSERT_LOGGED("source handle 0", "ring of source 0");
+	ASSERT_LOGGED("source 0: must be 1..4095", "ring of source 0");
+	/* The library's refusals read as the daemon's and the client's: the common sentences. */
+	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_source_problem(0, want)),
+		    "source 0: the caller reads the common sentence");
+	ASSERT_EQ(txc_dp_cancel(dp, 9, 1, 0, 0), -EINVAL, "cancel scope 9 refused");
+	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_scope_problem(9, want)),
+		    "scope 9: the caller reads the common sentence");
+	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 256, 0, 0), -EINVAL, "prefix 256 refused");
+	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_prefix_problem(256, want)),
+		    "prefix 256: the caller reads the common sentence");
+	ASSERT_EQ(txc_dp_tag_add(dp, 9, &k, &tag), -EINVAL, "tag kind 9 refused");
+	ASSERT_LOGGED("tag kind 9: must be mark (1), socket (2), cgroup (3) or flow (4)",
+		      "tag kind 9 and the kinds of the table");
+	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_SOCKET, &(__u64){ 1 }, &tag), -EINVAL,
+		  "socket tag by cookie refused");
+	ASSERT_LOGGED("socket tags are stored in the socket", "socket tag by cookie");
 	tag.cancel_id = 0x00abcdef;
 	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &(__u32){ 1 }, &tag), -EINVAL,
 		  "prefix 0 refused");
@@ -1749,9 +1776,45 @@ next:
 	if (test_sub_begin("bad_lengths")) {
 		ASSERT_EQ(txc_dp_set_source_caplen(dp, SRC_1, TXC_CAPTURE_MAX + 1), -EINVAL,
 			  "more than TXC_CAPTURE_MAX refused");
+		ASSERT_LOGGED("capture length 513: must be 0 (none) to 512 bytes",
+			      "the common sentence");
 		ASSERT_EQ(txc_dp_set_source_caplen(dp, TXC_SOURCE_NONE, 64), -EINVAL,
 			  "source 0 refused");
 		test_sub_end();
+	}
+}
+
+/*
+ * The common table of tag kinds against what the kernel loaded: each rule
+ * table's key is the size the table says, and the wire's key of that kind.
+ */
+static void test_tag_kinds(void)
+{
+	static const struct {
+		__u8 kind;
+		enum txc_map map;
+		__u32 rule_key;
+	} rows[] = {
+#define ROW(kind, name, lookup, rule_key, map)	{ kind, TXC_MAP_##map, rule_key },
+		TXCC_TAG_KINDS(ROW)
+#undef ROW
+	};
+
+	if (!reset())
+		return;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		char what[64];
+
+		if (!rows[i].rule_key)
+			continue;	/* socket tags: the socket's storage, keyed by the socket */
+		snprintf(what, sizeof(what), "%s rules: key size", txcc_tag_kind_name(rows[i].kind));
+		if (!ASSERT_OK(bpf_obj_get_info_by_fd(txc_dp_map_fd(dp, rows[i].map), &info, &len),
+			       what))
+			continue;
+		ASSERT_EQ(info.key_size, rows[i].rule_key, what);
+		ASSERT_EQ(txc_tag_key_size(rows[i].kind), rows[i].rule_key, what);
 	}
 }
 
@@ -1772,6 +1835,7 @@ static const struct test_case cases[] = {
 	{ "id_counters", test_id_counters },
 	{ "explain", test_explain },
 	{ "capture", test_capture },
+	{ "tag_kinds", test_tag_kinds },
 };
 
 int main(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <signal.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
@@ -135,24 +136,64 @@ static void test_txcdp_beside_daemon(void)
 	txct_daemon_cleanup(&d);
 }
 
+/* Whether txcdp's pinned rule table @map under @pin_dir holds @key. */
+static bool rule_stored(const char *pin_dir, const char *map, const void *key)
+{
+	struct txc_tag tag;
+	char path[128];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, map);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	err = bpf_map_lookup_elem(fd, key, &tag);
+	close(fd);
+	return !err && tag.cancel_id == 0x01000001 && tag.source == 1;
+}
+
+/* txcdp's tag words are txcancel's, from the common tables; the rules land. */
 static void test_txcdp_words(void)
 {
+	static const struct {
+		const char *what;
+		const char *args[14];
+		int ret;
+		const char *says;	/* in a refusal */
+	} cases[] = {
+		{ "tag add flow proto icmpv6", { "tag", "add", "flow", "proto", "icmpv6", "src",
+		  "2001:db8::1", "dst", "2001:db8::2", "id", "0x01000001", "source", "1" }, 0 },
+		{ "icmp6, txcancel's other spelling", { "tag", "add", "flow", "proto", "icmp6",
+		  "src", "2001:db8::3", "dst", "2001:db8::4", "id", "0x01000001", "source", "1" },
+		  0 },
+		{ "tag add flow with ports", { "tag", "add", "flow", "proto", "udp", "src",
+		  "198.18.0.1:5000", "dst", "198.18.0.2:53", "id", "0x01000001", "source", "1" },
+		  0 },
+		{ "tag flow [IPv6]:PORT", { "tag", "flow", "proto", "udp", "src",
+		  "[2001:db8::1]:5000", "dst", "[2001:db8::2]:53", "id", "0x01000001", "source",
+		  "1" }, 0 },
+		{ "tag add mark ... id ... source", { "tag", "add", "mark", "7", "id",
+		  "0x01000001", "source", "1" }, 0 },
+		{ "tag add cgroup ... id ... source", { "tag", "add", "cgroup", "4294967296",
+		  "id", "0x01000001", "source", "1" }, 0 },
+		{ "'dest' for 'dst': refused", { "tag", "add", "flow", "proto", "udp", "src",
+		  "198.18.0.1", "dest", "198.18.0.2", "id", "0x01000001", "source", "1" }, 1,
+		  "'dest' where 'dst' belongs" },
+		{ "unknown tag kind: refused", { "tag", "add", "vlan", "7", "id", "0x01000001",
+		  "source", "1" }, 1, "tag kind 'vlan': expected mark, socket, cgroup or flow" },
+		{ "socket tag by number: refused", { "tag", "add", "socket", "7", "id",
+		  "0x01000001", "source", "1" }, 1, "socket tags are stored in the socket" },
+		{ "unknown protocol: refused", { "tag", "add", "flow", "proto", "quic", "src",
+		  "198.18.0.1", "dst", "198.18.0.2", "id", "0x01000001", "source", "1" }, 1,
+		  "protocol 'quic': expected icmp, tcp, udp, icmpv6 (icmp6)" },
+		{ "mark wider than 32 bits: refused", { "tag", "add", "mark", "4294967296", "id",
+		  "0x01000001", "source", "1" }, 1, "is not a 32-bit number" },
+	};
 	const char *const load[] = { "load", NULL };
-	const char *const flow6[] = { "tag", "add", "flow", "proto", "icmpv6", "src", "2001:db8::1",
-				      "dst", "2001:db8::2", "id", "0x01000001", "source", "1",
-				      NULL };
-	const char *const flow4[] = { "tag", "add", "flow", "proto", "udp", "src",
-				      "198.18.0.1:5000", "dst", "198.18.0.2:53", "id",
-				      "0x01000001", "source", "1", NULL };
-	const char *const bracket[] = { "tag", "flow", "proto", "udp", "src", "[2001:db8::1]:5000",
-					"dst", "[2001:db8::2]:53", "id", "0x01000001", "source",
-					"1", NULL };
-	const char *const mark[] = { "tag", "add", "mark", "7", "id", "0x01000001", "source", "1",
-				     NULL };
-	const char *const wrong[] = { "tag", "add", "flow", "proto", "udp", "src", "198.18.0.1",
-				      "dest", "198.18.0.2", "id", "0x01000001", "source", "1",
-				      NULL };
 	const char *const unload[] = { "unload", NULL };
+	struct txc_flow_key icmp6 = { .family = TXC_FAMILY_IPV6, .proto = 58,
+				      .saddr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 3 },
+				      .daddr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 4 } };
 	char pin_dir[64], out[4096];
 
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/txct-txcdp-%d", (int)getpid());
@@ -160,13 +201,20 @@ static void test_txcdp_words(void)
 		printf("    txcdp said: %s", out);
 		return;
 	}
-	if (!ASSERT_EQ(run_txcdp(out, sizeof(out), pin_dir, flow6), 0, "tag add flow proto icmpv6"))
-		printf("    txcdp said: %s", out);
-	ASSERT_EQ(run_txcdp(out, sizeof(out), pin_dir, flow4), 0, "tag add flow with ports");
-	ASSERT_EQ(run_txcdp(out, sizeof(out), pin_dir, bracket), 0, "tag flow [IPv6]:PORT");
-	ASSERT_EQ(run_txcdp(out, sizeof(out), pin_dir, mark), 0, "tag add mark ... id ... source");
-	ASSERT_EQ(run_txcdp(out, sizeof(out), pin_dir, wrong), 1, "'dest' for 'dst': refused");
-	ASSERT_TRUE(strstr(out, "'dest' where 'dst' belongs") != NULL, "the error names 'dest'");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = run_txcdp(out, sizeof(out), pin_dir, cases[i].args);
+
+		if (!ASSERT_EQ(ret, cases[i].ret, cases[i].what))
+			printf("    txcdp said: %s", out);
+		if (cases[i].says && !ASSERT_TRUE(strstr(out, cases[i].says) != NULL,
+						  "the refusal names the problem"))
+			printf("    txcdp said: %s", out);
+	}
+	ASSERT_TRUE(rule_stored(pin_dir, "txc_flow_rules", &icmp6), "the icmp6 flow rule is stored");
+	ASSERT_TRUE(rule_stored(pin_dir, "txc_mark_rules", &(__u32){ 7 }),
+		    "the mark rule is stored");
+	ASSERT_TRUE(rule_stored(pin_dir, "txc_cgroup_rules", &(__u64){ 1ull << 32 }),
+		    "the cgroup rule is stored, all 64 bits of its key");
 	ASSERT_EQ(run_txcdp(out, sizeof(out), pin_dir, unload), 0, "txcdp unload");
 	ASSERT_TRUE(access(pin_dir, F_OK) != 0, "the pin dir is gone");
 }

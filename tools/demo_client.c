@@ -62,6 +62,38 @@ static int die(struct txc_client *c, const char *what)
 	return 1;
 }
 
+/* RATE frames a second on every group's stream for SECONDS, completions read meanwhile. */
+static int send_streams(struct txc_client *c, struct sockaddr_in *dst, int port, int rate,
+			int seconds)
+{
+	__u64 start, next;
+
+	start = next = now_ms();
+	while (now_ms() - start < (__u64)seconds * 1000) {
+		int wait = (int)(next > now_ms() ? next - now_ms() : 0);
+		struct pollfd pfd = { .fd = txc_client_fd(c), .events = POLLIN };
+
+		if (poll(&pfd, 1, wait) > 0 &&
+		    txc_read_completions(c, on_completions, NULL, 0) < 0)
+			return die(c, "reading completions");
+		if (now_ms() < next)
+			continue;
+		for (int g = 0; g < n_groups; g++) {
+			char payload[64];
+
+			dst->sin_port = htons(port + g);
+			snprintf(payload, sizeof(payload), "demo group %d frame %llu", g,
+				 (unsigned long long)groups[g].sent);
+			/* A canceled frame is dropped after the socket accepted it: send succeeds. */
+			if (sendto(groups[g].fd, payload, strlen(payload), 0,
+				   (struct sockaddr *)dst, sizeof(*dst)) >= 0)
+				groups[g].sent++;
+		}
+		next += 1000 / rate;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = NULL;
@@ -69,7 +101,6 @@ int main(int argc, char **argv)
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	int rate = 50, seconds = 8, opt, port;
 	struct txc_ev_completions acct = {};
-	__u64 start, next;
 	__u32 source;
 	__u8 prefix;
 
@@ -108,29 +139,8 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 
-	start = next = now_ms();
-	while (now_ms() - start < (__u64)seconds * 1000) {
-		int wait = (int)(next > now_ms() ? next - now_ms() : 0);
-		struct pollfd pfd = { .fd = txc_client_fd(c), .events = POLLIN };
-
-		if (poll(&pfd, 1, wait) > 0 &&
-		    txc_read_completions(c, on_completions, NULL, 0) < 0)
-			return die(c, "reading completions");
-		if (now_ms() < next)
-			continue;
-		for (int g = 0; g < n_groups; g++) {
-			char payload[64];
-
-			dst.sin_port = htons(port + g);
-			snprintf(payload, sizeof(payload), "demo group %d frame %llu", g,
-				 (unsigned long long)groups[g].sent);
-			/* A canceled frame is dropped after the socket accepted it: send succeeds. */
-			if (sendto(groups[g].fd, payload, strlen(payload), 0,
-				   (struct sockaddr *)&dst, sizeof(dst)) >= 0)
-				groups[g].sent++;
-		}
-		next += 1000 / rate;
-	}
+	if (send_streams(c, &dst, port, rate, seconds))
+		return 1;
 	/* Completions of the last frames may still be on their way. */
 	while (txc_read_completions(c, on_completions, NULL, 500) > 0)
 		;

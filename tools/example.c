@@ -67,18 +67,73 @@ static int udp_socket(const char *ip, const char *port, struct sockaddr_storage 
 	return fd;
 }
 
+/* COUNT datagrams, the ID canceled half-way: the rest are aborted. */
+static int send_and_cancel(struct txc_client *c, int fd, const struct sockaddr_storage *dst,
+			   socklen_t dst_len, __u32 id, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		char payload[64];
+		int len;
+
+		if (i == count / 2) {
+			if (txc_cancel_send_net_buffer_lists(c, id))
+				return fail(c, "cancel");
+			printf("canceled ID 0x%08x after %u datagrams\n", id, i);
+		}
+		len = snprintf(payload, sizeof(payload), "txcancel-example %u/%u", i + 1, count);
+		if (sendto(fd, payload, len, 0, (const struct sockaddr *)dst, dst_len) < 0)
+			fprintf(stderr, "txcancel-example: datagram %u: %s\n", i + 1,
+				strerror(errno));
+		usleep(10 * 1000);
+	}
+	return 0;
+}
+
+/* The completions, the source's account, and the cancel cleared. */
+static int report(struct txc_client *c, __u32 source, __u32 id)
+{
+	struct txc_ev_completions acct;
+	struct txc_rep_clear final;
+	unsigned int seen = 0;
+	int n;
+
+	/* Completions come in batches: read until a second passes without one. */
+	printf("completions:\n");
+	do {
+		n = txc_read_completions(c, on_completions, &seen, 1000);
+	} while (n > 0);
+	if (n < 0)
+		return fail(c, "read completions");
+	printf("%u completions received\n", seen);
+
+	/* Every abort is a completion or a counted loss, once the datapath is idle. */
+	if (!txc_source_account(c, source, &acct))
+		printf("source %u: aborted %llu %s delivered %llu + ring_lost %llu + "
+		       "backlog_lost %llu\n", source, (unsigned long long)acct.aborted,
+		       acct.aborted == acct.delivered + acct.ring_lost + acct.backlog_lost ?
+		       "=" : "!=", (unsigned long long)acct.delivered,
+		       (unsigned long long)acct.ring_lost, (unsigned long long)acct.backlog_lost);
+
+	/* The cancel ID set back to NULL: frames with it flow again. */
+	if (txc_clear(c, TXC_SCOPE_ID, id, &final))
+		return fail(c, "clear");
+	if (final.valid)
+		printf("ID 0x%08x: %llu frames passed, %llu aborted\n", id,
+		       (unsigned long long)final.counts.passed_frames,
+		       (unsigned long long)final.counts.aborted_frames);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = NULL;	/* NULL: $TXCANCEL_SOCKET or the default */
 	struct txc_client *c = NULL;
-	struct txc_ev_completions acct;
 	struct sockaddr_storage dst;
-	struct txc_rep_clear final;
-	unsigned int count = 20, seen = 0;
+	unsigned int count = 20;
 	__u32 source, id;
 	socklen_t dst_len;
 	__u8 prefix;
-	int opt, fd, n;
+	int opt, fd;
 
 	while ((opt = getopt(argc, argv, "s:")) != -1) {
 		if (opt != 's')
@@ -113,46 +168,8 @@ int main(int argc, char **argv)
 	printf("prefix %u, source %u: datagrams to %s port %s carry ID 0x%08x\n",
 	       prefix, source, argv[optind], argv[optind + 1], id);
 
-	for (unsigned int i = 0; i < count; i++) {
-		char payload[64];
-		int len;
-
-		if (i == count / 2) {
-			if (txc_cancel_send_net_buffer_lists(c, id))
-				return fail(c, "cancel");
-			printf("canceled ID 0x%08x after %u datagrams\n", id, i);
-		}
-		len = snprintf(payload, sizeof(payload), "txcancel-example %u/%u", i + 1, count);
-		if (sendto(fd, payload, len, 0, (struct sockaddr *)&dst, dst_len) < 0)
-			fprintf(stderr, "txcancel-example: datagram %u: %s\n", i + 1,
-				strerror(errno));
-		usleep(10 * 1000);
-	}
-
-	/* Completions come in batches: read until a second passes without one. */
-	printf("completions:\n");
-	do {
-		n = txc_read_completions(c, on_completions, &seen, 1000);
-	} while (n > 0);
-	if (n < 0)
-		return fail(c, "read completions");
-	printf("%u completions received\n", seen);
-
-	/* Every abort is a completion or a counted loss, once the datapath is idle. */
-	if (!txc_source_account(c, source, &acct))
-		printf("source %u: aborted %llu %s delivered %llu + ring_lost %llu + "
-		       "backlog_lost %llu\n", source, (unsigned long long)acct.aborted,
-		       acct.aborted == acct.delivered + acct.ring_lost + acct.backlog_lost ?
-		       "=" : "!=", (unsigned long long)acct.delivered,
-		       (unsigned long long)acct.ring_lost, (unsigned long long)acct.backlog_lost);
-
-	/* The cancel ID set back to NULL: frames with it flow again. */
-	if (txc_clear(c, TXC_SCOPE_ID, id, &final))
-		return fail(c, "clear");
-	if (final.valid)
-		printf("ID 0x%08x: %llu frames passed, %llu aborted\n", id,
-		       (unsigned long long)final.counts.passed_frames,
-		       (unsigned long long)final.counts.aborted_frames);
+	if (send_and_cancel(c, fd, &dst, dst_len, id, count) || report(c, source, id))
+		return 1;
 	txc_client_close(c);
 	close(fd);
 	return 0;

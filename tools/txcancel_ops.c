@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include "tag_kinds.h"
+#include "values.h"
 #include "txcancel.h"
 
 /* ---- parsing ------------------------------------------------------------- */
@@ -30,14 +31,16 @@ static int parse_tag_kind(const char *s, __u8 *kind)
 /* The one key argument of mark, cgroup and socket rules. */
 static int parse_simple_key(struct op *op, const char *arg)
 {
+	char why[TXCC_PROBLEM_MAX];
 	__u64 cookie;
+	__u32 at;
 
 	switch (op->kind) {
 	case TXC_TAG_MARK:
 		if (parse_u32(arg, "mark", &op->key.mark))
 			return -EINVAL;
-		if (!op->key.mark)
-			return arg_error("mark 0 carries no ID: frames with mark 0 are untagged");
+		if (txcc_tag_key_problem(op->kind, &op->key, &at, why))
+			return arg_error("%s", why);
 		return 0;
 	case TXC_TAG_CGROUP:
 		return parse_cgroup(arg, &op->key.cgroup_id);

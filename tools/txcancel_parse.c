@@ -215,14 +215,11 @@ int parse_ifname(const char *s, char ifname[16])
 
 int parse_scope(const char *s, __u8 *scope)
 {
-	if (!strcmp(s, "id"))
-		*scope = TXC_SCOPE_ID;
-	else if (!strcmp(s, "prefix"))
-		*scope = TXC_SCOPE_PREFIX;
-	else if (!strcmp(s, "source"))
-		*scope = TXC_SCOPE_SOURCE;
-	else
-		return arg_error("'%s': expected id, prefix or source", s);
+	char names[TXCC_PROBLEM_MAX];
+
+	*scope = txcc_scope_by_name(s);
+	if (!*scope)
+		return arg_error("'%s': expected %s", s, txcc_scope_names(names));
 	return 0;
 }
 
@@ -326,10 +323,13 @@ int parse_cgroup(const char *s, __u64 *cgroup_id)
 	struct stat st;
 
 	if (is_number(s)) {
+		char why[TXCC_PROBLEM_MAX];
+		__u32 at;
+
 		if (parse_u64(s, "cgroup id", ~0ULL, cgroup_id))
 			return -EINVAL;
-		if (!*cgroup_id)
-			return arg_error("cgroup id 0 is not valid");
+		if (txcc_tag_key_problem(TXC_TAG_CGROUP, cgroup_id, &at, why))
+			return arg_error("%s", why);
 		return 0;
 	}
 	if (statfs(s, &sfs) || stat(s, &st))
@@ -356,13 +356,7 @@ const char *take_value(int argc, char **argv, int *i, const char *expect)
 
 const char *scope_name(__u8 scope)
 {
-	switch (scope) {
-	case 0:			return "none";
-	case TXC_SCOPE_SOURCE:	return "source";
-	case TXC_SCOPE_PREFIX:	return "prefix";
-	case TXC_SCOPE_ID:	return "id";
-	default:		return "unknown";
-	}
+	return txcc_scope_name(scope);
 }
 
 const char *tag_kind_name(__u8 kind)

@@ -349,7 +349,7 @@ static void on_batch(void *ctx, const struct txc_ev_completions *ev,
 	const struct txc_ev_completions *prev = &zero;
 	__u32 i;
 
-	if (ev->source && ev->source < TXC_MAX_SOURCES) {
+	if (TXC_SOURCE_VALID(ev->source)) {
 		s = &w->src[ev->source];
 		if (s->seen)
 			prev = &s->acct;

@@ -21,6 +21,8 @@
 #include <bpf/libbpf.h>
 
 #include "dp.h"
+#include "tag_kinds.h"
+#include "values.h"
 
 static const char usage[] =
 "usage: txcdp [-d PIN_DIR] [-n NETNS] COMMAND ...\n"
@@ -30,8 +32,11 @@ static const char usage[] =
 "  mark-mask MASK                    bits of the skb mark that carry the ID field\n"
 "  tag [add] mark MARK id ID source SOURCE\n"
 "                                    frames whose masked mark is MARK get ID\n"
+"  tag [add] cgroup CGROUP_ID id ID source SOURCE\n"
+"                                    frames of the cgroup (its inode number) get ID\n"
 "  tag [add] flow proto PROTO src ADDR[:PORT] dst ADDR[:PORT] id ID source SOURCE\n"
-"                                    PROTO: udp, tcp, icmp, icmpv6 or a number;\n"
+"                                    PROTO: udp, tcp, icmp, icmpv6 (icmp6), ... or a\n"
+"                                    number;\n"
 "                                    IPv6 with a port in brackets: [2001:db8::1]:53\n"
 "                                    (txcancel's words; the older positional forms\n"
 "                                    tag mark MARK ID SOURCE and tag flow PROTO\n"
@@ -45,50 +50,58 @@ static const char usage[] =
 "    holds it (stats excepted)\n"
 "-n: network namespace (a name under /run/netns) for interface names\n";
 
-static int parse_u32(const char *s, const char *what, __u32 *out)
+static int parse_u64(const char *s, const char *what, unsigned int bits, __u64 *out)
 {
+	unsigned long long v;
 	char *end;
-	unsigned long v;
 
 	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || end == s || v > 0xffffffffUL) {
-		fprintf(stderr, "txcdp: %s '%s' is not a 32-bit number\n", what, s);
+	v = strtoull(s, &end, 0);
+	if (errno || *end || end == s || s[0] == '-' || (bits < 64 && v >> bits)) {
+		fprintf(stderr, "txcdp: %s '%s' is not a %u-bit number\n", what, s, bits);
 		return -EINVAL;
 	}
 	*out = v;
 	return 0;
 }
 
+static int parse_u32(const char *s, const char *what, __u32 *out)
+{
+	__u64 v;
+
+	if (parse_u64(s, what, 32, &v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static int parse_scope(const char *s, int *scope)
 {
-	if (!strcmp(s, "id"))
-		*scope = TXC_SCOPE_ID;
-	else if (!strcmp(s, "prefix"))
-		*scope = TXC_SCOPE_PREFIX;
-	else if (!strcmp(s, "source"))
-		*scope = TXC_SCOPE_SOURCE;
-	else {
-		fprintf(stderr, "txcdp: scope '%s': must be id, prefix or source\n", s);
+	char names[TXCC_PROBLEM_MAX];
+
+	*scope = txcc_scope_by_name(s);
+	if (!*scope) {
+		fprintf(stderr, "txcdp: scope '%s': expected %s\n", s, txcc_scope_names(names));
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* txcancel's protocol words (common/tag_kinds.h) or a number. */
 static int parse_proto(const char *s, __u8 *proto)
 {
-	static const struct { const char *name; __u8 num; } names[] = {
-		{ "udp", IPPROTO_UDP }, { "tcp", IPPROTO_TCP },
-		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
-		{ "icmp6", IPPROTO_ICMPV6 },
-	};
-	__u32 v;
-	size_t i;
+	char names[TXCC_NAMES_MAX];
+	int named = txcc_ip_proto_by_name(s);
+	__u64 v;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i].name))
-			return *proto = names[i].num, 0;
-	if (parse_u32(s, "protocol", &v) || v > 255)
+	if (named >= 0)
+		return *proto = named, 0;
+	if (s[0] < '0' || s[0] > '9') {
+		fprintf(stderr, "txcdp: protocol '%s': expected %s or a number\n", s,
+			txcc_ip_proto_names(names));
+		return -EINVAL;
+	}
+	if (parse_u64(s, "protocol", 8, &v))
 		return -EINVAL;
 	*proto = v;
 	return 0;
@@ -170,34 +183,61 @@ static int parse_flow_words(char **argv, struct txc_flow_key *fk, struct txc_tag
 	       parse_u32(argv[9], "source", &tag->source);
 }
 
+/* Mark and cgroup rules: a number as wide as the kind's key, an ID and a source. */
+static int tag_by_number(struct txc_dp *dp, const struct txcc_tag_kind *k, const char *key_s,
+			 const char *id_s, const char *source_s)
+{
+	union {
+		__u32 mark;
+		__u64 cgroup;
+	} key;
+	struct txc_tag tag;
+	__u64 v;
+
+	if (parse_u64(key_s, k->name, k->rule_key * 8, &v) ||
+	    parse_u32(id_s, "ID", &tag.cancel_id) || parse_u32(source_s, "source", &tag.source))
+		return -EINVAL;
+	if (k->kind == TXC_TAG_MARK)
+		key.mark = v;
+	else
+		key.cgroup = v;
+	return txc_dp_tag_add(dp, k->kind, &key, &tag);
+}
+
 static int do_tag(struct txc_dp *dp, int argc, char **argv)
 {
+	const struct txcc_tag_kind *k = NULL;
 	struct txc_flow_key fk = {};
+	char names[TXCC_NAMES_MAX];
 	struct txc_tag tag;
-	__u32 mark;
 
 	/* "tag add ..." as txcancel says it; "add" is the only thing tag does here. */
 	if (argc > 1 && !strcmp(argv[1], "add"))
 		argc--, argv++;
-	if (argc == 7 && !strcmp(argv[1], "mark") && !strcmp(argv[3], "id") &&
-	    !strcmp(argv[5], "source")) {
-		if (parse_u32(argv[2], "mark", &mark) || parse_u32(argv[4], "ID", &tag.cancel_id) ||
-		    parse_u32(argv[6], "source", &tag.source))
-			return -EINVAL;
-		return txc_dp_tag_add(dp, TXC_TAG_MARK, &mark, &tag);
+	if (argc > 1)
+		k = txcc_tag_kind_by_name(argv[1]);
+	if (!k) {
+		fprintf(stderr, "txcdp: tag kind '%s': expected %s\n", argc > 1 ? argv[1] : "",
+			txcc_tag_kind_names(names, false));
+		return -EINVAL;
 	}
-	if (argc == 5 && !strcmp(argv[1], "mark")) {
-		if (parse_u32(argv[2], "mark", &mark) || parse_u32(argv[3], "ID", &tag.cancel_id) ||
-		    parse_u32(argv[4], "source", &tag.source))
-			return -EINVAL;
-		return txc_dp_tag_add(dp, TXC_TAG_MARK, &mark, &tag);
+	if (!k->rule_key) {
+		fprintf(stderr, "txcdp: %s tags are stored in the socket: its owner tags it "
+			"(txc_tag_socket() of libtxcancel)\n", k->name);
+		return -EINVAL;
 	}
-	if (argc == 12 && !strcmp(argv[1], "flow")) {
+	if (k->kind != TXC_TAG_FLOW && argc == 7 && !strcmp(argv[3], "id") &&
+	    !strcmp(argv[5], "source"))
+		return tag_by_number(dp, k, argv[2], argv[4], argv[6]);
+	/* The older positional forms: mark MARK ID SOURCE, flow PROTO SADDR SPORT ... */
+	if (k->kind == TXC_TAG_MARK && argc == 5)
+		return tag_by_number(dp, k, argv[2], argv[3], argv[4]);
+	if (k->kind == TXC_TAG_FLOW && argc == 12) {
 		if (parse_flow_words(argv + 2, &fk, &tag))
 			return -EINVAL;
 		return txc_dp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
 	}
-	if (argc == 9 && !strcmp(argv[1], "flow")) {
+	if (k->kind == TXC_TAG_FLOW && argc == 9) {
 		if (parse_proto(argv[2], &fk.proto) || parse_addr(argv[3], &fk, 0) ||
 		    parse_port(argv[4], &fk.sport) || parse_addr(argv[5], &fk, 1) ||
 		    parse_port(argv[6], &fk.dport) || parse_u32(argv[7], "ID", &tag.cancel_id) ||
@@ -205,7 +245,7 @@ static int do_tag(struct txc_dp *dp, int argc, char **argv)
 			return -EINVAL;
 		return txc_dp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
 	}
-	fprintf(stderr, "txcdp: tag: wrong arguments\n%s", usage);
+	fprintf(stderr, "txcdp: tag %s: wrong arguments\n%s", k->name, usage);
 	return -EINVAL;
 }
 

@@ -62,6 +62,9 @@
 #define TXC_ID_MAKE(prefix, local) \
 	(((__u32)(prefix) << TXC_ID_PREFIX_SHIFT) | ((__u32)(local) & TXC_ID_LOCAL_MASK))
 #define TXC_ID_VALID(id)	(TXC_ID_PREFIX(id) != 0)
+/* TXC_PREFIX_MIN..TXC_PREFIX_MAX, written so that no type of @p makes it always true. */
+#define TXC_PREFIX_VALID(p) \
+	((__u32)(p) - TXC_PREFIX_MIN <= TXC_PREFIX_MAX - TXC_PREFIX_MIN)
 
 /*
  * Source handles name who receives the completions of a tagged frame (the
@@ -70,6 +73,7 @@
  */
 #define TXC_SOURCE_NONE		0u
 #define TXC_MAX_SOURCES		4096u
+#define TXC_SOURCE_VALID(s)	((__u32)(s) - 1u < TXC_MAX_SOURCES - 1u)	/* 1..MAX-1 */
 
 /* Interfaces get a slot 0..TXC_MAX_IFACES-1 for per-interface cancels. */
 #define TXC_MAX_IFACES		64u
