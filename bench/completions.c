@@ -37,7 +37,7 @@
 #include "../common/frame.h"
 #include "benchlib.h"
 #include "daemon_fixture.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "txcancel/txcancel.h"
 
@@ -119,7 +119,7 @@ static int daemon_prog_fd(const char *ns, const char *ifname, __u32 ifindex, __u
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	bool tcx = txc_kernel_has_tcx();
+	bool tcx = txdp_kernel_has_tcx();
 	char pin[256];
 	int link_fd, fd;
 

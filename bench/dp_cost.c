@@ -56,7 +56,7 @@
 
 #include "../common/frame.h"
 #include "benchlib.h"
-#include "loader.h"
+#include "dp.h"
 #include "helpers.skel.h"
 
 #define TCX_NEXT_RET	0xffffffffu	/* TCX_NEXT (-1) as test_run's retval */
@@ -115,7 +115,7 @@ struct consumer {
 };
 
 struct bench {
-	struct txc_dp *dp;
+	struct txdp *dp;
 	struct helpers *helpers;
 	int tc_fd, empty_fd, flow_fd, cancels_fd;
 	struct frame tagged[NFAM], untagged[NFAM];
@@ -255,8 +255,8 @@ static int fill_cancels(struct bench *b, __u32 want)
 			return err;
 		b->filler_cancels += n;
 	}
-	/* Through the loader once, which turns the ID cancel lookup on. */
-	return want ? txc_dp_cancel(b->dp, TXC_SCOPE_ID, TXC_ID_MAKE(CANCEL_PREFIX, 1), 0, 0) : 0;
+	/* Through the datapath library once, which turns the ID cancel lookup on. */
+	return want ? txdp_cancel(b->dp, TXC_SCOPE_ID, TXC_ID_MAKE(CANCEL_PREFIX, 1), 0, 0) : 0;
 }
 
 /* Make @fam's frame the one whose rule is in the table (there is one own rule). */
@@ -268,11 +268,11 @@ static int own_rule(struct bench *b, int fam)
 	if (b->own == fam)
 		return 0;
 	if (b->own >= 0) {
-		err = txc_dp_tag_del(b->dp, TXC_TAG_FLOW, &b->tagged[b->own].key);
+		err = txdp_tag_del(b->dp, TXC_TAG_FLOW, &b->tagged[b->own].key);
 		if (err)
 			return err;
 	}
-	err = txc_dp_tag_add(b->dp, TXC_TAG_FLOW, &b->tagged[fam].key, &tag);
+	err = txdp_tag_add(b->dp, TXC_TAG_FLOW, &b->tagged[fam].key, &tag);
 	b->own = err ? -1 : fam;
 	return err;
 }
@@ -318,7 +318,7 @@ static int consumer_start(struct bench *b, bool thread, bool polled)
 	struct consumer *c = &b->cons;
 	int err;
 
-	c->ring_fd = txc_dp_ring_open(b->dp, SOURCE);
+	c->ring_fd = txdp_ring_open(b->dp, SOURCE);
 	if (c->ring_fd < 0)
 		return c->ring_fd;
 	c->rb = ring_buffer__new(c->ring_fd, count_record, c, NULL);
@@ -330,11 +330,11 @@ static int consumer_start(struct bench *b, bool thread, bool polled)
 	c->stop = 0;
 	c->threaded = thread;
 	c->polled = polled;
-	err = polled ? txc_dp_set_ring_wakeup(b->dp, false) : 0;
+	err = polled ? txdp_set_ring_wakeup(b->dp, false) : 0;
 	if (!err && thread)
 		err = -pthread_create(&c->thread, NULL, consume, c);
 	if (err) {
-		txc_dp_set_ring_wakeup(b->dp, true);
+		txdp_set_ring_wakeup(b->dp, true);
 		ring_buffer__free(c->rb);
 		close(c->ring_fd);
 		return err;
@@ -350,7 +350,7 @@ static void consumer_stop(struct bench *b)
 	if (c->threaded)
 		pthread_join(c->thread, NULL);
 	if (c->polled)
-		txc_dp_set_ring_wakeup(b->dp, true);
+		txdp_set_ring_wakeup(b->dp, true);
 	ring_buffer__consume(c->rb);
 	ring_buffer__free(c->rb);
 	close(c->ring_fd);
@@ -379,7 +379,7 @@ static int test_run(int prog_fd, const struct frame *f, __u32 repeat, __u32 want
 
 static int source_stats(struct bench *b, struct txc_source_stats *s)
 {
-	int err = txc_dp_source_stats(b->dp, SOURCE, s);
+	int err = txdp_source_stats(b->dp, SOURCE, s);
 
 	if (err)
 		fprintf(stderr, "dp_cost: reading the source's counters: %s\n", strerror(-err));
@@ -476,12 +476,12 @@ static int measure_case(struct bench *b, enum dp_case c, int fam, struct result 
 	int err = own_rule(b, fam);
 
 	if (!err && c == CANCELED)
-		err = txc_dp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
+		err = txdp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
 	if (!err)
 		err = measure(b, c == UNTAGGED ? &b->untagged[fam] : &b->tagged[fam], c,
 			      RING_THREAD, b->repeat, b->runs, r);
 	if (c == CANCELED) {
-		int e = txc_dp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
+		int e = txdp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
 
 		err = err ?: e;
 	}
@@ -500,15 +500,15 @@ static int measure_stamped(struct bench *b, int fam, struct result *r)
 	struct txc_config cfg;
 	int err, e;
 
-	err = txc_dp_config_get(b->dp, &cfg);
+	err = txdp_config_get(b->dp, &cfg);
 	if (err)
 		return err;
 	cfg.lookups |= TXC_LOOKUP_QDISC;
-	err = txc_dp_config_set(b->dp, &cfg) ?: own_rule(b, fam);
+	err = txdp_config_set(b->dp, &cfg) ?: own_rule(b, fam);
 	if (!err)
 		err = measure(b, &b->tagged[fam], TAGGED, RING_THREAD, b->repeat, b->runs, r);
 	cfg.lookups &= ~TXC_LOOKUP_QDISC;
-	e = txc_dp_config_set(b->dp, &cfg);
+	e = txdp_config_set(b->dp, &cfg);
 	err = err ?: e;
 	if (!err)
 		report("tagged, stamped for the qdisc", fam, r);
@@ -526,24 +526,24 @@ static int measure_stamped(struct bench *b, int fam, struct result *r)
 static int measure_canceled_diag(struct bench *b, int fam, enum ring_mode ring, struct result *r)
 {
 	/* A record takes 8 bytes of ring header + 96, rounded to 8. */
-	__u32 fit = txc_dp_ring_bytes(b->dp) / 2 / (8 + sizeof(struct txc_abort_record));
+	__u32 fit = txdp_ring_bytes(b->dp) / 2 / (8 + sizeof(struct txc_abort_record));
 	__u32 repeat = ring == RING_BETWEEN_RUNS && fit < b->repeat ? fit : b->repeat;
 	int runs = ring == RING_BETWEEN_RUNS ? b->diag_runs : b->runs;
 	int err = 0, fd;
 
 	if (ring == RING_NONE)
-		err = txc_dp_ring_remove(b->dp, SOURCE);
+		err = txdp_ring_remove(b->dp, SOURCE);
 	if (!err)
 		err = own_rule(b, fam);
 	if (!err)
-		err = txc_dp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
+		err = txdp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
 	if (!err)
 		err = measure(b, &b->tagged[fam], CANCELED, ring, repeat, runs, r);
 	if (!err)
-		err = txc_dp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
+		err = txdp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
 	if (ring == RING_NONE) {
 		/* Give the source its ring back for the cases that follow. */
-		fd = txc_dp_ring_open(b->dp, SOURCE);
+		fd = txdp_ring_open(b->dp, SOURCE);
 		if (fd < 0)
 			return err ?: fd;
 		close(fd);
@@ -564,17 +564,17 @@ static int measure_canceled_diag(struct bench *b, int fam, enum ring_mode ring, 
 
 static int measure_canceled_capture(struct bench *b, int fam, struct result *r)
 {
-	int err = txc_dp_set_source_caplen(b->dp, SOURCE, CAPTURE_BYTES);
+	int err = txdp_set_source_caplen(b->dp, SOURCE, CAPTURE_BYTES);
 
 	if (!err)
 		err = own_rule(b, fam);
 	if (!err)
-		err = txc_dp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
+		err = txdp_cancel(b->dp, TXC_SCOPE_ID, own_id(fam), 0, 0);
 	if (!err)
 		err = measure(b, &b->tagged[fam], CANCELED, RING_THREAD, b->repeat, b->runs, r);
 	if (!err)
-		err = txc_dp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
-	err = err ?: txc_dp_set_source_caplen(b->dp, SOURCE, 0);
+		err = txdp_clear(b->dp, TXC_SCOPE_ID, own_id(fam));
+	err = err ?: txdp_set_source_caplen(b->dp, SOURCE, 0);
 	if (!err)
 		report("canceled, 64 bytes captured", fam, r);
 	return err;
@@ -598,13 +598,13 @@ static int measure_skb_rules(struct bench *b)
 
 	if (other < 0)
 		return -errno;
-	err = txc_dp_set_mark_mask(b->dp, MARK_MASK);
+	err = txdp_set_mark_mask(b->dp, MARK_MASK);
 	if (!err)
-		err = txc_dp_tag_add(b->dp, TXC_TAG_MARK, &mark, &tag);
+		err = txdp_tag_add(b->dp, TXC_TAG_MARK, &mark, &tag);
 	if (!err)
-		err = txc_dp_tag_add(b->dp, TXC_TAG_CGROUP, &cgroup, &tag);
+		err = txdp_tag_add(b->dp, TXC_TAG_CGROUP, &cgroup, &tag);
 	if (!err)
-		err = txc_dp_sock_tag(b->dp, other, &tag);
+		err = txdp_sock_tag(b->dp, other, &tag);
 	for (fam = 0; fam < NFAM && !err; fam++) {
 		err = measure(b, &b->untagged[fam], UNTAGGED, RING_THREAD, b->repeat, b->runs,
 			      &skb_rules[fam]);
@@ -615,10 +615,10 @@ static int measure_skb_rules(struct bench *b)
 	for (int only = 0; only < 2 && !err; only++) {
 		struct txc_config cfg;
 
-		err = txc_dp_config_get(b->dp, &cfg);
+		err = txdp_config_get(b->dp, &cfg);
 		cfg.lookups = only ? TXC_LOOKUP_CGROUP : TXC_LOOKUP_SOCKET;
 		if (!err)
-			err = txc_dp_config_set(b->dp, &cfg);
+			err = txdp_config_set(b->dp, &cfg);
 		for (fam = 0; fam < NFAM && !err; fam++) {
 			struct result *r = only ? &cg_only[fam] : &sk_only[fam];
 
@@ -630,12 +630,12 @@ static int measure_skb_rules(struct bench *b)
 		}
 	}
 	if (!err)
-		err = txc_dp_config_set(b->dp, &(struct txc_config){ .mark_mask = MARK_MASK,
+		err = txdp_config_set(b->dp, &(struct txc_config){ .mark_mask = MARK_MASK,
 			.lookups = TXC_LOOKUP_MARK | TXC_LOOKUP_SOCKET | TXC_LOOKUP_CGROUP });
 	/* The dummy socket's tag: own ID, under the current generations. */
 	b->helpers->bss->dummy_sk_tag = (struct txc_sk_tag){ .tag = tag };
 	if (!err) {
-		int gens = txc_dp_map_fd(b->dp, TXC_MAP_LEASE_GENS);
+		int gens = txdp_map_fd(b->dp, TXDP_MAP_LEASE_GENS);
 		__u32 slot = TXC_ID_PREFIX(tag.cancel_id);
 
 		if (bpf_map_lookup_elem(gens, &slot, &b->helpers->bss->dummy_sk_tag.prefix_gen))
@@ -655,10 +655,10 @@ static int measure_skb_rules(struct bench *b)
 	}
 	b->tc_fd = tc_fd;
 	b->empty_fd = empty_fd;
-	txc_dp_tag_del(b->dp, TXC_TAG_MARK, &mark);
-	txc_dp_tag_del(b->dp, TXC_TAG_CGROUP, &cgroup);
+	txdp_tag_del(b->dp, TXC_TAG_MARK, &mark);
+	txdp_tag_del(b->dp, TXC_TAG_CGROUP, &cgroup);
 	close(other);
-	return err ?: txc_dp_config_set(b->dp, &none);
+	return err ?: txdp_config_set(b->dp, &none);
 }
 
 /* Slots of the preludes' tail calls: txcancel's program, the empty one. */
@@ -841,7 +841,7 @@ static void emit_d2(struct bench *b)
 			 "record written but no reader to wake (drained between runs) %.0f "
 			 "ns/frame, +%.1f; no ring (record counted lost, not written) %.0f "
 			 "ns/frame, +%.1f",
-			 r->aborted, r->consumed, r->lost, txc_dp_ring_bytes(b->dp),
+			 r->aborted, r->consumed, r->lost, txdp_ring_bytes(b->dp),
 			 w->value.median, w->added, n->value.median, n->added);
 		row("D2", name, r, true, r->added, added_name, "<= baseline + 40 ns",
 		    r->added <= 40, note);
@@ -962,7 +962,7 @@ static int write_dat(struct bench *b)
 
 int main(int argc, char **argv)
 {
-	struct txc_dp_opts dp_opts = {};
+	struct txdp_opts dp_opts = {};
 	struct bench b = { .own = -1 };
 	bool quick = bench_quick(argc, argv);
 	char pin_dir[64];
@@ -975,26 +975,26 @@ int main(int argc, char **argv)
 
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/txc-bench-dp-%d", getpid());
 	dp_opts.pin_dir = pin_dir;
-	err = txc_dp_open(&b.dp, &dp_opts);
+	err = txdp_open(&b.dp, &dp_opts);
 	if (err) {
 		fprintf(stderr, "dp_cost: loading the datapath: %s\n", strerror(-err));
 		return 1;
 	}
 	/* Nothing pinned outlives this process, however it ends: the fds hold the maps. */
-	txc_dp_unpin(b.dp);
+	txdp_unpin(b.dp);
 	b.helpers = helpers__open();
 	err = b.helpers ? 0 : -errno;
 	/* The preludes tag the dummy socket in txcancel's own socket storage. */
 	if (!err)
 		err = bpf_map__reuse_fd(b.helpers->maps.dp_sk_tags,
-					txc_dp_map_fd(b.dp, TXC_MAP_SK_TAGS));
+					txdp_map_fd(b.dp, TXDP_MAP_SK_TAGS));
 	if (!err)
 		err = helpers__load(b.helpers);
 	if (err) {
 		fprintf(stderr, "dp_cost: loading the empty program: %s\n", strerror(-err));
 		goto out;
 	}
-	b.tc_fd = txc_dp_prog_fd(b.dp, TXC_PROG_TC_EGRESS);
+	b.tc_fd = txdp_prog_fd(b.dp, TXDP_PROG_TC_EGRESS);
 	b.empty_fd = bpf_program__fd(b.helpers->progs.empty_tc);
 	err = preludes_setup(&b);
 	if (err) {
@@ -1002,8 +1002,8 @@ int main(int argc, char **argv)
 			strerror(-err));
 		goto out;
 	}
-	b.flow_fd = txc_dp_map_fd(b.dp, TXC_MAP_FLOW_RULES);
-	b.cancels_fd = txc_dp_map_fd(b.dp, TXC_MAP_ID_CANCELS);
+	b.flow_fd = txdp_map_fd(b.dp, TXDP_MAP_FLOW_RULES);
+	b.cancels_fd = txdp_map_fd(b.dp, TXDP_MAP_ID_CANCELS);
 	for (fam = 0; fam < NFAM; fam++) {
 		build_frame(&b.tagged[fam], fam, 40000);
 		build_frame(&b.untagged[fam], fam, 40001);
@@ -1033,6 +1033,6 @@ out:
 	if (err)
 		fprintf(stderr, "dp_cost: could not measure: %s\n", strerror(-err));
 	helpers__destroy(b.helpers);
-	txc_dp_close(b.dp);
+	txdp_close(b.dp);
 	return err ? 1 : 0;
 }

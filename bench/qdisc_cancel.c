@@ -3,7 +3,7 @@
  * Q1: txcancel's qdisc (Linux 6.16+, CONFIG_NET_SCH_BPF).
  *
  *   - cancel -> reply with 1,000 and 10,000 frames of the ID queued: the
- *     time txc_dp_cancel() takes (map update, then the purge of every
+ *     time txdp_cancel() takes (map update, then the purge of every
  *     queue, each frame reported), beside the same cancel with nothing
  *     queued;
  *   - the purge's cost per queued frame: (with N queued - with none) / N;
@@ -31,7 +31,7 @@
 #include <bpf/libbpf.h>
 
 #include "benchlib.h"
-#include "loader.h"
+#include "dp.h"
 #include "qdisc.h"
 #include "qdisc_nl.h"
 #include "netns.h"
@@ -51,7 +51,7 @@
 #define MQ_HANDLE	0x007d0000u
 
 static char ns_a[FX_NAME_MAX], ns_b[FX_NAME_MAX], pin[128];
-static struct txc_dp *dp;
+static struct txdp *dp;
 static __u32 ifindex;
 static int tx = -1, ring = -1;
 
@@ -110,7 +110,7 @@ static long ring_consume(void)
 static __u32 queued(void)
 {
 	struct txc_queue_info qi[16];
-	int n = txc_qdisc_queues(dp, ifindex, qi, 16);
+	int n = txdp_qdisc_queues(dp, ifindex, qi, 16);
 	__u32 sum = 0;
 
 	for (int i = 0; i < n; i++)
@@ -139,13 +139,13 @@ static int in_ns(int (*fn)(void *), void *arg)
 
 static int attach_txcancel(void *arg)
 {
-	return txc_qdisc_attach_ifindex(dp, ifindex, arg);
+	return txdp_qdisc_attach_ifindex(dp, ifindex, arg);
 }
 
 static int detach_txcancel(void *arg)
 {
 	(void)arg;
-	return txc_qdisc_detach_ifindex(dp, ifindex);
+	return txdp_qdisc_detach_ifindex(dp, ifindex);
 }
 
 /* mq with a pfifo child per TX queue: the baseline, shaped like txcancel's install. */
@@ -156,11 +156,11 @@ static int attach_pfifo(void *arg)
 	int err;
 
 	(void)arg;
-	err = txc_nl_tx_queues(ifindex, &ntx);
+	err = txdp_nl_tx_queues(ifindex, &ntx);
 	if (!err)
-		err = txc_nl_qdisc_replace(ifindex, TC_H_ROOT, MQ_HANDLE, "mq", NULL, 0, NULL, 0);
+		err = txdp_nl_qdisc_replace(ifindex, TC_H_ROOT, MQ_HANDLE, "mq", NULL, 0, NULL, 0);
 	for (__u32 i = 1; !err && i <= ntx; i++)
-		err = txc_nl_qdisc_replace(ifindex, MQ_HANDLE | i, 0, "pfifo", &opt, sizeof(opt),
+		err = txdp_nl_qdisc_replace(ifindex, MQ_HANDLE | i, 0, "pfifo", &opt, sizeof(opt),
 					   NULL, 0);
 	return err;
 }
@@ -168,7 +168,7 @@ static int attach_pfifo(void *arg)
 static int detach_pfifo(void *arg)
 {
 	(void)arg;
-	return txc_nl_qdisc_delete(ifindex, TC_H_ROOT, NULL, 0);
+	return txdp_nl_qdisc_delete(ifindex, TC_H_ROOT, NULL, 0);
 }
 
 /* Sender CPU per frame with the qdisc @attach installs. */
@@ -202,10 +202,10 @@ static int cancel_with(int n, double *us)
 		return -EAGAIN;
 	}
 	t0 = bench_now_ns();
-	err = txc_dp_cancel(dp, TXC_SCOPE_ID, ID, 0, 0);
+	err = txdp_cancel(dp, TXC_SCOPE_ID, ID, 0, 0);
 	*us = (double)(bench_now_ns() - t0) / 1000.0;
 	if (!err)
-		err = txc_dp_clear(dp, TXC_SCOPE_ID, ID);
+		err = txdp_clear(dp, TXC_SCOPE_ID, ID);
 	records = ring_consume();
 	if (n && records < n * 9 / 10) {
 		fprintf(stderr, "qdisc_cancel: %ld records for %d queued frames\n", records, n);
@@ -216,7 +216,7 @@ static int cancel_with(int n, double *us)
 
 int main(int argc, char **argv)
 {
-	struct txc_dp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
+	struct txdp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
 				    .flow_rules_max = 1024 };
 	/* One frame a second: everything sent waits. */
 	struct txc_qdisc_params slow = { .limit = TXC_QDISC_LIMIT_MAX, .rate_bytes = 80 };
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 	__u32 key = MARK & MARK_MASK;
 	int runs = bench_quick(argc, argv) ? 2 : RUNS, err;
 
-	if (txc_qdisc_probe(why, sizeof(why))) {
+	if (txdp_qdisc_probe(why, sizeof(why))) {
 		fprintf(stderr, "qdisc_cancel: Q1 not measured: %s\n", why);
 		return 0;
 	}
@@ -237,19 +237,19 @@ int main(int argc, char **argv)
 	    veth_link(ns_a, IF_A, ADDR_A, ns_b, IF_B, ADDR_B, 24, &ifindex))
 		return 1;
 	pin_dir_make(pin, sizeof(pin), "q1");
-	err = txc_dp_open(&dp, &opts);
+	err = txdp_open(&dp, &opts);
 	if (!err)
-		err = txc_dp_set_mark_mask(dp, MARK_MASK);
+		err = txdp_set_mark_mask(dp, MARK_MASK);
 	if (!err)
-		err = txc_dp_tag_add(dp, TXC_TAG_MARK, &key, &tag);
+		err = txdp_tag_add(dp, TXC_TAG_MARK, &key, &tag);
 	if (!err && !(err = ns_enter(ns_a))) {
-		err = txc_attach_tc(dp, IF_A, TXC_TC_AUTO);
+		err = txdp_attach_tc(dp, IF_A, TXDP_TC_AUTO);
 		if (!err)
-			err = txc_qdisc_open(dp);
+			err = txdp_qdisc_open(dp);
 		ns_leave();
 	}
 	if (!err) {
-		ring = txc_dp_ring_open(dp, SOURCE);
+		ring = txdp_ring_open(dp, SOURCE);
 		err = ring < 0 ? ring : sock_open();
 	}
 	if (err) {
@@ -283,7 +283,7 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "cancel -> reply, %d frames of the ID queued",
 			 sizes[s]);
 		row.name = name;
-		snprintf(note, sizeof(note), "txc_dp_cancel(): map update, then the purge of "
+		snprintf(note, sizeof(note), "txdp_cancel(): map update, then the purge of "
 			 "every queue with one record per frame; purge per queued frame %.3g us",
 			 (st[s].median - st[0].median) / sizes[s]);
 		row.note = note;
@@ -319,12 +319,12 @@ out:
 		close(tx);
 	if (dp) {
 		if (!ns_enter(ns_a)) {
-			txc_detach_ifindex(dp, ifindex);
+			txdp_detach_ifindex(dp, ifindex);
 			ns_leave();
 		}
-		txc_qdisc_unregister(dp);
-		txc_dp_unpin(dp);
-		txc_dp_close(dp);
+		txdp_qdisc_unregister(dp);
+		txdp_unpin(dp);
+		txdp_close(dp);
 	}
 	ns_delete(ns_a);
 	ns_delete(ns_b);

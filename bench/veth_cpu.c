@@ -11,7 +11,7 @@
  *              or clsact on a kernel before 6.6, as txcancel attaches): what
  *              the hook costs by itself, to tell it from txcancel's program;
  *   txcancel   the TC egress program on A's veth (datapath library:
- *              txc_dp_open + txc_attach_tc), N mark rules, the traffic's
+ *              txdp_open + txdp_attach_tc), N mark rules, the traffic's
  *              mark among them, its ID not canceled: every frame passes;
  *   +cancels   the same with cancels in force for other IDs of the rules,
  *              so the ID-cancel lookup runs too;
@@ -53,7 +53,7 @@
 #include <linux/bpf.h>
 
 #include "benchlib.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 
 #define IF_A		"e1a"
@@ -95,7 +95,7 @@ static struct bed {
 	char a[FX_NAME_MAX], b[FX_NAME_MAX];
 	char pin[128];
 	char nft_file[64];
-	struct txc_dp *dp;
+	struct txdp *dp;
 	int empty_prog, empty_link;	/* empty_link 0: on clsact, no link */
 	bool tcx;			/* the kernel has tcx (Linux 6.6+) */
 	int tx, rx;
@@ -259,7 +259,7 @@ static int tc_attach(bool on)
 	err = ns_enter(bed.a);
 	if (err)
 		return err;
-	err = on ? txc_attach_tc(bed.dp, IF_A, TXC_TC_AUTO) : txc_detach_tc(bed.dp, IF_A);
+	err = on ? txdp_attach_tc(bed.dp, IF_A, TXDP_TC_AUTO) : txdp_detach_tc(bed.dp, IF_A);
 	ns_leave();
 	if (!err)
 		bed.tc_attached = on;
@@ -324,7 +324,7 @@ static int empty_attach(bool on)
 	if (!ifindex)
 		bed.empty_link = -errno;
 	else if (bed.tcx)
-		bed.empty_link = txc_tcx_link_create(bed.empty_prog, ifindex, TXC_TC_PLACE_LAST);
+		bed.empty_link = txdp_tcx_link_create(bed.empty_prog, ifindex, TXDP_TC_PLACE_LAST);
 	else
 		bed.empty_link = empty_clsact(ifindex, on);
 	ns_leave();
@@ -345,7 +345,7 @@ static int hook_prog_fd(void)
 	if (bed.empty_link >= 0)
 		return bed.empty_prog;
 	if (bed.tc_attached)
-		return txc_dp_prog_fd(bed.dp, TXC_PROG_TC_EGRESS);
+		return txdp_prog_fd(bed.dp, TXDP_PROG_TC_EGRESS);
 	return -1;
 }
 
@@ -357,8 +357,8 @@ static int other_cancels(int cancels, bool on)
 	for (i = 0; i < cancels; i++) {
 		__u32 id = TXC_ID_MAKE(PREFIX, i + 2);
 
-		err = on ? txc_dp_cancel(bed.dp, TXC_SCOPE_ID, id, 0, 0) :
-			   txc_dp_clear(bed.dp, TXC_SCOPE_ID, id);
+		err = on ? txdp_cancel(bed.dp, TXC_SCOPE_ID, id, 0, 0) :
+			   txdp_clear(bed.dp, TXC_SCOPE_ID, id);
 		if (err) {
 			fprintf(stderr, "veth_cpu: %s the cancel of ID %#x: %s\n",
 				on ? "setting" : "clearing", id, strerror(-err));
@@ -402,7 +402,7 @@ static int cfg_apply(enum cfg c, const struct params *p)
 
 static int bed_up(const struct params *p)
 {
-	struct txc_dp_opts opts = { .pin_dir = bed.pin };
+	struct txdp_opts opts = { .pin_dir = bed.pin };
 	__u32 mark = TRAFFIC_MARK;
 	int rcvbuf = SINK_RCVBUF;
 	int i, err;
@@ -421,14 +421,14 @@ static int bed_up(const struct params *p)
 	}
 
 	pin_dir_make(bed.pin, sizeof(bed.pin), "e1");
-	err = txc_dp_open(&bed.dp, &opts);
+	err = txdp_open(&bed.dp, &opts);
 	if (!err)
-		err = txc_dp_set_mark_mask(bed.dp, MARK_MASK);
+		err = txdp_set_mark_mask(bed.dp, MARK_MASK);
 	for (i = 0; !err && i < p->rules; i++) {
 		__u32 key = i + 1;
 		struct txc_tag tag = { .cancel_id = TXC_ID_MAKE(PREFIX, i + 1), .source = SOURCE };
 
-		err = txc_dp_tag_add(bed.dp, TXC_TAG_MARK, &key, &tag);
+		err = txdp_tag_add(bed.dp, TXC_TAG_MARK, &key, &tag);
 	}
 	if (err) {
 		fprintf(stderr, "veth_cpu: txcancel datapath with %d mark rules: %s\n", p->rules,
@@ -438,7 +438,7 @@ static int bed_up(const struct params *p)
 	err = nft_table_create(p->rules);
 	if (err)
 		return err;
-	bed.tcx = txc_kernel_has_tcx();
+	bed.tcx = txdp_kernel_has_tcx();
 	bed.empty_prog = empty_prog_load();
 	if (bed.empty_prog < 0)
 		return bed.empty_prog;
@@ -462,8 +462,8 @@ static void bed_down(const struct params *p)
 	}
 	if (bed.dp) {
 		cfg_apply(CFG_NONE, p);
-		txc_dp_unpin(bed.dp);
-		txc_dp_close(bed.dp);
+		txdp_unpin(bed.dp);
+		txdp_close(bed.dp);
 		bed.dp = NULL;
 	}
 	if (bed.empty_prog >= 0)

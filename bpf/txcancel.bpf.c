@@ -113,7 +113,7 @@ int txc_tc_egress(struct __sk_buff *skb)
 
 /*
  * Explain: what txc_tc_egress would decide for a frame, for user space to
- * run with BPF_PROG_TEST_RUN (txc_dp_explain()).  It is never attached.
+ * run with BPF_PROG_TEST_RUN (txdp_explain()).  It is never attached.
  *
  * Why a second program rather than a mode of the first (a .rodata flag
  * tested on the frame path): the attached program must not pay for explain,

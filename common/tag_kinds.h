@@ -8,7 +8,7 @@
  *   rule_key	bytes of the key of its rule table; 0: no table (socket
  *		tags live in their sockets).  Where there is a table, its key
  *		is the wire's key (txc_tag_key_size() in proto.h).
- *   map	the datapath library's map of its rules: TXC_MAP_<map> of its
+ *   map	the datapath library's map of its rules: TXDP_MAP_<map> of its
  *		enum, pasted only where that enum is known
  * As an X-macro so that the datapath side can build its rows (with the
  * map) from the same lines.  Internal to txcancel.

@@ -52,7 +52,7 @@ static int index_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
 int txcd_cancelindex_open(struct txcd *d)
 {
 	struct txcd_cancelindex *x = calloc(1, sizeof(*x));
-	int fd = txc_dp_map_fd(d->dp, TXC_MAP_ID_CANCELS), err;
+	int fd = txdp_map_fd(d->dp, TXDP_MAP_ID_CANCELS), err;
 
 	if (!x)
 		return -ENOMEM;
@@ -63,10 +63,10 @@ int txcd_cancelindex_open(struct txcd *d)
 	if (!x->buckets)
 		return -ENOMEM;
 	/* What an earlier instance left: read in batches, at start only. */
-	err = txc_map_walk(fd, sizeof(__u32), sizeof(struct txc_cancel), index_chunk, d);
+	err = txdp_map_walk(fd, sizeof(__u32), sizeof(struct txc_cancel), index_chunk, d);
 	if (err) {
 		/* Without it every release walks the table for its cancels. */
-		txc_log(TXC_LOG_WARN, "indexing the cancels left by an earlier instance: %s\n",
+		txdp_log(TXDP_LOG_WARN, "indexing the cancels left by an earlier instance: %s\n",
 			strerror(-err));
 		for (__u32 p = 0; p < TXC_NR_PREFIXES; p++)
 			d->prefixes[p].ids_unindexed = true;
@@ -125,7 +125,7 @@ void txcd_cancelindex_add(struct txcd *d, __u32 id)
 	i = txcd_blocks_alloc(&x->ents);
 	if (!i) {
 		/* Without it the release walks the table (ids_canceled stays set). */
-		txc_log(TXC_LOG_WARN, "indexing the cancel of 0x%08x: out of memory\n", id);
+		txdp_log(TXDP_LOG_WARN, "indexing the cancel of 0x%08x: out of memory\n", id);
 		d->prefixes[p].ids_unindexed = true;
 		return;
 	}

@@ -44,7 +44,7 @@ static void ring_arm(struct txcd *d, __u32 source, bool armed)
 	if (!s->ring || s->ring_armed == armed)
 		return;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, txcd_ring_fd(s->ring), &ev))
-		txc_log(TXC_LOG_WARN, "source %u: epoll: %s\n", source, strerror(errno));
+		txdp_log(TXDP_LOG_WARN, "source %u: epoll: %s\n", source, strerror(errno));
 	else
 		s->ring_armed = armed;
 }
@@ -52,7 +52,7 @@ static void ring_arm(struct txcd *d, __u32 source, bool armed)
 static void account_store(struct txcd *d, __u32 source)
 {
 	if (bpf_map_update_elem(d->source_account_fd, &source, &d->sources[source].acct, BPF_ANY))
-		txc_log(TXC_LOG_WARN, "source %u: recording its account: %s (a restart would "
+		txdp_log(TXDP_LOG_WARN, "source %u: recording its account: %s (a restart would "
 			"count from an older one)\n", source, strerror(errno));
 }
 
@@ -70,14 +70,14 @@ static void account_sync(struct txcd *d, __u32 source, bool fresh)
 		s->acct = (struct txcd_account){ .ring_pos = cons };
 		account_store(d, source);
 	} else if (cons < s->acct.ring_pos) {
-		txc_log(TXC_LOG_INFO, "source %u: skipping %llu records the previous instance "
+		txdp_log(TXDP_LOG_INFO, "source %u: skipping %llu records the previous instance "
 			"sent\n", source, (unsigned long long)((s->acct.ring_pos - cons) / RING_SLOT));
 		txcd_ring_consume(s->ring, s->acct.ring_pos);
 	} else if (cons > s->acct.ring_pos) {
 		/* Consumed by a reader that kept no account: its records are lost. */
 		__u64 n = (cons - s->acct.ring_pos) / RING_SLOT;
 
-		txc_log(TXC_LOG_WARN, "source %u: %llu records were consumed without an account; "
+		txdp_log(TXDP_LOG_WARN, "source %u: %llu records were consumed without an account; "
 			"counted as backlog_lost\n", source, (unsigned long long)n);
 		s->acct.backlog_lost += n;
 		s->acct.ring_pos = cons;
@@ -97,7 +97,7 @@ int txcd_ring_attach(struct txcd *d, __u32 source, int fd, bool fresh)
 		return 0;
 	}
 	if (fd < 0)
-		fd = txc_dp_ring_open(d->dp, source);
+		fd = txdp_ring_open(d->dp, source);
 	if (fd < 0)
 		return fd;
 	err = txcd_ring_open(&s->ring, fd);
@@ -160,7 +160,7 @@ static bool any_ready(const struct txcd_source *s)
 
 static void source_totals(struct txcd *d, __u32 source, struct txc_source_stats *st)
 {
-	if (txc_dp_source_stats(d->dp, source, st))
+	if (txdp_source_stats(d->dp, source, st))
 		memset(st, 0, sizeof(*st));
 }
 
@@ -380,9 +380,9 @@ static int source_caplen_update(struct txcd *d, __u32 source)
 	for (const struct txcd_sub *sub = s->subs; sub; sub = sub->next_in_source)
 		if (sub->caplen > max)
 			max = sub->caplen;
-	err = txc_dp_set_source_caplen(d->dp, source, max);
+	err = txdp_set_source_caplen(d->dp, source, max);
 	if (err)
-		txc_log(TXC_LOG_WARN, "source %u: setting its capture length to %u: %s\n",
+		txdp_log(TXDP_LOG_WARN, "source %u: setting its capture length to %u: %s\n",
 			source, max, strerror(-err));
 	else
 		s->caplen = max;

@@ -18,10 +18,10 @@
 #include "txcanceld.h"
 #include "qdisc.h"
 
-static enum txc_log_level log_level = TXC_LOG_INFO;
+static enum txdp_log_level log_level = TXDP_LOG_INFO;
 static bool log_syslog;
 
-static void log_fn(enum txc_log_level level, const char *fmt, va_list ap)
+static void log_fn(enum txdp_log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
@@ -31,7 +31,7 @@ static void log_fn(enum txc_log_level level, const char *fmt, va_list ap)
 		vsyslog(prio[level], fmt, ap);
 		return;
 	}
-	fprintf(stderr, "txcanceld: %s: ", txc_log_level_names[level]);
+	fprintf(stderr, "txcanceld: %s: ", txdp_log_level_names[level]);
 	vfprintf(stderr, fmt, ap);
 }
 
@@ -43,9 +43,9 @@ static int check_qdisc(struct txcd *d)
 	for (__u32 i = 0; i < d->n_ifaces; i++) {
 		if (!(d->ifaces[i].hooks & TXCD_HOOK_QDISC))
 			continue;
-		if (!txc_qdisc_probe(why, sizeof(why)))
+		if (!txdp_qdisc_probe(why, sizeof(why)))
 			return 0;
-		txc_log(TXC_LOG_ERROR, "%s:tc+qdisc refused: %s; use %s:tc (cancels then reach "
+		txdp_log(TXDP_LOG_ERROR, "%s:tc+qdisc refused: %s; use %s:tc (cancels then reach "
 			"frames at the TC hook, not those already queued)\n", d->ifaces[i].cfg_name,
 			why, d->ifaces[i].cfg_name);
 		return -EOPNOTSUPP;
@@ -79,7 +79,7 @@ static int parse_rate(const char *name, const char *arg, __u64 *bytes)
 		return 0;
 	}
 bad:
-	txc_log(TXC_LOG_ERROR, "--%s '%s': a rate is a positive number with a unit: bit, kbit, "
+	txdp_log(TXDP_LOG_ERROR, "--%s '%s': a rate is a positive number with a unit: bit, kbit, "
 		"mbit, gbit (bits/s) or bps (bytes/s), e.g. 10mbit\n", name, arg);
 	return -EINVAL;
 }
@@ -102,7 +102,7 @@ static const char usage[] =
 "      --socket-mode MODE     socket file mode, octal (default 0660)\n"
 "      --socket-group GROUP   socket file group (name or gid)\n"
 "  -d, --pin-dir DIR          bpffs directory for maps and links\n"
-"                             (default " TXC_PIN_DIR_DEFAULT ")\n"
+"                             (default " TXDP_PIN_DIR_DEFAULT ")\n"
 "  -M, --mark-mask MASK       skb mark bits that carry a cancel ID (default 0:\n"
 "                             mark tagging off)\n"
 "      --tc-mode MODE         auto (default), tcx or clsact\n"
@@ -181,7 +181,7 @@ static int parse_u32(const char *opt, const char *s, int base, __u32 min, __u32 
 	errno = 0;
 	v = strtoull(s, &end, base);
 	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
-		txc_log(TXC_LOG_ERROR, "--%s '%s': expected a number %u..%u\n", opt, s, min, max);
+		txdp_log(TXDP_LOG_ERROR, "--%s '%s': expected a number %u..%u\n", opt, s, min, max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -263,11 +263,11 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		return 0;
 	case OPT_TC_MODE:
 		if (!strcmp(arg, "auto"))
-			o->tc_mode = TXC_TC_AUTO;
+			o->tc_mode = TXDP_TC_AUTO;
 		else if (!strcmp(arg, "tcx"))
-			o->tc_mode = TXC_TC_TCX;
+			o->tc_mode = TXDP_TC_TCX;
 		else if (!strcmp(arg, "clsact"))
-			o->tc_mode = TXC_TC_CLSACT;
+			o->tc_mode = TXDP_TC_CLSACT;
 		else
 			goto bad_word;
 		return 0;
@@ -291,7 +291,7 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 	case OPT_QDISC_RATE:
 		return parse_rate(name, arg, &o->qdisc_rate);
 	case 'l': {
-		int level = txc_log_level_parse(arg);
+		int level = txdp_log_level_parse(arg);
 
 		if (level < 0)
 			goto bad_word;
@@ -303,10 +303,10 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		openlog("txcanceld", LOG_PID, LOG_DAEMON);
 		return 0;
 	}
-	txc_log(TXC_LOG_ERROR, "unknown option '%s'; see txcanceld --help\n", name);
+	txdp_log(TXDP_LOG_ERROR, "unknown option '%s'; see txcanceld --help\n", name);
 	return -EINVAL;
 bad_word:
-	txc_log(TXC_LOG_ERROR, "--%s '%s': not a valid value; see txcanceld --help\n", name, arg);
+	txdp_log(TXDP_LOG_ERROR, "--%s '%s': not a valid value; see txcanceld --help\n", name, arg);
 	return -EINVAL;
 }
 
@@ -326,7 +326,7 @@ static int read_config(struct txcd *d, const char *path)
 
 	if (!f) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "config %s: %s\n", path, strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "config %s: %s\n", path, strerror(errno));
 		return err;
 	}
 	while (!err && fgets(line, sizeof(line), f)) {
@@ -342,18 +342,18 @@ static int read_config(struct txcd *d, const char *path)
 		arg = strtok(NULL, " \t\r\n");
 		o = opt_by_name(name);
 		if (!o || o->val == 'c' || o->val == 'h' || o->val == 'V') {
-			txc_log(TXC_LOG_ERROR, "config %s:%d: unknown option '%s'\n", path, lineno,
+			txdp_log(TXDP_LOG_ERROR, "config %s:%d: unknown option '%s'\n", path, lineno,
 				name);
 			err = -EINVAL;
 		} else if ((o->has_arg == required_argument) != (arg != NULL) ||
 			   strtok(NULL, " \t\r\n")) {
-			txc_log(TXC_LOG_ERROR, "config %s:%d: '%s' takes %s\n", path, lineno, name,
+			txdp_log(TXDP_LOG_ERROR, "config %s:%d: '%s' takes %s\n", path, lineno, name,
 				o->has_arg == required_argument ? "one value" : "no value");
 			err = -EINVAL;
 		} else {
 			err = apply_opt(d, o->val, name, arg);
 			if (err)
-				txc_log(TXC_LOG_ERROR, "config %s:%d: not applied\n", path, lineno);
+				txdp_log(TXDP_LOG_ERROR, "config %s:%d: not applied\n", path, lineno);
 		}
 	}
 	fclose(f);
@@ -365,13 +365,13 @@ int txcd_parse_args(struct txcd *d, int argc, char **argv)
 {
 	int opt, idx;
 
-	txc_set_log(log_fn);
+	txdp_set_log(log_fn);
 	d->opts = (struct txcd_opts){
 		.socket_path = TXC_SOCKET_PATH,
 		.socket_mode = 0660,
 		.socket_gid = (gid_t)-1,
-		.pin_dir = TXC_PIN_DIR_DEFAULT,
-		.tc_mode = TXC_TC_AUTO,
+		.pin_dir = TXDP_PIN_DIR_DEFAULT,
+		.tc_mode = TXDP_TC_AUTO,
 		.grace_s = 30,
 		.max_clients = 1024,
 		.max_conns = 64,
@@ -404,12 +404,12 @@ int txcd_parse_args(struct txcd *d, int argc, char **argv)
 			return -EINVAL;
 	}
 	if (optind < argc) {
-		txc_log(TXC_LOG_ERROR, "unexpected argument '%s'; interfaces are given with -i\n",
+		txdp_log(TXDP_LOG_ERROR, "unexpected argument '%s'; interfaces are given with -i\n",
 			argv[optind]);
 		return -EINVAL;
 	}
 	if (!d->n_ifaces)
-		txc_log(TXC_LOG_WARN, "no interface given (-i): serving the API without a "
+		txdp_log(TXDP_LOG_WARN, "no interface given (-i): serving the API without a "
 			"datapath attached anywhere\n");
 	return check_qdisc(d);
 }

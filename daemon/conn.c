@@ -54,7 +54,7 @@ void txcd_conn_interest(struct txcd *d, struct txcd_conn *c)
 	if ((c->want_out == out && c->want_in == in) || c->dead)
 		return;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev)) {
-		txc_log(TXC_LOG_WARN, "client %u: epoll: %s\n", c->id, strerror(errno));
+		txdp_log(TXDP_LOG_WARN, "client %u: epoll: %s\n", c->id, strerror(errno));
 		c->dead = true;
 		return;
 	}

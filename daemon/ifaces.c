@@ -50,13 +50,13 @@ static int parse_hooks(const char *spec, const char *h, __u32 *hooks)
 	if (!*hooks)
 		goto bad;
 	if ((*hooks & TXCD_HOOK_QDISC) && !(*hooks & TXCD_HOOK_TC)) {
-		txc_log(TXC_LOG_ERROR, "interface '%s': qdisc needs tc (tc+qdisc): the TC program "
+		txdp_log(TXDP_LOG_ERROR, "interface '%s': qdisc needs tc (tc+qdisc): the TC program "
 			"tags the frames the qdisc queues\n", spec);
 		return -EINVAL;
 	}
 	return 0;
 bad:
-	txc_log(TXC_LOG_ERROR, "interface '%s': hooks must be tc, xdp, tc+xdp, tc+qdisc or "
+	txdp_log(TXDP_LOG_ERROR, "interface '%s': hooks must be tc, xdp, tc+xdp, tc+qdisc or "
 		"tc+qdisc+xdp\n", spec);
 	return -EINVAL;
 }
@@ -71,7 +71,7 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 	const char *problem;
 
 	if (name_len >= IFNAMSIZ) {
-		txc_log(TXC_LOG_ERROR, "interface '%s': the name must be 1..%d characters\n", spec,
+		txdp_log(TXDP_LOG_ERROR, "interface '%s': the name must be 1..%d characters\n", spec,
 			IFNAMSIZ - 1);
 		return -EINVAL;
 	}
@@ -80,7 +80,7 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 	/* The kernel would never create it: refuse rather than wait for it. */
 	problem = txc_ifname_problem(name);
 	if (problem) {
-		txc_log(TXC_LOG_ERROR, "interface '%s': '%s' is not a valid interface name: %s\n",
+		txdp_log(TXDP_LOG_ERROR, "interface '%s': '%s' is not a valid interface name: %s\n",
 			spec, name, problem);
 		return -EINVAL;
 	}
@@ -93,13 +93,13 @@ int txcd_iface_add_cfg(struct txcd *d, const char *spec)
 	for (__u32 i = 0; i < d->n_ifaces; i++) {
 		if (strlen(d->ifaces[i].cfg_name) == name_len &&
 		    !strncmp(d->ifaces[i].cfg_name, spec, name_len)) {
-			txc_log(TXC_LOG_ERROR, "interface %.*s is configured twice\n",
+			txdp_log(TXDP_LOG_ERROR, "interface %.*s is configured twice\n",
 				(int)name_len, spec);
 			return -EEXIST;
 		}
 	}
 	if (d->n_ifaces == TXCD_MAX_IFACES_CFG) {
-		txc_log(TXC_LOG_ERROR, "more than %u interfaces configured\n", TXCD_MAX_IFACES_CFG);
+		txdp_log(TXDP_LOG_ERROR, "more than %u interfaces configured\n", TXCD_MAX_IFACES_CFG);
 		return -E2BIG;
 	}
 	ifc = &d->ifaces[d->n_ifaces++];
@@ -138,11 +138,11 @@ static int iface_lock(struct txcd_iface *ifc)
 
 		close(fd);
 		if (err == -EADDRINUSE)
-			txc_log(TXC_LOG_ERROR, "%s (ifindex %u): another txcanceld manages this "
+			txdp_log(TXDP_LOG_ERROR, "%s (ifindex %u): another txcanceld manages this "
 				"interface (it holds @%s); stop it first\n", ifc->name,
 				ifc->ifindex, sun.sun_path + 1);
 		else
-			txc_log(TXC_LOG_ERROR, "%s (ifindex %u): taking its lock: %s\n", ifc->name,
+			txdp_log(TXDP_LOG_ERROR, "%s (ifindex %u): taking its lock: %s\n", ifc->name,
 				ifc->ifindex, strerror(-err));
 		return err;
 	}
@@ -203,15 +203,15 @@ static int iface_qdisc(struct txcd *d, struct txcd_iface *ifc)
 	};
 	struct txc_iface state = {};
 
-	txc_iface_get(d->dp, ifc->ifindex, &state);
+	txdp_iface_get(d->dp, ifc->ifindex, &state);
 	if (!(ifc->hooks & TXCD_HOOK_QDISC)) {
 		if (state.flags & TXC_IFACE_F_QDISC)
-			txc_qdisc_detach_ifindex(d->dp, ifc->ifindex);
+			txdp_qdisc_detach_ifindex(d->dp, ifc->ifindex);
 		return 0;
 	}
 	if (!(state.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)))
 		return -ENOENT;	/* the TC attach failed and said so */
-	return txc_qdisc_attach_ifindex(d->dp, ifc->ifindex, &p);
+	return txdp_qdisc_attach_ifindex(d->dp, ifc->ifindex, &p);
 }
 
 /* Attach the hooks @ifc wants that are not attached yet (adopting those that are). */
@@ -228,15 +228,15 @@ static void iface_up(struct txcd *d, struct txcd_iface *ifc)
 	 * By index, not by name: the event may be old, and the name may belong
 	 * to another interface by now (it was renamed away and the name taken).
 	 */
-	txc_iface_get(d->dp, ifc->ifindex, &state);
+	txdp_iface_get(d->dp, ifc->ifindex, &state);
 	if ((ifc->hooks & TXCD_HOOK_TC) && !(state.flags & TC_FLAGS))
-		ok &= !txc_attach_tc_ifindex(d->dp, ifc->ifindex, d->opts.tc_mode);
+		ok &= !txdp_attach_tc_ifindex(d->dp, ifc->ifindex, d->opts.tc_mode);
 	if ((ifc->hooks & TXCD_HOOK_XDP) && !(state.flags & TXC_IFACE_F_XDP))
-		ok &= !txc_attach_xdp_ifindex(d->dp, ifc->ifindex, d->opts.xdp_flags);
+		ok &= !txdp_attach_xdp_ifindex(d->dp, ifc->ifindex, d->opts.xdp_flags);
 	ok &= !iface_qdisc(d, ifc);
 	ifc->attached = ok;
-	txc_iface_get(d->dp, ifc->ifindex, &state);
-	txc_log(ok ? TXC_LOG_INFO : TXC_LOG_ERROR, "%s (ifindex %u): %s%s%s%s%s\n", ifc->name,
+	txdp_iface_get(d->dp, ifc->ifindex, &state);
+	txdp_log(ok ? TXDP_LOG_INFO : TXDP_LOG_ERROR, "%s (ifindex %u): %s%s%s%s%s\n", ifc->name,
 		ifc->ifindex, ok ? "attached" : "attaching failed; will retry when it changes",
 		state.flags & TXC_IFACE_F_TC_TCX ? ", tc egress via tcx" : "",
 		state.flags & TXC_IFACE_F_TC_CLSACT ? ", tc egress via clsact" : "",
@@ -246,9 +246,9 @@ static void iface_up(struct txcd *d, struct txcd_iface *ifc)
 
 static void iface_gone(struct txcd *d, struct txcd_iface *ifc)
 {
-	txc_log(TXC_LOG_INFO, "%s (ifindex %u): gone, detached; will attach again when it "
+	txdp_log(TXDP_LOG_INFO, "%s (ifindex %u): gone, detached; will attach again when it "
 		"comes back\n", ifc->name, ifc->ifindex);
-	txc_detach_ifindex(d->dp, ifc->ifindex);
+	txdp_detach_ifindex(d->dp, ifc->ifindex);
 	iface_unlock(ifc);
 	ifc->ifindex = 0;
 	ifc->attached = false;
@@ -258,7 +258,7 @@ static void iface_gone(struct txcd *d, struct txcd_iface *ifc)
 	 * would never be managed again.
 	 */
 	if (strcmp(ifc->name, ifc->cfg_name))
-		txc_log(TXC_LOG_INFO, "%s: awaited again as %s\n", ifc->name, ifc->cfg_name);
+		txdp_log(TXDP_LOG_INFO, "%s: awaited again as %s\n", ifc->name, ifc->cfg_name);
 	memcpy(ifc->name, ifc->cfg_name, sizeof(ifc->name));
 }
 
@@ -274,7 +274,7 @@ static void on_link(void *ctx, const struct txc_link_event *ev)
 	}
 	if (ifc) {
 		if (strcmp(ifc->name, ev->name)) {
-			txc_log(TXC_LOG_INFO, "%s (ifindex %u): renamed to %s, following it\n",
+			txdp_log(TXDP_LOG_INFO, "%s (ifindex %u): renamed to %s, following it\n",
 				ifc->name, ev->ifindex, ev->name);
 			snprintf(ifc->name, sizeof(ifc->name), "%s", ev->name);
 		}
@@ -312,16 +312,16 @@ static int stale_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
 static void detach_unmanaged(struct txcd *d)
 {
 	struct stale_ifaces st = { .d = d };
-	int err = txc_map_walk(txc_dp_map_fd(d->dp, TXC_MAP_IFACES), sizeof(__u32),
+	int err = txdp_map_walk(txdp_map_fd(d->dp, TXDP_MAP_IFACES), sizeof(__u32),
 			       sizeof(struct txc_iface), stale_chunk, &st);
 
 	if (err)
-		txc_log(TXC_LOG_WARN, "looking for interfaces an earlier instance attached: %s\n",
+		txdp_log(TXDP_LOG_WARN, "looking for interfaces an earlier instance attached: %s\n",
 			strerror(-err));
 	for (__u32 i = 0; i < st.n; i++) {
-		txc_log(TXC_LOG_INFO, "ifindex %u: attached by an earlier instance but not "
+		txdp_log(TXDP_LOG_INFO, "ifindex %u: attached by an earlier instance but not "
 			"configured now, detaching\n", st.ifindex[i]);
-		txc_detach_ifindex(d->dp, st.ifindex[i]);
+		txdp_detach_ifindex(d->dp, st.ifindex[i]);
 	}
 }
 
@@ -330,7 +330,7 @@ static int qdisc_start(struct txcd *d)
 {
 	for (__u32 i = 0; i < d->n_ifaces; i++)
 		if (d->ifaces[i].hooks & TXCD_HOOK_QDISC)
-			return txc_qdisc_open(d->dp);
+			return txdp_qdisc_open(d->dp);
 	return 0;
 }
 
@@ -346,7 +346,7 @@ int txcd_ifaces_start(struct txcd *d)
 	for (__u32 i = 0; i < d->n_ifaces; i++) {
 		d->ifaces[i].ifindex = if_nametoindex(d->ifaces[i].name);
 		if (!d->ifaces[i].ifindex)
-			txc_log(TXC_LOG_WARN, "%s: no such interface now; it will be attached "
+			txdp_log(TXDP_LOG_WARN, "%s: no such interface now; it will be attached "
 				"when it appears\n", d->ifaces[i].name);
 		/* Another daemon's interface: refuse to start rather than run beside it. */
 		else if ((err = iface_lock(&d->ifaces[i])))
@@ -355,7 +355,7 @@ int txcd_ifaces_start(struct txcd *d)
 	detach_unmanaged(d);
 	err = txc_linkwatch_open(&d->lw, on_link, d);
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "following interfaces (rtnetlink): %s\n", strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "following interfaces (rtnetlink): %s\n", strerror(-err));
 		return err;
 	}
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, txc_linkwatch_fd(d->lw), &ev))
@@ -372,7 +372,7 @@ void txcd_links_event(struct txcd *d)
 	int err = txc_linkwatch_process(d->lw);
 
 	if (err && err != -EAGAIN)
-		txc_log(TXC_LOG_WARN, "reading link events: %s\n", strerror(-err));
+		txdp_log(TXDP_LOG_WARN, "reading link events: %s\n", strerror(-err));
 }
 
 void txcd_ifaces_stop(struct txcd *d)
@@ -386,8 +386,8 @@ void txcd_ifaces_stop(struct txcd *d)
 
 		if (!ifc->ifindex)
 			continue;
-		if (!txc_detach_ifindex(d->dp, ifc->ifindex))
-			txc_log(TXC_LOG_INFO, "%s: detached\n", ifc->name);
+		if (!txdp_detach_ifindex(d->dp, ifc->ifindex))
+			txdp_log(TXDP_LOG_INFO, "%s: detached\n", ifc->name);
 		iface_unlock(ifc);
 		ifc->ifindex = 0;
 		ifc->attached = false;

@@ -25,8 +25,8 @@ int txcd_prefix_release(struct txcd *d, __u32 prefix)
 	if (p->state == TXCD_RELEASING)
 		return 0;
 	/* Every socket tag under the prefix stops at once, without visiting the sockets. */
-	txc_dp_lease_end(d->dp, TXC_SCOPE_PREFIX, prefix);
-	txc_dp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
+	txdp_lease_end(d->dp, TXC_SCOPE_PREFIX, prefix);
+	txdp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
 	p->conn = NULL;
 	if (!p->rules && !p->ids_canceled && !p->ids_counted) {
 		txcd_prefix_released(d, prefix);
@@ -44,10 +44,10 @@ static void source_reset_counters(struct txcd *d, __u32 source)
 	__u64 seq = 0;
 
 	zero = ncpus > 0 ? calloc(ncpus, sizeof(*zero)) : NULL;
-	if (!zero || bpf_map_update_elem(txc_dp_map_fd(d->dp, TXC_MAP_SOURCE_STATS), &source,
+	if (!zero || bpf_map_update_elem(txdp_map_fd(d->dp, TXDP_MAP_SOURCE_STATS), &source,
 					 zero, BPF_ANY) ||
-	    bpf_map_update_elem(txc_dp_map_fd(d->dp, TXC_MAP_SOURCE_SEQ), &source, &seq, BPF_ANY))
-		txc_log(TXC_LOG_WARN, "source %u: resetting its counters failed\n", source);
+	    bpf_map_update_elem(txdp_map_fd(d->dp, TXDP_MAP_SOURCE_SEQ), &source, &seq, BPF_ANY))
+		txdp_log(TXDP_LOG_WARN, "source %u: resetting its counters failed\n", source);
 	free(zero);
 }
 
@@ -100,8 +100,8 @@ int txcd_source_release(struct txcd *d, __u32 source)
 
 	if (s->state == TXCD_RELEASING)
 		return 0;
-	txc_dp_clear(d->dp, TXC_SCOPE_SOURCE, source);
-	txc_dp_lease_end(d->dp, TXC_SCOPE_SOURCE, source);
+	txdp_clear(d->dp, TXC_SCOPE_SOURCE, source);
+	txdp_lease_end(d->dp, TXC_SCOPE_SOURCE, source);
 	while (s->subs)
 		txcd_unsubscribe(d, s->subs->conn, source);
 	txcd_ring_detach(d, source);
@@ -129,7 +129,7 @@ void txcd_leases_attach_orphans(struct txcd *d)
 			continue;
 		err = txcd_ring_attach(d, s, -1, false);
 		if (err)
-			txc_log(TXC_LOG_WARN, "source %u: reading the ring an earlier instance "
+			txdp_log(TXDP_LOG_WARN, "source %u: reading the ring an earlier instance "
 				"left: %s\n", s, strerror(-err));
 	}
 }
@@ -153,12 +153,12 @@ void txcd_leases_expire(struct txcd *d)
 
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
 		if (d->sources[s].state == TXCD_ORPHANED && now >= d->sources[s].deadline_ns) {
-			txc_log(TXC_LOG_INFO, "source %u: nobody claimed it\n", s);
+			txdp_log(TXDP_LOG_INFO, "source %u: nobody claimed it\n", s);
 			txcd_source_release(d, s);
 		}
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
 		if (d->prefixes[p].state == TXCD_ORPHANED && now >= d->prefixes[p].deadline_ns) {
-			txc_log(TXC_LOG_INFO, "prefix %u: nobody claimed it\n", p);
+			txdp_log(TXDP_LOG_INFO, "prefix %u: nobody claimed it\n", p);
 			txcd_prefix_release(d, p);
 		}
 }

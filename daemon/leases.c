@@ -42,7 +42,7 @@ static int lease_map_open(struct txcd *d, const char *name, __u32 entries, __u32
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	int fd;
 
-	snprintf(dir, sizeof(dir), "%s/daemon", txc_dp_pin_dir(d->dp));
+	snprintf(dir, sizeof(dir), "%s/daemon", txdp_pin_dir(d->dp));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
@@ -50,7 +50,7 @@ static int lease_map_open(struct txcd *d, const char *name, __u32 entries, __u32
 		    info.type == BPF_MAP_TYPE_ARRAY && info.key_size == sizeof(__u32) &&
 		    info.value_size == value_size && info.max_entries == entries)
 			return fd;
-		txc_log(TXC_LOG_WARN, "%s: not a map of this version, replacing it\n", path);
+		txdp_log(TXDP_LOG_WARN, "%s: not a map of this version, replacing it\n", path);
 		close(fd);
 		unlink(path);
 	}
@@ -60,7 +60,7 @@ static int lease_map_open(struct txcd *d, const char *name, __u32 entries, __u32
 	if (fd < 0 || bpf_obj_pin(fd, path)) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "creating the map %s: %s\n", path, strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "creating the map %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return err;
@@ -76,7 +76,7 @@ static void lease_store(int fd, __u32 idx, enum txcd_lease_state state, uid_t ui
 	};
 
 	if (bpf_map_update_elem(fd, &idx, &l, BPF_ANY))
-		txc_log(TXC_LOG_WARN, "recording lease %u: %s (a restart would forget it)\n", idx,
+		txdp_log(TXDP_LOG_WARN, "recording lease %u: %s (a restart would forget it)\n", idx,
 			strerror(errno));
 }
 
@@ -133,7 +133,7 @@ static int leases_load(struct txcd *d)
 	if (err < 0)
 		return err;
 	if (rc.failed)
-		txc_log(TXC_LOG_WARN, "%u rules could not be indexed: their release will not find "
+		txdp_log(TXDP_LOG_WARN, "%u rules could not be indexed: their release will not find "
 			"them\n", rc.failed);
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++) {
 		struct txcd_prefix *pr = &d->prefixes[p];
@@ -168,7 +168,7 @@ static int leases_load(struct txcd *d)
 			u->sources++;
 	}
 	if (n_orphans)
-		txc_log(TXC_LOG_INFO, "found %u leases of an earlier instance; their owners have "
+		txdp_log(TXDP_LOG_INFO, "found %u leases of an earlier instance; their owners have "
 			"%u s to claim them\n", n_orphans, d->opts.grace_s);
 	return 0;
 }
@@ -210,13 +210,13 @@ void txcd_leases_close(struct txcd *d, bool unpin)
 	txcd_cancelindex_close(d);
 	if (!unpin || !d->dp)
 		return;
-	snprintf(path, sizeof(path), "%s/daemon/prefix_leases", txc_dp_pin_dir(d->dp));
+	snprintf(path, sizeof(path), "%s/daemon/prefix_leases", txdp_pin_dir(d->dp));
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/daemon/source_leases", txc_dp_pin_dir(d->dp));
+	snprintf(path, sizeof(path), "%s/daemon/source_leases", txdp_pin_dir(d->dp));
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/daemon/source_accounts", txc_dp_pin_dir(d->dp));
+	snprintf(path, sizeof(path), "%s/daemon/source_accounts", txdp_pin_dir(d->dp));
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/daemon", txc_dp_pin_dir(d->dp));
+	snprintf(path, sizeof(path), "%s/daemon", txdp_pin_dir(d->dp));
 	rmdir(path);
 }
 
@@ -268,7 +268,7 @@ static void lease_log(struct txcd *d, uid_t uid, const char *fmt, ...)
 
 	if (u && now - u->log_window_ns >= 1000000000ull) {
 		if (u->log_unlogged)
-			txc_log(TXC_LOG_INFO, "uid %u: %u more lease events not logged\n", uid,
+			txdp_log(TXDP_LOG_INFO, "uid %u: %u more lease events not logged\n", uid,
 				u->log_unlogged);
 		u->log_window_ns = now;
 		u->log_in_window = 0;
@@ -281,7 +281,7 @@ static void lease_log(struct txcd *d, uid_t uid, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	txc_log(TXC_LOG_INFO, "%s", line);
+	txdp_log(TXDP_LOG_INFO, "%s", line);
 }
 
 /* On the tick: the sums of the last second's unlogged events, not one left out. */
@@ -292,7 +292,7 @@ void txcd_lease_log_flush(struct txcd *d)
 	for (struct txcd_user *u = d->users; u; u = u->next) {
 		if (!u->log_unlogged || now - u->log_window_ns < 1000000000ull)
 			continue;
-		txc_log(TXC_LOG_INFO, "uid %u: %u more lease events not logged\n", u->uid,
+		txdp_log(TXDP_LOG_INFO, "uid %u: %u more lease events not logged\n", u->uid,
 			u->log_unlogged);
 		u->log_window_ns = now;
 		u->log_in_window = 0;
@@ -367,7 +367,7 @@ void txcd_rule_added(struct txcd *d, __u8 kind, const void *key, const struct tx
 
 	/* Only a closing prefix or source could then leave it behind: say so. */
 	if (err)
-		txc_log(TXC_LOG_WARN, "indexing the rule of ID 0x%08x: %s (its release will not "
+		txdp_log(TXDP_LOG_WARN, "indexing the rule of ID 0x%08x: %s (its release will not "
 			"find it)\n", tag->cancel_id, strerror(-err));
 	txcd_rules_changed(d, tag, 1);
 }
@@ -579,4 +579,3 @@ void txcd_source_released(struct txcd *d, __u32 source)
 	*s = (struct txcd_source){ .state = TXCD_FREE };
 	lease_store(d->source_lease_fd, source, TXCD_FREE, 0);
 }
-

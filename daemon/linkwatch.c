@@ -19,7 +19,7 @@
 #include <libmnl/libmnl.h>
 
 #include "linkwatch.h"
-#include "loader.h"
+#include "dp.h"
 
 /*
  * Read buffer.  The kernel builds a dump's datagrams no larger than 32 KiB
@@ -82,7 +82,7 @@ static void link_remember(struct txc_linkwatch *lw, const struct txc_link_event 
 
 			if (!links) {
 				/* Only a later dump's DEL for this link is at stake. */
-				txc_log(TXC_LOG_WARN, "link watch: no memory to remember %s "
+				txdp_log(TXDP_LOG_WARN, "link watch: no memory to remember %s "
 					"(ifindex %u); its removal may go unreported after lost "
 					"events\n", ev->name, ev->ifindex);
 				return;
@@ -251,7 +251,7 @@ static int dump_once(struct txc_linkwatch *lw, int *intr)
 	ifi->ifi_family = AF_UNSPEC;
 	if (mnl_socket_sendto(lw->dumps, nlh, nlh->nlmsg_len) < 0) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "link watch: sending the link dump request: %s\n",
+		txdp_log(TXDP_LOG_ERROR, "link watch: sending the link dump request: %s\n",
 			strerror(errno));
 		return err;
 	}
@@ -264,7 +264,7 @@ static int dump_once(struct txc_linkwatch *lw, int *intr)
 		if (n < 0) {
 			if (n == -EAGAIN || n == -EWOULDBLOCK)
 				n = -ETIMEDOUT;
-			txc_log(TXC_LOG_ERROR, "link watch: reading the link dump: %s\n",
+			txdp_log(TXDP_LOG_ERROR, "link watch: reading the link dump: %s\n",
 				n == -ETIMEDOUT ? "the kernel did not answer in time" :
 				strerror(-n));
 			return n;
@@ -288,7 +288,7 @@ static int dump_once(struct txc_linkwatch *lw, int *intr)
 				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(err))
 					memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
 				if (err < 0)
-					txc_log(TXC_LOG_ERROR, "link watch: the kernel ended the "
+					txdp_log(TXDP_LOG_ERROR, "link watch: the kernel ended the "
 						"link dump with an error: %s\n", strerror(-err));
 				return err < 0 ? err : 0;
 			case NLMSG_ERROR: {
@@ -298,7 +298,7 @@ static int dump_once(struct txc_linkwatch *lw, int *intr)
 					err = -EBADMSG;
 				else
 					err = e->error < 0 ? e->error : -EPROTO;
-				txc_log(TXC_LOG_ERROR, "link watch: the kernel refused the link "
+				txdp_log(TXDP_LOG_ERROR, "link watch: the kernel refused the link "
 					"dump: %s\n", strerror(-err));
 				return err;
 			}
@@ -324,7 +324,7 @@ int txc_linkwatch_dump(struct txc_linkwatch *lw)
 			break;
 		if (tries == LW_DUMP_TRIES) {
 			/* Not trusted to prove that a link is gone: no DEL from this one. */
-			txc_log(TXC_LOG_WARN, "link watch: links kept changing during %d dumps; "
+			txdp_log(TXDP_LOG_WARN, "link watch: links kept changing during %d dumps; "
 				"removals missed while events were lost stay unreported\n",
 				tries);
 			lw->resync = 0;
@@ -344,7 +344,7 @@ static int resync(struct txc_linkwatch *lw)
 
 	if (err) {
 		lw->resync = 1;
-		txc_log(TXC_LOG_ERROR, "link watch: could not read the links again after "
+		txdp_log(TXDP_LOG_ERROR, "link watch: could not read the links again after "
 			"lost events (%s); retrying on the next call\n", strerror(-err));
 		return -ENOBUFS;
 	}
@@ -367,7 +367,7 @@ int txc_linkwatch_process(struct txc_linkwatch *lw)
 		if (n == -EINTR)
 			continue;
 		if (n == -ENOBUFS || n == -EMSGSIZE) {
-			txc_log(TXC_LOG_WARN, "link watch: link events were lost (%s); "
+			txdp_log(TXDP_LOG_WARN, "link watch: link events were lost (%s); "
 				"reading every link again\n", n == -ENOBUFS ?
 				"the kernel dropped them, the receive buffer was full" :
 				"an event did not fit the read buffer");
@@ -376,7 +376,7 @@ int txc_linkwatch_process(struct txc_linkwatch *lw)
 			continue;
 		}
 		if (n < 0) {
-			txc_log(TXC_LOG_ERROR, "link watch: reading link events: %s\n",
+			txdp_log(TXDP_LOG_ERROR, "link watch: reading link events: %s\n",
 				strerror(-n));
 			return n;
 		}
@@ -396,7 +396,7 @@ static struct mnl_socket *nl_open(int flags, const char *what)
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, flags | SOCK_CLOEXEC);
 
 	if (!nl)
-		txc_log(TXC_LOG_ERROR, "link watch: opening the %s netlink socket: %s\n", what,
+		txdp_log(TXDP_LOG_ERROR, "link watch: opening the %s netlink socket: %s\n", what,
 			strerror(errno));
 	return nl;
 }
@@ -412,14 +412,14 @@ static int events_open(struct txc_linkwatch *lw)
 	/* FORCE passes net.core.rmem_max; without CAP_NET_ADMIN take what the limit allows. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
-		txc_log(TXC_LOG_WARN, "link watch: setting a %d byte receive buffer: %s; "
+		txdp_log(TXDP_LOG_WARN, "link watch: setting a %d byte receive buffer: %s; "
 			"bursts of link events may overflow\n", rcvbuf, strerror(errno));
 	/* Join the group only once the buffer is large. */
 	if (mnl_socket_bind(lw->events, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_setsockopt(lw->events, NETLINK_ADD_MEMBERSHIP, &group,
 				  sizeof(group)) < 0) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "link watch: subscribing to rtnetlink link events: %s\n",
+		txdp_log(TXDP_LOG_ERROR, "link watch: subscribing to rtnetlink link events: %s\n",
 			strerror(errno));
 		return err;
 	}
@@ -438,7 +438,7 @@ static int dumps_open(struct txc_linkwatch *lw)
 		       sizeof(tv)) ||
 	    mnl_socket_bind(lw->dumps, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "link watch: setting up the link dump socket: %s\n",
+		txdp_log(TXDP_LOG_ERROR, "link watch: setting up the link dump socket: %s\n",
 			strerror(errno));
 		return err;
 	}
@@ -453,13 +453,13 @@ int txc_linkwatch_open(struct txc_linkwatch **lwp, txc_link_fn fn, void *ctx)
 
 	*lwp = NULL;
 	if (!fn) {
-		txc_log(TXC_LOG_ERROR, "link watch: no callback given for link events\n");
+		txdp_log(TXDP_LOG_ERROR, "link watch: no callback given for link events\n");
 		return -EINVAL;
 	}
 	lw = calloc(1, sizeof(*lw));
 	if (!lw || !(lw->buf = malloc(LW_BUF_SIZE))) {
 		free(lw);
-		txc_log(TXC_LOG_ERROR, "link watch: no memory for the watcher\n");
+		txdp_log(TXDP_LOG_ERROR, "link watch: no memory for the watcher\n");
 		return -ENOMEM;
 	}
 	lw->fn = fn;

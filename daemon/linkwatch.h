@@ -29,7 +29,7 @@
  * The callback runs inside txc_linkwatch_process()/txc_linkwatch_dump() and
  * must not call them, or txc_linkwatch_close(), on the same watcher.
  * Every function returns 0 or a negative errno and logs what failed through
- * txc_log().
+ * txdp_log().
  */
 #ifndef TXC_LINKWATCH_H
 #define TXC_LINKWATCH_H

@@ -6,7 +6,7 @@
  * accounts) is pinned there.  A bpffs mounted only in a mount namespace of
  * the daemon's own goes away with the daemon: `ip netns exec` gives the
  * command a new mount namespace with a fresh /sys, where nothing is mounted
- * on /sys/fs/bpf; the loader would mount a bpffs there, and after a kill -9
+ * on /sys/fs/bpf; the datapath library would mount a bpffs there, and after a kill -9
  * every link, lease and cancel is gone while the next daemon starts
  * "clean" on another empty bpffs.
  *
@@ -86,7 +86,7 @@ int txcd_pinfs_check(const char *pin_dir, bool ephemeral_ok)
 
 	snprintf(dir, sizeof(dir), "%s", pin_dir);
 	while (statfs(dir, &st)) {
-		/* Other errors are the loader's to report, with their cause. */
+		/* Other errors are the datapath library's to report, with their cause. */
 		if (errno != ENOENT || !(slash = strrchr(dir, '/')) || slash == dir)
 			return 0;
 		*slash = '\0';
@@ -94,7 +94,7 @@ int txcd_pinfs_check(const char *pin_dir, bool ephemeral_ok)
 	mounted = st.f_type == BPF_FS_MAGIC;
 	ref = reference_process(ref_ns, sizeof(ref_ns));
 	if (!ref || mnt_ns_of(getpid(), own, sizeof(own))) {
-		txc_log(TXC_LOG_DEBUG, "%s: cannot tell whether its bpffs outlives txcanceld "
+		txdp_log(TXDP_LOG_DEBUG, "%s: cannot tell whether its bpffs outlives txcanceld "
 			"(no ancestor's mount namespace is readable)\n", pin_dir);
 		return 0;
 	}
@@ -114,11 +114,11 @@ int txcd_pinfs_check(const char *pin_dir, bool ephemeral_ok)
 	if (durable)
 		return 0;
 	if (ephemeral_ok) {
-		txc_log(TXC_LOG_WARN, "%s: %s; --ephemeral: links, leases and cancels will not "
+		txdp_log(TXDP_LOG_WARN, "%s: %s; --ephemeral: links, leases and cancels will not "
 			"survive a crash or a restart\n", pin_dir, why);
 		return 0;
 	}
-	txc_log(TXC_LOG_ERROR, "%s: %s, and with it every link, lease and cancel a restart "
+	txdp_log(TXDP_LOG_ERROR, "%s: %s, and with it every link, lease and cancel a restart "
 		"must find (`ip netns exec` remounts /sys like this).  Start txcanceld in the "
 		"namespace with `nsenter --net=/run/netns/NAME` instead, put --pin-dir on the "
 		"host's bpffs, or pass --ephemeral to run without those guarantees\n", pin_dir,

@@ -109,11 +109,11 @@ static int stage_map(struct txcd *d, int stage, size_t *ksz, size_t *vsz)
 	*ksz = sizeof(__u32);
 	if (stage == STAGE_ID_CANCELS_WALK) {
 		*vsz = sizeof(struct txc_cancel);
-		return txc_dp_map_fd(d->dp, TXC_MAP_ID_CANCELS);
+		return txdp_map_fd(d->dp, TXDP_MAP_ID_CANCELS);
 	}
 	/* A per-CPU value: one 8-byte aligned copy per possible CPU. */
 	*vsz = (size_t)(ncpus > 0 ? ncpus : 1) * ((sizeof(struct txc_id_stats) + 7) & ~7ul);
-	return txc_dp_map_fd(d->dp, TXC_MAP_ID_STATS);
+	return txdp_map_fd(d->dp, TXDP_MAP_ID_STATS);
 }
 
 static bool stage_needed(const struct release_set *w, int stage)
@@ -178,7 +178,7 @@ static bool rules_chunk(struct txcd *d)
 
 		if (!r->n_del[k])
 			continue;
-		txc_map_delete_keys(txc_dp_map_fd(d->dp, t->map), r->del_keys[k], t->key_size,
+		txdp_map_delete_keys(txdp_map_fd(d->dp, t->map), r->del_keys[k], t->key_size,
 				    r->n_del[k], &deleted);
 		r->n_rules += deleted;
 	}
@@ -207,7 +207,7 @@ static bool stage_chunk(struct txcd *d)
 	last = bpf_map_lookup_batch(fd, r->started ? r->token : NULL, r->token, r->keys, r->vals,
 				    &count, &opts) < 0;
 	if (last && errno != ENOENT) {
-		txc_log(TXC_LOG_WARN, "releasing: reading a table: %s\n", strerror(errno));
+		txdp_log(TXDP_LOG_WARN, "releasing: reading a table: %s\n", strerror(errno));
 		count = 0;
 	}
 	r->started = true;
@@ -218,15 +218,15 @@ static bool stage_chunk(struct txcd *d)
 		if (!r->walk.prefixes[TXC_ID_PREFIX(*(const __u32 *)key)])
 			continue;
 		if (r->stage == STAGE_ID_STATS) {
-			/* Each stop keeps the lookup bit right (loader.h). */
-			n_del += !txc_dp_id_count_stop(d->dp, *(const __u32 *)key);
+			/* Each stop keeps the lookup bit right (dp/dp.h). */
+			n_del += !txdp_id_count_stop(d->dp, *(const __u32 *)key);
 			continue;
 		}
 		memmove(r->keys + (size_t)n_del * ksz, key, ksz);
 		n_del++;
 	}
 	if (n_del && r->stage != STAGE_ID_STATS)
-		txc_map_delete_keys(fd, r->keys, ksz, n_del, &deleted);
+		txdp_map_delete_keys(fd, r->keys, ksz, n_del, &deleted);
 	if (r->stage == STAGE_ID_CANCELS_WALK)
 		r->n_cancels += deleted;
 	return !last;
@@ -241,7 +241,7 @@ static bool cancels_chunk(struct txcd *d)
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX && n < RELEASE_RULES; p++)
 		if (r->walk.prefixes[p])
 			n += txcd_cancelindex_take(d, p, ids + n, RELEASE_RULES - n);
-	if (n && !txc_map_delete_keys(txc_dp_map_fd(d->dp, TXC_MAP_ID_CANCELS), ids,
+	if (n && !txdp_map_delete_keys(txdp_map_fd(d->dp, TXDP_MAP_ID_CANCELS), ids,
 				      sizeof(ids[0]), n, &deleted))
 		r->n_cancels += deleted;
 	return n == RELEASE_RULES;
@@ -270,7 +270,7 @@ static void walk_end(struct txcd *d)
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
 		if (r->walk.sources[s])
 			txcd_source_released(d, s);
-	txc_log(TXC_LOG_DEBUG, "released %u prefixes and sources: %d rules, %d ID cancels "
+	txdp_log(TXDP_LOG_DEBUG, "released %u prefixes and sources: %d rules, %d ID cancels "
 		"removed\n", r->walk.count, r->n_rules, r->n_cancels);
 }
 

@@ -13,7 +13,7 @@
 #include "requests.h"
 #include "conn.h"
 
-#define COUNT_ID_RETRIES	50	/* 1 ms apart: as long as the loader would wait */
+#define COUNT_ID_RETRIES	50	/* 1 ms apart: as long as the datapath library would wait */
 
 /* --- leases and subscriptions --------------------------------------------- */
 
@@ -132,8 +132,8 @@ int txcd_do_count_id(struct txcd_req *r)
 
 	if (req->enable)
 		txcd_prefix_ids_used(r->d, TXC_ID_PREFIX(req->cancel_id), true);
-	ret = req->enable ? txc_dp_id_count_try(r->d->dp, req->cancel_id) :
-			    txc_dp_id_count_stop(r->d->dp, req->cancel_id);
+	ret = req->enable ? txdp_id_count_try(r->d->dp, req->cancel_id) :
+			    txdp_id_count_stop(r->d->dp, req->cancel_id);
 	/*
 	 * The kernel's per-CPU allocator is refilling: try again in a
 	 * millisecond, a few dozen times, parked, while the loop goes on.
@@ -156,7 +156,7 @@ int txcd_do_count_id(struct txcd_req *r)
 				  req->cancel_id);
 	return txcd_error(&r->err, ret, TXC_FIELD_NONE, "%s the counters of 0x%08x: %s",
 			  req->enable ? "starting" : "stopping", req->cancel_id,
-			  txc_dp_strerror(r->d->dp, ret));
+			  txdp_strerror(r->d->dp, ret));
 }
 
 /* --- dispatch ------------------------------------------------------------- */

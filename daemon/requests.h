@@ -93,7 +93,7 @@ int txcd_apply_clear(struct txcd *d, const struct txc_req_clear *r, struct txc_r
 void txcd_add_counts(struct txc_counters *sum, const struct txc_id_stats *s);
 /*
  * Hand every counted ID with its counters summed over CPUs to @fn, in
- * batches (txc_map_walk); a non-zero return of @fn ends the walk.
+ * batches (txdp_map_walk); a non-zero return of @fn ends the walk.
  */
 typedef int txcd_id_stats_fn(void *ctx, __u32 id, const struct txc_counters *counts);
 int txcd_id_stats_walk(struct txcd *d, txcd_id_stats_fn *fn, void *ctx);

@@ -84,9 +84,9 @@ static int id_run_flush(struct txcd *d, struct id_run *run, struct txc_rep_batch
 			txcd_cancelindex_add(d, run->ids[i]);
 		}
 	if (run->type == TXC_MSG_CANCEL)
-		ret = txc_dp_cancel_ids(d->dp, run->ids, run->expires_ns, run->n, &done);
+		ret = txdp_cancel_ids(d->dp, run->ids, run->expires_ns, run->n, &done);
 	else
-		ret = txc_dp_clear_ids(d->dp, run->ids, run->n, &done);
+		ret = txdp_clear_ids(d->dp, run->ids, run->n, &done);
 	rep->applied += done;
 	/* Which clears went is known only when all did. */
 	for (__u32 i = 0; run->type == TXC_MSG_CLEAR && !ret && i < run->n; i++)
@@ -95,7 +95,7 @@ static int id_run_flush(struct txcd *d, struct id_run *run, struct txc_rep_batch
 		rep->failed = run->first + done;
 		txcd_error(&rep->error, ret, TXC_FIELD_NONE, "%s the cancel of 0x%08x: %s",
 			   run->type == TXC_MSG_CANCEL ? "storing" : "clearing",
-			   run->ids[done < run->n ? done : 0], txc_dp_strerror(d->dp, ret));
+			   run->ids[done < run->n ? done : 0], txdp_strerror(d->dp, ret));
 	}
 	run->n = 0;
 	return ret;

@@ -47,7 +47,7 @@ static void source_entry(struct txcd *d, __u32 s, struct txc_stats_entry *e)
 	e->scope = TXC_SCOPE_SOURCE;
 	e->value = s;
 	e->uid = src->uid;
-	if (!txc_dp_source_stats(d->dp, s, &st)) {
+	if (!txdp_source_stats(d->dp, s, &st)) {
 		e->counts = (struct txc_counters){
 			st.passed_frames, st.passed_bytes, st.aborted_frames, st.aborted_bytes,
 		};
@@ -102,7 +102,7 @@ static int stats_one(struct txcd_req *r, const struct txc_req_stats *req,
 		source_entry(r->d, req->value, e);
 		return 0;
 	}
-	if (txc_dp_id_counters(r->d->dp, req->value, &st))
+	if (txdp_id_counters(r->d->dp, req->value, &st))
 		return txcd_error(&r->err, -ENOENT, field, "cancel ID 0x%08x is not counted: "
 				  "start with COUNT_ID", req->value);
 	txcd_add_counts(&counts, &st);
@@ -147,7 +147,7 @@ int txcd_do_status(struct txcd_req *r)
 	st->pid = getpid();
 	st->mark_mask = d->opts.mark_mask;
 	st->uptime_ns = txcd_now_ns() - d->start_ns;
-	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", txc_dp_pin_dir(d->dp));
+	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", txdp_pin_dir(d->dp));
 	snprintf(st->socket_path, sizeof(st->socket_path), "%s", d->opts.socket_path);
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
 		st->n_prefixes += d->prefixes[p].state != TXCD_FREE;
@@ -161,7 +161,7 @@ int txcd_do_status(struct txcd_req *r)
 		memcpy(fi[i].name, ifc->name, sizeof(fi[i].name));
 		fi[i].ifindex = ifc->ifindex;
 		fi[i].hooks = ifc->hooks;
-		if (ifc->ifindex && !txc_iface_get(d->dp, ifc->ifindex, &state)) {
+		if (ifc->ifindex && !txdp_iface_get(d->dp, ifc->ifindex, &state)) {
 			fi[i].slot = state.slot;
 			fi[i].flags = state.flags;
 		}
@@ -195,7 +195,7 @@ static bool explain_qdisc(struct txcd *d, __u32 ifindex)
 {
 	struct txc_iface state;
 
-	return !txc_iface_get(d->dp, ifindex, &state) && (state.flags & TXC_IFACE_F_QDISC);
+	return !txdp_iface_get(d->dp, ifindex, &state) && (state.flags & TXC_IFACE_F_QDISC);
 }
 
 int txcd_do_explain(struct txcd_req *r)
@@ -210,11 +210,11 @@ int txcd_do_explain(struct txcd_req *r)
 		return txcd_error(&r->err, -ENODEV,
 				  TXCD_HDR + TXCD_OFF(struct txc_req_explain, ifname),
 				  "no interface %s here", req->ifname);
-	ret = txc_dp_explain(r->d->dp, req->frame, req->frame_len, req->mark, ifindex, &res);
+	ret = txdp_explain(r->d->dp, req->frame, req->frame_len, req->mark, ifindex, &res);
 	if (ret)
 		return txcd_error(&r->err, ret, TXC_FIELD_NONE,
 				  "running the frame through the program: %s",
-				  txc_dp_strerror(r->d->dp, ret));
+				  txdp_strerror(r->d->dp, ret));
 	*rep = (struct txc_rep_explain){
 		.cancel_id = res.cancel_id,
 		.source = res.source,
@@ -250,7 +250,7 @@ int txcd_do_metrics(struct txcd_req *r)
 		memset(&mi[i], 0, sizeof(mi[i]));
 		memcpy(mi[i].name, ifc->name, sizeof(mi[i].name));
 		mi[i].ifindex = ifc->ifindex;
-		if (ifc->ifindex && !txc_dp_iface_counters(d->dp, ifc->ifindex, &st))
+		if (ifc->ifindex && !txdp_iface_counters(d->dp, ifc->ifindex, &st))
 			mi[i].counts = (struct txc_counters){
 				.passed_frames = st.passed_frames, .passed_bytes = st.passed_bytes,
 				.aborted_frames = st.aborted_frames,
@@ -283,11 +283,11 @@ static void abort_places_of(struct txcd *d, const struct txcd_iface *ifc,
 		pi->flags |= TXC_PLACES_F_HOOK_COUNTED;
 	if (!ifc->ifindex)
 		return;
-	if (d->opts.iface_counters && !txc_dp_iface_counters(d->dp, ifc->ifindex, &st))
+	if (d->opts.iface_counters && !txdp_iface_counters(d->dp, ifc->ifindex, &st))
 		pi->aborted[TXC_AT_HOOK] = st.aborted_frames;
-	if (!txc_iface_get(d->dp, ifc->ifindex, &state) && (state.flags & TXC_IFACE_F_QDISC))
+	if (!txdp_iface_get(d->dp, ifc->ifindex, &state) && (state.flags & TXC_IFACE_F_QDISC))
 		pi->flags |= TXC_PLACES_F_QDISC;
-	n = txc_qdisc_queues(d->dp, ifc->ifindex, qi, sizeof(qi) / sizeof(qi[0]));
+	n = txdp_qdisc_queues(d->dp, ifc->ifindex, qi, sizeof(qi) / sizeof(qi[0]));
 	for (int q = 0; q < n; q++) {
 		pi->queues++;
 		pi->queued += qi[q].qlen;

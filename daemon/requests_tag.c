@@ -101,7 +101,7 @@ int txcd_check_tag_add(struct txcd *d, struct txcd_conn *c, const struct txc_req
 		 * The tag lives in the socket and dies with it: no per-user
 		 * table to bound, since no closed socket can be left in one.
 		 */
-		if (!txc_dp_sock_get(d->dp, fd, &st))
+		if (!txdp_sock_get(d->dp, fd, &st))
 			return txcd_error(err, -EEXIST, TXC_FIELD_NONE,
 					  "the socket is tagged already (ID 0x%08x%s): untag it first",
 					  st.tag.cancel_id,
@@ -128,12 +128,12 @@ int txcd_apply_tag_add(struct txcd *d, const struct txc_req_tag *t,
 		       const union txc_tag_key *key, int fd, struct txc_rep_error *err)
 {
 	struct txc_tag tag = { .cancel_id = t->cancel_id, .source = t->source };
-	int ret = t->kind == TXC_TAG_SOCKET ? txc_dp_sock_tag(d->dp, fd, &tag) :
-		  txc_dp_tag_add(d->dp, t->kind, key, &tag);
+	int ret = t->kind == TXC_TAG_SOCKET ? txdp_sock_tag(d->dp, fd, &tag) :
+		  txdp_tag_add(d->dp, t->kind, key, &tag);
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the %s rule: %s",
-				  txcd_rule_table_of(t->kind)->name, txc_dp_strerror(d->dp, ret));
+				  txcd_rule_table_of(t->kind)->name, txdp_strerror(d->dp, ret));
 	/* Socket tags live in their sockets: no rule table, no index entry. */
 	if (t->kind != TXC_TAG_SOCKET)
 		txcd_rule_added(d, t->kind, key, &tag);
@@ -159,7 +159,7 @@ int txcd_check_tag_del(struct txcd *d, struct txcd_conn *c, const struct txc_req
 					  "the socket passed has cookie %llu, not %llu",
 					  (unsigned long long)cookie,
 					  (unsigned long long)t->key.socket_cookie);
-		if (txc_dp_sock_get(d->dp, fd, &st))
+		if (txdp_sock_get(d->dp, fd, &st))
 			return txcd_error(err, -ENOENT, off + OFF(struct txc_req_tag, key),
 					  "the socket passed has no tag");
 		old = st.tag;
@@ -179,18 +179,18 @@ int txcd_apply_tag_del(struct txcd *d, const struct txc_req_tag *t, int fd,
 	int ret;
 
 	if (t->kind == TXC_TAG_SOCKET) {
-		ret = txc_dp_sock_untag(d->dp, fd);
+		ret = txdp_sock_untag(d->dp, fd);
 		if (ret)
 			return txcd_error(err, ret, TXC_FIELD_NONE, "removing the socket's tag: %s",
-					  txc_dp_strerror(d->dp, ret));
+					  txdp_strerror(d->dp, ret));
 		return 0;
 	}
 	if (txcd_rule_get(d->dp, t->kind, &t->key, &old))
 		return txcd_error(err, -ENOENT, TXC_FIELD_NONE, "the rule is gone");
-	ret = txc_dp_tag_del(d->dp, t->kind, &t->key);
+	ret = txdp_tag_del(d->dp, t->kind, &t->key);
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "removing the rule: %s",
-				  txc_dp_strerror(d->dp, ret));
+				  txdp_strerror(d->dp, ret));
 	txcd_rule_removed(d, t->kind, &t->key, &old);
 	return 0;
 }
@@ -229,11 +229,11 @@ int txcd_apply_cancel(struct txcd *d, const struct txc_req_cancel *r, __u32 ifin
 		txcd_prefix_ids_used(d, TXC_ID_PREFIX(r->value), false);
 		txcd_cancelindex_add(d, r->value);
 	}
-	ret = txc_dp_cancel(d->dp, r->scope, r->value, ifindex, expires);
+	ret = txdp_cancel(d->dp, r->scope, r->value, ifindex, expires);
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "storing the cancel: %s",
-				  txc_dp_strerror(d->dp, ret));
+				  txdp_strerror(d->dp, ret));
 	*since = txcd_now_ns();
 	return 0;
 }
@@ -276,7 +276,7 @@ int txcd_id_stats_walk(struct txcd *d, txcd_id_stats_fn *fn, void *ctx)
 	if (w.ncpus < 0)
 		return w.ncpus;
 	/* A per-CPU map: each key's value is one struct per possible CPU. */
-	return txc_map_walk(txc_dp_map_fd(d->dp, TXC_MAP_ID_STATS), sizeof(__u32),
+	return txdp_map_walk(txdp_map_fd(d->dp, TXDP_MAP_ID_STATS), sizeof(__u32),
 			    w.ncpus * sizeof(struct txc_id_stats), id_stats_chunk, &w);
 }
 
@@ -307,20 +307,20 @@ static void final_counts(struct txcd *d, __u8 scope, __u32 value, struct txc_rep
 	if (scope == TXC_SCOPE_SOURCE) {
 		struct txc_source_stats st;
 
-		if (!txc_dp_source_stats(d->dp, value, &st)) {
+		if (!txdp_source_stats(d->dp, value, &st)) {
 			out->valid = 1;
 			out->counts = (struct txc_counters){
 				st.passed_frames, st.passed_bytes,
 				st.aborted_frames, st.aborted_bytes,
 			};
 		}
-	} else if (!txc_dp_lookup_on(d->dp, TXC_LOOKUP_ID_STATS)) {
+	} else if (!txdp_lookup_on(d->dp, TXC_LOOKUP_ID_STATS)) {
 		/* No ID is counted (the bit is set while any is): nothing to look up. */
 		return;
 	} else if (scope == TXC_SCOPE_ID) {
 		struct txc_id_stats st;
 
-		if (!txc_dp_id_counters(d->dp, value, &st)) {
+		if (!txdp_id_counters(d->dp, value, &st)) {
 			out->valid = 1;
 			txcd_add_counts(&out->counts, &st);
 		}
@@ -334,11 +334,11 @@ static void final_counts(struct txcd *d, __u8 scope, __u32 value, struct txc_rep
 int txcd_apply_clear(struct txcd *d, const struct txc_req_clear *r, struct txc_rep_clear *out,
 		     struct txc_rep_error *err)
 {
-	int ret = txc_dp_clear(d->dp, r->scope, r->value);
+	int ret = txdp_clear(d->dp, r->scope, r->value);
 
 	if (ret)
 		return txcd_error(err, ret, TXC_FIELD_NONE, "clearing the cancel: %s",
-				  txc_dp_strerror(d->dp, ret));
+				  txdp_strerror(d->dp, ret));
 	if (r->scope == TXC_SCOPE_ID)
 		txcd_cancelindex_del(d, r->value);
 	if (out)

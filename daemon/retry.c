@@ -44,7 +44,7 @@ void txcd_conn_retry_later(struct txcd *d, struct txcd_conn *c)
 	d->retry_head = c;
 	if (d->retry_fd < 0 || timerfd_settime(d->retry_fd, 0, &t, NULL)) {
 		/* No timer: the request is answered by trying once more now. */
-		txc_log(TXC_LOG_WARN, "retry timer: %s\n", strerror(errno));
+		txdp_log(TXDP_LOG_WARN, "retry timer: %s\n", strerror(errno));
 		txcd_retry_event(d);
 	}
 }
@@ -64,4 +64,3 @@ void txcd_retry_event(struct txcd *d)
 		d->park->resume(d, c);
 	}
 }
-

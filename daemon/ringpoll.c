@@ -41,7 +41,7 @@ int txcd_ringpoll_open(struct txcd *d)
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ringpoll_fd, &ev))
 		return -errno;
 	/* An earlier instance may have died while polling: start awake. */
-	return txc_dp_set_ring_wakeup(d->dp, true);
+	return txdp_set_ring_wakeup(d->dp, true);
 }
 
 static int set_polling(struct txcd *d, bool on)
@@ -56,9 +56,9 @@ static int set_polling(struct txcd *d, bool on)
 	/* The timer runs before wake-ups stop, and wake-ups resume before it stops. */
 	if (on && timerfd_settime(d->ringpoll_fd, 0, &t, NULL))
 		return -errno;
-	err = txc_dp_set_ring_wakeup(d->dp, !on);
+	err = txdp_set_ring_wakeup(d->dp, !on);
 	if (err) {
-		txc_log(TXC_LOG_WARN, "ring wake-ups %s: %s\n", on ? "off" : "on", strerror(-err));
+		txdp_log(TXDP_LOG_WARN, "ring wake-ups %s: %s\n", on ? "off" : "on", strerror(-err));
 		if (on)
 			timerfd_settime(d->ringpoll_fd, 0, &(struct itimerspec){}, NULL);
 		return err;

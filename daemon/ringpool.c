@@ -54,7 +54,7 @@ struct txcd_ringpool {
 	bool stop;		/* under lock: finish the jobs queued, then exit */
 	struct ringjob *todo, **todo_tail;	/* under lock */
 	struct ringjob *done, **done_tail;	/* under lock */
-	struct txc_dp *dp;
+	struct txdp *dp;
 	int event_fd;
 
 	/* The loop's own state. */
@@ -89,9 +89,9 @@ static void *ringpool_thread(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		if (job->op == RINGJOB_NEW)
-			job->result = txc_dp_ring_new(p->dp, job->source);
+			job->result = txdp_ring_new(p->dp, job->source);
 		else
-			job->result = txc_dp_ring_remove(p->dp, job->source);
+			job->result = txdp_ring_remove(p->dp, job->source);
 
 		pthread_mutex_lock(&p->lock);
 		job->next = NULL;
@@ -176,13 +176,13 @@ int txcd_ringpool_open(struct txcd *d)
 		return -errno;
 	err = -pthread_create(&p->thread, NULL, ringpool_thread, p);
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "starting the ring thread: %s\n", strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "starting the ring thread: %s\n", strerror(-err));
 		return err;
 	}
 	p->thread_started = true;
 	/* Rings an earlier instance left in free slots (--keep, a crash) go. */
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		if (d->sources[s].state == TXCD_FREE && txc_dp_ring_slot_used(d->dp, s))
+		if (d->sources[s].state == TXCD_FREE && txdp_ring_slot_used(d->dp, s))
 			queue_job(p, RINGJOB_REMOVE, s);
 	fill(d);
 	return 0;
@@ -212,10 +212,10 @@ void txcd_ringpool_release(struct txcd *d, __u32 source)
 {
 	struct txcd_ringpool *p = d->pool;
 
-	if (p->busy[source] || !txc_dp_ring_slot_used(d->dp, source))
+	if (p->busy[source] || !txdp_ring_slot_used(d->dp, source))
 		return;
 	if (queue_job(p, RINGJOB_REMOVE, source))
-		txc_log(TXC_LOG_WARN, "source %u: out of memory: its ring stays stored until "
+		txdp_log(TXDP_LOG_WARN, "source %u: out of memory: its ring stays stored until "
 			"the source is opened again\n", source);
 }
 
@@ -268,7 +268,7 @@ static void job_done(struct txcd *d, struct ringjob *job)
 	p->busy[s] = false;
 	if (job->op == RINGJOB_REMOVE) {
 		if (job->result)
-			txc_log(TXC_LOG_WARN, "source %u: removing its ring: %s\n", s,
+			txdp_log(TXDP_LOG_WARN, "source %u: removing its ring: %s\n", s,
 				strerror(-job->result));
 		return;
 	}

@@ -9,7 +9,7 @@
 
 /* The rows of common/tag_kinds.h with their maps, in TXC_TAG_* order from 1. */
 #define ROW(kind, name, lookup, rule_key, map) \
-	[kind - 1] = { kind, TXC_MAP_##map, rule_key, name },
+	[kind - 1] = { kind, TXDP_MAP_##map, rule_key, name },
 const struct txcd_rule_table txcd_rule_tables[TXC_TAG_KIND_MAX] = {
 	TXCC_TAG_KINDS(ROW)
 };
@@ -22,13 +22,13 @@ const struct txcd_rule_table *txcd_rule_table_of(__u8 kind)
 	return &txcd_rule_tables[kind - 1];
 }
 
-int txcd_rule_get(struct txc_dp *dp, __u8 kind, const void *key, struct txc_tag *tag)
+int txcd_rule_get(struct txdp *dp, __u8 kind, const void *key, struct txc_tag *tag)
 {
 	const struct txcd_rule_table *t = txcd_rule_table_of(kind);
 
 	if (!t || !t->key_size)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, t->map), key, tag))
+	if (bpf_map_lookup_elem(txdp_map_fd(dp, t->map), key, tag))
 		return -errno;
 	return 0;
 }
@@ -61,7 +61,7 @@ static int delete_keys(int fd, struct key_list *l)
 {
 	__u32 deleted = 0;
 
-	txc_map_delete_keys(fd, l->keys, l->size, l->n, &deleted);
+	txdp_map_delete_keys(fd, l->keys, l->size, l->n, &deleted);
 	free(l->keys);
 	return deleted;
 }
@@ -89,13 +89,13 @@ static int walk_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
 	return err;
 }
 
-int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
+int txcd_rules_walk(struct txdp *dp, txcd_rule_fn fn, void *ctx)
 {
 	int total = 0;
 
 	for (size_t t = 0; t < TXC_TAG_KIND_MAX; t++) {
 		const struct txcd_rule_table *tab = &txcd_rule_tables[t];
-		int fd = txc_dp_map_fd(dp, tab->map);
+		int fd = txdp_map_fd(dp, tab->map);
 		struct key_list del = { .size = tab->key_size };
 		struct rule_walk w = { tab, fn, ctx, &del };
 		int err;
@@ -103,7 +103,7 @@ int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
 		/* Socket tags are in the sockets, retired by lease generation. */
 		if (!tab->key_size)
 			continue;
-		err = txc_map_walk(fd, tab->key_size, sizeof(struct txc_tag), walk_chunk, &w);
+		err = txdp_map_walk(fd, tab->key_size, sizeof(struct txc_tag), walk_chunk, &w);
 
 		if (err) {
 			free(del.keys);
@@ -114,10 +114,10 @@ int txcd_rules_walk(struct txc_dp *dp, txcd_rule_fn fn, void *ctx)
 	return total;
 }
 
-static int prune_by_prefix(struct txc_dp *dp, enum txc_map map, __u32 prefix,
-			   int (*drop)(struct txc_dp *dp, __u32 id))
+static int prune_by_prefix(struct txdp *dp, enum txdp_map_id map, __u32 prefix,
+			   int (*drop)(struct txdp *dp, __u32 id))
 {
-	int fd = txc_dp_map_fd(dp, map);
+	int fd = txdp_map_fd(dp, map);
 	struct key_list ids = { .size = sizeof(__u32) };
 	__u32 id, *prev = NULL;
 	int n = 0, err;
@@ -141,17 +141,17 @@ static int prune_by_prefix(struct txc_dp *dp, enum txc_map map, __u32 prefix,
 	return n;
 }
 
-static int clear_id(struct txc_dp *dp, __u32 id)
+static int clear_id(struct txdp *dp, __u32 id)
 {
-	return txc_dp_clear(dp, TXC_SCOPE_ID, id);
+	return txdp_clear(dp, TXC_SCOPE_ID, id);
 }
 
-int txcd_clear_id_cancels(struct txc_dp *dp, __u32 prefix)
+int txcd_clear_id_cancels(struct txdp *dp, __u32 prefix)
 {
-	return prune_by_prefix(dp, TXC_MAP_ID_CANCELS, prefix, clear_id);
+	return prune_by_prefix(dp, TXDP_MAP_ID_CANCELS, prefix, clear_id);
 }
 
-int txcd_stop_id_counters(struct txc_dp *dp, __u32 prefix)
+int txcd_stop_id_counters(struct txdp *dp, __u32 prefix)
 {
-	return prune_by_prefix(dp, TXC_MAP_ID_STATS, prefix, txc_dp_id_count_stop);
+	return prune_by_prefix(dp, TXDP_MAP_ID_STATS, prefix, txdp_id_count_stop);
 }

@@ -39,7 +39,7 @@ static int mkdir_parent(const char *path)
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "creating the socket directory %s: %s\n", dir,
+		txdp_log(TXDP_LOG_ERROR, "creating the socket directory %s: %s\n", dir,
 			strerror(errno));
 		return err;
 	}
@@ -57,14 +57,14 @@ static int claim_socket_path(const struct sockaddr_un *sun)
 	live = !connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	close(fd);
 	if (live) {
-		txc_log(TXC_LOG_ERROR, "%s: another txcanceld is serving this socket; stop it "
+		txdp_log(TXDP_LOG_ERROR, "%s: another txcanceld is serving this socket; stop it "
 			"or choose another path with --socket\n", sun->sun_path);
 		return -EADDRINUSE;
 	}
 	if (unlink(sun->sun_path) && errno != ENOENT) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "removing the stale socket %s: %s\n", sun->sun_path,
+		txdp_log(TXDP_LOG_ERROR, "removing the stale socket %s: %s\n", sun->sun_path,
 			strerror(errno));
 		return err;
 	}
@@ -74,7 +74,7 @@ static int claim_socket_path(const struct sockaddr_un *sun)
 static int socket_addr(const char *path, struct sockaddr_un *sun)
 {
 	if (strlen(path) >= sizeof(sun->sun_path)) {
-		txc_log(TXC_LOG_ERROR, "socket path %s is longer than %zu bytes\n", path,
+		txdp_log(TXDP_LOG_ERROR, "socket path %s is longer than %zu bytes\n", path,
 			sizeof(sun->sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
@@ -123,14 +123,14 @@ int txcd_server_open(struct txcd *d)
 		step = "listening on";
 	if (step) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "serving: %s %s: %s\n", step, path, strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "serving: %s %s: %s\n", step, path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return err;
 	}
 	d->listen_fd = fd;
 	d->park = &txcd_server_park_ops;
-	txc_log(TXC_LOG_INFO, "serving on %s (mode %04o)\n", path, d->opts.socket_mode);
+	txdp_log(TXDP_LOG_INFO, "serving on %s (mode %04o)\n", path, d->opts.socket_mode);
 	return 0;
 }
 
@@ -225,8 +225,8 @@ static void refuse_conn(int fd, int errnum, const char *fmt, ...)
 	/* A flood of connections must not become a flood of log lines. */
 	if (now - logged_ns >= 1000000000ull) {
 		if (unlogged)
-			txc_log(TXC_LOG_WARN, "%u more connections refused\n", unlogged);
-		txc_log(TXC_LOG_WARN, "connection refused: %s\n", rep.e.message);
+			txdp_log(TXDP_LOG_WARN, "%u more connections refused\n", unlogged);
+		txdp_log(TXDP_LOG_WARN, "connection refused: %s\n", rep.e.message);
 		logged_ns = now;
 		unlogged = 0;
 	} else {
@@ -248,7 +248,7 @@ static void pause_accept(struct txcd *d, int errnum)
 
 	if (d->accept_paused)
 		return;
-	txc_log(TXC_LOG_WARN, "accept: %s: not accepting connections for a second "
+	txdp_log(TXDP_LOG_WARN, "accept: %s: not accepting connections for a second "
 		"(%u connections open; see --max-clients and ulimit -n)\n", strerror(errnum),
 		d->n_conns);
 	if (!epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->listen_fd, &ev))
@@ -285,13 +285,13 @@ void txcd_server_accept(struct txcd *d)
 			    errno == ENOMEM)
 				pause_accept(d, errno);
 			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				txc_log(TXC_LOG_WARN, "accept: %s\n", strerror(errno));
+				txdp_log(TXDP_LOG_WARN, "accept: %s\n", strerror(errno));
 			if (errno != ECONNABORTED)
 				return;
 			continue;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-			txc_log(TXC_LOG_WARN, "SO_PEERCRED: %s\n", strerror(errno));
+			txdp_log(TXDP_LOG_WARN, "SO_PEERCRED: %s\n", strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -325,7 +325,7 @@ void txcd_server_accept(struct txcd *d)
 		c->net_admin = peer_has_net_admin(cred.pid, cred.uid);
 		ev.data.u64 = TXCD_EV(TXCD_FD_CONN, c->id);
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-			txc_log(TXC_LOG_WARN, "epoll: %s\n", strerror(errno));
+			txdp_log(TXDP_LOG_WARN, "epoll: %s\n", strerror(errno));
 			free(c);
 			close(fd);
 			continue;
@@ -334,7 +334,7 @@ void txcd_server_accept(struct txcd *d)
 		d->n_conns++;
 		c->next = d->conns;
 		d->conns = c;
-		txc_log(TXC_LOG_DEBUG, "client %u: connected, uid %u pid %d%s\n", c->id, c->uid,
+		txdp_log(TXDP_LOG_DEBUG, "client %u: connected, uid %u pid %d%s\n", c->id, c->uid,
 			c->pid, c->net_admin ? " (net admin)" : "");
 	}
 }
@@ -351,7 +351,7 @@ void txcd_reap_dead(struct txcd *d)
 			continue;
 		}
 		*pp = c->next;
-		txc_log(TXC_LOG_DEBUG, "client %u: closed\n", c->id);
+		txdp_log(TXDP_LOG_DEBUG, "client %u: closed\n", c->id);
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		conn_free(d, c);
 	}

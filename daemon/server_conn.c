@@ -38,7 +38,7 @@ static void reply_error(struct txcd *d, struct txcd_conn *c, const struct txc_ms
 	struct txcd_error_reply rep = { .e = *err };
 
 	txcd_reply_hdr(&rep.h, req, errnum, sizeof(rep));
-	txc_log(TXC_LOG_DEBUG, "client %u: refused: %s\n", c->id, err->message);
+	txdp_log(TXDP_LOG_DEBUG, "client %u: refused: %s\n", c->id, err->message);
 	txcd_conn_send(d, c, &rep, sizeof(rep));
 }
 
@@ -204,4 +204,3 @@ void txcd_conn_event(struct txcd *d, __u32 conn_id, __u32 events)
 		txcd_deliver(d, c);
 	txcd_conn_interest(d, c);
 }
-

@@ -29,7 +29,7 @@
 #include <linux/types.h>
 #include "txcancel/abi.h"
 #include "txcancel/proto.h"
-#include "loader.h"
+#include "dp.h"
 
 #define TXCD_MAX_IFACES_CFG	TXC_MAX_IFACES
 
@@ -45,7 +45,7 @@ struct txcd_opts {
 	gid_t socket_gid;	/* (gid_t)-1: leave the group as created */
 	const char *pin_dir;
 	__u32 mark_mask;
-	enum txc_tc_mode tc_mode;
+	enum txdp_tc_mode tc_mode;
 	__u32 xdp_flags;
 	__u32 grace_s;		/* how long orphaned leases wait for their owner */
 	bool keep_on_exit;	/* leave links and pins for the next instance */
@@ -213,7 +213,7 @@ struct txcd_park_ops {
 struct txcd {
 	struct txcd_opts opts;
 	const struct txcd_park_ops *park;
-	struct txc_dp *dp;
+	struct txdp *dp;
 	int epfd;
 	int listen_fd;
 	int signal_fd;

@@ -24,7 +24,7 @@
 #include "txcanceld.h"
 #include "qdisc.h"
 #include "linkwatch.h"
-#include "loader_internal.h"
+#include "dp_internal.h"
 
 #define LOOP_EVENTS	64
 #define RELEASE_IDLE_MS	1	/* a release's pace while nothing else happens */
@@ -65,11 +65,11 @@ static void on_signal(struct txcd *d)
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			txc_log(TXC_LOG_INFO, "SIGHUP: nothing to reload; restart to change "
+			txdp_log(TXDP_LOG_INFO, "SIGHUP: nothing to reload; restart to change "
 				"options\n");
 			continue;
 		}
-		txc_log(TXC_LOG_INFO, "%s: exiting\n", strsignal(si.ssi_signo));
+		txdp_log(TXDP_LOG_INFO, "%s: exiting\n", strsignal(si.ssi_signo));
 		d->stop = true;
 	}
 }
@@ -131,10 +131,10 @@ static int lock_pin_dir(struct txcd *d)
 {
 	const char *dir = d->opts.pin_dir;
 
-	if (txc_mkdir_p(dir, 0700)) {
+	if (txdp_mkdir_p(dir, 0700)) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "creating the pin dir %s: %s\n", dir, strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "creating the pin dir %s: %s\n", dir, strerror(errno));
 		return err;
 	}
 	d->pin_lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -142,10 +142,10 @@ static int lock_pin_dir(struct txcd *d)
 		int err = -errno;
 
 		if (errno == EWOULDBLOCK)
-			txc_log(TXC_LOG_ERROR, "%s: another txcanceld uses this pin dir; stop it "
+			txdp_log(TXDP_LOG_ERROR, "%s: another txcanceld uses this pin dir; stop it "
 				"or choose another with --pin-dir\n", dir);
 		else
-			txc_log(TXC_LOG_ERROR, "locking the pin dir %s: %s\n", dir, strerror(errno));
+			txdp_log(TXDP_LOG_ERROR, "locking the pin dir %s: %s\n", dir, strerror(errno));
 		return err;
 	}
 	return 0;
@@ -178,7 +178,7 @@ static void fit_fd_limit(struct txcd *d)
 	fit = rl.rlim_cur > 2 * FDS_OWN ? (rl.rlim_cur - FDS_OWN) / 2 : 1;
 	if (fit >= d->opts.max_clients)
 		return;
-	txc_log(TXC_LOG_WARN, "--max-clients %u does not fit in %llu descriptors (ulimit -n) "
+	txdp_log(TXDP_LOG_WARN, "--max-clients %u does not fit in %llu descriptors (ulimit -n) "
 		"next to the source rings: serving at most %llu connections\n",
 		d->opts.max_clients, (unsigned long long)rl.rlim_cur, (unsigned long long)fit);
 	d->opts.max_clients = fit;
@@ -186,7 +186,7 @@ static void fit_fd_limit(struct txcd *d)
 
 static int start(struct txcd *d)
 {
-	struct txc_dp_opts dp_opts = { .pin_dir = d->opts.pin_dir };
+	struct txdp_opts dp_opts = { .pin_dir = d->opts.pin_dir };
 	int err;
 
 	d->start_ns = txcd_now_ns();
@@ -202,18 +202,18 @@ static int start(struct txcd *d)
 	if (!err)
 		err = txcd_pinfs_check(d->opts.pin_dir, d->opts.ephemeral);
 	if (!err)
-		err = txc_ensure_bpffs(d->opts.pin_dir);
+		err = txdp_ensure_bpffs(d->opts.pin_dir);
 	if (!err)
 		err = lock_pin_dir(d);
 	if (!err)
-		err = txc_dp_open(&d->dp, &dp_opts);
+		err = txdp_open(&d->dp, &dp_opts);
 	if (!err)
-		err = txc_dp_set_mark_mask(d->dp, d->opts.mark_mask);
+		err = txdp_set_mark_mask(d->dp, d->opts.mark_mask);
 	/* Its verification takes about 0.1 s: not in the loop, at a first EXPLAIN. */
 	if (!err)
-		err = txc_dp_explain_prepare(d->dp);
+		err = txdp_explain_prepare(d->dp);
 	if (!err)
-		err = txc_dp_set_iface_counters(d->dp, d->opts.iface_counters);
+		err = txdp_set_iface_counters(d->dp, d->opts.iface_counters);
 	if (!err)
 		err = txcd_ringpoll_open(d);
 	if (!err)
@@ -243,7 +243,7 @@ static void run(struct txcd *d)
 				   txcd_release_pending(d) ? RELEASE_IDLE_MS : -1);
 
 		if (n < 0 && errno != EINTR) {
-			txc_log(TXC_LOG_ERROR, "epoll_wait: %s\n", strerror(errno));
+			txdp_log(TXDP_LOG_ERROR, "epoll_wait: %s\n", strerror(errno));
 			break;
 		}
 		for (int i = 0; i < n; i++)
@@ -279,14 +279,14 @@ static void stop(struct txcd *d)
 		txcd_release_close(d);
 		txcd_ringpool_close(d);
 		txcd_leases_close(d, !keep);
-		if (!keep && !txc_detach_all(d->dp)) {
-			txc_qdisc_unregister(d->dp);
-			txc_dp_unpin(d->dp);
+		if (!keep && !txdp_detach_all(d->dp)) {
+			txdp_qdisc_unregister(d->dp);
+			txdp_unpin(d->dp);
 		}
-		txc_dp_close(d->dp);
+		txdp_close(d->dp);
 	}
 	if (keep)
-		txc_log(TXC_LOG_INFO, "left the datapath attached and its state pinned under %s "
+		txdp_log(TXDP_LOG_INFO, "left the datapath attached and its state pinned under %s "
 			"for the next instance\n", d->opts.pin_dir);
 	while (d->users) {
 		struct txcd_user *u = d->users;
@@ -309,7 +309,7 @@ int main(int argc, char **argv)
 		return err < 0 ? 2 : 0;
 	err = start(d);
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "not started: %s\n", strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "not started: %s\n", strerror(-err));
 		/*
 		 * Release only this process's handles: what is pinned may belong
 		 * to a daemon that is still running (a second instance on the
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 		txcd_ruleindex_close(d);
 		txcd_cancelindex_close(d);
 		txc_linkwatch_close(d->lw);
-		txc_dp_close(d->dp);
+		txdp_close(d->dp);
 		while (d->users) {
 			struct txcd_user *u = d->users;
 
@@ -331,8 +331,8 @@ int main(int argc, char **argv)
 		}
 		return 1;
 	}
-	txc_log(TXC_LOG_INFO, "ready: %u interface(s), pins under %s\n", d->n_ifaces,
-		txc_dp_pin_dir(d->dp));
+	txdp_log(TXDP_LOG_INFO, "ready: %u interface(s), pins under %s\n", d->n_ifaces,
+		txdp_pin_dir(d->dp));
 	run(d);
 	stop(d);
 	return 0;

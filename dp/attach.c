@@ -32,10 +32,10 @@
 #endif
 
 /* cls_bpf handle and priority of txcancel's filter in clsact mode. */
-#define TXC_TC_HANDLE		0x7c
-#define TXC_TC_PRIORITY		0x7c
+#define TXDP_TC_HANDLE		0x7c
+#define TXDP_TC_PRIORITY		0x7c
 
-static void link_pin_path(const struct txc_dp *dp, const char *kind, __u32 ifindex,
+static void link_pin_path(const struct txdp *dp, const char *kind, __u32 ifindex,
 			  char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/links/%s-%u", dp->pin_dir, kind, ifindex);
@@ -45,16 +45,16 @@ static int ifindex_of(const char *ifname, __u32 *ifindex)
 {
 	*ifindex = if_nametoindex(ifname);
 	if (!*ifindex) {
-		txc_log(TXC_LOG_ERROR, "interface '%s': %s\n", ifname, strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "interface '%s': %s\n", ifname, strerror(errno));
 		return -ENODEV;
 	}
 	return 0;
 }
 
-int txc_tcx_link_create(int prog_fd, int ifindex, enum txc_tc_place place)
+int txdp_tcx_link_create(int prog_fd, int ifindex, enum txdp_tc_place place)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts,
-		.flags = place == TXC_TC_PLACE_FIRST ? BPF_F_BEFORE : 0);
+		.flags = place == TXDP_TC_PLACE_FIRST ? BPF_F_BEFORE : 0);
 	int fd;
 
 	/* No relative program: BPF_F_BEFORE puts it first, no flag appends it. */
@@ -62,7 +62,7 @@ int txc_tcx_link_create(int prog_fd, int ifindex, enum txc_tc_place place)
 	return fd < 0 ? -errno : fd;
 }
 
-int txc_kernel_has_tcx(void)
+int txdp_kernel_has_tcx(void)
 {
 	struct bpf_insn insns[] = {
 		{ .code = 0xb7, .dst_reg = 0, .imm = -1 },	/* r0 = TCX_NEXT */
@@ -73,7 +73,7 @@ int txc_kernel_has_tcx(void)
 	prog = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "txc_probe", "GPL", insns, 2, NULL);
 	if (prog < 0)
 		return 0;
-	link = txc_tcx_link_create(prog, 1 /* lo */, TXC_TC_PLACE_LAST);
+	link = txdp_tcx_link_create(prog, 1 /* lo */, TXDP_TC_PLACE_LAST);
 	close(prog);
 	if (link < 0)
 		return 0;
@@ -81,7 +81,7 @@ int txc_kernel_has_tcx(void)
 	return 1;
 }
 
-static int pin_link(struct txc_dp *dp, int link_fd, const char *kind, __u32 ifindex)
+static int pin_link(struct txdp *dp, int link_fd, const char *kind, __u32 ifindex)
 {
 	char path[PATH_MAX];
 
@@ -89,7 +89,7 @@ static int pin_link(struct txc_dp *dp, int link_fd, const char *kind, __u32 ifin
 	if (bpf_obj_pin(link_fd, path)) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "pinning the %s link at %s: %s\n", kind, path,
+		txdp_log(TXDP_LOG_ERROR, "pinning the %s link at %s: %s\n", kind, path,
 			strerror(errno));
 		return err;
 	}
@@ -97,7 +97,7 @@ static int pin_link(struct txc_dp *dp, int link_fd, const char *kind, __u32 ifin
 }
 
 /* Detach and unpin a pinned link; a link whose interface is gone just unpins. */
-static int unpin_link(struct txc_dp *dp, const char *kind, __u32 ifindex)
+static int unpin_link(struct txdp *dp, const char *kind, __u32 ifindex)
 {
 	char path[PATH_MAX];
 	int fd, err = 0;
@@ -114,12 +114,12 @@ static int unpin_link(struct txc_dp *dp, const char *kind, __u32 ifindex)
 	return err;
 }
 
-static int attach_tcx(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+static int attach_tcx(struct txdp *dp, __u32 ifindex, struct txc_iface *iface)
 {
 	int fd, err;
 
-	fd = txc_tcx_link_create(txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS), ifindex,
-				 TXC_TC_PLACE_LAST);
+	fd = txdp_tcx_link_create(txdp_prog_fd(dp, TXDP_PROG_TC_EGRESS), ifindex,
+				 TXDP_TC_PLACE_LAST);
 	if (fd < 0)
 		return fd;
 	err = pin_link(dp, fd, "tc", ifindex);
@@ -139,7 +139,7 @@ static int attach_tcx(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
  */
 static int clsact_stale_filter(const struct bpf_tc_hook *hook)
 {
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TXC_TC_HANDLE, .priority = TXC_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TXDP_TC_HANDLE, .priority = TXDP_TC_PRIORITY);
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 	int fd, err;
@@ -157,19 +157,19 @@ static int clsact_stale_filter(const struct bpf_tc_hook *hook)
 	return strcmp(info.name, "txc_tc_egress") ? 0 : (int)q.prog_id;
 }
 
-static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+static int attach_clsact(struct txdp *dp, __u32 ifindex, struct txc_iface *iface)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TXC_TC_HANDLE, .priority = TXC_TC_PRIORITY,
-		    .prog_fd = txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS));
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TXDP_TC_HANDLE, .priority = TXDP_TC_PRIORITY,
+		    .prog_fd = txdp_prog_fd(dp, TXDP_PROG_TC_EGRESS));
 	int created, err;
 
 	/* EEXIST: a clsact qdisc is there already (someone else's filters). */
-	txc_libbpf_quiet(true);
+	txdp_libbpf_quiet(true);
 	err = bpf_tc_hook_create(&hook);
-	txc_libbpf_quiet(false);
+	txdp_libbpf_quiet(false);
 	if (err && err != -EEXIST) {
-		txc_log(TXC_LOG_ERROR, "creating a clsact qdisc on ifindex %u: %s\n", ifindex,
+		txdp_log(TXDP_LOG_ERROR, "creating a clsact qdisc on ifindex %u: %s\n", ifindex,
 			strerror(-err));
 		return err;
 	}
@@ -179,7 +179,7 @@ static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifa
 		int old = clsact_stale_filter(&hook);
 
 		if (old > 0) {
-			txc_log(TXC_LOG_WARN, "ifindex %u: replacing the egress filter an earlier "
+			txdp_log(TXDP_LOG_WARN, "ifindex %u: replacing the egress filter an earlier "
 				"txcancel left (program id %d): it would let canceled frames pass\n",
 				ifindex, old);
 			opts.flags = BPF_TC_F_REPLACE;
@@ -187,7 +187,7 @@ static int attach_clsact(struct txc_dp *dp, __u32 ifindex, struct txc_iface *ifa
 		}
 	}
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "adding the egress filter on ifindex %u: %s%s\n", ifindex,
+		txdp_log(TXDP_LOG_ERROR, "adding the egress filter on ifindex %u: %s%s\n", ifindex,
 			strerror(-err), err == -EEXIST ?
 			" (another program's filter has txcancel's handle and priority)" : "");
 		if (created) {
@@ -208,41 +208,41 @@ static const char *ifindex_label(__u32 ifindex, char buf[IF_NAMESIZE + 16])
 	return buf;
 }
 
-int txc_attach_tc(struct txc_dp *dp, const char *ifname, enum txc_tc_mode mode)
+int txdp_attach_tc(struct txdp *dp, const char *ifname, enum txdp_tc_mode mode)
 {
 	__u32 ifindex;
 	int err = ifindex_of(ifname, &ifindex);
 
-	return err ? err : txc_attach_tc_ifindex(dp, ifindex, mode);
+	return err ? err : txdp_attach_tc_ifindex(dp, ifindex, mode);
 }
 
-int txc_attach_tc_ifindex(struct txc_dp *dp, __u32 ifindex, enum txc_tc_mode mode)
+int txdp_attach_tc_ifindex(struct txdp *dp, __u32 ifindex, enum txdp_tc_mode mode)
 {
 	char label[IF_NAMESIZE + 16];
 	const char *ifname = ifindex_label(ifindex, label);
 	struct txc_iface iface;
 	int err;
 
-	err = txc_dp_iface_get_or_new(dp, ifindex, &iface);
+	err = txdp_iface_get_or_new(dp, ifindex, &iface);
 	if (err)
 		return err;
 	if (iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)) {
-		txc_log(TXC_LOG_ERROR, "%s: txcancel's TC program is already attached\n", ifname);
+		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's TC program is already attached\n", ifname);
 		return -EEXIST;
 	}
-	if (mode != TXC_TC_CLSACT) {
+	if (mode != TXDP_TC_CLSACT) {
 		err = attach_tcx(dp, ifindex, &iface);
-		if (err == -EINVAL && mode == TXC_TC_AUTO)
-			txc_log(TXC_LOG_INFO, "%s: no tcx in this kernel, using clsact\n", ifname);
+		if (err == -EINVAL && mode == TXDP_TC_AUTO)
+			txdp_log(TXDP_LOG_INFO, "%s: no tcx in this kernel, using clsact\n", ifname);
 		else if (err)
-			txc_log(TXC_LOG_ERROR, "%s: attaching the tcx egress link: %s\n", ifname,
+			txdp_log(TXDP_LOG_ERROR, "%s: attaching the tcx egress link: %s\n", ifname,
 				strerror(-err));
 	}
-	if (mode == TXC_TC_CLSACT || (mode == TXC_TC_AUTO && err == -EINVAL))
+	if (mode == TXDP_TC_CLSACT || (mode == TXDP_TC_AUTO && err == -EINVAL))
 		err = attach_clsact(dp, ifindex, &iface);
 	if (err)
 		return err;
-	return txc_dp_iface_update(dp, ifindex, &iface);
+	return txdp_iface_update(dp, ifindex, &iface);
 }
 
 static int mnl_count_cb(const struct nlmsghdr *nlh, void *data)
@@ -296,7 +296,7 @@ out:
 static int detach_clsact(__u32 ifindex, struct txc_iface *iface)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TXC_TC_HANDLE, .priority = TXC_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TXDP_TC_HANDLE, .priority = TXDP_TC_PRIORITY);
 	int err, others;
 
 	err = bpf_tc_detach(&hook, &opts);
@@ -312,7 +312,7 @@ static int detach_clsact(__u32 ifindex, struct txc_iface *iface)
 			if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
 				return err;
 		} else {
-			txc_log(TXC_LOG_INFO, "ifindex %u: leaving the clsact qdisc txcancel "
+			txdp_log(TXDP_LOG_INFO, "ifindex %u: leaving the clsact qdisc txcancel "
 				"created, other filters use it\n", ifindex);
 		}
 	}
@@ -320,12 +320,12 @@ static int detach_clsact(__u32 ifindex, struct txc_iface *iface)
 	return 0;
 }
 
-static int detach_tc_ifindex(struct txc_dp *dp, __u32 ifindex)
+static int detach_tc_ifindex(struct txdp *dp, __u32 ifindex)
 {
 	struct txc_iface iface;
 	int err;
 
-	err = txc_iface_get(dp, ifindex, &iface);
+	err = txdp_iface_get(dp, ifindex, &iface);
 	if (err || !(iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT)))
 		return -ENOENT;
 	if (iface.flags & TXC_IFACE_F_TC_TCX) {
@@ -339,19 +339,19 @@ static int detach_tc_ifindex(struct txc_dp *dp, __u32 ifindex)
 		if (err)
 			return err;
 	}
-	return txc_dp_iface_update(dp, ifindex, &iface);
+	return txdp_iface_update(dp, ifindex, &iface);
 }
 
-static int detach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex)
+static int detach_xdp_ifindex(struct txdp *dp, __u32 ifindex)
 {
 	struct txc_iface iface;
 	int err;
 
-	err = txc_iface_get(dp, ifindex, &iface);
+	err = txdp_iface_get(dp, ifindex, &iface);
 	if (err || !(iface.flags & TXC_IFACE_F_XDP))
 		return -ENOENT;
 	if (iface.flags & TXC_IFACE_F_XDP_MULTIPROG) {
-		err = txc_xdp_multi_detach(ifindex);
+		err = txdp_xdp_multi_detach(ifindex);
 		/* Gone already: taken out of the dispatcher by someone else. */
 		if (err == -ENOENT)
 			err = 0;
@@ -361,10 +361,10 @@ static int detach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex)
 	if (err)
 		return err;
 	iface.flags &= ~(TXC_IFACE_F_XDP | TXC_IFACE_F_XDP_MULTIPROG | TXC_IFACE_XDP_WHY_MASK);
-	return txc_dp_iface_update(dp, ifindex, &iface);
+	return txdp_iface_update(dp, ifindex, &iface);
 }
 
-int txc_detach_tc(struct txc_dp *dp, const char *ifname)
+int txdp_detach_tc(struct txdp *dp, const char *ifname)
 {
 	__u32 ifindex;
 	int err = ifindex_of(ifname, &ifindex);
@@ -372,22 +372,22 @@ int txc_detach_tc(struct txc_dp *dp, const char *ifname)
 	if (!err)
 		err = detach_tc_ifindex(dp, ifindex);
 	if (err == -ENOENT)
-		txc_log(TXC_LOG_ERROR, "%s: txcancel's TC program is not attached\n", ifname);
+		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's TC program is not attached\n", ifname);
 	else if (err)
-		txc_log(TXC_LOG_ERROR, "%s: detaching the TC program: %s\n", ifname,
+		txdp_log(TXDP_LOG_ERROR, "%s: detaching the TC program: %s\n", ifname,
 			strerror(-err));
 	return err;
 }
 
-int txc_attach_xdp(struct txc_dp *dp, const char *ifname, __u32 xdp_flags)
+int txdp_attach_xdp(struct txdp *dp, const char *ifname, __u32 xdp_flags)
 {
 	__u32 ifindex;
 	int err = ifindex_of(ifname, &ifindex);
 
-	return err ? err : txc_attach_xdp_ifindex(dp, ifindex, xdp_flags);
+	return err ? err : txdp_attach_xdp_ifindex(dp, ifindex, xdp_flags);
 }
 
-int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
+int txdp_attach_xdp_ifindex(struct txdp *dp, __u32 ifindex, __u32 xdp_flags)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
 	char label[IF_NAMESIZE + 16];
@@ -396,28 +396,28 @@ int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
 	__u8 why;
 	int fd, err;
 
-	err = txc_dp_iface_get_or_new(dp, ifindex, &iface);
+	err = txdp_iface_get_or_new(dp, ifindex, &iface);
 	if (err)
 		return err;
 	if (iface.flags & TXC_IFACE_F_XDP) {
-		txc_log(TXC_LOG_ERROR, "%s: txcancel's XDP program is already attached\n", ifname);
+		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's XDP program is already attached\n", ifname);
 		return -EEXIST;
 	}
 	iface.flags &= ~TXC_IFACE_XDP_WHY_MASK;
-	err = txc_xdp_multi_attach(dp, ifindex, xdp_flags, &why);
+	err = txdp_xdp_multi_attach(dp, ifindex, xdp_flags, &why);
 	if (!err) {
 		iface.flags |= TXC_IFACE_F_XDP | TXC_IFACE_F_XDP_MULTIPROG;
-		return txc_dp_iface_update(dp, ifindex, &iface);
+		return txdp_iface_update(dp, ifindex, &iface);
 	}
-	txc_log(TXC_LOG_INFO, "%s: XDP on a link of its own, not in libxdp's dispatcher: %s\n",
+	txdp_log(TXDP_LOG_INFO, "%s: XDP on a link of its own, not in libxdp's dispatcher: %s\n",
 		ifname, why == TXC_XDP_LINK_NO_DISPATCHER ?
 		"the kernel cannot run the dispatcher (no freplace)" :
 		why == TXC_XDP_LINK_NO_SYS_ADMIN ? "libxdp needs CAP_SYS_ADMIN" : strerror(-err));
 	iface.flags |= (__u32)why << TXC_IFACE_XDP_WHY_SHIFT;
-	fd = bpf_link_create(txc_dp_prog_fd(dp, TXC_PROG_XDP), ifindex, BPF_XDP, &opts);
+	fd = bpf_link_create(txdp_prog_fd(dp, TXDP_PROG_XDP), ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "%s: attaching the XDP program: %s%s\n", ifname,
+		txdp_log(TXDP_LOG_ERROR, "%s: attaching the XDP program: %s%s\n", ifname,
 			strerror(errno), errno == EBUSY ?
 			" (another XDP program is attached; XDP has one program per interface)" : "");
 		return err;
@@ -427,10 +427,10 @@ int txc_attach_xdp_ifindex(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags)
 	if (err)
 		return err;
 	iface.flags |= TXC_IFACE_F_XDP;
-	return txc_dp_iface_update(dp, ifindex, &iface);
+	return txdp_iface_update(dp, ifindex, &iface);
 }
 
-int txc_detach_xdp(struct txc_dp *dp, const char *ifname)
+int txdp_detach_xdp(struct txdp *dp, const char *ifname)
 {
 	__u32 ifindex;
 	int err = ifindex_of(ifname, &ifindex);
@@ -438,19 +438,19 @@ int txc_detach_xdp(struct txc_dp *dp, const char *ifname)
 	if (!err)
 		err = detach_xdp_ifindex(dp, ifindex);
 	if (err == -ENOENT)
-		txc_log(TXC_LOG_ERROR, "%s: txcancel's XDP program is not attached\n", ifname);
+		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's XDP program is not attached\n", ifname);
 	else if (err)
-		txc_log(TXC_LOG_ERROR, "%s: detaching the XDP program: %s\n", ifname,
+		txdp_log(TXDP_LOG_ERROR, "%s: detaching the XDP program: %s\n", ifname,
 			strerror(-err));
 	return err;
 }
 
-int txc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
+int txdp_detach_ifindex(struct txdp *dp, __u32 ifindex)
 {
 	int err, ret = 0;
 
 	/* The qdisc first: the TC program that tags its frames goes next. */
-	err = txc_qdisc_detach_ifindex(dp, ifindex);
+	err = txdp_qdisc_detach_ifindex(dp, ifindex);
 	if (err && err != -ENOENT)
 		ret = err;
 	err = detach_tc_ifindex(dp, ifindex);
@@ -460,14 +460,14 @@ int txc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
 	if (err && err != -ENOENT && !ret)
 		ret = err;
 	if (ret)
-		txc_log(TXC_LOG_WARN, "ifindex %u: detaching txcancel: %s\n", ifindex,
+		txdp_log(TXDP_LOG_WARN, "ifindex %u: detaching txcancel: %s\n", ifindex,
 			strerror(-ret));
 	return ret;
 }
 
-int txc_detach_all(struct txc_dp *dp)
+int txdp_detach_all(struct txdp *dp)
 {
-	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
 	__u32 ifindex;
 	int err, ret = 0;
 
@@ -476,11 +476,11 @@ int txc_detach_all(struct txc_dp *dp)
 	 * interface, and a walk must not run under the deletes it causes.
 	 */
 	while (!bpf_map_get_next_key(fd, NULL, &ifindex)) {
-		err = txc_detach_ifindex(dp, ifindex);
+		err = txdp_detach_ifindex(dp, ifindex);
 		if (err && !ret)
 			ret = err;
 		/* Whatever could not be detached, do not loop on it forever. */
-		txc_dp_iface_stats_delete(dp, ifindex);
+		txdp_iface_stats_delete(dp, ifindex);
 		if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT && !ret)
 			ret = -errno;
 	}

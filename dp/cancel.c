@@ -11,35 +11,35 @@
 #include "dp_internal.h"
 #include "qdisc.h"
 
-static int cancel_target(struct txc_dp *dp, int scope, __u32 value, enum txc_map *map)
+static int cancel_target(struct txdp *dp, int scope, __u32 value, enum txdp_map_id *map)
 {
-	int err = txc_dp_check_scope_value(dp, scope, value);
+	int err = txdp_check_scope_value(dp, scope, value);
 
 	/* Past the check, @scope is one of the three. */
 	if (!err)
-		*map = scope == TXC_SCOPE_ID ? TXC_MAP_ID_CANCELS :
-		       scope == TXC_SCOPE_PREFIX ? TXC_MAP_PREFIX_CANCELS : TXC_MAP_SOURCE_CANCELS;
+		*map = scope == TXC_SCOPE_ID ? TXDP_MAP_ID_CANCELS :
+		       scope == TXC_SCOPE_PREFIX ? TXDP_MAP_PREFIX_CANCELS : TXDP_MAP_SOURCE_CANCELS;
 	return err;
 }
 
-int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns)
+int txdp_cancel(struct txdp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns)
 {
 	struct txc_cancel c = { .flags = TXC_CANCEL_F_ACTIVE };
 	struct txc_iface iface;
 	struct timespec now;
-	enum txc_map map;
+	enum txdp_map_id map;
 	int err;
 
-	txc_dp_error_clear(dp);
+	txdp_error_clear(dp);
 	err = cancel_target(dp, scope, value, &map);
 	if (err)
 		return err;
 	if (!ifindex) {
 		c.flags |= TXC_CANCEL_F_ALL_IFACES;
 	} else {
-		err = txc_iface_get(dp, ifindex, &iface);
+		err = txdp_iface_get(dp, ifindex, &iface);
 		if (err)
-			return txc_dp_fail(dp, err, "cancel on ifindex %u: txcancel is not attached "
+			return txdp_fail(dp, err, "cancel on ifindex %u: txcancel is not attached "
 					   "there", ifindex);
 	}
 	c.expires_ns = expires_ns;
@@ -51,7 +51,7 @@ int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u6
 	if (ifindex) {
 		struct txc_cancel old;
 
-		if (!bpf_map_lookup_elem(txc_dp_map_fd(dp, map), &value, &old) &&
+		if (!bpf_map_lookup_elem(txdp_map_fd(dp, map), &value, &old) &&
 		    (old.flags & TXC_CANCEL_F_ACTIVE)) {
 			c = old;
 			if (!old.expires_ns || !expires_ns)
@@ -64,31 +64,31 @@ int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u6
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	c.since_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), &value, &c, BPF_ANY))
-		return txc_dp_fail(dp, -errno, "cancel of %u: %s%s", value, strerror(errno),
+	if (bpf_map_update_elem(txdp_map_fd(dp, map), &value, &c, BPF_ANY))
+		return txdp_fail(dp, -errno, "cancel of %u: %s%s", value, strerror(errno),
 				   errno == E2BIG ? " (the cancel table is full)" : "");
 	if (scope == TXC_SCOPE_ID)
-		err = txc_dp_lookups_add(dp, TXC_LOOKUP_ID_CANCELS);
+		err = txdp_lookups_add(dp, TXC_LOOKUP_ID_CANCELS);
 	/* In force at the hook: now what is queued already (no-op without the qdisc). */
-	return err ? err : txc_qdisc_purge(dp, scope, value, ifindex, NULL);
+	return err ? err : txdp_qdisc_purge(dp, scope, value, ifindex, NULL);
 }
 
-int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
+int txdp_clear(struct txdp *dp, int scope, __u32 value)
 {
 	struct txc_cancel none = {};
-	enum txc_map map;
+	enum txdp_map_id map;
 	int err;
 
-	txc_dp_error_clear(dp);
+	txdp_error_clear(dp);
 	err = cancel_target(dp, scope, value, &map);
 	if (err)
 		return err;
 	if (scope == TXC_SCOPE_ID) {
-		if (bpf_map_delete_elem(txc_dp_map_fd(dp, map), &value) && errno != ENOENT)
+		if (bpf_map_delete_elem(txdp_map_fd(dp, map), &value) && errno != ENOENT)
 			return -errno;
 		return 0;
 	}
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, map), &value, &none, BPF_ANY))
+	if (bpf_map_update_elem(txdp_map_fd(dp, map), &value, &none, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -98,7 +98,7 @@ int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value)
  * kernel inserts them in one system call instead of one each.  *@done says
  * how many, from the first, are in force when an error is returned.
  */
-int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
+int txdp_cancel_ids(struct txdp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
 		      __u32 *done)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
@@ -108,8 +108,8 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 	int err;
 
 	*done = 0;
-	txc_dp_error_clear(dp);
-	err = txc_dp_check_ids(dp, ids, n);
+	txdp_error_clear(dp);
+	err = txdp_check_ids(dp, ids, n);
 	if (err || !n)
 		return err;
 	vals = calloc(n, sizeof(*vals));
@@ -122,17 +122,17 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 		vals[i].since_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
 	}
 	/* The lookup bit first: a cancel the programs do not look at is not in force. */
-	err = txc_dp_lookups_add(dp, TXC_LOOKUP_ID_CANCELS);
-	if (!err && bpf_map_update_batch(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), ids, vals,
+	err = txdp_lookups_add(dp, TXC_LOOKUP_ID_CANCELS);
+	if (!err && bpf_map_update_batch(txdp_map_fd(dp, TXDP_MAP_ID_CANCELS), ids, vals,
 					 &count, &opts))
-		err = txc_dp_fail(dp, -errno, "cancel of %u IDs: %s after %u%s", n,
+		err = txdp_fail(dp, -errno, "cancel of %u IDs: %s after %u%s", n,
 				  strerror(errno), count,
 				  errno == E2BIG ? " (the cancel table is full)" : "");
 	/* The kernel stops its loop with count < n; failing before it, count stays n. */
 	*done = !err ? n : count < n ? count : 0;
 	free(vals);
 	if (*done && dp->qdisc) {
-		int perr = txc_qdisc_purge_ids(dp, ids, *done, NULL);
+		int perr = txdp_qdisc_purge_ids(dp, ids, *done, NULL);
 
 		if (perr && !err)
 			err = perr;
@@ -141,20 +141,20 @@ int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_
 }
 
 /* Many ID clears; clearing an ID that has no cancel is no error. */
-int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done)
+int txdp_clear_ids(struct txdp *dp, const __u32 *ids, __u32 n, __u32 *done)
 {
 	__u32 deleted;
 	int err;
 
 	*done = 0;
-	txc_dp_error_clear(dp);
-	err = txc_dp_check_ids(dp, ids, n);
+	txdp_error_clear(dp);
+	err = txdp_check_ids(dp, ids, n);
 	if (err)
 		return err;
-	err = txc_map_delete_keys(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), ids, sizeof(*ids), n,
+	err = txdp_map_delete_keys(txdp_map_fd(dp, TXDP_MAP_ID_CANCELS), ids, sizeof(*ids), n,
 				  &deleted);
 	if (err)
-		return txc_dp_fail(dp, err, "clear of %u IDs: %s", n, strerror(-err));
+		return txdp_fail(dp, err, "clear of %u IDs: %s", n, strerror(-err));
 	*done = n;
 	return 0;
 }

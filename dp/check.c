@@ -2,7 +2,7 @@
 /*
  * Validity of the IDs, prefixes, sources and scopes the library is handed:
  * the common checks (common/values.h), so the caller reads the sentence the
- * daemon and the client library use, through txc_dp_strerror().
+ * daemon and the client library use, through txdp_strerror().
  */
 #include <errno.h>
 
@@ -10,33 +10,33 @@
 #include "dp_internal.h"
 #include "values.h"
 
-static int refuse(struct txc_dp *dp, const char *problem)
+static int refuse(struct txdp *dp, const char *problem)
 {
-	return problem ? txc_dp_fail(dp, -EINVAL, "%s", problem) : 0;
+	return problem ? txdp_fail(dp, -EINVAL, "%s", problem) : 0;
 }
 
-int txc_dp_check_source(struct txc_dp *dp, __u32 source)
+int txdp_check_source(struct txdp *dp, __u32 source)
 {
 	char buf[TXCC_PROBLEM_MAX];
 
 	return refuse(dp, txcc_source_problem(source, buf));
 }
 
-int txc_dp_check_id(struct txc_dp *dp, __u32 id)
+int txdp_check_id(struct txdp *dp, __u32 id)
 {
 	char buf[TXCC_PROBLEM_MAX];
 
 	return refuse(dp, txcc_id_problem(id, buf));
 }
 
-int txc_dp_check_prefix(struct txc_dp *dp, __u32 prefix)
+int txdp_check_prefix(struct txdp *dp, __u32 prefix)
 {
 	char buf[TXCC_PROBLEM_MAX];
 
 	return refuse(dp, txcc_prefix_problem(prefix, buf));
 }
 
-int txc_dp_check_scope_value(struct txc_dp *dp, int scope, __u32 value)
+int txdp_check_scope_value(struct txdp *dp, int scope, __u32 value)
 {
 	char buf[TXCC_PROBLEM_MAX];
 
@@ -44,10 +44,10 @@ int txc_dp_check_scope_value(struct txc_dp *dp, int scope, __u32 value)
 }
 
 /* Every ID of a batch is checked before any reaches the map. */
-int txc_dp_check_ids(struct txc_dp *dp, const __u32 *ids, __u32 n)
+int txdp_check_ids(struct txdp *dp, const __u32 *ids, __u32 n)
 {
 	for (__u32 i = 0; i < n; i++) {
-		int err = txc_dp_check_id(dp, ids[i]);
+		int err = txdp_check_id(dp, ids[i]);
 
 		if (err)
 			return err;

@@ -5,7 +5,7 @@
 #include "dp.h"
 #include "dp_internal.h"
 
-int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg)
+int txdp_config_get(struct txdp *dp, struct txc_config *cfg)
 {
 	cfg->mark_mask = __atomic_load_n(&dp->cfg->mark_mask, __ATOMIC_ACQUIRE);
 	cfg->lookups = __atomic_load_n(&dp->cfg->lookups, __ATOMIC_ACQUIRE);
@@ -14,19 +14,19 @@ int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg)
 	return 0;
 }
 
-int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
+int txdp_config_set(struct txdp *dp, const struct txc_config *cfg)
 {
 	if (cfg->reserved) {
-		txc_log(TXC_LOG_ERROR, "config: reserved fields must be zero\n");
+		txdp_log(TXDP_LOG_ERROR, "config: reserved fields must be zero\n");
 		return -EINVAL;
 	}
 	if (cfg->ring_flags & ~TXC_RING_F_ALL) {
-		txc_log(TXC_LOG_ERROR, "config: unknown ring flags 0x%x (known: 0x%x)\n",
+		txdp_log(TXDP_LOG_ERROR, "config: unknown ring flags 0x%x (known: 0x%x)\n",
 			cfg->ring_flags & ~TXC_RING_F_ALL, TXC_RING_F_ALL);
 		return -EINVAL;
 	}
 	if (cfg->lookups & ~TXC_LOOKUP_ALL) {
-		txc_log(TXC_LOG_ERROR, "config: unknown lookup bits 0x%x (known: 0x%x)\n",
+		txdp_log(TXDP_LOG_ERROR, "config: unknown lookup bits 0x%x (known: 0x%x)\n",
 			cfg->lookups & ~TXC_LOOKUP_ALL, TXC_LOOKUP_ALL);
 		return -EINVAL;
 	}
@@ -41,36 +41,36 @@ int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg)
  * processes (or a process and its tests) changing different bits at once
  * both keep theirs, and no bit is rewritten that did not change.
  */
-int txc_dp_lookups_add(struct txc_dp *dp, __u32 bits)
+int txdp_lookups_add(struct txdp *dp, __u32 bits)
 {
 	__atomic_fetch_or(&dp->cfg->lookups, bits, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
-int txc_dp_lookups_del(struct txc_dp *dp, __u32 bits)
+int txdp_lookups_del(struct txdp *dp, __u32 bits)
 {
 	__atomic_fetch_and(&dp->cfg->lookups, ~bits, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
-bool txc_dp_lookup_on(const struct txc_dp *dp, __u32 bits)
+bool txdp_lookup_on(const struct txdp *dp, __u32 bits)
 {
 	return __atomic_load_n(&dp->cfg->lookups, __ATOMIC_ACQUIRE) & bits;
 }
 
-int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask)
+int txdp_set_mark_mask(struct txdp *dp, __u32 mask)
 {
 	__atomic_store_n(&dp->cfg->mark_mask, mask, __ATOMIC_RELEASE);
 	return 0;
 }
 
-int txc_dp_set_iface_counters(struct txc_dp *dp, bool on)
+int txdp_set_iface_counters(struct txdp *dp, bool on)
 {
-	return on ? txc_dp_lookups_add(dp, TXC_LOOKUP_IFACE_STATS) :
-		    txc_dp_lookups_del(dp, TXC_LOOKUP_IFACE_STATS);
+	return on ? txdp_lookups_add(dp, TXC_LOOKUP_IFACE_STATS) :
+		    txdp_lookups_del(dp, TXC_LOOKUP_IFACE_STATS);
 }
 
-int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup)
+int txdp_set_ring_wakeup(struct txdp *dp, bool wakeup)
 {
 	if (wakeup)
 		__atomic_fetch_and(&dp->cfg->ring_flags, ~TXC_RING_F_NO_WAKEUP, __ATOMIC_SEQ_CST);

@@ -14,52 +14,52 @@
 /* The counters structs are __u64 fields only: summed field by field. */
 #define N_FIELDS(s)	(sizeof(s) / sizeof(__u64))
 
-int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum)
+int txdp_source_stats(struct txdp *dp, __u32 source, struct txc_source_stats *sum)
 {
-	return txc_map_percpu_sum(txc_dp_map_fd(dp, TXC_MAP_SOURCE_STATS), &source,
+	return txdp_map_percpu_sum(txdp_map_fd(dp, TXDP_MAP_SOURCE_STATS), &source,
 				  (__u64 *)sum, N_FIELDS(*sum));
 }
 
-int txc_dp_iface_counters(struct txc_dp *dp, __u32 ifindex, struct txc_iface_stats *sum)
+int txdp_iface_counters(struct txdp *dp, __u32 ifindex, struct txc_iface_stats *sum)
 {
-	return txc_map_percpu_sum(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex,
+	return txdp_map_percpu_sum(txdp_map_fd(dp, TXDP_MAP_IFACE_STATS), &ifindex,
 				  (__u64 *)sum, N_FIELDS(*sum));
 }
 
-int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq)
+int txdp_source_seq(struct txdp *dp, __u32 source, __u64 *seq)
 {
-	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_SOURCE_SEQ), &source, seq))
+	if (bpf_map_lookup_elem(txdp_map_fd(dp, TXDP_MAP_SOURCE_SEQ), &source, seq))
 		return -errno;
 	return 0;
 }
 
-int txc_dp_set_source_caplen(struct txc_dp *dp, __u32 source, __u32 caplen)
+int txdp_set_source_caplen(struct txdp *dp, __u32 source, __u32 caplen)
 {
 	char why[TXCC_PROBLEM_MAX];
-	int err = txc_dp_check_source(dp, source);
+	int err = txdp_check_source(dp, source);
 
 	if (err)
 		return err;
 	if (txcc_capture_len_problem(caplen, why))
-		return txc_dp_fail(dp, -EINVAL, "%s", why);
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SOURCE_CAPLEN), &source, &caplen,
+		return txdp_fail(dp, -EINVAL, "%s", why);
+	if (bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_SOURCE_CAPLEN), &source, &caplen,
 				BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-/* How long txc_dp_id_count_start() waits out ENOMEM, in 1 ms steps. */
+/* How long txdp_id_count_start() waits out ENOMEM, in 1 ms steps. */
 #define ID_STATS_ENOMEM_TRIES	50
 
-int txc_dp_id_count_try(struct txc_dp *dp, __u32 cancel_id)
+int txdp_id_count_try(struct txdp *dp, __u32 cancel_id)
 {
-	struct bpf_map *m = txc_dp_map(dp, TXC_MAP_ID_STATS);
+	struct bpf_map *m = txdp_map(dp, TXDP_MAP_ID_STATS);
 	int ncpus = libbpf_num_possible_cpus();
 	struct txc_id_stats *zero;
 	int err;
 
-	txc_dp_error_clear(dp);
-	err = txc_dp_check_id(dp, cancel_id);
+	txdp_error_clear(dp);
+	err = txdp_check_id(dp, cancel_id);
 	if (err)
 		return err;
 	if (ncpus < 0)
@@ -80,39 +80,39 @@ int txc_dp_id_count_try(struct txc_dp *dp, __u32 cancel_id)
 		err = errno == ENOMEM ? -EAGAIN : -errno;
 	free(zero);
 	if (err == -E2BIG)
-		return txc_dp_fail(dp, -ENOSPC, "counting ID 0x%08x: the per-ID counter table is "
+		return txdp_fail(dp, -ENOSPC, "counting ID 0x%08x: the per-ID counter table is "
 				   "full (%u IDs are counted); stop counting another ID first",
 				   cancel_id, bpf_map__max_entries(m));
 	if (err == -EAGAIN)
 		return err;
 	if (err)
-		return txc_dp_fail(dp, err, "counting ID 0x%08x: %s", cancel_id, strerror(-err));
+		return txdp_fail(dp, err, "counting ID 0x%08x: %s", cancel_id, strerror(-err));
 	/* The element is in place before the programs look it up. */
-	return txc_dp_lookups_add(dp, TXC_LOOKUP_ID_STATS);
+	return txdp_lookups_add(dp, TXC_LOOKUP_ID_STATS);
 }
 
-int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id)
+int txdp_id_count_start(struct txdp *dp, __u32 cancel_id)
 {
 	int err;
 
 	for (int tries = 0;; tries++) {
-		err = txc_dp_id_count_try(dp, cancel_id);
+		err = txdp_id_count_try(dp, cancel_id);
 		if (err != -EAGAIN || tries == ID_STATS_ENOMEM_TRIES)
 			break;
 		usleep(1000);
 	}
 	if (err == -EAGAIN)
-		return txc_dp_fail(dp, -ENOMEM, "counting ID 0x%08x: %s", cancel_id,
+		return txdp_fail(dp, -ENOMEM, "counting ID 0x%08x: %s", cancel_id,
 				   strerror(ENOMEM));
 	return err;
 }
 
-int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id)
+int txdp_id_count_stop(struct txdp *dp, __u32 cancel_id)
 {
-	int fd = txc_dp_map_fd(dp, TXC_MAP_ID_STATS);
+	int fd = txdp_map_fd(dp, TXDP_MAP_ID_STATS);
 	int err;
 
-	err = txc_dp_check_id(dp, cancel_id);
+	err = txdp_check_id(dp, cancel_id);
 	if (err)
 		return err;
 	if (bpf_map_delete_elem(fd, &cancel_id))
@@ -123,22 +123,22 @@ int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id)
 	 * element, then finds the bit still set and leaves it); looking again
 	 * after the clear puts the bit back for it.
 	 */
-	if (!txc_map_is_empty(fd))
+	if (!txdp_map_is_empty(fd))
 		return 0;
-	err = txc_dp_lookups_del(dp, TXC_LOOKUP_ID_STATS);
-	if (!err && !txc_map_is_empty(fd))
-		err = txc_dp_lookups_add(dp, TXC_LOOKUP_ID_STATS);
+	err = txdp_lookups_del(dp, TXC_LOOKUP_ID_STATS);
+	if (!err && !txdp_map_is_empty(fd))
+		err = txdp_lookups_add(dp, TXC_LOOKUP_ID_STATS);
 	return err;
 }
 
-int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *sum)
+int txdp_id_counters(struct txdp *dp, __u32 cancel_id, struct txc_id_stats *sum)
 {
 	int err;
 
 	memset(sum, 0, sizeof(*sum));
-	err = txc_dp_check_id(dp, cancel_id);
+	err = txdp_check_id(dp, cancel_id);
 	if (err)
 		return err;
-	return txc_map_percpu_sum(txc_dp_map_fd(dp, TXC_MAP_ID_STATS), &cancel_id,
+	return txdp_map_percpu_sum(txdp_map_fd(dp, TXDP_MAP_ID_STATS), &cancel_id,
 				  (__u64 *)sum, N_FIELDS(*sum));
 }

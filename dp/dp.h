@@ -13,13 +13,13 @@
  * qdisc) is kept in the pinned map txc_ifaces, so that it survives a restart.
  *
  * Every function returns 0 or a negative errno and logs what failed, on
- * what, and why through the log sink (log.h); txc_dp_strerror() gives the
+ * what, and why through the log sink (log.h); txdp_strerror() gives the
  * last failure's cause as its text.  The headers, by purpose: this one
  * (the handle and the state it edits), attach.h (interfaces), maps.h (map
  * utilities for any fd), log.h, qdisc.h (txcancel's qdisc).
  */
-#ifndef TXC_DP_H
-#define TXC_DP_H
+#ifndef TXDP_H
+#define TXDP_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,62 +29,62 @@
 #include "maps.h"
 #include "attach.h"
 
-#define TXC_PIN_DIR_DEFAULT	"/sys/fs/bpf/txcancel"
+#define TXDP_PIN_DIR_DEFAULT	"/sys/fs/bpf/txcancel"
 
-struct txc_dp_opts {
-	const char *pin_dir;	/* NULL: TXC_PIN_DIR_DEFAULT */
+struct txdp_opts {
+	const char *pin_dir;	/* NULL: TXDP_PIN_DIR_DEFAULT */
 	__u32 ring_bytes;	/* per-source ring size, power of 2; 0: default */
 	__u32 flow_rules_max;	/* 0: TXC_FLOW_RULES_MAX */
 };
 
-enum txc_map {
-	TXC_MAP_CONFIG,
-	TXC_MAP_MARK_RULES,
-	TXC_MAP_SK_TAGS,
-	TXC_MAP_CGROUP_RULES,
-	TXC_MAP_FLOW_RULES,
-	TXC_MAP_ID_CANCELS,
-	TXC_MAP_PREFIX_CANCELS,
-	TXC_MAP_SOURCE_CANCELS,
-	TXC_MAP_SOURCE_SEQ,
-	TXC_MAP_SOURCE_STATS,
-	TXC_MAP_IFACES,
-	TXC_MAP_RINGS,
-	TXC_MAP_ID_STATS,
-	TXC_MAP_LEASE_GENS,
-	TXC_MAP_CGROUP_FILTER,
-	TXC_MAP_IFACE_STATS,
-	TXC_MAP_SOURCE_CAPLEN,
-	TXC_MAP_COUNT,
+enum txdp_map_id {
+	TXDP_MAP_CONFIG,
+	TXDP_MAP_MARK_RULES,
+	TXDP_MAP_SK_TAGS,
+	TXDP_MAP_CGROUP_RULES,
+	TXDP_MAP_FLOW_RULES,
+	TXDP_MAP_ID_CANCELS,
+	TXDP_MAP_PREFIX_CANCELS,
+	TXDP_MAP_SOURCE_CANCELS,
+	TXDP_MAP_SOURCE_SEQ,
+	TXDP_MAP_SOURCE_STATS,
+	TXDP_MAP_IFACES,
+	TXDP_MAP_RINGS,
+	TXDP_MAP_ID_STATS,
+	TXDP_MAP_LEASE_GENS,
+	TXDP_MAP_CGROUP_FILTER,
+	TXDP_MAP_IFACE_STATS,
+	TXDP_MAP_SOURCE_CAPLEN,
+	TXDP_MAP_COUNT,
 };
 
-enum txc_prog {
-	TXC_PROG_TC_EGRESS,
-	TXC_PROG_XDP,
-	TXC_PROG_COUNT,
+enum txdp_prog {
+	TXDP_PROG_TC_EGRESS,
+	TXDP_PROG_XDP,
+	TXDP_PROG_COUNT,
 };
 
-struct txc_dp;
+struct txdp;
 
 /* Load the programs, reusing maps pinned under the pin dir if present. */
-int txc_dp_open(struct txc_dp **dp, const struct txc_dp_opts *opts);
+int txdp_open(struct txdp **dp, const struct txdp_opts *opts);
 /* Release this process's handles; pinned maps and links stay. NULL-safe. */
-void txc_dp_close(struct txc_dp *dp);
+void txdp_close(struct txdp *dp);
 /* Remove the map pins and the pin directory; links must be detached first. */
-int txc_dp_unpin(struct txc_dp *dp);
+int txdp_unpin(struct txdp *dp);
 
 /*
  * The cause of @dp's last failure, if it failed with @err, in the words a
  * user acts on ("the rule table is full (65536 flow rules)"); otherwise
- * strerror(-@err).  Valid until the next call.  At most TXC_DP_ERR_LEN
+ * strerror(-@err).  Valid until the next call.  At most TXDP_ERR_LEN
  * bytes with the NUL: it fits an error reply's message.
  */
-#define TXC_DP_ERR_LEN		120
-const char *txc_dp_strerror(struct txc_dp *dp, int err);
+#define TXDP_ERR_LEN		120
+const char *txdp_strerror(struct txdp *dp, int err);
 
-const char *txc_dp_pin_dir(const struct txc_dp *dp);
-int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map);
-int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog);
+const char *txdp_pin_dir(const struct txdp *dp);
+int txdp_map_fd(const struct txdp *dp, enum txdp_map_id map);
+int txdp_prog_fd(const struct txdp *dp, enum txdp_prog prog);
 
 /*
  * The XDP program's place in libxdp's dispatcher: lower runs first, and
@@ -93,8 +93,8 @@ int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog);
  * (XDP_TX, XDP_REDIRECT) by a program before it; what it lets through
  * (XDP_PASS) goes on to the next program.
  */
-#define TXC_XDP_RUN_PRIO	20
-__u32 txc_dp_ring_bytes(const struct txc_dp *dp);
+#define TXDP_XDP_RUN_PRIO	20
+__u32 txdp_ring_bytes(const struct txdp *dp);
 
 /*
  * The lock of a pin dir: an exclusive flock on the directory, which
@@ -104,104 +104,104 @@ __u32 txc_dp_ring_bytes(const struct txc_dp *dp);
  * Creates the directory if needed.  Not for the process that already holds
  * it: flock locks belong to the open file, so a second one conflicts.
  */
-int txc_dp_pin_dir_lock(const char *pin_dir);
+int txdp_pin_dir_lock(const char *pin_dir);
 
 /* Mount bpffs on the parent of @pin_dir's tree if nothing is mounted there. */
-int txc_ensure_bpffs(const char *path);
+int txdp_ensure_bpffs(const char *path);
 
 /* --- state --------------------------------------------------------------- */
 
-int txc_dp_config_get(struct txc_dp *dp, struct txc_config *cfg);
-int txc_dp_config_set(struct txc_dp *dp, const struct txc_config *cfg);
-int txc_dp_set_mark_mask(struct txc_dp *dp, __u32 mask);
+int txdp_config_get(struct txdp *dp, struct txc_config *cfg);
+int txdp_config_set(struct txdp *dp, const struct txc_config *cfg);
+int txdp_set_mark_mask(struct txdp *dp, __u32 mask);
 /* Whether any of the TXC_LOOKUP_* @bits is on: a read of the mapped config. */
-bool txc_dp_lookup_on(const struct txc_dp *dp, __u32 bits);
+bool txdp_lookup_on(const struct txdp *dp, __u32 bits);
 /*
  * Count tagged frames per interface (txc_iface_stats), or stop: a hash
  * lookup per tagged frame while on.
  */
-int txc_dp_set_iface_counters(struct txc_dp *dp, bool on);
+int txdp_set_iface_counters(struct txdp *dp, bool on);
 /*
  * Whether records wake the rings' consumer (TXC_RING_F_NO_WAKEUP clear).
  * A consumer that stops the wake-ups must poll the rings itself until it
  * turns them back on, and read the rings once more after that.
  */
-int txc_dp_set_ring_wakeup(struct txc_dp *dp, bool wakeup);
+int txdp_set_ring_wakeup(struct txdp *dp, bool wakeup);
 
 /*
  * Tag rules.  @key points at the key of @kind's table (see abi.h).  Adding a
  * rule turns on the lookup of its table; an invalid ID or source is refused
  * with -EINVAL.
  */
-int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct txc_tag *tag);
-int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key);
+int txdp_tag_add(struct txdp *dp, int kind, const void *key, const struct txc_tag *tag);
+int txdp_tag_del(struct txdp *dp, int kind, const void *key);
 
 /*
  * Socket tags (TXC_TAG_SOCKET) are stored in the socket itself, through an
  * fd of it, and freed by the kernel with the socket; the tag tables above
  * refuse them.  A socket has at most one tag: tagging again replaces it.
- * txc_dp_sock_get() returns the tag in force (-ENOENT: none, or one made
+ * txdp_sock_get() returns the tag in force (-ENOENT: none, or one made
  * under a prefix or source since released).
  */
-int txc_dp_sock_tag(struct txc_dp *dp, int sock_fd, const struct txc_tag *tag);
-int txc_dp_sock_get(struct txc_dp *dp, int sock_fd, struct txc_sk_tag *st);
-int txc_dp_sock_untag(struct txc_dp *dp, int sock_fd);
+int txdp_sock_tag(struct txdp *dp, int sock_fd, const struct txc_tag *tag);
+int txdp_sock_get(struct txdp *dp, int sock_fd, struct txc_sk_tag *st);
+int txdp_sock_untag(struct txdp *dp, int sock_fd);
 /*
  * The lease of a prefix or source (@scope TXC_SCOPE_PREFIX or _SOURCE)
  * ended: every socket tag made under it stops being in force at once.
  */
-int txc_dp_lease_end(struct txc_dp *dp, int scope, __u32 value);
+int txdp_lease_end(struct txdp *dp, int scope, __u32 value);
 
 /*
  * Cancels.  @scope is TXC_SCOPE_*; @value is the ID, prefix or source.
  * @ifindex 0 means every interface; otherwise the interface must be attached.
  * @expires_ns is CLOCK_MONOTONIC, 0 for never.
  */
-int txc_dp_cancel(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns);
-int txc_dp_clear(struct txc_dp *dp, int scope, __u32 value);
+int txdp_cancel(struct txdp *dp, int scope, __u32 value, __u32 ifindex, __u64 expires_ns);
+int txdp_clear(struct txdp *dp, int scope, __u32 value);
 /*
  * Many ID cancels on every interface (@expires_ns per ID, NULL: none), or
  * many ID clears, each in as few system calls as the kernel allows.  *@done
  * is how many from the first were applied, also on error; for clears that
  * fail it is 0, since which IDs were cleared is not known by position.
  */
-int txc_dp_cancel_ids(struct txc_dp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
+int txdp_cancel_ids(struct txdp *dp, const __u32 *ids, const __u64 *expires_ns, __u32 n,
 		      __u32 *done);
-int txc_dp_clear_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *done);
+int txdp_clear_ids(struct txdp *dp, const __u32 *ids, __u32 n, __u32 *done);
 /* Counters of @source, summed over CPUs. */
-int txc_dp_source_stats(struct txc_dp *dp, __u32 source, struct txc_source_stats *sum);
+int txdp_source_stats(struct txdp *dp, __u32 source, struct txc_source_stats *sum);
 /* Next sequence number the datapath will hand out for @source, minus one. */
-int txc_dp_source_seq(struct txc_dp *dp, __u32 source, __u64 *seq);
+int txdp_source_seq(struct txdp *dp, __u32 source, __u64 *seq);
 /*
  * Bytes of each aborted frame of @source its records carry from now on
  * (0..TXC_CAPTURE_MAX; 0: none, records of version 1).
  */
-int txc_dp_set_source_caplen(struct txc_dp *dp, __u32 source, __u32 caplen);
+int txdp_set_source_caplen(struct txdp *dp, __u32 source, __u32 caplen);
 
 /*
  * Per-ID counters (struct txc_id_stats), kept only for the IDs asked for.
  *
- * txc_dp_id_count_start() creates a zeroed element for @cancel_id and turns
+ * txdp_id_count_start() creates a zeroed element for @cancel_id and turns
  * the lookup on; an ID already counted keeps its counts (0).  -EINVAL for an
  * invalid ID, -ENOSPC when TXC_ID_STATS_MAX IDs are counted already.
- * txc_dp_id_count_stop() deletes the element (-ENOENT if the ID was not
+ * txdp_id_count_stop() deletes the element (-ENOENT if the ID was not
  * counted) and turns the lookup off when none is left.
- * txc_dp_id_counters() sums the counts over CPUs; -ENOENT if not counted.
+ * txdp_id_counters() sums the counts over CPUs; -ENOENT if not counted.
  */
-int txc_dp_id_count_start(struct txc_dp *dp, __u32 cancel_id);
+int txdp_id_count_start(struct txdp *dp, __u32 cancel_id);
 /*
- * The same without waiting: -EAGAIN where txc_dp_id_count_start() would
+ * The same without waiting: -EAGAIN where txdp_id_count_start() would
  * wait for the kernel's per-CPU allocator (up to 50 ms, 1 ms at a time).
  */
-int txc_dp_id_count_try(struct txc_dp *dp, __u32 cancel_id);
-int txc_dp_id_count_stop(struct txc_dp *dp, __u32 cancel_id);
-int txc_dp_id_counters(struct txc_dp *dp, __u32 cancel_id, struct txc_id_stats *sum);
+int txdp_id_count_try(struct txdp *dp, __u32 cancel_id);
+int txdp_id_count_stop(struct txdp *dp, __u32 cancel_id);
+int txdp_id_counters(struct txdp *dp, __u32 cancel_id, struct txc_id_stats *sum);
 
 /*
  * Tagged frames passed and aborted on interface @ifindex, summed over CPUs;
  * -ENOENT if txcancel is not attached to it.
  */
-int txc_dp_iface_counters(struct txc_dp *dp, __u32 ifindex, struct txc_iface_stats *sum);
+int txdp_iface_counters(struct txdp *dp, __u32 ifindex, struct txc_iface_stats *sum);
 
 /*
  * What the TC program decides for @frame (@len bytes from the Ethernet
@@ -223,10 +223,10 @@ int txc_dp_iface_counters(struct txc_dp *dp, __u32 ifindex, struct txc_iface_sta
  * concurrent calls on one @dp: the result comes back through that
  * instance's .bss.
  */
-int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
+int txdp_explain(struct txdp *dp, const void *frame, __u32 len, __u32 mark,
 		   __u32 ifindex, struct txc_explain_result *out);
 /* Load the explain program now, for a caller that must not wait at the first explain. */
-int txc_dp_explain_prepare(struct txc_dp *dp);
+int txdp_explain_prepare(struct txdp *dp);
 
 /*
  * Rings.  Every system call on txc_rings (an array of maps) may wait for an
@@ -238,19 +238,19 @@ int txc_dp_explain_prepare(struct txc_dp *dp);
  * the rest of the library.  Each returns a new fd the caller closes, or a
  * negative errno.
  *
- * txc_dp_ring_get(): the ring stored for @source (-ENOENT if none).
- * txc_dp_ring_new(): a fresh ring stored for @source, replacing any other
- * without looking first.  txc_dp_ring_open(): the stored one, else a new one.
+ * txdp_ring_get(): the ring stored for @source (-ENOENT if none).
+ * txdp_ring_new(): a fresh ring stored for @source, replacing any other
+ * without looking first.  txdp_ring_open(): the stored one, else a new one.
  */
-int txc_dp_ring_get(struct txc_dp *dp, __u32 source);
-int txc_dp_ring_new(struct txc_dp *dp, __u32 source);
-int txc_dp_ring_open(struct txc_dp *dp, __u32 source);
+int txdp_ring_get(struct txdp *dp, __u32 source);
+int txdp_ring_new(struct txdp *dp, __u32 source);
+int txdp_ring_open(struct txdp *dp, __u32 source);
 /* Whether @source's slot may hold a ring (no system call). */
-bool txc_dp_ring_slot_used(struct txc_dp *dp, __u32 source);
+bool txdp_ring_slot_used(struct txdp *dp, __u32 source);
 /* Remove @source's ring from txc_rings; its aborts then count as lost. */
-int txc_dp_ring_remove(struct txc_dp *dp, __u32 source);
+int txdp_ring_remove(struct txdp *dp, __u32 source);
 
 /* Forget every rule, cancel, counter and ring: back to a freshly loaded state. */
-int txc_dp_reset(struct txc_dp *dp);
+int txdp_reset(struct txdp *dp);
 
 #endif

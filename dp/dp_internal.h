@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* What the library's files share and nobody else needs. */
-#ifndef TXC_DP_INTERNAL_H
-#define TXC_DP_INTERNAL_H
+#ifndef TXDP_INTERNAL_H
+#define TXDP_INTERNAL_H
 
 #include <limits.h>
 #include <pthread.h>
@@ -13,14 +13,14 @@
 #include "dp.h"
 
 struct txcancel;
-struct txc_qdisc;
+struct txdp_qdisc;
 
-struct txc_dp {
+struct txdp {
 	struct txcancel *skel;
 	/* Loaded on the first explain: only txc_tc_explain, on skel's maps. */
 	struct txcancel *explain;
-	/* txcancel's qdisc (qdisc.c), once txc_qdisc_open() loaded it. */
-	struct txc_qdisc *qdisc;
+	/* txcancel's qdisc (qdisc.c), once txdp_qdisc_open() loaded it. */
+	struct txdp_qdisc *qdisc;
 	char pin_dir[PATH_MAX - 64];	/* leaves room for "/links/xdp-<ifindex>" */
 	__u32 ring_bytes;
 	/*
@@ -41,84 +41,84 @@ struct txc_dp {
 	size_t cfg_len, gens_len, cgroup_filter_len;
 	/*
 	 * The cause of the last failure, in the words a user acts on
-	 * (txc_dp_strerror()).  Ring calls may fail in a thread of their
+	 * (txdp_strerror()).  Ring calls may fail in a thread of their
 	 * own: the lock keeps the text whole.
 	 */
 	pthread_mutex_t err_lock;
 	int err_num;
-	char err_text[TXC_DP_ERR_LEN];
-	char err_read[TXC_DP_ERR_LEN];
+	char err_text[TXDP_ERR_LEN];
+	char err_read[TXDP_ERR_LEN];
 };
 
 /* The datapath object's map behind @map, or NULL. */
-struct bpf_map *txc_dp_map(const struct txc_dp *dp, enum txc_map map);
-int txc_mkdir_p(const char *path, mode_t mode);
+struct bpf_map *txdp_map(const struct txdp *dp, enum txdp_map_id map);
+int txdp_mkdir_p(const char *path, mode_t mode);
 /*
  * Around a libbpf call whose failure the caller expects and handles (a
  * clsact qdisc that is already there): libbpf's warnings, such as the
  * kernel's "Exclusivity flag on, cannot modify", go to the debug log.
  */
-void txc_libbpf_quiet(bool quiet);
-void txc_vlog(enum txc_log_level level, const char *fmt, va_list ap);
+void txdp_libbpf_quiet(bool quiet);
+void txdp_vlog(enum txdp_log_level level, const char *fmt, va_list ap);
 /* libbpf's messages through the log sink (log.c). */
-void txc_dp_libbpf_log(void);
+void txdp_libbpf_log(void);
 
 /*
  * A failure of a call on @dp, decided here: logs the message as an error
- * and keeps it as @dp's last error (txc_dp_strerror()).  No newline at the
+ * and keeps it as @dp's last error (txdp_strerror()).  No newline at the
  * end of @fmt.  @dp may be NULL (a failure before the handle exists: only
  * logged).  Returns @err.
  */
-int txc_dp_fail(struct txc_dp *dp, int err, const char *fmt, ...)
+int txdp_fail(struct txdp *dp, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Forget the last error: at the start of a call whose failure is forwarded. */
-void txc_dp_error_clear(struct txc_dp *dp);
+void txdp_error_clear(struct txdp *dp);
 
 /*
  * check.c: validity of what callers hand in, in the common wording
  * (common/values.h); a refusal is @dp's last error, -EINVAL.
  */
-int txc_dp_check_id(struct txc_dp *dp, __u32 id);
-int txc_dp_check_ids(struct txc_dp *dp, const __u32 *ids, __u32 n);
-int txc_dp_check_source(struct txc_dp *dp, __u32 source);
-int txc_dp_check_prefix(struct txc_dp *dp, __u32 prefix);
+int txdp_check_id(struct txdp *dp, __u32 id);
+int txdp_check_ids(struct txdp *dp, const __u32 *ids, __u32 n);
+int txdp_check_source(struct txdp *dp, __u32 source);
+int txdp_check_prefix(struct txdp *dp, __u32 prefix);
 /* @scope (TXC_SCOPE_*) itself, then @value as that scope's ID, prefix or source. */
-int txc_dp_check_scope_value(struct txc_dp *dp, int scope, __u32 value);
+int txdp_check_scope_value(struct txdp *dp, int scope, __u32 value);
 
 /* config.c: lookup bits set and cleared atomically in the mapped config. */
-int txc_dp_lookups_add(struct txc_dp *dp, __u32 bits);
-int txc_dp_lookups_del(struct txc_dp *dp, __u32 bits);
+int txdp_lookups_add(struct txdp *dp, __u32 bits);
+int txdp_lookups_del(struct txdp *dp, __u32 bits);
 /* open.c: the cgroup filter says "maybe" for @cgroup from now on. */
-void txc_dp_cgroup_filter_set(struct txc_dp *dp, __u64 cgroup);
+void txdp_cgroup_filter_set(struct txdp *dp, __u64 cgroup);
 /* rings.c: remove every ring (only the marked slots are touched). */
-int txc_dp_rings_remove_all(struct txc_dp *dp);
+int txdp_rings_remove_all(struct txdp *dp);
 
 /*
  * ifaces.c: @ifindex's record, with a free slot if txcancel had none for
  * it; storing it back, or forgetting the interface (its slot out of every
  * cancel, its counters deleted) when no hook is left on it.
  */
-int txc_dp_iface_get_or_new(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
-int txc_dp_iface_update(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface);
-void txc_dp_iface_stats_delete(struct txc_dp *dp, __u32 ifindex);
+int txdp_iface_get_or_new(struct txdp *dp, __u32 ifindex, struct txc_iface *iface);
+int txdp_iface_update(struct txdp *dp, __u32 ifindex, struct txc_iface *iface);
+void txdp_iface_stats_delete(struct txdp *dp, __u32 ifindex);
 
 /* maps.c */
-int txc_map_is_empty(int fd);
-int txc_map_zero_all(int fd, __u32 max_entries, size_t value_size);
-int txc_map_delete_all(int fd, size_t key_size, size_t val_size);
+int txdp_map_is_empty(int fd);
+int txdp_map_zero_all(int fd, __u32 max_entries, size_t value_size);
+int txdp_map_delete_all(int fd, size_t key_size, size_t val_size);
 /*
  * The element @key of the per-CPU map @fd, summed over CPUs into @sum: a
  * struct of @n_fields __u64 counters, which is also each CPU's value.
  */
-int txc_map_percpu_sum(int fd, const void *key, __u64 *sum, size_t n_fields);
+int txdp_map_percpu_sum(int fd, const void *key, __u64 *sum, size_t n_fields);
 
 /*
  * xdp_multi.c: txcancel's XDP program in libxdp's dispatcher on @ifindex.
  * -EOPNOTSUPP (or another error) and *why (TXC_XDP_LINK_*) when it cannot
  * be, and nothing is left attached; the caller then attaches with a link.
  */
-int txc_xdp_multi_attach(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why);
+int txdp_xdp_multi_attach(struct txdp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why);
 /* Take it out of the dispatcher; -ENOENT if it is not in there. */
-int txc_xdp_multi_detach(__u32 ifindex);
+int txdp_xdp_multi_detach(__u32 ifindex);
 
 #endif

@@ -18,7 +18,7 @@
  * attached programs see, and nothing is created, pinned or reset for it.
  * Only its globals (.bss: the result) are its own.
  */
-static int explain_load(struct txc_dp *dp)
+static int explain_load(struct txdp *dp)
 {
 	struct bpf_map *map, *own = NULL;
 	struct bpf_program *prog;
@@ -30,7 +30,7 @@ static int explain_load(struct txc_dp *dp)
 	ex = txcancel__open();
 	if (!ex) {
 		err = -errno;
-		return txc_dp_fail(dp, err, "explain: opening the BPF object: %s", strerror(-err));
+		return txdp_fail(dp, err, "explain: opening the BPF object: %s", strerror(-err));
 	}
 	bpf_object__for_each_program(prog, ex->obj) {
 		err = bpf_program__set_autoload(prog, prog == ex->progs.txc_tc_explain);
@@ -61,11 +61,11 @@ static int explain_load(struct txc_dp *dp)
 	return 0;
 fail:
 	txcancel__destroy(ex);
-	return txc_dp_fail(dp, err, "explain: loading the explain program on the maps under "
+	return txdp_fail(dp, err, "explain: loading the explain program on the maps under "
 			   "%s: %s", dp->pin_dir, strerror(-err));
 }
 
-int txc_dp_explain_prepare(struct txc_dp *dp)
+int txdp_explain_prepare(struct txdp *dp)
 {
 	return explain_load(dp);
 }
@@ -85,7 +85,7 @@ static __u32 explain_min_len(const __u8 *frame)
 	return ETH_HLEN;
 }
 
-int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
+int txdp_explain(struct txdp *dp, const void *frame, __u32 len, __u32 mark,
 		   __u32 ifindex, struct txc_explain_result *out)
 {
 	struct txc_explain_result *res;
@@ -98,9 +98,9 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	txc_dp_error_clear(dp);
+	txdp_error_clear(dp);
 	if (len < ETH_HLEN)
-		return txc_dp_fail(dp, -EINVAL, "explain: a frame of %u bytes has no whole "
+		return txdp_fail(dp, -EINVAL, "explain: a frame of %u bytes has no whole "
 				   "Ethernet header (%u bytes)", len, ETH_HLEN);
 	err = explain_load(dp);
 	if (err)
@@ -127,13 +127,13 @@ int txc_dp_explain(struct txc_dp *dp, const void *frame, __u32 len, __u32 mark,
 	if (bpf_prog_test_run_opts(bpf_program__fd(dp->explain->progs.txc_tc_explain), &opts)) {
 		err = -errno;
 		if (err == -ENODEV)
-			return txc_dp_fail(dp, err, "explain: no interface with ifindex %u in this "
+			return txdp_fail(dp, err, "explain: no interface with ifindex %u in this "
 					   "network namespace", ifindex);
-		return txc_dp_fail(dp, err, "explain: test run of a %u-byte frame: %s", len,
+		return txdp_fail(dp, err, "explain: test run of a %u-byte frame: %s", len,
 				   strerror(-err));
 	}
 	if (!res->verdict)
-		return txc_dp_fail(dp, -EPROTO, "explain: the program could not cut the padded "
+		return txdp_fail(dp, -EPROTO, "explain: the program could not cut the padded "
 				   "frame back to %u bytes", len);
 	*out = *res;
 	return 0;

@@ -14,9 +14,9 @@
 #include "dp.h"
 #include "dp_internal.h"
 
-int txc_iface_get(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+int txdp_iface_get(struct txdp *dp, __u32 ifindex, struct txc_iface *iface)
 {
-	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex, iface))
+	if (bpf_map_lookup_elem(txdp_map_fd(dp, TXDP_MAP_IFACES), &ifindex, iface))
 		return -errno;
 	return 0;
 }
@@ -25,7 +25,7 @@ int txc_iface_get(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
  * The interface's counters start at zero when txcancel first attaches to it
  * (BPF_NOEXIST: a second hook on it keeps them) and go with it.
  */
-static int iface_stats_create(struct txc_dp *dp, __u32 ifindex)
+static int iface_stats_create(struct txdp *dp, __u32 ifindex)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct txc_iface_stats *zero;
@@ -36,25 +36,25 @@ static int iface_stats_create(struct txc_dp *dp, __u32 ifindex)
 	zero = calloc(ncpus, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex, zero,
+	if (bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_IFACE_STATS), &ifindex, zero,
 				BPF_NOEXIST) && errno != EEXIST)
 		err = -errno;
 	free(zero);
 	return err;
 }
 
-void txc_dp_iface_stats_delete(struct txc_dp *dp, __u32 ifindex)
+void txdp_iface_stats_delete(struct txdp *dp, __u32 ifindex)
 {
-	bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_IFACE_STATS), &ifindex);
+	bpf_map_delete_elem(txdp_map_fd(dp, TXDP_MAP_IFACE_STATS), &ifindex);
 }
 
-static int iface_put(struct txc_dp *dp, __u32 ifindex, const struct txc_iface *iface)
+static int iface_put(struct txdp *dp, __u32 ifindex, const struct txc_iface *iface)
 {
 	int err = iface_stats_create(dp, ifindex);
 
 	if (err)
 		return err;
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex, iface, BPF_ANY))
+	if (bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_IFACES), &ifindex, iface, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -72,19 +72,19 @@ static int slots_used(void *ctx, const void *keys, const void *vals, __u32 n)
 }
 
 /* The interface's state, with a free slot if txcancel had none for it. */
-int txc_dp_iface_get_or_new(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+int txdp_iface_get_or_new(struct txdp *dp, __u32 ifindex, struct txc_iface *iface)
 {
 	__u64 used = 0;
 	int err;
 
-	if (!txc_iface_get(dp, ifindex, iface))
+	if (!txdp_iface_get(dp, ifindex, iface))
 		return 0;
-	err = txc_map_walk(txc_dp_map_fd(dp, TXC_MAP_IFACES), sizeof(__u32), sizeof(*iface),
+	err = txdp_map_walk(txdp_map_fd(dp, TXDP_MAP_IFACES), sizeof(__u32), sizeof(*iface),
 			   slots_used, &used);
 	if (err)
 		return err;
 	if (used == ~0ULL) {
-		txc_log(TXC_LOG_ERROR, "txcancel is attached to %u interfaces already, the "
+		txdp_log(TXDP_LOG_ERROR, "txcancel is attached to %u interfaces already, the "
 			"most it can tell apart\n", TXC_MAX_IFACES);
 		return -ENOSPC;
 	}
@@ -177,28 +177,28 @@ static int strip_slot_from_id_cancels(int fd, __u32 slot)
 	__u32 count, deleted;
 	int err;
 
-	err = txc_map_walk(fd, sizeof(__u32), sizeof(struct txc_cancel), strip_chunk, &st);
+	err = txdp_map_walk(fd, sizeof(__u32), sizeof(struct txc_cancel), strip_chunk, &st);
 	count = ch->n_upd;
 	if (!err && count && bpf_map_update_batch(fd, ch->upd_keys, ch->upd_vals, &count, &opts) < 0)
 		err = -errno;
 	if (!err && ch->n_del)
-		err = txc_map_delete_keys(fd, ch->del_keys, sizeof(__u32), ch->n_del, &deleted);
+		err = txdp_map_delete_keys(fd, ch->del_keys, sizeof(__u32), ch->n_del, &deleted);
 	free(ch->upd_keys);
 	free(ch->upd_vals);
 	free(ch->del_keys);
 	return err;
 }
 
-static int strip_slot_from_cancels(struct txc_dp *dp, __u32 slot)
+static int strip_slot_from_cancels(struct txdp *dp, __u32 slot)
 {
-	static const enum txc_map arrays[] = { TXC_MAP_PREFIX_CANCELS, TXC_MAP_SOURCE_CANCELS };
+	static const enum txdp_map_id arrays[] = { TXDP_MAP_PREFIX_CANCELS, TXDP_MAP_SOURCE_CANCELS };
 	static const __u32 sizes[] = { TXC_NR_PREFIXES, TXC_MAX_SOURCES };
 	struct txc_cancel c, old;
 	__u32 key;
 	size_t a;
 
 	for (a = 0; a < 2; a++) {
-		int afd = txc_dp_map_fd(dp, arrays[a]);
+		int afd = txdp_map_fd(dp, arrays[a]);
 
 		for (key = 0; key < sizes[a]; key++) {
 			if (bpf_map_lookup_elem(afd, &key, &c) || !(c.flags & TXC_CANCEL_F_ACTIVE))
@@ -209,19 +209,19 @@ static int strip_slot_from_cancels(struct txc_dp *dp, __u32 slot)
 				return -errno;
 		}
 	}
-	return strip_slot_from_id_cancels(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), slot);
+	return strip_slot_from_id_cancels(txdp_map_fd(dp, TXDP_MAP_ID_CANCELS), slot);
 }
 
 /* Store the new state; forget the interface when nothing is attached. */
-int txc_dp_iface_update(struct txc_dp *dp, __u32 ifindex, struct txc_iface *iface)
+int txdp_iface_update(struct txdp *dp, __u32 ifindex, struct txc_iface *iface)
 {
 	int err;
 
 	if (iface->flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT | TXC_IFACE_F_XDP))
 		return iface_put(dp, ifindex, iface);
 	err = strip_slot_from_cancels(dp, iface->slot);
-	txc_dp_iface_stats_delete(dp, ifindex);
-	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_IFACES), &ifindex) && errno != ENOENT)
+	txdp_iface_stats_delete(dp, ifindex);
+	if (bpf_map_delete_elem(txdp_map_fd(dp, TXDP_MAP_IFACES), &ifindex) && errno != ENOENT)
 		return -errno;
 	return err;
 }

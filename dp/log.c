@@ -11,47 +11,47 @@
 
 #include "dp_internal.h"
 
-const char *const txc_log_level_names[TXC_LOG_DEBUG + 1] = {
-	[TXC_LOG_ERROR] = "error",
-	[TXC_LOG_WARN] = "warning",
-	[TXC_LOG_INFO] = "info",
-	[TXC_LOG_DEBUG] = "debug",
+const char *const txdp_log_level_names[TXDP_LOG_DEBUG + 1] = {
+	[TXDP_LOG_ERROR] = "error",
+	[TXDP_LOG_WARN] = "warning",
+	[TXDP_LOG_INFO] = "info",
+	[TXDP_LOG_DEBUG] = "debug",
 };
 
-int txc_log_level_parse(const char *name)
+int txdp_log_level_parse(const char *name)
 {
 	/* "warn" too: the word txcanceld's --log-level has always taken. */
 	if (!strcmp(name, "warn"))
-		return TXC_LOG_WARN;
-	for (int i = 0; i <= TXC_LOG_DEBUG; i++)
-		if (!strcmp(name, txc_log_level_names[i]))
+		return TXDP_LOG_WARN;
+	for (int i = 0; i <= TXDP_LOG_DEBUG; i++)
+		if (!strcmp(name, txdp_log_level_names[i]))
 			return i;
 	return -1;
 }
 
-static int log_default_level = TXC_LOG_WARN;
+static int log_default_level = TXDP_LOG_WARN;
 
-static void log_stderr(enum txc_log_level level, const char *fmt, va_list ap)
+static void log_stderr(enum txdp_log_level level, const char *fmt, va_list ap)
 {
 	if ((int)level > log_default_level)
 		return;
-	fprintf(stderr, "txcancel: %s: ", txc_log_level_names[level]);
+	fprintf(stderr, "txcancel: %s: ", txdp_log_level_names[level]);
 	vfprintf(stderr, fmt, ap);
 }
 
-static txc_log_fn log_fn = log_stderr;
+static txdp_log_fn log_fn = log_stderr;
 
-void txc_set_log(txc_log_fn fn)
+void txdp_set_log(txdp_log_fn fn)
 {
 	log_fn = fn ? fn : log_stderr;
 }
 
-void txc_vlog(enum txc_log_level level, const char *fmt, va_list ap)
+void txdp_vlog(enum txdp_log_level level, const char *fmt, va_list ap)
 {
 	log_fn(level, fmt, ap);
 }
 
-void txc_log(enum txc_log_level level, const char *fmt, ...)
+void txdp_log(enum txdp_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,7 +62,7 @@ void txc_log(enum txc_log_level level, const char *fmt, ...)
 
 static int libbpf_quiet;
 
-void txc_libbpf_quiet(bool quiet)
+void txdp_libbpf_quiet(bool quiet)
 {
 	libbpf_quiet += quiet ? 1 : -1;
 }
@@ -71,28 +71,28 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	/* libbpf's warnings carry the verifier log and pinning conflicts. */
 	if (level == LIBBPF_WARN && !libbpf_quiet)
-		log_fn(TXC_LOG_WARN, fmt, ap);
+		log_fn(TXDP_LOG_WARN, fmt, ap);
 	else
-		log_fn(TXC_LOG_DEBUG, fmt, ap);
+		log_fn(TXDP_LOG_DEBUG, fmt, ap);
 	return 0;
 }
 
-void txc_dp_libbpf_log(void)
+void txdp_libbpf_log(void)
 {
 	libbpf_set_print(libbpf_print);
 }
 
 /* --- the last error ------------------------------------------------------- */
 
-int txc_dp_fail(struct txc_dp *dp, int err, const char *fmt, ...)
+int txdp_fail(struct txdp *dp, int err, const char *fmt, ...)
 {
-	char text[TXC_DP_ERR_LEN];
+	char text[TXDP_ERR_LEN];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	txc_log(TXC_LOG_ERROR, "%s\n", text);
+	txdp_log(TXDP_LOG_ERROR, "%s\n", text);
 	if (!dp)
 		return err;
 	pthread_mutex_lock(&dp->err_lock);
@@ -102,14 +102,14 @@ int txc_dp_fail(struct txc_dp *dp, int err, const char *fmt, ...)
 	return err;
 }
 
-void txc_dp_error_clear(struct txc_dp *dp)
+void txdp_error_clear(struct txdp *dp)
 {
 	pthread_mutex_lock(&dp->err_lock);
 	dp->err_num = 0;
 	pthread_mutex_unlock(&dp->err_lock);
 }
 
-const char *txc_dp_strerror(struct txc_dp *dp, int err)
+const char *txdp_strerror(struct txdp *dp, int err)
 {
 	const char *text = strerror(err < 0 ? -err : err);
 

@@ -4,28 +4,28 @@
  * (errors and warnings) unless the program sets its own.  libbpf's messages
  * go there too, its warnings as warnings and the rest as debug.
  */
-#ifndef TXC_DP_LOG_H
-#define TXC_DP_LOG_H
+#ifndef TXDP_LOG_H
+#define TXDP_LOG_H
 
 #include <stdarg.h>
 
-enum txc_log_level {
-	TXC_LOG_ERROR,
-	TXC_LOG_WARN,
-	TXC_LOG_INFO,
-	TXC_LOG_DEBUG,
+enum txdp_log_level {
+	TXDP_LOG_ERROR,
+	TXDP_LOG_WARN,
+	TXDP_LOG_INFO,
+	TXDP_LOG_DEBUG,
 };
 
 /* The levels' names, by level: what a config file or a flag says. */
-extern const char *const txc_log_level_names[TXC_LOG_DEBUG + 1];
+extern const char *const txdp_log_level_names[TXDP_LOG_DEBUG + 1];
 /* The level called @name (its name, or "warn"), or -1. */
-int txc_log_level_parse(const char *name);
+int txdp_log_level_parse(const char *name);
 
-typedef void (*txc_log_fn)(enum txc_log_level level, const char *fmt, va_list ap);
+typedef void (*txdp_log_fn)(enum txdp_log_level level, const char *fmt, va_list ap);
 
 /* Where the library's messages go (stderr, errors and warnings, by default). */
-void txc_set_log(txc_log_fn fn);
-void txc_log(enum txc_log_level level, const char *fmt, ...)
+void txdp_set_log(txdp_log_fn fn);
+void txdp_log(enum txdp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -10,7 +10,7 @@
 
 #define WALK_CHUNK	4096	/* elements per BPF_MAP_LOOKUP_BATCH */
 
-int txc_map_walk(int fd, size_t key_size, size_t val_size, txc_map_chunk_fn fn, void *ctx)
+int txdp_map_walk(int fd, size_t key_size, size_t val_size, txdp_map_chunk_fn fn, void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	void *keys = malloc(WALK_CHUNK * key_size), *vals = malloc(WALK_CHUNK * val_size);
@@ -34,7 +34,7 @@ int txc_map_walk(int fd, size_t key_size, size_t val_size, txc_map_chunk_fn fn, 
 	return err;
 }
 
-int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted)
+int txdp_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 i, count;
@@ -62,9 +62,9 @@ int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u3
 
 /*
  * One call for the first key is all emptiness needs: the one per-key call
- * outside txc_map_walk(), which would fetch a whole chunk.
+ * outside txdp_map_walk(), which would fetch a whole chunk.
  */
-int txc_map_is_empty(int fd)
+int txdp_map_is_empty(int fd)
 {
 	__u32 key[16];	/* room for any key of txcancel's maps */
 
@@ -72,7 +72,7 @@ int txc_map_is_empty(int fd)
 	return bpf_map_get_next_key(fd, NULL, key) && errno == ENOENT;
 }
 
-int txc_map_zero_all(int fd, __u32 max_entries, size_t value_size)
+int txdp_map_zero_all(int fd, __u32 max_entries, size_t value_size)
 {
 	void *zero = calloc(1, value_size);
 	__u32 i;
@@ -113,20 +113,20 @@ static int key_list_add(void *ctx, const void *keys, const void *vals, __u32 n)
 }
 
 /* Walk first, then delete: a hash walk under deletes skips or revisits keys. */
-int txc_map_delete_all(int fd, size_t key_size, size_t val_size)
+int txdp_map_delete_all(int fd, size_t key_size, size_t val_size)
 {
 	struct key_list kl = { .key_size = key_size };
 	__u32 deleted;
 	int err;
 
-	err = txc_map_walk(fd, key_size, val_size, key_list_add, &kl);
+	err = txdp_map_walk(fd, key_size, val_size, key_list_add, &kl);
 	if (!err && kl.n)
-		err = txc_map_delete_keys(fd, kl.keys, key_size, kl.n, &deleted);
+		err = txdp_map_delete_keys(fd, kl.keys, key_size, kl.n, &deleted);
 	free(kl.keys);
 	return err;
 }
 
-int txc_map_percpu_sum(int fd, const void *key, __u64 *sum, size_t n_fields)
+int txdp_map_percpu_sum(int fd, const void *key, __u64 *sum, size_t n_fields)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	__u64 *percpu;

@@ -3,8 +3,8 @@
  * Map utilities for any BPF map fd: the one batched walk every walk of a
  * map's elements uses, and batched deletes.
  */
-#ifndef TXC_DP_MAPS_H
-#define TXC_DP_MAPS_H
+#ifndef TXDP_MAPS_H
+#define TXDP_MAPS_H
 
 #include <stddef.h>
 #include <linux/types.h>
@@ -13,7 +13,7 @@
  * Delete @n keys of @key_size bytes from the map @fd in BPF_MAP_DELETE_BATCH
  * calls; keys that are not there are skipped.  *@deleted: how many were.
  */
-int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted);
+int txdp_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u32 *deleted);
 /*
  * Hand every element of the map @fd to @fn, a BPF_MAP_LOOKUP_BATCH chunk at
  * a time (a million elements are a few hundred system calls).  @fn must not
@@ -21,7 +21,7 @@ int txc_map_delete_keys(int fd, const void *keys, size_t key_size, __u32 n, __u3
  * revisit them; collect, and change after the walk.  A non-zero return of
  * @fn ends the walk with it.
  */
-typedef int (*txc_map_chunk_fn)(void *ctx, const void *keys, const void *vals, __u32 n);
-int txc_map_walk(int fd, size_t key_size, size_t val_size, txc_map_chunk_fn fn, void *ctx);
+typedef int (*txdp_map_chunk_fn)(void *ctx, const void *keys, const void *vals, __u32 n);
+int txdp_map_walk(int fd, size_t key_size, size_t val_size, txdp_map_chunk_fn fn, void *ctx);
 
 #endif

@@ -21,62 +21,62 @@
 #include "qdisc.h"
 #include "txcancel.skel.h"
 
-struct bpf_map *txc_dp_map(const struct txc_dp *dp, enum txc_map map)
+struct bpf_map *txdp_map(const struct txdp *dp, enum txdp_map_id map)
 {
 	struct txcancel *s = dp->skel;
-	struct bpf_map *maps[TXC_MAP_COUNT] = {
-		[TXC_MAP_CONFIG] = s->maps.txc_config,
-		[TXC_MAP_MARK_RULES] = s->maps.txc_mark_rules,
-		[TXC_MAP_SK_TAGS] = s->maps.txc_sk_tags,
-		[TXC_MAP_CGROUP_RULES] = s->maps.txc_cgroup_rules,
-		[TXC_MAP_FLOW_RULES] = s->maps.txc_flow_rules,
-		[TXC_MAP_ID_CANCELS] = s->maps.txc_id_cancels,
-		[TXC_MAP_PREFIX_CANCELS] = s->maps.txc_prefix_cancels,
-		[TXC_MAP_SOURCE_CANCELS] = s->maps.txc_source_cancels,
-		[TXC_MAP_SOURCE_SEQ] = s->maps.txc_source_seq,
-		[TXC_MAP_SOURCE_STATS] = s->maps.txc_source_stats,
-		[TXC_MAP_IFACES] = s->maps.txc_ifaces,
-		[TXC_MAP_RINGS] = s->maps.txc_rings,
-		[TXC_MAP_ID_STATS] = s->maps.txc_id_stats,
-		[TXC_MAP_LEASE_GENS] = s->maps.txc_lease_gens,
-		[TXC_MAP_CGROUP_FILTER] = s->maps.txc_cgroup_filter,
-		[TXC_MAP_IFACE_STATS] = s->maps.txc_iface_stats,
-		[TXC_MAP_SOURCE_CAPLEN] = s->maps.txc_source_caplen,
+	struct bpf_map *maps[TXDP_MAP_COUNT] = {
+		[TXDP_MAP_CONFIG] = s->maps.txc_config,
+		[TXDP_MAP_MARK_RULES] = s->maps.txc_mark_rules,
+		[TXDP_MAP_SK_TAGS] = s->maps.txc_sk_tags,
+		[TXDP_MAP_CGROUP_RULES] = s->maps.txc_cgroup_rules,
+		[TXDP_MAP_FLOW_RULES] = s->maps.txc_flow_rules,
+		[TXDP_MAP_ID_CANCELS] = s->maps.txc_id_cancels,
+		[TXDP_MAP_PREFIX_CANCELS] = s->maps.txc_prefix_cancels,
+		[TXDP_MAP_SOURCE_CANCELS] = s->maps.txc_source_cancels,
+		[TXDP_MAP_SOURCE_SEQ] = s->maps.txc_source_seq,
+		[TXDP_MAP_SOURCE_STATS] = s->maps.txc_source_stats,
+		[TXDP_MAP_IFACES] = s->maps.txc_ifaces,
+		[TXDP_MAP_RINGS] = s->maps.txc_rings,
+		[TXDP_MAP_ID_STATS] = s->maps.txc_id_stats,
+		[TXDP_MAP_LEASE_GENS] = s->maps.txc_lease_gens,
+		[TXDP_MAP_CGROUP_FILTER] = s->maps.txc_cgroup_filter,
+		[TXDP_MAP_IFACE_STATS] = s->maps.txc_iface_stats,
+		[TXDP_MAP_SOURCE_CAPLEN] = s->maps.txc_source_caplen,
 	};
 
-	return (unsigned int)map < TXC_MAP_COUNT ? maps[map] : NULL;
+	return (unsigned int)map < TXDP_MAP_COUNT ? maps[map] : NULL;
 }
 
-int txc_dp_map_fd(const struct txc_dp *dp, enum txc_map map)
+int txdp_map_fd(const struct txdp *dp, enum txdp_map_id map)
 {
-	struct bpf_map *m = txc_dp_map(dp, map);
+	struct bpf_map *m = txdp_map(dp, map);
 
 	return m ? bpf_map__fd(m) : -EINVAL;
 }
 
-int txc_dp_prog_fd(const struct txc_dp *dp, enum txc_prog prog)
+int txdp_prog_fd(const struct txdp *dp, enum txdp_prog prog)
 {
 	switch (prog) {
-	case TXC_PROG_TC_EGRESS:
+	case TXDP_PROG_TC_EGRESS:
 		return bpf_program__fd(dp->skel->progs.txc_tc_egress);
-	case TXC_PROG_XDP:
+	case TXDP_PROG_XDP:
 		return bpf_program__fd(dp->skel->progs.txc_xdp);
 	default:
 		return -EINVAL;
 	}
 }
 
-const char *txc_dp_pin_dir(const struct txc_dp *dp)
+const char *txdp_pin_dir(const struct txdp *dp)
 {
 	return dp->pin_dir;
 }
 
-__u32 txc_dp_ring_bytes(const struct txc_dp *dp)
+__u32 txdp_ring_bytes(const struct txdp *dp)
 {
 	return dp->ring_bytes;
 }
 
-int txc_ensure_bpffs(const char *path)
+int txdp_ensure_bpffs(const char *path)
 {
 	char dir[PATH_MAX];
 	struct statfs st;
@@ -88,13 +88,13 @@ int txc_ensure_bpffs(const char *path)
 		int err = -errno;
 
 		if (err == -EACCES || err == -EPERM) {
-			txc_log(TXC_LOG_ERROR, "%s: permission denied on %s: the pin directory "
+			txdp_log(TXDP_LOG_ERROR, "%s: permission denied on %s: the pin directory "
 				"and bpffs are root's; run as root (txcancel needs CAP_BPF, "
 				"CAP_PERFMON and CAP_NET_ADMIN)\n", path, dir);
 			return err;
 		}
 		if (err != -ENOENT) {
-			txc_log(TXC_LOG_ERROR, "%s: reading %s: %s\n", path, dir, strerror(-err));
+			txdp_log(TXDP_LOG_ERROR, "%s: reading %s: %s\n", path, dir, strerror(-err));
 			return err;
 		}
 		slash = strrchr(dir, '/');
@@ -105,21 +105,21 @@ int txc_ensure_bpffs(const char *path)
 	if (st.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (strcmp(dir, "/sys/fs/bpf")) {
-		txc_log(TXC_LOG_ERROR, "%s is not on a bpffs mount: put the pin directory under "
+		txdp_log(TXDP_LOG_ERROR, "%s is not on a bpffs mount: put the pin directory under "
 			"/sys/fs/bpf or mount bpffs there ('mount -t bpf bpf <dir>')\n", path);
 		return -EINVAL;
 	}
 	if (mount("bpf", dir, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "mounting bpffs on %s: %s\n", dir, strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "mounting bpffs on %s: %s\n", dir, strerror(errno));
 		return err;
 	}
-	txc_log(TXC_LOG_INFO, "mounted bpffs on %s\n", dir);
+	txdp_log(TXDP_LOG_INFO, "mounted bpffs on %s\n", dir);
 	return 0;
 }
 
-int txc_mkdir_p(const char *path, mode_t mode)
+int txdp_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	char *p;
@@ -139,15 +139,15 @@ int txc_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int txc_dp_pin_dir_lock(const char *pin_dir)
+int txdp_pin_dir_lock(const char *pin_dir)
 {
 	int fd, err;
 
-	err = txc_ensure_bpffs(pin_dir);
+	err = txdp_ensure_bpffs(pin_dir);
 	if (!err)
-		err = txc_mkdir_p(pin_dir, 0700);
+		err = txdp_mkdir_p(pin_dir, 0700);
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "creating the pin dir %s: %s\n", pin_dir, strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "creating the pin dir %s: %s\n", pin_dir, strerror(-err));
 		return err;
 	}
 	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -155,19 +155,19 @@ int txc_dp_pin_dir_lock(const char *pin_dir)
 		return fd;
 	err = -errno;
 	if (err == -EWOULDBLOCK) {
-		txc_log(TXC_LOG_ERROR, "%s is held by a running txcanceld: its programs, rules "
+		txdp_log(TXDP_LOG_ERROR, "%s is held by a running txcanceld: its programs, rules "
 			"and rings are the daemon's; use txcancel, or stop the daemon first\n",
 			pin_dir);
 		err = -EBUSY;
 	} else {
-		txc_log(TXC_LOG_ERROR, "locking the pin dir %s: %s\n", pin_dir, strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "locking the pin dir %s: %s\n", pin_dir, strerror(-err));
 	}
 	if (fd >= 0)
 		close(fd);
 	return err;
 }
 
-static int dp_pin_maps(struct txc_dp *dp)
+static int dp_pin_maps(struct txdp *dp)
 {
 	struct bpf_map *map;
 	char path[PATH_MAX];
@@ -193,7 +193,7 @@ static int dp_pin_maps(struct txc_dp *dp)
  * may hold a ring anywhere: every slot is marked, and the first reset or
  * removal finds out, once.
  */
-static int ring_slots_open(struct txc_dp *dp, bool rings_reused)
+static int ring_slots_open(struct txdp *dp, bool rings_reused)
 {
 	size_t size = sizeof(dp->ring_slots);
 	struct bpf_map_info info = {};
@@ -210,7 +210,7 @@ static int ring_slots_open(struct txc_dp *dp, bool rings_reused)
 		return 0;
 	}
 	if (fd >= 0) {
-		txc_log(TXC_LOG_WARN, "%s: not a map of this version, replacing it\n", path);
+		txdp_log(TXDP_LOG_WARN, "%s: not a map of this version, replacing it\n", path);
 		close(fd);
 		unlink(path);
 	}
@@ -220,7 +220,7 @@ static int ring_slots_open(struct txc_dp *dp, bool rings_reused)
 	    bpf_obj_pin(fd, path)) {
 		int err = -errno;
 
-		txc_log(TXC_LOG_ERROR, "creating the map %s: %s\n", path, strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "creating the map %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return err;
@@ -235,37 +235,37 @@ static int ring_slots_open(struct txc_dp *dp, bool rings_reused)
  * programs see each store at once (the very same memory).  Nothing is
  * cached: a mapping is the map.
  */
-static void *map_mmap(struct txc_dp *dp, enum txc_map map, size_t bytes, size_t *len)
+static void *map_mmap(struct txdp *dp, enum txdp_map_id map, size_t bytes, size_t *len)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	void *p;
 
 	*len = (bytes + page - 1) / page * page;
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, txc_dp_map_fd(dp, map), 0);
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, txdp_map_fd(dp, map), 0);
 	if (p == MAP_FAILED) {
-		txc_log(TXC_LOG_ERROR, "mapping %s into memory: %s; if an older txcancel pinned "
+		txdp_log(TXDP_LOG_ERROR, "mapping %s into memory: %s; if an older txcancel pinned "
 			"it without BPF_F_MMAPABLE, detach it and remove the pins under %s/maps\n",
-			bpf_map__name(txc_dp_map(dp, map)), strerror(errno), dp->pin_dir);
+			bpf_map__name(txdp_map(dp, map)), strerror(errno), dp->pin_dir);
 		return NULL;
 	}
 	return p;
 }
 
-static int dp_map_shared(struct txc_dp *dp)
+static int dp_map_shared(struct txdp *dp)
 {
-	dp->cfg = map_mmap(dp, TXC_MAP_CONFIG, sizeof(*dp->cfg), &dp->cfg_len);
+	dp->cfg = map_mmap(dp, TXDP_MAP_CONFIG, sizeof(*dp->cfg), &dp->cfg_len);
 	if (!dp->cfg)
 		return -EINVAL;
-	dp->gens = map_mmap(dp, TXC_MAP_LEASE_GENS, TXC_GEN_SLOTS * sizeof(__u64), &dp->gens_len);
+	dp->gens = map_mmap(dp, TXDP_MAP_LEASE_GENS, TXC_GEN_SLOTS * sizeof(__u64), &dp->gens_len);
 	if (!dp->gens)
 		return -EINVAL;
-	dp->cgroup_filter = map_mmap(dp, TXC_MAP_CGROUP_FILTER,
+	dp->cgroup_filter = map_mmap(dp, TXDP_MAP_CGROUP_FILTER,
 				     TXC_CGROUP_FILTER_WORDS * sizeof(__u64),
 				     &dp->cgroup_filter_len);
 	return dp->cgroup_filter ? 0 : -EINVAL;
 }
 
-void txc_dp_cgroup_filter_set(struct txc_dp *dp, __u64 cgroup)
+void txdp_cgroup_filter_set(struct txdp *dp, __u64 cgroup)
 {
 	__u32 bit = txc_cgroup_filter_bit(cgroup);
 
@@ -282,35 +282,35 @@ static int cgroup_filter_add(void *ctx, const void *keys, const void *vals, __u3
 
 	(void)vals;
 	for (__u32 i = 0; i < n; i++)
-		txc_dp_cgroup_filter_set(ctx, cgroups[i]);
+		txdp_cgroup_filter_set(ctx, cgroups[i]);
 	return 0;
 }
 
-static int cgroup_filter_rebuild(struct txc_dp *dp)
+static int cgroup_filter_rebuild(struct txdp *dp)
 {
-	struct bpf_map *m = txc_dp_map(dp, TXC_MAP_CGROUP_RULES);
+	struct bpf_map *m = txdp_map(dp, TXDP_MAP_CGROUP_RULES);
 
-	return txc_map_walk(bpf_map__fd(m), sizeof(__u64), bpf_map__value_size(m),
+	return txdp_map_walk(bpf_map__fd(m), sizeof(__u64), bpf_map__value_size(m),
 			    cgroup_filter_add, dp);
 }
 
 /* The pin dir with its maps/ and links/, on bpffs. */
-static int pin_dirs_make(struct txc_dp *dp)
+static int pin_dirs_make(struct txdp *dp)
 {
 	char path[PATH_MAX];
 	int err;
 
-	err = txc_ensure_bpffs(dp->pin_dir);
+	err = txdp_ensure_bpffs(dp->pin_dir);
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/maps", dp->pin_dir);
-	err = txc_mkdir_p(path, 0700);
+	err = txdp_mkdir_p(path, 0700);
 	if (!err) {
 		snprintf(path, sizeof(path), "%s/links", dp->pin_dir);
-		err = txc_mkdir_p(path, 0700);
+		err = txdp_mkdir_p(path, 0700);
 	}
 	if (err)
-		txc_log(TXC_LOG_ERROR, "creating %s: %s\n", path, strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "creating %s: %s\n", path, strerror(-err));
 	return err;
 }
 
@@ -319,14 +319,14 @@ static int pin_dirs_make(struct txc_dp *dp)
  * table's, the pin paths.  *@template_fd: the template ring, which the
  * caller closes after the load.
  */
-static int skel_prepare(struct txc_dp *dp, __u32 flow_max, int *template_fd)
+static int skel_prepare(struct txdp *dp, __u32 flow_max, int *template_fd)
 {
 	int err;
 
 	dp->skel = txcancel__open();
 	if (!dp->skel) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "opening the BPF object: %s\n", strerror(errno));
+		txdp_log(TXDP_LOG_ERROR, "opening the BPF object: %s\n", strerror(errno));
 		return err;
 	}
 	/*
@@ -338,7 +338,7 @@ static int skel_prepare(struct txc_dp *dp, __u32 flow_max, int *template_fd)
 				      dp->ring_bytes, NULL);
 	if (*template_fd < 0) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "creating a %u-byte ring: %s%s\n", dp->ring_bytes,
+		txdp_log(TXDP_LOG_ERROR, "creating a %u-byte ring: %s%s\n", dp->ring_bytes,
 			strerror(errno), errno == EPERM ? ": the kernel refuses bpf() to this "
 			"process; txcancel needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run "
 			"it as root)" : "");
@@ -353,12 +353,12 @@ static int skel_prepare(struct txc_dp *dp, __u32 flow_max, int *template_fd)
 	if (!err)
 		err = bpf_program__set_autoload(dp->skel->progs.txc_tc_explain, false);
 	if (err)
-		txc_log(TXC_LOG_ERROR, "configuring maps: %s\n", strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "configuring maps: %s\n", strerror(-err));
 	return err;
 }
 
 /* Load, reusing the pinned maps; then what lives beside them. */
-static int skel_load(struct txc_dp *dp)
+static int skel_load(struct txdp *dp)
 {
 	char path[PATH_MAX];
 	bool rings_reused, filter_pinned;
@@ -371,7 +371,7 @@ static int skel_load(struct txc_dp *dp)
 	rings_reused = !access(path, F_OK);
 	err = txcancel__load(dp->skel);
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "loading the programs (maps pinned under %s/maps): %s; "
+		txdp_log(TXDP_LOG_ERROR, "loading the programs (maps pinned under %s/maps): %s; "
 			"if an older txcancel left incompatible maps there, detach it and "
 			"remove them\n", dp->pin_dir, strerror(-err));
 		return err;
@@ -384,22 +384,22 @@ static int skel_load(struct txc_dp *dp)
 	return err;
 }
 
-int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
+int txdp_open(struct txdp **out, const struct txdp_opts *opts)
 {
-	const char *pin_dir = opts && opts->pin_dir ? opts->pin_dir : TXC_PIN_DIR_DEFAULT;
+	const char *pin_dir = opts && opts->pin_dir ? opts->pin_dir : TXDP_PIN_DIR_DEFAULT;
 	__u32 ring_bytes = opts && opts->ring_bytes ? opts->ring_bytes : TXC_RING_BYTES_DEFAULT;
 	__u32 flow_max = opts && opts->flow_rules_max ? opts->flow_rules_max : TXC_FLOW_RULES_MAX;
-	struct txc_dp *dp;
+	struct txdp *dp;
 	int template_fd = -1;
 	int err;
 
 	*out = NULL;
 	if (ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1))) {
-		txc_log(TXC_LOG_ERROR, "ring size %u: must be a power of 2 of at least 4096 bytes\n",
+		txdp_log(TXDP_LOG_ERROR, "ring size %u: must be a power of 2 of at least 4096 bytes\n",
 			ring_bytes);
 		return -EINVAL;
 	}
-	txc_dp_libbpf_log();
+	txdp_libbpf_log();
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
@@ -418,18 +418,18 @@ int txc_dp_open(struct txc_dp **out, const struct txc_dp_opts *opts)
 	if (template_fd >= 0)
 		close(template_fd);
 	if (err) {
-		txc_dp_close(dp);
+		txdp_close(dp);
 		return err;
 	}
 	*out = dp;
 	return 0;
 }
 
-void txc_dp_close(struct txc_dp *dp)
+void txdp_close(struct txdp *dp)
 {
 	if (!dp)
 		return;
-	txc_qdisc_close(dp);
+	txdp_qdisc_close(dp);
 	if (dp->cfg)
 		munmap(dp->cfg, dp->cfg_len);
 	if (dp->gens)
@@ -445,7 +445,7 @@ void txc_dp_close(struct txc_dp *dp)
 	free(dp);
 }
 
-int txc_dp_unpin(struct txc_dp *dp)
+int txdp_unpin(struct txdp *dp)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
@@ -464,7 +464,7 @@ int txc_dp_unpin(struct txc_dp *dp)
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/links", dp->pin_dir);
 	if (rmdir(path) && errno != ENOENT) {
-		txc_log(TXC_LOG_WARN, "%s is not empty: links are still attached\n", path);
+		txdp_log(TXDP_LOG_WARN, "%s is not empty: links are still attached\n", path);
 		if (!err)
 			err = -ENOTEMPTY;
 	}

@@ -32,14 +32,14 @@
 #endif
 
 /* Handle of the mq root txcancel puts on a multi-queue device ("7c:"). */
-#define TXC_MQ_HANDLE		0x007c0000u
+#define TXDP_MQ_HANDLE		0x007c0000u
 /* How long a purge waits for a dequeue that is checking a frame (it takes microseconds). */
 #define PURGE_BUSY_WAIT_NS	1000000000ull
 
 #define SAVED_MAP		"txc_qdisc_saved"
 #define QUEUES_MAP		"txc_qdisc_queues"
 
-struct txc_qdisc {
+struct txdp_qdisc {
 #ifndef TXC_NO_QDISC_OBJ
 	struct txcancel_qdisc *skel;
 #endif
@@ -56,14 +56,14 @@ static const char *const restorable[] = {
 	"pie", "fq_pie", "cake", "netem", "noqueue", "red", "choke", NULL,
 };
 
-static void pin_path(const struct txc_dp *dp, const char *name, char *buf, size_t len)
+static void pin_path(const struct txdp *dp, const char *name, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s", txc_dp_pin_dir(dp), name);
+	snprintf(buf, len, "%s/%s", txdp_pin_dir(dp), name);
 }
 
-static void map_pin_path(const struct txc_dp *dp, const char *name, char *buf, size_t len)
+static void map_pin_path(const struct txdp *dp, const char *name, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/maps/%s", txc_dp_pin_dir(dp), name);
+	snprintf(buf, len, "%s/maps/%s", txdp_pin_dir(dp), name);
 }
 
 static const char *label(__u32 ifindex, char *buf)
@@ -79,26 +79,26 @@ static const char *label(__u32 ifindex, char *buf)
 
 #ifdef TXC_NO_QDISC_OBJ
 
-int txc_qdisc_probe(char *why, size_t len)
+int txdp_qdisc_probe(char *why, size_t len)
 {
 	snprintf(why, len, "txcancel was built without its qdisc (no clang 18 or later at build "
 		 "time; install clang-19 and rebuild)");
 	return -EOPNOTSUPP;
 }
 
-int txc_qdisc_open(struct txc_dp *dp)
+int txdp_qdisc_open(struct txdp *dp)
 {
 	char why[160];
 
 	(void)dp;
-	txc_qdisc_probe(why, sizeof(why));
-	txc_log(TXC_LOG_ERROR, "txcancel's qdisc: %s\n", why);
+	txdp_qdisc_probe(why, sizeof(why));
+	txdp_log(TXDP_LOG_ERROR, "txcancel's qdisc: %s\n", why);
 	return -EOPNOTSUPP;
 }
 
 #else
 
-int txc_qdisc_probe(char *why, size_t len)
+int txdp_qdisc_probe(char *why, size_t len)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	int ok;
@@ -127,10 +127,10 @@ int txc_qdisc_probe(char *why, size_t len)
  * of the qdisc's own: both objects declare the datapath's maps from the same
  * bpf/lib/maps.h, so the names say which.
  */
-static int shared_map(const struct txc_dp *dp, const char *name)
+static int shared_map(const struct txdp *dp, const char *name)
 {
-	for (int m = 0; m < TXC_MAP_COUNT; m++) {
-		const struct bpf_map *map = txc_dp_map(dp, m);
+	for (int m = 0; m < TXDP_MAP_COUNT; m++) {
+		const struct bpf_map *map = txdp_map(dp, m);
 
 		if (map && !strcmp(bpf_map__name(map), name))
 			return m;
@@ -156,7 +156,7 @@ static bool ops_in_use(int fd)
 	return inuse;
 }
 
-static int open_skel(struct txc_dp *dp, struct txc_qdisc *q, bool adopt)
+static int open_skel(struct txdp *dp, struct txdp_qdisc *q, bool adopt)
 {
 	struct txcancel_qdisc *s;
 	struct bpf_program *prog;
@@ -175,7 +175,7 @@ static int open_skel(struct txc_dp *dp, struct txc_qdisc *q, bool adopt)
 			continue;
 		shared = shared_map(dp, bpf_map__name(map));
 		if (shared >= 0) {
-			err = bpf_map__reuse_fd(map, txc_dp_map_fd(dp, shared));
+			err = bpf_map__reuse_fd(map, txdp_map_fd(dp, shared));
 		} else {
 			map_pin_path(dp, bpf_map__name(map), path, sizeof(path));
 			err = bpf_map__set_pin_path(map, path);
@@ -194,7 +194,7 @@ static int open_skel(struct txc_dp *dp, struct txc_qdisc *q, bool adopt)
 	return bpf_map__set_autocreate(s->maps.txc_qdisc_ops, false);
 }
 
-static int do_register(struct txc_dp *dp, struct txc_qdisc *q)
+static int do_register(struct txdp *dp, struct txdp_qdisc *q)
 {
 	struct bpf_link *link;
 	char path[PATH_MAX];
@@ -203,7 +203,7 @@ static int do_register(struct txc_dp *dp, struct txc_qdisc *q)
 	link = bpf_map__attach_struct_ops(q->skel->maps.txc_qdisc_ops);
 	if (!link) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "registering the qdisc kind '%s': %s%s\n", TXC_QDISC_KIND,
+		txdp_log(TXDP_LOG_ERROR, "registering the qdisc kind '%s': %s%s\n", TXC_QDISC_KIND,
 			strerror(-err), err == -EEXIST ? " (another txcancel instance, with "
 			"another pin dir, registered it)" : "");
 		return err;
@@ -217,7 +217,7 @@ static int do_register(struct txc_dp *dp, struct txc_qdisc *q)
 		__u32 zero = 0;
 
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "pinning the qdisc registration at %s: %s\n", path,
+		txdp_log(TXDP_LOG_ERROR, "pinning the qdisc registration at %s: %s\n", path,
 			strerror(errno));
 		bpf_map_delete_elem(bpf_map__fd(q->skel->maps.txc_qdisc_ops), &zero);
 		return err;
@@ -225,17 +225,17 @@ static int do_register(struct txc_dp *dp, struct txc_qdisc *q)
 	return 0;
 }
 
-int txc_qdisc_open(struct txc_dp *dp)
+int txdp_qdisc_open(struct txdp *dp)
 {
-	struct txc_qdisc *q;
+	struct txdp_qdisc *q;
 	char why[200], path[PATH_MAX];
 	int err;
 
 	if (dp->qdisc)
 		return 0;
-	err = txc_qdisc_probe(why, sizeof(why));
+	err = txdp_qdisc_probe(why, sizeof(why));
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "txcancel's qdisc: %s\n", why);
+		txdp_log(TXDP_LOG_ERROR, "txcancel's qdisc: %s\n", why);
 		return err;
 	}
 	q = calloc(1, sizeof(*q));
@@ -256,8 +256,8 @@ int txc_qdisc_open(struct txc_dp *dp)
 	if (!err)
 		err = txcancel_qdisc__load(q->skel);
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "loading txcancel's qdisc on the maps under %s: %s\n",
-			txc_dp_pin_dir(dp), strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "loading txcancel's qdisc on the maps under %s: %s\n",
+			txdp_pin_dir(dp), strerror(-err));
 		goto fail;
 	}
 	if (!q->adopted) {
@@ -268,7 +268,7 @@ int txc_qdisc_open(struct txc_dp *dp)
 	q->purge_fd = bpf_program__fd(q->skel->progs.txc_qdisc_purge);
 	q->queues_fd = bpf_map__fd(q->skel->maps.txc_qdisc_queues);
 	q->params_fd = bpf_map__fd(q->skel->maps.txc_qdisc_params);
-	txc_log(TXC_LOG_INFO, "qdisc kind '%s' %s\n", TXC_QDISC_KIND,
+	txdp_log(TXDP_LOG_INFO, "qdisc kind '%s' %s\n", TXC_QDISC_KIND,
 		q->adopted ? "adopted from an earlier instance" : "registered");
 	dp->qdisc = q;
 	return 0;
@@ -282,14 +282,14 @@ fail:
 
 #endif /* TXC_NO_QDISC_OBJ */
 
-int txc_qdisc_adopted(const struct txc_dp *dp)
+int txdp_qdisc_adopted(const struct txdp *dp)
 {
 	return dp->qdisc ? dp->qdisc->adopted : -ENOENT;
 }
 
-void txc_qdisc_close(struct txc_dp *dp)
+void txdp_qdisc_close(struct txdp *dp)
 {
-	struct txc_qdisc *q = dp->qdisc;
+	struct txdp_qdisc *q = dp->qdisc;
 
 	if (!q)
 		return;
@@ -302,7 +302,7 @@ void txc_qdisc_close(struct txc_dp *dp)
 	dp->qdisc = NULL;
 }
 
-int txc_qdisc_unregister(struct txc_dp *dp)
+int txdp_qdisc_unregister(struct txdp *dp)
 {
 	static const char *const own[] = {
 		"txc_qdisc_queues", "txc_qdisc_index", "txc_qdisc_params", SAVED_MAP,
@@ -316,13 +316,13 @@ int txc_qdisc_unregister(struct txc_dp *dp)
 	if (fd >= 0) {
 		if (bpf_map_delete_elem(fd, &zero) && errno != ENOENT && errno != EINVAL) {
 			err = -errno;
-			txc_log(TXC_LOG_WARN, "unregistering the qdisc kind '%s': %s\n",
+			txdp_log(TXDP_LOG_WARN, "unregistering the qdisc kind '%s': %s\n",
 				TXC_QDISC_KIND, strerror(errno));
 		}
 		close(fd);
 		unlink(path);
 	}
-	txc_qdisc_close(dp);
+	txdp_qdisc_close(dp);
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		map_pin_path(dp, own[i], path, sizeof(path));
 		unlink(path);
@@ -331,7 +331,7 @@ int txc_qdisc_unregister(struct txc_dp *dp)
 }
 
 /* The map of replaced qdiscs, pinned; created when @create. */
-static int saved_map(struct txc_dp *dp, bool create)
+static int saved_map(struct txdp *dp, bool create)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -341,7 +341,7 @@ static int saved_map(struct txc_dp *dp, bool create)
 	if (fd >= 0 || !create)
 		return fd >= 0 ? fd : -errno;
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, SAVED_MAP, sizeof(__u32),
-			    sizeof(struct txc_qdisc_desc), TXC_MAX_IFACES, NULL);
+			    sizeof(struct txdp_qdisc_desc), TXC_MAX_IFACES, NULL);
 	if (fd < 0)
 		return -errno;
 	if (bpf_obj_pin(fd, path)) {
@@ -359,9 +359,9 @@ static int saved_map(struct txc_dp *dp, bool create)
  * it: set before the install, so no frame reaches a new queue unstamped),
  * off otherwise, so that the stamp costs nothing where no qdisc reads it.
  */
-static void stamp_bit_sync(struct txc_dp *dp)
+static void stamp_bit_sync(struct txdp *dp)
 {
-	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
 	struct txc_iface iface;
 	__u32 key, *prev = NULL;
 
@@ -375,9 +375,9 @@ static void stamp_bit_sync(struct txc_dp *dp)
 	__atomic_fetch_and(&dp->cfg->lookups, ~TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
 }
 
-static int iface_flags_set(struct txc_dp *dp, __u32 ifindex, __u32 set, __u32 clear)
+static int iface_flags_set(struct txdp *dp, __u32 ifindex, __u32 set, __u32 clear)
 {
-	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
 	struct txc_iface iface;
 	int err;
 
@@ -389,7 +389,7 @@ static int iface_flags_set(struct txc_dp *dp, __u32 ifindex, __u32 set, __u32 cl
 	return err;
 }
 
-static bool is_restorable(const struct txc_qdisc_desc *d)
+static bool is_restorable(const struct txdp_qdisc_desc *d)
 {
 	/* A default qdisc (handle 0:) comes back by itself when ours is deleted. */
 	if (!TC_H_MAJ(d->handle))
@@ -403,23 +403,23 @@ static bool is_restorable(const struct txc_qdisc_desc *d)
 }
 
 /* Whether txcancel's qdisc is what @ifindex runs now. */
-static bool is_installed(__u32 ifindex, const struct txc_qdisc_desc *root, __u32 ntx)
+static bool is_installed(__u32 ifindex, const struct txdp_qdisc_desc *root, __u32 ntx)
 {
 	if (!strcmp(root->kind, TXC_QDISC_KIND))
 		return true;
-	return !strcmp(root->kind, "mq") && root->handle == TXC_MQ_HANDLE &&
-	       txc_nl_qdisc_count(ifindex, TXC_QDISC_KIND) == (int)ntx;
+	return !strcmp(root->kind, "mq") && root->handle == TXDP_MQ_HANDLE &&
+	       txdp_nl_qdisc_count(ifindex, TXC_QDISC_KIND) == (int)ntx;
 }
 
-static int restore(__u32 ifindex, const struct txc_qdisc_desc *saved, char *why, size_t len)
+static int restore(__u32 ifindex, const struct txdp_qdisc_desc *saved, char *why, size_t len)
 {
 	int err;
 
 	if (saved && TC_H_MAJ(saved->handle) && saved->kind[0])
-		return txc_nl_qdisc_replace(ifindex, TC_H_ROOT, saved->handle, saved->kind,
+		return txdp_nl_qdisc_replace(ifindex, TC_H_ROOT, saved->handle, saved->kind,
 					    saved->opt, saved->opt_len, why, len);
 	/* Deleting the root makes the kernel attach the device's default again. */
-	err = txc_nl_qdisc_delete(ifindex, TC_H_ROOT, why, len);
+	err = txdp_nl_qdisc_delete(ifindex, TC_H_ROOT, why, len);
 	return err == -ENOENT || err == -EINVAL ? 0 : err;
 }
 
@@ -428,19 +428,19 @@ static int install(__u32 ifindex, __u32 ntx, char *why, size_t len)
 	int err;
 
 	if (ntx <= 1)
-		return txc_nl_qdisc_replace(ifindex, TC_H_ROOT, 0, TXC_QDISC_KIND, NULL, 0, why,
+		return txdp_nl_qdisc_replace(ifindex, TC_H_ROOT, 0, TXC_QDISC_KIND, NULL, 0, why,
 					    len);
-	err = txc_nl_qdisc_replace(ifindex, TC_H_ROOT, TXC_MQ_HANDLE, "mq", NULL, 0, why, len);
+	err = txdp_nl_qdisc_replace(ifindex, TC_H_ROOT, TXDP_MQ_HANDLE, "mq", NULL, 0, why, len);
 	for (__u32 i = 1; !err && i <= ntx; i++)
-		err = txc_nl_qdisc_replace(ifindex, TXC_MQ_HANDLE | i, 0, TXC_QDISC_KIND, NULL, 0,
+		err = txdp_nl_qdisc_replace(ifindex, TXDP_MQ_HANDLE | i, 0, TXC_QDISC_KIND, NULL, 0,
 					   why, len);
 	return err;
 }
 
-int txc_qdisc_attach_ifindex(struct txc_dp *dp, __u32 ifindex, const struct txc_qdisc_params *p)
+int txdp_qdisc_attach_ifindex(struct txdp *dp, __u32 ifindex, const struct txc_qdisc_params *p)
 {
 	struct txc_qdisc_params params = p ? *p : (struct txc_qdisc_params){ 0 };
-	struct txc_qdisc_desc root, saved;
+	struct txdp_qdisc_desc root, saved;
 	char lbl[IF_NAMESIZE + 16], why[256];
 	struct txc_iface iface;
 	__u32 ntx;
@@ -448,45 +448,45 @@ int txc_qdisc_attach_ifindex(struct txc_dp *dp, __u32 ifindex, const struct txc_
 
 	label(ifindex, lbl);
 	if (!dp->qdisc) {
-		txc_log(TXC_LOG_ERROR, "%s: txcancel's qdisc is not loaded\n", lbl);
+		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's qdisc is not loaded\n", lbl);
 		return -EOPNOTSUPP;
 	}
 	if (params.reserved || params.limit > TXC_QDISC_LIMIT_MAX) {
-		txc_log(TXC_LOG_ERROR, "%s: qdisc limit %u: must be 1..%u\n", lbl, params.limit,
+		txdp_log(TXDP_LOG_ERROR, "%s: qdisc limit %u: must be 1..%u\n", lbl, params.limit,
 			TXC_QDISC_LIMIT_MAX);
 		return -EINVAL;
 	}
-	if (txc_iface_get(dp, ifindex, &iface) ||
+	if (txdp_iface_get(dp, ifindex, &iface) ||
 	    !(iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT))) {
-		txc_log(TXC_LOG_ERROR, "%s: txcancel's qdisc needs the TC program attached "
+		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's qdisc needs the TC program attached "
 			"first: the tag reaches the queue from there\n", lbl);
 		return -ENOENT;
 	}
-	err = txc_nl_tx_queues(ifindex, &ntx);
+	err = txdp_nl_tx_queues(ifindex, &ntx);
 	if (!err) {
-		err = txc_nl_qdisc_get(ifindex, TC_H_ROOT, &root);
+		err = txdp_nl_qdisc_get(ifindex, TC_H_ROOT, &root);
 		if (err == -ENOENT) {
 			memset(&root, 0, sizeof(root));
 			err = 0;
 		}
 	}
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "%s: reading its qdiscs: %s\n", lbl, strerror(-err));
+		txdp_log(TXDP_LOG_ERROR, "%s: reading its qdiscs: %s\n", lbl, strerror(-err));
 		return err;
 	}
 	if (is_installed(ifindex, &root, ntx)) {
-		txc_log(TXC_LOG_INFO, "%s: txcancel's qdisc is in place already, adopted\n", lbl);
+		txdp_log(TXDP_LOG_INFO, "%s: txcancel's qdisc is in place already, adopted\n", lbl);
 		return iface_flags_set(dp, ifindex, TXC_IFACE_F_QDISC, 0);
 	}
 	fd = saved_map(dp, true);
 	if (fd < 0) {
-		txc_log(TXC_LOG_ERROR, "%s: the map of replaced qdiscs: %s\n", lbl, strerror(-fd));
+		txdp_log(TXDP_LOG_ERROR, "%s: the map of replaced qdiscs: %s\n", lbl, strerror(-fd));
 		return fd;
 	}
 	/* An install cut short left ours (or our mq) at the root: keep the original. */
 	if (bpf_map_lookup_elem(fd, &ifindex, &saved)) {
 		if (!is_restorable(&root)) {
-			txc_log(TXC_LOG_ERROR, "%s: its root qdisc is %s (handle %x:) with classes "
+			txdp_log(TXDP_LOG_ERROR, "%s: its root qdisc is %s (handle %x:) with classes "
 				"or options txcancel could not put back; remove it, or manage the "
 				"interface with :tc only\n", lbl, root.kind, TC_H_MAJ(root.handle) >> 16);
 			close(fd);
@@ -505,7 +505,7 @@ int txc_qdisc_attach_ifindex(struct txc_dp *dp, __u32 ifindex, const struct txc_
 		err = install(ifindex, ntx, why, sizeof(why));
 	}
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "%s: installing txcancel's qdisc: %s%s%s\n", lbl,
+		txdp_log(TXDP_LOG_ERROR, "%s: installing txcancel's qdisc: %s%s%s\n", lbl,
 			strerror(-err), why[0] ? ": " : "", why);
 		restore(ifindex, &saved, why, sizeof(why));
 		bpf_map_delete_elem(fd, &ifindex);
@@ -514,19 +514,19 @@ int txc_qdisc_attach_ifindex(struct txc_dp *dp, __u32 ifindex, const struct txc_
 		return err;
 	}
 	close(fd);
-	txc_log(TXC_LOG_INFO, "%s: txcancel's qdisc on %u TX queue%s, replacing %s\n", lbl, ntx,
+	txdp_log(TXDP_LOG_INFO, "%s: txcancel's qdisc on %u TX queue%s, replacing %s\n", lbl, ntx,
 		ntx == 1 ? "" : "s", saved.kind[0] ? saved.kind : "nothing");
 	return iface_flags_set(dp, ifindex, TXC_IFACE_F_QDISC, 0);
 }
 
-int txc_qdisc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
+int txdp_qdisc_detach_ifindex(struct txdp *dp, __u32 ifindex)
 {
-	struct txc_qdisc_desc saved, *sp = NULL;
+	struct txdp_qdisc_desc saved, *sp = NULL;
 	char lbl[IF_NAMESIZE + 16], why[256] = "";
 	struct txc_iface iface;
 	int fd, err;
 
-	if (txc_iface_get(dp, ifindex, &iface) || !(iface.flags & TXC_IFACE_F_QDISC))
+	if (txdp_iface_get(dp, ifindex, &iface) || !(iface.flags & TXC_IFACE_F_QDISC))
 		return -ENOENT;
 	label(ifindex, lbl);
 	fd = saved_map(dp, false);
@@ -536,12 +536,12 @@ int txc_qdisc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
 	if (err == -ENODEV)
 		err = 0;	/* gone: its qdiscs went with it */
 	if (err) {
-		txc_log(TXC_LOG_ERROR, "%s: putting back its %s qdisc: %s%s%s\n", lbl,
+		txdp_log(TXDP_LOG_ERROR, "%s: putting back its %s qdisc: %s%s%s\n", lbl,
 			sp ? sp->kind : "default", strerror(-err), why[0] ? ": " : "", why);
 	} else {
 		if (fd >= 0)
 			bpf_map_delete_elem(fd, &ifindex);
-		txc_log(TXC_LOG_INFO, "%s: txcancel's qdisc removed, %s back\n", lbl,
+		txdp_log(TXDP_LOG_INFO, "%s: txcancel's qdisc removed, %s back\n", lbl,
 			sp && TC_H_MAJ(sp->handle) ? sp->kind : "the default qdisc");
 	}
 	if (fd >= 0)
@@ -554,7 +554,7 @@ int txc_qdisc_detach_ifindex(struct txc_dp *dp, __u32 ifindex)
 }
 
 /* Purge the queue in @slot until no dequeue is checking a frame there. */
-static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 *total)
+static int purge_slot(struct txdp *dp, struct txc_qdisc_purge_args *in, __u32 *total)
 {
 	struct txc_qdisc_purge_args a;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
@@ -567,12 +567,12 @@ static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 
 		/* A syscall program's context is copied back into ctx_in. */
 		if (bpf_prog_test_run_opts(dp->qdisc->purge_fd, &opts)) {
 			err = -errno;
-			txc_log(TXC_LOG_ERROR, "purging the queues for the cancel of %u: %s\n",
+			txdp_log(TXDP_LOG_ERROR, "purging the queues for the cancel of %u: %s\n",
 				in->value, strerror(errno));
 			return err;
 		}
 		if ((int)opts.retval < 0) {
-			txc_log(TXC_LOG_ERROR, "purging the queues for the cancel of %u: %s\n",
+			txdp_log(TXDP_LOG_ERROR, "purging the queues for the cancel of %u: %s\n",
 				in->value, strerror(-(int)opts.retval));
 			return (int)opts.retval;
 		}
@@ -582,7 +582,7 @@ static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((__u64)(t.tv_sec - t0.tv_sec) * 1000000000ull + t.tv_nsec - t0.tv_nsec >
 		    PURGE_BUSY_WAIT_NS) {
-			txc_log(TXC_LOG_ERROR, "purging the queues for the cancel of %u: a dequeue "
+			txdp_log(TXDP_LOG_ERROR, "purging the queues for the cancel of %u: a dequeue "
 				"stayed between taking a frame and checking it for a second\n",
 				in->value);
 			return -ETIMEDOUT;
@@ -599,7 +599,7 @@ static int purge_slot(struct txc_dp *dp, struct txc_qdisc_purge_args *in, __u32 
  * the queues' own dequeues had aborted the canceled frames: not wrong, but
  * the purge is what the cancel's reply stands for.
  */
-static int purge_values(struct txc_dp *dp, int scope, const __u32 *values, __u32 n,
+static int purge_values(struct txdp *dp, int scope, const __u32 *values, __u32 n,
 			__u32 ifindex, __u32 *purged)
 {
 	struct txc_qdisc_purge_args in = { .scope = scope, .ifindex = ifindex };
@@ -632,24 +632,24 @@ static int purge_values(struct txc_dp *dp, int scope, const __u32 *values, __u32
 		}
 	}
 	free(val);
-	txc_log(TXC_LOG_DEBUG, "purge for the cancel of %u value%s (first %u): %u queues, "
+	txdp_log(TXDP_LOG_DEBUG, "purge for the cancel of %u value%s (first %u): %u queues, "
 		"%u frames\n", n, n == 1 ? "" : "s", n ? values[0] : 0, queues, total);
 	if (purged)
 		*purged = total;
 	return err;
 }
 
-int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
+int txdp_qdisc_purge(struct txdp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged)
 {
 	return purge_values(dp, scope, &value, 1, ifindex, purged);
 }
 
-int txc_qdisc_purge_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *purged)
+int txdp_qdisc_purge_ids(struct txdp *dp, const __u32 *ids, __u32 n, __u32 *purged)
 {
 	return purge_values(dp, TXC_SCOPE_ID, ids, n, 0, purged);
 }
 
-int txc_qdisc_queues(struct txc_dp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max)
+int txdp_qdisc_queues(struct txdp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), n = 0;

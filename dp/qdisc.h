@@ -10,11 +10,11 @@
  * The qdisc an interface had before is kept in the pinned map
  * txc_qdisc_saved and put back on detach.
  *
- * Once loaded on a txc_dp, every txc_dp_cancel() and txc_dp_cancel_ids()
+ * Once loaded on a txdp, every txdp_cancel() and txdp_cancel_ids()
  * purges the queues it covers before it returns.
  */
-#ifndef TXC_QDISC_H
-#define TXC_QDISC_H
+#ifndef TXDP_QDISC_H
+#define TXDP_QDISC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,16 +25,16 @@
  * Whether this kernel and this build can run the qdisc: 0, or -EOPNOTSUPP
  * with the reason in @why.
  */
-int txc_qdisc_probe(char *why, size_t len);
+int txdp_qdisc_probe(char *why, size_t len);
 
 /* Load the qdisc on @dp's maps and register its kind, or adopt the registration. */
-int txc_qdisc_open(struct txc_dp *dp);
+int txdp_qdisc_open(struct txdp *dp);
 /* Whether this process registered the kind (0) or adopted it (1); -ENOENT if not open. */
-int txc_qdisc_adopted(const struct txc_dp *dp);
+int txdp_qdisc_adopted(const struct txdp *dp);
 /* Unregister the kind and remove its pins (after every interface was detached). */
-int txc_qdisc_unregister(struct txc_dp *dp);
+int txdp_qdisc_unregister(struct txdp *dp);
 /* Release this process's handles: the registration and the queues stay. */
-void txc_qdisc_close(struct txc_dp *dp);
+void txdp_qdisc_close(struct txdp *dp);
 
 /*
  * Put txcancel's qdisc on @ifindex: at the root of a single-queue device,
@@ -43,12 +43,12 @@ void txc_qdisc_close(struct txc_dp *dp);
  * qdisc with classes txcancel could not put back is refused (-EBUSY).
  * @p: limit and pacing rate per TX queue; NULL: the defaults.
  */
-int txc_qdisc_attach_ifindex(struct txc_dp *dp, __u32 ifindex, const struct txc_qdisc_params *p);
+int txdp_qdisc_attach_ifindex(struct txdp *dp, __u32 ifindex, const struct txc_qdisc_params *p);
 /*
- * Put back the qdisc @ifindex had (works without txc_qdisc_open(), also
+ * Put back the qdisc @ifindex had (works without txdp_qdisc_open(), also
  * when the interface is gone); -ENOENT if txcancel's qdisc was not there.
  */
-int txc_qdisc_detach_ifindex(struct txc_dp *dp, __u32 ifindex);
+int txdp_qdisc_detach_ifindex(struct txdp *dp, __u32 ifindex);
 
 /*
  * Take every queued frame a cancel covers out of the queues it covers and
@@ -57,14 +57,14 @@ int txc_qdisc_detach_ifindex(struct txc_dp *dp, __u32 ifindex);
  * interface.  *@purged (may be NULL): frames taken out.  0 when the qdisc is
  * not loaded.
  */
-int txc_qdisc_purge(struct txc_dp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged);
+int txdp_qdisc_purge(struct txdp *dp, int scope, __u32 value, __u32 ifindex, __u32 *purged);
 /*
  * The same for the @n IDs of one batch cancel, on every interface: the
  * queues are looked up once for the batch.
  */
-int txc_qdisc_purge_ids(struct txc_dp *dp, const __u32 *ids, __u32 n, __u32 *purged);
+int txdp_qdisc_purge_ids(struct txdp *dp, const __u32 *ids, __u32 n, __u32 *purged);
 
 /* The queues of @ifindex (0: all), up to @max; returns how many. */
-int txc_qdisc_queues(struct txc_dp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max);
+int txdp_qdisc_queues(struct txdp *dp, __u32 ifindex, struct txc_queue_info *out, __u32 max);
 
 #endif

@@ -121,7 +121,7 @@ struct qdisc_walk {
 	__u32 ifindex;
 	__u32 parent;		/* the one wanted (get) */
 	const char *kind;	/* the kind counted (count) */
-	struct txc_qdisc_desc *out;
+	struct txdp_qdisc_desc *out;
 	int found;
 };
 
@@ -177,7 +177,7 @@ static int qdisc_dump(struct qdisc_walk *w)
 	return err;
 }
 
-int txc_nl_qdisc_get(__u32 ifindex, __u32 parent, struct txc_qdisc_desc *out)
+int txdp_nl_qdisc_get(__u32 ifindex, __u32 parent, struct txdp_qdisc_desc *out)
 {
 	struct qdisc_walk w = { .ifindex = ifindex, .parent = parent, .out = out };
 	int err = qdisc_dump(&w);
@@ -187,7 +187,7 @@ int txc_nl_qdisc_get(__u32 ifindex, __u32 parent, struct txc_qdisc_desc *out)
 	return w.found ? 0 : -ENOENT;
 }
 
-int txc_nl_qdisc_count(__u32 ifindex, const char *kind)
+int txdp_nl_qdisc_count(__u32 ifindex, const char *kind)
 {
 	struct qdisc_walk w = { .ifindex = ifindex, .kind = kind };
 	int err = qdisc_dump(&w);
@@ -195,7 +195,7 @@ int txc_nl_qdisc_count(__u32 ifindex, const char *kind)
 	return err ? err : w.found;
 }
 
-int txc_nl_qdisc_replace(__u32 ifindex, __u32 parent, __u32 handle, const char *kind,
+int txdp_nl_qdisc_replace(__u32 ifindex, __u32 parent, __u32 handle, const char *kind,
 			 const void *opt, __u32 opt_len, char *why, size_t why_len)
 {
 	struct nl nl;
@@ -214,7 +214,7 @@ int txc_nl_qdisc_replace(__u32 ifindex, __u32 parent, __u32 handle, const char *
 	return err;
 }
 
-int txc_nl_qdisc_delete(__u32 ifindex, __u32 parent, char *why, size_t why_len)
+int txdp_nl_qdisc_delete(__u32 ifindex, __u32 parent, char *why, size_t why_len)
 {
 	struct nl nl;
 	struct nlmsghdr *nlh;
@@ -238,7 +238,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int txc_nl_tx_queues(__u32 ifindex, __u32 *n)
+int txdp_nl_tx_queues(__u32 ifindex, __u32 *n)
 {
 	struct nl nl;
 	struct nlmsghdr *nlh;

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Qdiscs through rtnetlink (libmnl): list, create or replace, delete. */
-#ifndef TXC_QDISC_NL_H
-#define TXC_QDISC_NL_H
+#ifndef TXDP_QDISC_NL_H
+#define TXDP_QDISC_NL_H
 
 #include <stddef.h>
 #include <linux/types.h>
 
-#define TXC_QDISC_OPT_MAX	1024	/* TCA_OPTIONS bytes kept of a replaced qdisc */
+#define TXDP_QDISC_OPT_MAX	1024	/* TCA_OPTIONS bytes kept of a replaced qdisc */
 
-struct txc_qdisc_desc {
+struct txdp_qdisc_desc {
 	char kind[16];
 	__u32 handle;
 	__u32 parent;
 	__u32 opt_len;		/* bytes of opt (TCA_OPTIONS payload); 0: none */
-	__u8 opt[TXC_QDISC_OPT_MAX];
+	__u8 opt[TXDP_QDISC_OPT_MAX];
 	__u8 opt_truncated;	/* TCA_OPTIONS was longer than opt */
 };
 
@@ -21,18 +21,18 @@ struct txc_qdisc_desc {
  * The qdisc of @ifindex whose parent is @parent (TC_H_ROOT for the root):
  * 0, -ENOENT if none, or another -errno.
  */
-int txc_nl_qdisc_get(__u32 ifindex, __u32 parent, struct txc_qdisc_desc *out);
+int txdp_nl_qdisc_get(__u32 ifindex, __u32 parent, struct txdp_qdisc_desc *out);
 /* How many qdiscs of @ifindex have kind @kind (its mq children included). */
-int txc_nl_qdisc_count(__u32 ifindex, const char *kind);
+int txdp_nl_qdisc_count(__u32 ifindex, const char *kind);
 /*
  * Create or replace the qdisc at @parent with @kind (and TCA_OPTIONS @opt
  * when @opt_len).  The kernel's own message, if it gave one, is copied to
  * @why (may be NULL).
  */
-int txc_nl_qdisc_replace(__u32 ifindex, __u32 parent, __u32 handle, const char *kind,
+int txdp_nl_qdisc_replace(__u32 ifindex, __u32 parent, __u32 handle, const char *kind,
 			 const void *opt, __u32 opt_len, char *why, size_t why_len);
-int txc_nl_qdisc_delete(__u32 ifindex, __u32 parent, char *why, size_t why_len);
+int txdp_nl_qdisc_delete(__u32 ifindex, __u32 parent, char *why, size_t why_len);
 /* The device's TX queues (IFLA_NUM_TX_QUEUES). */
-int txc_nl_tx_queues(__u32 ifindex, __u32 *n);
+int txdp_nl_tx_queues(__u32 ifindex, __u32 *n);
 
 #endif

@@ -10,13 +10,13 @@
 #include "dp.h"
 #include "dp_internal.h"
 
-static bool slot_marked(const struct txc_dp *dp, __u32 source)
+static bool slot_marked(const struct txdp *dp, __u32 source)
 {
 	return dp->ring_slots[source / 64] & (1ull << (source % 64));
 }
 
 /* Mark or unmark @source's slot, pinned before the caller goes on. */
-static int slot_mark(struct txc_dp *dp, __u32 source, bool used)
+static int slot_mark(struct txdp *dp, __u32 source, bool used)
 {
 	__u64 bit = 1ull << (source % 64);
 	__u32 zero = 0;
@@ -30,12 +30,12 @@ static int slot_mark(struct txc_dp *dp, __u32 source, bool used)
 	}
 	pthread_mutex_unlock(&dp->ring_slots_lock);
 	if (err)
-		txc_log(TXC_LOG_ERROR, "recording the ring slot of source %u: %s\n", source,
+		txdp_log(TXDP_LOG_ERROR, "recording the ring slot of source %u: %s\n", source,
 			strerror(-err));
 	return err;
 }
 
-bool txc_dp_ring_slot_used(struct txc_dp *dp, __u32 source)
+bool txdp_ring_slot_used(struct txdp *dp, __u32 source)
 {
 	bool used;
 
@@ -47,18 +47,18 @@ bool txc_dp_ring_slot_used(struct txc_dp *dp, __u32 source)
 	return used;
 }
 
-int txc_dp_ring_get(struct txc_dp *dp, __u32 source)
+int txdp_ring_get(struct txdp *dp, __u32 source)
 {
 	__u32 id;
 	int fd, err;
 
-	err = txc_dp_check_source(dp, source);
+	err = txdp_check_source(dp, source);
 	if (err)
 		return err;
-	if (!txc_dp_ring_slot_used(dp, source))
+	if (!txdp_ring_slot_used(dp, source))
 		return -ENOENT;
 	/* A ring an earlier instance stored is found by its map id. */
-	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_RINGS), &source, &id)) {
+	if (bpf_map_lookup_elem(txdp_map_fd(dp, TXDP_MAP_RINGS), &source, &id)) {
 		err = -errno;
 		if (err == -ENOENT)
 			slot_mark(dp, source, false);
@@ -68,20 +68,20 @@ int txc_dp_ring_get(struct txc_dp *dp, __u32 source)
 	return fd < 0 ? -errno : fd;
 }
 
-int txc_dp_ring_new(struct txc_dp *dp, __u32 source)
+int txdp_ring_new(struct txdp *dp, __u32 source)
 {
-	int outer = txc_dp_map_fd(dp, TXC_MAP_RINGS);
+	int outer = txdp_map_fd(dp, TXDP_MAP_RINGS);
 	char name[BPF_OBJ_NAME_LEN];
 	int fd, err;
 
-	err = txc_dp_check_source(dp, source);
+	err = txdp_check_source(dp, source);
 	if (err)
 		return err;
 	snprintf(name, sizeof(name), "txc_ring_%u", source);
 	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, dp->ring_bytes, NULL);
 	if (fd < 0) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "creating the ring of source %u (%u bytes): %s\n", source,
+		txdp_log(TXDP_LOG_ERROR, "creating the ring of source %u (%u bytes): %s\n", source,
 			dp->ring_bytes, strerror(errno));
 		return err;
 	}
@@ -94,7 +94,7 @@ int txc_dp_ring_new(struct txc_dp *dp, __u32 source)
 	/* No lookup first: BPF_ANY replaces whatever the slot held. */
 	if (bpf_map_update_elem(outer, &source, &fd, BPF_ANY)) {
 		err = -errno;
-		txc_log(TXC_LOG_ERROR, "storing the ring of source %u: %s%s\n", source,
+		txdp_log(TXDP_LOG_ERROR, "storing the ring of source %u: %s%s\n", source,
 			strerror(errno), errno == EINVAL ?
 			" (the pinned txc_rings map was made for another ring size)" : "");
 		close(fd);
@@ -103,36 +103,36 @@ int txc_dp_ring_new(struct txc_dp *dp, __u32 source)
 	return fd;
 }
 
-int txc_dp_ring_open(struct txc_dp *dp, __u32 source)
+int txdp_ring_open(struct txdp *dp, __u32 source)
 {
-	int fd = txc_dp_ring_get(dp, source);
+	int fd = txdp_ring_get(dp, source);
 
-	return fd == -ENOENT ? txc_dp_ring_new(dp, source) : fd;
+	return fd == -ENOENT ? txdp_ring_new(dp, source) : fd;
 }
 
-int txc_dp_ring_remove(struct txc_dp *dp, __u32 source)
+int txdp_ring_remove(struct txdp *dp, __u32 source)
 {
-	int err = txc_dp_check_source(dp, source);
+	int err = txdp_check_source(dp, source);
 
 	if (err)
 		return err;
-	if (!txc_dp_ring_slot_used(dp, source))
+	if (!txdp_ring_slot_used(dp, source))
 		return 0;
-	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_RINGS), &source) && errno != ENOENT)
+	if (bpf_map_delete_elem(txdp_map_fd(dp, TXDP_MAP_RINGS), &source) && errno != ENOENT)
 		return -errno;
 	return slot_mark(dp, source, false);
 }
 
 /* Only the marked slots: each call on txc_rings may wait for a grace period. */
-int txc_dp_rings_remove_all(struct txc_dp *dp)
+int txdp_rings_remove_all(struct txdp *dp)
 {
 	__u32 source;
 	int err;
 
 	for (source = 1; source < TXC_MAX_SOURCES; source++) {
-		if (!txc_dp_ring_slot_used(dp, source))
+		if (!txdp_ring_slot_used(dp, source))
 			continue;
-		err = txc_dp_ring_remove(dp, source);
+		err = txdp_ring_remove(dp, source);
 		if (err)
 			return err;
 	}

@@ -17,147 +17,147 @@
  */
 static const struct tag_table {
 	const char *name;
-	enum txc_map map;
+	enum txdp_map_id map;
 	__u32 lookup;
 	__u32 rule_key;
 } tag_tables[] = {
-#define ROW(kind, name, lookup, rule_key, map)	[kind] = { name, TXC_MAP_##map, lookup, rule_key },
+#define ROW(kind, name, lookup, rule_key, map)	[kind] = { name, TXDP_MAP_##map, lookup, rule_key },
 	TXCC_TAG_KINDS(ROW)
 #undef ROW
 };
 
-static const struct tag_table *tag_table(struct txc_dp *dp, int kind)
+static const struct tag_table *tag_table(struct txdp *dp, int kind)
 {
 	char names[TXCC_NAMES_MAX];
 
 	if (kind < 0 || (size_t)kind >= sizeof(tag_tables) / sizeof(tag_tables[0]) ||
 	    !tag_tables[kind].name) {
-		txc_dp_fail(dp, -EINVAL, "tag kind %d: must be %s", kind,
+		txdp_fail(dp, -EINVAL, "tag kind %d: must be %s", kind,
 			    txcc_tag_kind_names(names, true));
 		return NULL;
 	}
 	if (!tag_tables[kind].rule_key) {
-		txc_dp_fail(dp, -EINVAL, "%s tags are stored in the socket: "
-			    "txc_dp_sock_tag() with its fd, not by cookie", tag_tables[kind].name);
+		txdp_fail(dp, -EINVAL, "%s tags are stored in the socket: "
+			    "txdp_sock_tag() with its fd, not by cookie", tag_tables[kind].name);
 		return NULL;
 	}
 	return &tag_tables[kind];
 }
 
-static int check_key(struct txc_dp *dp, int kind, const void *key)
+static int check_key(struct txdp *dp, int kind, const void *key)
 {
 	char why[TXCC_PROBLEM_MAX];
 	__u32 at;
 
 	if (txcc_tag_key_problem(kind, key, &at, why))
-		return txc_dp_fail(dp, -EINVAL, "%s", why);
+		return txdp_fail(dp, -EINVAL, "%s", why);
 	return 0;
 }
 
-int txc_dp_tag_add(struct txc_dp *dp, int kind, const void *key, const struct txc_tag *tag)
+int txdp_tag_add(struct txdp *dp, int kind, const void *key, const struct txc_tag *tag)
 {
 	const struct tag_table *tt;
 	struct bpf_map *m;
 	int err;
 
-	txc_dp_error_clear(dp);
+	txdp_error_clear(dp);
 	tt = tag_table(dp, kind);
 	if (!tt)
 		return -EINVAL;
-	err = txc_dp_check_id(dp, tag->cancel_id);
+	err = txdp_check_id(dp, tag->cancel_id);
 	if (!err)
-		err = txc_dp_check_source(dp, tag->source);
+		err = txdp_check_source(dp, tag->source);
 	if (!err)
 		err = check_key(dp, kind, key);
 	if (err)
 		return err;
 	/* The filter says "maybe" before the rule exists: never "none" while it does. */
 	if (kind == TXC_TAG_CGROUP)
-		txc_dp_cgroup_filter_set(dp, *(const __u64 *)key);
-	m = txc_dp_map(dp, tt->map);
+		txdp_cgroup_filter_set(dp, *(const __u64 *)key);
+	m = txdp_map(dp, tt->map);
 	if (bpf_map_update_elem(bpf_map__fd(m), key, tag, BPF_ANY)) {
 		/* A hash map that is full refuses a new key with E2BIG. */
 		if (errno == E2BIG)
-			return txc_dp_fail(dp, -E2BIG, "the rule table is full (%u %s rules)",
+			return txdp_fail(dp, -E2BIG, "the rule table is full (%u %s rules)",
 					   bpf_map__max_entries(m), tt->name);
-		return txc_dp_fail(dp, -errno, "adding a %s rule: %s", tt->name,
+		return txdp_fail(dp, -errno, "adding a %s rule: %s", tt->name,
 				   strerror(errno));
 	}
 	/* The rule is in place before its table is looked up: no half state. */
-	return txc_dp_lookups_add(dp, tt->lookup);
+	return txdp_lookups_add(dp, tt->lookup);
 }
 
-int txc_dp_tag_del(struct txc_dp *dp, int kind, const void *key)
+int txdp_tag_del(struct txdp *dp, int kind, const void *key)
 {
 	const struct tag_table *tt = tag_table(dp, kind);
 
 	if (!tt)
 		return -EINVAL;
-	if (bpf_map_delete_elem(txc_dp_map_fd(dp, tt->map), key))
+	if (bpf_map_delete_elem(txdp_map_fd(dp, tt->map), key))
 		return -errno;
 	return 0;
 }
 
 /* --- socket tags ---------------------------------------------------------- */
 
-static __u64 gen_of(const struct txc_dp *dp, __u32 slot)
+static __u64 gen_of(const struct txdp *dp, __u32 slot)
 {
 	return __atomic_load_n(&dp->gens[slot], __ATOMIC_ACQUIRE);
 }
 
 /* Whether a stored socket tag is in force: a valid ID made under current leases. */
-static bool sk_tag_current(const struct txc_dp *dp, const struct txc_sk_tag *st)
+static bool sk_tag_current(const struct txdp *dp, const struct txc_sk_tag *st)
 {
 	return TXC_ID_VALID(st->tag.cancel_id) && TXC_SOURCE_VALID(st->tag.source) &&
 	       st->prefix_gen == gen_of(dp, TXC_ID_PREFIX(st->tag.cancel_id)) &&
 	       st->source_gen == gen_of(dp, TXC_GEN_SOURCE(st->tag.source));
 }
 
-int txc_dp_sock_get(struct txc_dp *dp, int sock_fd, struct txc_sk_tag *st)
+int txdp_sock_get(struct txdp *dp, int sock_fd, struct txc_sk_tag *st)
 {
-	if (bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, st))
+	if (bpf_map_lookup_elem(txdp_map_fd(dp, TXDP_MAP_SK_TAGS), &sock_fd, st))
 		return -errno;
 	return sk_tag_current(dp, st) ? 0 : -ENOENT;
 }
 
-int txc_dp_sock_tag(struct txc_dp *dp, int sock_fd, const struct txc_tag *tag)
+int txdp_sock_tag(struct txdp *dp, int sock_fd, const struct txc_tag *tag)
 {
 	struct txc_sk_tag st = { .tag = *tag };
 	socklen_t len = sizeof(st.cookie);
 	int err;
 
-	txc_dp_error_clear(dp);
-	err = txc_dp_check_id(dp, tag->cancel_id);
+	txdp_error_clear(dp);
+	err = txdp_check_id(dp, tag->cancel_id);
 	if (!err)
-		err = txc_dp_check_source(dp, tag->source);
+		err = txdp_check_source(dp, tag->source);
 	if (err)
 		return err;
 	if (getsockopt(sock_fd, SOL_SOCKET, SO_COOKIE, &st.cookie, &len))
-		return txc_dp_fail(dp, -errno, "socket tag: reading the cookie of fd %d: %s",
+		return txdp_fail(dp, -errno, "socket tag: reading the cookie of fd %d: %s",
 				   sock_fd, strerror(errno));
 	st.prefix_gen = gen_of(dp, TXC_ID_PREFIX(tag->cancel_id));
 	st.source_gen = gen_of(dp, TXC_GEN_SOURCE(tag->source));
 	/* The tag is in the socket before the programs look for one: no half state. */
-	if (bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd, &st, BPF_ANY))
-		return txc_dp_fail(dp, -errno, "storing the tag in socket fd %d: %s", sock_fd,
+	if (bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_SK_TAGS), &sock_fd, &st, BPF_ANY))
+		return txdp_fail(dp, -errno, "storing the tag in socket fd %d: %s", sock_fd,
 				   strerror(errno));
-	return txc_dp_lookups_add(dp, TXC_LOOKUP_SOCKET);
+	return txdp_lookups_add(dp, TXC_LOOKUP_SOCKET);
 }
 
-int txc_dp_sock_untag(struct txc_dp *dp, int sock_fd)
+int txdp_sock_untag(struct txdp *dp, int sock_fd)
 {
-	if (bpf_map_delete_elem(txc_dp_map_fd(dp, TXC_MAP_SK_TAGS), &sock_fd))
+	if (bpf_map_delete_elem(txdp_map_fd(dp, TXDP_MAP_SK_TAGS), &sock_fd))
 		return -errno;
 	return 0;
 }
 
-int txc_dp_lease_end(struct txc_dp *dp, int scope, __u32 value)
+int txdp_lease_end(struct txdp *dp, int scope, __u32 value)
 {
 	__u32 slot;
 
-	if (scope == TXC_SCOPE_PREFIX && !txc_dp_check_prefix(dp, value))
+	if (scope == TXC_SCOPE_PREFIX && !txdp_check_prefix(dp, value))
 		slot = value;
-	else if (scope == TXC_SCOPE_SOURCE && !txc_dp_check_source(dp, value))
+	else if (scope == TXC_SCOPE_SOURCE && !txdp_check_source(dp, value))
 		slot = TXC_GEN_SOURCE(value);
 	else
 		return -EINVAL;

@@ -2,7 +2,7 @@
 /*
  * txcancel's XDP program in libxdp's multi-program dispatcher, so that it
  * shares an interface with programs xdp-loader (or any libxdp user) loads:
- * it runs at priority TXC_XDP_RUN_PRIO and passes the frames it lets
+ * it runs at priority TXDP_XDP_RUN_PRIO and passes the frames it lets
  * through (XDP_PASS) on to the next program.
  *
  * The dispatcher calls its programs through freplace (BPF_PROG_TYPE_EXT):
@@ -56,7 +56,7 @@ static bool no_dispatcher;
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
-	txc_vlog(TXC_LOG_DEBUG, fmt, ap);
+	txdp_vlog(TXDP_LOG_DEBUG, fmt, ap);
 	return 0;
 }
 
@@ -66,7 +66,7 @@ static enum xdp_attach_mode xdp_mode(__u32 xdp_flags)
 }
 
 /* A second copy of the XDP program that uses the skeleton's maps. */
-static struct bpf_object *open_xdp_object(const struct txc_dp *dp)
+static struct bpf_object *open_xdp_object(const struct txdp *dp)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "txcancel");
 	struct bpf_object *obj;
@@ -91,7 +91,7 @@ static struct bpf_object *open_xdp_object(const struct txc_dp *dp)
 			break;
 	}
 	if (err) {
-		txc_log(TXC_LOG_DEBUG, "xdp: map %s of the dispatcher's copy: %s\n",
+		txdp_log(TXDP_LOG_DEBUG, "xdp: map %s of the dispatcher's copy: %s\n",
 			bpf_map__name(map), strerror(-err));
 		bpf_object__close(obj);
 		errno = -err;
@@ -124,7 +124,7 @@ static struct xdp_multiprog *dispatcher_of(__u32 ifindex)
 	return mp;
 }
 
-static int multi_attach(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why)
+static int multi_attach(struct txdp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why)
 {
 	enum xdp_attach_mode mode = xdp_mode(xdp_flags);
 	struct xdp_multiprog *mp;
@@ -143,12 +143,12 @@ static int multi_attach(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 
 		bpf_object__close(obj);
 		return err;
 	}
-	xdp_program__set_run_prio(xp, TXC_XDP_RUN_PRIO);
+	xdp_program__set_run_prio(xp, TXDP_XDP_RUN_PRIO);
 	xdp_program__set_chain_call_enabled(xp, XDP_PASS, true);
 	/* libxdp tries its dispatcher and says at libbpf's warning level when it cannot. */
-	txc_libbpf_quiet(true);
+	txdp_libbpf_quiet(true);
 	err = xdp_program__attach(xp, ifindex, mode, 0);
-	txc_libbpf_quiet(false);
+	txdp_libbpf_quiet(false);
 	if (!err) {
 		mp = dispatcher_of(ifindex);
 		if (!mp) {
@@ -200,7 +200,7 @@ struct child_result {
  * Run an attach (@dp set) or a detach in a child process; its outcome comes
  * back through a pipe.  -ECHILD if the child died without one.
  */
-static int in_child(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why)
+static int in_child(struct txdp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why)
 {
 	struct child_result r = { .err = -ECHILD, .why = TXC_XDP_LINK_LIBXDP };
 	int pfd[2], status;
@@ -233,7 +233,7 @@ static int in_child(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why
 	return r.err;
 }
 
-int txc_xdp_multi_attach(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why)
+int txdp_xdp_multi_attach(struct txdp *dp, __u32 ifindex, __u32 xdp_flags, __u8 *why)
 {
 	int err;
 
@@ -251,7 +251,7 @@ int txc_xdp_multi_attach(struct txc_dp *dp, __u32 ifindex, __u32 xdp_flags, __u8
 	return err;
 }
 
-int txc_xdp_multi_detach(__u32 ifindex)
+int txdp_xdp_multi_detach(__u32 ifindex)
 {
 	return in_child(NULL, ifindex, 0, NULL);
 }

@@ -52,7 +52,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -1214,6 +1214,6 @@ int main(int argc, char **argv)
 		}
 		rounds = (int)n;
 	}
-	kernel_tcx = txc_kernel_has_tcx();
+	kernel_tcx = txdp_kernel_has_tcx();
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

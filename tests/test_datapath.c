@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 #include "pkt.h"
 #include "testlib.h"
 #include "tag_kinds.h"
@@ -45,7 +45,7 @@
 #define SRC_1		1
 #define SRC_2		2
 
-static struct txc_dp *dp;
+static struct txdp *dp;
 static char pin_dir[64];	/* where dp pins its maps; a second instance reuses them */
 
 /*
@@ -54,9 +54,9 @@ static char pin_dir[64];	/* where dp pins its maps; a second instance reuses the
  */
 static char last_log[512];
 
-static void capture_log(enum txc_log_level level, const char *fmt, va_list ap)
+static void capture_log(enum txdp_log_level level, const char *fmt, va_list ap)
 {
-	if (level <= TXC_LOG_WARN)
+	if (level <= TXDP_LOG_WARN)
 		vsnprintf(last_log, sizeof(last_log), fmt, ap);
 }
 
@@ -129,7 +129,7 @@ static int run_tc(const struct frame *f, const struct tc_in *in, int *retval)
 		skb.gso_segs = in->gso_segs;
 		skb.gso_size = in->gso_size;
 	}
-	err = bpf_prog_test_run_opts(txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS), &opts);
+	err = bpf_prog_test_run_opts(txdp_prog_fd(dp, TXDP_PROG_TC_EGRESS), &opts);
 	if (err)
 		return -errno;
 	*retval = (int)opts.retval;
@@ -149,12 +149,12 @@ static int tc_verdict(const struct frame *f, __u32 mark)
 	return err ? err * 1000 : rc;	/* an error can never look like a verdict */
 }
 
-static int xdp_verdict(enum txc_prog prog, const struct frame *f)
+static int xdp_verdict(enum txdp_prog prog, const struct frame *f)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = f->data, .data_size_in = f->len, .repeat = 1);
 
-	if (bpf_prog_test_run_opts(txc_dp_prog_fd(dp, prog), &opts))
+	if (bpf_prog_test_run_opts(txdp_prog_fd(dp, prog), &opts))
 		return -errno * 1000;
 	return (int)opts.retval;
 }
@@ -163,7 +163,7 @@ static int xdp_verdict(enum txc_prog prog, const struct frame *f)
 
 static bool reset(void)
 {
-	return ASSERT_OK(txc_dp_reset(dp), "reset map state");
+	return ASSERT_OK(txdp_reset(dp), "reset map state");
 }
 
 static bool add_flow(const struct pkt_spec *s, __u32 id, __u32 source)
@@ -171,22 +171,22 @@ static bool add_flow(const struct pkt_spec *s, __u32 id, __u32 source)
 	struct txc_flow_key k = flow_key_of(s);
 	struct txc_tag tag = { .cancel_id = id, .source = source };
 
-	return ASSERT_OK(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), "add flow rule");
+	return ASSERT_OK(txdp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), "add flow rule");
 }
 
 static bool add_mark(__u32 mask, __u32 mark, __u32 id, __u32 source)
 {
 	struct txc_tag tag = { .cancel_id = id, .source = source };
 
-	return ASSERT_OK(txc_dp_set_mark_mask(dp, mask), "set mark mask") &&
-	       ASSERT_OK(txc_dp_tag_add(dp, TXC_TAG_MARK, &mark, &tag), "add mark rule");
+	return ASSERT_OK(txdp_set_mark_mask(dp, mask), "set mark mask") &&
+	       ASSERT_OK(txdp_tag_add(dp, TXC_TAG_MARK, &mark, &tag), "add mark rule");
 }
 
 static struct txc_source_stats stats_of(__u32 source)
 {
 	struct txc_source_stats s = {};
 
-	ASSERT_OK(txc_dp_source_stats(dp, source, &s), "read source stats");
+	ASSERT_OK(txdp_source_stats(dp, source, &s), "read source stats");
 	return s;
 }
 
@@ -256,7 +256,7 @@ static struct ring_reader *ring_open(__u32 source)
 
 	if (!ASSERT_TRUE(r != NULL, "alloc ring reader"))
 		return NULL;
-	r->fd = txc_dp_ring_open(dp, source);
+	r->fd = txdp_ring_open(dp, source);
 	if (!ASSERT_GE0(r->fd, "open source ring"))
 		goto fail;
 	r->rb = ring_buffer__new(r->fd, ring_cb, r, NULL);
@@ -350,13 +350,13 @@ static void test_untagged(void)
 		return;
 	ASSERT_EQ(tc_verdict(&f4, 0), TC_NEXT, "no rules: IPv4 passes");
 	ASSERT_EQ(tc_verdict(&f6, 0), TC_NEXT, "no rules: IPv6 passes");
-	ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f4), XDP_PASS_RC, "no rules: XDP passes");
+	ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f4), XDP_PASS_RC, "no rules: XDP passes");
 
 	/* Rules of every kind, all canceled, none matching this frame. */
 	other.dport = 6000;
 	if (!add_flow(&other, ID_A1, SRC_1) || !add_mark(0xffffffff, 0x77, ID_A1, SRC_1))
 		return;
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel prefix");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel prefix");
 	ASSERT_EQ(tc_verdict(&f4, 0), TC_NEXT, "unmatched IPv4 passes");
 	ASSERT_EQ(tc_verdict(&f4, 0x78), TC_NEXT, "unmatched mark passes");
 	ASSERT_EQ(tc_verdict(&f6, 0), TC_NEXT, "unmatched IPv6 passes");
@@ -420,7 +420,7 @@ static void test_tag_sources(void)
 			ASSERT_EQ(tc_verdict(&f, c->mark), TC_NEXT, "tagged, not canceled: passes");
 			stats_are(SRC_1, 1, f.len, 0, 0, 0);
 
-			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel ID");
+			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel ID");
 			t0 = mono_ns();
 			ASSERT_EQ(tc_verdict(&f, c->mark), TC_DROP, "canceled: dropped");
 			t1 = mono_ns();
@@ -429,7 +429,7 @@ static void test_tag_sources(void)
 				record_is(&r->rec[0], &c->spec, f.len, ID_A1, SRC_1, 1,
 					  TXC_HOOK_TC_EGRESS, kind, TXC_SCOPE_ID, t0, t1);
 
-			ASSERT_OK(txc_dp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
+			ASSERT_OK(txdp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
 			ASSERT_EQ(tc_verdict(&f, c->mark), TC_NEXT, "cleared: passes");
 			stats_are(SRC_1, 2, 2 * f.len, 1, f.len, 0);
 			ASSERT_EQ(ring_drain(r), 0, "no record after clear");
@@ -476,7 +476,7 @@ static void test_cancel_scopes(void)
 			r2 = ring_open(SRC_2);
 			if (!r1 || !r2)
 				goto next;
-			if (!ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
+			if (!ASSERT_OK(txdp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
 				       "cancel"))
 				goto next;
 			ASSERT_EQ(tc_verdict(&a1, 0), cases[i].a1, "verdict for A1");
@@ -495,11 +495,11 @@ static void test_cancel_scopes(void)
 			if (drops2)
 				ASSERT_EQ(r2->rec[0].scope, cases[i].scope, "record scope");
 			/* Idempotent: a second cancel changes nothing. */
-			ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
+			ASSERT_OK(txdp_cancel(dp, cases[i].scope, cases[i].value, 0, 0),
 				  "cancel again");
 			ASSERT_EQ(tc_verdict(&a1, 0), cases[i].a1,
 				  "verdict for A1 after second cancel");
-			ASSERT_OK(txc_dp_clear(dp, cases[i].scope, cases[i].value), "clear");
+			ASSERT_OK(txdp_clear(dp, cases[i].scope, cases[i].value), "clear");
 			ASSERT_EQ(tc_verdict(&a1, 0), TC_NEXT, "A1 after clear");
 			ASSERT_EQ(tc_verdict(&a2, 0), TC_NEXT, "A2 after clear");
 			ASSERT_EQ(tc_verdict(&b1, 0), TC_NEXT, "B1 after clear");
@@ -518,16 +518,16 @@ static void test_expiry(void)
 
 	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
 		return;
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, mono_ns() + 200000000ull),
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, mono_ns() + 200000000ull),
 		  "cancel for 200 ms");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "dropped before expiry");
 	usleep(300000);
 	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "passes after expiry, without a clear");
 
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, mono_ns() - 1),
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, mono_ns() - 1),
 		  "expired cancel");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "a cancel already expired never drops");
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, 0, 0), "cancel without expiry");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, 0, 0), "cancel without expiry");
 	usleep(50000);
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "sticky cancel still drops");
 	stats_are(SRC_1, 2, 2 * f.len, 2, 2 * f.len, 2);	/* no ring: both lost */
@@ -545,43 +545,43 @@ static void test_id_zero(void)
 	if (!reset())
 		return;
 	bad.cancel_id = 0;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &bad), -EINVAL, "tag with ID 0 refused");
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_FLOW, &k, &bad), -EINVAL, "tag with ID 0 refused");
 	bad.cancel_id = 0x00123456;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &bad), -EINVAL, "tag with prefix 0 refused");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_ID, 0, 0, 0), -EINVAL, "cancel of ID 0 refused");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_ID, 0x00123456, 0, 0), -EINVAL,
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_FLOW, &k, &bad), -EINVAL, "tag with prefix 0 refused");
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_ID, 0, 0, 0), -EINVAL, "cancel of ID 0 refused");
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_ID, 0x00123456, 0, 0), -EINVAL,
 		  "cancel of an ID with prefix 0 refused");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 0, 0, 0), -EINVAL,
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_PREFIX, 0, 0, 0), -EINVAL,
 		  "cancel of prefix 0 refused");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 256, 0, 0), -EINVAL, "prefix 256 refused");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, 0, 0, 0), -EINVAL, "source 0 refused");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, TXC_MAX_SOURCES, 0, 0), -EINVAL,
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_PREFIX, 256, 0, 0), -EINVAL, "prefix 256 refused");
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_SOURCE, 0, 0, 0), -EINVAL, "source 0 refused");
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_SOURCE, TXC_MAX_SOURCES, 0, 0), -EINVAL,
 		  "source out of range refused");
-	ASSERT_EQ(txc_dp_cancel(dp, 9, 1, 0, 0), -EINVAL, "unknown scope refused");
+	ASSERT_EQ(txdp_cancel(dp, 9, 1, 0, 0), -EINVAL, "unknown scope refused");
 	bad.cancel_id = ID_A1;
 	bad.source = 0;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &bad), -EINVAL, "tag with source 0 refused");
-	ASSERT_EQ(txc_dp_tag_add(dp, 9, &k, &bad), -EINVAL, "unknown tag kind refused");
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_FLOW, &k, &bad), -EINVAL, "tag with source 0 refused");
+	ASSERT_EQ(txdp_tag_add(dp, 9, &k, &bad), -EINVAL, "unknown tag kind refused");
 
-	/* Bypass the loader: the program itself must not drop such frames. */
+	/* Bypass the datapath library: the program itself must not drop such frames. */
 	bad.cancel_id = 0x00123456;
 	bad.source = SRC_1;
-	ASSERT_OK(bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_FLOW_RULES), &k, &bad, 0),
+	ASSERT_OK(bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_FLOW_RULES), &k, &bad, 0),
 		  "force a prefix-0 rule");
-	ASSERT_OK(bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_PREFIX_CANCELS), &zero, &on, 0),
+	ASSERT_OK(bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_PREFIX_CANCELS), &zero, &on, 0),
 		  "force a prefix-0 cancel");
-	ASSERT_OK(bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), &key, &on, 0),
+	ASSERT_OK(bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_ID_CANCELS), &key, &on, 0),
 		  "force an ID cancel");
-	ASSERT_OK(bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_SOURCE_CANCELS),
+	ASSERT_OK(bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_SOURCE_CANCELS),
 				      &bad.source, &on, 0), "force a source cancel");
 	{
 		struct txc_config cfg = { .lookups = TXC_LOOKUP_ALL };
 
-		ASSERT_OK(txc_dp_config_set(dp, &cfg), "turn on every lookup");
+		ASSERT_OK(txdp_config_set(dp, &cfg), "turn on every lookup");
 	}
 	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "prefix-0 ID never drops");
 	bad.cancel_id = 0;
-	ASSERT_OK(bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_FLOW_RULES), &k, &bad, 0),
+	ASSERT_OK(bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_FLOW_RULES), &k, &bad, 0),
 		  "force an ID-0 rule");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "ID 0 never drops");
 	stats_are(SRC_1, 0, 0, 0, 0, 0);
@@ -599,11 +599,11 @@ static void test_precedence(void)
 	r = ring_open(SRC_1);
 	if (!r)
 		return;
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the flow's ID");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the flow's ID");
 	ASSERT_EQ(tc_verdict(&f, 0x05000abc), TC_NEXT,
 		  "mark rule wins: flow cancel does not apply");
 	ASSERT_EQ(tc_verdict(&f, 0x00000abc), TC_DROP, "no ID in the mark: the flow tags it");
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel the mark's ID");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel the mark's ID");
 	ASSERT_EQ(tc_verdict(&f, 0x05000abc), TC_DROP, "mark ID canceled: dropped");
 	if (ASSERT_EQ(ring_drain(r), 1, "one record for source 1"))
 		ASSERT_EQ(r->rec[0].tag_kind, TXC_TAG_MARK, "tagged by mark");
@@ -614,7 +614,7 @@ static void test_precedence(void)
 	stats_are(SRC_2, 0, 0, 1, f.len, 1);
 
 	/* With the mark field turned off the same frame is the flow's again. */
-	ASSERT_OK(txc_dp_set_mark_mask(dp, 0), "mark mask 0");
+	ASSERT_OK(txdp_set_mark_mask(dp, 0), "mark mask 0");
 	ASSERT_EQ(tc_verdict(&f, 0x09000000), TC_DROP, "mark ignored: flow tags and drops");
 	ring_close(r);
 }
@@ -654,7 +654,7 @@ static int check_truncations(const struct pkt_spec *spec, size_t ports_end)
 				break;
 			drops += flows;
 		}
-		if (!ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), flows ? XDP_DROP_RC : XDP_PASS_RC,
+		if (!ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f), flows ? XDP_DROP_RC : XDP_PASS_RC,
 			       "truncated frame, XDP verdict"))
 			break;
 		drops += flows;
@@ -678,7 +678,7 @@ static void test_malformed(void)
 	frag4.sport = frag4.dport = 0;
 	if (!add_flow(&frag4, ID_A2, SRC_1))
 		return;
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel everything");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel everything");
 
 	/*
 	 * Cut before the ports: no flow (not even the port-less rule), must
@@ -739,7 +739,7 @@ static void test_malformed(void)
 			}
 			if ((tc_expressible(&f) &&
 			     !ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "garbage frame passes")) ||
-			    !ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), XDP_PASS_RC,
+			    !ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f), XDP_PASS_RC,
 				       "garbage frame passes XDP"))
 				break;
 		}
@@ -752,7 +752,7 @@ static void test_malformed(void)
 		r = ring_open(SRC_2);
 		if (!r)
 			goto out;
-		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the mark's ID");
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the mark's ID");
 		f = frame_of(&vlan4);
 		f.len = 24;	/* Ethernet, a VLAN tag and 6 bytes of IPv4 */
 		ASSERT_EQ(tc_verdict(&f, 0x99), TC_DROP,
@@ -787,7 +787,7 @@ static void test_gso(void)
 	r = ring_open(SRC_1);
 	if (!r)
 		return;
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
 	if (ASSERT_OK(run_tc(&f, &gso, &rc), "run GSO frame"))
 		ASSERT_EQ(rc, TC_DROP, "GSO frame dropped");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "plain frame dropped");
@@ -809,7 +809,7 @@ static void test_iface_scope(void)
 	struct txc_iface other = { .slot = 6, .flags = TXC_IFACE_F_TC_TCX };
 	__u32 lo_idx = LO_IFINDEX, other_idx = 0x7ffff;
 	struct frame f = frame_of(&udp4);
-	int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+	int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
 
 	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
 		return;
@@ -817,14 +817,14 @@ static void test_iface_scope(void)
 	if (!ASSERT_OK(bpf_map_update_elem(fd, &lo_idx, &lo, 0), "iface lo") ||
 	    !ASSERT_OK(bpf_map_update_elem(fd, &other_idx, &other, 0), "iface other"))
 		goto out;
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 12345, 0), -ENOENT,
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 12345, 0), -ENOENT,
 		  "cancel on an interface txcancel is not on is refused");
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, other_idx, 0), "cancel on the other");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, other_idx, 0), "cancel on the other");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "not canceled on lo");
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0), "cancel on lo as well");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0), "cancel on lo as well");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "canceled on lo");
-	ASSERT_OK(txc_dp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, lo_idx, 0), "source cancel on lo");
+	ASSERT_OK(txdp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, lo_idx, 0), "source cancel on lo");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "source canceled on lo");
 out:
 	bpf_map_delete_elem(fd, &lo_idx);
@@ -855,11 +855,11 @@ static void test_ring_full(void)
 	r2 = ring_open(SRC_2);
 	if (!r1 || !r2)
 		goto out;
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel source 1's ID");
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel source 2's ID");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel source 1's ID");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel source 2's ID");
 
 	/* repeat runs the program on the same frame @aborts times. */
-	if (!ASSERT_OK(bpf_prog_test_run_opts(txc_dp_prog_fd(dp, TXC_PROG_TC_EGRESS), &opts),
+	if (!ASSERT_OK(bpf_prog_test_run_opts(txdp_prog_fd(dp, TXDP_PROG_TC_EGRESS), &opts),
 		       "flood source 1"))
 		goto out;
 	ASSERT_EQ(opts.retval, TC_DROP, "verdict");
@@ -909,7 +909,7 @@ static void test_ring_wakeup(void)
 	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
 		return;
 	r = ring_open(SRC_1);
-	if (!r || !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel"))
+	if (!r || !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel"))
 		goto out;
 
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "abort with wake-ups on");
@@ -918,8 +918,8 @@ static void test_ring_wakeup(void)
 
 	/* Level-triggered: a turn that finds the ring empty takes it off epoll's ready list. */
 	ASSERT_TRUE(!ring_wakes(r, 0), "nothing to read after draining");
-	ASSERT_OK(txc_dp_set_ring_wakeup(dp, false), "wake-ups off");
-	ASSERT_OK(txc_dp_config_get(dp, &cfg), "read config");
+	ASSERT_OK(txdp_set_ring_wakeup(dp, false), "wake-ups off");
+	ASSERT_OK(txdp_config_get(dp, &cfg), "read config");
 	ASSERT_EQ(cfg.ring_flags, TXC_RING_F_NO_WAKEUP, "flag set in the config");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "abort with wake-ups off");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "second abort with wake-ups off");
@@ -928,8 +928,8 @@ static void test_ring_wakeup(void)
 	ASSERT_EQ(r->rec[2].seq, 3, "sequence continues");
 
 	ASSERT_TRUE(!ring_wakes(r, 0), "nothing to read after draining again");
-	ASSERT_OK(txc_dp_set_ring_wakeup(dp, true), "wake-ups on");
-	ASSERT_OK(txc_dp_config_get(dp, &cfg), "read config");
+	ASSERT_OK(txdp_set_ring_wakeup(dp, true), "wake-ups on");
+	ASSERT_OK(txdp_config_get(dp, &cfg), "read config");
 	ASSERT_EQ(cfg.ring_flags, 0, "flag cleared");
 	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "abort with wake-ups back on");
 	ASSERT_TRUE(ring_wakes(r, 1000), "woken again");
@@ -937,10 +937,10 @@ static void test_ring_wakeup(void)
 	stats_are(SRC_1, 0, 0, 4, 4 * f.len, 0);
 
 	cfg.ring_flags = 0x80;
-	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "unknown ring flag refused");
+	ASSERT_EQ(txdp_config_set(dp, &cfg), -EINVAL, "unknown ring flag refused");
 	ASSERT_LOGGED("ring flags 0x80", "ring flags named");
 out:
-	txc_dp_set_ring_wakeup(dp, true);
+	txdp_set_ring_wakeup(dp, true);
 	ring_close(r);
 }
 
@@ -957,12 +957,12 @@ static void test_xdp(void)
 	if (!r)
 		return;
 	if (test_sub_begin("flow")) {
-		ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f4), XDP_PASS_RC, "tagged, not canceled");
-		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel the IPv4 flow");
+		ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f4), XDP_PASS_RC, "tagged, not canceled");
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel the IPv4 flow");
 		t0 = mono_ns();
-		ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f4), XDP_DROP_RC, "IPv4 canceled: XDP_DROP");
+		ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f4), XDP_DROP_RC, "IPv4 canceled: XDP_DROP");
 		t1 = mono_ns();
-		ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f6), XDP_PASS_RC, "IPv6 flow still passes");
+		ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f6), XDP_PASS_RC, "IPv6 flow still passes");
 		if (ASSERT_EQ(ring_drain(r), 1, "one record"))
 			record_is(&r->rec[0], &udp4, f4.len, ID_A1, SRC_1, 1, TXC_HOOK_XDP,
 				  TXC_TAG_FLOW, TXC_SCOPE_ID, t0, t1);
@@ -985,67 +985,67 @@ static void test_bad_input(void)
 	if (!reset())
 		return;
 	k.family = 5;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL, "flow family 5 refused");
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL, "flow family 5 refused");
 	ASSERT_LOGGED("family 5", "flow family");
 	k.family = 4;
 	k.reserved = 1;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL, "flow reserved refused");
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL, "flow reserved refused");
 	ASSERT_LOGGED("reserved", "flow reserved");
 	k.reserved = 0;
 	k.saddr[4] = 1;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL,
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_FLOW, &k, &tag), -EINVAL,
 		  "IPv4 flow with bytes past the address refused");
 	ASSERT_LOGGED("address bytes 4..15", "IPv4 flow key bytes");
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &zero_mark, &tag), -EINVAL, "mark 0 refused");
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_MARK, &zero_mark, &tag), -EINVAL, "mark 0 refused");
 	ASSERT_LOGGED("mark 0", "mark 0");
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_CGROUP, &(__u64){ 0 }, &tag), -EINVAL,
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_CGROUP, &(__u64){ 0 }, &tag), -EINVAL,
 		  "cgroup 0 refused");
 	ASSERT_LOGGED("cgroup id 0", "cgroup 0");
-	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "config reserved refused");
+	ASSERT_EQ(txdp_config_set(dp, &cfg), -EINVAL, "config reserved refused");
 	ASSERT_LOGGED("reserved", "config reserved");
 	cfg.reserved = 0;
 	cfg.lookups = 0x100;
-	ASSERT_EQ(txc_dp_config_set(dp, &cfg), -EINVAL, "unknown lookup bit refused");
+	ASSERT_EQ(txdp_config_set(dp, &cfg), -EINVAL, "unknown lookup bit refused");
 	ASSERT_LOGGED("0x100", "lookup bits");
-	ASSERT_EQ(txc_dp_ring_open(dp, 0), -EINVAL, "ring of source 0 refused");
+	ASSERT_EQ(txdp_ring_open(dp, 0), -EINVAL, "ring of source 0 refused");
 	ASSERT_LOGGED("source 0: must be 1..4095", "ring of source 0");
 	/* The library's refusals read as the daemon's and the client's: the common sentences. */
-	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_source_problem(0, want)),
+	ASSERT_TRUE(!strcmp(txdp_strerror(dp, -EINVAL), txcc_source_problem(0, want)),
 		    "source 0: the caller reads the common sentence");
-	ASSERT_EQ(txc_dp_cancel(dp, 9, 1, 0, 0), -EINVAL, "cancel scope 9 refused");
-	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_scope_problem(9, want)),
+	ASSERT_EQ(txdp_cancel(dp, 9, 1, 0, 0), -EINVAL, "cancel scope 9 refused");
+	ASSERT_TRUE(!strcmp(txdp_strerror(dp, -EINVAL), txcc_scope_problem(9, want)),
 		    "scope 9: the caller reads the common sentence");
-	ASSERT_EQ(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, 256, 0, 0), -EINVAL, "prefix 256 refused");
-	ASSERT_TRUE(!strcmp(txc_dp_strerror(dp, -EINVAL), txcc_prefix_problem(256, want)),
+	ASSERT_EQ(txdp_cancel(dp, TXC_SCOPE_PREFIX, 256, 0, 0), -EINVAL, "prefix 256 refused");
+	ASSERT_TRUE(!strcmp(txdp_strerror(dp, -EINVAL), txcc_prefix_problem(256, want)),
 		    "prefix 256: the caller reads the common sentence");
-	ASSERT_EQ(txc_dp_tag_add(dp, 9, &k, &tag), -EINVAL, "tag kind 9 refused");
+	ASSERT_EQ(txdp_tag_add(dp, 9, &k, &tag), -EINVAL, "tag kind 9 refused");
 	ASSERT_LOGGED("tag kind 9: must be mark (1), socket (2), cgroup (3) or flow (4)",
 		      "tag kind 9 and the kinds of the table");
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_SOCKET, &(__u64){ 1 }, &tag), -EINVAL,
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_SOCKET, &(__u64){ 1 }, &tag), -EINVAL,
 		  "socket tag by cookie refused");
 	ASSERT_LOGGED("socket tags are stored in the socket", "socket tag by cookie");
 	tag.cancel_id = 0x00abcdef;
-	ASSERT_EQ(txc_dp_tag_add(dp, TXC_TAG_MARK, &(__u32){ 1 }, &tag), -EINVAL,
+	ASSERT_EQ(txdp_tag_add(dp, TXC_TAG_MARK, &(__u32){ 1 }, &tag), -EINVAL,
 		  "prefix 0 refused");
 	ASSERT_LOGGED("0x00abcdef", "prefix-0 ID");
-	ASSERT_EQ(txc_dp_source_stats(dp, TXC_MAX_SOURCES, &(struct txc_source_stats){}),
+	ASSERT_EQ(txdp_source_stats(dp, TXC_MAX_SOURCES, &(struct txc_source_stats){}),
 		  -ENOENT, "stats of a source out of range");
 	{
 		/* A batch with one bad ID is refused whole, before any reaches the map. */
 		__u32 ids[3] = { ID_A1, 0x00abcdef, ID_B1 }, done = 99;
 
-		ASSERT_EQ(txc_dp_cancel_ids(dp, ids, NULL, 3, &done), -EINVAL,
+		ASSERT_EQ(txdp_cancel_ids(dp, ids, NULL, 3, &done), -EINVAL,
 			  "batch of cancels with a prefix-0 ID refused");
 		ASSERT_EQ(done, 0, "none of it applied");
 		ASSERT_LOGGED("0x00abcdef", "the bad ID named");
 		done = 99;
-		ASSERT_EQ(txc_dp_clear_ids(dp, ids, 3, &done), -EINVAL,
+		ASSERT_EQ(txdp_clear_ids(dp, ids, 3, &done), -EINVAL,
 			  "batch of clears with a prefix-0 ID refused");
 		ASSERT_EQ(done, 0, "none of it applied");
 	}
-	ASSERT_OK(txc_dp_config_get(dp, &cfg), "config read");
+	ASSERT_OK(txdp_config_get(dp, &cfg), "config read");
 	ASSERT_EQ(cfg.lookups, 0, "nothing turned on by refused rules or cancels");
-	ASSERT_TRUE(bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_ID_CANCELS), &(__u32){ ID_A1 },
+	ASSERT_TRUE(bpf_map_lookup_elem(txdp_map_fd(dp, TXDP_MAP_ID_CANCELS), &(__u32){ ID_A1 },
 					&(struct txc_cancel){}) != 0, "no cancel stored");
 }
 
@@ -1055,7 +1055,7 @@ static __u32 config_lookups(void)
 {
 	struct txc_config cfg = {};
 
-	ASSERT_OK(txc_dp_config_get(dp, &cfg), "read config");
+	ASSERT_OK(txdp_config_get(dp, &cfg), "read config");
 	return cfg.lookups;
 }
 
@@ -1065,7 +1065,7 @@ static bool id_stats_are(__u32 id, __u64 passed, __u64 passed_bytes, __u64 abort
 	struct txc_id_stats s;
 	bool ok;
 
-	if (!ASSERT_OK(txc_dp_id_counters(dp, id, &s), "read ID counters"))
+	if (!ASSERT_OK(txdp_id_counters(dp, id, &s), "read ID counters"))
 		return false;
 	/* Every field, so that a failure reports all that differ. */
 	ok = ASSERT_EQ(s.passed_frames, passed, "ID passed_frames");
@@ -1075,7 +1075,7 @@ static bool id_stats_are(__u32 id, __u64 passed, __u64 passed_bytes, __u64 abort
 	return ok;
 }
 
-/* Put an element in txc_id_stats behind the loader's back (it refuses ID 0). */
+/* Put an element in txc_id_stats behind the library's back (it refuses ID 0). */
 static bool id_stats_force(__u32 id)
 {
 	int ncpus = libbpf_num_possible_cpus();
@@ -1083,7 +1083,7 @@ static bool id_stats_force(__u32 id)
 	bool ok;
 
 	ok = ASSERT_TRUE(zero != NULL, "alloc") &&
-	     ASSERT_OK(bpf_map_update_elem(txc_dp_map_fd(dp, TXC_MAP_ID_STATS), &id, zero, 0),
+	     ASSERT_OK(bpf_map_update_elem(txdp_map_fd(dp, TXDP_MAP_ID_STATS), &id, zero, 0),
 		       "force an ID counter element");
 	free(zero);
 	return ok;
@@ -1097,7 +1097,7 @@ static struct txc_id_stats id_stats_raw(__u32 id)
 
 	if (!ASSERT_TRUE(percpu != NULL, "alloc"))
 		return sum;
-	if (ASSERT_OK(bpf_map_lookup_elem(txc_dp_map_fd(dp, TXC_MAP_ID_STATS), &id, percpu),
+	if (ASSERT_OK(bpf_map_lookup_elem(txdp_map_fd(dp, TXDP_MAP_ID_STATS), &id, percpu),
 		      "read an ID counter element"))
 		for (i = 0; i < ncpus; i++) {
 			sum.passed_frames += percpu[i].passed_frames;
@@ -1127,7 +1127,7 @@ static void test_id_counters(void)
 	struct pkt_spec big = udp4, other = udp4;
 	struct frame f = frame_of(&udp4), g, o;
 	struct txc_id_stats st;
-	struct txc_dp *dp2;
+	struct txdp *dp2;
 	__u32 i, n;
 	int err;
 
@@ -1138,14 +1138,14 @@ static void test_id_counters(void)
 
 	if (test_sub_begin("passed_aborted")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
 			goto next1;
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "64-byte frame passes");
 		ASSERT_EQ(tc_verdict(&g, 0), TC_NEXT, "200-byte frame passes");
 		id_stats_are(ID_A1, 2, f.len + g.len, 0, 0);
-		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1");
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1");
 		ASSERT_EQ(tc_verdict(&g, 0), TC_DROP, "200-byte frame dropped");
-		ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &f), XDP_DROP_RC,
+		ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f), XDP_DROP_RC,
 			  "64-byte frame dropped by XDP");
 		id_stats_are(ID_A1, 2, f.len + g.len, 2, f.len + g.len);
 		stats_are(SRC_1, 2, f.len + g.len, 2, f.len + g.len, 2);
@@ -1155,12 +1155,12 @@ static void test_id_counters(void)
 
 	if (test_sub_begin("uncounted_id")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&other, ID_A2, SRC_1) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
 			goto next2;
 		ASSERT_EQ(tc_verdict(&o, 0), TC_NEXT, "A2 frame passes");
-		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A2, 0, 0), "cancel A2");
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A2, 0, 0), "cancel A2");
 		ASSERT_EQ(tc_verdict(&o, 0), TC_DROP, "A2 frame dropped");
-		ASSERT_EQ(txc_dp_id_counters(dp, ID_A2, &st), -ENOENT, "A2 is not counted");
+		ASSERT_EQ(txdp_id_counters(dp, ID_A2, &st), -ENOENT, "A2 is not counted");
 		id_stats_are(ID_A1, 0, 0, 0, 0);
 		stats_are(SRC_1, 1, o.len, 1, o.len,
 			  1);	/* the source counts it all the same */
@@ -1170,10 +1170,10 @@ static void test_id_counters(void)
 
 	if (test_sub_begin("start_keeps_counts")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
 			goto next3;
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
-		ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1 again");
+		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1 again");
 		id_stats_are(ID_A1, 1, f.len, 0, 0);
 	next3:
 		test_sub_end();
@@ -1181,14 +1181,14 @@ static void test_id_counters(void)
 
 	if (test_sub_begin("stop")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
 			goto next4;
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "counted frame");
-		ASSERT_OK(txc_dp_id_count_stop(dp, ID_A1), "stop");
-		ASSERT_EQ(txc_dp_id_counters(dp, ID_A1, &st), -ENOENT, "stopped: no counters");
+		ASSERT_OK(txdp_id_count_stop(dp, ID_A1), "stop");
+		ASSERT_EQ(txdp_id_counters(dp, ID_A1, &st), -ENOENT, "stopped: no counters");
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame while not counted");
-		ASSERT_EQ(txc_dp_id_count_stop(dp, ID_A1), -ENOENT, "stop of an ID not counted");
-		ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count again");
+		ASSERT_EQ(txdp_id_count_stop(dp, ID_A1), -ENOENT, "stop of an ID not counted");
+		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count again");
 		id_stats_are(ID_A1, 0, 0, 0, 0);	/* a new start begins at zero */
 		stats_are(SRC_1, 2, 2 * f.len, 0, 0, 0);
 	next4:
@@ -1198,8 +1198,8 @@ static void test_id_counters(void)
 	if (test_sub_begin("lookup_bit")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&other, ID_A2, SRC_1))
 			goto next5;
-		ASSERT_EQ(txc_dp_id_count_start(dp, 0), -EINVAL, "ID 0 refused");
-		ASSERT_EQ(txc_dp_id_count_start(dp, 0x00123456), -EINVAL, "prefix 0 refused");
+		ASSERT_EQ(txdp_id_count_start(dp, 0), -EINVAL, "ID 0 refused");
+		ASSERT_EQ(txdp_id_count_start(dp, 0x00123456), -EINVAL, "prefix 0 refused");
 		ASSERT_LOGGED("0x00123456", "prefix-0 ID");
 		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "refused starts set no bit");
 		/* With the bit clear the table is not looked up, even if it has the ID. */
@@ -1208,15 +1208,15 @@ static void test_id_counters(void)
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
 		st = id_stats_raw(ID_A1);
 		ASSERT_EQ(st.passed_frames, 0, "bit clear: not counted");
-		ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count A1");
-		ASSERT_OK(txc_dp_id_count_start(dp, ID_A2), "count A2");
+		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count A1");
+		ASSERT_OK(txdp_id_count_start(dp, ID_A2), "count A2");
 		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS, "bit set");
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
 		id_stats_are(ID_A1, 1, f.len, 0, 0);
-		ASSERT_OK(txc_dp_id_count_stop(dp, ID_A1), "stop A1");
+		ASSERT_OK(txdp_id_count_stop(dp, ID_A1), "stop A1");
 		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS,
 			  "bit stays while A2 is counted");
-		ASSERT_OK(txc_dp_id_count_stop(dp, ID_A2), "stop A2");
+		ASSERT_OK(txdp_id_count_stop(dp, ID_A2), "stop A2");
 		ASSERT_EQ(config_lookups(), TXC_LOOKUP_FLOW,
 			  "table empty: bit clear, the others kept");
 	next5:
@@ -1227,7 +1227,7 @@ static void test_id_counters(void)
 	if (test_sub_begin("untagged_not_counted")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
 		    !add_mark(0xff000000, 0x05000000, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1),
+		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1),
 			       "count ID A1") || !id_stats_force(0) ||
 		    !id_stats_force(0x09000000))
 			goto next6;
@@ -1239,7 +1239,7 @@ static void test_id_counters(void)
 			ASSERT_EQ(tc_verdict(&u6, 0), TC_NEXT, "IPv6 flow without a rule");
 			ASSERT_EQ(tc_verdict(&a, 0), TC_NEXT, "non-IP frame");
 			ASSERT_EQ(tc_verdict(&f, 0x09000000), TC_NEXT, "foreign ID in the mark");
-			ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &o), XDP_PASS_RC, "XDP, no rule");
+			ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &o), XDP_PASS_RC, "XDP, no rule");
 		}
 		st = id_stats_raw(0);
 		ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under ID 0");
@@ -1255,19 +1255,19 @@ static void test_id_counters(void)
 		if (!reset())
 			goto next7;
 		for (i = 0, n = 0, err = 0; i < TXC_ID_STATS_MAX; i++) {
-			int e = txc_dp_id_count_start(dp, TXC_ID_MAKE(PREFIX_A, i));
+			int e = txdp_id_count_start(dp, TXC_ID_MAKE(PREFIX_A, i));
 
 			n += !e;
 			err = err ? err : e;
 		}
 		ASSERT_OK(err, "count every ID");
 		ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs counted");
-		ASSERT_EQ(txc_dp_id_count_start(dp, ID_B1), -ENOSPC, "one more: table full");
+		ASSERT_EQ(txdp_id_count_start(dp, ID_B1), -ENOSPC, "one more: table full");
 		ASSERT_LOGGED("full", "table full");
-		ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "an ID already counted, table full");
+		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "an ID already counted, table full");
 		/* Stop them one by one: emptying a big hash through reset is slow. */
 		for (i = 0, n = 0; i < TXC_ID_STATS_MAX; i++)
-			n += !txc_dp_id_count_stop(dp, TXC_ID_MAKE(PREFIX_A, i));
+			n += !txdp_id_count_stop(dp, TXC_ID_MAKE(PREFIX_A, i));
 		ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs stopped");
 		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "all stopped: bit clear");
 	next7:
@@ -1276,12 +1276,12 @@ static void test_id_counters(void)
 
 	if (test_sub_begin("reset")) {
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count ID A1"))
+		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
 			goto next8;
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "counted frame");
 		if (!reset())
 			goto next8;
-		ASSERT_EQ(txc_dp_id_counters(dp, ID_A1, &st), -ENOENT, "reset forgets counted IDs");
+		ASSERT_EQ(txdp_id_counters(dp, ID_A1, &st), -ENOENT, "reset forgets counted IDs");
 		ASSERT_EQ(config_lookups(), 0, "reset clears the bit");
 	next8:
 		test_sub_end();
@@ -1292,19 +1292,19 @@ static void test_id_counters(void)
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
 			goto next9;
 		{
-			struct txc_dp_opts opts = { .pin_dir = pin_dir };
+			struct txdp_opts opts = { .pin_dir = pin_dir };
 
-			if (!ASSERT_OK(txc_dp_open(&dp2, &opts), "open a second instance"))
+			if (!ASSERT_OK(txdp_open(&dp2, &opts), "open a second instance"))
 				goto next9;
 		}
-		ASSERT_EQ(map_id_of(txc_dp_map_fd(dp2, TXC_MAP_ID_STATS)),
-			  map_id_of(txc_dp_map_fd(dp,
-						  TXC_MAP_ID_STATS)), "the same txc_id_stats map");
-		ASSERT_OK(txc_dp_id_count_start(dp2, ID_A1), "count through the second instance");
+		ASSERT_EQ(map_id_of(txdp_map_fd(dp2, TXDP_MAP_ID_STATS)),
+			  map_id_of(txdp_map_fd(dp,
+						  TXDP_MAP_ID_STATS)), "the same txc_id_stats map");
+		ASSERT_OK(txdp_id_count_start(dp2, ID_A1), "count through the second instance");
 		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame through the first one's program");
-		if (ASSERT_OK(txc_dp_id_counters(dp2, ID_A1, &st), "counters through the second"))
+		if (ASSERT_OK(txdp_id_counters(dp2, ID_A1, &st), "counters through the second"))
 			ASSERT_EQ(st.passed_frames, 1, "counted");
-		txc_dp_close(dp2);
+		txdp_close(dp2);
 	next9:
 		test_sub_end();
 	}
@@ -1329,7 +1329,7 @@ static bool explained_as(const struct txc_explain_result *r, __u8 verdict, __u32
 static int explain(const struct frame *f, __u32 mark, __u32 ifindex,
 		   struct txc_explain_result *r)
 {
-	return txc_dp_explain(dp, f->data, f->len, mark, ifindex, r);
+	return txdp_explain(dp, f->data, f->len, mark, ifindex, r);
 }
 
 /* Everything an abort or a pass changes, to show that explain changes none. */
@@ -1346,9 +1346,9 @@ static struct side_state side_state_now(__u32 counted_id)
 
 	for (i = 0; i < 2; i++) {
 		st.src[i] = stats_of(SRC_1 + i);
-		ASSERT_OK(txc_dp_source_seq(dp, SRC_1 + i, &st.seq[i]), "read seq");
+		ASSERT_OK(txdp_source_seq(dp, SRC_1 + i, &st.seq[i]), "read seq");
 	}
-	ASSERT_OK(txc_dp_id_counters(dp, counted_id, &st.id), "read ID counters");
+	ASSERT_OK(txdp_id_counters(dp, counted_id, &st.id), "read ID counters");
 	return st;
 }
 
@@ -1412,7 +1412,7 @@ static void test_explain(void)
 
 	if (test_sub_begin("flow_tagged")) {
 		if (!reset() || !add_flow(&udp6, ID_A2, SRC_2) ||
-		    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A2), "count A2"))
+		    !ASSERT_OK(txdp_id_count_start(dp, ID_A2), "count A2"))
 			goto next2;
 		if (ASSERT_OK(explain(&f6, 0, 0, &res), "explain")) {
 			explained_as(&res, TXC_VERDICT_PASS, ID_A2, SRC_2, TXC_TAG_FLOW, 0);
@@ -1437,7 +1437,7 @@ static void test_explain(void)
 			ASSERT_EQ(res.flags, TXC_EXPLAIN_F_FOREIGN_MARK,
 				  "foreign ID: kept, not retagged");
 		}
-		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel B1");
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel B1");
 		if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain mark 0x42, canceled"))
 			explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK,
 				     TXC_SCOPE_ID);
@@ -1456,9 +1456,9 @@ static void test_explain(void)
 				goto next4;
 			}
 			if (!reset() ||
-			    !ASSERT_OK(txc_dp_tag_add(dp, TXC_TAG_CGROUP, &cg, &tag),
+			    !ASSERT_OK(txdp_tag_add(dp, TXC_TAG_CGROUP, &cg, &tag),
 				       "tag own cgroup") ||
-			    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1"))
+			    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1"))
 				goto next4;
 			/* The test run's dummy socket is in the caller's cgroup... */
 			ASSERT_EQ(tc_verdict(&f, 0), TC_DROP,
@@ -1493,7 +1493,7 @@ static void test_explain(void)
 			if (test_sub_begin("%s", cases[i].name)) {
 				if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
 				    !add_mark(0xff, 0x42, ID_A2, SRC_2) ||
-				    !ASSERT_OK(txc_dp_id_count_start(dp, ID_A1), "count A1"))
+				    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count A1"))
 					goto next5;
 				r1 = ring_open(SRC_1);
 				r2 = ring_open(SRC_2);
@@ -1501,7 +1501,7 @@ static void test_explain(void)
 					goto next5;
 				/* Counters that are not zero, so a change of any is seen. */
 				ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "a real pass first");
-				if (!ASSERT_OK(txc_dp_cancel(dp, cases[i].scope, cases[i].value, 0,
+				if (!ASSERT_OK(txdp_cancel(dp, cases[i].scope, cases[i].value, 0,
 							     0),
 					       "cancel"))
 					goto next5;
@@ -1542,7 +1542,7 @@ static void test_explain(void)
 		{
 			struct txc_iface lo = { .slot = 5, .flags = TXC_IFACE_F_TC_TCX };
 			struct txc_iface other = { .slot = 6, .flags = TXC_IFACE_F_TC_TCX };
-			int fd = txc_dp_map_fd(dp, TXC_MAP_IFACES);
+			int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
 			struct if_nameindex *ifs = if_nameindex(), *it;
 			__u32 lo_idx = LO_IFINDEX, other_idx = 0;
 
@@ -1560,7 +1560,7 @@ static void test_explain(void)
 			    !ASSERT_OK(bpf_map_update_elem(fd, &other_idx, &other, 0),
 				       "iface other"))
 				goto next6;
-			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0),
+			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0),
 				  "cancel on lo");
 			if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo")) {
 				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
@@ -1579,15 +1579,15 @@ static void test_explain(void)
 				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
 				ASSERT_EQ(res.ifindex, other_idx, "ifindex seen");
 			}
-			ASSERT_OK(txc_dp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
-			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, other_idx, 0),
+			ASSERT_OK(txdp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
+			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, other_idx, 0),
 				  "source cancel on the other");
 			if (ASSERT_OK(explain(&f, 0, other_idx, &res), "explain on the other"))
 				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
 					     TXC_SCOPE_SOURCE);
 			if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo"))
 				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
-			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0),
+			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0),
 				  "cancel everywhere");
 			if (ASSERT_OK(explain(&f, 0, 0, &res), "explain on no interface"))
 				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
@@ -1612,9 +1612,9 @@ static void test_explain(void)
 		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&udp6, ID_A1, SRC_1) ||
 		    !add_mark(0xff, 0x42, ID_B1, SRC_2))
 			goto next7;
-		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel prefix A");
-		ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_B, 0, 0), "cancel prefix B");
-		ASSERT_EQ(txc_dp_explain(dp, f.data, 13, 0, 0, &res), -EINVAL, "13 bytes refused");
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel prefix A");
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_B, 0, 0), "cancel prefix B");
+		ASSERT_EQ(txdp_explain(dp, f.data, 13, 0, 0, &res), -EINVAL, "13 bytes refused");
 		ASSERT_LOGGED("13 bytes", "too short");
 		{
 			const struct frame *full[] = { &f, &f6 };
@@ -1634,7 +1634,7 @@ static void test_explain(void)
 					    !ASSERT_EQ(res.len, cut, "length seen") ||
 					    !ASSERT_EQ(!!(res.frame.flags & TXC_FRAME_F_TRUNCATED),
 						       !flows, "truncated flag") ||
-					    !ASSERT_EQ(xdp_verdict(TXC_PROG_XDP, &c),
+					    !ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &c),
 						       flows ? XDP_DROP_RC : XDP_PASS_RC,
 						       "the real program agrees"))
 						break;
@@ -1668,7 +1668,7 @@ static void test_explain(void)
 			if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name))
 				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, kind, 0);
 			ASSERT_EQ(tc_verdict(&t, c->mark), TC_NEXT, c->name);
-			ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
+			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
 			if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name)) {
 				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, kind,
 					     TXC_SCOPE_ID);
@@ -1685,17 +1685,17 @@ static void test_explain(void)
 	/* A second instance explains against the same pinned state. */
 	if (test_sub_begin("second_instance")) {
 		{
-			struct txc_dp_opts opts = { .pin_dir = pin_dir };
-			struct txc_dp *dp2;
+			struct txdp_opts opts = { .pin_dir = pin_dir };
+			struct txdp *dp2;
 
 			if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-			    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel") ||
-			    !ASSERT_OK(txc_dp_open(&dp2, &opts), "open a second instance"))
+			    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel") ||
+			    !ASSERT_OK(txdp_open(&dp2, &opts), "open a second instance"))
 				goto next8;
-			if (ASSERT_OK(txc_dp_explain(dp2, f.data, f.len, 0, 0, &res), "explain"))
+			if (ASSERT_OK(txdp_explain(dp2, f.data, f.len, 0, 0, &res), "explain"))
 				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
 					     TXC_SCOPE_ID);
-			txc_dp_close(dp2);
+			txdp_close(dp2);
 		}
 	next8:
 		test_sub_end();
@@ -1712,14 +1712,14 @@ static void test_capture(void)
 	static const struct {
 		const char *name;
 		__u32 caplen;
-		enum txc_prog prog;	/* TXC_PROG_COUNT: the TC program */
+		enum txdp_prog prog;	/* TXDP_PROG_COUNT: the TC program */
 	} cases[] = {
-		{ "tc_short", 20, TXC_PROG_COUNT },
-		{ "tc_whole_frame", TXC_CAPTURE_MAX, TXC_PROG_COUNT },
-		{ "tc_one_byte", 1, TXC_PROG_COUNT },
-		{ "xdp_short", 33, TXC_PROG_XDP },
-		{ "xdp_whole_frame", 300, TXC_PROG_XDP },
-		{ "off", 0, TXC_PROG_COUNT },
+		{ "tc_short", 20, TXDP_PROG_COUNT },
+		{ "tc_whole_frame", TXC_CAPTURE_MAX, TXDP_PROG_COUNT },
+		{ "tc_one_byte", 1, TXDP_PROG_COUNT },
+		{ "xdp_short", 33, TXDP_PROG_XDP },
+		{ "xdp_whole_frame", 300, TXDP_PROG_XDP },
+		{ "off", 0, TXDP_PROG_COUNT },
 	};
 	struct frame f = frame_of(&udp4);
 
@@ -1738,14 +1738,14 @@ static void test_capture(void)
 		if (!r)
 			goto next;
 		r->capture = cap != 0;
-		if (!ASSERT_OK(txc_dp_set_source_caplen(dp, SRC_1, cap), "set capture length") ||
-		    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel ID"))
+		if (!ASSERT_OK(txdp_set_source_caplen(dp, SRC_1, cap), "set capture length") ||
+		    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel ID"))
 			goto next;
 		t0 = mono_ns();
-		rc = cases[i].prog == TXC_PROG_COUNT ? tc_verdict(&f, 0) :
+		rc = cases[i].prog == TXDP_PROG_COUNT ? tc_verdict(&f, 0) :
 		     xdp_verdict(cases[i].prog, &f);
 		t1 = mono_ns();
-		ASSERT_EQ(rc, cases[i].prog == TXC_PROG_COUNT ? TC_DROP : XDP_DROP_RC,
+		ASSERT_EQ(rc, cases[i].prog == TXDP_PROG_COUNT ? TC_DROP : XDP_DROP_RC,
 			  "canceled: dropped");
 		stats_are(SRC_1, 0, 0, 1, f.len, 0);
 		if (!ASSERT_EQ(ring_drain(r), 1, "one record"))
@@ -1766,19 +1766,19 @@ static void test_capture(void)
 		r->rec[0].hdr.size = sizeof(struct txc_abort_record);
 		r->rec[0].cap_len = 0;
 		record_is(&r->rec[0], &udp4, f.len, ID_A1, SRC_1, 1,
-			  cases[i].prog == TXC_PROG_COUNT ? TXC_HOOK_TC_EGRESS : TXC_HOOK_XDP,
+			  cases[i].prog == TXDP_PROG_COUNT ? TXC_HOOK_TC_EGRESS : TXC_HOOK_XDP,
 			  TXC_TAG_FLOW, TXC_SCOPE_ID, t0, t1);
 next:
 		ring_close(r);
-		txc_dp_set_source_caplen(dp, SRC_1, 0);
+		txdp_set_source_caplen(dp, SRC_1, 0);
 		test_sub_end();
 	}
 	if (test_sub_begin("bad_lengths")) {
-		ASSERT_EQ(txc_dp_set_source_caplen(dp, SRC_1, TXC_CAPTURE_MAX + 1), -EINVAL,
+		ASSERT_EQ(txdp_set_source_caplen(dp, SRC_1, TXC_CAPTURE_MAX + 1), -EINVAL,
 			  "more than TXC_CAPTURE_MAX refused");
 		ASSERT_LOGGED("capture length 513: must be 0 (none) to 512 bytes",
 			      "the common sentence");
-		ASSERT_EQ(txc_dp_set_source_caplen(dp, TXC_SOURCE_NONE, 64), -EINVAL,
+		ASSERT_EQ(txdp_set_source_caplen(dp, TXC_SOURCE_NONE, 64), -EINVAL,
 			  "source 0 refused");
 		test_sub_end();
 	}
@@ -1792,10 +1792,10 @@ static void test_tag_kinds(void)
 {
 	static const struct {
 		__u8 kind;
-		enum txc_map map;
+		enum txdp_map_id map;
 		__u32 rule_key;
 	} rows[] = {
-#define ROW(kind, name, lookup, rule_key, map)	{ kind, TXC_MAP_##map, rule_key },
+#define ROW(kind, name, lookup, rule_key, map)	{ kind, TXDP_MAP_##map, rule_key },
 		TXCC_TAG_KINDS(ROW)
 #undef ROW
 	};
@@ -1810,7 +1810,7 @@ static void test_tag_kinds(void)
 		if (!rows[i].rule_key)
 			continue;	/* socket tags: the socket's storage, keyed by the socket */
 		snprintf(what, sizeof(what), "%s rules: key size", txcc_tag_kind_name(rows[i].kind));
-		if (!ASSERT_OK(bpf_obj_get_info_by_fd(txc_dp_map_fd(dp, rows[i].map), &info, &len),
+		if (!ASSERT_OK(bpf_obj_get_info_by_fd(txdp_map_fd(dp, rows[i].map), &info, &len),
 			       what))
 			continue;
 		ASSERT_EQ(info.key_size, rows[i].rule_key, what);
@@ -1840,20 +1840,20 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	struct txc_dp_opts opts = {};
+	struct txdp_opts opts = {};
 	int rc;
 
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/txc-test-dp-%d", getpid());
 	opts.pin_dir = pin_dir;
-	rc = txc_dp_open(&dp, &opts);
+	rc = txdp_open(&dp, &opts);
 	if (rc) {
 		fprintf(stderr, "cannot load the datapath: %s\n", strerror(-rc));
 		printf("FAIL load_datapath: %s\n", strerror(-rc));
 		return 1;
 	}
-	txc_set_log(capture_log);
+	txdp_set_log(capture_log);
 	rc = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
-	txc_dp_unpin(dp);
-	txc_dp_close(dp);
+	txdp_unpin(dp);
+	txdp_close(dp);
 	return rc;
 }

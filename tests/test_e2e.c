@@ -34,7 +34,7 @@
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
 #include "forked_client.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -1557,7 +1557,7 @@ int main(int argc, char **argv)
 	fx_start("test_e2e", "namespaces, veth, BPF, other users");
 	for (int i = 0; i < NG; i++)
 		bed.g[i].tx = bed.g[i].rx = -1;
-	kernel_tcx = txc_kernel_has_tcx();
+	kernel_tcx = txdp_kernel_has_tcx();
 	if (kernel_tcx && getenv("TXCT_TC_MODE") && !strcmp(getenv("TXCT_TC_MODE"), "clsact")) {
 		kernel_tcx = false;
 		clsact_forced = true;

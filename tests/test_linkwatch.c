@@ -22,7 +22,7 @@
 #include <libmnl/libmnl.h>
 
 #include "linkwatch.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -35,9 +35,9 @@ static char last_warn[512];
 static int nr_warn;
 
 /* Keep the watcher's warnings so that tests can check recovery said so. */
-static void test_log(enum txc_log_level level, const char *fmt, va_list ap)
+static void test_log(enum txdp_log_level level, const char *fmt, va_list ap)
 {
-	if (level > TXC_LOG_WARN)
+	if (level > TXDP_LOG_WARN)
 		return;
 	vsnprintf(last_warn, sizeof(last_warn), fmt, ap);
 	nr_warn++;
@@ -654,6 +654,6 @@ static const struct test_case cases[] = {
 int main(int argc, char **argv)
 {
 	fx_start("test_linkwatch", "network namespaces, veth");
-	txc_set_log(test_log);
+	txdp_set_log(test_log);
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

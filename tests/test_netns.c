@@ -25,7 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 #include "tests/helpers.skel.h"
@@ -49,12 +49,12 @@
 static char last_log[512];
 static bool log_quiet;
 
-/* Keep the loader's last message so that tests can check it is clear. */
-static void test_log(enum txc_log_level level, const char *fmt, va_list ap)
+/* Keep the datapath library's last message so that tests can check it is clear. */
+static void test_log(enum txdp_log_level level, const char *fmt, va_list ap)
 {
 	va_list copy;
 
-	if (level > TXC_LOG_WARN)
+	if (level > TXDP_LOG_WARN)
 		return;
 	va_copy(copy, ap);
 	vsnprintf(last_log, sizeof(last_log), fmt, ap);
@@ -72,9 +72,9 @@ static void test_log(enum txc_log_level level, const char *fmt, va_list ap)
  */
 static bool kernel_tcx;
 
-static enum txc_tc_mode kernel_tc_mode(void)
+static enum txdp_tc_mode kernel_tc_mode(void)
 {
-	return kernel_tcx ? TXC_TC_TCX : TXC_TC_CLSACT;
+	return kernel_tcx ? TXDP_TC_TCX : TXDP_TC_CLSACT;
 }
 
 static __u32 kernel_tc_flag(void)
@@ -162,7 +162,7 @@ static void group_close(struct group *g)
 	udp_pair_close(&g->tx, &g->rx);
 }
 
-static bool group_rule_add(struct txc_dp *dp, const struct group *g)
+static bool group_rule_add(struct txdp *dp, const struct group *g)
 {
 	struct txc_tag tag = { .cancel_id = g->id, .source = g->source };
 	const void *key;
@@ -176,8 +176,8 @@ static bool group_rule_add(struct txc_dp *dp, const struct group *g)
 		key = &g->flow;
 	snprintf(what, sizeof(what), "tag rule of %s", g->name);
 	if (g->kind == TXC_TAG_SOCKET)
-		return ASSERT_OK(txc_dp_sock_tag(dp, g->tx, &tag), what);
-	return ASSERT_OK(txc_dp_tag_add(dp, g->kind, key, &tag), what);
+		return ASSERT_OK(txdp_sock_tag(dp, g->tx, &tag), what);
+	return ASSERT_OK(txdp_tag_add(dp, g->kind, key, &tag), what);
 }
 
 /* Send @count frames from every group; check each receiver got @want[i]. */
@@ -209,7 +209,7 @@ static void want_all(int *want, int n, int count, int except, int except_count)
 		want[i] = i == except ? except_count : count;
 }
 
-static bool stats_expect(struct txc_dp *dp, const char *phase, const struct group *g,
+static bool stats_expect(struct txdp *dp, const char *phase, const struct group *g,
 			 __u64 passed, __u64 aborted)
 {
 	__u32 len = udp_frame_len(g->family);
@@ -218,7 +218,7 @@ static bool stats_expect(struct txc_dp *dp, const char *phase, const struct grou
 	bool ok = true;
 
 	snprintf(what, sizeof(what), "%s: stats of source %u (%s)", phase, g->source, g->name);
-	if (!ASSERT_OK(txc_dp_source_stats(dp, g->source, &st), what))
+	if (!ASSERT_OK(txdp_source_stats(dp, g->source, &st), what))
 		return false;
 	snprintf(what, sizeof(what), "%s: %s passed_frames", phase, g->name);
 	ok &= ASSERT_EQ(st.passed_frames, passed, what);
@@ -249,13 +249,13 @@ static void rings_init(struct rings *r)
 		r->fd[s] = -1;
 }
 
-static bool rings_open(struct txc_dp *dp, struct rings *r, __u32 nsrc)
+static bool rings_open(struct txdp *dp, struct rings *r, __u32 nsrc)
 {
 	__u32 s;
 
 	rings_init(r);
 	for (s = 1; s <= nsrc && s < MAX_SRC; s++) {
-		r->fd[s] = txc_dp_ring_open(dp, s);
+		r->fd[s] = txdp_ring_open(dp, s);
 		if (!ASSERT_GE0(r->fd[s], "ring of a source"))
 			return false;
 	}
@@ -474,16 +474,16 @@ struct tc_fixture {
 	__u32 ifindex_a[2];
 	int pairs;
 	char pin[128];
-	struct txc_dp *dp;
+	struct txdp *dp;
 };
 
-static bool dp_open(struct txc_dp **dp, char *pin, size_t len, const char *tag)
+static bool dp_open(struct txdp **dp, char *pin, size_t len, const char *tag)
 {
-	struct txc_dp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
+	struct txdp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
 				    .flow_rules_max = 1024 };
 
 	pin_dir_make(pin, len, tag);
-	return ASSERT_OK(txc_dp_open(dp, &opts), "opening the datapath");
+	return ASSERT_OK(txdp_open(dp, &opts), "opening the datapath");
 }
 
 /* Pair i uses 198.18.<subnet + i>.0/24; pair 0 also 2001:db8:<subnet>::/64. */
@@ -525,16 +525,16 @@ static bool tc_fixture_setup(struct tc_fixture *fx, const char *tag, int pairs, 
 }
 
 /* Detach in @ns (clsact detach talks netlink there), unpin and close. */
-static void dp_release_in(const char *ns, struct txc_dp **dp)
+static void dp_release_in(const char *ns, struct txdp **dp)
 {
 	if (!*dp)
 		return;
 	if (!ns_enter(ns)) {
-		ASSERT_OK(txc_detach_all(*dp), "detaching everything");
+		ASSERT_OK(txdp_detach_all(*dp), "detaching everything");
 		ns_leave();
 	}
-	ASSERT_OK(txc_dp_unpin(*dp), "unpinning the datapath");
-	txc_dp_close(*dp);
+	ASSERT_OK(txdp_unpin(*dp), "unpinning the datapath");
+	txdp_close(*dp);
 	*dp = NULL;
 }
 
@@ -546,15 +546,15 @@ static void tc_fixture_teardown(struct tc_fixture *fx)
 	ns_delete(fx->b);
 }
 
-static bool attach_tc_in(const char *ns, struct txc_dp *dp, const char *ifname,
-			 enum txc_tc_mode mode)
+static bool attach_tc_in(const char *ns, struct txdp *dp, const char *ifname,
+			 enum txdp_tc_mode mode)
 {
 	int err;
 
 	if (!ASSERT_OK(ns_enter(ns), "entering a namespace"))
 		return false;
 	last_log[0] = '\0';
-	err = txc_attach_tc(dp, ifname, mode);
+	err = txdp_attach_tc(dp, ifname, mode);
 	ns_leave();
 	if (err && last_log[0])
 		printf("    loader: %s", last_log);
@@ -566,19 +566,19 @@ static bool attach_tc_in(const char *ns, struct txc_dp *dp, const char *ifname,
 	return true;
 }
 
-static bool detach_tc_in(const char *ns, struct txc_dp *dp, const char *ifname)
+static bool detach_tc_in(const char *ns, struct txdp *dp, const char *ifname)
 {
 	int err;
 
 	if (!ASSERT_OK(ns_enter(ns), "entering a namespace"))
 		return false;
-	err = txc_detach_tc(dp, ifname);
+	err = txdp_detach_tc(dp, ifname);
 	ns_leave();
 	return ASSERT_OK(err, "detaching the TC program");
 }
 
 /* XDP in driver mode, or in skb mode where the driver has none. */
-static int attach_xdp_in(const char *ns, struct txc_dp *dp, const char *ifname, __u32 *mode)
+static int attach_xdp_in(const char *ns, struct txdp *dp, const char *ifname, __u32 *mode)
 {
 	bool quiet;
 	int err;
@@ -589,11 +589,11 @@ static int attach_xdp_in(const char *ns, struct txc_dp *dp, const char *ifname, 
 	*mode = 0;
 	quiet = log_quiet;
 	log_quiet = true;
-	err = txc_attach_xdp(dp, ifname, 0);
+	err = txdp_attach_xdp(dp, ifname, 0);
 	log_quiet = quiet;
 	if (err && err != -EEXIST) {
 		*mode = XDP_FLAGS_SKB_MODE;
-		err = txc_attach_xdp(dp, ifname, XDP_FLAGS_SKB_MODE);
+		err = txdp_attach_xdp(dp, ifname, XDP_FLAGS_SKB_MODE);
 	}
 	ns_leave();
 	return err;
@@ -606,7 +606,7 @@ static int attach_xdp_in(const char *ns, struct txc_dp *dp, const char *ifname, 
  * @scope and stops while the others flow; a clear lets it flow again.
  * Counters and records are checked after each phase.
  */
-static void tc_groups_round(struct txc_dp *dp, struct group *gs, int n, int victim, int scope)
+static void tc_groups_round(struct txdp *dp, struct group *gs, int n, int victim, int scope)
 {
 	struct group *v = &gs[victim];
 	int want[MAX_GROUPS], per[MAX_GROUPS];
@@ -615,8 +615,8 @@ static void tc_groups_round(struct txc_dp *dp, struct group *gs, int n, int vict
 	int i;
 
 	rings_init(&r);
-	if (!ASSERT_OK(txc_dp_reset(dp), "resetting the datapath") ||
-	    !ASSERT_OK(txc_dp_set_mark_mask(dp, MARK_MASK), "mark mask"))
+	if (!ASSERT_OK(txdp_reset(dp), "resetting the datapath") ||
+	    !ASSERT_OK(txdp_set_mark_mask(dp, MARK_MASK), "mark mask"))
 		return;
 	for (i = 0; i < n; i++)
 		if (!group_rule_add(dp, &gs[i]))
@@ -633,7 +633,7 @@ static void tc_groups_round(struct txc_dp *dp, struct group *gs, int n, int vict
 	if (!ok)
 		goto out;
 
-	if (!ASSERT_OK(txc_dp_cancel(dp, scope, scope_value(v, scope), 0, 0), "cancel"))
+	if (!ASSERT_OK(txdp_cancel(dp, scope, scope_value(v, scope), 0, 0), "cancel"))
 		goto out;
 	want_all(want, n, K, victim, 0);
 	ok &= round_trip(gs, n, K, want, "canceled");
@@ -648,7 +648,7 @@ static void tc_groups_round(struct txc_dp *dp, struct group *gs, int n, int vict
 	if (!ok)
 		goto out;
 
-	if (!ASSERT_OK(txc_dp_clear(dp, scope, scope_value(v, scope)), "clear"))
+	if (!ASSERT_OK(txdp_clear(dp, scope, scope_value(v, scope)), "clear"))
 		goto out;
 	want_all(want, n, K, -1, 0);
 	round_trip(gs, n, K, want, "cleared");
@@ -697,8 +697,8 @@ static void test_tc_groups(void)
 		if (!group_open(&gs[i], fx.a, fx.b, &cg))
 			goto out;
 	}
-	if (!attach_tc_in(fx.a, fx.dp, fx.if_a[0], TXC_TC_AUTO) ||
-	    !ASSERT_OK(txc_iface_get(fx.dp, fx.ifindex_a[0], &iface), "interface state") ||
+	if (!attach_tc_in(fx.a, fx.dp, fx.if_a[0], TXDP_TC_AUTO) ||
+	    !ASSERT_OK(txdp_iface_get(fx.dp, fx.ifindex_a[0], &iface), "interface state") ||
 	    !ASSERT_EQ(iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT), kernel_tc_flag(),
 		       kernel_tcx ? "automatic TC mode: tcx" : "automatic TC mode: clsact"))
 		goto out;
@@ -729,7 +729,7 @@ struct fwd_fixture {
 	__u32 rs_ifindex, rd_ifindex, dr_ifindex;
 	__u8 rd_mac[6], dr_mac[6];
 	char pin[128];
-	struct txc_dp *dp;
+	struct txdp *dp;
 	struct group gs[2];
 };
 
@@ -808,7 +808,7 @@ static bool fwd_cancel_round(struct fwd_fixture *fx, int hook)
 	bool ok = true;
 	int i;
 
-	if (!ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath"))
+	if (!ASSERT_OK(txdp_reset(fx->dp), "resetting the datapath"))
 		return false;
 	for (i = 0; i < 2; i++)
 		if (!group_rule_add(fx->dp, &fx->gs[i]))
@@ -823,7 +823,7 @@ static bool fwd_cancel_round(struct fwd_fixture *fx, int hook)
 	if (!ok)
 		goto out;
 
-	if (!ASSERT_OK(txc_dp_cancel(fx->dp, TXC_SCOPE_ID, fx->gs[1].id, 0, 0), "cancel"))
+	if (!ASSERT_OK(txdp_cancel(fx->dp, TXC_SCOPE_ID, fx->gs[1].id, 0, 0), "cancel"))
 		goto out;
 	want_all(want, 2, K, 1, 0);
 	ok &= round_trip(fx->gs, 2, K, want, "forwarded, canceled");
@@ -837,7 +837,7 @@ static bool fwd_cancel_round(struct fwd_fixture *fx, int hook)
 	if (!ok)
 		goto out;
 
-	if (!ASSERT_OK(txc_dp_clear(fx->dp, TXC_SCOPE_ID, fx->gs[1].id), "clear"))
+	if (!ASSERT_OK(txdp_clear(fx->dp, TXC_SCOPE_ID, fx->gs[1].id), "clear"))
 		goto out;
 	want_all(want, 2, K, -1, 0);
 	ok &= round_trip(fx->gs, 2, K, want, "forwarded, cleared");
@@ -939,13 +939,13 @@ static bool coexist_cancel(struct tc_fixture *fx, struct helpers *h, struct grou
 	char phase[64];
 	int per[2];
 
-	if (!ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath") ||
+	if (!ASSERT_OK(txdp_reset(fx->dp), "resetting the datapath") ||
 	    !group_rule_add(fx->dp, &gs[0]) || !group_rule_add(fx->dp, &gs[1]) ||
 	    !rings_open(fx->dp, r, 2))
 		return false;
 	snprintf(phase, sizeof(phase), "%s, before the cancel", mode);
 	coexist_round(h, gs, phase, check_last, K);
-	if (!ASSERT_OK(txc_dp_cancel(fx->dp, scope, value, 0, 0), "cancel"))
+	if (!ASSERT_OK(txdp_cancel(fx->dp, scope, value, 0, 0), "cancel"))
 		return false;
 	snprintf(phase, sizeof(phase), "%s, canceled", mode);
 	coexist_round(h, gs, phase, check_last, 0);
@@ -966,19 +966,19 @@ static void coexist_tcx(struct tc_fixture *fx, struct helpers *h, struct group *
 		return;
 	}
 	rings_init(&r);
-	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXC_TC_TCX) ||
+	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXDP_TC_TCX) ||
 	    !ASSERT_OK(ns_enter(fx->a), "entering A"))
 		goto out;
-	first = txc_tcx_link_create(bpf_program__fd(h->progs.count_first), fx->ifindex_a[0],
-				    TXC_TC_PLACE_FIRST);
-	last = txc_tcx_link_create(bpf_program__fd(h->progs.count_last), fx->ifindex_a[0],
-				   TXC_TC_PLACE_LAST);
+	first = txdp_tcx_link_create(bpf_program__fd(h->progs.count_first), fx->ifindex_a[0],
+				    TXDP_TC_PLACE_FIRST);
+	last = txdp_tcx_link_create(bpf_program__fd(h->progs.count_last), fx->ifindex_a[0],
+				   TXDP_TC_PLACE_LAST);
 	n = tcx_chain(fx->ifindex_a[0], ids, 8);
 	ns_leave();
 	if (!ASSERT_GE0(first, "count_first link") || !ASSERT_GE0(last, "count_last link"))
 		goto out;
 	want_ids[0] = prog_id(bpf_program__fd(h->progs.count_first));
-	want_ids[1] = prog_id(txc_dp_prog_fd(fx->dp, TXC_PROG_TC_EGRESS));
+	want_ids[1] = prog_id(txdp_prog_fd(fx->dp, TXDP_PROG_TC_EGRESS));
 	want_ids[2] = prog_id(bpf_program__fd(h->progs.count_last));
 	if (!ASSERT_EQ(n, 3, "programs on the tcx chain") ||
 	    !ASSERT_MEMEQ(ids, want_ids, sizeof(want_ids),
@@ -1028,8 +1028,8 @@ static void coexist_clsact(struct tc_fixture *fx, struct helpers *h, struct grou
 	ns_leave();
 	if (!ASSERT_OK(err, "pre-existing count_first filter"))
 		return;
-	if (!attach_tc_in(fx->a, fx->dp, ifname, TXC_TC_CLSACT) ||
-	    !ASSERT_OK(txc_iface_get(fx->dp, fx->ifindex_a[1], &iface), "interface state") ||
+	if (!attach_tc_in(fx->a, fx->dp, ifname, TXDP_TC_CLSACT) ||
+	    !ASSERT_OK(txdp_iface_get(fx->dp, fx->ifindex_a[1], &iface), "interface state") ||
 	    !ASSERT_EQ(iface.flags, TXC_IFACE_F_TC_CLSACT,
 		       "clsact mode, qdisc not created by txcancel"))
 		return;
@@ -1132,8 +1132,8 @@ static bool check_clean(struct tc_fixture *fx, const char *when)
 	int n, err;
 	bool ok;
 
-	ids[0] = prog_id(txc_dp_prog_fd(fx->dp, TXC_PROG_TC_EGRESS));
-	ids[1] = prog_id(txc_dp_prog_fd(fx->dp, TXC_PROG_XDP));
+	ids[0] = prog_id(txdp_prog_fd(fx->dp, TXDP_PROG_TC_EGRESS));
+	ids[1] = prog_id(txdp_prog_fd(fx->dp, TXDP_PROG_XDP));
 	snprintf(path, sizeof(path), "%s/links", fx->pin);
 	snprintf(what, sizeof(what), "%s: pins left in <pin dir>/links", when);
 	ok = ASSERT_EQ(dir_entries(path), 0, what);
@@ -1151,8 +1151,8 @@ static bool check_clean(struct tc_fixture *fx, const char *when)
 	ok &= ASSERT_EQ(links_running(ids, 2, &ifseen), 0, what);
 	snprintf(what, sizeof(what), "%s: clsact qdisc", when);
 	ok &= ASSERT_EQ(qdisc_has_clsact(fx->a, fx->if_a[0]), 0, what);
-	snprintf(what, sizeof(what), "%s: txc_iface_get", when);
-	ok &= ASSERT_EQ(txc_iface_get(fx->dp, fx->ifindex_a[0], &iface), -ENOENT, what);
+	snprintf(what, sizeof(what), "%s: txdp_iface_get", when);
+	ok &= ASSERT_EQ(txdp_iface_get(fx->dp, fx->ifindex_a[0], &iface), -ENOENT, what);
 	return ok;
 }
 
@@ -1168,13 +1168,13 @@ static void clean_tcx_xdp(struct tc_fixture *fx)
 		test_skip(NO_TCX);
 		return;
 	}
-	ids[0] = prog_id(txc_dp_prog_fd(fx->dp, TXC_PROG_TC_EGRESS));
-	ids[1] = prog_id(txc_dp_prog_fd(fx->dp, TXC_PROG_XDP));
-	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXC_TC_TCX) ||
+	ids[0] = prog_id(txdp_prog_fd(fx->dp, TXDP_PROG_TC_EGRESS));
+	ids[1] = prog_id(txdp_prog_fd(fx->dp, TXDP_PROG_XDP));
+	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXDP_TC_TCX) ||
 	    !ASSERT_OK(attach_xdp_in(fx->a, fx->dp, fx->if_a[0], &mode), "attaching XDP"))
 		return;
 	/* First show that every check below can see an attachment. */
-	ASSERT_OK(txc_iface_get(fx->dp, fx->ifindex_a[0], &iface), "interface state");
+	ASSERT_OK(txdp_iface_get(fx->dp, fx->ifindex_a[0], &iface), "interface state");
 	/* In libxdp's dispatcher where the kernel runs it, else on a link of its own. */
 	multi = iface.flags & TXC_IFACE_F_XDP_MULTIPROG;
 	ASSERT_EQ(iface.flags & ~(TXC_IFACE_F_XDP_MULTIPROG | TXC_IFACE_XDP_WHY_MASK),
@@ -1200,8 +1200,8 @@ static void clean_tcx_xdp(struct tc_fixture *fx)
 
 	if (!ASSERT_OK(ns_enter(fx->a), "entering A"))
 		return;
-	ASSERT_OK(txc_detach_tc(fx->dp, fx->if_a[0]), "detaching TC");
-	ASSERT_OK(txc_detach_xdp(fx->dp, fx->if_a[0]), "detaching XDP");
+	ASSERT_OK(txdp_detach_tc(fx->dp, fx->if_a[0]), "detaching TC");
+	ASSERT_OK(txdp_detach_xdp(fx->dp, fx->if_a[0]), "detaching XDP");
 	ns_leave();
 	check_clean(fx, "after detaching tcx and xdp");
 }
@@ -1216,9 +1216,9 @@ static void clean_clsact(struct tc_fixture *fx, bool preexisting)
 	    !ASSERT_OK(fx_run("tc -n %s qdisc add dev %s clsact", fx->a, fx->if_a[0]),
 		       "pre-existing clsact qdisc"))
 		return;
-	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXC_TC_CLSACT))
+	if (!attach_tc_in(fx->a, fx->dp, fx->if_a[0], TXDP_TC_CLSACT))
 		goto out;
-	ASSERT_OK(txc_iface_get(fx->dp, fx->ifindex_a[0], &iface), "interface state");
+	ASSERT_OK(txdp_iface_get(fx->dp, fx->ifindex_a[0], &iface), "interface state");
 	ASSERT_EQ(iface.flags, want, "interface flags");
 	ASSERT_EQ(qdisc_has_clsact(fx->a, fx->if_a[0]), 1, "clsact qdisc while attached");
 	if (ASSERT_OK(fx_run_output(out, sizeof(out), "tc -n %s filter show dev %s egress",
@@ -1250,41 +1250,41 @@ static void clean_errors(struct tc_fixture *fx)
 	log_quiet = true;
 
 	last_log[0] = '\0';
-	err = txc_attach_tc(fx->dp, "txcnoexist0", TXC_TC_AUTO);
+	err = txdp_attach_tc(fx->dp, "txcnoexist0", TXDP_TC_AUTO);
 	ASSERT_EQ(err, -ENODEV, "TC attach to a missing interface");
 	ASSERT_TRUE(strstr(last_log, "txcnoexist0") != NULL, "error names the interface");
-	err = txc_attach_xdp(fx->dp, "txcnoexist0", 0);
+	err = txdp_attach_xdp(fx->dp, "txcnoexist0", 0);
 	ASSERT_EQ(err, -ENODEV, "XDP attach to a missing interface");
 
 	last_log[0] = '\0';
-	err = txc_detach_tc(fx->dp, fx->if_a[0]);
+	err = txdp_detach_tc(fx->dp, fx->if_a[0]);
 	ASSERT_EQ(err, -ENOENT, "TC detach when never attached");
 	ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
 
-	if (ASSERT_OK(txc_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), "TC attach")) {
+	if (ASSERT_OK(txdp_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), "TC attach")) {
 		last_log[0] = '\0';
-		ASSERT_EQ(txc_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), -EEXIST,
+		ASSERT_EQ(txdp_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), -EEXIST,
 			  "TC attach twice");
 		ASSERT_TRUE(strstr(last_log, "already attached") != NULL,
 			    "error says 'already attached'");
-		ASSERT_EQ(txc_attach_tc(fx->dp, fx->if_a[0],
-					kernel_tcx ? TXC_TC_CLSACT : TXC_TC_TCX), -EEXIST,
+		ASSERT_EQ(txdp_attach_tc(fx->dp, fx->if_a[0],
+					kernel_tcx ? TXDP_TC_CLSACT : TXDP_TC_TCX), -EEXIST,
 			  "attach in the other TC mode over the first");
-		ASSERT_OK(txc_detach_tc(fx->dp, fx->if_a[0]), "TC detach");
+		ASSERT_OK(txdp_detach_tc(fx->dp, fx->if_a[0]), "TC detach");
 		last_log[0] = '\0';
-		ASSERT_EQ(txc_detach_tc(fx->dp, fx->if_a[0]), -ENOENT, "TC detach twice");
+		ASSERT_EQ(txdp_detach_tc(fx->dp, fx->if_a[0]), -ENOENT, "TC detach twice");
 		ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
 	}
 	ns_leave();
 	err = attach_xdp_in(fx->a, fx->dp, fx->if_a[0], &mode);
 	if (ASSERT_OK(err, "XDP attach") && !ns_enter(fx->a)) {
 		last_log[0] = '\0';
-		ASSERT_EQ(txc_attach_xdp(fx->dp, fx->if_a[0], mode), -EEXIST, "XDP attach twice");
+		ASSERT_EQ(txdp_attach_xdp(fx->dp, fx->if_a[0], mode), -EEXIST, "XDP attach twice");
 		ASSERT_TRUE(strstr(last_log, "already attached") != NULL,
 			    "error says 'already attached'");
-		ASSERT_OK(txc_detach_xdp(fx->dp, fx->if_a[0]), "XDP detach");
+		ASSERT_OK(txdp_detach_xdp(fx->dp, fx->if_a[0]), "XDP detach");
 		last_log[0] = '\0';
-		ASSERT_EQ(txc_detach_xdp(fx->dp, fx->if_a[0]), -ENOENT, "XDP detach twice");
+		ASSERT_EQ(txdp_detach_xdp(fx->dp, fx->if_a[0]), -ENOENT, "XDP detach twice");
 		ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
 		ns_leave();
 	}
@@ -1302,7 +1302,7 @@ static void clean_errors(struct tc_fixture *fx)
 static void detach_many_cancels(struct tc_fixture *fx)
 {
 	const __u32 n = 3000, prefix = 0x42;
-	int fd = txc_dp_map_fd(fx->dp, TXC_MAP_ID_CANCELS);
+	int fd = txdp_map_fd(fx->dp, TXDP_MAP_ID_CANCELS);
 	__u32 i, all_ok = 0, gone = 0, kept_other = 0;
 	struct txc_cancel c;
 
@@ -1314,11 +1314,11 @@ static void detach_many_cancels(struct tc_fixture *fx)
 		int err;
 
 		if (i % 3 == 0) {
-			err = txc_dp_cancel(fx->dp, TXC_SCOPE_ID, id, 0, 0);
+			err = txdp_cancel(fx->dp, TXC_SCOPE_ID, id, 0, 0);
 		} else {
-			err = txc_dp_cancel(fx->dp, TXC_SCOPE_ID, id, fx->ifindex_a[0], 0);
+			err = txdp_cancel(fx->dp, TXC_SCOPE_ID, id, fx->ifindex_a[0], 0);
 			if (!err && i % 3 == 2)
-				err = txc_dp_cancel(fx->dp, TXC_SCOPE_ID, id, fx->ifindex_a[1], 0);
+				err = txdp_cancel(fx->dp, TXC_SCOPE_ID, id, fx->ifindex_a[1], 0);
 		}
 		if (!ASSERT_OK(err, "storing a cancel"))
 			return;
@@ -1345,7 +1345,7 @@ static void detach_many_cancels(struct tc_fixture *fx)
 	ASSERT_EQ(kept_other, n / 3, "cancels of two interfaces keep the other one");
 	detach_tc_in(fx->a, fx->dp, fx->if_a[1]);
 	for (i = 0; i < n; i++)
-		txc_dp_clear(fx->dp, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, i + 1));
+		txdp_clear(fx->dp, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, i + 1));
 }
 
 static void test_attach_detach_clean(void)
@@ -1387,12 +1387,12 @@ static void test_attach_detach_clean(void)
 		if (attach_tc_in(fx.a, fx.dp, fx.if_a[0], kernel_tc_mode()) &&
 		    ASSERT_OK(attach_xdp_in(fx.a, fx.dp, fx.if_a[0], &mode), "attaching XDP") &&
 		    ASSERT_OK(ns_enter(fx.a), "entering A")) {
-			ASSERT_OK(txc_detach_all(fx.dp), "txc_detach_all");
+			ASSERT_OK(txdp_detach_all(fx.dp), "txdp_detach_all");
 			ns_leave();
-			check_clean(&fx, "after txc_detach_all");
-			ASSERT_OK(txc_dp_unpin(fx.dp), "txc_dp_unpin");
+			check_clean(&fx, "after txdp_detach_all");
+			ASSERT_OK(txdp_unpin(fx.dp), "txdp_unpin");
 			ASSERT_TRUE(stat(fx.pin, &st) && errno == ENOENT, "pin directory removed");
-			txc_dp_close(fx.dp);
+			txdp_close(fx.dp);
 			fx.dp = NULL;
 		}
 		test_sub_end();
@@ -1407,7 +1407,7 @@ out:
 static bool iface_setup(struct tc_fixture *fx, struct group *gs, struct rings *r)
 {
 	rings_init(r);
-	return ASSERT_OK(txc_dp_reset(fx->dp), "resetting the datapath") &&
+	return ASSERT_OK(txdp_reset(fx->dp), "resetting the datapath") &&
 	       group_rule_add(fx->dp, &gs[0]) && group_rule_add(fx->dp, &gs[1]) &&
 	       rings_open(fx->dp, r, 1);
 }
@@ -1423,7 +1423,7 @@ static void iface_scope_round(struct tc_fixture *fx, struct group *gs, int scope
 	if (!iface_setup(fx, gs, &r))
 		goto out;
 
-	if (!ASSERT_OK(txc_dp_cancel(fx->dp, scope, scope_value(g, scope), fx->ifindex_a[0], 0),
+	if (!ASSERT_OK(txdp_cancel(fx->dp, scope, scope_value(g, scope), fx->ifindex_a[0], 0),
 		       "cancel on vA0"))
 		goto out;
 	want[0] = 0;
@@ -1436,7 +1436,7 @@ static void iface_scope_round(struct tc_fixture *fx, struct group *gs, int scope
 		goto out;
 
 	/* A cancel on the second interface adds to the first one. */
-	if (!ASSERT_OK(txc_dp_cancel(fx->dp, scope, scope_value(g, scope), fx->ifindex_a[1], 0),
+	if (!ASSERT_OK(txdp_cancel(fx->dp, scope, scope_value(g, scope), fx->ifindex_a[1], 0),
 		       "cancel on vA1"))
 		goto out;
 	want[1] = 0;
@@ -1448,7 +1448,7 @@ static void iface_scope_round(struct tc_fixture *fx, struct group *gs, int scope
 	if (!ok)
 		goto out;
 
-	if (!ASSERT_OK(txc_dp_clear(fx->dp, scope, scope_value(g, scope)), "clear"))
+	if (!ASSERT_OK(txdp_clear(fx->dp, scope, scope_value(g, scope)), "clear"))
 		goto out;
 	want[0] = want[1] = K;
 	round_trip(gs, 2, K, want, "cleared");
@@ -1472,7 +1472,7 @@ static void iface_expiry(struct tc_fixture *fx, struct group *gs)
 		goto out;
 
 	expires = mono_ns() + 300000000ull;
-	if (!ASSERT_OK(txc_dp_cancel(fx->dp, TXC_SCOPE_ID, gs[0].id, 0, expires), "cancel"))
+	if (!ASSERT_OK(txdp_cancel(fx->dp, TXC_SCOPE_ID, gs[0].id, 0, expires), "cancel"))
 		goto out;
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(udp_send(gs[i].tx, gs[i].daddr, gs[i].dport, K, i), K, "sending");
@@ -1495,7 +1495,7 @@ static void iface_expiry(struct tc_fixture *fx, struct group *gs)
 	if (ring_read(&r, 1))
 		ASSERT_EQ(rlog.n, 0, "records after the expiry");
 	/* Nobody cleared it: the element is still there, only past its time. */
-	if (ASSERT_OK(bpf_map_lookup_elem(txc_dp_map_fd(fx->dp, TXC_MAP_ID_CANCELS), &gs[0].id,
+	if (ASSERT_OK(bpf_map_lookup_elem(txdp_map_fd(fx->dp, TXDP_MAP_ID_CANCELS), &gs[0].id,
 					  &c) ? -errno : 0, "expired cancel still stored"))
 		ASSERT_TRUE((c.flags & TXC_CANCEL_F_ACTIVE) && c.expires_ns == expires,
 			    "stored cancel is the expired one");
@@ -1557,8 +1557,8 @@ static const struct test_case cases[] = {
 int main(int argc, char **argv)
 {
 	fx_start("test_netns", "namespaces, veth, BPF");
-	txc_set_log(test_log);
-	kernel_tcx = txc_kernel_has_tcx();
+	txdp_set_log(test_log);
+	kernel_tcx = txdp_kernel_has_tcx();
 	printf("# TC egress mode of this kernel: %s\n", kernel_tcx ? "tcx" : "clsact (" NO_TCX ")");
 	return test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -49,7 +49,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -84,7 +84,7 @@ struct nic_pair {
 };
 
 static struct nic_pair pairs[N_PAIRS];
-static struct txc_dp *dp;
+static struct txdp *dp;
 static char pin[128];
 static bool kernel_tcx;
 
@@ -212,13 +212,13 @@ static struct nic_pair *pair_get(int p)
 
 static bool dp_get(void)
 {
-	struct txc_dp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
+	struct txdp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
 				    .flow_rules_max = 1024 };
 
 	if (dp)
-		return ASSERT_OK(txc_dp_reset(dp), "resetting the datapath");
+		return ASSERT_OK(txdp_reset(dp), "resetting the datapath");
 	pin_dir_make(pin, sizeof(pin), "nic");
-	return ASSERT_OK(txc_dp_open(&dp, &opts), "opening the datapath");
+	return ASSERT_OK(txdp_open(&dp, &opts), "opening the datapath");
 }
 
 /* --- the driver's counters ------------------------------------------------ */
@@ -364,7 +364,7 @@ static bool flow_open(struct nic_pair *n, struct flow *f)
 	return ASSERT_GE0(f->tx, "sender socket") && ASSERT_GE0(f->rx, "receiver socket") &&
 	       ASSERT_OK(flow_key_make(&key, n->addr_s, f->sport, n->addr_r, f->dport),
 			 "flow key") &&
-	       ASSERT_OK(txc_dp_tag_add(dp, TXC_TAG_FLOW, &key, &tag), "flow tag rule");
+	       ASSERT_OK(txdp_tag_add(dp, TXC_TAG_FLOW, &key, &tag), "flow tag rule");
 }
 
 static void flow_close(struct flow *f)
@@ -379,11 +379,11 @@ static int attach_tc(struct nic_pair *n)
 
 	if (ns_enter(n->s))
 		return -EIO;
-	err = txc_attach_tc(dp, n->if_s, TXC_TC_AUTO);
+	err = txdp_attach_tc(dp, n->if_s, TXDP_TC_AUTO);
 	ns_leave();
 	if (!ASSERT_OK(err, "attaching the TC program to the NIC"))
 		return err;
-	if (!ASSERT_OK(txc_iface_get(dp, n->ifindex_s, &iface), "interface state") ||
+	if (!ASSERT_OK(txdp_iface_get(dp, n->ifindex_s, &iface), "interface state") ||
 	    !ASSERT_EQ(iface.flags & (TXC_IFACE_F_TC_TCX | TXC_IFACE_F_TC_CLSACT),
 		       kernel_tcx ? TXC_IFACE_F_TC_TCX : TXC_IFACE_F_TC_CLSACT,
 		       kernel_tcx ? "TC mode: tcx" : "TC mode: clsact (no tcx before Linux 6.6)"))
@@ -395,7 +395,7 @@ static void detach_tc(struct nic_pair *n)
 {
 	if (ns_enter(n->s))
 		return;
-	ASSERT_OK(txc_detach_tc(dp, n->if_s), "detaching the TC program");
+	ASSERT_OK(txdp_detach_tc(dp, n->if_s), "detaching the TC program");
 	ns_leave();
 }
 
@@ -442,7 +442,7 @@ static bool stats_check(const struct flow *f, __u64 passed, __u64 aborted, const
 	char what[128];
 
 	snprintf(what, sizeof(what), "%s: source counters", phase);
-	if (!ASSERT_OK(txc_dp_source_stats(dp, f->source, &st), what))
+	if (!ASSERT_OK(txdp_source_stats(dp, f->source, &st), what))
 		return false;
 	snprintf(what, sizeof(what), "%s: passed frames", phase);
 	if (!ASSERT_EQ(st.passed_frames, passed, what))
@@ -494,7 +494,7 @@ static bool tc_case_up(struct tc_case *c, int p, struct flow *f)
 	*c = (struct tc_case){ .n = pair_get(p), .f = f, .ring = -1 };
 	if (!c->n || !dp_get() || !flow_open(c->n, f))
 		return false;
-	c->ring = txc_dp_ring_open(dp, f->source);
+	c->ring = txdp_ring_open(dp, f->source);
 	if (!ASSERT_GE0(c->ring, "ring of the source") || attach_tc(c->n))
 		return false;
 	c->attached = true;
@@ -525,14 +525,14 @@ static void tc_cancel_on(int p, __u16 port_base)
 	n = c.n;
 	if (!phase(n, &f, K, K, "before the cancel") || !stats_check(&f, K, 0, "before the cancel"))
 		goto out;
-	if (!ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, f.id, 0, 0), "cancel"))
+	if (!ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, f.id, 0, 0), "cancel"))
 		goto out;
 	if (!phase(n, &f, K, 0, "canceled") || !stats_check(&f, K, K, "canceled"))
 		goto out;
 	if (ring_read(c.ring, &log))
 		records_check(&log, K, &f, TXC_HOOK_TC_EGRESS, n->ifindex_s,
 			      udp_frame_len(4), "canceled");
-	if (!ASSERT_OK(txc_dp_clear(dp, TXC_SCOPE_ID, f.id), "clear"))
+	if (!ASSERT_OK(txdp_clear(dp, TXC_SCOPE_ID, f.id), "clear"))
 		goto out;
 	if (phase(n, &f, K, K, "cleared"))
 		stats_check(&f, 2 * K, K, "cleared");
@@ -616,7 +616,7 @@ static void tc_gso_on(int p, __u16 port)
 	printf("    %s: %d GSO sends became %d datagrams at R; S's driver sent %llu frames\n",
 	       n->if_s, GSO_SENDS, got, (unsigned long long)(tx1 - tx0));
 	ok &= stats_check(&f, GSO_SENDS, 0, "GSO, before the cancel");
-	if (!ok || !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, f.id, 0, 0), "cancel"))
+	if (!ok || !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, f.id, 0, 0), "cancel"))
 		goto out;
 
 	udp_drain(f.rx);
@@ -670,10 +670,10 @@ static void test_xdp_native(void)
 
 	if (!n || !dp_get() || !flow_open(n, &f))
 		goto out;
-	ring = txc_dp_ring_open(dp, f.source);
+	ring = txdp_ring_open(dp, f.source);
 	if (!ASSERT_GE0(ring, "ring of the source") || !ASSERT_OK(ns_enter(n->r), "entering R"))
 		goto out;
-	err = txc_attach_xdp(dp, n->if_r, XDP_FLAGS_DRV_MODE);
+	err = txdp_attach_xdp(dp, n->if_r, XDP_FLAGS_DRV_MODE);
 	if (!err)
 		err = bpf_xdp_query(n->ifindex_r, 0, &q);
 	ns_leave();
@@ -690,7 +690,7 @@ static void test_xdp_native(void)
 	drops0 = ethtool_sum(n->r, n->if_r, RE_XDP_DROPS);
 	if (!phase(n, &f, K, K, "XDP, before the cancel") ||
 	    !stats_check(&f, K, 0, "XDP, before the cancel") ||
-	    !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, f.id, 0, 0), "cancel"))
+	    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, f.id, 0, 0), "cancel"))
 		goto detach;
 	/* R's driver receives the frames (rx_packets) and drops them in XDP. */
 	{
@@ -712,11 +712,11 @@ static void test_xdp_native(void)
 	if (ring_read(ring, &log))
 		records_check(&log, K, &f, TXC_HOOK_XDP, n->ifindex_r, udp_frame_len(4),
 			      "XDP, canceled");
-	if (ASSERT_OK(txc_dp_clear(dp, TXC_SCOPE_ID, f.id), "clear"))
+	if (ASSERT_OK(txdp_clear(dp, TXC_SCOPE_ID, f.id), "clear"))
 		phase(n, &f, K, K, "XDP, cleared");
 detach:
 	if (attached && !ns_enter(n->r)) {
-		ASSERT_OK(txc_detach_xdp(dp, n->if_r), "detaching XDP");
+		ASSERT_OK(txdp_detach_xdp(dp, n->if_r), "detaching XDP");
 		ns_leave();
 	}
 out:
@@ -760,7 +760,7 @@ static void test_mq_tc_cancel(void)
 	for (i = 0; i < NCPU; i++)
 		if (!flow_open(n, &f[i]))
 			goto out;
-	ring = txc_dp_ring_open(dp, 4);
+	ring = txdp_ring_open(dp, 4);
 	if (!ASSERT_GE0(ring, "ring of the source") || attach_tc(n))
 		goto out;
 	sched_getaffinity(0, sizeof(orig), &orig);
@@ -792,7 +792,7 @@ static void test_mq_tc_cancel(void)
 			goto detach;
 		ASSERT_EQ(tx1 - tx0, NCPU * want, phase_no ? "canceled: frames S's driver sent" :
 			  "before the cancel: frames S's driver sent");
-		if (!phase_no && !ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, f[0].id, 0, 0),
+		if (!phase_no && !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, f[0].id, 0, 0),
 					    "cancel"))
 			goto detach;
 	}
@@ -828,12 +828,12 @@ int main(int argc, char **argv)
 
 	fx_start("test_nic", "namespaces, NICs, BPF");
 	nics_find();
-	kernel_tcx = txc_kernel_has_tcx();
+	kernel_tcx = txdp_kernel_has_tcx();
 	ret = test_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 	if (dp) {
-		txc_detach_all(dp);
-		txc_dp_unpin(dp);
-		txc_dp_close(dp);
+		txdp_detach_all(dp);
+		txdp_unpin(dp);
+		txdp_close(dp);
 	}
 	return ret;
 }

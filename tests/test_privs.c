@@ -32,7 +32,7 @@
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
-#include "loader.h"
+#include "dp.h"
 #include "netns.h"
 #include "testlib.h"
 
@@ -259,7 +259,7 @@ static void root_checks(const struct txct_daemon *d)
 	if (ASSERT_OK(txc_status(c, &st, ifs, 4, NULL, 0), "STATUS") &&
 	    ASSERT_EQ(st.n_ifaces, 1, "interfaces in STATUS")) {
 		ASSERT_EQ(ifs[0].ifindex, bed.ifindex, "STATUS: ifindex of " IF_A);
-		if (txc_kernel_has_tcx())
+		if (txdp_kernel_has_tcx())
 			ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_TCX, "STATUS: tc egress by tcx");
 		else
 			ASSERT_TRUE(ifs[0].flags & TXC_IFACE_F_TC_CLSACT,
@@ -296,7 +296,7 @@ static void test_unit_caps(void)
 	char names[512], pin[256], xdp_pin[256];
 	__u64 eff = 0, bnd = 0;
 	__u32 prog_ids[2] = {}, flags = 0;
-	bool tcx = txc_kernel_has_tcx();
+	bool tcx = txdp_kernel_has_tcx();
 	int err;
 
 	if (!bed_up())

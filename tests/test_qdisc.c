@@ -36,7 +36,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
-#include "loader.h"
+#include "dp.h"
 #include "qdisc.h"
 #include "qdisc_nl.h"
 #include "daemon_fixture.h"
@@ -77,7 +77,7 @@ static struct bed {
 	char addr_a[32], addr_b[32];
 	char pin[128];
 	__u32 ifindex;
-	struct txc_dp *dp;
+	struct txdp *dp;
 	int ring[NSRC];
 	struct flow f[8];
 	int nf;
@@ -86,7 +86,7 @@ static struct bed {
 static struct ring_log rlog;
 static char probe_why[256];
 
-static void log_all(enum txc_log_level level, const char *fmt, va_list ap)
+static void log_all(enum txdp_log_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	fprintf(stderr, "    loader: ");
@@ -95,7 +95,7 @@ static void log_all(enum txc_log_level level, const char *fmt, va_list ap)
 
 static bool qdisc_supported(void)
 {
-	if (txc_qdisc_probe(probe_why, sizeof(probe_why))) {
+	if (txdp_qdisc_probe(probe_why, sizeof(probe_why))) {
 		test_skip("%s", probe_why);
 		return false;
 	}
@@ -106,8 +106,8 @@ static bool qdisc_supported(void)
 static void unregister_at_exit(void)
 {
 	if (bed.dp) {
-		txc_qdisc_unregister(bed.dp);
-		txc_dp_close(bed.dp);
+		txdp_qdisc_unregister(bed.dp);
+		txdp_close(bed.dp);
 		bed.dp = NULL;
 	}
 }
@@ -119,7 +119,7 @@ static bool flow_rule(const struct flow *f)
 	struct txc_tag tag = { .cancel_id = f->id, .source = f->source };
 	__u32 key = f->mark & MARK_MASK;
 
-	return ASSERT_OK(txc_dp_tag_add(bed.dp, TXC_TAG_MARK, &key, &tag), "mark rule");
+	return ASSERT_OK(txdp_tag_add(bed.dp, TXC_TAG_MARK, &key, &tag), "mark rule");
 }
 
 static bool flow_sockets(struct flow *f, int i, __u8 prefix, __u32 source)
@@ -219,25 +219,25 @@ static bool bed_dp_up(int fps)
 	struct txc_qdisc_params p = {
 		.limit = TXC_QDISC_LIMIT_MAX, .rate_bytes = (__u64)fps * FRAME_LEN,
 	};
-	struct txc_dp_opts opts = { .pin_dir = bed.pin, .ring_bytes = RING_BYTES,
+	struct txdp_opts opts = { .pin_dir = bed.pin, .ring_bytes = RING_BYTES,
 				    .flow_rules_max = 1024 };
 	int err, i;
 
-	if (!ASSERT_OK(txc_dp_open(&bed.dp, &opts), "opening the datapath") ||
-	    !ASSERT_OK(txc_dp_set_mark_mask(bed.dp, MARK_MASK), "mark mask"))
+	if (!ASSERT_OK(txdp_open(&bed.dp, &opts), "opening the datapath") ||
+	    !ASSERT_OK(txdp_set_mark_mask(bed.dp, MARK_MASK), "mark mask"))
 		return false;
 	if (!ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
 		return false;
-	err = txc_attach_tc(bed.dp, IF_A, TXC_TC_AUTO);
+	err = txdp_attach_tc(bed.dp, IF_A, TXDP_TC_AUTO);
 	if (!err)
-		err = txc_qdisc_open(bed.dp);
+		err = txdp_qdisc_open(bed.dp);
 	if (!err)
-		err = txc_qdisc_attach_ifindex(bed.dp, bed.ifindex, &p);
+		err = txdp_qdisc_attach_ifindex(bed.dp, bed.ifindex, &p);
 	ns_leave();
 	if (!ASSERT_OK(err, "TC program and qdisc on the sender's end"))
 		return false;
 	for (i = 1; i < NSRC; i++) {
-		bed.ring[i] = txc_dp_ring_open(bed.dp, i);
+		bed.ring[i] = txdp_ring_open(bed.dp, i);
 		if (!ASSERT_GE0(bed.ring[i], "source ring"))
 			return false;
 	}
@@ -268,12 +268,12 @@ static void bed_down(void)
 			close(bed.ring[i]);
 	if (bed.dp) {
 		if (!ns_enter(bed.a)) {
-			txc_detach_ifindex(bed.dp, bed.ifindex);
+			txdp_detach_ifindex(bed.dp, bed.ifindex);
 			ns_leave();
 		}
-		txc_qdisc_unregister(bed.dp);
-		txc_dp_unpin(bed.dp);
-		txc_dp_close(bed.dp);
+		txdp_qdisc_unregister(bed.dp);
+		txdp_unpin(bed.dp);
+		txdp_close(bed.dp);
 		bed.dp = NULL;
 	}
 	ns_delete(bed.a);
@@ -345,7 +345,7 @@ static int sink_wait(struct flow *f, int want, int ms)
 static __u32 queued_now(void)
 {
 	struct txc_queue_info qi[16];
-	int n = txc_qdisc_queues(bed.dp, bed.ifindex, qi, 16);
+	int n = txdp_qdisc_queues(bed.dp, bed.ifindex, qi, 16);
 	__u32 sum = 0;
 
 	for (int i = 0; i < n; i++)
@@ -431,7 +431,7 @@ static bool account_exact(__u32 s)
 			 i + 1);
 		ok &= ASSERT_EQ(seqs[i], (__u64)i + 1, what);
 	}
-	if (!ASSERT_OK(txc_dp_source_stats(bed.dp, s, &st), "source counters"))
+	if (!ASSERT_OK(txdp_source_stats(bed.dp, s, &st), "source counters"))
 		return false;
 	snprintf(what, sizeof(what), "source %u: aborted = records read (%d) + lost", s, n);
 	ok &= ASSERT_EQ(st.aborted_frames, (__u64)n + st.lost_reports, what);
@@ -466,27 +466,27 @@ static bool fates_exact(const struct flow *f, const struct tally *t, const char 
 static void test_refused_without(void)
 {
 	char why[256];
-	struct txc_dp *dp = NULL;
+	struct txdp *dp = NULL;
 	char pin[128];
-	struct txc_dp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
+	struct txdp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
 				    .flow_rules_max = 1024 };
 
-	if (!txc_qdisc_probe(why, sizeof(why))) {
+	if (!txdp_qdisc_probe(why, sizeof(why))) {
 		test_skip("this kernel has the BPF qdisc: nothing to refuse");
 		return;
 	}
 	ASSERT_TRUE(strstr(why, "CONFIG_NET_SCH_BPF") != NULL,
 		    "the reason names CONFIG_NET_SCH_BPF");
 	pin_dir_make(pin, sizeof(pin), "refused");
-	if (!ASSERT_OK(txc_dp_open(&dp, &opts), "opening the datapath"))
+	if (!ASSERT_OK(txdp_open(&dp, &opts), "opening the datapath"))
 		return;
-	ASSERT_EQ(txc_qdisc_open(dp), -EOPNOTSUPP, "loading the qdisc is refused");
-	ASSERT_EQ(txc_qdisc_attach_ifindex(dp, 1, NULL), -EOPNOTSUPP,
+	ASSERT_EQ(txdp_qdisc_open(dp), -EOPNOTSUPP, "loading the qdisc is refused");
+	ASSERT_EQ(txdp_qdisc_attach_ifindex(dp, 1, NULL), -EOPNOTSUPP,
 		  "installing it is refused");
 	/* Cancels work as before: the purge is a no-op without the qdisc. */
-	ASSERT_OK(txc_dp_cancel(dp, TXC_SCOPE_ID, TXC_ID_MAKE(5, 1), 0, 0), "a cancel");
-	txc_dp_unpin(dp);
-	txc_dp_close(dp);
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, TXC_ID_MAKE(5, 1), 0, 0), "a cancel");
+	txdp_unpin(dp);
+	txdp_close(dp);
 }
 
 /* Send @n frames of each flow in @mask, interleaved. */
@@ -519,9 +519,9 @@ static void paced(bool clear)
 	test_sleep_ms(150);	/* about 15 frames left, 65 wait */
 	if (!ASSERT_TRUE(queued_now() > 20, "frames wait in the qdisc"))
 		goto out;
-	if (!ASSERT_OK(txc_dp_cancel(bed.dp, TXC_SCOPE_ID, A->id, 0, 0), "cancel of A"))
+	if (!ASSERT_OK(txdp_cancel(bed.dp, TXC_SCOPE_ID, A->id, 0, 0), "cancel of A"))
 		goto out;
-	if (clear && !ASSERT_OK(txc_dp_clear(bed.dp, TXC_SCOPE_ID, A->id), "clear of A"))
+	if (clear && !ASSERT_OK(txdp_clear(bed.dp, TXC_SCOPE_ID, A->id), "clear of A"))
 		goto out;
 	test_sleep_ms(SETTLE_MS);
 	sink_read_all();
@@ -582,9 +582,9 @@ static void *toggler(void *arg)
 		__u32 value = scope == TXC_SCOPE_ID ? f->id :
 			      scope == TXC_SCOPE_PREFIX ? f->prefix : f->source;
 
-		txc_dp_cancel(bed.dp, scope, value, 0, 0);
+		txdp_cancel(bed.dp, scope, value, 0, 0);
 		usleep(1000 + rand_r(&seed) % 4000);
-		txc_dp_clear(bed.dp, scope, value);
+		txdp_clear(bed.dp, scope, value);
 		usleep(rand_r(&seed) % 3000);
 		rounds++;
 	}
@@ -621,9 +621,9 @@ static void test_flood(void)
 	started = false;
 	/* Nothing in force any more: what is queued goes out. */
 	for (int i = 0; i < bed.nf; i++) {
-		txc_dp_clear(bed.dp, TXC_SCOPE_ID, bed.f[i].id);
-		txc_dp_clear(bed.dp, TXC_SCOPE_PREFIX, bed.f[i].prefix);
-		txc_dp_clear(bed.dp, TXC_SCOPE_SOURCE, bed.f[i].source);
+		txdp_clear(bed.dp, TXC_SCOPE_ID, bed.f[i].id);
+		txdp_clear(bed.dp, TXC_SCOPE_PREFIX, bed.f[i].prefix);
+		txdp_clear(bed.dp, TXC_SCOPE_SOURCE, bed.f[i].source);
 	}
 	wait_idle(WAIT_MS);
 	if (!ring_take(1) || !ring_take(2))
@@ -659,7 +659,7 @@ out:
 static void test_mq(void)
 {
 	struct txc_queue_info qi[8];
-	struct txc_qdisc_desc root;
+	struct txdp_qdisc_desc root;
 	int n, with_purges = 0, flows = 6, ntx = 4, i;
 	int got_at_reply[8];
 	bool ok;
@@ -674,25 +674,25 @@ static void test_mq(void)
 		__u32 key = bed.f[i].mark & MARK_MASK;
 
 		bed.f[i].id = bed.f[0].id;
-		txc_dp_tag_add(bed.dp, TXC_TAG_MARK, &key, &tag);
+		txdp_tag_add(bed.dp, TXC_TAG_MARK, &key, &tag);
 	}
 	ASSERT_OK(ns_enter(bed.a), "entering the sender namespace");
-	ok = ASSERT_OK(txc_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root), "root qdisc");
+	ok = ASSERT_OK(txdp_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root), "root qdisc");
 	ok = ok && ASSERT_TRUE(!strcmp(root.kind, "mq"), "mq at the root");
-	ok = ok && ASSERT_EQ(txc_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND), ntx,
+	ok = ok && ASSERT_EQ(txdp_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND), ntx,
 			     "one txcancel qdisc per TX queue");
 	ns_leave();
 	if (!ok)
 		goto out;
-	n = txc_qdisc_queues(bed.dp, bed.ifindex, qi, 8);
+	n = txdp_qdisc_queues(bed.dp, bed.ifindex, qi, 8);
 	ASSERT_EQ(n, ntx, "one queue per TX queue in the queue map");
 	if (!send_interleaved((1u << flows) - 1, 20))
 		goto out;
 	test_sleep_ms(150);
-	txc_set_log(log_all);
-	if (!ASSERT_OK(txc_dp_cancel(bed.dp, TXC_SCOPE_ID, bed.f[0].id, 0, 0), "cancel"))
+	txdp_set_log(log_all);
+	if (!ASSERT_OK(txdp_cancel(bed.dp, TXC_SCOPE_ID, bed.f[0].id, 0, 0), "cancel"))
 		goto out;
-	txc_set_log(NULL);
+	txdp_set_log(NULL);
 	test_sleep_ms(SETTLE_MS);
 	sink_read_all();
 	for (i = 0; i < flows; i++)
@@ -702,7 +702,7 @@ static void test_mq(void)
 	for (i = 0; i < flows; i++)
 		ASSERT_EQ(bed.f[i].got, got_at_reply[i], "nothing at the sink after the reply");
 	ASSERT_EQ(queued_now(), 0, "every queue purged");
-	n = txc_qdisc_queues(bed.dp, bed.ifindex, qi, 8);
+	n = txdp_qdisc_queues(bed.dp, bed.ifindex, qi, 8);
 	for (i = 0; i < n; i++) {
 		printf("    TX queue %x: enqueued %llu, purged %llu, at dequeue %llu\n",
 		       qi[i].parent, (unsigned long long)qi[i].enqueued,
@@ -724,8 +724,8 @@ static void test_mq(void)
 	account_exact(1);
 	/* Detach puts the device's default back. */
 	ASSERT_OK(ns_enter(bed.a), "entering the sender namespace");
-	ASSERT_OK(txc_qdisc_detach_ifindex(bed.dp, bed.ifindex), "taking the qdisc off");
-	ASSERT_EQ(txc_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND), 0, "no txcancel qdisc left");
+	ASSERT_OK(txdp_qdisc_detach_ifindex(bed.dp, bed.ifindex), "taking the qdisc off");
+	ASSERT_EQ(txdp_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND), 0, "no txcancel qdisc left");
 	ns_leave();
 out:
 	bed_down();
@@ -736,7 +736,7 @@ out:
 static void test_delete_queued(void)
 {
 	struct flow *A;
-	struct txc_qdisc_desc root;
+	struct txdp_qdisc_desc root;
 	struct tally t;
 	int got_at_delete;
 
@@ -749,8 +749,8 @@ static void test_delete_queued(void)
 		goto out;
 	test_sleep_ms(100);
 	ASSERT_OK(ns_enter(bed.a), "entering the sender namespace");
-	ASSERT_OK(txc_qdisc_detach_ifindex(bed.dp, bed.ifindex), "taking the qdisc off");
-	if (!txc_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root))
+	ASSERT_OK(txdp_qdisc_detach_ifindex(bed.dp, bed.ifindex), "taking the qdisc off");
+	if (!txdp_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root))
 		ASSERT_TRUE(strcmp(root.kind, TXC_QDISC_KIND), "the root is not txcancel's");
 	ns_leave();
 	test_sleep_ms(SETTLE_MS);
@@ -779,7 +779,7 @@ out:
  */
 static void test_kill_restart(void)
 {
-	struct txc_dp_opts opts = { .pin_dir = bed.pin, .ring_bytes = RING_BYTES,
+	struct txdp_opts opts = { .pin_dir = bed.pin, .ring_bytes = RING_BYTES,
 				    .flow_rules_max = 1024 };
 	/*
 	 * Slow enough that frames still wait after the next instance loaded
@@ -832,26 +832,26 @@ static void test_kill_restart(void)
 		    "the first instance was killed with SIGKILL");
 
 	/* The next instance adopts the registration, the queues and the qdisc. */
-	if (!ASSERT_OK(txc_dp_open(&bed.dp, &opts), "reopening the datapath"))
+	if (!ASSERT_OK(txdp_open(&bed.dp, &opts), "reopening the datapath"))
 		goto out;
 	ASSERT_TRUE(queued_now() > 0, "frames still queued after the kill");
-	if (!ASSERT_OK(txc_qdisc_open(bed.dp), "opening the qdisc again"))
+	if (!ASSERT_OK(txdp_qdisc_open(bed.dp), "opening the qdisc again"))
 		goto out;
-	ASSERT_EQ(txc_qdisc_adopted(bed.dp), 1, "the registration was adopted");
+	ASSERT_EQ(txdp_qdisc_adopted(bed.dp), 1, "the registration was adopted");
 	ASSERT_OK(ns_enter(bed.a), "entering the sender namespace");
-	ASSERT_OK(txc_qdisc_attach_ifindex(bed.dp, bed.ifindex, &p), "attaching again");
+	ASSERT_OK(txdp_qdisc_attach_ifindex(bed.dp, bed.ifindex, &p), "attaching again");
 	/* One per TX queue (a veth has one per CPU, under mq when there are several). */
-	if (!ASSERT_OK(txc_nl_tx_queues(bed.ifindex, &ntx), "TX queues") ||
-	    !ASSERT_EQ(txc_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND), (int)ntx,
+	if (!ASSERT_OK(txdp_nl_tx_queues(bed.ifindex, &ntx), "TX queues") ||
+	    !ASSERT_EQ(txdp_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND), (int)ntx,
 		       "one txcancel qdisc per TX queue still: adopted, not duplicated"))
 		fx_run("tc qdisc show dev %s >&2", IF_A);
 	ns_leave();
-	bed.ring[1] = txc_dp_ring_open(bed.dp, 1);
+	bed.ring[1] = txdp_ring_open(bed.dp, 1);
 	if (!ASSERT_GE0(bed.ring[1], "the source's ring, kept"))
 		goto out;
-	if (!ASSERT_OK(txc_dp_cancel(bed.dp, TXC_SCOPE_ID, A->id, 0, 0), "cancel after restart"))
+	if (!ASSERT_OK(txdp_cancel(bed.dp, TXC_SCOPE_ID, A->id, 0, 0), "cancel after restart"))
 		goto out;
-	ASSERT_OK(txc_qdisc_purge(bed.dp, TXC_SCOPE_ID, A->id, 0, &purged), "purge again");
+	ASSERT_OK(txdp_qdisc_purge(bed.dp, TXC_SCOPE_ID, A->id, 0, &purged), "purge again");
 	ASSERT_EQ(purged, 0, "the cancel's own purge took them all");
 	test_sleep_ms(SETTLE_MS);
 	sink_read_all();
@@ -909,14 +909,14 @@ static void test_cancel_races_enqueue(void)
 		int got_at_reply;
 
 		test_sleep_ms(30 + r % 7);
-		txc_dp_cancel(bed.dp, TXC_SCOPE_ID, A->id, 0, 0);
+		txdp_cancel(bed.dp, TXC_SCOPE_ID, A->id, 0, 0);
 		test_sleep_ms(SETTLE_MS);
 		sink_read(A);
 		got_at_reply = A->got;
 		test_sleep_ms(60);
 		sink_read(A);
 		bad += A->got != got_at_reply;
-		txc_dp_clear(bed.dp, TXC_SCOPE_ID, A->id);
+		txdp_clear(bed.dp, TXC_SCOPE_ID, A->id);
 		if (r % 5 == 0)
 			ring_take(1);
 	}
@@ -960,7 +960,7 @@ static int qdiscs_now(void)
 
 	if (ns_enter(bed.a))
 		return -1;
-	n = txc_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND);
+	n = txdp_nl_qdisc_count(bed.ifindex, TXC_QDISC_KIND);
 	ns_leave();
 	return n;
 }
@@ -1008,7 +1008,7 @@ static void test_daemon(void)
 		"-i", IF_A ":tc+qdisc", "--qdisc-rate", "800bps", "--qdisc-limit", "500", NULL,
 	};
 	struct txct_daemon d = { 0 };
-	struct txc_qdisc_desc root;
+	struct txdp_qdisc_desc root;
 	__u32 ntx = 0;
 
 	if (!qdisc_supported())
@@ -1017,7 +1017,7 @@ static void test_daemon(void)
 		goto out;
 	if (!ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
 		goto out;
-	txc_nl_tx_queues(bed.ifindex, &ntx);
+	txdp_nl_tx_queues(bed.ifindex, &ntx);
 	ns_leave();
 	if (!ASSERT_OK(txct_daemon_start(&d, bed.a, args), "txcanceld -i IF:tc+qdisc"))
 		goto out;
@@ -1049,7 +1049,7 @@ static void test_daemon(void)
 	ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exits cleanly on SIGTERM");
 	ASSERT_EQ(qdiscs_now(), 0, "no txcancel qdisc after the exit");
 	if (!ns_enter(bed.a)) {
-		if (ASSERT_OK(txc_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root), "root qdisc"))
+		if (ASSERT_OK(txdp_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root), "root qdisc"))
 			ASSERT_TRUE(!strcmp(root.kind, "noqueue"), "veth's noqueue is back");
 		ns_leave();
 	}
@@ -1131,7 +1131,7 @@ static void test_daemon_cancel(void)
 		goto out;
 	if (!ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
 		goto out;
-	txc_nl_tx_queues(bed.ifindex, &ntx);
+	txdp_nl_tx_queues(bed.ifindex, &ntx);
 	ns_leave();
 	if (!ASSERT_OK(txct_daemon_start(&d, bed.a, args), "txcanceld -i IF:tc+qdisc"))
 		goto out;

@@ -46,7 +46,7 @@ static const char usage[] =
 "  stats SOURCE                      counters of one source\n"
 "  watch SOURCE SECONDS              print SOURCE's abort records as they come\n"
 "  unload                            detach everything, remove the pins\n"
-"-d: pin directory (default " TXC_PIN_DIR_DEFAULT "); refused while a txcanceld\n"
+"-d: pin directory (default " TXDP_PIN_DIR_DEFAULT "); refused while a txcanceld\n"
 "    holds it (stats excepted)\n"
 "-n: network namespace (a name under /run/netns) for interface names\n";
 
@@ -184,7 +184,7 @@ static int parse_flow_words(char **argv, struct txc_flow_key *fk, struct txc_tag
 }
 
 /* Mark and cgroup rules: a number as wide as the kind's key, an ID and a source. */
-static int tag_by_number(struct txc_dp *dp, const struct txcc_tag_kind *k, const char *key_s,
+static int tag_by_number(struct txdp *dp, const struct txcc_tag_kind *k, const char *key_s,
 			 const char *id_s, const char *source_s)
 {
 	union {
@@ -201,10 +201,10 @@ static int tag_by_number(struct txc_dp *dp, const struct txcc_tag_kind *k, const
 		key.mark = v;
 	else
 		key.cgroup = v;
-	return txc_dp_tag_add(dp, k->kind, &key, &tag);
+	return txdp_tag_add(dp, k->kind, &key, &tag);
 }
 
-static int do_tag(struct txc_dp *dp, int argc, char **argv)
+static int do_tag(struct txdp *dp, int argc, char **argv)
 {
 	const struct txcc_tag_kind *k = NULL;
 	struct txc_flow_key fk = {};
@@ -235,7 +235,7 @@ static int do_tag(struct txc_dp *dp, int argc, char **argv)
 	if (k->kind == TXC_TAG_FLOW && argc == 12) {
 		if (parse_flow_words(argv + 2, &fk, &tag))
 			return -EINVAL;
-		return txc_dp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
+		return txdp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
 	}
 	if (k->kind == TXC_TAG_FLOW && argc == 9) {
 		if (parse_proto(argv[2], &fk.proto) || parse_addr(argv[3], &fk, 0) ||
@@ -243,7 +243,7 @@ static int do_tag(struct txc_dp *dp, int argc, char **argv)
 		    parse_port(argv[6], &fk.dport) || parse_u32(argv[7], "ID", &tag.cancel_id) ||
 		    parse_u32(argv[8], "source", &tag.source))
 			return -EINVAL;
-		return txc_dp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
+		return txdp_tag_add(dp, TXC_TAG_FLOW, &fk, &tag);
 	}
 	fprintf(stderr, "txcdp: tag %s: wrong arguments\n%s", k->name, usage);
 	return -EINVAL;
@@ -257,7 +257,7 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int do_cancel(struct txc_dp *dp, int argc, char **argv)
+static int do_cancel(struct txdp *dp, int argc, char **argv)
 {
 	__u32 value, ifindex = 0, ms = 0;
 	int scope, i;
@@ -276,13 +276,13 @@ static int do_cancel(struct txc_dp *dp, int argc, char **argv)
 			}
 		}
 	}
-	return txc_dp_cancel(dp, scope, value, ifindex, ms ? mono_ns() + ms * 1000000ull : 0);
+	return txdp_cancel(dp, scope, value, ifindex, ms ? mono_ns() + ms * 1000000ull : 0);
 }
 
-static int do_stats(struct txc_dp *dp, __u32 source)
+static int do_stats(struct txdp *dp, __u32 source)
 {
 	struct txc_source_stats s;
-	int err = txc_dp_source_stats(dp, source, &s);
+	int err = txdp_source_stats(dp, source, &s);
 
 	if (err)
 		return err;
@@ -325,13 +325,13 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int do_watch(struct txc_dp *dp, __u32 source, __u32 seconds)
+static int do_watch(struct txdp *dp, __u32 source, __u32 seconds)
 {
 	__u64 end = mono_ns() + seconds * 1000000000ull;
 	struct ring_buffer *rb;
 	int fd, err = 0;
 
-	fd = txc_dp_ring_open(dp, source);
+	fd = txdp_ring_open(dp, source);
 	if (fd < 0)
 		return fd;
 	rb = ring_buffer__new(fd, print_record, NULL, NULL);
@@ -373,52 +373,52 @@ static int enter_netns(const char *name)
 	return err;
 }
 
-static int run(struct txc_dp *dp, int argc, char **argv)
+static int run(struct txdp *dp, int argc, char **argv)
 {
 	const char *cmd = argv[0];
 	__u32 v, w;
 	int scope;
 
 	if (!strcmp(cmd, "load") && argc == 1)
-		return printf("loaded, maps pinned under %s\n", txc_dp_pin_dir(dp)), 0;
+		return printf("loaded, maps pinned under %s\n", txdp_pin_dir(dp)), 0;
 	if (!strcmp(cmd, "attach") && (argc == 2 || argc == 3)) {
 		const char *how = argc == 3 ? argv[2] : "tc";
 
 		if (!strcmp(how, "tc") || !strcmp(how, "clsact"))
-			return txc_attach_tc(dp, argv[1], how[0] == 't' ? TXC_TC_AUTO : TXC_TC_CLSACT);
+			return txdp_attach_tc(dp, argv[1], how[0] == 't' ? TXDP_TC_AUTO : TXDP_TC_CLSACT);
 		if (!strcmp(how, "xdp") || !strcmp(how, "xdp-skb"))
-			return txc_attach_xdp(dp, argv[1], how[3] ? XDP_FLAGS_SKB_MODE : 0);
+			return txdp_attach_xdp(dp, argv[1], how[3] ? XDP_FLAGS_SKB_MODE : 0);
 	}
 	if (!strcmp(cmd, "detach") && (argc == 2 || argc == 3)) {
 		if (argc == 2 || !strcmp(argv[2], "tc"))
-			return txc_detach_tc(dp, argv[1]);
+			return txdp_detach_tc(dp, argv[1]);
 		if (!strcmp(argv[2], "xdp"))
-			return txc_detach_xdp(dp, argv[1]);
+			return txdp_detach_xdp(dp, argv[1]);
 	}
 	if (!strcmp(cmd, "mark-mask") && argc == 2)
-		return parse_u32(argv[1], "mask", &v) ?: txc_dp_set_mark_mask(dp, v);
+		return parse_u32(argv[1], "mask", &v) ?: txdp_set_mark_mask(dp, v);
 	if (!strcmp(cmd, "tag"))
 		return do_tag(dp, argc, argv);
 	if (!strcmp(cmd, "cancel"))
 		return do_cancel(dp, argc, argv);
 	if (!strcmp(cmd, "clear") && argc == 3)
 		return parse_scope(argv[1], &scope) ?: parse_u32(argv[2], "value", &v) ?:
-		       txc_dp_clear(dp, scope, v);
+		       txdp_clear(dp, scope, v);
 	if (!strcmp(cmd, "stats") && argc == 2)
 		return parse_u32(argv[1], "source", &v) ?: do_stats(dp, v);
 	if (!strcmp(cmd, "watch") && argc == 3)
 		return parse_u32(argv[1], "source", &v) ?: parse_u32(argv[2], "seconds", &w) ?:
 		       do_watch(dp, v, w);
 	if (!strcmp(cmd, "unload") && argc == 1)
-		return txc_detach_all(dp) ?: txc_dp_unpin(dp);
+		return txdp_detach_all(dp) ?: txdp_unpin(dp);
 	fprintf(stderr, "txcdp: unknown command or wrong arguments: %s\n%s", cmd, usage);
 	return -EINVAL;
 }
 
 int main(int argc, char **argv)
 {
-	struct txc_dp_opts opts = {};
-	struct txc_dp *dp;
+	struct txdp_opts opts = {};
+	struct txdp *dp;
 	const char *netns = NULL;
 	int opt, err, lock_fd = -1;
 
@@ -442,11 +442,11 @@ int main(int argc, char **argv)
 	err = netns ? enter_netns(netns) : 0;
 	/* Beside a daemon, txcdp would detach its programs and drain its rings. */
 	if (!err && strcmp(argv[optind], "stats")) {
-		lock_fd = txc_dp_pin_dir_lock(opts.pin_dir ? opts.pin_dir : TXC_PIN_DIR_DEFAULT);
+		lock_fd = txdp_pin_dir_lock(opts.pin_dir ? opts.pin_dir : TXDP_PIN_DIR_DEFAULT);
 		err = lock_fd < 0 ? lock_fd : 0;
 	}
 	if (!err)
-		err = txc_dp_open(&dp, &opts);
+		err = txdp_open(&dp, &opts);
 	if (err) {
 		if (lock_fd >= 0)
 			close(lock_fd);
@@ -454,8 +454,8 @@ int main(int argc, char **argv)
 	}
 	err = run(dp, argc - optind, argv + optind);
 	if (err && err != -EINVAL)
-		fprintf(stderr, "txcdp: %s: %s\n", argv[optind], txc_dp_strerror(dp, err));
-	txc_dp_close(dp);
+		fprintf(stderr, "txcdp: %s: %s\n", argv[optind], txdp_strerror(dp, err));
+	txdp_close(dp);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return err ? 1 : 0;

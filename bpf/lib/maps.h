@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The datapath's maps.  Layouts of keys and values are in txcancel/abi.h;
- * the loader pins every map under <pin dir>/maps/<name>.
+ * the datapath library (dp/) pins every map under <pin dir>/maps/<name>.
  */
 #ifndef TXC_BPF_MAPS_H
 #define TXC_BPF_MAPS_H

@@ -501,7 +501,7 @@ TXC_ABI_ASSERT(sizeof(struct txc_explain_in) == 20, "txc_explain_in size: __sk_b
 
 /*
  * What the TC program decides for a frame: written by the explain program
- * (a .bss variable of the loaded object), read by txc_dp_explain().
+ * (a .bss variable of the loaded object), read by txdp_explain().
  */
 struct txc_explain_result {
 	__u32 cancel_id;	/* 0: untagged */
@@ -521,7 +521,7 @@ TXC_ABI_ASSERT(TXC_OFFSET(struct txc_explain_result, frame) == 16, "explain.fram
 TXC_ABI_ASSERT(TXC_OFFSET(struct txc_explain_result, len) == 60, "explain.len");
 
 /* ------------------------------------------------------------------------ */
-/* Map names and default sizes (the loader may resize before load)          */
+/* Map names and default sizes (the datapath library may resize them)        */
 /* ------------------------------------------------------------------------ */
 
 #define TXC_MARK_RULES_MAX	65536u
