@@ -11,9 +11,13 @@
 #include "dp_internal.h"
 #include "qdisc.h"
 
+/* The start of a cancel or a clear: no error yet, and the table @scope's value goes in. */
 static int cancel_target(struct txdp *dp, int scope, __u32 value, enum txdp_map_id *map)
 {
-	int err = txdp_check_scope_value(dp, scope, value);
+	int err;
+
+	txdp_error_clear(dp);
+	err = txdp_check_scope_value(dp, scope, value);
 
 	/* Past the check, @scope is one of the three. */
 	if (!err)
@@ -30,7 +34,6 @@ int txdp_cancel(struct txdp *dp, int scope, __u32 value, __u32 ifindex, __u64 ex
 	enum txdp_map_id map;
 	int err;
 
-	txdp_error_clear(dp);
 	err = cancel_target(dp, scope, value, &map);
 	if (err)
 		return err;
@@ -79,7 +82,6 @@ int txdp_clear(struct txdp *dp, int scope, __u32 value)
 	enum txdp_map_id map;
 	int err;
 
-	txdp_error_clear(dp);
 	err = cancel_target(dp, scope, value, &map);
 	if (err)
 		return err;
