@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Entries of one size, in blocks that never move (blocks.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "blocks.h"
@@ -50,4 +51,40 @@ void txcd_blocks_release(struct txcd_blocks *b)
 		free(b->blocks[i]);
 	free(b->blocks);
 	memset(b, 0, sizeof(*b));
+}
+
+int txcd_hashed_init(struct txcd_hashed *h, size_t ent_size, size_t link_off)
+{
+	txcd_blocks_init(&h->ents, ent_size, link_off);
+	h->n_buckets = 1024;
+	h->buckets = calloc(h->n_buckets, sizeof(*h->buckets));
+	return h->buckets ? 0 : -ENOMEM;
+}
+
+void txcd_hashed_grow(struct txcd_hashed *h, bool (*hash)(const void *ent, __u32 *hash))
+{
+	__u32 n = h->n_buckets * 2, *b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;
+	for (__u32 i = 1; i <= h->ents.n_used; i++) {
+		__u32 at;
+
+		if (!hash(txcd_blocks_at(&h->ents, i), &at))
+			continue;
+		at &= n - 1;
+		*link_of(&h->ents, i) = b[at];
+		b[at] = i;
+	}
+	free(h->buckets);
+	h->buckets = b;
+	h->n_buckets = n;
+}
+
+void txcd_hashed_release(struct txcd_hashed *h)
+{
+	txcd_blocks_release(&h->ents);
+	free(h->buckets);
+	h->buckets = NULL;
+	h->n_buckets = 0;
 }

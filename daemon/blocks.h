@@ -9,6 +9,7 @@
 #ifndef TXCD_BLOCKS_H
 #define TXCD_BLOCKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -36,5 +37,25 @@ __u32 txcd_blocks_alloc(struct txcd_blocks *b);
 /* The caller has marked entry @i free in its own terms; its link is taken over. */
 void txcd_blocks_free(struct txcd_blocks *b, __u32 i);
 void txcd_blocks_release(struct txcd_blocks *b);
+
+/*
+ * Entries in blocks, chained by their link into a power-of-two array of
+ * bucket heads (1024 to start) that the index doubles when its entries
+ * outnumber it: both indexes are one of these.
+ */
+struct txcd_hashed {
+	struct txcd_blocks ents;
+	__u32 *buckets;
+	__u32 n_buckets;
+};
+
+int txcd_hashed_init(struct txcd_hashed *h, size_t ent_size, size_t link_off);
+/*
+ * Twice the buckets, every entry in use chained again: @hash says whether
+ * an entry is in use and its hash.  Without memory it does nothing: longer
+ * chains, still right.
+ */
+void txcd_hashed_grow(struct txcd_hashed *h, bool (*hash)(const void *ent, __u32 *hash));
+void txcd_hashed_release(struct txcd_hashed *h);
 
 #endif

@@ -22,21 +22,27 @@ struct cix_ent {
 };
 
 struct txcd_cancelindex {
-	struct txcd_blocks ents;	/* struct cix_ent */
+	struct txcd_hashed h;	/* of struct cix_ent, by ID */
 	__u32 count;
-	__u32 *buckets;
-	__u32 n_buckets;	/* a power of 2 */
 	__u32 prefix_head[TXC_NR_PREFIXES];
 };
 
 static struct cix_ent *ent(const struct txcd_cancelindex *x, __u32 i)
 {
-	return txcd_blocks_at(&x->ents, i);
+	return txcd_blocks_at(&x->h.ents, i);
 }
 
-static __u32 bucket_of(const struct txcd_cancelindex *x, __u32 id)
+static __u32 hash(__u32 id)
 {
-	return (id * 2654435761u) & (x->n_buckets - 1);
+	return id * 2654435761u;
+}
+
+static bool ent_hash(const void *e, __u32 *h)
+{
+	const struct cix_ent *c = e;
+
+	*h = hash(c->id);
+	return c->id;
 }
 
 static int index_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
@@ -56,11 +62,8 @@ int txcd_cancelindex_open(struct txcd *d)
 
 	if (!x)
 		return -ENOMEM;
-	txcd_blocks_init(&x->ents, sizeof(struct cix_ent), offsetof(struct cix_ent, hnext));
-	x->n_buckets = 1024;
-	x->buckets = calloc(x->n_buckets, sizeof(*x->buckets));
 	d->cix = x;
-	if (!x->buckets)
+	if (txcd_hashed_init(&x->h, sizeof(struct cix_ent), offsetof(struct cix_ent, hnext)))
 		return -ENOMEM;
 	/* What an earlier instance left: read in batches, at start only. */
 	err = txdp_map_walk(fd, sizeof(__u32), sizeof(struct txc_cancel), index_chunk, d);
@@ -80,34 +83,14 @@ void txcd_cancelindex_close(struct txcd *d)
 
 	if (!x)
 		return;
-	txcd_blocks_release(&x->ents);
-	free(x->buckets);
+	txcd_hashed_release(&x->h);
 	free(x);
 	d->cix = NULL;
 }
 
-static void grow_buckets(struct txcd_cancelindex *x)
-{
-	__u32 n = x->n_buckets * 2, *b = calloc(n, sizeof(*b)), *old = x->buckets;
-
-	if (!b)
-		return;		/* longer chains, still right */
-	x->buckets = b;
-	x->n_buckets = n;
-	for (__u32 i = 1; i <= x->ents.n_used; i++) {
-		struct cix_ent *e = ent(x, i);
-
-		if (!e->id)
-			continue;
-		e->hnext = b[bucket_of(x, e->id)];
-		b[bucket_of(x, e->id)] = i;
-	}
-	free(old);
-}
-
 static __u32 *find(const struct txcd_cancelindex *x, __u32 id)
 {
-	__u32 *l = &x->buckets[bucket_of(x, id)];
+	__u32 *l = &x->h.buckets[hash(id) & (x->h.n_buckets - 1)];
 
 	while (*l && ent(x, *l)->id != id)
 		l = &ent(x, *l)->hnext;
@@ -122,7 +105,7 @@ void txcd_cancelindex_add(struct txcd *d, __u32 id)
 
 	if (!x || !TXC_ID_VALID(id) || *(link = find(x, id)))
 		return;
-	i = txcd_blocks_alloc(&x->ents);
+	i = txcd_blocks_alloc(&x->h.ents);
 	if (!i) {
 		/* Without it the release walks the table (ids_canceled stays set). */
 		txdp_log(TXDP_LOG_WARN, "indexing the cancel of 0x%08x: out of memory\n", id);
@@ -135,8 +118,8 @@ void txcd_cancelindex_add(struct txcd *d, __u32 id)
 	if (e->pnext)
 		ent(x, e->pnext)->pprev = i;
 	x->prefix_head[p] = i;
-	if (++x->count > x->n_buckets)
-		grow_buckets(x);
+	if (++x->count > x->h.n_buckets)
+		txcd_hashed_grow(&x->h, ent_hash);
 }
 
 static void unlink_ent(struct txcd_cancelindex *x, __u32 i, __u32 *link)
@@ -151,7 +134,7 @@ static void unlink_ent(struct txcd_cancelindex *x, __u32 i, __u32 *link)
 	if (e->pnext)
 		ent(x, e->pnext)->pprev = e->pprev;
 	e->id = 0;
-	txcd_blocks_free(&x->ents, i);
+	txcd_blocks_free(&x->h.ents, i);
 	x->count--;
 }
 

@@ -36,17 +36,15 @@ struct rix_ent {
 _Static_assert(sizeof(struct rix_ent) == 68, "rix_ent size");
 
 struct txcd_ruleindex {
-	struct txcd_blocks ents;	/* struct rix_ent */
+	struct txcd_hashed h;	/* of struct rix_ent, by kind and key */
 	__u32 count;		/* entries in use */
-	__u32 *buckets;
-	__u32 n_buckets;	/* a power of 2 */
 	__u32 prefix_head[TXC_NR_PREFIXES];
 	__u32 source_head[TXC_MAX_SOURCES];
 };
 
 static struct rix_ent *ent(const struct txcd_ruleindex *x, __u32 i)
 {
-	return txcd_blocks_at(&x->ents, i);
+	return txcd_blocks_at(&x->h.ents, i);
 }
 
 static __u32 key_size(__u8 kind)
@@ -73,10 +71,7 @@ int txcd_ruleindex_open(struct txcd *d)
 
 	if (!x)
 		return -ENOMEM;
-	txcd_blocks_init(&x->ents, sizeof(struct rix_ent), offsetof(struct rix_ent, hnext));
-	x->n_buckets = 1024;
-	x->buckets = calloc(x->n_buckets, sizeof(*x->buckets));
-	if (!x->buckets) {
+	if (txcd_hashed_init(&x->h, sizeof(struct rix_ent), offsetof(struct rix_ent, hnext))) {
 		free(x);
 		return -ENOMEM;
 	}
@@ -90,38 +85,23 @@ void txcd_ruleindex_close(struct txcd *d)
 
 	if (!x)
 		return;
-	txcd_blocks_release(&x->ents);
-	free(x->buckets);
+	txcd_hashed_release(&x->h);
 	free(x);
 	d->rix = NULL;
 }
 
-static int grow_buckets(struct txcd_ruleindex *x)
+static bool ent_hash(const void *ent, __u32 *h)
 {
-	__u32 n = x->n_buckets * 2, *b = calloc(n, sizeof(*b));
+	const struct rix_ent *e = ent;
 
-	if (!b)
-		return -ENOMEM;
-	for (__u32 i = 1; i <= x->ents.n_used; i++) {
-		struct rix_ent *e = ent(x, i);
-		__u32 h;
-
-		if (!e->kind)
-			continue;
-		h = hash(e->kind, e->key, key_size(e->kind)) & (n - 1);
-		e->hnext = b[h];
-		b[h] = i;
-	}
-	free(x->buckets);
-	x->buckets = b;
-	x->n_buckets = n;
-	return 0;
+	*h = hash(e->kind, e->key, key_size(e->kind));
+	return e->kind;
 }
 
 static __u32 find(const struct txcd_ruleindex *x, __u8 kind, const void *key, __u32 **link)
 {
 	__u32 len = key_size(kind);
-	__u32 *l = &x->buckets[hash(kind, key, len) & (x->n_buckets - 1)];
+	__u32 *l = &x->h.buckets[hash(kind, key, len) & (x->h.n_buckets - 1)];
 
 	for (; *l; l = &ent(x, *l)->hnext) {
 		const struct rix_ent *e = ent(x, *l);
@@ -144,7 +124,7 @@ int txcd_ruleindex_add(struct txcd *d, __u8 kind, const void *key, const struct 
 		return -EINVAL;
 	if (find(x, kind, key, &link))
 		return -EEXIST;
-	i = txcd_blocks_alloc(&x->ents);
+	i = txcd_blocks_alloc(&x->h.ents);
 	if (!i)
 		return -ENOMEM;
 	e = ent(x, i);
@@ -161,8 +141,8 @@ int txcd_ruleindex_add(struct txcd *d, __u8 kind, const void *key, const struct 
 		ent(x, e->snext)->sprev = i;
 	x->source_head[tag->source] = i;
 	/* Chains stay short: the buckets at least as many as the entries. */
-	if (++x->count > x->n_buckets)
-		grow_buckets(x);
+	if (++x->count > x->h.n_buckets)
+		txcd_hashed_grow(&x->h, ent_hash);
 	return 0;
 }
 
@@ -185,7 +165,7 @@ static void unlink_ent(struct txcd_ruleindex *x, __u32 i, __u32 *link)
 	if (e->snext)
 		ent(x, e->snext)->sprev = e->sprev;
 	e->kind = 0;
-	txcd_blocks_free(&x->ents, i);
+	txcd_blocks_free(&x->h.ents, i);
 	x->count--;
 }
 
