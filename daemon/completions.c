@@ -130,9 +130,7 @@ void txcd_ring_detach(struct txcd *d, __u32 source)
 
 static bool sub_is_owner(const struct txcd *d, const struct txcd_sub *sub)
 {
-	const struct txcd_source *s = &d->sources[sub->source];
-
-	return s->state == TXCD_HELD && s->conn == sub->conn;
+	return txcd_lease_held_by(&d->sources[sub->source].lease, sub->conn);
 }
 
 void txcd_sub_account(const struct txcd *d, const struct txcd_sub *sub, __u64 *delivered,

@@ -22,17 +22,17 @@ int txcd_prefix_release(struct txcd *d, __u32 prefix)
 {
 	struct txcd_prefix *p = &d->prefixes[prefix];
 
-	if (p->state == TXCD_RELEASING)
+	if (p->lease.state == TXCD_RELEASING)
 		return 0;
 	/* Every socket tag under the prefix stops at once, without visiting the sockets. */
 	txdp_lease_end(d->dp, TXC_SCOPE_PREFIX, prefix);
 	txdp_clear(d->dp, TXC_SCOPE_PREFIX, prefix);
-	p->conn = NULL;
+	p->lease.conn = NULL;
 	if (!p->rules && !p->ids_canceled && !p->ids_counted) {
 		txcd_prefix_released(d, prefix);
 		return 0;
 	}
-	p->state = TXCD_RELEASING;
+	p->lease.state = TXCD_RELEASING;
 	return txcd_release_queue(d, true, prefix);
 }
 
@@ -98,7 +98,7 @@ int txcd_source_release(struct txcd *d, __u32 source)
 {
 	struct txcd_source *s = &d->sources[source];
 
-	if (s->state == TXCD_RELEASING)
+	if (s->lease.state == TXCD_RELEASING)
 		return 0;
 	txdp_clear(d->dp, TXC_SCOPE_SOURCE, source);
 	txdp_lease_end(d->dp, TXC_SCOPE_SOURCE, source);
@@ -106,12 +106,12 @@ int txcd_source_release(struct txcd *d, __u32 source)
 		txcd_unsubscribe(d, s->subs->conn, source);
 	txcd_ring_detach(d, source);
 	txcd_ringpool_release(d, source);
-	s->conn = NULL;
+	s->lease.conn = NULL;
 	if (!s->rules) {
 		txcd_source_released(d, source);
 		return 0;
 	}
-	s->state = TXCD_RELEASING;
+	s->lease.state = TXCD_RELEASING;
 	return txcd_release_queue(d, false, source);
 }
 
@@ -125,7 +125,7 @@ void txcd_leases_attach_orphans(struct txcd *d)
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++) {
 		int err;
 
-		if (d->sources[s].state != TXCD_ORPHANED)
+		if (d->sources[s].lease.state != TXCD_ORPHANED)
 			continue;
 		err = txcd_ring_attach(d, s, -1, false);
 		if (err)
@@ -134,16 +134,21 @@ void txcd_leases_attach_orphans(struct txcd *d)
 	}
 }
 
+static bool orphan_expired(const struct txcd_lease *l, __u64 now)
+{
+	return l->state == TXCD_ORPHANED && now >= l->deadline_ns;
+}
+
 void txcd_leases_drop_conn(struct txcd *d, struct txcd_conn *c)
 {
 	/* Exiting with --keep: the leases stay pinned for the next instance. */
 	if (d->stop && d->opts.keep_on_exit)
 		return;
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		if (d->sources[s].state == TXCD_HELD && d->sources[s].conn == c)
+		if (txcd_lease_held_by(&d->sources[s].lease, c))
 			txcd_source_release(d, s);
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
-		if (d->prefixes[p].state == TXCD_HELD && d->prefixes[p].conn == c)
+		if (txcd_lease_held_by(&d->prefixes[p].lease, c))
 			txcd_prefix_release(d, p);
 }
 
@@ -152,12 +157,12 @@ void txcd_leases_expire(struct txcd *d)
 	__u64 now = txcd_now_ns();
 
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		if (d->sources[s].state == TXCD_ORPHANED && now >= d->sources[s].deadline_ns) {
+		if (orphan_expired(&d->sources[s].lease, now)) {
 			txdp_log(TXDP_LOG_INFO, "source %u: nobody claimed it\n", s);
 			txcd_source_release(d, s);
 		}
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
-		if (d->prefixes[p].state == TXCD_ORPHANED && now >= d->prefixes[p].deadline_ns) {
+		if (orphan_expired(&d->prefixes[p].lease, now)) {
 			txdp_log(TXDP_LOG_INFO, "prefix %u: nobody claimed it\n", p);
 			txcd_prefix_release(d, p);
 		}

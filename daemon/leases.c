@@ -11,7 +11,7 @@
  * crash.  It marks them orphaned and keeps them, with their rules and
  * cancels in force, for the grace period: a client of the same user can
  * claim them back (PREFIX_ALLOC / SOURCE_OPEN with the number).  Layout of
- * both maps: key __u32 (prefix or source), value struct txcd_lease.  A
+ * both maps: key __u32 (prefix or source), value struct txcd_lease_pin.  A
  * third map there, source_accounts, holds each source's completion account
  * (struct txcd_account, kept by completions.c).
  */
@@ -28,11 +28,11 @@
 #include "state.h"
 #include "rules.h"
 
-struct txcd_lease {
+struct txcd_lease_pin {
 	__u32 uid;
 	__u32 state;		/* TXC_LEASE_HELD, or 0: free */
 };
-_Static_assert(sizeof(struct txcd_lease) == 8, "txcd_lease size");
+_Static_assert(sizeof(struct txcd_lease_pin) == 8, "txcd_lease_pin size");
 
 static int lease_map_open(struct txcd *d, const char *name, __u32 entries, __u32 value_size)
 {
@@ -70,7 +70,7 @@ static int lease_map_open(struct txcd *d, const char *name, __u32 entries, __u32
 
 static void lease_store(int fd, __u32 idx, enum txcd_lease_state state, uid_t uid)
 {
-	struct txcd_lease l = {
+	struct txcd_lease_pin l = {
 		.uid = uid,
 		.state = state == TXCD_FREE ? 0 : TXC_LEASE_HELD,
 	};
@@ -105,7 +105,7 @@ static int leases_load(struct txcd *d)
 {
 	__u64 deadline = txcd_now_ns() + (__u64)d->opts.grace_s * 1000000000ull;
 	struct rule_census rc = { .d = d };
-	struct txcd_lease l;
+	struct txcd_lease_pin l;
 	__u32 n_orphans = 0;
 	int err;
 
@@ -114,7 +114,7 @@ static int leases_load(struct txcd *d)
 			continue;
 		/* What an earlier instance did under it is not known: look at release. */
 		d->prefixes[p] = (struct txcd_prefix){
-			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
+			.lease = { .state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline },
 			.ids_canceled = true, .ids_counted = true,
 			.ids_unindexed = d->prefixes[p].ids_unindexed,	/* cancelindex.c */
 		};
@@ -124,7 +124,7 @@ static int leases_load(struct txcd *d)
 		if (bpf_map_lookup_elem(d->source_lease_fd, &s, &l) || l.state != TXC_LEASE_HELD)
 			continue;
 		d->sources[s] = (struct txcd_source){
-			.state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline,
+			.lease = { .state = TXCD_ORPHANED, .uid = l.uid, .deadline_ns = deadline },
 		};
 		txcd_account_load(d, s);
 		n_orphans++;
@@ -139,7 +139,7 @@ static int leases_load(struct txcd *d)
 		struct txcd_prefix *pr = &d->prefixes[p];
 		struct txcd_user *u;
 
-		if (pr->state == TXCD_FREE) {
+		if (pr->lease.state == TXCD_FREE) {
 			/*
 			 * Left behind by an instance that died mid-release: an
 			 * orphan nobody can claim, released on the first tick.
@@ -147,12 +147,12 @@ static int leases_load(struct txcd *d)
 			if (!rc.seen[p])
 				continue;
 			*pr = (struct txcd_prefix){
-				.state = TXCD_ORPHANED, .rules = pr->rules,
+				.lease.state = TXCD_ORPHANED, .rules = pr->rules,
 				.ids_canceled = true, .ids_counted = true,
 				.ids_unindexed = pr->ids_unindexed,
 			};
 		}
-		u = txcd_user_get(d, pr->uid);
+		u = txcd_user_get(d, pr->lease.uid);
 		if (u) {
 			u->prefixes++;
 			u->rules += pr->rules;
@@ -161,9 +161,9 @@ static int leases_load(struct txcd *d)
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++) {
 		struct txcd_user *u;
 
-		if (d->sources[s].state != TXCD_ORPHANED)
+		if (d->sources[s].lease.state != TXCD_ORPHANED)
 			continue;
-		u = txcd_user_get(d, d->sources[s].uid);
+		u = txcd_user_get(d, d->sources[s].lease.uid);
 		if (u)
 			u->sources++;
 	}
@@ -182,11 +182,11 @@ int txcd_leases_open(struct txcd *d)
 	if (err)
 		return err;
 	d->prefix_lease_fd = lease_map_open(d, "prefix_leases", TXC_NR_PREFIXES,
-					    sizeof(struct txcd_lease));
+					    sizeof(struct txcd_lease_pin));
 	if (d->prefix_lease_fd < 0)
 		return d->prefix_lease_fd;
 	d->source_lease_fd = lease_map_open(d, "source_leases", TXC_MAX_SOURCES,
-					    sizeof(struct txcd_lease));
+					    sizeof(struct txcd_lease_pin));
 	if (d->source_lease_fd < 0)
 		return d->source_lease_fd;
 	d->source_account_fd = lease_map_open(d, "source_accounts", TXC_MAX_SOURCES,
@@ -327,32 +327,27 @@ static int lease_rate_ok(struct txcd *d, struct txcd_conn *c, char *why, size_t 
 	return 0;
 }
 
+/* Held or orphaned, and @c's user's (root: anyone's). */
+static bool lease_ours(const struct txcd_lease *l, const struct txcd_conn *c)
+{
+	return (l->state == TXCD_HELD || l->state == TXCD_ORPHANED) &&
+	       (l->uid == c->uid || is_root(c));
+}
+
 bool txcd_may_prefix(const struct txcd *d, const struct txcd_conn *c, __u32 prefix)
 {
-	const struct txcd_prefix *p;
-
-	if (!TXC_PREFIX_VALID(prefix))
-		return false;
-	p = &d->prefixes[prefix];
-	return (p->state == TXCD_HELD || p->state == TXCD_ORPHANED) &&
-	       (p->uid == c->uid || is_root(c));
+	return TXC_PREFIX_VALID(prefix) && lease_ours(&d->prefixes[prefix].lease, c);
 }
 
 bool txcd_may_source(const struct txcd *d, const struct txcd_conn *c, __u32 source)
 {
-	const struct txcd_source *s;
-
-	if (!TXC_SOURCE_VALID(source))
-		return false;
-	s = &d->sources[source];
-	return (s->state == TXCD_HELD || s->state == TXCD_ORPHANED) &&
-	       (s->uid == c->uid || is_root(c));
+	return TXC_SOURCE_VALID(source) && lease_ours(&d->sources[source].lease, c);
 }
 
 void txcd_rules_changed(struct txcd *d, const struct txc_tag *tag, int delta)
 {
 	struct txcd_prefix *p = &d->prefixes[TXC_ID_PREFIX(tag->cancel_id)];
-	struct txcd_user *u = txcd_user_get(d, p->uid);
+	struct txcd_user *u = txcd_user_get(d, p->lease.uid);
 
 	p->rules += delta;
 	if (tag->source < TXC_MAX_SOURCES)
@@ -405,16 +400,28 @@ static __u32 next_free(__u32 *cursor, __u32 min, __u32 max, bool (*is_free)(stru
 
 static bool prefix_is_free(struct txcd *d, __u32 p)
 {
-	return d->prefixes[p].state == TXCD_FREE;
+	return d->prefixes[p].lease.state == TXCD_FREE;
+}
+
+/* @c holds lease @n of the pinned map @fd from now on; @how: claimed, allocated, opened. */
+static void lease_hold(struct txcd *d, struct txcd_lease *l, int fd, const char *what, __u32 n,
+		       struct txcd_conn *c, const char *how)
+{
+	*l = (struct txcd_lease){ .state = TXCD_HELD, .uid = c->uid, .conn = c };
+	lease_store(fd, n, TXCD_HELD, c->uid);
+	lease_log(d, c->uid, "%s %u: %s by client %u (uid %u)\n", what, n, how, c->id, c->uid);
 }
 
 /*
  * Taking a specific number: free, or an orphan of the same user (claim after
  * a restart).  Returns 0 or -errno with @why filled.
  */
-static int may_take(enum txcd_lease_state state, uid_t owner, const struct txcd_conn *c,
-		    const char *what, __u32 n, char *why, size_t why_len)
+static int may_take(const struct txcd_lease *l, const struct txcd_conn *c, const char *what,
+		    __u32 n, char *why, size_t why_len)
 {
+	enum txcd_lease_state state = l->state;
+	uid_t owner = l->uid;
+
 	if (state == TXCD_FREE)
 		return 0;
 	if (state == TXCD_RELEASING) {
@@ -444,10 +451,10 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 
 	if (want) {
 		p = &d->prefixes[want];
-		err = may_take(p->state, p->uid, c, "prefix", want, why, why_len);
+		err = may_take(&p->lease, c, "prefix", want, why, why_len);
 		if (err)
 			return err;
-		claim = p->state == TXCD_ORPHANED;
+		claim = p->lease.state == TXCD_ORPHANED;
 	}
 	if (!claim && !is_root(c) && c->user->prefixes >= d->opts.max_prefixes) {
 		snprintf(why, why_len, "uid %u holds %u prefixes, the per-user limit",
@@ -469,7 +476,7 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 	}
 	p = &d->prefixes[want];
 	if (claim) {
-		struct txcd_user *old = txcd_user_get(d, p->uid);
+		struct txcd_user *old = txcd_user_get(d, p->lease.uid);
 
 		/* Root may claim another user's orphan: move the accounting. */
 		if (old && old != c->user) {
@@ -481,13 +488,8 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 	} else {
 		c->user->prefixes++;
 	}
-	p->state = TXCD_HELD;
-	p->uid = c->uid;
-	p->conn = c;
-	p->deadline_ns = 0;
-	lease_store(d->prefix_lease_fd, want, TXCD_HELD, c->uid);
-	lease_log(d, c->uid, "prefix %u: %s by client %u (uid %u)\n", want,
-		claim ? "claimed" : "allocated", c->id, c->uid);
+	lease_hold(d, &p->lease, d->prefix_lease_fd, "prefix", want, c,
+		   claim ? "claimed" : "allocated");
 	*prefix = want;
 	return 0;
 }
@@ -495,14 +497,14 @@ int txcd_prefix_alloc(struct txcd *d, struct txcd_conn *c, __u32 want, __u32 *pr
 void txcd_prefix_released(struct txcd *d, __u32 prefix)
 {
 	struct txcd_prefix *p = &d->prefixes[prefix];
-	struct txcd_user *u = txcd_user_get(d, p->uid);
+	struct txcd_user *u = txcd_user_get(d, p->lease.uid);
 
 	if (u) {
 		u->prefixes--;
 		u->rules -= p->rules;
 	}
-	lease_log(d, p->uid, "prefix %u: released (%u rules removed)\n", prefix, p->rules);
-	*p = (struct txcd_prefix){ .state = TXCD_FREE };
+	lease_log(d, p->lease.uid, "prefix %u: released (%u rules removed)\n", prefix, p->rules);
+	*p = (struct txcd_prefix){ .lease.state = TXCD_FREE };
 	lease_store(d->prefix_lease_fd, prefix, TXCD_FREE, 0);
 }
 
@@ -512,7 +514,7 @@ __u32 txcd_sources_free(const struct txcd *d)
 	__u32 n = 0;
 
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		n += d->sources[s].state == TXCD_FREE;
+		n += d->sources[s].lease.state == TXCD_FREE;
 	return n;
 }
 
@@ -525,11 +527,11 @@ int txcd_source_may_open(struct txcd *d, struct txcd_conn *c, __u32 want, bool *
 	*claim = false;
 	if (want) {
 		s = &d->sources[want];
-		err = may_take(s->state, s->uid, c, "source", want, why, why_len);
+		err = may_take(&s->lease, c, "source", want, why, why_len);
 		if (err)
 			return err;
-		*claim = s->state == TXCD_ORPHANED;
-		if (!*claim && s->state == TXCD_FREE) {
+		*claim = s->lease.state == TXCD_ORPHANED;
+		if (!*claim && s->lease.state == TXCD_FREE) {
 			snprintf(why, why_len, "source %u is not an orphaned lease: open a new "
 				 "source with 0", want);
 			return -ENOENT;
@@ -550,7 +552,7 @@ void txcd_source_hold(struct txcd *d, struct txcd_conn *c, __u32 source, bool cl
 	struct txcd_source *s = &d->sources[source];
 
 	if (claim) {
-		struct txcd_user *old = txcd_user_get(d, s->uid);
+		struct txcd_user *old = txcd_user_get(d, s->lease.uid);
 
 		if (old && old != c->user) {
 			old->sources--;
@@ -559,23 +561,18 @@ void txcd_source_hold(struct txcd *d, struct txcd_conn *c, __u32 source, bool cl
 	} else {
 		c->user->sources++;
 	}
-	s->state = TXCD_HELD;
-	s->uid = c->uid;
-	s->conn = c;
-	s->deadline_ns = 0;
-	lease_store(d->source_lease_fd, source, TXCD_HELD, c->uid);
-	lease_log(d, c->uid, "source %u: %s by client %u (uid %u)\n", source,
-		  claim ? "claimed" : "opened", c->id, c->uid);
+	lease_hold(d, &s->lease, d->source_lease_fd, "source", source, c,
+		   claim ? "claimed" : "opened");
 }
 
 void txcd_source_released(struct txcd *d, __u32 source)
 {
 	struct txcd_source *s = &d->sources[source];
-	struct txcd_user *u = txcd_user_get(d, s->uid);
+	struct txcd_user *u = txcd_user_get(d, s->lease.uid);
 
 	if (u)
 		u->sources--;
-	lease_log(d, s->uid, "source %u: closed\n", source);
-	*s = (struct txcd_source){ .state = TXCD_FREE };
+	lease_log(d, s->lease.uid, "source %u: closed\n", source);
+	*s = (struct txcd_source){ .lease.state = TXCD_FREE };
 	lease_store(d->source_lease_fd, source, TXCD_FREE, 0);
 }

@@ -142,7 +142,7 @@ static void rule_released(struct txcd *d, __u8 kind, const void *key, const stru
 		d->sources[tag->source].rules--;
 	/* A released prefix's own count and its user's go at the end, whole. */
 	if (!w->prefixes[p]) {
-		struct txcd_user *u = txcd_user_get(d, d->prefixes[p].uid);
+		struct txcd_user *u = txcd_user_get(d, d->prefixes[p].lease.uid);
 
 		d->prefixes[p].rules--;
 		if (u)

@@ -15,10 +15,10 @@ int txcd_need_prefix(struct txcd *d, struct txcd_conn *c, __u32 prefix, __u32 fi
 
 	if (txcd_may_prefix(d, c, prefix))
 		return 0;
-	if (p->state == TXCD_FREE)
+	if (p->lease.state == TXCD_FREE)
 		return txcd_error(err, -EPERM, field, "%s is under prefix %u, which nobody holds: "
 				  "allocate a prefix first", what, prefix);
-	if (p->state == TXCD_RELEASING)
+	if (p->lease.state == TXCD_RELEASING)
 		return txcd_error(err, -EPERM, field, "%s is under prefix %u, which is being "
 				  "released", what, prefix);
 	return txcd_error(err, -EPERM, field, "%s is under prefix %u, held by another user",
@@ -28,9 +28,12 @@ int txcd_need_prefix(struct txcd *d, struct txcd_conn *c, __u32 prefix, __u32 fi
 int txcd_need_source(struct txcd *d, struct txcd_conn *c, __u32 source, __u32 field,
 		     struct txc_rep_error *err)
 {
+	enum txcd_lease_state state;
+
 	if (txcd_may_source(d, c, source))
 		return 0;
-	if (d->sources[source].state == TXCD_FREE || d->sources[source].state == TXCD_RELEASING)
+	state = d->sources[source].lease.state;
+	if (state == TXCD_FREE || state == TXCD_RELEASING)
 		return txcd_error(err, -ENOENT, field, "source %u is not open", source);
 	return txcd_error(err, -EPERM, field, "source %u belongs to another user", source);
 }

@@ -27,9 +27,9 @@ int txcd_do_prefix_list(struct txcd_req *r)
 			continue;
 		e[n++] = (struct txc_prefix_info){
 			.prefix = p,
-			.state = pr->state,
-			.uid = pr->uid,
-			.conn_id = pr->state == TXCD_HELD ? pr->conn->id : 0,
+			.state = pr->lease.state,
+			.uid = pr->lease.uid,
+			.conn_id = pr->lease.state == TXCD_HELD ? pr->lease.conn->id : 0,
 			.rules = pr->rules,
 		};
 	}
@@ -46,7 +46,7 @@ static void source_entry(struct txcd *d, __u32 s, struct txc_stats_entry *e)
 	memset(e, 0, sizeof(*e));
 	e->scope = TXC_SCOPE_SOURCE;
 	e->value = s;
-	e->uid = src->uid;
+	e->uid = src->lease.uid;
 	if (!txdp_source_stats(d->dp, s, &st)) {
 		e->counts = (struct txc_counters){
 			st.passed_frames, st.passed_bytes, st.aborted_frames, st.aborted_bytes,
@@ -66,7 +66,7 @@ static void id_entry(struct txcd *d, __u32 id, const struct txc_counters *counts
 	memset(e, 0, sizeof(*e));
 	e->scope = TXC_SCOPE_ID;
 	e->value = id;
-	e->uid = d->prefixes[TXC_ID_PREFIX(id)].uid;
+	e->uid = d->prefixes[TXC_ID_PREFIX(id)].lease.uid;
 	e->counts = *counts;
 }
 
@@ -150,9 +150,9 @@ int txcd_do_status(struct txcd_req *r)
 	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", txdp_pin_dir(d->dp));
 	snprintf(st->socket_path, sizeof(st->socket_path), "%s", d->opts.socket_path);
 	for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
-		st->n_prefixes += d->prefixes[p].state != TXCD_FREE;
+		st->n_prefixes += d->prefixes[p].lease.state != TXCD_FREE;
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		st->n_sources += d->sources[s].state != TXCD_FREE;
+		st->n_sources += d->sources[s].lease.state != TXCD_FREE;
 	for (__u32 i = 0; i < d->n_ifaces; i++) {
 		const struct txcd_iface *ifc = &d->ifaces[i];
 		struct txc_iface state = {};
@@ -179,9 +179,9 @@ int txcd_do_status(struct txcd_req *r)
 			.backlog = txcd_conn_backlog(d, c),
 		};
 		for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
-			e->prefixes += d->prefixes[p].state == TXCD_HELD && d->prefixes[p].conn == c;
+			e->prefixes += txcd_lease_held_by(&d->prefixes[p].lease, c);
 		for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-			e->sources += d->sources[s].state == TXCD_HELD && d->sources[s].conn == c;
+			e->sources += txcd_lease_held_by(&d->sources[s].lease, c);
 		for (struct txcd_sub *sub = c->subs; sub; sub = sub->next_in_conn)
 			e->subscriptions++;
 	}

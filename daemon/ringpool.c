@@ -126,7 +126,7 @@ static bool fill_candidate(const struct txcd *d, __u32 s)
 {
 	const struct txcd_ringpool *p = d->pool;
 
-	return d->sources[s].state == TXCD_FREE && !p->busy[s] && p->ready_fd[s] < 0;
+	return d->sources[s].lease.state == TXCD_FREE && !p->busy[s] && p->ready_fd[s] < 0;
 }
 
 /* Queue fresh rings until TXCD_POOL_READY are ready or on their way. */
@@ -182,7 +182,7 @@ int txcd_ringpool_open(struct txcd *d)
 	p->thread_started = true;
 	/* Rings an earlier instance left in free slots (--keep, a crash) go. */
 	for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-		if (d->sources[s].state == TXCD_FREE && txdp_ring_slot_used(d->dp, s))
+		if (d->sources[s].lease.state == TXCD_FREE && txdp_ring_slot_used(d->dp, s))
 			queue_job(p, RINGJOB_REMOVE, s);
 	fill(d);
 	return 0;
@@ -281,7 +281,7 @@ static void job_done(struct txcd *d, struct ringjob *job)
 			d->park->failed(d, c, job->result);
 		return;
 	}
-	if (d->sources[s].state != TXCD_FREE) {
+	if (d->sources[s].lease.state != TXCD_FREE) {
 		/* Claimed meanwhile (an orphan cannot be: it was never free). */
 		close(job->result);
 		return;

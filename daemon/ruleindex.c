@@ -90,9 +90,9 @@ void txcd_ruleindex_close(struct txcd *d)
 	d->rix = NULL;
 }
 
-static bool ent_hash(const void *ent, __u32 *h)
+static bool ent_hash(const void *p, __u32 *h)
 {
-	const struct rix_ent *e = ent;
+	const struct rix_ent *e = p;
 
 	*h = hash(e->kind, e->key, key_size(e->kind));
 	return e->kind;

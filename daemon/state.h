@@ -99,11 +99,21 @@ enum txcd_lease_state {
 	TXCD_RELEASING,		/* its rules are being removed (release.c): nobody's */
 };
 
-struct txcd_prefix {
+/* What a prefix's and a source's lease have alike: who holds it, and until when. */
+struct txcd_lease {
 	enum txcd_lease_state state;
 	uid_t uid;
 	struct txcd_conn *conn;	/* holder while TXCD_HELD */
 	__u64 deadline_ns;	/* orphans: released after this (CLOCK_MONOTONIC) */
+};
+
+static inline bool txcd_lease_held_by(const struct txcd_lease *l, const struct txcd_conn *c)
+{
+	return l->state == TXCD_HELD && l->conn == c;
+}
+
+struct txcd_prefix {
+	struct txcd_lease lease;
 	__u32 rules;		/* tag rules whose ID is under this prefix */
 	/*
 	 * Whether an ID under it may have a cancel or a counter: a release
@@ -132,10 +142,7 @@ struct txcd_account {
 _Static_assert(sizeof(struct txcd_account) == 32, "txcd_account size");
 
 struct txcd_source {
-	enum txcd_lease_state state;
-	uid_t uid;
-	struct txcd_conn *conn;	/* opener while TXCD_HELD */
-	__u64 deadline_ns;
+	struct txcd_lease lease;	/* its conn: the opener */
 	struct txcd_ring *ring;	/* reader of the source's BPF ring; NULL if none */
 	bool ring_armed;	/* the ring's fd is in the loop's interest set */
 	struct txcd_account acct;	/* the owner's, as pinned */

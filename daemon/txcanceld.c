@@ -268,10 +268,10 @@ static void stop(struct txcd *d)
 		txcd_ifaces_stop(d);
 		if (!keep) {
 			for (__u32 s = 1; s < TXC_MAX_SOURCES; s++)
-				if (d->sources[s].state != TXCD_FREE)
+				if (d->sources[s].lease.state != TXCD_FREE)
 					txcd_source_release(d, s);
 			for (__u32 p = TXC_PREFIX_MIN; p <= TXC_PREFIX_MAX; p++)
-				if (d->prefixes[p].state != TXCD_FREE)
+				if (d->prefixes[p].lease.state != TXCD_FREE)
 					txcd_prefix_release(d, p);
 		}
 		/* Releases under way end here, whole; queued ring removals run. */
