@@ -374,6 +374,28 @@ struct tally {
 };
 
 /* Drain source @s's ring into rlog, appending; false on a ring error. */
+/*
+ * What the veth carries already arrives within SETTLE_MS; after that, none
+ * of @f's frames may arrive, while every frame of @b does (when given) or
+ * over half a second more.
+ */
+static void nothing_arrives_later(struct flow *f, struct flow *b, const char *what)
+{
+	int got;
+
+	test_sleep_ms(SETTLE_MS);
+	sink_read_all();
+	got = f->got;
+	if (b) {
+		ASSERT_EQ(sink_wait(b, b->sent, WAIT_MS), b->sent, "every B frame at the sink");
+		test_sleep_ms(SETTLE_MS);
+	} else {
+		test_sleep_ms(500);
+	}
+	sink_read_all();
+	ASSERT_EQ(f->got, got, what);
+}
+
 static bool ring_take(__u32 s)
 {
 	return ASSERT_OK(ring_drain(bed.ring[s], &rlog), "draining a ring") &&
@@ -510,7 +532,6 @@ static void paced(bool clear)
 {
 	struct flow *A = &bed.f[0], *B = &bed.f[1];
 	struct tally ta, tb;
-	int got_at_reply;
 
 	if (!bed_up(clear ? "clear" : "paced", 1, FPS, 2, false, SUBNET))
 		goto out;
@@ -523,13 +544,7 @@ static void paced(bool clear)
 		goto out;
 	if (clear && !ASSERT_OK(txdp_clear(bed.dp, TXC_SCOPE_ID, A->id), "clear of A"))
 		goto out;
-	test_sleep_ms(SETTLE_MS);
-	sink_read_all();
-	got_at_reply = A->got;
-	ASSERT_EQ(sink_wait(B, B->sent, WAIT_MS), B->sent, "every B frame at the sink");
-	test_sleep_ms(SETTLE_MS);
-	sink_read_all();
-	ASSERT_EQ(A->got, got_at_reply, "no A frame at the sink after the cancel's reply");
+	nothing_arrives_later(A, B, "no A frame at the sink after the cancel's reply");
 	if (clear) {
 		/* The ID is usable again. */
 		int before = A->got;
@@ -738,7 +753,6 @@ static void test_delete_queued(void)
 	struct flow *A;
 	struct txdp_qdisc_desc root;
 	struct tally t;
-	int got_at_delete;
 
 	if (!qdisc_supported())
 		return;
@@ -753,12 +767,7 @@ static void test_delete_queued(void)
 	if (!txdp_nl_qdisc_get(bed.ifindex, TC_H_ROOT, &root))
 		ASSERT_TRUE(strcmp(root.kind, TXC_QDISC_KIND), "the root is not txcancel's");
 	ns_leave();
-	test_sleep_ms(SETTLE_MS);
-	sink_read_all();
-	got_at_delete = A->got;
-	test_sleep_ms(500);
-	sink_read_all();
-	ASSERT_EQ(A->got, got_at_delete, "nothing of the deleted queue arrives later");
+	nothing_arrives_later(A, NULL, "nothing of the deleted queue arrives later");
 	if (!ring_take(1))
 		goto out;
 	tally_of(A, &t);
@@ -791,7 +800,7 @@ static void test_kill_restart(void)
 	struct tally t;
 	__u32 purged = 0, ntx = 0;
 	pid_t pid;
-	int status, got_at_reply;
+	int status;
 	char c = 0;
 
 	if (!qdisc_supported())
@@ -853,12 +862,7 @@ static void test_kill_restart(void)
 		goto out;
 	ASSERT_OK(txdp_qdisc_purge(bed.dp, TXC_SCOPE_ID, A->id, 0, &purged), "purge again");
 	ASSERT_EQ(purged, 0, "the cancel's own purge took them all");
-	test_sleep_ms(SETTLE_MS);
-	sink_read_all();
-	got_at_reply = A->got;
-	test_sleep_ms(500);
-	sink_read_all();
-	ASSERT_EQ(A->got, got_at_reply, "nothing at the sink after the cancel's reply");
+	nothing_arrives_later(A, NULL, "nothing at the sink after the cancel's reply");
 	if (!ring_take(1))
 		goto out;
 	tally_of(A, &t);
@@ -979,6 +983,24 @@ static int qdiscs_wait(int want)
 	return n;
 }
 
+/*
+ * The network with @nf flows, then txcanceld with @args (which install the
+ * qdisc): true once it runs; its qdiscs, one per TX queue (*@ntx), checked.
+ */
+static bool daemon_up(struct txct_daemon *d, const char *const *args, const char *tag, int nf,
+		      int subnet, __u32 *ntx)
+{
+	if (!bed_net_up(tag, 1, nf, false, subnet) ||
+	    !ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
+		return false;
+	txdp_nl_tx_queues(bed.ifindex, ntx);
+	ns_leave();
+	if (!ASSERT_OK(txct_daemon_start(d, bed.a, args), "txcanceld -i IF:tc+qdisc"))
+		return false;
+	ASSERT_EQ(qdiscs_wait(*ntx), (int)*ntx, "one txcancel qdisc per TX queue");
+	return true;
+}
+
 static bool status_says_queue(const struct txct_daemon *d)
 {
 	char exe[512], out[4096];
@@ -1013,15 +1035,8 @@ static void test_daemon(void)
 
 	if (!qdisc_supported())
 		return;
-	if (!bed_net_up("daemon", 1, 0, false, SUBNET + 6))
+	if (!daemon_up(&d, args, "daemon", 0, SUBNET + 6, &ntx))
 		goto out;
-	if (!ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
-		goto out;
-	txdp_nl_tx_queues(bed.ifindex, &ntx);
-	ns_leave();
-	if (!ASSERT_OK(txct_daemon_start(&d, bed.a, args), "txcanceld -i IF:tc+qdisc"))
-		goto out;
-	ASSERT_EQ(qdiscs_wait(ntx), (int)ntx, "one txcancel qdisc per TX queue");
 	{
 		__u64 end = test_now_ms() + 10000;
 		bool said;
@@ -1115,7 +1130,7 @@ static void test_daemon_cancel(void)
 	struct txc_places_iface pl;
 	struct txc_stats_entry st;
 	struct client_log *log;
-	int at[4] = { 0 }, a_records = 0, got_at_reply, other = 0;
+	int at[4] = { 0 }, a_records = 0, other = 0;
 	__u32 source = 0, ntx = 0;
 	__u8 prefix = 0;
 	ssize_t len;
@@ -1127,15 +1142,8 @@ static void test_daemon_cancel(void)
 	if (!ASSERT_TRUE(log != NULL, "memory"))
 		return;
 	snprintf(rate, sizeof(rate), "%ubps", FPS * FRAME_LEN);
-	if (!bed_net_up("dcancel", 1, 2, false, SUBNET + 7))
+	if (!daemon_up(&d, args, "dcancel", 2, SUBNET + 7, &ntx))
 		goto out;
-	if (!ASSERT_OK(ns_enter(bed.a), "entering the sender namespace"))
-		goto out;
-	txdp_nl_tx_queues(bed.ifindex, &ntx);
-	ns_leave();
-	if (!ASSERT_OK(txct_daemon_start(&d, bed.a, args), "txcanceld -i IF:tc+qdisc"))
-		goto out;
-	ASSERT_EQ(qdiscs_wait(ntx), (int)ntx, "one txcancel qdisc per TX queue");
 	if (!ASSERT_OK(txc_client_open(&c, d.sock), "connecting to txcanceld") ||
 	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "a prefix") ||
 	    !ASSERT_OK(txc_source_open(c, &source), "a source (subscribed)"))
@@ -1161,14 +1169,7 @@ static void test_daemon_cancel(void)
 		goto out;
 	if (!ASSERT_OK(txc_cancel(c, TXC_SCOPE_ID, A->id, NULL, 0, NULL), "txc_cancel of A"))
 		goto out;
-	/* What the veth carries already arrives within the settle time. */
-	test_sleep_ms(SETTLE_MS);
-	sink_read_all();
-	got_at_reply = A->got;
-	ASSERT_EQ(sink_wait(B, B->sent, WAIT_MS), B->sent, "every B frame at the sink");
-	test_sleep_ms(SETTLE_MS);
-	sink_read_all();
-	ASSERT_EQ(A->got, got_at_reply, "no A frame at the sink after the cancel's reply");
+	nothing_arrives_later(A, B, "no A frame at the sink after the cancel's reply");
 	ASSERT_TRUE(!B->out_of_order, "B frames in the order sent");
 
 	/* One completion per A frame that did not arrive, on the subscription. */
