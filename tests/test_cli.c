@@ -192,6 +192,18 @@ static void test_tool_args(void)
 	ASSERT_EQ(ret, 2, "explain dev <16 characters>: usage error");
 	ASSERT_TRUE(strstr(out, "longer than 15") != NULL, "the error says why");
 
+	ret = run_tool(out, sizeof(out), "explain", "port", "53", NULL, NULL, NULL);
+	ASSERT_EQ(ret, 2, "explain port 53: usage error");
+	ASSERT_TRUE(strstr(out, "unexpected 'port'; expected dev, mark") != NULL,
+		    "the error names the word and the words explain takes");
+	ret = run_tool(out, sizeof(out), "explain", "mark", "1", "mark", "2", NULL);
+	ASSERT_EQ(ret, 2, "explain mark twice: usage error");
+	ASSERT_TRUE(strstr(out, "'mark' is given twice") != NULL, "the error names mark");
+	ret = run_tool(out, sizeof(out), "explain", "mark", "1", NULL, NULL, NULL);
+	ASSERT_EQ(ret, 2, "explain without a frame: usage error");
+	ASSERT_TRUE(strstr(out, "needs proto, src and dst") != NULL,
+		    "the error says what is missing");
+
 	ret = run_tool(out, sizeof(out), "cancel", "id", "1:1", "timeout", "1.5x", NULL);
 	ASSERT_EQ(ret, 2, "timeout 1.5x: usage error");
 	ASSERT_TRUE(strstr(out, "duration '1.5x'") != NULL, "the error names 1.5x");

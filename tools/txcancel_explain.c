@@ -19,8 +19,15 @@ struct explain_args {
 	size_t frame_len;
 };
 
+enum explain_word { EW_DEV, EW_MARK, EW_PROTO, EW_SRC, EW_DST, EW_LEN, EW_VLAN, EW_COUNT };
+
+static const char *const explain_words[EW_COUNT] = {
+	[EW_DEV] = "dev", [EW_MARK] = "mark", [EW_PROTO] = "proto", [EW_SRC] = "src",
+	[EW_DST] = "dst", [EW_LEN] = "len", [EW_VLAN] = "vlan",
+};
+
 struct explain_seen {
-	bool dev, mark, proto, src, dst, len, vlan;
+	bool word[EW_COUNT];
 	bool ports;
 };
 
@@ -46,52 +53,44 @@ static int explain_keyword(struct explain_args *a, int argc, char **argv, int *i
 			   struct explain_seen *seen)
 {
 	const char *kw = argv[*i], *v;
+	unsigned int w;
 	__u64 n;
-	bool *once;
 
-	if (!strcmp(kw, "dev"))
-		once = &seen->dev;
-	else if (!strcmp(kw, "mark"))
-		once = &seen->mark;
-	else if (!strcmp(kw, "proto"))
-		once = &seen->proto;
-	else if (!strcmp(kw, "src"))
-		once = &seen->src;
-	else if (!strcmp(kw, "dst"))
-		once = &seen->dst;
-	else if (!strcmp(kw, "len"))
-		once = &seen->len;
-	else if (!strcmp(kw, "vlan"))
-		once = &seen->vlan;
-	else
+	for (w = 0; w < EW_COUNT && strcmp(kw, explain_words[w]); w++)
+		;
+	if (w == EW_COUNT)
 		return arg_error("unexpected '%s'; expected dev, mark, proto, src, dst, len "
 				 "or vlan", kw);
-	if (*once)
+	if (seen->word[w])
 		return arg_error("'%s' is given twice", kw);
-	*once = true;
+	seen->word[w] = true;
 	v = take_value(argc, argv, i, "a value");
 	if (!v)
 		return -EINVAL;
 
-	if (once == &seen->dev)
+	switch (w) {
+	case EW_DEV:
 		return parse_ifname(v, a->ifname);
-	if (once == &seen->mark)
+	case EW_MARK:
 		return parse_u32(v, "mark", &a->mark);
-	if (once == &seen->proto)
+	case EW_PROTO:
 		return parse_ip_proto(v, &a->spec.proto);
-	if (once == &seen->src || once == &seen->dst)
+	case EW_SRC:
+	case EW_DST:
 		return explain_endpoint(a, kw, v, seen);
-	if (once == &seen->len) {
+	case EW_LEN:
 		if (parse_u64(v, "len", TXC_EXPLAIN_FRAME_MAX, &n))
 			return -EINVAL;
 		a->spec.len = n;
 		return 0;
+	case EW_VLAN:
+	default:
+		if (parse_u64(v, "vlan", 4095, &n))
+			return -EINVAL;
+		a->spec.nvlan = 1;
+		a->spec.vlan_tci[0] = n;	/* PCP 0, DEI 0 */
+		return 0;
 	}
-	if (parse_u64(v, "vlan", 4095, &n))
-		return -EINVAL;
-	a->spec.nvlan = 1;
-	a->spec.vlan_tci[0] = n;	/* PCP 0, DEI 0 */
-	return 0;
 }
 
 static int parse_explain(int argc, char **argv, struct explain_args *a)
@@ -105,7 +104,7 @@ static int parse_explain(int argc, char **argv, struct explain_args *a)
 	while (i < argc)
 		if (explain_keyword(a, argc, argv, &i, &seen))
 			return -EINVAL;
-	if (!seen.proto || !seen.src || !seen.dst)
+	if (!seen.word[EW_PROTO] || !seen.word[EW_SRC] || !seen.word[EW_DST])
 		return arg_error("a frame needs proto, src and dst "
 				 "(e.g. proto udp src 198.18.0.1:4000 dst 198.18.0.2:53)");
 	/* "icmp" names the ICMP of the address family. */
@@ -119,7 +118,7 @@ static int parse_explain(int argc, char **argv, struct explain_args *a)
 	if (spec->family == TXC_FAMILY_IPV4)
 		spec->ipv4_frag_off = 0x4000;	/* DF: the first and only fragment */
 	hdrs = frame_headers_len(spec);
-	if (seen.len && spec->len < hdrs)
+	if (seen.word[EW_LEN] && spec->len < hdrs)
 		return arg_error("len %u is shorter than the headers of this frame (%zu bytes)",
 				 spec->len, hdrs);
 	n = frame_build(spec, a->frame, sizeof(a->frame));
