@@ -177,46 +177,40 @@ static int run_tool(char *out, size_t len, const char *a1, const char *a2, const
 	return txct_spawn_wait(argv, out, len, 10000);
 }
 
+/* Command lines the tool refuses before connecting (exit 2), and what the error says. */
+static const struct tool_refusal {
+	const char *args[6];
+	const char *says;	/* NULL: the exit status is the check */
+} tool_refusals[] = {
+	{ { "cancel", "id", "1:1", "dev", "v0/x" }, "'v0/x' is not valid" },
+	{ { "explain", "dev", "abcdefghijklmnop", "proto", "udp" }, "longer than 15" },
+	{ { "explain", "port", "53" }, "unexpected 'port'; expected dev, mark" },
+	{ { "explain", "mark", "1", "mark", "2" }, "'mark' is given twice" },
+	{ { "explain", "mark", "1" }, "a frame needs proto, src and dst" },
+	{ { "cancel", "id", "1:1", "timeout", "1.5x" }, "duration '1.5x'" },
+	{ { "watch", "-t", "0.5ns", "1" }, NULL },
+	/* A socket's tag is reached only through the socket, which the tool never has. */
+	{ { "tag", "del", "socket", "4097" }, "txc_untag_socket()" },
+};
+
 static void test_tool_args(void)
 {
-	char out[4096];
+	char out[4096], what[128];
 	int ret;
 
-	ret = run_tool(out, sizeof(out), "cancel", "id", "1:1", "dev", "v0/x", NULL);
-	ASSERT_EQ(ret, 2, "cancel dev v0/x: usage error");
-	if (!ASSERT_TRUE(strstr(out, "'v0/x' is not valid") != NULL, "the error names v0/x"))
-		printf("    output: %s", out);
+	for (size_t i = 0; i < sizeof(tool_refusals) / sizeof(tool_refusals[0]); i++) {
+		const struct tool_refusal *r = &tool_refusals[i];
+		size_t n = 0;
 
-	ret = run_tool(out, sizeof(out), "explain", "dev", "abcdefghijklmnop", "proto", "udp",
-		       NULL);
-	ASSERT_EQ(ret, 2, "explain dev <16 characters>: usage error");
-	ASSERT_TRUE(strstr(out, "longer than 15") != NULL, "the error says why");
-
-	ret = run_tool(out, sizeof(out), "explain", "port", "53", NULL, NULL, NULL);
-	ASSERT_EQ(ret, 2, "explain port 53: usage error");
-	ASSERT_TRUE(strstr(out, "unexpected 'port'; expected dev, mark") != NULL,
-		    "the error names the word and the words explain takes");
-	ret = run_tool(out, sizeof(out), "explain", "mark", "1", "mark", "2", NULL);
-	ASSERT_EQ(ret, 2, "explain mark twice: usage error");
-	ASSERT_TRUE(strstr(out, "'mark' is given twice") != NULL, "the error names mark");
-	ret = run_tool(out, sizeof(out), "explain", "mark", "1", NULL, NULL, NULL);
-	ASSERT_EQ(ret, 2, "explain without a frame: usage error");
-	ASSERT_TRUE(strstr(out, "needs proto, src and dst") != NULL,
-		    "the error says what is missing");
-
-	ret = run_tool(out, sizeof(out), "cancel", "id", "1:1", "timeout", "1.5x", NULL);
-	ASSERT_EQ(ret, 2, "timeout 1.5x: usage error");
-	ASSERT_TRUE(strstr(out, "duration '1.5x'") != NULL, "the error names 1.5x");
-
-	ret = run_tool(out, sizeof(out), "watch", "-t", "0.5ns", "1", NULL, NULL);
-	ASSERT_EQ(ret, 2, "watch -t 0.5ns: usage error");
-
-	/* A socket's tag is reached only through the socket, which the tool never has. */
-	ret = run_tool(out, sizeof(out), "tag", "del", "socket", "4097", NULL, NULL);
-	ASSERT_EQ(ret, 2, "tag del socket COOKIE: usage error");
-	if (!ASSERT_TRUE(strstr(out, "txc_untag_socket()") != NULL,
-			 "the error says who can remove a socket's tag"))
-		printf("    output: %s", out);
+		/* The command line names the case. */
+		for (int a = 0; a < 6 && r->args[a] && n < sizeof(what); a++)
+			n += snprintf(what + n, sizeof(what) - n, "%s%s", a ? " " : "", r->args[a]);
+		ret = run_tool(out, sizeof(out), r->args[0], r->args[1], r->args[2], r->args[3],
+			       r->args[4], r->args[5]);
+		ASSERT_EQ(ret, 2, what);
+		if (r->says && !ASSERT_TRUE(strstr(out, r->says) != NULL, what))
+			printf("    output: %s", out);
+	}
 
 	/* Accepted: the tool gets as far as connecting, which fails. */
 	ret = run_tool(out, sizeof(out), "cancel", "id", "1:1", "timeout", "1.5s", NULL);
