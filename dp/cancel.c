@@ -11,7 +11,7 @@
 #include "dp_internal.h"
 #include "qdisc.h"
 
-/* The start of a cancel or a clear: no error yet, and the table @scope's value goes in. */
+/* A cancel's or a clear's start: no error text yet, @value checked, its table in @map. */
 static int cancel_target(struct txdp *dp, int scope, __u32 value, enum txdp_map_id *map)
 {
 	int err;

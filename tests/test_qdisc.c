@@ -373,7 +373,6 @@ struct tally {
 	int bad;		/* wrong status, hook or length */
 };
 
-/* Drain source @s's ring into rlog, appending; false on a ring error. */
 /*
  * What the veth carries already arrives within SETTLE_MS; after that, none
  * of @f's frames may arrive, while every frame of @b does (when given) or
@@ -396,6 +395,7 @@ static void nothing_arrives_later(struct flow *f, struct flow *b, const char *wh
 	ASSERT_EQ(f->got, got, what);
 }
 
+/* Drain source @s's ring into rlog, appending; false on a ring error. */
 static bool ring_take(__u32 s)
 {
 	return ASSERT_OK(ring_drain(bed.ring[s], &rlog), "draining a ring") &&
