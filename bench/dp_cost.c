@@ -41,6 +41,9 @@
  * (passed or aborted frames, exactly runs x repeat), so that a number never
  * belongs to a case other than the one named.
  *
+ * The measurements are here; the frames and the tables' contents are in
+ * dp_cost/setup.c, the rows and dp_rules.dat in dp_cost/output.c.
+ *
  * Usage: dp_cost [--quick]
  */
 #include <errno.h>
@@ -49,12 +52,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../common/frame.h"
 #include "benchlib.h"
 #include "dp.h"
 #include "helpers.skel.h"

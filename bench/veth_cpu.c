@@ -31,6 +31,9 @@
  * The sink is a thread that reads every datagram (recvmmsg) and counts it;
  * the sender keeps at most WINDOW frames ahead of it, so nothing is lost at
  * the socket, and the CPU spent waiting for the sink is not counted.
+ *
+ * The testbed, the configurations and the flood are here; the command line
+ * is in veth_cpu/args.c, the rows in veth_cpu/report.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -81,7 +84,6 @@ const char *const cfg_name[NCFG] = {
 	[CFG_TXC_CANCELS] = "txcancel+cancels",
 	[CFG_NFT] = "nftables",
 };
-
 
 static struct bed {
 	char a[FX_NAME_MAX], b[FX_NAME_MAX];
