@@ -320,6 +320,7 @@ $(BUILD)/bench/parts/%.o: bench/%.c $(BENCH_HDRS) | $(BUILD)/bench
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -Ibench -I$(BUILD)/tests -c $< -o $@
 
+# Each program also links its parts, if it has any (bench_parts above).
 $(foreach b,$(BENCH_BINS),$(eval $(b): $(call bench_parts,$(notdir $(b)))))
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_DEPS)
 	$(call msg,LINK,$@)
