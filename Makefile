@@ -138,6 +138,9 @@ BENCH_SRCS	:= $(filter-out bench/benchlib.c,$(wildcard bench/*.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_DEPS	:= $(BUILD)/bench/benchlib.o $(BUILD)/tests/testlib.o $(BUILD)/tests/netns.o \
 		   $(BUILD)/tests/daemon_fixture.o $(FRAME_OBJ) $(LIB_A) $(DP_LIB)
+# A program too long for one file keeps its main() in bench/<name>.c and its
+# other parts in bench/<name>/*.c, linked into that program only.
+bench_parts	= $(patsubst bench/%.c,$(BUILD)/bench/parts/%.o,$(wildcard bench/$(1)/*.c))
 
 # The txcancel command-line tool: tools/txcancel.c and its tools/txcancel_*.c parts.
 CLI_SRCS	:= $(wildcard tools/txcancel.c tools/txcancel_*.c)
@@ -306,14 +309,22 @@ $(BUILD)/tools/%: $(BUILD)/tools/%.o $(DP_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LDLIBS) -lpthread
 
-$(BUILD)/bench/%.o: bench/%.c $(wildcard bench/*.h) $(wildcard tests/*.h) $(wildcard daemon/*.h) $(DP_HDRS) \
-		   $(wildcard include/txcancel/*.h) $(TEST_SKEL) | $(BUILD)/bench
+BENCH_HDRS	= $(wildcard bench/*.h) $(wildcard bench/*/*.h) $(wildcard tests/*.h) \
+		  $(wildcard daemon/*.h) $(DP_HDRS) $(wildcard include/txcancel/*.h) $(TEST_SKEL)
+$(BUILD)/bench/%.o: bench/%.c $(BENCH_HDRS) | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -Ibench -I$(BUILD)/tests -c $< -o $@
 
+$(BUILD)/bench/parts/%.o: bench/%.c $(BENCH_HDRS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -Ibench -I$(BUILD)/tests -c $< -o $@
+
+# Each program also links its parts, if it has any (bench_parts above).
+$(foreach b,$(BENCH_BINS),$(eval $(b): $(call bench_parts,$(notdir $(b)))))
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_DEPS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(filter %.o,$(BENCH_DEPS)) $(filter %.a,$(BENCH_DEPS)) -o $@ \
+	$(Q)$(CC) $(CFLAGS) $< $(filter-out $<,$(filter %.o,$^)) $(filter %.a,$^) -o $@ \
 		$(LDLIBS) -lpthread -lm
 
 MD2MAN		= $(call msg,MAN,$@) sh tools/md2man.sh $< $(LIB_VERSION) $@

@@ -390,14 +390,79 @@ static void emit(const char *name, double p, const double *lat, int n, const dou
 	bench_emit(&row);
 }
 
+/* Every sample of one run: latencies and their parts in us, nft's in us. */
+struct samples {
+	double *lat, *req, *map, *wait, *nft;
+	int n, n_nft, misses;
+};
+
+/* p->cancels cancels, with p->nft_samples nft commands spread among them. */
+static int take_samples(const struct params *p, struct samples *sm)
+{
+	int every = p->cancels / p->nft_samples, i, err = 0;
+	struct cancel_sample s;
+
+	for (i = 0; !err && i < p->cancels; i++) {
+		if (i % every == every / 2 && sm->n_nft < p->nft_samples) {
+			err = nft_once(sm->n_nft, &sm->nft[sm->n_nft]);
+			if (err)
+				break;
+			sm->n_nft++;
+		}
+		err = cancel_once(&s);
+		if (err == 1) {
+			sm->misses++;
+			err = 0;
+			continue;
+		}
+		if (err)
+			break;
+		sm->lat[sm->n] = s.latency_us;
+		sm->req[sm->n] = s.request_us;
+		sm->map[sm->n] = s.map_us;
+		sm->wait[sm->n] = s.latency_us - s.map_us;
+		sm->n++;
+	}
+	return err;
+}
+
+static void emit_rows(const struct samples *sm, const struct txc_ev_completions *acct,
+		      long sent, double interval_ns)
+{
+	const double *lat = sm->lat, *req = sm->req, *map = sm->map, *wait = sm->wait;
+	const double *nft = sm->nft;
+	int n = sm->n, n_nft = sm->n_nft;
+	char note[1280];
+
+	snprintf(note, sizeof(note),
+		 "%d cancels (%d without a drop within %d ms), %d nft samples interleaved; "
+		 "t0 before the request, drop = first abort record's tstamp_ns; request round "
+		 "trip (reply received) p50 %.1f p99 %.1f us; request to map updated (daemon's "
+		 "since_ns) p50 %.1f p99 %.1f us; map updated to first drop (waiting for the "
+		 "sender's next frame) p50 %.1f p99 %.1f us; sender pace %llu ns, achieved %.0f ns per frame (%ld frames): a "
+		 "sample overstates by up to one frame interval, more when the sender is "
+		 "preempted; %ld abort records received (source account: %llu aborted, "
+		 "%llu delivered, %llu lost in the ring, %llu in the backlog); value = percentile of all samples, "
+		 "min/max = its range over %d blocks; txcancel p50 %.1f p99 %.1f max %.1f us, "
+		 "nft p50 %.0f us",
+		 n, sm->misses, FIRST_DROP_MS, n_nft, pct(req, n, 50), pct(req, n, 99),
+		 pct(map, n, 50), pct(map, n, 99), pct(wait, n, 50), pct(wait, n, 99), INTERVAL_NS,
+		 interval_ns, sent, total_records, (unsigned long long)acct->aborted,
+		 (unsigned long long)acct->delivered, (unsigned long long)acct->ring_lost,
+		 (unsigned long long)acct->backlog_lost, BLOCKS, pct(lat, n, 50), pct(lat, n, 99),
+		 pct(lat, n, 100), pct(nft, n_nft, 50));
+	emit("cancel -> first frame dropped, p50", 50, lat, n, nft, n_nft, note);
+	emit("cancel -> first frame dropped, p99", 99, lat, n, nft, n_nft, note);
+	emit("cancel -> first frame dropped, max", 100, lat, n, nft, n_nft, note);
+}
+
 int main(int argc, char **argv)
 {
 	struct params p = { .cancels = 10000, .nft_samples = 50 };
-	struct cancel_sample s;
-	double *lat, *req, *map, *wait, *nft, interval_ns;
-	int n = 0, n_nft = 0, misses = 0, every, i, err = 0;
+	struct samples sm = {};
 	struct txc_ev_completions acct;
-	char note[1280];
+	double interval_ns;
+	int i, err = 0;
 	long sent;
 
 	if (bench_quick(argc, argv))
@@ -413,12 +478,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cancel_latency: needs root (namespaces, veth, BPF, nftables)\n");
 		return 1;
 	}
-	lat = calloc(p.cancels, sizeof(*lat));
-	req = calloc(p.cancels, sizeof(*req));
-	map = calloc(p.cancels, sizeof(*map));
-	wait = calloc(p.cancels, sizeof(*wait));
-	nft = calloc(p.nft_samples, sizeof(*nft));
-	if (!lat || !req || !map || !wait || !nft || fx_init())
+	sm.lat = calloc(p.cancels, sizeof(*sm.lat));
+	sm.req = calloc(p.cancels, sizeof(*sm.req));
+	sm.map = calloc(p.cancels, sizeof(*sm.map));
+	sm.wait = calloc(p.cancels, sizeof(*sm.wait));
+	sm.nft = calloc(p.nft_samples, sizeof(*sm.nft));
+	if (!sm.lat || !sm.req || !sm.map || !sm.wait || !sm.nft || fx_init())
 		return 1;
 	fprintf(stderr, "cancel_latency: %d cancels, %d nft samples, sender pace %llu ns\n",
 		p.cancels, p.nft_samples, INTERVAL_NS);
@@ -426,28 +491,8 @@ int main(int argc, char **argv)
 	/* Let the sender run before the first sample. */
 	if (!err)
 		usleep(20000);
-	every = p.cancels / p.nft_samples;
-	for (i = 0; !err && i < p.cancels; i++) {
-		if (i % every == every / 2 && n_nft < p.nft_samples) {
-			err = nft_once(n_nft, &nft[n_nft]);
-			if (err)
-				break;
-			n_nft++;
-		}
-		err = cancel_once(&s);
-		if (err == 1) {
-			misses++;
-			err = 0;
-			continue;
-		}
-		if (err)
-			break;
-		lat[n] = s.latency_us;
-		req[n] = s.request_us;
-		map[n] = s.map_us;
-		wait[n] = s.latency_us - s.map_us;
-		n++;
-	}
+	if (!err)
+		err = take_samples(&p, &sm);
 	sender_stop();
 	/* A lost record could hide a sample's first drop: say how many were lost. */
 	if (bed.c && txc_source_account(bed.c, bed.source, &acct))
@@ -459,35 +504,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cancel_latency: the sender stopped: %s\n",
 			strerror(atomic_load(&bed.send_err)));
 	bed_down();
-	if (err || n < p.cancels / 2 || n_nft < 1) {
+	if (err || sm.n < p.cancels / 2 || sm.n_nft < 1) {
 		fprintf(stderr, "cancel_latency: could not measure: %s (%d samples, %d misses, "
-			"%d nft samples)\n", err ? strerror(-err) : "too many misses", n, misses,
-			n_nft);
+			"%d nft samples)\n", err ? strerror(-err) : "too many misses", sm.n,
+			sm.misses, sm.n_nft);
 		return 1;
 	}
-	if (write_samples("c1_txcancel_us.dat", lat, n) ||
-	    write_samples("c1_nft_us.dat", nft, n_nft))
+	if (write_samples("c1_txcancel_us.dat", sm.lat, sm.n) ||
+	    write_samples("c1_nft_us.dat", sm.nft, sm.n_nft))
 		return 1;
-
-	snprintf(note, sizeof(note),
-		 "%d cancels (%d without a drop within %d ms), %d nft samples interleaved; "
-		 "t0 before the request, drop = first abort record's tstamp_ns; request round "
-		 "trip (reply received) p50 %.1f p99 %.1f us; request to map updated (daemon's "
-		 "since_ns) p50 %.1f p99 %.1f us; map updated to first drop (waiting for the "
-		 "sender's next frame) p50 %.1f p99 %.1f us; sender pace %llu ns, achieved %.0f ns per frame (%ld frames): a "
-		 "sample overstates by up to one frame interval, more when the sender is "
-		 "preempted; %ld abort records received (source account: %llu aborted, "
-		 "%llu delivered, %llu lost in the ring, %llu in the backlog); value = percentile of all samples, "
-		 "min/max = its range over %d blocks; txcancel p50 %.1f p99 %.1f max %.1f us, "
-		 "nft p50 %.0f us",
-		 n, misses, FIRST_DROP_MS, n_nft, pct(req, n, 50), pct(req, n, 99), pct(map, n, 50),
-		 pct(map, n, 99), pct(wait, n, 50), pct(wait, n, 99), INTERVAL_NS,
-		 interval_ns, sent, total_records, (unsigned long long)acct.aborted,
-		 (unsigned long long)acct.delivered, (unsigned long long)acct.ring_lost,
-		 (unsigned long long)acct.backlog_lost, BLOCKS, pct(lat, n, 50), pct(lat, n, 99),
-		 pct(lat, n, 100), pct(nft, n_nft, 50));
-	emit("cancel -> first frame dropped, p50", 50, lat, n, nft, n_nft, note);
-	emit("cancel -> first frame dropped, p99", 99, lat, n, nft, n_nft, note);
-	emit("cancel -> first frame dropped, max", 100, lat, n, nft, n_nft, note);
+	emit_rows(&sm, &acct, sent, interval_ns);
 	return 0;
 }

@@ -404,10 +404,8 @@ static void emit(const char *name, const char *unit, double *v, int runs,
 	bench_emit(&row);
 }
 
-int main(int argc, char **argv)
-{
-	const struct params *p = bench_quick(argc, argv) ? &quick : &full;
-	const char *daemon_args[] = { "-l", "info", NULL };
+/* Every run's figures, and how many nft baseline samples were taken. */
+struct samples {
 	double one[BENCH_MAX_SAMPLES], two[BENCH_MAX_SAMPLES], async[BENCH_MAX_SAMPLES];
 	double cpu_async[BENCH_MAX_SAMPLES], wait_async[BENCH_MAX_SAMPLES];
 	double b_cancel[BENCH_MAX_SAMPLES], b_clear[BENCH_MAX_SAMPLES];
@@ -416,11 +414,140 @@ int main(int argc, char **argv)
 	double cpu_cancel[BENCH_MAX_SAMPLES], cpu_clear[BENCH_MAX_SAMPLES];
 	double wait_one[BENCH_MAX_SAMPLES], wait_two[BENCH_MAX_SAMPLES];
 	double wait_cancel[BENCH_MAX_SAMPLES], wait_clear[BENCH_MAX_SAMPLES];
-	int nft_one_n = 0, nft_file_n = 0;
+	int nft_one_n, nft_file_n;
+};
+
+/* Single requests from 1 client, from 2 in parallel, and from 1 with several in flight. */
+static int measure_single(struct client *cls, const struct params *p, struct samples *s)
+{
+	int r;
+
+	fprintf(stderr, "cancel_rate: %d runs of %d single requests (cancel, clear, ...), "
+		"1 client then 2 in parallel\n", p->runs, p->requests);
+	for (r = 0; r < p->runs; r++) {
+		struct daemon_time t0 = daemon_time(), t1, t2;
+
+		if (single_rate(cls, 1, p->requests, &s->one[r]))
+			return -1;
+		t1 = daemon_time();
+		if (single_rate(cls, 2, p->requests, &s->two[r]))
+			return -1;
+		t2 = daemon_time();
+		daemon_per_op(t0, t1, p->requests, &s->cpu_one[r], &s->wait_one[r]);
+		daemon_per_op(t1, t2, p->requests, &s->cpu_two[r], &s->wait_two[r]);
+		if (async_rate(&cls[0], p->requests, &s->async[r]))
+			return -1;
+		daemon_per_op(t2, daemon_time(), p->requests, &s->cpu_async[r],
+			      &s->wait_async[r]);
+		fprintf(stderr, "  run %d: 1 client %.0f requests/s, 2 clients %.0f requests/s, "
+			"1 client with %d in flight %.0f requests/s; daemon on CPU %.2f / %.2f "
+			"/ %.2f us, waiting for one %.2f / %.2f / %.2f us per request\n", r + 1,
+			s->one[r], s->two[r], ASYNC_DEPTH, s->async[r], s->cpu_one[r],
+			s->cpu_two[r], s->cpu_async[r], s->wait_one[r], s->wait_two[r],
+			s->wait_async[r]);
+	}
+	return 0;
+}
+
+/* Batched cancels, then the same IDs cleared. */
+static int measure_batched(struct client *cls, struct txc_batch *batch, const struct params *p,
+			   struct samples *s)
+{
+	int r;
+
+	fprintf(stderr, "cancel_rate: %d runs of %d IDs in batches of %u: cancel, then clear\n",
+		p->runs, p->batch_ids, TXC_BATCH_MAX);
+	for (r = 0; r < p->runs; r++) {
+		struct daemon_time t0 = daemon_time(), t1, t2;
+
+		if (batched_rate(&cls[0], batch, p->batch_ids, true, &s->b_cancel[r]))
+			return -1;
+		t1 = daemon_time();
+		if (batched_rate(&cls[0], batch, p->batch_ids, false, &s->b_clear[r]))
+			return -1;
+		t2 = daemon_time();
+		daemon_per_op(t0, t1, p->batch_ids, &s->cpu_cancel[r], &s->wait_cancel[r]);
+		daemon_per_op(t1, t2, p->batch_ids, &s->cpu_clear[r], &s->wait_clear[r]);
+		fprintf(stderr, "  run %d: cancel %.0f IDs/s, clear %.0f IDs/s; daemon on CPU "
+			"%.2f / %.2f us, waiting for one %.2f / %.2f us per ID\n", r + 1,
+			s->b_cancel[r], s->b_clear[r], s->cpu_cancel[r], s->cpu_clear[r],
+			s->wait_cancel[r], s->wait_clear[r]);
+	}
+	return 0;
+}
+
+/* The nft baselines; without them the rows go out without a baseline. */
+static void measure_nft(const struct params *p, struct samples *s)
+{
+	int err;
+
+	fprintf(stderr, "cancel_rate: nft baselines in %s: %d `nft add element` commands, "
+		"%d x `nft -f` of %d elements\n", ns, p->nft_samples, p->nft_file_runs,
+		p->batch_ids);
+	err = nft_setup();
+	if (!err) {
+		err = nft_single(p->nft_samples, s->nft_one);
+		if (!err)
+			s->nft_one_n = p->nft_samples;
+	}
+	if (!err) {
+		err = nft_file(p->batch_ids, p->nft_file_runs, s->nft_add, s->nft_del);
+		if (!err)
+			s->nft_file_n = p->nft_file_runs;
+	}
+	if (err)
+		fprintf(stderr, "cancel_rate: nft baseline missing: the rows go without it\n");
+}
+
+static void emit_rows(const struct params *p, struct samples *s)
+{
+	char note[512];
+
+	snprintf(note, sizeof(note), "one connection, requests alternate cancel and clear of "
+		 "one ID, each waits for its reply; %d requests per run; daemon on a CPU %.2f us "
+		 "and waiting for one %.2f us per request (medians); nft: one whole `nft add "
+		 "element` command per sample", p->requests, median(s->cpu_one, p->runs),
+		 median(s->wait_one, p->runs));
+	emit("single requests, 1 client", "requests/s", s->one, p->runs, "nft add element",
+	     s->nft_one, s->nft_one_n, 100000, ">= 100,000 requests/s", note);
+	snprintf(note, sizeof(note), "2 threads, one connection and prefix each, %d requests "
+		 "each (%d per run), started together: all requests / time to the last one's "
+		 "reply; daemon on a CPU %.2f us and waiting for one %.2f us per request "
+		 "(medians)", p->requests / 2, p->requests, median(s->cpu_two, p->runs),
+		 median(s->wait_two, p->runs));
+	emit("single requests, 2 clients in parallel (aggregate)", "requests/s", s->two, p->runs,
+	     "nft add element", s->nft_one, s->nft_one_n, 100000, ">= 100,000 requests/s", note);
+	snprintf(note, sizeof(note), "one connection, the same single requests with up to %d "
+		 "in flight (txc_cancel_async, txc_clear_async), every reply collected in order "
+		 "and checked; %d requests per run; daemon on a CPU %.2f us and waiting for one "
+		 "%.2f us per request (medians)", ASYNC_DEPTH, p->requests,
+		 median(s->cpu_async, p->runs), median(s->wait_async, p->runs));
+	emit("single requests, 1 client, 32 in flight", "requests/s", s->async, p->runs,
+	     "nft add element", s->nft_one, s->nft_one_n, 100000, ">= 100,000 requests/s", note);
+	snprintf(note, sizeof(note), "%d IDs canceled (every interface) in batches of %u ops "
+		 "per request; daemon on a CPU %.2f us and waiting for one %.2f us per ID "
+		 "(medians); nft: `nft -f` adding the same %d elements to a set in one file",
+		 p->batch_ids, TXC_BATCH_MAX, median(s->cpu_cancel, p->runs),
+		 median(s->wait_cancel, p->runs), p->batch_ids);
+	emit("batched cancel", "IDs/s", s->b_cancel, p->runs, "nft -f add element", s->nft_add,
+	     s->nft_file_n, 1000000, ">= 1,000,000 IDs/s", note);
+	snprintf(note, sizeof(note), "the same %d IDs cleared in batches of %u; daemon on a "
+		 "CPU %.2f us and waiting for one %.2f us per ID (medians); nft: `nft -f` "
+		 "deleting the %d elements in one file", p->batch_ids, TXC_BATCH_MAX,
+		 median(s->cpu_clear, p->runs), median(s->wait_clear, p->runs), p->batch_ids);
+	emit("batched clear", "IDs/s", s->b_clear, p->runs, "nft -f delete element", s->nft_del,
+	     s->nft_file_n, 1000000, ">= 1,000,000 IDs/s", note);
+}
+
+int main(int argc, char **argv)
+{
+	const struct params *p = bench_quick(argc, argv) ? &quick : &full;
+	const char *daemon_args[] = { "-l", "info", NULL };
+	static struct samples s;
 	struct client cls[MAX_CLIENTS] = {};
 	struct txc_batch *batch = NULL;
-	char path[128], note[512];
-	int err, r, ret = 1;
+	char path[128];
+	int r, ret = 1;
 
 	if (fx_init() || ns_create(ns, "c2"))
 		return 1;
@@ -438,99 +565,10 @@ int main(int argc, char **argv)
 	batch = txc_batch_new();
 	if (!batch)
 		goto out;
-
-	fprintf(stderr, "cancel_rate: %d runs of %d single requests (cancel, clear, ...), "
-		"1 client then 2 in parallel\n", p->runs, p->requests);
-	for (r = 0; r < p->runs; r++) {
-		struct daemon_time t0 = daemon_time(), t1, t2;
-
-		if (single_rate(cls, 1, p->requests, &one[r]))
-			goto out;
-		t1 = daemon_time();
-		if (single_rate(cls, 2, p->requests, &two[r]))
-			goto out;
-		t2 = daemon_time();
-		daemon_per_op(t0, t1, p->requests, &cpu_one[r], &wait_one[r]);
-		daemon_per_op(t1, t2, p->requests, &cpu_two[r], &wait_two[r]);
-		if (async_rate(&cls[0], p->requests, &async[r]))
-			goto out;
-		daemon_per_op(t2, daemon_time(), p->requests, &cpu_async[r], &wait_async[r]);
-		fprintf(stderr, "  run %d: 1 client %.0f requests/s, 2 clients %.0f requests/s, "
-			"1 client with %d in flight %.0f requests/s; daemon on CPU %.2f / %.2f "
-			"/ %.2f us, waiting for one %.2f / %.2f / %.2f us per request\n", r + 1,
-			one[r], two[r], ASYNC_DEPTH, async[r], cpu_one[r], cpu_two[r],
-			cpu_async[r], wait_one[r], wait_two[r], wait_async[r]);
-	}
-	fprintf(stderr, "cancel_rate: %d runs of %d IDs in batches of %u: cancel, then clear\n",
-		p->runs, p->batch_ids, TXC_BATCH_MAX);
-	for (r = 0; r < p->runs; r++) {
-		struct daemon_time t0 = daemon_time(), t1, t2;
-
-		if (batched_rate(&cls[0], batch, p->batch_ids, true, &b_cancel[r]))
-			goto out;
-		t1 = daemon_time();
-		if (batched_rate(&cls[0], batch, p->batch_ids, false, &b_clear[r]))
-			goto out;
-		t2 = daemon_time();
-		daemon_per_op(t0, t1, p->batch_ids, &cpu_cancel[r], &wait_cancel[r]);
-		daemon_per_op(t1, t2, p->batch_ids, &cpu_clear[r], &wait_clear[r]);
-		fprintf(stderr, "  run %d: cancel %.0f IDs/s, clear %.0f IDs/s; daemon on CPU "
-			"%.2f / %.2f us, waiting for one %.2f / %.2f us per ID\n", r + 1,
-			b_cancel[r], b_clear[r], cpu_cancel[r], cpu_clear[r], wait_cancel[r],
-			wait_clear[r]);
-	}
-
-	fprintf(stderr, "cancel_rate: nft baselines in %s: %d `nft add element` commands, "
-		"%d x `nft -f` of %d elements\n", ns, p->nft_samples, p->nft_file_runs,
-		p->batch_ids);
-	err = nft_setup();
-	if (!err) {
-		err = nft_single(p->nft_samples, nft_one);
-		if (!err)
-			nft_one_n = p->nft_samples;
-	}
-	if (!err) {
-		err = nft_file(p->batch_ids, p->nft_file_runs, nft_add, nft_del);
-		if (!err)
-			nft_file_n = p->nft_file_runs;
-	}
-	if (err)
-		fprintf(stderr, "cancel_rate: nft baseline missing: the rows go without it\n");
-
-	snprintf(note, sizeof(note), "one connection, requests alternate cancel and clear of "
-		 "one ID, each waits for its reply; %d requests per run; daemon on a CPU %.2f us "
-		 "and waiting for one %.2f us per request (medians); nft: one whole `nft add "
-		 "element` command per sample", p->requests, median(cpu_one, p->runs),
-		 median(wait_one, p->runs));
-	emit("single requests, 1 client", "requests/s", one, p->runs, "nft add element",
-	     nft_one, nft_one_n, 100000, ">= 100,000 requests/s", note);
-	snprintf(note, sizeof(note), "2 threads, one connection and prefix each, %d requests "
-		 "each (%d per run), started together: all requests / time to the last one's "
-		 "reply; daemon on a CPU %.2f us and waiting for one %.2f us per request "
-		 "(medians)", p->requests / 2, p->requests, median(cpu_two, p->runs),
-		 median(wait_two, p->runs));
-	emit("single requests, 2 clients in parallel (aggregate)", "requests/s", two, p->runs,
-	     "nft add element", nft_one, nft_one_n, 100000, ">= 100,000 requests/s", note);
-	snprintf(note, sizeof(note), "one connection, the same single requests with up to %d "
-		 "in flight (txc_cancel_async, txc_clear_async), every reply collected in order "
-		 "and checked; %d requests per run; daemon on a CPU %.2f us and waiting for one "
-		 "%.2f us per request (medians)", ASYNC_DEPTH, p->requests,
-		 median(cpu_async, p->runs), median(wait_async, p->runs));
-	emit("single requests, 1 client, 32 in flight", "requests/s", async, p->runs,
-	     "nft add element", nft_one, nft_one_n, 100000, ">= 100,000 requests/s", note);
-	snprintf(note, sizeof(note), "%d IDs canceled (every interface) in batches of %u ops "
-		 "per request; daemon on a CPU %.2f us and waiting for one %.2f us per ID "
-		 "(medians); nft: `nft -f` adding the same %d elements to a set in one file",
-		 p->batch_ids, TXC_BATCH_MAX, median(cpu_cancel, p->runs),
-		 median(wait_cancel, p->runs), p->batch_ids);
-	emit("batched cancel", "IDs/s", b_cancel, p->runs, "nft -f add element", nft_add,
-	     nft_file_n, 1000000, ">= 1,000,000 IDs/s", note);
-	snprintf(note, sizeof(note), "the same %d IDs cleared in batches of %u; daemon on a "
-		 "CPU %.2f us and waiting for one %.2f us per ID (medians); nft: `nft -f` "
-		 "deleting the %d elements in one file", p->batch_ids, TXC_BATCH_MAX,
-		 median(cpu_clear, p->runs), median(wait_clear, p->runs), p->batch_ids);
-	emit("batched clear", "IDs/s", b_clear, p->runs, "nft -f delete element", nft_del,
-	     nft_file_n, 1000000, ">= 1,000,000 IDs/s", note);
+	if (measure_single(cls, p, &s) || measure_batched(cls, batch, p, &s))
+		goto out;
+	measure_nft(p, &s);
+	emit_rows(p, &s);
 	ret = 0;
 out:
 	txc_batch_free(batch);

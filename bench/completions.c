@@ -271,6 +271,104 @@ static bool account_closed(const struct txc_ev_completions *a, __u64 frames, __u
 	       received == a->delivered;
 }
 
+/* A fresh client with a prefix, a source, a flow tag and the tag's ID canceled. */
+static int flood_client(struct txc_client **cp, struct reader *r)
+{
+	struct txc_client *c;
+	struct txc_flow_key key;
+	__u8 prefix = 0;
+	int err;
+
+	err = txc_client_open(cp, daemon_.sock);
+	if (err) {
+		fprintf(stderr, "completions: connecting: %s\n", txc_last_error());
+		return err;
+	}
+	c = *cp;
+	err = flow_key_make(&key, SADDR, SPORT, DADDR, DPORT);
+	if (!err)
+		err = txc_generate_partial_cancel_id(c, &prefix);
+	if (!err)
+		err = txc_source_open(c, &r->source);
+	r->cancel_id = TXC_ID_MAKE(prefix, 1);
+	if (!err)
+		err = txc_tag_flow(c, &key, r->cancel_id, r->source);
+	if (!err)
+		err = txc_cancel(c, TXC_SCOPE_ID, r->cancel_id, NULL, 0, NULL);
+	if (err)
+		fprintf(stderr, "completions: setting up the client: %s\n", txc_client_error(c));
+	return err;
+}
+
+/* Whether every producer is done: a producer stores end_ns last, when it is. */
+static bool producers_done(const struct params *p, struct producer *prod)
+{
+	bool done = true;
+
+	for (int i = 0; i < p->producers; i++)
+		done &= __atomic_load_n(&prod[i].end_ns, __ATOMIC_ACQUIRE) != 0;
+	return done;
+}
+
+/* Join the producers; the first error of theirs, and when the last one ended. */
+static int producers_join(const struct params *p, struct producer *prod, pthread_t *tid,
+			  __u64 *prod_end)
+{
+	int err = 0;
+
+	for (int i = 0; i < p->producers; i++) {
+		pthread_join(tid[i], NULL);
+		if (prod[i].err)
+			err = prod[i].err;
+		if (prod[i].end_ns > *prod_end)
+			*prod_end = prod[i].end_ns;
+	}
+	return err;
+}
+
+/* The clocks at a flood's start. */
+struct flood_start {
+	__u64 t0;		/* wall clock */
+	__u64 cpu_d0, wait_d0;	/* the daemon's CPU and run-queue time */
+	__u64 cpu_r0;		/* the reader thread's CPU */
+};
+
+/* @out's figures from what the reader saw; printed on stderr. */
+static void flood_result(struct txc_client *c, const struct reader *r, __u64 frames,
+			 const struct flood_start *st, __u64 prod_end, bool slow,
+			 struct flood *out)
+{
+	__u64 t0 = st->t0;
+
+	txc_source_account(c, r->source, &out->acc);
+	out->frames = frames;
+	out->received = r->received;
+	out->bad = r->bad;
+	out->exact = account_closed(&out->acc, frames, r->received) && !r->bad;
+	out->rate = r->last_ns > t0 ? r->received / ((r->last_ns - t0) / 1e9) : 0;
+	out->produce_rate = frames / ((prod_end - t0) / 1e9);
+	out->lost_share = out->acc.aborted ?
+		(double)(out->acc.ring_lost + out->acc.backlog_lost) / out->acc.aborted : 0;
+	if (r->received) {
+		__u64 cpu_d, wait_d;
+
+		proc_time_ns(daemon_.pid, &cpu_d, &wait_d);
+		out->daemon_ns = (double)(cpu_d - st->cpu_d0) / r->received;
+		out->daemon_wait_ns = (double)(wait_d - st->wait_d0) / r->received;
+		out->reader_ns = (double)(thread_cpu_ns() - st->cpu_r0) / r->received;
+	}
+	fprintf(stderr, "  %s reader: %llu frames in %.2f s (%.2f M/s); delivered %.2f M/s; "
+		"aborted %llu delivered %llu ring_lost %llu backlog_lost %llu received %llu "
+		"bad %llu: identity %s; per completion: daemon on a CPU %.0f ns, waiting for "
+		"one %.0f ns, reader on a CPU %.0f ns\n",
+		slow ? "slow" : "fast", (unsigned long long)frames, (prod_end - t0) / 1e9,
+		out->produce_rate / 1e6, out->rate / 1e6, (unsigned long long)out->acc.aborted,
+		(unsigned long long)out->acc.delivered, (unsigned long long)out->acc.ring_lost,
+		(unsigned long long)out->acc.backlog_lost, (unsigned long long)r->received,
+		(unsigned long long)r->bad, out->exact ? "exact" : "NOT exact", out->daemon_ns,
+		out->daemon_wait_ns, out->reader_ns);
+}
+
 /*
  * One flood of @frames through a fresh client, prefix, source, flow tag
  * and ID cancel; the reader is this thread, sleeping between reads if @slow.
@@ -283,32 +381,15 @@ static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slo
 	pthread_t tid[MAX_PRODUCERS];
 	pthread_barrier_t start;
 	struct txc_client *c = NULL;
-	struct txc_flow_key key;
 	struct reader r = {};
-	__u64 t0, prod_end = 0, idle_since = 0, last_seen = 0, cpu_d0, wait_d0, cpu_r0;
+	struct flood_start st;
+	__u64 prod_end = 0, idle_since = 0, last_seen = 0;
 	int running = 0, err, i;
-	__u8 prefix = 0;
 
 	memset(out, 0, sizeof(*out));
-	err = txc_client_open(&c, daemon_.sock);
-	if (err) {
-		fprintf(stderr, "completions: connecting: %s\n", txc_last_error());
-		return err;
-	}
-	err = flow_key_make(&key, SADDR, SPORT, DADDR, DPORT);
-	if (!err)
-		err = txc_generate_partial_cancel_id(c, &prefix);
-	if (!err)
-		err = txc_source_open(c, &r.source);
-	r.cancel_id = TXC_ID_MAKE(prefix, 1);
-	if (!err)
-		err = txc_tag_flow(c, &key, r.cancel_id, r.source);
-	if (!err)
-		err = txc_cancel(c, TXC_SCOPE_ID, r.cancel_id, NULL, 0, NULL);
-	if (err) {
-		fprintf(stderr, "completions: setting up the client: %s\n", txc_client_error(c));
+	err = flood_client(&c, &r);
+	if (err)
 		goto out;
-	}
 
 	pthread_barrier_init(&start, NULL, p->producers + 1);
 	for (i = 0; i < p->producers; i++) {
@@ -323,9 +404,9 @@ static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slo
 		}
 		running++;
 	}
-	proc_time_ns(daemon_.pid, &cpu_d0, &wait_d0);
-	cpu_r0 = thread_cpu_ns();
-	t0 = bench_now_ns();
+	proc_time_ns(daemon_.pid, &st.cpu_d0, &st.wait_d0);
+	st.cpu_r0 = thread_cpu_ns();
+	st.t0 = bench_now_ns();
 	pthread_barrier_wait(&start);
 
 	for (;;) {
@@ -343,20 +424,9 @@ static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slo
 			break;
 		}
 		if (running) {
-			bool done = true;
-
-			/* A producer stores end_ns last, when it is done. */
-			for (i = 0; i < p->producers; i++)
-				done &= __atomic_load_n(&prod[i].end_ns, __ATOMIC_ACQUIRE) != 0;
-			if (!done)
+			if (!producers_done(p, prod))
 				continue;
-			for (i = 0; i < p->producers; i++) {
-				pthread_join(tid[i], NULL);
-				if (prod[i].err)
-					err = prod[i].err;
-				if (prod[i].end_ns > prod_end)
-					prod_end = prod[i].end_ns;
-			}
+			err = producers_join(p, prod, tid, &prod_end);
 			running = 0;
 			if (err)
 				break;
@@ -381,33 +451,7 @@ static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slo
 	if (err)
 		goto out;
 
-	txc_source_account(c, r.source, &out->acc);
-	out->frames = frames;
-	out->received = r.received;
-	out->bad = r.bad;
-	out->exact = account_closed(&out->acc, frames, r.received) && !r.bad;
-	out->rate = r.last_ns > t0 ? r.received / ((r.last_ns - t0) / 1e9) : 0;
-	out->produce_rate = frames / ((prod_end - t0) / 1e9);
-	out->lost_share = out->acc.aborted ?
-		(double)(out->acc.ring_lost + out->acc.backlog_lost) / out->acc.aborted : 0;
-	if (r.received) {
-		__u64 cpu_d, wait_d;
-
-		proc_time_ns(daemon_.pid, &cpu_d, &wait_d);
-		out->daemon_ns = (double)(cpu_d - cpu_d0) / r.received;
-		out->daemon_wait_ns = (double)(wait_d - wait_d0) / r.received;
-		out->reader_ns = (double)(thread_cpu_ns() - cpu_r0) / r.received;
-	}
-	fprintf(stderr, "  %s reader: %llu frames in %.2f s (%.2f M/s); delivered %.2f M/s; "
-		"aborted %llu delivered %llu ring_lost %llu backlog_lost %llu received %llu "
-		"bad %llu: identity %s; per completion: daemon on a CPU %.0f ns, waiting for "
-		"one %.0f ns, reader on a CPU %.0f ns\n",
-		slow ? "slow" : "fast", (unsigned long long)frames, (prod_end - t0) / 1e9,
-		out->produce_rate / 1e6, out->rate / 1e6, (unsigned long long)out->acc.aborted,
-		(unsigned long long)out->acc.delivered, (unsigned long long)out->acc.ring_lost,
-		(unsigned long long)out->acc.backlog_lost, (unsigned long long)r.received,
-		(unsigned long long)r.bad, out->exact ? "exact" : "NOT exact", out->daemon_ns,
-		out->daemon_wait_ns, out->reader_ns);
+	flood_result(c, &r, frames, &st, prod_end, slow, out);
 out:
 	txc_client_close(c);
 	return err;
@@ -432,42 +476,15 @@ static int account_text(char *buf, size_t len, const struct flood *f, int runs)
 	return n;
 }
 
-int main(int argc, char **argv)
+/* R1 with the reader as fast as it can: completions delivered per second. */
+static void emit_fast(const struct params *p, const struct flood *fast)
 {
-	const struct params *p = bench_quick(argc, argv) ? &quick : &full;
-	const char *daemon_args[] = { "-i", IF_DAEMON, "-l", "info", NULL };
-	struct flood fast[BENCH_MAX_SAMPLES], slow[BENCH_MAX_SAMPLES];
 	double v[BENCH_MAX_SAMPLES], prod[BENCH_MAX_SAMPLES], dcpu[BENCH_MAX_SAMPLES];
 	double rcpu[BENCH_MAX_SAMPLES], dwait[BENCH_MAX_SAMPLES];
-	char ns_a[FX_NAME_MAX], ns_b[FX_NAME_MAX], note[2048];
-	bool all_exact = true;
-	int prog_fd = -1, ret = 1, n, i;
-	__u32 ifindex = 0, prog_id = 0;
 	struct bench_stat ps, ds, dw, rs;
-
-	if (frame_make() != FRAME_LEN) {
-		fprintf(stderr, "completions: cannot build the test frame\n");
-		return 1;
-	}
-	if (fx_init() || ns_create(ns_a, "r1a") || ns_create(ns_b, "r1b") ||
-	    veth_create(ns_a, IF_DAEMON, ns_b, IF_PEER) || link_info(ns_a, IF_DAEMON, &ifindex, NULL))
-		return 1;
-	if (txct_daemon_start(&daemon_, ns_a, daemon_args))
-		goto out;
-	prog_fd = daemon_prog_fd(ns_a, IF_DAEMON, ifindex, &prog_id);
-	if (prog_fd < 0)
-		goto out;
-
-	fprintf(stderr, "completions: %d floods of %llu frames (slow reader: %llu), %d "
-		"producer thread(s), BPF_PROG_TEST_RUN of the daemon's tc program (id %u, on %s "
-		"ifindex %u)\n", p->runs, (unsigned long long)p->frames,
-		(unsigned long long)p->slow_frames, p->producers, prog_id, IF_DAEMON, ifindex);
-	for (i = 0; i < p->runs; i++)
-		if (flood_run(p, p->frames, prog_fd, false, &fast[i]))
-			goto out;
-	for (i = 0; i < p->runs; i++)
-		if (flood_run(p, p->slow_frames, prog_fd, true, &slow[i]))
-			goto out;
+	bool all_exact = true;
+	char note[2048];
+	int n, i;
 
 	for (i = 0; i < p->runs; i++) {
 		all_exact &= fast[i].exact;
@@ -498,8 +515,16 @@ int main(int argc, char **argv)
 		row.met = row.value.median >= 5e6 && all_exact;
 		bench_emit(&row);
 	}
+}
 
-	all_exact = true;
+/* R1 with the reader sleeping between reads: the share of completions lost. */
+static void emit_slow(const struct params *p, const struct flood *slow)
+{
+	double v[BENCH_MAX_SAMPLES];
+	bool all_exact = true;
+	char note[2048];
+	int n, i;
+
 	for (i = 0; i < p->runs; i++) {
 		all_exact &= slow[i].exact;
 		v[i] = slow[i].lost_share;
@@ -518,6 +543,43 @@ int main(int argc, char **argv)
 		row.met = all_exact;
 		bench_emit(&row);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	const struct params *p = bench_quick(argc, argv) ? &quick : &full;
+	const char *daemon_args[] = { "-i", IF_DAEMON, "-l", "info", NULL };
+	struct flood fast[BENCH_MAX_SAMPLES], slow[BENCH_MAX_SAMPLES];
+	char ns_a[FX_NAME_MAX], ns_b[FX_NAME_MAX];
+	int prog_fd = -1, ret = 1, i;
+	__u32 ifindex = 0, prog_id = 0;
+
+	if (frame_make() != FRAME_LEN) {
+		fprintf(stderr, "completions: cannot build the test frame\n");
+		return 1;
+	}
+	if (fx_init() || ns_create(ns_a, "r1a") || ns_create(ns_b, "r1b") ||
+	    veth_create(ns_a, IF_DAEMON, ns_b, IF_PEER) || link_info(ns_a, IF_DAEMON, &ifindex, NULL))
+		return 1;
+	if (txct_daemon_start(&daemon_, ns_a, daemon_args))
+		goto out;
+	prog_fd = daemon_prog_fd(ns_a, IF_DAEMON, ifindex, &prog_id);
+	if (prog_fd < 0)
+		goto out;
+
+	fprintf(stderr, "completions: %d floods of %llu frames (slow reader: %llu), %d "
+		"producer thread(s), BPF_PROG_TEST_RUN of the daemon's tc program (id %u, on %s "
+		"ifindex %u)\n", p->runs, (unsigned long long)p->frames,
+		(unsigned long long)p->slow_frames, p->producers, prog_id, IF_DAEMON, ifindex);
+	for (i = 0; i < p->runs; i++)
+		if (flood_run(p, p->frames, prog_fd, false, &fast[i]))
+			goto out;
+	for (i = 0; i < p->runs; i++)
+		if (flood_run(p, p->slow_frames, prog_fd, true, &slow[i]))
+			goto out;
+
+	emit_fast(p, fast);
+	emit_slow(p, slow);
 	ret = 0;
 out:
 	if (prog_fd >= 0)

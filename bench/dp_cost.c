@@ -41,6 +41,9 @@
  * (passed or aborted frames, exactly runs x repeat), so that a number never
  * belongs to a case other than the one named.
  *
+ * The measurements are here; the frames and the tables' contents are in
+ * dp_cost/setup.c, the rows and dp_rules.dat in dp_cost/output.c.
+ *
  * Usage: dp_cost [--quick]
  */
 #include <errno.h>
@@ -49,38 +52,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../common/frame.h"
 #include "benchlib.h"
 #include "dp.h"
 #include "helpers.skel.h"
 
-#define TCX_NEXT_RET	0xffffffffu	/* TCX_NEXT (-1) as test_run's retval */
-#define TCX_DROP_RET	2u
+#include "dp_cost/dp_cost.h"
 
-#define SOURCE		1u		/* the frames' source */
-#define FILLER_SOURCE	2u		/* the source of every other rule */
-#define FILLER_PREFIX	7u		/* IDs of the other rules */
-#define CANCEL_PREFIX	9u		/* IDs of the other cancels */
-#define FILL_CHUNK	8192u
+const char *const fam_name[NFAM] = { "IPv4", "IPv6" };
+const char *const case_name[NCASES] = { "untagged", "tagged", "canceled" };
 
-enum family { V4, V6, NFAM };
-enum dp_case { UNTAGGED, TAGGED, CANCELED, NCASES };
-
-static const char *const fam_name[NFAM] = { "IPv4", "IPv6" };
-static const char *const case_name[NCASES] = { "untagged", "tagged", "canceled" };
-
-/* One table size: flow rules (the frame's own included) and ID cancels. */
-struct level {
-	__u32 rules;
-	__u32 cancels;
-};
-
-#define NLEVELS 4
 /* Level 0 is D1/D2's; levels 1.. are D3's, all with the same cancels. */
 static const struct level full_levels[NLEVELS] = {
 	{ 1, 0 }, { 1, 100000 }, { 10000, 100000 }, { 1000000, 100000 },
@@ -89,193 +73,15 @@ static const struct level quick_levels[NLEVELS] = {
 	{ 1, 0 }, { 1, 1000 }, { 100, 1000 }, { 10000, 1000 },
 };
 
-struct frame {
-	__u8 data[64];
-	struct txc_flow_key key;
-};
-
-struct result {
-	struct bench_stat value;	/* txcancel, ns/frame */
-	struct bench_stat base;		/* empty program, ns/frame */
-	double added;			/* median of paired differences */
-	double base_samples[BENCH_MAX_SAMPLES];
-	int n;
-	/* Counters of the case, deltas of the source's and the consumer's. */
-	unsigned long long passed, aborted, lost, consumed;
-};
-
-struct consumer {
-	struct ring_buffer *rb;
-	int ring_fd;
-	pthread_t thread;
-	volatile int stop;
-	bool threaded;
-	bool polled;		/* wake-ups off, the thread polls as the daemon does */
-	unsigned long long consumed;
-};
-
-struct bench {
-	struct txdp *dp;
-	struct helpers *helpers;
-	int tc_fd, empty_fd, flow_fd, cancels_fd;
-	struct frame tagged[NFAM], untagged[NFAM];
-	__u32 repeat;
-	int runs;
-	int diag_runs;			/* runs of the drained-between-runs case */
-	const struct level *levels;
-	__u32 fillers;			/* other flow rules present */
-	__u32 filler_cancels;		/* other ID cancels present */
-	int own;			/* family whose own rule is present, -1 none */
-	struct consumer cons;
-};
-
-static struct result res[NLEVELS][NCASES][NFAM];
-static struct result no_rules[NFAM], no_ring[NFAM], between_runs[NFAM], woken[NFAM];
-static struct result captured[NFAM];
-static struct result skb_rules[NFAM], sk_tagged[NFAM], sk_only[NFAM], cg_only[NFAM];
-static struct result stamped[NFAM];
+struct result res[NLEVELS][NCASES][NFAM];
+struct result no_rules[NFAM], no_ring[NFAM], between_runs[NFAM], woken[NFAM];
+struct result captured[NFAM];
+struct result skb_rules[NFAM], sk_tagged[NFAM], sk_only[NFAM], cg_only[NFAM];
+struct result stamped[NFAM];
 
 #define OTHER_MARK	0x01000000u		/* a mark no measured frame carries */
 #define OTHER_CGROUP	0xfffffff0ull		/* a cgroup id no process is in */
 #define MARK_MASK	0xff000000u
-
-static __u32 own_id(int fam)
-{
-	return TXC_ID_MAKE(5, 1 + fam);
-}
-
-/* --- frames --------------------------------------------------------------- */
-
-/* 198.18.0.1:sport -> 198.18.1.2:5001 or 2001:db8::1 -> 2001:db8:1::2, 64 bytes. */
-static void build_frame(struct frame *f, int fam, __u16 sport)
-{
-	static const __u8 v4s[4] = { 198, 18, 0, 1 }, v4d[4] = { 198, 18, 1, 2 };
-	static const __u8 v6s[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-	static const __u8 v6d[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
-	struct frame_spec spec = {
-		.family = fam == V4 ? TXC_FAMILY_IPV4 : TXC_FAMILY_IPV6, .proto = IPPROTO_UDP,
-		.sport = htons(sport), .dport = htons(5001), .len = sizeof(f->data),
-	};
-
-	memset(f, 0, sizeof(*f));
-	memcpy(spec.saddr, fam == V4 ? v4s : v6s, fam == V4 ? 4 : 16);
-	memcpy(spec.daddr, fam == V4 ? v4d : v6d, fam == V4 ? 4 : 16);
-	/* 64 bytes hold the headers of both families: this cannot fail. */
-	frame_build(&spec, f->data, sizeof(f->data));
-	f->key.family = spec.family;
-	memcpy(f->key.saddr, spec.saddr, 16);
-	memcpy(f->key.daddr, spec.daddr, 16);
-	f->key.proto = IPPROTO_UDP;
-	f->key.sport = spec.sport;
-	f->key.dport = spec.dport;
-}
-
-/* --- table filling -------------------------------------------------------- */
-
-/*
- * Rule @i of the others: alternately IPv4 and IPv6 flows to 198.19.0.0/16
- * and 2001:db8:fffe::/64, never a flow of the measured frames.
- */
-static void filler_rule(__u32 i, struct txc_flow_key *k, struct txc_tag *t)
-{
-	memset(k, 0, sizeof(*k));
-	k->proto = 17;
-	k->sport = htons(40000);
-	k->dport = htons(10000 + (i >> 16));
-	if (i & 1) {
-		static const __u8 s[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xfe, [15] = 1 };
-
-		k->family = TXC_FAMILY_IPV6;
-		memcpy(k->saddr, s, 16);
-		memcpy(k->daddr, s, 12);
-		k->daddr[14] = (i >> 8) & 0xff;
-		k->daddr[15] = i & 0xff;
-	} else {
-		k->family = TXC_FAMILY_IPV4;
-		k->saddr[0] = 198, k->saddr[1] = 19, k->saddr[2] = 255, k->saddr[3] = 1;
-		k->daddr[0] = 198, k->daddr[1] = 19;
-		k->daddr[2] = (i >> 8) & 0xff;
-		k->daddr[3] = i & 0xff;
-	}
-	t->cancel_id = TXC_ID_MAKE(FILLER_PREFIX, i + 1);
-	t->source = FILLER_SOURCE;
-}
-
-static int update_batch(int fd, const void *keys, const void *vals, __u32 n, const char *what)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = n;
-
-	if (bpf_map_update_batch(fd, keys, vals, &count, &opts) || count != n) {
-		fprintf(stderr, "dp_cost: adding %s: %s (%u of %u stored)\n", what,
-			strerror(errno), count, n);
-		return -errno ?: -EIO;
-	}
-	return 0;
-}
-
-/* Grow the other flow rules to @want (the rule table then holds @want + 1). */
-static int fill_rules(struct bench *b, __u32 want)
-{
-	static struct txc_flow_key keys[FILL_CHUNK];
-	static struct txc_tag tags[FILL_CHUNK];
-	int err;
-
-	while (b->fillers < want) {
-		__u32 n = want - b->fillers < FILL_CHUNK ? want - b->fillers : FILL_CHUNK;
-
-		for (__u32 j = 0; j < n; j++)
-			filler_rule(b->fillers + j, &keys[j], &tags[j]);
-		err = update_batch(b->flow_fd, keys, tags, n, "flow rules");
-		if (err)
-			return err;
-		b->fillers += n;
-	}
-	return 0;
-}
-
-/* Grow the other ID cancels (in force on every interface, never expiring) to @want. */
-static int fill_cancels(struct bench *b, __u32 want)
-{
-	static __u32 ids[FILL_CHUNK];
-	static struct txc_cancel vals[FILL_CHUNK];
-	int err;
-
-	while (b->filler_cancels < want) {
-		__u32 n = want - b->filler_cancels < FILL_CHUNK ? want - b->filler_cancels : FILL_CHUNK;
-
-		for (__u32 j = 0; j < n; j++) {
-			ids[j] = TXC_ID_MAKE(CANCEL_PREFIX, b->filler_cancels + j + 1);
-			vals[j] = (struct txc_cancel){
-				.flags = TXC_CANCEL_F_ACTIVE | TXC_CANCEL_F_ALL_IFACES,
-			};
-		}
-		err = update_batch(b->cancels_fd, ids, vals, n, "ID cancels");
-		if (err)
-			return err;
-		b->filler_cancels += n;
-	}
-	/* Through the datapath library once, which turns the ID cancel lookup on. */
-	return want ? txdp_cancel(b->dp, TXC_SCOPE_ID, TXC_ID_MAKE(CANCEL_PREFIX, 1), 0, 0) : 0;
-}
-
-/* Make @fam's frame the one whose rule is in the table (there is one own rule). */
-static int own_rule(struct bench *b, int fam)
-{
-	struct txc_tag tag = { .cancel_id = own_id(fam), .source = SOURCE };
-	int err;
-
-	if (b->own == fam)
-		return 0;
-	if (b->own >= 0) {
-		err = txdp_tag_del(b->dp, TXC_TAG_FLOW, &b->tagged[b->own].key);
-		if (err)
-			return err;
-	}
-	err = txdp_tag_add(b->dp, TXC_TAG_FLOW, &b->tagged[fam].key, &tag);
-	b->own = err ? -1 : fam;
-	return err;
-}
 
 /* --- the ring's consumer -------------------------------------------------- */
 
@@ -560,8 +366,6 @@ static int measure_canceled_diag(struct bench *b, int fam, enum ring_mode ring, 
  * 64: the whole frame), as a subscriber of `txcancel watch -w` asks: the
  * record goes through a per-CPU buffer and bpf_ringbuf_output().
  */
-#define CAPTURE_BYTES	64u
-
 static int measure_canceled_capture(struct bench *b, int fam, struct result *r)
 {
 	int err = txdp_set_source_caplen(b->dp, SOURCE, CAPTURE_BYTES);
@@ -709,254 +513,6 @@ static int run_level(struct bench *b, int l)
 			if (err)
 				return err;
 		}
-	return 0;
-}
-
-/* --- output --------------------------------------------------------------- */
-
-static void row(const char *figure, const char *name, const struct result *r, bool has_ratio,
-		double ratio, const char *ratio_name, const char *target, int met, const char *note)
-{
-	struct bench_row row = {
-		.figure = figure,
-		.name = name,
-		.unit = "ns/frame",
-		.value = r->value,
-		.has_baseline = true,
-		.baseline_name = "empty TC program",
-		.baseline = r->base,
-		.has_ratio = has_ratio,
-		.ratio = ratio,
-		.ratio_name = ratio_name,
-		.target = target,
-		.met = met,
-		.note = note,
-	};
-
-	bench_emit(&row);
-}
-
-static const char *added_name = "added ns (median of paired txcancel - empty)";
-
-static void emit_d1(struct bench *b)
-{
-	const struct level *l0 = &b->levels[0], *lc = &b->levels[1];
-	char name[128], note[512];
-
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *r = &res[0][UNTAGGED][fam], *n = &no_rules[fam];
-
-		snprintf(name, sizeof(name), "untagged, %s, %u flow rule (not its own)",
-			 fam_name[fam], l0->rules);
-		snprintf(note, sizeof(note),
-			 "the flow table is looked up and misses; with no rule at all (flow "
-			 "lookup off) %.0f ns/frame, +%.1f over the empty program",
-			 n->value.median, n->added);
-		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
-		    r->added <= 10, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *r = &res[0][TAGGED][fam], *w = &res[1][TAGGED][fam];
-
-		snprintf(name, sizeof(name), "tagged, %s, %u flow rule, no ID cancel",
-			 fam_name[fam], l0->rules);
-		snprintf(note, sizeof(note),
-			 "%llu frames counted passed; the ID cancel table is not looked up while "
-			 "it is empty; with %u other ID cancels in force (a hash miss per frame) "
-			 "%.0f ns/frame, +%.1f",
-			 r->passed, lc->cancels - 1, w->value.median, w->added);
-		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
-		    r->added <= 10, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *r = &skb_rules[fam];
-
-		snprintf(name, sizeof(name), "untagged, %s, mark, socket and cgroup rules "
-			 "(not its own), no flow rule", fam_name[fam]);
-		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
-		    r->added <= 10, "mark 0 under the mask (no mark lookup), the socket's "
-		    "storage looked up and empty, the frame's cgroup clear in the cgroup filter "
-		    "(no hash lookup)");
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		for (int only = 0; only < 2; only++) {
-			const struct result *r = only ? &cg_only[fam] : &sk_only[fam];
-
-			snprintf(name, sizeof(name), "untagged, %s, only the %s lookup on",
-				 fam_name[fam], only ? "cgroup" : "socket");
-			row("D1", name, r, true, r->added, added_name,
-			    "where the time goes (stated only)", -1, only ?
-			    "bpf_skb_cgroup_id() and the cgroup filter's bit (clear)" :
-			    "bpf_sk_storage_get() on a socket that holds no storage");
-		}
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *r = &sk_tagged[fam];
-
-		snprintf(name, sizeof(name), "socket-tagged, %s, no cancel", fam_name[fam]);
-		snprintf(note, sizeof(note),
-			 "%llu frames counted passed; the test run's dummy socket is tagged by a "
-			 "prelude program that tail-calls txcancel's, and the baseline is the "
-			 "same prelude tail-calling the empty program", r->passed);
-		row("D1", name, r, true, r->added, added_name, "<= baseline + 10 ns",
-		    r->added <= 10, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *r = &stamped[fam], *t = &res[0][TAGGED][fam];
-
-		snprintf(name, sizeof(name), "tagged, %s, stamped for txcancel's qdisc",
-			 fam_name[fam]);
-		snprintf(note, sizeof(note),
-			 "TXC_LOOKUP_QDISC on, as while some interface runs txcancel's qdisc: "
-			 "the tag written to the frame's cb[] for the queue; with it off (no "
-			 "qdisc anywhere) %.0f ns/frame, +%.1f", t->value.median, t->added);
-		row("D1", name, r, true, r->added, added_name,
-		    "where the time goes (stated only)", -1, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *n = &no_rules[fam];
-
-		snprintf(name, sizeof(name), "untagged, %s, no rule (flow lookup off)",
-			 fam_name[fam]);
-		row("D1", name, n, true, n->added, added_name,
-		    "where the time goes (stated only)", -1,
-		    "only the config lookup and the lookup bits are tested");
-	}
-}
-
-static void emit_d2(struct bench *b)
-{
-	char name[128], note[640];
-
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *r = &res[0][CANCELED][fam];
-		const struct result *n = &no_ring[fam], *w = &between_runs[fam];
-
-		snprintf(name, sizeof(name), "canceled, %s, record written, ring drained",
-			 fam_name[fam]);
-		snprintf(note, sizeof(note),
-			 "aborted %llu = %llu records consumed + %llu lost (ring of %u bytes, "
-			 "wake-ups off, one consumer thread reading every 250 us and at once "
-			 "after a burst, as the daemon does in a flood); "
-			 "record written but no reader to wake (drained between runs) %.0f "
-			 "ns/frame, +%.1f; no ring (record counted lost, not written) %.0f "
-			 "ns/frame, +%.1f",
-			 r->aborted, r->consumed, r->lost, txdp_ring_bytes(b->dp),
-			 w->value.median, w->added, n->value.median, n->added);
-		row("D2", name, r, true, r->added, added_name, "<= baseline + 40 ns",
-		    r->added <= 40, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *w = &between_runs[fam];
-
-		snprintf(name, sizeof(name), "canceled, %s, record written, no wakeup "
-			 "(drained between runs of %llu)", fam_name[fam],
-			 w->aborted / (w->n ? w->n : 1));
-		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; only "
-			 "the first record of a run finds the reader caught up and wakes it",
-			 w->aborted, w->consumed, w->lost);
-		row("D2", name, w, true, w->added, added_name,
-		    "where the time goes (stated only)", -1, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *w = &woken[fam];
-
-		snprintf(name, sizeof(name), "canceled, %s, reader woken per record "
-			 "(wake-ups on, as while aborts are few)", fam_name[fam]);
-		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; the "
-			 "kernel wakes the reader whenever it has caught up: nearly every record",
-			 w->aborted, w->consumed, w->lost);
-		row("D2", name, w, true, w->added, added_name,
-		    "where the time goes (stated only)", -1, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *cp = &captured[fam];
-
-		snprintf(name, sizeof(name), "canceled, %s, record with the frame's %u bytes "
-			 "(capture on)", fam_name[fam], CAPTURE_BYTES);
-		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; a "
-			 "version 2 record, built in a per-CPU buffer and copied to the ring "
-			 "(bpf_ringbuf_output), read as in the ring-drained case",
-			 cp->aborted, cp->consumed, cp->lost);
-		row("D2", name, cp, true, cp->added, added_name,
-		    "where the time goes (stated only)", -1, note);
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		const struct result *n = &no_ring[fam];
-
-		snprintf(name, sizeof(name), "canceled, %s, no ring (record lost, not written)",
-			 fam_name[fam]);
-		snprintf(note, sizeof(note), "aborted %llu = 0 consumed + %llu lost",
-			 n->aborted, n->lost);
-		row("D2", name, n, true, n->added, added_name,
-		    "where the time goes (stated only)", -1, note);
-	}
-}
-
-static void emit_d3(struct bench *b)
-{
-	const struct level *top = &b->levels[NLEVELS - 1];
-	char name[160], note[512];
-
-	for (int c = 0; c < NCASES; c++)
-		for (int fam = 0; fam < NFAM; fam++) {
-			const struct result *lo = &res[1][c][fam], *hi = &res[NLEVELS - 1][c][fam];
-			double ratio = hi->value.median / lo->value.median;
-			int len;
-
-			snprintf(name, sizeof(name), "%s, %s, %u flow rules, %u ID cancels",
-				 case_name[c], fam_name[fam], top->rules, top->cancels - 1 +
-				 (c == CANCELED));
-			len = snprintf(note, sizeof(note), "ns/frame (added over the empty program):");
-			for (int l = 1; l < NLEVELS && len < (int)sizeof(note); l++)
-				len += snprintf(note + len, sizeof(note) - len, "%s %u rules %.0f (+%.1f)",
-						l > 1 ? ";" : "", b->levels[l].rules,
-						res[l][c][fam].value.median, res[l][c][fam].added);
-			if (c == CANCELED && len < (int)sizeof(note))
-				snprintf(note + len, sizeof(note) - len,
-					 "; at %u rules aborted %llu = %llu consumed + %llu lost",
-					 top->rules, hi->aborted, hi->consumed, hi->lost);
-			row("D3", name, hi, true, ratio,
-			    "ns/frame at the most rules / at 1 rule (same cancels)",
-			    "flat within 2x from 1 to 1M rules", ratio <= 2, note);
-		}
-}
-
-/* Rule count vs ns/frame, one column per case, for bench/run.sh's plot. */
-static int write_dat(struct bench *b)
-{
-	char path[512];
-	FILE *f;
-
-	bench_out_path("dp_rules.dat", path, sizeof(path));
-	f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "dp_cost: %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	fprintf(f, "# BPF_PROG_TEST_RUN ns/frame (medians), %u ID cancels in force\n"
-		"# rules empty_program untagged_v4 untagged_v6 tagged_v4 tagged_v6 "
-		"canceled_v4 canceled_v6\n", b->levels[1].cancels);
-	for (int l = 1; l < NLEVELS; l++) {
-		double pool[NCASES * NFAM * BENCH_MAX_SAMPLES];
-		int n = 0;
-
-		/* The baseline of a level: every empty-program run made at that level. */
-		for (int c = 0; c < NCASES; c++)
-			for (int fam = 0; fam < NFAM; fam++)
-				for (int i = 0; i < res[l][c][fam].n; i++)
-					pool[n++] = res[l][c][fam].base_samples[i];
-		fprintf(f, "%u %.1f", b->levels[l].rules, bench_stat_of(pool, n).median);
-		for (int c = 0; c < NCASES; c++)
-			for (int fam = 0; fam < NFAM; fam++)
-				fprintf(f, " %.1f", res[l][c][fam].value.median);
-		fputc('\n', f);
-	}
-	if (fclose(f)) {
-		fprintf(stderr, "dp_cost: writing %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	fprintf(stderr, "dp_cost: wrote %s\n", path);
 	return 0;
 }
 

@@ -131,22 +131,85 @@ static int rules_gone(struct txc_client *cl, __u8 prefix)
 	}
 }
 
+/* What one run measured: MiB, counts and ns. */
+struct figures {
+	__u32 nrules;
+	double rss0, rss1, rss2, hwm, maps0, maps1, maps2;
+	int nmaps0, nmaps1, nmaps2;
+	__u64 t_add, t_close, t_free;
+};
+
+/* Release the rules: close their source, wait until they are gone, free the prefix. */
+static int release(struct txc_client *cl, __u32 source, __u8 prefix, struct figures *m)
+{
+	__u64 t0;
+	int err;
+
+	t0 = bench_now_ns();
+	err = txc_source_close(cl, source);
+	if (!err)
+		err = rules_gone(cl, prefix);
+	m->t_close = bench_now_ns() - t0;
+	if (err) {
+		fprintf(stderr, "mem: closing the source: %s\n", txc_client_error(cl));
+		return err;
+	}
+	t0 = bench_now_ns();
+	err = txc_prefix_free(cl, prefix);
+	m->t_free = bench_now_ns() - t0;
+	if (err) {
+		fprintf(stderr, "mem: freeing the prefix: %s\n", txc_client_error(cl));
+		return err;
+	}
+	return 0;
+}
+
+static void emit_rows(const struct figures *m)
+{
+	char note[512], name[128];
+
+	snprintf(name, sizeof(name), "daemon VmRSS, %u flow rules", m->nrules);
+	snprintf(note, sizeof(note), "VmRSS of txcanceld with one client, a prefix and a "
+		 "source: %.1f MiB before the rules, %.1f MiB after their release (peak VmHWM "
+		 "%.1f MiB); the rules live in BPF maps, the daemon keeps an index of them (key, "
+		 "ID, source: about 72 bytes a rule, kept for reuse after a release)", m->rss0,
+		 m->rss2, m->hwm);
+	stated(name, "MiB", m->rss1, note);
+	snprintf(name, sizeof(name), "BPF map memory, %u flow rules", m->nrules);
+	snprintf(note, sizeof(note), "sum of memlock in /proc/<txcanceld>/fdinfo over its %d "
+		 "maps (bpftool's bytes_memlock), each map once: %.1f MiB before, %.1f MiB "
+		 "after the release; %.0f bytes per rule.  Before any rule most of it is the "
+		 "bucket arrays of the hash tables, sized by their max_entries", m->nmaps1,
+		 m->maps0, m->maps2, (m->maps1 - m->maps0) * 1024 * 1024 / m->nrules);
+	stated(name, "MiB", m->maps1, note);
+	snprintf(name, sizeof(name), "adding %u flow rules, %u per batch", m->nrules,
+		 TXC_BATCH_MAX);
+	snprintf(note, sizeof(note), "%u requests in %.2f s; the daemon checks each rule (a "
+		 "map lookup for an existing one) and stores it (a map update)",
+		 (m->nrules + TXC_BATCH_MAX - 1) / TXC_BATCH_MAX, m->t_add / 1e9);
+	stated(name, "rules/s", m->nrules / (m->t_add / 1e9), note);
+	snprintf(name, sizeof(name), "releasing %u flow rules (closing their source)", m->nrules);
+	snprintf(note, sizeof(note), "the daemon deletes the source's rules, found in its "
+		 "rule index, 512 a loop turn, serving its other clients between; %.2f s until "
+		 "the prefix's rule count read 0, and %.3f s more to free the prefix (nothing left "
+		 "to remove)", m->t_close / 1e9, m->t_free / 1e9);
+	stated(name, "rules/s", m->nrules / (m->t_close / 1e9), note);
+}
+
 int main(int argc, char **argv)
 {
-	bool quick = bench_quick(argc, argv);
-	__u32 nrules = quick ? 10000 : 1000000;
-	char max_rules[16], note[512], name[128];
+	struct figures m = { .nrules = bench_quick(argc, argv) ? 10000 : 1000000 };
+	char max_rules[16];
 	const char *args[] = { "--max-rules", max_rules, "--log-level", "info", NULL };
-	double rss0, rss1, rss2, hwm, maps0, maps1, maps2;
 	struct txc_client *cl = NULL;
 	struct txct_daemon d;
-	__u64 t0, t_add, t_close, t_free;
-	int nmaps0, nmaps1, nmaps2, err;
+	__u64 t0;
+	int err;
 	__u32 source;
 	__u8 prefix;
 
 	/* Root is not limited by --max-rules; it is raised anyway, as a user would need. */
-	snprintf(max_rules, sizeof(max_rules), "%u", nrules + 1);
+	snprintf(max_rules, sizeof(max_rules), "%u", m.nrules + 1);
 	err = txct_daemon_start(&d, NULL, args);
 	if (err) {
 		fprintf(stderr, "mem: starting txcanceld: %s\n", strerror(-err));
@@ -165,73 +228,37 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	rss0 = vm_mib(d.pid, "VmRSS");
-	maps0 = maps_mib(d.pid, &nmaps0);
+	m.rss0 = vm_mib(d.pid, "VmRSS");
+	m.maps0 = maps_mib(d.pid, &m.nmaps0);
 	fprintf(stderr, "mem: txcanceld %d: VmRSS %.1f MiB, %d maps %.1f MiB; adding %u flow "
-		"rules\n", d.pid, rss0, nmaps0, maps0, nrules);
+		"rules\n", d.pid, m.rss0, m.nmaps0, m.maps0, m.nrules);
 
 	t0 = bench_now_ns();
-	err = add_rules(cl, prefix, source, nrules);
-	t_add = bench_now_ns() - t0;
+	err = add_rules(cl, prefix, source, m.nrules);
+	m.t_add = bench_now_ns() - t0;
 	if (err)
 		goto out;
-	rss1 = vm_mib(d.pid, "VmRSS");
-	maps1 = maps_mib(d.pid, &nmaps1);
-	fprintf(stderr, "mem: %u rules in %.2f s: VmRSS %.1f MiB, %d maps %.1f MiB\n", nrules,
-		t_add / 1e9, rss1, nmaps1, maps1);
+	m.rss1 = vm_mib(d.pid, "VmRSS");
+	m.maps1 = maps_mib(d.pid, &m.nmaps1);
+	fprintf(stderr, "mem: %u rules in %.2f s: VmRSS %.1f MiB, %d maps %.1f MiB\n", m.nrules,
+		m.t_add / 1e9, m.rss1, m.nmaps1, m.maps1);
 
-	t0 = bench_now_ns();
-	err = txc_source_close(cl, source);
-	if (!err)
-		err = rules_gone(cl, prefix);
-	t_close = bench_now_ns() - t0;
-	if (err) {
-		fprintf(stderr, "mem: closing the source: %s\n", txc_client_error(cl));
+	err = release(cl, source, prefix, &m);
+	if (err)
 		goto out;
-	}
-	t0 = bench_now_ns();
-	err = txc_prefix_free(cl, prefix);
-	t_free = bench_now_ns() - t0;
-	if (err) {
-		fprintf(stderr, "mem: freeing the prefix: %s\n", txc_client_error(cl));
-		goto out;
-	}
-	rss2 = vm_mib(d.pid, "VmRSS");
-	hwm = vm_mib(d.pid, "VmHWM");
-	maps2 = maps_mib(d.pid, &nmaps2);
+	m.rss2 = vm_mib(d.pid, "VmRSS");
+	m.hwm = vm_mib(d.pid, "VmHWM");
+	m.maps2 = maps_mib(d.pid, &m.nmaps2);
 	fprintf(stderr, "mem: released in %.2f s + %.3f s: VmRSS %.1f MiB (peak %.1f), %d maps "
-		"%.1f MiB\n", t_close / 1e9, t_free / 1e9, rss2, hwm, nmaps2, maps2);
-	if (rss0 < 0 || rss1 < 0 || rss2 < 0 || hwm < 0 || maps0 < 0 || maps1 < 0 || maps2 < 0) {
+		"%.1f MiB\n", m.t_close / 1e9, m.t_free / 1e9, m.rss2, m.hwm, m.nmaps2, m.maps2);
+	if (m.rss0 < 0 || m.rss1 < 0 || m.rss2 < 0 || m.hwm < 0 || m.maps0 < 0 || m.maps1 < 0 ||
+	    m.maps2 < 0) {
 		fprintf(stderr, "mem: reading /proc/%d failed\n", d.pid);
 		err = -EIO;
 		goto out;
 	}
 
-	snprintf(name, sizeof(name), "daemon VmRSS, %u flow rules", nrules);
-	snprintf(note, sizeof(note), "VmRSS of txcanceld with one client, a prefix and a "
-		 "source: %.1f MiB before the rules, %.1f MiB after their release (peak VmHWM "
-		 "%.1f MiB); the rules live in BPF maps, the daemon keeps an index of them (key, "
-		 "ID, source: about 72 bytes a rule, kept for reuse after a release)", rss0, rss2,
-		 hwm);
-	stated(name, "MiB", rss1, note);
-	snprintf(name, sizeof(name), "BPF map memory, %u flow rules", nrules);
-	snprintf(note, sizeof(note), "sum of memlock in /proc/<txcanceld>/fdinfo over its %d "
-		 "maps (bpftool's bytes_memlock), each map once: %.1f MiB before, %.1f MiB "
-		 "after the release; %.0f bytes per rule.  Before any rule most of it is the "
-		 "bucket arrays of the hash tables, sized by their max_entries", nmaps1, maps0, maps2,
-		 (maps1 - maps0) * 1024 * 1024 / nrules);
-	stated(name, "MiB", maps1, note);
-	snprintf(name, sizeof(name), "adding %u flow rules, %u per batch", nrules, TXC_BATCH_MAX);
-	snprintf(note, sizeof(note), "%u requests in %.2f s; the daemon checks each rule (a "
-		 "map lookup for an existing one) and stores it (a map update)",
-		 (nrules + TXC_BATCH_MAX - 1) / TXC_BATCH_MAX, t_add / 1e9);
-	stated(name, "rules/s", nrules / (t_add / 1e9), note);
-	snprintf(name, sizeof(name), "releasing %u flow rules (closing their source)", nrules);
-	snprintf(note, sizeof(note), "the daemon deletes the source's rules, found in its "
-		 "rule index, 512 a loop turn, serving its other clients between; %.2f s until "
-		 "the prefix's rule count read 0, and %.3f s more to free the prefix (nothing left "
-		 "to remove)", t_close / 1e9, t_free / 1e9);
-	stated(name, "rules/s", nrules / (t_close / 1e9), note);
+	emit_rows(&m);
 out:
 	txc_client_close(cl);
 	if (txct_daemon_stop(&d) && !err) {

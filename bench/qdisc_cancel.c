@@ -214,6 +214,59 @@ static int cancel_with(int n, double *us)
 	return err;
 }
 
+/* Frames of the ID queued when it is canceled; 0 is the baseline. */
+static const int sizes[] = { 0, 1000, 10000 };
+
+/* The cancel's latency by frames queued, the purge per frame, the sender's CPU. */
+static void emit_rows(double lat[][RUNS], double *txq, double *fifo, int runs)
+{
+	struct bench_stat st[3], sq, sf;
+	char name[96], note[256];
+
+	for (int s = 0; s < 3; s++)
+		st[s] = bench_stat_of(lat[s], runs);
+	for (int s = 1; s < 3; s++) {
+		struct bench_row row = {
+			.figure = "Q1", .unit = "us", .value = st[s], .has_baseline = true,
+			.baseline_name = "the same cancel, nothing queued", .baseline = st[0],
+			.target = "stated (relative figures: emulated CPU)", .met = -1,
+		};
+		snprintf(name, sizeof(name), "cancel -> reply, %d frames of the ID queued",
+			 sizes[s]);
+		row.name = name;
+		snprintf(note, sizeof(note), "txdp_cancel(): map update, then the purge of "
+			 "every queue with one record per frame; purge per queued frame %.3g us",
+			 (st[s].median - st[0].median) / sizes[s]);
+		row.note = note;
+		bench_emit(&row);
+	}
+	{
+		struct bench_row row = {
+			.figure = "Q1", .name = "purge, per queued frame (10000 queued)",
+			.unit = "ns/frame", .target = "stated", .met = -1,
+		};
+
+		row.value.median = (st[2].median - st[0].median) * 1000.0 / sizes[2];
+		row.value.min = (st[2].min - st[0].median) * 1000.0 / sizes[2];
+		row.value.max = (st[2].max - st[0].median) * 1000.0 / sizes[2];
+		row.value.runs = runs;
+		bench_emit(&row);
+	}
+	sq = bench_stat_of(txq, runs);
+	sf = bench_stat_of(fifo, runs);
+	{
+		struct bench_row row = {
+			.figure = "Q1", .name = "sender CPU per tagged frame, txcancel's qdisc",
+			.unit = "ns/frame", .value = sq, .has_baseline = true,
+			.baseline_name = "pfifo (mq, one per TX queue), same device, same run",
+			.baseline = sf, .has_ratio = true, .ratio = sq.median / sf.median,
+			.ratio_name = "txcancel qdisc / pfifo", .target = "stated", .met = -1,
+		};
+
+		bench_emit(&row);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct txdp_opts opts = { .pin_dir = pin, .ring_bytes = RING_BYTES,
@@ -222,10 +275,8 @@ int main(int argc, char **argv)
 	struct txc_qdisc_params slow = { .limit = TXC_QDISC_LIMIT_MAX, .rate_bytes = 80 };
 	struct txc_qdisc_params fast = { .limit = TXC_QDISC_LIMIT_MAX };
 	struct txc_tag tag = { .cancel_id = ID, .source = SOURCE };
-	static const int sizes[] = { 0, 1000, 10000 };
 	double lat[3][RUNS], txq[RUNS], fifo[RUNS];
-	struct bench_stat st[3], sq, sf;
-	char why[256], name[96], note[256];
+	char why[256];
 	__u32 key = MARK & MARK_MASK;
 	int runs = bench_quick(argc, argv) ? 2 : RUNS, err;
 
@@ -272,48 +323,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qdisc_cancel: %s\n", strerror(-err));
 		goto out;
 	}
-	for (int s = 0; s < 3; s++)
-		st[s] = bench_stat_of(lat[s], runs);
-	for (int s = 1; s < 3; s++) {
-		struct bench_row row = {
-			.figure = "Q1", .unit = "us", .value = st[s], .has_baseline = true,
-			.baseline_name = "the same cancel, nothing queued", .baseline = st[0],
-			.target = "stated (relative figures: emulated CPU)", .met = -1,
-		};
-		snprintf(name, sizeof(name), "cancel -> reply, %d frames of the ID queued",
-			 sizes[s]);
-		row.name = name;
-		snprintf(note, sizeof(note), "txdp_cancel(): map update, then the purge of "
-			 "every queue with one record per frame; purge per queued frame %.3g us",
-			 (st[s].median - st[0].median) / sizes[s]);
-		row.note = note;
-		bench_emit(&row);
-	}
-	{
-		struct bench_row row = {
-			.figure = "Q1", .name = "purge, per queued frame (10000 queued)",
-			.unit = "ns/frame", .target = "stated", .met = -1,
-		};
-
-		row.value.median = (st[2].median - st[0].median) * 1000.0 / sizes[2];
-		row.value.min = (st[2].min - st[0].median) * 1000.0 / sizes[2];
-		row.value.max = (st[2].max - st[0].median) * 1000.0 / sizes[2];
-		row.value.runs = runs;
-		bench_emit(&row);
-	}
-	sq = bench_stat_of(txq, runs);
-	sf = bench_stat_of(fifo, runs);
-	{
-		struct bench_row row = {
-			.figure = "Q1", .name = "sender CPU per tagged frame, txcancel's qdisc",
-			.unit = "ns/frame", .value = sq, .has_baseline = true,
-			.baseline_name = "pfifo (mq, one per TX queue), same device, same run",
-			.baseline = sf, .has_ratio = true, .ratio = sq.median / sf.median,
-			.ratio_name = "txcancel qdisc / pfifo", .target = "stated", .met = -1,
-		};
-
-		bench_emit(&row);
-	}
+	emit_rows(lat, txq, fifo, runs);
 out:
 	if (tx >= 0)
 		close(tx);

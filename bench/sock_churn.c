@@ -68,20 +68,60 @@ static void emit(const char *name, const char *unit, double first, double last, 
 	bench_emit(&row);
 }
 
+/* What one churn saw: memory samples (KiB) along the way, datagrams sent, its time. */
+struct churn {
+	double rss[SAMPLES], maps[SAMPLES];
+	int n;			/* samples taken */
+	int sent;
+	__u64 t0, t1;
+};
+
+/* @nsocks sockets opened in @ns, tagged, used once and closed; the daemon @pid sampled. */
+static int churn(struct txc_client *c, const char *ns, __u8 prefix, __u32 source, pid_t pid,
+		 int nsocks, struct churn *ch)
+{
+	int err = 0;
+
+	ch->t0 = bench_now_ns();
+	for (int i = 0; i < nsocks && !err; i++) {
+		int fd;
+
+		if (i % (nsocks / (SAMPLES - 1)) == 0) {
+			ch->rss[ch->n] = rss_kib(pid);
+			ch->maps[ch->n++] = maps_kib(pid);
+		}
+		fd = udp_open(ns, ADDR_TX, 0);
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		err = txc_tag_socket(c, fd, TXC_ID_MAKE(prefix, (i % 1000) + 1), source, NULL);
+		if (!err && udp_send(fd, ADDR_RX, PORT_RX, 1, 0) != 1)
+			err = -EIO;
+		else if (!err)
+			ch->sent++;
+		close(fd);
+	}
+	ch->t1 = bench_now_ns();
+	ch->rss[ch->n] = rss_kib(pid);
+	ch->maps[ch->n++] = maps_kib(pid);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	const char *args[] = { "-i", IF_TX, NULL };
 	bool quick = bench_quick(argc, argv);
-	int nsocks = quick ? 2000 : 100000, sent = 0, err = 0, ret = 1;
-	double rss[SAMPLES], maps[SAMPLES], rss_max = 0, maps_max = 0;
+	int nsocks = quick ? 2000 : 100000, err = 0, ret = 1;
+	static struct churn ch;
+	double *rss = ch.rss, *maps = ch.maps, rss_max = 0, maps_max = 0;
 	char ns_tx[FX_NAME_MAX], ns_rx[FX_NAME_MAX], note[768], name[128];
 	struct txc_stats_entry st = {};
 	struct txct_daemon d = {};
 	struct txc_client *c = NULL;
-	__u64 t0, t1;
 	__u8 prefix = 0;
 	__u32 source = 0;
-	int s = 0;
+	int s, sent;
 
 	if (fx_init() || ns_create(ns_tx, "s1-tx") || ns_create(ns_rx, "s1-rx") ||
 	    veth_link(ns_tx, IF_TX, ADDR_TX, ns_rx, IF_RX, ADDR_RX, 24, NULL)) {
@@ -101,29 +141,9 @@ int main(int argc, char **argv)
 	 */
 	proc_fd_count_settled(d.pid);
 	fprintf(stderr, "sock_churn: %d sockets opened, tagged, used once and closed\n", nsocks);
-	t0 = bench_now_ns();
-	for (int i = 0; i < nsocks && !err; i++) {
-		int fd;
-
-		if (i % (nsocks / (SAMPLES - 1)) == 0) {
-			rss[s] = rss_kib(d.pid);
-			maps[s++] = maps_kib(d.pid);
-		}
-		fd = udp_open(ns_tx, ADDR_TX, 0);
-		if (fd < 0) {
-			err = fd;
-			break;
-		}
-		err = txc_tag_socket(c, fd, TXC_ID_MAKE(prefix, (i % 1000) + 1), source, NULL);
-		if (!err && udp_send(fd, ADDR_RX, PORT_RX, 1, 0) != 1)
-			err = -EIO;
-		else if (!err)
-			sent++;
-		close(fd);
-	}
-	t1 = bench_now_ns();
-	rss[s] = rss_kib(d.pid);
-	maps[s++] = maps_kib(d.pid);
+	err = churn(c, ns_tx, prefix, source, d.pid, nsocks, &ch);
+	s = ch.n;
+	sent = ch.sent;
 	if (err) {
 		fprintf(stderr, "sock_churn: socket %d: %s (%s)\n", sent, strerror(-err),
 			txc_client_error(c));
@@ -147,7 +167,8 @@ int main(int argc, char **argv)
 		 "datagram through the interface txcanceld is attached to, closed: %.1f us a "
 		 "socket; largest growth at a tenth of the way %.0f KiB; txcancel stats of the "
 		 "source: %llu passed frames, %llu bytes, %llu aborted (sent %d)", nsocks,
-		 (t1 - t0) / 1e3 / nsocks, rss_max, (unsigned long long)st.counts.passed_frames,
+		 (ch.t1 - ch.t0) / 1e3 / nsocks, rss_max,
+		 (unsigned long long)st.counts.passed_frames,
 		 (unsigned long long)st.counts.passed_bytes,
 		 (unsigned long long)st.counts.aborted_frames, sent);
 	snprintf(name, sizeof(name), "daemon VmRSS over %d tagged short-lived sockets", nsocks);

@@ -31,10 +31,12 @@
  * The sink is a thread that reads every datagram (recvmmsg) and counts it;
  * the sender keeps at most WINDOW frames ahead of it, so nothing is lost at
  * the socket, and the CPU spent waiting for the sink is not counted.
+ *
+ * The testbed, the configurations and the flood are here; the command line
+ * is in veth_cpu/args.c, the rows in veth_cpu/report.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -63,7 +65,6 @@
 #define SPORT		7701
 #define DPORT		6701
 #define PAYLOAD_LEN	64
-#define BATCH		32		/* datagrams per sendmmsg */
 #define WINDOW		8192		/* frames the sender may be ahead of the sink */
 #define SINK_RCVBUF	(64 << 20)
 #define MARK_MASK	0x00ffffffu
@@ -74,21 +75,14 @@
 #define STALL_MS	3000		/* longest the sink may make no progress */
 #define TCX_NEXT_RC	(-1)		/* TCX_NEXT: not in every distribution's linux/bpf.h */
 
-enum cfg { CFG_NONE, CFG_EMPTY_TC, CFG_TXC, CFG_TXC_CANCELS, CFG_NFT, NCFG };
+#include "veth_cpu/veth_cpu.h"
 
-static const char *const cfg_name[NCFG] = {
+const char *const cfg_name[NCFG] = {
 	[CFG_NONE] = "no program",
 	[CFG_EMPTY_TC] = "empty TC program",
 	[CFG_TXC] = "txcancel",
 	[CFG_TXC_CANCELS] = "txcancel+cancels",
 	[CFG_NFT] = "nftables",
-};
-
-struct params {
-	long frames;		/* per configuration per run */
-	int runs;
-	int rules;		/* mark rules, and elements of the nft set */
-	int cancels;		/* other IDs canceled in CFG_TXC_CANCELS */
 };
 
 static struct bed {
@@ -583,197 +577,6 @@ stalled:
 	return -ETIMEDOUT;
 }
 
-/* --- reporting ------------------------------------------------------------ */
-
-struct results {
-	double thread[NCFG][BENCH_MAX_SAMPLES];
-	double busy[NCFG][BENCH_MAX_SAMPLES];
-	double prog[NCFG][BENCH_MAX_SAMPLES];
-	long sent[NCFG], received[NCFG];
-	int waits[NCFG];
-};
-
-/* Median of the measured values of @v (NaN marks a run without a value). */
-static double median_of(const double *v, int n)
-{
-	double tmp[BENCH_MAX_SAMPLES];
-	int i, m = 0;
-
-	for (i = 0; i < n; i++)
-		if (isfinite(v[i]))
-			tmp[m++] = v[i];
-	return bench_stat_of(tmp, m).median;
-}
-
-/*
- * How far the median of @n paired differences may be from the truth: twice
- * its standard error, estimated robustly from the median absolute
- * deviation (1.4826 MAD estimates the deviation; the median's error is
- * about 1.25 deviations / sqrt(n)).  Run-to-run noise here is hundreds of
- * ns per frame, as large as the costs measured, so the figure is judged on
- * this margin, not on the median alone.
- */
-static double median_margin(const double *v, int n)
-{
-	double dev[BENCH_MAX_SAMPLES], med = median_of(v, n);
-	int i;
-
-	for (i = 0; i < n; i++)
-		dev[i] = fabs(v[i] - med);
-	return 2 * 1.25 * 1.4826 * median_of(dev, n) / sqrt(n);
-}
-
-static void emit_added(const struct results *r, const struct params *p, enum cfg c,
-		       const char *what, const char *note_extra)
-{
-	char name[128], hook[320], unresolved[256] = "";
-	double added[BENCH_MAX_SAMPLES], added_nft[BENCH_MAX_SAMPLES], base[BENCH_MAX_SAMPLES];
-	double added_empty[BENCH_MAX_SAMPLES];
-	char note[1536];
-	struct bench_row row = {
-		.figure = "E1",
-		.name = name,
-		.unit = "ns/frame",
-		.has_baseline = true,
-		.baseline_name = "no program: sender CPU per frame",
-		.target = "added cost <= 0.5 x nftables' added cost",
-		.met = -1,
-		.note = note,
-	};
-	bool resolved;
-	int i;
-
-	snprintf(name, sizeof(name), what, p->rules);
-	hook[0] = 0;
-	for (i = 0; i < p->runs; i++) {
-		added[i] = r->thread[c][i] - r->thread[CFG_NONE][i];
-		added_nft[i] = r->thread[CFG_NFT][i] - r->thread[CFG_NONE][i];
-		added_empty[i] = r->thread[CFG_EMPTY_TC][i] - r->thread[CFG_NONE][i];
-		base[i] = r->thread[CFG_NONE][i];
-	}
-	if (c != CFG_NFT && isfinite(median_of(r->prog[c], p->runs)))
-		snprintf(hook, sizeof(hook), "; of which the %s hook itself (an empty program "
-			 "there, same subtraction): %.0f ns; program run time per frame from "
-			 "bpf_stats (kernel.bpf_stats_enabled was on, not set here; it adds two "
-			 "clock reads to every program run): txcancel %.0f ns, empty %.0f ns",
-			 bed.tcx ? "tcx" : "clsact", bench_stat_of(added_empty, p->runs).median, median_of(r->prog[c], p->runs),
-			 median_of(r->prog[CFG_EMPTY_TC], p->runs));
-	else if (c != CFG_NFT)
-		snprintf(hook, sizeof(hook), "; of which the %s hook itself (an empty program "
-			 "there, same subtraction): %.0f ns", bed.tcx ? "tcx" : "clsact",
-			 bench_stat_of(added_empty, p->runs).median);
-	row.value = bench_stat_of(added, p->runs);
-	row.baseline = bench_stat_of(base, p->runs);
-	if (c != CFG_NFT) {
-		double nft_added = bench_stat_of(added_nft, p->runs).median;
-
-		row.has_ratio = true;
-		row.ratio_name = "txcancel added / nftables added";
-		/*
-		 * A difference lost in the noise has no meaningful ratio: the
-		 * figure is then "not resolved" (met -1), never met by luck of
-		 * a negative median.
-		 */
-		double nft_margin = median_margin(added_nft, p->runs);
-		double margin = median_margin(added, p->runs);
-
-		/*
-		 * Met only if txcancel's added cost, at the top of its margin, is
-		 * at most half of nftables' (itself resolved above its margin).
-		 */
-		resolved = nft_added > nft_margin;
-		row.ratio = resolved && row.value.median > 0 ? row.value.median / nft_added : NAN;
-		row.met = resolved ? row.value.median + margin <= 0.5 * nft_added : -1;
-		snprintf(unresolved, sizeof(unresolved), "%smedian %.0f +- %.0f ns, nftables' "
-			 "%.0f +- %.0f ns (2 standard errors of the median, from the MAD); ",
-			 resolved ? "" : "NOT RESOLVED (nftables' cost is within its margin): ",
-			 row.value.median, margin, nft_added, nft_margin);
-	}
-	snprintf(note, sizeof(note),
-		 "%ssender thread CPU (CLOCK_THREAD_CPUTIME_ID) per frame, %s minus no program, "
-		 "per run, median of %d runs of %ld frames (64-byte UDP payload, IPv4, veth, "
-		 "sendmmsg x%d), configurations interleaved; %d mark rules, nft set of %d marks; "
-		 "%s%s; sent/received at the sink: %s %ld/%ld, no program %ld/%ld; "
-		 "whole-system busy per frame (/proc/stat, includes other tenants): %.0f vs %.0f ns",
-		 unresolved, cfg_name[c], p->runs, p->frames, BATCH, p->rules, p->rules, note_extra,
-		 hook, cfg_name[c], r->sent[c], r->received[c], r->sent[CFG_NONE],
-		 r->received[CFG_NONE], median_of(r->busy[c], p->runs),
-		 median_of(r->busy[CFG_NONE], p->runs));
-	bench_emit(&row);
-}
-
-static int parse_count(const char *opt, const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "veth_cpu: --%s '%s': expected a number %ld..%ld\n", opt, s, min,
-			max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct params *p)
-{
-	static const struct option opts[] = {
-		{ "quick", no_argument, NULL, 'q' },
-		{ "frames", required_argument, NULL, 'f' },
-		{ "runs", required_argument, NULL, 'r' },
-		{ "rules", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool quick = bench_quick(argc, argv);
-	long v;
-	int o;
-
-	*p = (struct params){
-		/*
-		 * Full: 2,000,000 frames per configuration in 20 interleaved runs.
-		 * On a shared VM the drift from one run to the next is the larger
-		 * error, so many short runs, each paired with its own baseline,
-		 * beat a few long ones.  5 x 20 x 100,000 frames at ~4 us of CPU
-		 * each is ~40 s.
-		 */
-		.frames = quick ? 20000 : 100000,
-		.runs = quick ? 3 : 20,
-		.rules = 10000,
-		.cancels = 1000,
-	};
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 'q':
-			break;
-		case 'f':
-			if (parse_count("frames", optarg, 1000, 100000000, &v))
-				return -EINVAL;
-			p->frames = v;
-			break;
-		case 'r':
-			if (parse_count("runs", optarg, 1, BENCH_MAX_SAMPLES, &v))
-				return -EINVAL;
-			p->runs = (int)v;
-			break;
-		case 'n':
-			if (parse_count("rules", optarg, 2, TXC_MARK_RULES_MAX, &v))
-				return -EINVAL;
-			p->rules = (int)v;
-			break;
-		default:
-			fprintf(stderr, "usage: veth_cpu [--quick] [--frames N] [--runs N] "
-				"[--rules N]\n");
-			return -EINVAL;
-		}
-	}
-	if (p->cancels > p->rules - 1)
-		p->cancels = p->rules - 1;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static struct results r;
@@ -793,6 +596,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "veth_cpu: %d runs x %d configurations x %ld frames, %d mark rules\n",
 		p.runs, NCFG, p.frames, p.rules);
 	err = bed_up(&p);
+	r.tcx = bed.tcx;
 	/* Warm up the path (neighbors, caches, socket buffers); not measured. */
 	for (i = 0; !err && i < NCFG; i++) {
 		err = cfg_apply(i, &p);

@@ -154,17 +154,9 @@ static void batch(const char *name, const struct txc_batch_op *ops, __u32 count)
 	request(name, TXC_MSG_BATCH, body, sizeof(b) + count * sizeof(*ops), 0);
 }
 
-static void gen_requests(void)
+/* Hello, prefixes, sources and subscriptions. */
+static void gen_session_requests(void)
 {
-	static const __u8 kinds[] = { TXC_TAG_MARK, TXC_TAG_SOCKET, TXC_TAG_CGROUP, TXC_TAG_FLOW };
-	static const char *const kind_names[] = { "", "mark", "socket", "cgroup", "flow4" };
-	static const char *const scope_names[] = { "", "source", "prefix", "id" };
-	static struct txc_batch_op many[TXC_BATCH_MAX];
-	struct txc_req_explain ex = { .mark = 0x300, .frame_len = 42 };
-	struct txc_batch_op mixed[4];
-	struct txc_req_tag t;
-	char name[64];
-
 	request("hello", TXC_MSG_HELLO, &(struct txc_req_hello){ .version = 1 }, 8, 0);
 	request("prefix_alloc_any", TXC_MSG_PREFIX_ALLOC, &(struct txc_req_prefix){ 0 }, 8, 0);
 	request("prefix_alloc_255", TXC_MSG_PREFIX_ALLOC,
@@ -177,6 +169,16 @@ static void gen_requests(void)
 	request("source_close", TXC_MSG_SOURCE_CLOSE, &(struct txc_req_source){ .source = 5 }, 8, 0);
 	request("subscribe", TXC_MSG_SUBSCRIBE, &(struct txc_req_source){ .source = 5 }, 8, 0);
 	request("unsubscribe", TXC_MSG_UNSUBSCRIBE, &(struct txc_req_source){ .source = 5 }, 8, 0);
+}
+
+/* Tag add and delete of every kind, flows of both families. */
+static void gen_tag_requests(void)
+{
+	static const __u8 kinds[] = { TXC_TAG_MARK, TXC_TAG_SOCKET, TXC_TAG_CGROUP, TXC_TAG_FLOW };
+	static const char *const kind_names[] = { "", "mark", "socket", "cgroup", "flow4" };
+	struct txc_req_tag t;
+	char name[64];
+
 	for (size_t i = 0; i < sizeof(kinds); i++) {
 		t = tag(kinds[i], 1);
 		snprintf(name, sizeof(name), "tag_add_%s", kind_names[kinds[i]]);
@@ -189,6 +191,14 @@ static void gen_requests(void)
 	request("tag_add_flow6", TXC_MSG_TAG_ADD, &t, sizeof(t), 0);
 	t = tag_flow6(0);
 	request("tag_del_flow6", TXC_MSG_TAG_DEL, &t, sizeof(t), 0);
+}
+
+/* Cancel and clear in every scope, with and without an interface and a timeout. */
+static void gen_cancel_requests(void)
+{
+	static const char *const scope_names[] = { "", "source", "prefix", "id" };
+	char name[64];
+
 	for (__u8 s = TXC_SCOPE_SOURCE; s <= TXC_SCOPE_ID; s++) {
 		struct txc_req_cancel c = cancel(s, NULL, 0);
 		struct txc_req_clear cl = { .scope = s, .value = c.value };
@@ -201,6 +211,13 @@ static void gen_requests(void)
 		snprintf(name, sizeof(name), "clear_%s", scope_names[s]);
 		request(name, TXC_MSG_CLEAR, &cl, sizeof(cl), 0);
 	}
+}
+
+/* Stats, counting, status, metrics, capture and explain. */
+static void gen_query_requests(void)
+{
+	struct txc_req_explain ex = { .mark = 0x300, .frame_len = 42 };
+
 	request("stats_sources", TXC_MSG_STATS,
 		&(struct txc_req_stats){ .scope = TXC_SCOPE_SOURCE }, 8, 0);
 	request("stats_id", TXC_MSG_STATS, &(struct txc_req_stats){ .scope = TXC_SCOPE_ID,
@@ -223,6 +240,14 @@ static void gen_requests(void)
 	ex.frame_len = TXC_EXPLAIN_FRAME_MAX;
 	memset(ex.frame, 0x22, ex.frame_len);
 	request("explain_iface_max_frame", TXC_MSG_EXPLAIN, &ex, sizeof(ex), 0);
+}
+
+/* Batches: one op, four mixed ops, the most ops a batch holds. */
+static void gen_batch_requests(void)
+{
+	static struct txc_batch_op many[TXC_BATCH_MAX];
+	struct txc_batch_op mixed[4];
+	struct txc_req_tag t;
 
 	mixed[0] = op_tag(TXC_MSG_TAG_ADD, tag(TXC_TAG_MARK, 1));
 	mixed[1] = (struct txc_batch_op){ .type = TXC_MSG_CANCEL, .cancel = cancel(TXC_SCOPE_ID, "veth0", 0) };
@@ -241,6 +266,15 @@ static void gen_requests(void)
 		many[i] = op_tag(TXC_MSG_TAG_ADD, t);
 	}
 	batch("batch_max", many, TXC_BATCH_MAX);
+}
+
+static void gen_requests(void)
+{
+	gen_session_requests();
+	gen_tag_requests();
+	gen_cancel_requests();
+	gen_query_requests();
+	gen_batch_requests();
 }
 
 /* --- completions and replies ---------------------------------------------- */
