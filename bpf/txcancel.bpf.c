@@ -63,8 +63,16 @@ static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f
 			return TCX_NEXT;
 	}
 	scope = txc_verdict(lookups, f, tag, ex);
-	if (!scope)
+	if (!scope) {
+		/*
+		 * A tagged frame that goes on takes its tag to txcancel's
+		 * qdisc, while some interface runs it: the bit spares every
+		 * other frame the stamp.
+		 */
+		if (!ex && (lookups & TXC_LOOKUP_QDISC))
+			txc_stamp_skb(skb, tag, *kind, f->ifindex);
 		return TCX_NEXT;
+	}
 	if (!ex) {
 		__u32 how, cap;
 
@@ -93,22 +101,11 @@ static __always_inline int txc_tc_run(struct __sk_buff *skb, struct txc_frame *f
 SEC("tc")
 int txc_tc_egress(struct __sk_buff *skb)
 {
-	const struct txc_config *cfg;
 	struct txc_frame f;
 	struct txc_tag tag;
-	int kind, rc;
+	int kind;
 
-	rc = txc_tc_run(skb, &f, &tag, &kind, NULL);
-	/*
-	 * A tagged frame that goes on takes its tag to txcancel's qdisc, while
-	 * some interface runs it: the bit spares every other frame the stamp.
-	 */
-	if (rc == TCX_NEXT && kind > 0) {
-		cfg = txc_get_config();
-		if (cfg && (cfg->lookups & TXC_LOOKUP_QDISC))
-			txc_stamp_skb(skb, &tag, kind, f.ifindex);
-	}
-	return rc;
+	return txc_tc_run(skb, &f, &tag, &kind, NULL);
 }
 
 /*
