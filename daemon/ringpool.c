@@ -188,11 +188,6 @@ int txcd_ringpool_open(struct txcd *d)
 	return 0;
 }
 
-bool txcd_ringpool_busy(const struct txcd *d, __u32 source)
-{
-	return d->pool && d->pool->busy[source];
-}
-
 int txcd_ringpool_take(struct txcd *d, __u32 *source)
 {
 	struct txcd_ringpool *p = d->pool;

@@ -213,10 +213,3 @@ __u32 txcd_ruleindex_take(struct txcd *d, __u32 prefix, __u32 source, __u32 max,
 	}
 	return n;
 }
-
-bool txcd_ruleindex_any(const struct txcd *d, __u32 prefix, __u32 source)
-{
-	const struct txcd_ruleindex *x = d->rix;
-
-	return prefix ? x->prefix_head[prefix] != 0 : x->source_head[source] != 0;
-}

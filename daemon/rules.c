@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Walking the rule, cancel and counter tables: see rules.h. */
+/* Walking the rule tables: see rules.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,46 +112,4 @@ int txcd_rules_walk(struct txdp *dp, txcd_rule_fn fn, void *ctx)
 		total += delete_keys(fd, &del);
 	}
 	return total;
-}
-
-static int prune_by_prefix(struct txdp *dp, enum txdp_map_id map, __u32 prefix,
-			   int (*drop)(struct txdp *dp, __u32 id))
-{
-	int fd = txdp_map_fd(dp, map);
-	struct key_list ids = { .size = sizeof(__u32) };
-	__u32 id, *prev = NULL;
-	int n = 0, err;
-
-	if (fd < 0)
-		return 0;
-	while (!bpf_map_get_next_key(fd, prev, &id)) {
-		if (TXC_ID_PREFIX(id) == prefix && key_list_add(&ids, &id)) {
-			free(ids.keys);
-			return -ENOMEM;
-		}
-		prev = &id;
-	}
-	for (size_t i = 0; i < ids.n; i++) {
-		memcpy(&id, ids.keys + i * sizeof(id), sizeof(id));
-		err = drop(dp, id);
-		if (!err)
-			n++;
-	}
-	free(ids.keys);
-	return n;
-}
-
-static int clear_id(struct txdp *dp, __u32 id)
-{
-	return txdp_clear(dp, TXC_SCOPE_ID, id);
-}
-
-int txcd_clear_id_cancels(struct txdp *dp, __u32 prefix)
-{
-	return prune_by_prefix(dp, TXDP_MAP_ID_CANCELS, prefix, clear_id);
-}
-
-int txcd_stop_id_counters(struct txdp *dp, __u32 prefix)
-{
-	return prune_by_prefix(dp, TXDP_MAP_ID_STATS, prefix, txdp_id_count_stop);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Walking and pruning the datapath's rule and cancel tables by owner: the
- * tables are the only record of who tagged what, so a prefix or source that
- * is released is found in them by the ID's prefix or the rule's source.
+ * Walking the datapath's rule tables: they are the only record of who
+ * tagged what, so the rules of a prefix or source that is released are
+ * found in them by the rule's tag.
  */
 #ifndef TXCD_RULES_H
 #define TXCD_RULES_H
@@ -34,10 +34,5 @@ int txcd_rules_walk(struct txdp *dp, txcd_rule_fn fn, void *ctx);
 /* The rule stored under @kind/@key: 0, -ENOENT, or -errno. */
 int txcd_rule_get(struct txdp *dp, __u8 kind, const void *key, struct txc_tag *tag);
 const struct txcd_rule_table *txcd_rule_table_of(__u8 kind);
-
-/* Clear every ID cancel under @prefix.  Returns how many, or -errno. */
-int txcd_clear_id_cancels(struct txdp *dp, __u32 prefix);
-/* Stop the per-ID counters of every ID under @prefix. */
-int txcd_stop_id_counters(struct txdp *dp, __u32 prefix);
 
 #endif

@@ -328,7 +328,6 @@ int txcd_ruleindex_del(struct txcd *d, __u8 kind, const void *key);
 __u32 txcd_ruleindex_take(struct txcd *d, __u32 prefix, __u32 source, __u32 max,
 			  void (*fn)(struct txcd *d, __u8 kind, const void *key,
 				     const struct txc_tag *tag));
-bool txcd_ruleindex_any(const struct txcd *d, __u32 prefix, __u32 source);
 
 /* --- cancelindex.c: the IDs of each prefix that may have a cancel --------- */
 /* Rebuilt from txc_id_cancels. */

@@ -26,8 +26,6 @@ void txcd_ringpool_close(struct txcd *d);
 int txcd_ringpool_take(struct txcd *d, __u32 *source);
 /* Remove a released source's ring, off the loop. */
 void txcd_ringpool_release(struct txcd *d, __u32 source);
-/* A job for @source is pending: its number is not handed out. */
-bool txcd_ringpool_busy(const struct txcd *d, __u32 source);
 /* Wait for a ring: @c is answered through d->park. */
 void txcd_ringpool_park(struct txcd *d, struct txcd_conn *c);
 void txcd_ringpool_forget(struct txcd *d, struct txcd_conn *c);
