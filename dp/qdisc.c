@@ -353,6 +353,18 @@ static int saved_map(struct txdp *dp, bool create)
 	return fd;
 }
 
+static int qdisc_iface_chunk(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	const struct txc_iface *ifaces = vals;
+
+	(void)ctx;
+	(void)keys;
+	for (__u32 i = 0; i < n; i++)
+		if (ifaces[i].flags & TXC_IFACE_F_QDISC)
+			return 1;
+	return 0;
+}
+
 /*
  * The TC program stamps passing frames for the qdisc only while the lookup
  * bit is set: on while some interface has TXC_IFACE_F_QDISC (or is getting
@@ -361,18 +373,14 @@ static int saved_map(struct txdp *dp, bool create)
  */
 static void stamp_bit_sync(struct txdp *dp)
 {
-	int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
-	struct txc_iface iface;
-	__u32 key, *prev = NULL;
+	int found = txdp_map_walk(txdp_map_fd(dp, TXDP_MAP_IFACES), sizeof(__u32),
+				  sizeof(struct txc_iface), qdisc_iface_chunk, NULL);
 
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		if (!bpf_map_lookup_elem(fd, &key, &iface) && (iface.flags & TXC_IFACE_F_QDISC)) {
-			__atomic_fetch_or(&dp->cfg->lookups, TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
-			return;
-		}
-		prev = &key;
-	}
-	__atomic_fetch_and(&dp->cfg->lookups, ~TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
+	/* A failed walk keeps the stamp: an unstamped frame in a queue cannot be purged. */
+	if (found)
+		__atomic_fetch_or(&dp->cfg->lookups, TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&dp->cfg->lookups, ~TXC_LOOKUP_QDISC, __ATOMIC_SEQ_CST);
 }
 
 static int iface_flags_set(struct txdp *dp, __u32 ifindex, __u32 set, __u32 clear)
