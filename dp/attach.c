@@ -364,19 +364,27 @@ static int detach_xdp_ifindex(struct txdp *dp, __u32 ifindex)
 	return txdp_iface_update(dp, ifindex, &iface);
 }
 
-int txdp_detach_tc(struct txdp *dp, const char *ifname)
+/* Detach by name, saying which program (@what: "TC", "XDP") was not there. */
+static int detach_by_name(struct txdp *dp, const char *ifname, const char *what,
+			  int (*detach_ifindex)(struct txdp *dp, __u32 ifindex))
 {
 	__u32 ifindex;
 	int err = ifindex_of(ifname, &ifindex);
 
 	if (!err)
-		err = detach_tc_ifindex(dp, ifindex);
+		err = detach_ifindex(dp, ifindex);
 	if (err == -ENOENT)
-		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's TC program is not attached\n", ifname);
+		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's %s program is not attached\n", ifname,
+			what);
 	else if (err)
-		txdp_log(TXDP_LOG_ERROR, "%s: detaching the TC program: %s\n", ifname,
+		txdp_log(TXDP_LOG_ERROR, "%s: detaching the %s program: %s\n", ifname, what,
 			strerror(-err));
 	return err;
+}
+
+int txdp_detach_tc(struct txdp *dp, const char *ifname)
+{
+	return detach_by_name(dp, ifname, "TC", detach_tc_ifindex);
 }
 
 int txdp_attach_xdp(struct txdp *dp, const char *ifname, __u32 xdp_flags)
@@ -432,17 +440,7 @@ int txdp_attach_xdp_ifindex(struct txdp *dp, __u32 ifindex, __u32 xdp_flags)
 
 int txdp_detach_xdp(struct txdp *dp, const char *ifname)
 {
-	__u32 ifindex;
-	int err = ifindex_of(ifname, &ifindex);
-
-	if (!err)
-		err = detach_xdp_ifindex(dp, ifindex);
-	if (err == -ENOENT)
-		txdp_log(TXDP_LOG_ERROR, "%s: txcancel's XDP program is not attached\n", ifname);
-	else if (err)
-		txdp_log(TXDP_LOG_ERROR, "%s: detaching the XDP program: %s\n", ifname,
-			strerror(-err));
-	return err;
+	return detach_by_name(dp, ifname, "XDP", detach_xdp_ifindex);
 }
 
 int txdp_detach_ifindex(struct txdp *dp, __u32 ifindex)

@@ -42,6 +42,15 @@ int txcl_enter(struct txc_client *c)
 	return 0;
 }
 
+int txcl_enter_arg(struct txc_client *c, const char *fn, const char *name, const void *arg)
+{
+	int err = txcl_enter(c);
+
+	if (!err && !arg)
+		err = txcl_fail(c->err, -EINVAL, "%s: %s is NULL", fn, name);
+	return err;
+}
+
 /*
  * The daemon's sentences end up on terminals and in logs: a control byte in
  * one must not become an escape sequence there.

@@ -98,6 +98,8 @@ int txcl_break(struct txc_client *c, int err);
  * error of a broken one, else 0.
  */
 int txcl_enter(struct txc_client *c);
+/* txcl_enter(), then -EINVAL for a NULL @arg, named @name in @fn's error. */
+int txcl_enter_arg(struct txc_client *c, const char *fn, const char *name, const void *arg);
 /* Copy a daemon sentence of at most @max bytes into @buf, made printable. */
 void txcl_copy_text(char *buf, const char *text, size_t max);
 
@@ -123,6 +125,12 @@ int txcl_version_mismatch(struct txc_client *c, unsigned int version);
  */
 int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
 	      struct txcl_reply *rep);
+/*
+ * txcl_call() for a reply that is one fixed head: copy its @out_len bytes
+ * to @out, or only check the reply when @out is NULL.
+ */
+int txcl_call_head(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
+		   void *out, size_t out_len);
 /* The two halves of txcl_call, for requests in flight together (async.c). */
 int txcl_send(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
 	      __u32 *seq);

@@ -11,13 +11,11 @@ static int prefix_alloc(struct txc_client *c, __u32 want, __u32 *prefix)
 {
 	struct txc_req_prefix req = { .prefix = want };
 	struct txc_rep_prefix got;
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_call_head(c, TXC_MSG_PREFIX_ALLOC, &req, sizeof(req), -1, &got,
+				 sizeof(got));
 
-	err = txcl_call(c, TXC_MSG_PREFIX_ALLOC, &req, sizeof(req), -1, &rep);
 	if (err)
 		return err;
-	memcpy(&got, rep.body, sizeof(got));
 	if (!TXC_PREFIX_VALID(got.prefix) ||
 	    (want && got.prefix != want))
 		return txcl_fail(c->err, -EPROTO, "txcanceld granted prefix %u when asked for %u",
@@ -29,15 +27,10 @@ static int prefix_alloc(struct txc_client *c, __u32 want, __u32 *prefix)
 int txc_generate_partial_cancel_id(struct txc_client *client, __u8 *prefix)
 {
 	__u32 got;
-	int err;
+	int err = txcl_enter_arg(client, __func__, "prefix", prefix);
 
-	err = txcl_enter(client);
-	if (err)
-		return err;
-	if (!prefix)
-		return txcl_fail(client->err, -EINVAL, "txc_generate_partial_cancel_id: prefix "
-				 "is NULL");
-	err = prefix_alloc(client, 0, &got);
+	if (!err)
+		err = prefix_alloc(client, 0, &got);
 	if (!err)
 		*prefix = got;
 	return err;
@@ -57,13 +50,11 @@ int txc_prefix_claim(struct txc_client *client, __u8 prefix)
 int txc_prefix_free(struct txc_client *client, __u8 prefix)
 {
 	struct txc_req_prefix req = { .prefix = prefix };
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
 	if (!err)
 		err = txcl_check_prefix(client->err, prefix);
-	return err ? err : txcl_call(client, TXC_MSG_PREFIX_FREE, &req, sizeof(req), -1, &rep);
+	return err ?: txcl_call_head(client, TXC_MSG_PREFIX_FREE, &req, sizeof(req), -1, NULL, 0);
 }
 
 int txc_prefix_list(struct txc_client *client, struct txc_prefix_info *out, size_t max)
@@ -79,13 +70,11 @@ static int source_open(struct txc_client *c, __u32 want, __u32 *source)
 {
 	struct txc_req_source req = { .source = want };
 	struct txc_rep_source got;
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_call_head(c, TXC_MSG_SOURCE_OPEN, &req, sizeof(req), -1, &got,
+				 sizeof(got));
 
-	err = txcl_call(c, TXC_MSG_SOURCE_OPEN, &req, sizeof(req), -1, &rep);
 	if (err)
 		return err;
-	memcpy(&got, rep.body, sizeof(got));
 	if (txcl_check_source(c->err, got.source) || (want && got.source != want))
 		return txcl_fail(c->err, -EPROTO, "txcanceld opened source %u when asked for %u",
 				 got.source, want);
@@ -95,14 +84,9 @@ static int source_open(struct txc_client *c, __u32 want, __u32 *source)
 
 int txc_source_open(struct txc_client *client, __u32 *source)
 {
-	int err;
+	int err = txcl_enter_arg(client, __func__, "source", source);
 
-	err = txcl_enter(client);
-	if (err)
-		return err;
-	if (!source)
-		return txcl_fail(client->err, -EINVAL, "txc_source_open: source is NULL");
-	return source_open(client, 0, source);
+	return err ?: source_open(client, 0, source);
 }
 
 int txc_source_claim(struct txc_client *client, __u32 source)
@@ -120,13 +104,11 @@ int txc_source_claim(struct txc_client *client, __u32 source)
 static int source_request(struct txc_client *c, __u8 type, __u32 source)
 {
 	struct txc_req_source req = { .source = source };
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(c);
 
-	err = txcl_enter(c);
 	if (!err)
 		err = txcl_check_source(c->err, source);
-	return err ? err : txcl_call(c, type, &req, sizeof(req), -1, &rep);
+	return err ?: txcl_call_head(c, type, &req, sizeof(req), -1, NULL, 0);
 }
 
 int txc_source_close(struct txc_client *client, __u32 source)
@@ -148,13 +130,11 @@ int txc_capture(struct txc_client *client, __u32 source, __u32 snaplen)
 {
 	struct txc_req_capture req = { .source = source, .snaplen = snaplen };
 	char why[TXCC_PROBLEM_MAX];
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
 	if (!err)
 		err = txcl_check_source(client->err, source);
 	if (!err && txcc_capture_len_problem(snaplen, why))
 		err = txcl_fail(client->err, -EINVAL, "%s", why);
-	return err ? err : txcl_call(client, TXC_MSG_CAPTURE, &req, sizeof(req), -1, &rep);
+	return err ?: txcl_call_head(client, TXC_MSG_CAPTURE, &req, sizeof(req), -1, NULL, 0);
 }

@@ -91,10 +91,8 @@ int txc_explain(struct txc_client *client, const char *ifname, __u32 mark, const
 		size_t frame_len, struct txc_rep_explain *out)
 {
 	struct txc_req_explain req;
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
 	if (err)
 		return err;
 	if (!frame || !out)
@@ -111,10 +109,7 @@ int txc_explain(struct txc_client *client, const char *ifname, __u32 mark, const
 	req.mark = mark;
 	req.frame_len = frame_len;
 	memcpy(req.frame, frame, frame_len);
-	err = txcl_call(client, TXC_MSG_EXPLAIN, &req, sizeof(req), -1, &rep);
-	if (!err)
-		memcpy(out, rep.body, sizeof(*out));
-	return err;
+	return txcl_call_head(client, TXC_MSG_EXPLAIN, &req, sizeof(req), -1, out, sizeof(*out));
 }
 
 int txc_metrics(struct txc_client *client, struct txc_rep_metrics *metrics,

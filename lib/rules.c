@@ -16,17 +16,14 @@ static int tag_add(struct txc_client *c, __u8 kind, const union txc_tag_key *key
 {
 	struct txc_req_tag req;
 	struct txc_rep_tag got;
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(c);
 
-	err = txcl_enter(c);
 	if (!err)
 		err = txcl_make_tag(c->err, &req, true, kind, key, cancel_id, source);
 	if (!err)
-		err = txcl_call(c, TXC_MSG_TAG_ADD, &req, sizeof(req), fd, &rep);
+		err = txcl_call_head(c, TXC_MSG_TAG_ADD, &req, sizeof(req), fd, &got, sizeof(got));
 	if (err)
 		return err;
-	memcpy(&got, rep.body, sizeof(got));
 	if (cookie)
 		*cookie = got.key;
 	return 0;
@@ -91,15 +88,12 @@ int txc_tag_socket(struct txc_client *client, int sock_fd, __u32 cancel_id, __u3
 int txc_untag_socket(struct txc_client *client, int sock_fd)
 {
 	union txc_tag_key key = { 0 };
+	socklen_t len = sizeof(key.socket_cookie);
 	struct txc_req_tag req;
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
 	if (err)
 		return err;
-	socklen_t len = sizeof(key.socket_cookie);
-
 	if (sock_fd < 0)
 		return txcl_fail(client->err, -EBADF, "txc_untag_socket: %d is not a file "
 				 "descriptor", sock_fd);
@@ -109,7 +103,7 @@ int txc_untag_socket(struct txc_client *client, int sock_fd)
 				 "of fd %d: %s", sock_fd, strerror(errno));
 	err = txcl_make_tag(client->err, &req, false, TXC_TAG_SOCKET, &key, 0, 0);
 	if (!err)
-		err = txcl_call(client, TXC_MSG_TAG_DEL, &req, sizeof(req), sock_fd, &rep);
+		err = txcl_call_head(client, TXC_MSG_TAG_DEL, &req, sizeof(req), sock_fd, NULL, 0);
 	if (!err && (size_t)sock_fd < client->n_tagged)
 		client->tagged[sock_fd] = 0;
 	return err;
@@ -133,13 +127,10 @@ int txc_tag_flow(struct txc_client *client, const struct txc_flow_key *flow, __u
 		 __u32 source)
 {
 	union txc_tag_key key;
-	int err;
+	int err = txcl_enter_arg(client, __func__, "flow", flow);
 
-	err = txcl_enter(client);
 	if (err)
 		return err;
-	if (!flow)
-		return txcl_fail(client->err, -EINVAL, "txc_tag_flow: flow is NULL");
 	memset(&key, 0, sizeof(key));
 	key.flow = *flow;
 	return tag_add(client, TXC_TAG_FLOW, &key, cancel_id, source, -1, NULL);
@@ -148,7 +139,6 @@ int txc_tag_flow(struct txc_client *client, const struct txc_flow_key *flow, __u
 int txc_untag(struct txc_client *client, __u8 kind, const union txc_tag_key *key)
 {
 	struct txc_req_tag req;
-	struct txcl_reply rep;
 	int err, fd = -1;
 
 	err = txcl_enter(client);
@@ -165,7 +155,7 @@ int txc_untag(struct txc_client *client, __u8 kind, const union txc_tag_key *key
 					 "socket with txc_untag_socket() (its tag also ends when "
 					 "it is closed)", (unsigned long long)key->socket_cookie);
 	}
-	err = txcl_call(client, TXC_MSG_TAG_DEL, &req, sizeof(req), fd, &rep);
+	err = txcl_call_head(client, TXC_MSG_TAG_DEL, &req, sizeof(req), fd, NULL, 0);
 	if (!err && fd >= 0)
 		client->tagged[fd] = 0;
 	return err;
@@ -176,17 +166,15 @@ int txc_cancel(struct txc_client *client, __u8 scope, __u32 value, const char *i
 {
 	struct txc_req_cancel req;
 	struct txc_rep_cancel got;
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
 	if (!err)
 		err = txcl_make_cancel(client->err, &req, scope, value, ifname, timeout_ns);
 	if (!err)
-		err = txcl_call(client, TXC_MSG_CANCEL, &req, sizeof(req), -1, &rep);
+		err = txcl_call_head(client, TXC_MSG_CANCEL, &req, sizeof(req), -1, &got,
+				     sizeof(got));
 	if (err)
 		return err;
-	memcpy(&got, rep.body, sizeof(got));
 	if (since_ns)
 		*since_ns = got.since_ns;
 	return 0;
@@ -200,29 +188,20 @@ int txc_cancel_send_net_buffer_lists(struct txc_client *client, __u32 cancel_id)
 int txc_clear(struct txc_client *client, __u8 scope, __u32 value, struct txc_rep_clear *final)
 {
 	struct txc_req_clear req;
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
 	if (!err)
 		err = txcl_make_clear(client->err, &req, scope, value);
-	if (!err)
-		err = txcl_call(client, TXC_MSG_CLEAR, &req, sizeof(req), -1, &rep);
-	if (err)
-		return err;
-	if (final)
-		memcpy(final, rep.body, sizeof(*final));
-	return 0;
+	return err ?: txcl_call_head(client, TXC_MSG_CLEAR, &req, sizeof(req), -1, final,
+				     sizeof(*final));
 }
 
 int txc_count_id(struct txc_client *client, __u32 cancel_id, int enable)
 {
 	struct txc_req_count_id req = { .cancel_id = cancel_id, .enable = !!enable };
-	struct txcl_reply rep;
-	int err;
+	int err = txcl_enter(client);
 
-	err = txcl_enter(client);
 	if (!err)
 		err = txcl_check_id(client->err, cancel_id);
-	return err ? err : txcl_call(client, TXC_MSG_COUNT_ID, &req, sizeof(req), -1, &rep);
+	return err ?: txcl_call_head(client, TXC_MSG_COUNT_ID, &req, sizeof(req), -1, NULL, 0);
 }

@@ -307,6 +307,18 @@ int txcl_call(struct txc_client *c, __u8 type, const void *body, size_t len, int
 	return err ?: txcl_wait(c, type, seq, rep);
 }
 
+int txcl_call_head(struct txc_client *c, __u8 type, const void *body, size_t len, int fd,
+		   void *out, size_t out_len)
+{
+	struct txcl_reply rep;
+	int err = txcl_call(c, type, body, len, fd, &rep);
+
+	/* The reply was checked against the type's reply head before this. */
+	if (!err && out)
+		memcpy(out, rep.body, out_len);
+	return err;
+}
+
 int txc_request_raw(struct txc_client *client, const void *msg, size_t len, int fd,
 		    void *reply, size_t reply_max)
 {
