@@ -234,6 +234,35 @@ static const struct u32_opt {
 	U32_OPT(OPT_QDISC_LIMIT, qdisc_limit, 10, 1, TXC_QDISC_LIMIT_MAX),
 };
 
+/* The words of an option that takes one of a few. */
+struct opt_word {
+	const char *word;
+	__u32 value;
+};
+
+static const struct opt_word tc_modes[] = {
+	{ "auto", TXDP_TC_AUTO },
+	{ "tcx", TXDP_TC_TCX },
+	{ "clsact", TXDP_TC_CLSACT },
+	{ NULL },
+};
+
+static const struct opt_word xdp_modes[] = {
+	{ "native", 0 },
+	{ "skb", XDP_FLAGS_SKB_MODE },
+	{ NULL },
+};
+
+static int word_value(const struct opt_word *words, const char *arg, __u32 *value)
+{
+	for (; words->word; words++)
+		if (!strcmp(words->word, arg)) {
+			*value = words->value;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 {
 	struct txcd_opts *o = &d->opts;
@@ -262,22 +291,14 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		o->pin_dir = strdup(arg);
 		return 0;
 	case OPT_TC_MODE:
-		if (!strcmp(arg, "auto"))
-			o->tc_mode = TXDP_TC_AUTO;
-		else if (!strcmp(arg, "tcx"))
-			o->tc_mode = TXDP_TC_TCX;
-		else if (!strcmp(arg, "clsact"))
-			o->tc_mode = TXDP_TC_CLSACT;
-		else
+		if (word_value(tc_modes, arg, &v))
 			goto bad_word;
+		o->tc_mode = v;
 		return 0;
 	case OPT_XDP_MODE:
-		if (!strcmp(arg, "native"))
-			o->xdp_flags = 0;
-		else if (!strcmp(arg, "skb"))
-			o->xdp_flags = XDP_FLAGS_SKB_MODE;
-		else
+		if (word_value(xdp_modes, arg, &v))
 			goto bad_word;
+		o->xdp_flags = v;
 		return 0;
 	case OPT_KEEP:
 		o->keep_on_exit = true;

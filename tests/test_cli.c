@@ -12,7 +12,8 @@
  *               duration, or for a socket untag (only the socket's owner
  *               can reach its tag), and takes a fractional duration (it
  *               then fails only to connect: exit 1);
- *   daemon_args: txcanceld refuses -i with an invalid name at once.
+ *   daemon_args: txcanceld refuses -i with an invalid name, and a --tc-mode or
+ *   --xdp-mode word it does not know, at once.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -219,22 +220,36 @@ static void test_tool_args(void)
 		printf("    output: %s", out);
 }
 
+/* txcanceld's refusals: option, value, and what the error must name. */
+static const struct daemon_refusal {
+	const char *opt, *value, *says;
+} daemon_refusals[] = {
+	{ "-i", "v0/x", "interface '" },
+	{ "-i", "v0/x:tc", "interface '" },
+	{ "-i", "a b", "interface '" },
+	{ "-i", "..", "interface '" },
+	{ "-i", "eth0:", "interface '" },
+	{ "-i", ":xdp", "interface '" },
+	{ "--tc-mode", "tc", "--tc-mode 'tc': not a valid value" },
+	{ "--xdp-mode", "generic", "--xdp-mode 'generic': not a valid value" },
+};
+
 static void test_daemon_args(void)
 {
-	static const char *const bad[] = { "v0/x", "v0/x:tc", "a b", "..", "eth0:", ":xdp" };
 	char out[4096];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *argv[] = { txct_daemon_path(), "-i", bad[i], "--socket",
+	for (size_t i = 0; i < sizeof(daemon_refusals) / sizeof(daemon_refusals[0]); i++) {
+		const struct daemon_refusal *r = &daemon_refusals[i];
+		const char *argv[] = { txct_daemon_path(), r->opt, r->value, "--socket",
 				       "/nonexistent/txcanceld.sock", NULL };
 		int ret;
 
-		if (!test_sub_begin("txcanceld -i '%s'", bad[i]))
+		if (!test_sub_begin("txcanceld %s '%s'", r->opt, r->value))
 			continue;
 		ret = txct_spawn_wait(argv, out, sizeof(out), 10000);
 		ASSERT_EQ(ret, 2, "refused as a usage error");
-		if (!ASSERT_TRUE(strstr(out, "interface '") != NULL && strstr(out, bad[i]),
-				 "the error names the interface"))
+		if (!ASSERT_TRUE(strstr(out, r->says) && strstr(out, r->value),
+				 "the error names the option and the value"))
 			printf("    output: %s", out);
 		test_sub_end();
 	}
