@@ -54,10 +54,15 @@ int txcd_do_prefix_free(struct txcd_req *r)
 	return 0;
 }
 
+/* The two requests that park, SOURCE_OPEN and COUNT_ID, fit parked_req exactly. */
+_Static_assert(sizeof(((struct txcd_conn *)0)->parked_req) ==
+	       TXCD_HDR + sizeof(struct txc_req_source) &&
+	       sizeof(struct txc_req_count_id) == sizeof(struct txc_req_source),
+	       "a parked request fits parked_req");
+
 static void park(struct txcd_req *r)
 {
 	memcpy(r->c->parked_req, r->h, sizeof(r->c->parked_req));
-	r->c->parked_len = sizeof(r->c->parked_req);
 }
 
 int txcd_do_source_open(struct txcd_req *r)
@@ -229,8 +234,7 @@ static int dispatch(struct txcd_req *r)
 	return ret ? ret : hd->fn(r);
 }
 
-size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t len, int fd,
-		   void *reply)
+size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, int fd, void *reply)
 {
 	struct txcd_req r = {
 		.d = d, .c = c, .h = msg, .body = (const __u8 *)msg + TXCD_HDR, .fd = fd,
@@ -239,7 +243,6 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, size_t 
 	struct txc_msg_hdr *h = reply;
 	int ret;
 
-	(void)len;
 	ret = dispatch(&r);
 	if (fd >= 0)
 		close(fd);

@@ -137,7 +137,7 @@ static bool conn_serve_one(struct txcd *d, struct txcd_conn *c, __u8 *buf, __u8 
 		reply_error(d, c, len >= sizeof(h) ? &h : NULL, ret, &err);
 		return true;
 	}
-	len = txcd_handle(d, c, buf, len, fd, reply);
+	len = txcd_handle(d, c, buf, fd, reply);
 	/* The check passed: h.type is a known request type. */
 	d->req_count[h.type]++;
 	if (!len) {
@@ -155,7 +155,7 @@ static void conn_resume(struct txcd *d, struct txcd_conn *c)
 	size_t len;
 
 	c->resumed = true;
-	len = txcd_handle(d, c, c->parked_req, c->parked_len, -1, reply);
+	len = txcd_handle(d, c, c->parked_req, -1, reply);
 	c->resumed = false;
 
 	if (len)

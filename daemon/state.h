@@ -199,7 +199,6 @@ struct txcd_conn {
 	bool resumed;		/* its parked request runs again: already counted */
 	__u8 retries;		/* of the parked request */
 	struct txcd_conn *next_parked;
-	size_t parked_len;
 	__u8 parked_req[sizeof(struct txc_msg_hdr) + 8] __attribute__((aligned(8)));
 	struct txcd_conn *next;
 };
