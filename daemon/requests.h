@@ -53,10 +53,10 @@ struct txcd_handler {
 };
 
 /*
- * Handle one request that txcd_check_request() passed (so its length is
- * its type's); fills @reply (TXC_MSG_MAX bytes) and returns
- * its length, or 0 when it waits (parked: ringpool.c, retry.c).  @fd is the
- * SCM_RIGHTS descriptor (or -1); it is closed here.
+ * Handle one request that txcd_check_request() passed (so its length is its
+ * type's); fills @reply (TXC_MSG_MAX bytes) and returns its length, or 0 when
+ * it waits (parked: ringpool.c, retry.c).  @fd is the SCM_RIGHTS descriptor
+ * (or -1); it is closed here.
  */
 size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *req, int fd, void *reply);
 
