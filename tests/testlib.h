@@ -45,7 +45,7 @@ void test_subs_chained(void);
 
 /*
  * A table of subtests that share one fixture, each a function of it, run in
- * the table's order by test_subs_run() (each only if selected):
+ * the table's order by test_subs_run(), each as test_sub_begin() selects it:
  *	static const TEST_SUB_OF(struct my_fixture) subs[] = {
  *		{ "name", run_name },
  *	};
