@@ -1117,6 +1117,199 @@ static __u32 map_id_of(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
+/* The frames the per-ID counter subtests send. */
+struct id_frames {
+	struct pkt_spec other;	/* udp4 to another port: a flow of its own */
+	struct frame f;		/* udp4 */
+	struct frame g;		/* the same flow, 200 bytes long */
+	struct frame o;		/* other */
+};
+
+/* udp4's flow tagged ID A1 from source 1, with A1 counted. */
+static bool a1_counted(void)
+{
+	return reset() && add_flow(&udp4, ID_A1, SRC_1) &&
+	       ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1");
+}
+
+static void id_passed_aborted(const struct id_frames *fr)
+{
+	const struct frame *f = &fr->f, *g = &fr->g;
+
+	if (!a1_counted())
+		return;
+	ASSERT_EQ(tc_verdict(f, 0), TC_NEXT, "64-byte frame passes");
+	ASSERT_EQ(tc_verdict(g, 0), TC_NEXT, "200-byte frame passes");
+	id_stats_are(ID_A1, 2, f->len + g->len, 0, 0);
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1");
+	ASSERT_EQ(tc_verdict(g, 0), TC_DROP, "200-byte frame dropped");
+	ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, f), XDP_DROP_RC, "64-byte frame dropped by XDP");
+	id_stats_are(ID_A1, 2, f->len + g->len, 2, f->len + g->len);
+	stats_are(SRC_1, 2, f->len + g->len, 2, f->len + g->len, 2);
+}
+
+static void id_uncounted(const struct id_frames *fr)
+{
+	const struct frame *o = &fr->o;
+	struct txc_id_stats st;
+
+	if (!a1_counted() || !add_flow(&fr->other, ID_A2, SRC_1))
+		return;
+	ASSERT_EQ(tc_verdict(o, 0), TC_NEXT, "A2 frame passes");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A2, 0, 0), "cancel A2");
+	ASSERT_EQ(tc_verdict(o, 0), TC_DROP, "A2 frame dropped");
+	ASSERT_EQ(txdp_id_counters(dp, ID_A2, &st), -ENOENT, "A2 is not counted");
+	id_stats_are(ID_A1, 0, 0, 0, 0);
+	stats_are(SRC_1, 1, o->len, 1, o->len, 1);	/* the source counts it all the same */
+}
+
+static void id_start_keeps_counts(const struct id_frames *fr)
+{
+	if (!a1_counted())
+		return;
+	ASSERT_EQ(tc_verdict(&fr->f, 0), TC_NEXT, "frame passes");
+	ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1 again");
+	id_stats_are(ID_A1, 1, fr->f.len, 0, 0);
+}
+
+static void id_stop(const struct id_frames *fr)
+{
+	const struct frame *f = &fr->f;
+	struct txc_id_stats st;
+
+	if (!a1_counted())
+		return;
+	ASSERT_EQ(tc_verdict(f, 0), TC_NEXT, "counted frame");
+	ASSERT_OK(txdp_id_count_stop(dp, ID_A1), "stop");
+	ASSERT_EQ(txdp_id_counters(dp, ID_A1, &st), -ENOENT, "stopped: no counters");
+	ASSERT_EQ(tc_verdict(f, 0), TC_NEXT, "frame while not counted");
+	ASSERT_EQ(txdp_id_count_stop(dp, ID_A1), -ENOENT, "stop of an ID not counted");
+	ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count again");
+	id_stats_are(ID_A1, 0, 0, 0, 0);	/* a new start begins at zero */
+	stats_are(SRC_1, 2, 2 * f->len, 0, 0, 0);
+}
+
+static void id_lookup_bit(const struct id_frames *fr)
+{
+	const struct frame *f = &fr->f;
+	struct txc_id_stats st;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&fr->other, ID_A2, SRC_1))
+		return;
+	ASSERT_EQ(txdp_id_count_start(dp, 0), -EINVAL, "ID 0 refused");
+	ASSERT_EQ(txdp_id_count_start(dp, 0x00123456), -EINVAL, "prefix 0 refused");
+	ASSERT_LOGGED("0x00123456", "prefix-0 ID");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "refused starts set no bit");
+	/* With the bit clear the table is not looked up, even if it has the ID. */
+	if (!id_stats_force(ID_A1))
+		return;
+	ASSERT_EQ(tc_verdict(f, 0), TC_NEXT, "frame passes");
+	st = id_stats_raw(ID_A1);
+	ASSERT_EQ(st.passed_frames, 0, "bit clear: not counted");
+	ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count A1");
+	ASSERT_OK(txdp_id_count_start(dp, ID_A2), "count A2");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS, "bit set");
+	ASSERT_EQ(tc_verdict(f, 0), TC_NEXT, "frame passes");
+	id_stats_are(ID_A1, 1, f->len, 0, 0);
+	ASSERT_OK(txdp_id_count_stop(dp, ID_A1), "stop A1");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS,
+		  "bit stays while A2 is counted");
+	ASSERT_OK(txdp_id_count_stop(dp, ID_A2), "stop A2");
+	ASSERT_EQ(config_lookups(), TXC_LOOKUP_FLOW, "table empty: bit clear, the others kept");
+}
+
+/* Untagged frames never get to the per-ID lookup, not even for ID 0. */
+static void id_untagged_not_counted(const struct id_frames *fr)
+{
+	struct pkt_spec arp = { .family = 0 };
+	struct frame u6 = frame_of(&udp6), a = frame_of(&arp);
+	struct txc_id_stats st;
+
+	if (!a1_counted() || !add_mark(0xff000000, 0x05000000, ID_A1, SRC_1) ||
+	    !id_stats_force(0) || !id_stats_force(0x09000000))
+		return;
+	ASSERT_EQ(tc_verdict(&fr->o, 0), TC_NEXT, "IPv4 flow without a rule");
+	ASSERT_EQ(tc_verdict(&u6, 0), TC_NEXT, "IPv6 flow without a rule");
+	ASSERT_EQ(tc_verdict(&a, 0), TC_NEXT, "non-IP frame");
+	ASSERT_EQ(tc_verdict(&fr->f, 0x09000000), TC_NEXT, "foreign ID in the mark");
+	ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &fr->o), XDP_PASS_RC, "XDP, no rule");
+	st = id_stats_raw(0);
+	ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under ID 0");
+	st = id_stats_raw(0x09000000);
+	ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under the mark");
+	id_stats_are(ID_A1, 0, 0, 0, 0);
+}
+
+static void id_table_full(const struct id_frames *fr)
+{
+	__u32 i, n;
+	int err;
+
+	(void)fr;
+	if (!reset())
+		return;
+	for (i = 0, n = 0, err = 0; i < TXC_ID_STATS_MAX; i++) {
+		int e = txdp_id_count_start(dp, TXC_ID_MAKE(PREFIX_A, i));
+
+		n += !e;
+		err = err ? err : e;
+	}
+	ASSERT_OK(err, "count every ID");
+	ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs counted");
+	ASSERT_EQ(txdp_id_count_start(dp, ID_B1), -ENOSPC, "one more: table full");
+	ASSERT_LOGGED("full", "table full");
+	ASSERT_OK(txdp_id_count_start(dp, ID_A1), "an ID already counted, table full");
+	/* Stop them one by one: emptying a big hash through reset is slow. */
+	for (i = 0, n = 0; i < TXC_ID_STATS_MAX; i++)
+		n += !txdp_id_count_stop(dp, TXC_ID_MAKE(PREFIX_A, i));
+	ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs stopped");
+	ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "all stopped: bit clear");
+}
+
+static void id_reset(const struct id_frames *fr)
+{
+	struct txc_id_stats st;
+
+	if (!a1_counted())
+		return;
+	ASSERT_EQ(tc_verdict(&fr->f, 0), TC_NEXT, "counted frame");
+	if (!reset())
+		return;
+	ASSERT_EQ(txdp_id_counters(dp, ID_A1, &st), -ENOENT, "reset forgets counted IDs");
+	ASSERT_EQ(config_lookups(), 0, "reset clears the bit");
+}
+
+/* A second instance (a restarted daemon) reuses the pinned table. */
+static void id_pinned_reuse(const struct id_frames *fr)
+{
+	struct txdp_opts opts = { .pin_dir = pin_dir };
+	struct txc_id_stats st;
+	struct txdp *dp2;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !ASSERT_OK(txdp_open(&dp2, &opts), "open a second instance"))
+		return;
+	ASSERT_EQ(map_id_of(txdp_map_fd(dp2, TXDP_MAP_ID_STATS)),
+		  map_id_of(txdp_map_fd(dp, TXDP_MAP_ID_STATS)), "the same txc_id_stats map");
+	ASSERT_OK(txdp_id_count_start(dp2, ID_A1), "count through the second instance");
+	ASSERT_EQ(tc_verdict(&fr->f, 0), TC_NEXT, "frame through the first one's program");
+	if (ASSERT_OK(txdp_id_counters(dp2, ID_A1, &st), "counters through the second"))
+		ASSERT_EQ(st.passed_frames, 1, "counted");
+	txdp_close(dp2);
+}
+
+static const TEST_SUB_OF(const struct id_frames) id_counter_subs[] = {
+	{ "passed_aborted", id_passed_aborted },
+	{ "uncounted_id", id_uncounted },
+	{ "start_keeps_counts", id_start_keeps_counts },
+	{ "stop", id_stop },
+	{ "lookup_bit", id_lookup_bit },
+	{ "untagged_not_counted", id_untagged_not_counted },
+	{ "table_full", id_table_full },
+	{ "reset", id_reset },
+	{ "pinned_reuse", id_pinned_reuse },
+};
+
 /*
  * Per-ID counters: exact frames and bytes, passed and aborted, at every hook,
  * only for the IDs asked for; start keeps counts, stop forgets them; the
@@ -1124,190 +1317,15 @@ static __u32 map_id_of(int fd)
  */
 static void test_id_counters(void)
 {
-	struct pkt_spec big = udp4, other = udp4;
-	struct frame f = frame_of(&udp4), g, o;
-	struct txc_id_stats st;
-	struct txdp *dp2;
-	__u32 i, n;
-	int err;
+	struct pkt_spec big = udp4;
+	struct id_frames fr = { .other = udp4 };
 
 	big.frame_len = 200;	/* the same flow, another length */
-	g = frame_of(&big);
-	other.dport = 5002;
-	o = frame_of(&other);
-
-	if (test_sub_begin("passed_aborted")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
-			goto next1;
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "64-byte frame passes");
-		ASSERT_EQ(tc_verdict(&g, 0), TC_NEXT, "200-byte frame passes");
-		id_stats_are(ID_A1, 2, f.len + g.len, 0, 0);
-		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1");
-		ASSERT_EQ(tc_verdict(&g, 0), TC_DROP, "200-byte frame dropped");
-		ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f), XDP_DROP_RC,
-			  "64-byte frame dropped by XDP");
-		id_stats_are(ID_A1, 2, f.len + g.len, 2, f.len + g.len);
-		stats_are(SRC_1, 2, f.len + g.len, 2, f.len + g.len, 2);
-	next1:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("uncounted_id")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&other, ID_A2, SRC_1) ||
-		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
-			goto next2;
-		ASSERT_EQ(tc_verdict(&o, 0), TC_NEXT, "A2 frame passes");
-		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A2, 0, 0), "cancel A2");
-		ASSERT_EQ(tc_verdict(&o, 0), TC_DROP, "A2 frame dropped");
-		ASSERT_EQ(txdp_id_counters(dp, ID_A2, &st), -ENOENT, "A2 is not counted");
-		id_stats_are(ID_A1, 0, 0, 0, 0);
-		stats_are(SRC_1, 1, o.len, 1, o.len,
-			  1);	/* the source counts it all the same */
-	next2:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("start_keeps_counts")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
-			goto next3;
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
-		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1 again");
-		id_stats_are(ID_A1, 1, f.len, 0, 0);
-	next3:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("stop")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
-			goto next4;
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "counted frame");
-		ASSERT_OK(txdp_id_count_stop(dp, ID_A1), "stop");
-		ASSERT_EQ(txdp_id_counters(dp, ID_A1, &st), -ENOENT, "stopped: no counters");
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame while not counted");
-		ASSERT_EQ(txdp_id_count_stop(dp, ID_A1), -ENOENT, "stop of an ID not counted");
-		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count again");
-		id_stats_are(ID_A1, 0, 0, 0, 0);	/* a new start begins at zero */
-		stats_are(SRC_1, 2, 2 * f.len, 0, 0, 0);
-	next4:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("lookup_bit")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&other, ID_A2, SRC_1))
-			goto next5;
-		ASSERT_EQ(txdp_id_count_start(dp, 0), -EINVAL, "ID 0 refused");
-		ASSERT_EQ(txdp_id_count_start(dp, 0x00123456), -EINVAL, "prefix 0 refused");
-		ASSERT_LOGGED("0x00123456", "prefix-0 ID");
-		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "refused starts set no bit");
-		/* With the bit clear the table is not looked up, even if it has the ID. */
-		if (!id_stats_force(ID_A1))
-			goto next5;
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
-		st = id_stats_raw(ID_A1);
-		ASSERT_EQ(st.passed_frames, 0, "bit clear: not counted");
-		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count A1");
-		ASSERT_OK(txdp_id_count_start(dp, ID_A2), "count A2");
-		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS, "bit set");
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame passes");
-		id_stats_are(ID_A1, 1, f.len, 0, 0);
-		ASSERT_OK(txdp_id_count_stop(dp, ID_A1), "stop A1");
-		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, TXC_LOOKUP_ID_STATS,
-			  "bit stays while A2 is counted");
-		ASSERT_OK(txdp_id_count_stop(dp, ID_A2), "stop A2");
-		ASSERT_EQ(config_lookups(), TXC_LOOKUP_FLOW,
-			  "table empty: bit clear, the others kept");
-	next5:
-		test_sub_end();
-	}
-
-	/* Untagged frames never get to the per-ID lookup, not even for ID 0. */
-	if (test_sub_begin("untagged_not_counted")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !add_mark(0xff000000, 0x05000000, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1),
-			       "count ID A1") || !id_stats_force(0) ||
-		    !id_stats_force(0x09000000))
-			goto next6;
-		{
-			struct pkt_spec arp = { .family = 0 };
-			struct frame u6 = frame_of(&udp6), a = frame_of(&arp);
-
-			ASSERT_EQ(tc_verdict(&o, 0), TC_NEXT, "IPv4 flow without a rule");
-			ASSERT_EQ(tc_verdict(&u6, 0), TC_NEXT, "IPv6 flow without a rule");
-			ASSERT_EQ(tc_verdict(&a, 0), TC_NEXT, "non-IP frame");
-			ASSERT_EQ(tc_verdict(&f, 0x09000000), TC_NEXT, "foreign ID in the mark");
-			ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &o), XDP_PASS_RC, "XDP, no rule");
-		}
-		st = id_stats_raw(0);
-		ASSERT_EQ(st.passed_frames + st.aborted_frames, 0, "nothing counted under ID 0");
-		st = id_stats_raw(0x09000000);
-		ASSERT_EQ(st.passed_frames + st.aborted_frames, 0,
-			  "nothing counted under the mark");
-		id_stats_are(ID_A1, 0, 0, 0, 0);
-	next6:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("table_full")) {
-		if (!reset())
-			goto next7;
-		for (i = 0, n = 0, err = 0; i < TXC_ID_STATS_MAX; i++) {
-			int e = txdp_id_count_start(dp, TXC_ID_MAKE(PREFIX_A, i));
-
-			n += !e;
-			err = err ? err : e;
-		}
-		ASSERT_OK(err, "count every ID");
-		ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs counted");
-		ASSERT_EQ(txdp_id_count_start(dp, ID_B1), -ENOSPC, "one more: table full");
-		ASSERT_LOGGED("full", "table full");
-		ASSERT_OK(txdp_id_count_start(dp, ID_A1), "an ID already counted, table full");
-		/* Stop them one by one: emptying a big hash through reset is slow. */
-		for (i = 0, n = 0; i < TXC_ID_STATS_MAX; i++)
-			n += !txdp_id_count_stop(dp, TXC_ID_MAKE(PREFIX_A, i));
-		ASSERT_EQ(n, TXC_ID_STATS_MAX, "IDs stopped");
-		ASSERT_EQ(config_lookups() & TXC_LOOKUP_ID_STATS, 0, "all stopped: bit clear");
-	next7:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("reset")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count ID A1"))
-			goto next8;
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "counted frame");
-		if (!reset())
-			goto next8;
-		ASSERT_EQ(txdp_id_counters(dp, ID_A1, &st), -ENOENT, "reset forgets counted IDs");
-		ASSERT_EQ(config_lookups(), 0, "reset clears the bit");
-	next8:
-		test_sub_end();
-	}
-
-	/* A second instance (a restarted daemon) reuses the pinned table. */
-	if (test_sub_begin("pinned_reuse")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1))
-			goto next9;
-		{
-			struct txdp_opts opts = { .pin_dir = pin_dir };
-
-			if (!ASSERT_OK(txdp_open(&dp2, &opts), "open a second instance"))
-				goto next9;
-		}
-		ASSERT_EQ(map_id_of(txdp_map_fd(dp2, TXDP_MAP_ID_STATS)),
-			  map_id_of(txdp_map_fd(dp,
-						  TXDP_MAP_ID_STATS)), "the same txc_id_stats map");
-		ASSERT_OK(txdp_id_count_start(dp2, ID_A1), "count through the second instance");
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "frame through the first one's program");
-		if (ASSERT_OK(txdp_id_counters(dp2, ID_A1, &st), "counters through the second"))
-			ASSERT_EQ(st.passed_frames, 1, "counted");
-		txdp_close(dp2);
-	next9:
-		test_sub_end();
-	}
+	fr.other.dport = 5002;
+	fr.f = frame_of(&udp4);
+	fr.g = frame_of(&big);
+	fr.o = frame_of(&fr.other);
+	test_subs_run(id_counter_subs, &fr);
 }
 
 /* --- explain -------------------------------------------------------------- */

@@ -384,6 +384,13 @@ static void events_forged(struct lw_fixture *fx)
 	close(fd);
 }
 
+static const TEST_SUB_OF(struct lw_fixture) event_subs[] = {
+	{ "bridge_port", events_bridge_port },
+	{ "netns_move", events_netns_move },
+	{ "socket", events_socket },
+	{ "forged", events_forged },
+};
+
 static void test_events(void)
 {
 	struct lw_fixture fx;
@@ -394,25 +401,7 @@ static void test_events(void)
 
 	events_new_rename_updown_del(&fx);
 
-	if (test_sub_begin("bridge_port")) {
-		events_bridge_port(&fx);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("netns_move")) {
-		events_netns_move(&fx);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("socket")) {
-		events_socket(&fx);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("forged")) {
-		events_forged(&fx);
-		test_sub_end();
-	}
+	test_subs_run(event_subs, &fx);
 out:
 	lw_teardown(&fx);
 }

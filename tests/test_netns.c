@@ -1243,6 +1243,28 @@ out:
 			"after the clsact detach");
 }
 
+/*
+ * On A's first interface, with A entered: attaching the hook (XDP if xdp,
+ * else TC) in mode while it is attached is refused, and the log says so.
+ */
+static void attach_refused(struct tc_fixture *fx, bool xdp, __u32 mode, const char *what)
+{
+	last_log[0] = '\0';
+	ASSERT_EQ(xdp ? txdp_attach_xdp(fx->dp, fx->if_a[0], mode) :
+			txdp_attach_tc(fx->dp, fx->if_a[0], mode), -EEXIST, what);
+	ASSERT_TRUE(strstr(last_log, "already attached") != NULL,
+		    "error says 'already attached'");
+}
+
+/* The same for detaching the hook while it is not attached. */
+static void detach_refused(struct tc_fixture *fx, bool xdp, const char *what)
+{
+	last_log[0] = '\0';
+	ASSERT_EQ(xdp ? txdp_detach_xdp(fx->dp, fx->if_a[0]) :
+			txdp_detach_tc(fx->dp, fx->if_a[0]), -ENOENT, what);
+	ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
+}
+
 static void clean_errors(struct tc_fixture *fx)
 {
 	__u32 mode;
@@ -1259,36 +1281,22 @@ static void clean_errors(struct tc_fixture *fx)
 	err = txdp_attach_xdp(fx->dp, "txcnoexist0", 0);
 	ASSERT_EQ(err, -ENODEV, "XDP attach to a missing interface");
 
-	last_log[0] = '\0';
-	err = txdp_detach_tc(fx->dp, fx->if_a[0]);
-	ASSERT_EQ(err, -ENOENT, "TC detach when never attached");
-	ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
+	detach_refused(fx, false, "TC detach when never attached");
 
 	if (ASSERT_OK(txdp_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), "TC attach")) {
-		last_log[0] = '\0';
-		ASSERT_EQ(txdp_attach_tc(fx->dp, fx->if_a[0], kernel_tc_mode()), -EEXIST,
-			  "TC attach twice");
-		ASSERT_TRUE(strstr(last_log, "already attached") != NULL,
-			    "error says 'already attached'");
+		attach_refused(fx, false, kernel_tc_mode(), "TC attach twice");
 		ASSERT_EQ(txdp_attach_tc(fx->dp, fx->if_a[0],
 					kernel_tcx ? TXDP_TC_CLSACT : TXDP_TC_TCX), -EEXIST,
 			  "attach in the other TC mode over the first");
 		ASSERT_OK(txdp_detach_tc(fx->dp, fx->if_a[0]), "TC detach");
-		last_log[0] = '\0';
-		ASSERT_EQ(txdp_detach_tc(fx->dp, fx->if_a[0]), -ENOENT, "TC detach twice");
-		ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
+		detach_refused(fx, false, "TC detach twice");
 	}
 	ns_leave();
 	err = attach_xdp_in(fx->a, fx->dp, fx->if_a[0], &mode);
 	if (ASSERT_OK(err, "XDP attach") && !ns_enter(fx->a)) {
-		last_log[0] = '\0';
-		ASSERT_EQ(txdp_attach_xdp(fx->dp, fx->if_a[0], mode), -EEXIST, "XDP attach twice");
-		ASSERT_TRUE(strstr(last_log, "already attached") != NULL,
-			    "error says 'already attached'");
+		attach_refused(fx, true, mode, "XDP attach twice");
 		ASSERT_OK(txdp_detach_xdp(fx->dp, fx->if_a[0]), "XDP detach");
-		last_log[0] = '\0';
-		ASSERT_EQ(txdp_detach_xdp(fx->dp, fx->if_a[0]), -ENOENT, "XDP detach twice");
-		ASSERT_TRUE(strstr(last_log, "not attached") != NULL, "error says 'not attached'");
+		detach_refused(fx, true, "XDP detach twice");
 		ns_leave();
 	}
 	log_quiet = false;
@@ -1351,6 +1359,24 @@ static void detach_many_cancels(struct tc_fixture *fx)
 		txdp_clear(fx->dp, TXC_SCOPE_ID, TXC_ID_MAKE(prefix, i + 1));
 }
 
+static void clean_clsact_created(struct tc_fixture *fx)
+{
+	clean_clsact(fx, false);
+}
+
+static void clean_clsact_preexisting(struct tc_fixture *fx)
+{
+	clean_clsact(fx, true);
+}
+
+static const TEST_SUB_OF(struct tc_fixture) clean_subs[] = {
+	{ "tcx_xdp", clean_tcx_xdp },
+	{ "clsact_created", clean_clsact_created },
+	{ "clsact_preexisting", clean_clsact_preexisting },
+	{ "errors", clean_errors },
+	{ "detach_many_cancels", detach_many_cancels },
+};
+
 static void test_attach_detach_clean(void)
 {
 	struct tc_fixture fx;
@@ -1360,31 +1386,9 @@ static void test_attach_detach_clean(void)
 	if (!tc_fixture_setup(&fx, "adc", 2, 50))
 		goto out;
 
-	if (test_sub_begin("tcx_xdp")) {
-		clean_tcx_xdp(&fx);
-		test_sub_end();
-	}
+	test_subs_run(clean_subs, &fx);
 
-	if (test_sub_begin("clsact_created")) {
-		clean_clsact(&fx, false);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("clsact_preexisting")) {
-		clean_clsact(&fx, true);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("errors")) {
-		clean_errors(&fx);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("detach_many_cancels")) {
-		detach_many_cancels(&fx);
-		test_sub_end();
-	}
-
+	/* Last, as it unpins and closes the datapath. */
 	if (test_sub_begin("detach_all_unpin")) {
 		/* Leave things attached so that detach_all has work to do. */
 		if (attach_tc_in(fx.a, fx.dp, fx.if_a[0], kernel_tc_mode()) &&

@@ -43,6 +43,29 @@ void test_sub_end(void);
  */
 void test_subs_chained(void);
 
+/*
+ * A table of subtests that share one fixture, each a function of it, run in
+ * the table's order by test_subs_run(), each as test_sub_begin() selects it:
+ *	static const TEST_SUB_OF(struct my_fixture) subs[] = {
+ *		{ "name", run_name },
+ *	};
+ *	test_subs_run(subs, &fx);
+ */
+#define TEST_SUB_OF(fixture_type)						\
+	struct {								\
+		const char *name;						\
+		void (*run)(fixture_type *fx);					\
+	}
+
+#define test_subs_run(subs, fx) do {						\
+	for (size_t ___i = 0; ___i < ARRAY_SIZE(subs); ___i++) {		\
+		if (test_sub_begin("%s", (subs)[___i].name)) {			\
+			(subs)[___i].run(fx);					\
+			test_sub_end();						\
+		}								\
+	}									\
+} while (0)
+
 int test_main(int argc, char **argv, const struct test_case *cases, size_t n);
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
