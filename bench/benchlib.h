@@ -137,7 +137,10 @@ void bench_threads_start(struct bench_threads *g, int n, int (*run)(void *arg), 
 void bench_threads_go(struct bench_threads *g);
 /* Whether every thread's run has returned. */
 bool bench_threads_done(struct bench_threads *g);
-/* Joins them all: the last error of theirs, and in *@last_end when the last one ended. */
+/*
+ * Joins them all: the error of the last of them (in order) that failed, or 0,
+ * and in *@last_end, if not NULL, when the last one to end ended.
+ */
 int bench_threads_join(struct bench_threads *g, uint64_t *last_end);
 
 #endif

@@ -268,7 +268,7 @@ static int flood_client(struct txc_client **cp, struct reader *r)
 
 /* The clocks at a flood's start. */
 struct flood_start {
-	uint64_t t0;		/* wall clock */
+	uint64_t t0;			/* wall clock */
 	uint64_t cpu_d0, wait_d0;	/* the daemon's CPU and run-queue time */
 	uint64_t cpu_r0;		/* the reader thread's CPU */
 };
