@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Statistics, clocks and the JSON-lines output of the benchmarks. */
-#include <dirent.h>
+/* Statistics, clocks, threads and the JSON-lines output of the benchmarks. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 
 #include "benchlib.h"
+#include "daemon_fixture.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -143,6 +143,124 @@ uint64_t bench_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t bench_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void bench_schedstat(pid_t pid, uint64_t *run, uint64_t *wait)
+{
+	unsigned long long r = 0, w = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &r, &w) != 2)
+			r = w = 0;
+		fclose(f);
+	}
+	*run = r;
+	*wait = w;
+}
+
+int bench_loop_start(struct bench_loop *l, void *(*fn)(void *arg), void *arg)
+{
+	int err;
+
+	__atomic_store_n(&l->stop, false, __ATOMIC_SEQ_CST);
+	err = pthread_create(&l->tid, NULL, fn, arg);
+	if (err)
+		return -err;
+	l->running = true;
+	return 0;
+}
+
+bool bench_loop_stopping(struct bench_loop *l)
+{
+	return __atomic_load_n(&l->stop, __ATOMIC_SEQ_CST);
+}
+
+void bench_loop_stop(struct bench_loop *l)
+{
+	if (!l->running)
+		return;
+	__atomic_store_n(&l->stop, true, __ATOMIC_SEQ_CST);
+	pthread_join(l->tid, NULL);
+	l->running = false;
+}
+
+static void *bench_thread_main(void *arg)
+{
+	struct bench_thread *t = arg;
+
+	pthread_barrier_wait(t->start);
+	t->err = t->run(t->arg);
+	__atomic_store_n(&t->end_ns, bench_now_ns(), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+void bench_threads_start(struct bench_threads *g, int n, int (*run)(void *arg), void *args,
+			 size_t size)
+{
+	if (n < 1 || n > BENCH_MAX_THREADS) {
+		fprintf(stderr, "bench: %d threads asked for, 1 to %d possible\n", n,
+			BENCH_MAX_THREADS);
+		exit(1);
+	}
+	g->n = n;
+	pthread_barrier_init(&g->start, NULL, n + 1);
+	for (int i = 0; i < n; i++) {
+		struct bench_thread *t = &g->t[i];
+		int err;
+
+		*t = (struct bench_thread){
+			.run = run, .arg = (char *)args + i * size, .start = &g->start,
+		};
+		err = pthread_create(&t->tid, NULL, bench_thread_main, t);
+		if (err) {
+			fprintf(stderr, "bench: starting a thread: %s\n", strerror(err));
+			exit(1);
+		}
+	}
+}
+
+void bench_threads_go(struct bench_threads *g)
+{
+	pthread_barrier_wait(&g->start);
+}
+
+bool bench_threads_done(struct bench_threads *g)
+{
+	bool done = true;
+
+	for (int i = 0; i < g->n; i++)
+		done &= __atomic_load_n(&g->t[i].end_ns, __ATOMIC_ACQUIRE) != 0;
+	return done;
+}
+
+int bench_threads_join(struct bench_threads *g, uint64_t *last_end)
+{
+	uint64_t end = 0;
+	int err = 0;
+
+	for (int i = 0; i < g->n; i++) {
+		pthread_join(g->t[i].tid, NULL);
+		if (g->t[i].err)
+			err = g->t[i].err;
+		if (g->t[i].end_ns > end)
+			end = g->t[i].end_ns;
+	}
+	pthread_barrier_destroy(&g->start);
+	if (last_end)
+		*last_end = end;
+	return err;
+}
+
 long long bench_proc_value(const char *path, const char *key)
 {
 	size_t klen = strlen(key);
@@ -171,38 +289,42 @@ long long bench_proc_status(pid_t pid, const char *key)
 
 #define MAX_MAPS	256
 
+/* The BPF maps of a process, each counted once. */
+struct maps_memlock {
+	long long ids[MAX_MAPS];
+	long long total;
+	int n;
+};
+
+/* Adds the map descriptor @fd of @pid refers to, if it is one not yet seen. */
+static void add_map_memlock(pid_t pid, int fd, void *arg)
+{
+	struct maps_memlock *m = arg;
+	long long id, memlock;
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	id = bench_proc_value(path, "map_id");
+	memlock = id < 0 ? -1 : bench_proc_value(path, "memlock");
+	if (memlock < 0)
+		return;
+	for (i = 0; i < m->n && m->ids[i] != id; i++)
+		;
+	if (i < m->n || m->n == MAX_MAPS)
+		return;
+	m->ids[m->n++] = id;
+	m->total += memlock;
+}
+
 long long bench_maps_memlock(pid_t pid, int *nmaps)
 {
-	long long ids[MAX_MAPS], total = 0;
-	char path[300];
-	struct dirent *e;
-	int n = 0;
-	DIR *dir;
+	struct maps_memlock m = { .n = 0 };
+	int err = proc_fd_each(pid, add_map_memlock, &m);
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		long long id, memlock;
-		int i;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, e->d_name);
-		id = bench_proc_value(path, "map_id");
-		memlock = id < 0 ? -1 : bench_proc_value(path, "memlock");
-		if (memlock < 0)
-			continue;
-		for (i = 0; i < n && ids[i] != id; i++)
-			;
-		if (i < n || n == MAX_MAPS)
-			continue;
-		ids[n++] = id;
-		total += memlock;
-	}
-	closedir(dir);
+	if (err < 0)
+		return err;
 	if (nmaps)
-		*nmaps = n;
-	return total;
+		*nmaps = m.n;
+	return m.total;
 }

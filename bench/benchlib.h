@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What every benchmark program in bench/ shares: statistics over repeated
- * runs, clocks, and the one output format bench/run.sh collects.
+ * runs, clocks, threads, and the one output format bench/run.sh collects.
  *
  * Output contract: a benchmark prints progress and explanations on stderr
  * and, on stdout, one JSON object per line per result row (bench_emit()).
@@ -11,6 +11,7 @@
 #ifndef TXC_BENCHLIB_H
 #define TXC_BENCHLIB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,5 +78,69 @@ long long bench_maps_memlock(pid_t pid, int *nmaps);
 
 uint64_t bench_now_ns(void);		/* CLOCK_MONOTONIC */
 uint64_t bench_cpu_ns(void);		/* this process's user + system CPU time */
+uint64_t bench_thread_cpu_ns(void);	/* the calling thread's CPU time */
+
+/*
+ * Time of @pid's main thread in ns from /proc/PID/schedstat: *@run on a CPU,
+ * *@wait runnable but waiting for one (what other load on the machine took).
+ * Zero if unreadable.
+ */
+void bench_schedstat(pid_t pid, uint64_t *run, uint64_t *wait);
+
+/*
+ * A thread that runs until told to stop: its function loops while
+ * bench_loop_stopping() is false.
+ */
+struct bench_loop {
+	pthread_t tid;
+	bool running;
+	bool stop;
+};
+
+/* Starts @fn(@arg) in a thread of @l's; 0 or a negative errno. */
+int bench_loop_start(struct bench_loop *l, void *(*fn)(void *arg), void *arg);
+bool bench_loop_stopping(struct bench_loop *l);
+/* Tells it to stop and waits until it has; nothing if it is not running. */
+void bench_loop_stop(struct bench_loop *l);
+
+#define BENCH_MAX_THREADS 8
+
+/* One thread of struct bench_threads. */
+struct bench_thread {
+	int (*run)(void *arg);		/* its work: 0 or a negative errno */
+	void *arg;
+	pthread_barrier_t *start;
+	pthread_t tid;
+	uint64_t end_ns;		/* when run returned; stored last, atomically */
+	int err;			/* what run returned */
+};
+
+/*
+ * Threads that begin their work at one instant: bench_threads_start()
+ * creates them, each waiting at a barrier; bench_threads_go() lets them all
+ * run (the caller reads its clocks just before); bench_threads_join() waits
+ * for them.
+ */
+struct bench_threads {
+	struct bench_thread t[BENCH_MAX_THREADS];
+	pthread_barrier_t start;
+	int n;
+};
+
+/*
+ * @n threads (at most BENCH_MAX_THREADS), thread i to run @run on the i-th
+ * element of the array @args of @size-byte elements.  A thread that cannot
+ * be made ends the program, saying why: there is nothing to measure then.
+ */
+void bench_threads_start(struct bench_threads *g, int n, int (*run)(void *arg), void *args,
+			 size_t size);
+void bench_threads_go(struct bench_threads *g);
+/* Whether every thread's run has returned. */
+bool bench_threads_done(struct bench_threads *g);
+/*
+ * Joins them all: the error of the last of them (in order) that failed, or 0,
+ * and in *@last_end, if not NULL, when the last one to end ended.
+ */
+int bench_threads_join(struct bench_threads *g, uint64_t *last_end);
 
 #endif

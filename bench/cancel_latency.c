@@ -34,7 +34,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -77,9 +76,7 @@ static struct bed {
 	struct txc_client *c;
 	__u32 id, source;
 	int tx, rx;
-	pthread_t sender;
-	bool sender_running;
-	atomic_bool stop;
+	struct bench_loop sender;
 	/* Written by the sender thread. */
 	atomic_long sent;
 	atomic_ullong send_start, send_end;
@@ -99,7 +96,7 @@ static void *sender_main(void *arg)
 	(void)arg;
 	inet_pton(AF_INET, ADDR_B, &dst.sin_addr);
 	atomic_store(&bed.send_start, start);
-	while (!atomic_load(&bed.stop)) {
+	while (!bench_loop_stopping(&bed.sender)) {
 		/* Spin to the next slot: a sleep would be far coarser than the pace. */
 		while ((now = bench_now_ns()) < next)
 			;
@@ -165,31 +162,19 @@ static int bed_up(void)
 	if (err)
 		goto client_err;
 
-	err = pthread_create(&bed.sender, NULL, sender_main, NULL);
-	if (err) {
-		fprintf(stderr, "cancel_latency: starting the sender: %s\n", strerror(err));
-		return -err;
-	}
-	bed.sender_running = true;
-	return 0;
+	err = bench_loop_start(&bed.sender, sender_main, NULL);
+	if (err)
+		fprintf(stderr, "cancel_latency: starting the sender: %s\n", strerror(-err));
+	return err;
 
 client_err:
 	fprintf(stderr, "cancel_latency: %s\n", txc_client_error(bed.c));
 	return err;
 }
 
-static void sender_stop(void)
-{
-	if (!bed.sender_running)
-		return;
-	atomic_store(&bed.stop, true);
-	pthread_join(bed.sender, NULL);
-	bed.sender_running = false;
-}
-
 static void bed_down(void)
 {
-	sender_stop();
+	bench_loop_stop(&bed.sender);
 	txc_client_close(bed.c);
 	bed.c = NULL;
 	if (bed.d.pid > 0 && txct_daemon_stop(&bed.d))
@@ -493,7 +478,7 @@ int main(int argc, char **argv)
 		usleep(20000);
 	if (!err)
 		err = take_samples(&p, &sm);
-	sender_stop();
+	bench_loop_stop(&bed.sender);
 	/* A lost record could hide a sample's first drop: say how many were lost. */
 	if (bed.c && txc_source_account(bed.c, bed.source, &acct))
 		acct = (struct txc_ev_completions){ 0 };

@@ -21,7 +21,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,17 +71,9 @@ struct daemon_time {
 
 static struct daemon_time daemon_time(void)
 {
-	unsigned long long run = 0, wait = 0;
-	char path[64];
-	FILE *f;
+	uint64_t run, wait;
 
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)daemon_.pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%llu %llu", &run, &wait) != 2)
-			run = wait = 0;
-		fclose(f);
-	}
+	bench_schedstat(daemon_.pid, &run, &wait);
 	return (struct daemon_time){ run, wait };
 }
 
@@ -172,22 +163,17 @@ static int async_rate(struct client *cl, int n, double *rate)
 	return 0;
 }
 
+/* One client's share of the requests of single_rate(). */
 struct worker {
 	struct client *cl;
 	int n;
-	pthread_barrier_t *start;
-	__u64 end_ns;
-	int err;
 };
 
-static void *worker_run(void *arg)
+static int worker_run(void *arg)
 {
 	struct worker *w = arg;
 
-	pthread_barrier_wait(w->start);
-	w->err = single_requests(w->cl, w->n);
-	w->end_ns = bench_now_ns();
-	return NULL;
+	return single_requests(w->cl, w->n);
 }
 
 /*
@@ -198,30 +184,16 @@ static void *worker_run(void *arg)
 static int single_rate(struct client *cls, int nclients, int n, double *rate)
 {
 	struct worker w[MAX_CLIENTS];
-	pthread_t tid[MAX_CLIENTS];
-	pthread_barrier_t start;
-	__u64 t0, end = 0;
-	int err = 0, i;
+	struct bench_threads threads;
+	uint64_t t0, end;
+	int err;
 
-	pthread_barrier_init(&start, NULL, nclients + 1);
-	for (i = 0; i < nclients; i++) {
-		w[i] = (struct worker){ .cl = &cls[i], .n = n / nclients, .start = &start };
-		err = pthread_create(&tid[i], NULL, worker_run, &w[i]);
-		if (err) {
-			fprintf(stderr, "cancel_rate: thread: %s\n", strerror(err));
-			exit(1);
-		}
-	}
+	for (int i = 0; i < nclients; i++)
+		w[i] = (struct worker){ .cl = &cls[i], .n = n / nclients };
+	bench_threads_start(&threads, nclients, worker_run, w, sizeof(w[0]));
 	t0 = bench_now_ns();
-	pthread_barrier_wait(&start);
-	for (i = 0; i < nclients; i++) {
-		pthread_join(tid[i], NULL);
-		if (w[i].err)
-			err = w[i].err;
-		if (w[i].end_ns > end)
-			end = w[i].end_ns;
-	}
-	pthread_barrier_destroy(&start);
+	bench_threads_go(&threads);
+	err = bench_threads_join(&threads, &end);
 	*rate = (double)nclients * (n / nclients) / ((end - t0) / 1e9);
 	return err;
 }

@@ -24,7 +24,6 @@
  * can, and the share lost when the reader sleeps 1 ms between reads.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,39 +161,35 @@ static int daemon_prog_fd(const char *ns, const char *ifname, __u32 ifindex, __u
 
 /* --- producers ------------------------------------------------------------ */
 
+/* One producer's share of a flood. */
 struct producer {
 	int prog_fd;
 	__u64 frames;
-	pthread_barrier_t *start;
-	__u64 end_ns;
-	int err;
 };
 
-static void *producer_run(void *arg)
+static int producer_run(void *arg)
 {
 	struct producer *p = arg;
 
-	pthread_barrier_wait(p->start);
 	for (__u64 done = 0; done < p->frames; ) {
 		__u32 n = p->frames - done < CHUNK ? p->frames - done : CHUNK;
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
 			    .repeat = n);
 
 		if (bpf_prog_test_run_opts(p->prog_fd, &opts)) {
-			p->err = -errno;
-			fprintf(stderr, "completions: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
-			break;
+			int err = -errno;
+
+			fprintf(stderr, "completions: BPF_PROG_TEST_RUN: %s\n", strerror(-err));
+			return err;
 		}
 		if (opts.retval != TC_DROP) {
-			p->err = -EPROTO;
 			fprintf(stderr, "completions: the program returned %d, not drop (%d): the "
 				"frame is not tagged or not canceled\n", (int)opts.retval, TC_DROP);
-			break;
+			return -EPROTO;
 		}
 		done += n;
 	}
-	__atomic_store_n(&p->end_ns, bench_now_ns(), __ATOMIC_RELEASE);
-	return NULL;
+	return 0;
 }
 
 /* --- the reader ----------------------------------------------------------- */
@@ -236,35 +231,6 @@ struct flood {
 	double reader_ns;	/* reader thread CPU per delivered completion */
 };
 
-/*
- * Time of @pid's main thread in ns from /proc/PID/schedstat: *run on a CPU,
- * *wait runnable but waiting for one (what other load on the machine took).
- */
-static void proc_time_ns(pid_t pid, __u64 *run, __u64 *wait)
-{
-	unsigned long long r = 0, w = 0;
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%llu %llu", &r, &w) != 2)
-			r = w = 0;
-		fclose(f);
-	}
-	*run = r;
-	*wait = w;
-}
-
-static __u64 thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static bool account_closed(const struct txc_ev_completions *a, __u64 frames, __u64 received)
 {
 	return a->aborted == frames && a->aborted == a->delivered + a->ring_lost + a->backlog_lost &&
@@ -300,42 +266,16 @@ static int flood_client(struct txc_client **cp, struct reader *r)
 	return err;
 }
 
-/* Whether every producer is done: a producer stores end_ns last, when it is. */
-static bool producers_done(const struct params *p, struct producer *prod)
-{
-	bool done = true;
-
-	for (int i = 0; i < p->producers; i++)
-		done &= __atomic_load_n(&prod[i].end_ns, __ATOMIC_ACQUIRE) != 0;
-	return done;
-}
-
-/* Join the producers; the first error of theirs, and when the last one ended. */
-static int producers_join(const struct params *p, struct producer *prod, pthread_t *tid,
-			  __u64 *prod_end)
-{
-	int err = 0;
-
-	for (int i = 0; i < p->producers; i++) {
-		pthread_join(tid[i], NULL);
-		if (prod[i].err)
-			err = prod[i].err;
-		if (prod[i].end_ns > *prod_end)
-			*prod_end = prod[i].end_ns;
-	}
-	return err;
-}
-
 /* The clocks at a flood's start. */
 struct flood_start {
-	__u64 t0;		/* wall clock */
-	__u64 cpu_d0, wait_d0;	/* the daemon's CPU and run-queue time */
-	__u64 cpu_r0;		/* the reader thread's CPU */
+	uint64_t t0;			/* wall clock */
+	uint64_t cpu_d0, wait_d0;	/* the daemon's CPU and run-queue time */
+	uint64_t cpu_r0;		/* the reader thread's CPU */
 };
 
 /* @out's figures from what the reader saw; printed on stderr. */
 static void flood_result(struct txc_client *c, const struct reader *r, __u64 frames,
-			 const struct flood_start *st, __u64 prod_end, bool slow,
+			 const struct flood_start *st, uint64_t prod_end, bool slow,
 			 struct flood *out)
 {
 	__u64 t0 = st->t0;
@@ -350,12 +290,12 @@ static void flood_result(struct txc_client *c, const struct reader *r, __u64 fra
 	out->lost_share = out->acc.aborted ?
 		(double)(out->acc.ring_lost + out->acc.backlog_lost) / out->acc.aborted : 0;
 	if (r->received) {
-		__u64 cpu_d, wait_d;
+		uint64_t cpu_d, wait_d;
 
-		proc_time_ns(daemon_.pid, &cpu_d, &wait_d);
+		bench_schedstat(daemon_.pid, &cpu_d, &wait_d);
 		out->daemon_ns = (double)(cpu_d - st->cpu_d0) / r->received;
 		out->daemon_wait_ns = (double)(wait_d - st->wait_d0) / r->received;
-		out->reader_ns = (double)(thread_cpu_ns() - st->cpu_r0) / r->received;
+		out->reader_ns = (double)(bench_thread_cpu_ns() - st->cpu_r0) / r->received;
 	}
 	fprintf(stderr, "  %s reader: %llu frames in %.2f s (%.2f M/s); delivered %.2f M/s; "
 		"aborted %llu delivered %llu ring_lost %llu backlog_lost %llu received %llu "
@@ -378,36 +318,31 @@ static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slo
 		     struct flood *out)
 {
 	struct producer prod[MAX_PRODUCERS];
-	pthread_t tid[MAX_PRODUCERS];
-	pthread_barrier_t start;
+	struct bench_threads producers;
 	struct txc_client *c = NULL;
 	struct reader r = {};
 	struct flood_start st;
-	__u64 prod_end = 0, idle_since = 0, last_seen = 0;
-	int running = 0, err, i;
+	uint64_t prod_end = 0;
+	__u64 idle_since = 0, last_seen = 0;
+	bool running;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	err = flood_client(&c, &r);
 	if (err)
 		goto out;
 
-	pthread_barrier_init(&start, NULL, p->producers + 1);
-	for (i = 0; i < p->producers; i++) {
+	for (int i = 0; i < p->producers; i++)
 		prod[i] = (struct producer){
-			.prog_fd = prog_fd, .start = &start,
+			.prog_fd = prog_fd,
 			.frames = frames / p->producers + (i == 0 ? frames % p->producers : 0),
 		};
-		err = pthread_create(&tid[i], NULL, producer_run, &prod[i]);
-		if (err) {
-			fprintf(stderr, "completions: thread: %s\n", strerror(err));
-			exit(1);
-		}
-		running++;
-	}
-	proc_time_ns(daemon_.pid, &st.cpu_d0, &st.wait_d0);
-	st.cpu_r0 = thread_cpu_ns();
+	bench_threads_start(&producers, p->producers, producer_run, prod, sizeof(prod[0]));
+	running = true;
+	bench_schedstat(daemon_.pid, &st.cpu_d0, &st.wait_d0);
+	st.cpu_r0 = bench_thread_cpu_ns();
 	st.t0 = bench_now_ns();
-	pthread_barrier_wait(&start);
+	bench_threads_go(&producers);
 
 	for (;;) {
 		int n;
@@ -424,10 +359,10 @@ static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slo
 			break;
 		}
 		if (running) {
-			if (!producers_done(p, prod))
+			if (!bench_threads_done(&producers))
 				continue;
-			err = producers_join(p, prod, tid, &prod_end);
-			running = 0;
+			err = bench_threads_join(&producers, &prod_end);
+			running = false;
 			if (err)
 				break;
 			idle_since = bench_now_ns();
@@ -443,11 +378,8 @@ static int flood_run(const struct params *p, __u64 frames, int prog_fd, bool slo
 			break;
 		}
 	}
-	if (running) {
-		for (i = 0; i < p->producers; i++)
-			pthread_join(tid[i], NULL);
-	}
-	pthread_barrier_destroy(&start);
+	if (running)
+		bench_threads_join(&producers, NULL);
 	if (err)
 		goto out;
 
@@ -476,18 +408,41 @@ static int account_text(char *buf, size_t len, const struct flood *f, int runs)
 	return n;
 }
 
+/*
+ * Emits @row, its value the median of @v over the @runs floods @f and its
+ * note the @n characters already in @note followed by the floods' accounts;
+ * the target met only when every account closed exactly and, if @min is
+ * not 0, the median reached @min.
+ */
+static void emit_r1(struct bench_row *row, const struct flood *f, int runs, double *v,
+		    char *note, size_t len, int n, double min)
+{
+	bool all_exact = true;
+
+	for (int i = 0; i < runs; i++)
+		all_exact &= f[i].exact;
+	account_text(note + n, len - n, f, runs);
+	row->value = bench_stat_of(v, runs);
+	row->note = note;
+	row->met = (!min || row->value.median >= min) && all_exact;
+	bench_emit(row);
+}
+
 /* R1 with the reader as fast as it can: completions delivered per second. */
 static void emit_fast(const struct params *p, const struct flood *fast)
 {
 	double v[BENCH_MAX_SAMPLES], prod[BENCH_MAX_SAMPLES], dcpu[BENCH_MAX_SAMPLES];
 	double rcpu[BENCH_MAX_SAMPLES], dwait[BENCH_MAX_SAMPLES];
 	struct bench_stat ps, ds, dw, rs;
-	bool all_exact = true;
+	struct bench_row row = {
+		.figure = "R1", .name = "completions delivered, reader as fast as it can",
+		.unit = "completions/s",
+		.target = ">= 5,000,000/s with aborted = delivered + lost exact",
+	};
 	char note[2048];
 	int n, i;
 
 	for (i = 0; i < p->runs; i++) {
-		all_exact &= fast[i].exact;
 		v[i] = fast[i].rate;
 		prod[i] = fast[i].produce_rate;
 		dcpu[i] = fast[i].daemon_ns;
@@ -503,46 +458,26 @@ static void emit_fast(const struct params *p, const struct flood *fast)
 		     "per delivered completion: daemon on a CPU %.0f ns and waiting for one "
 		     "%.0f ns, reader on a CPU %.0f ns (medians); ", (unsigned long long)p->frames,
 		     p->producers, ps.median / 1e6, ds.median, dw.median, rs.median);
-	account_text(note + n, sizeof(note) - n, fast, p->runs);
-	{
-		struct bench_row row = {
-			.figure = "R1", .name = "completions delivered, reader as fast as it can",
-			.unit = "completions/s", .value = bench_stat_of(v, p->runs),
-			.target = ">= 5,000,000/s with aborted = delivered + lost exact",
-			.note = note,
-		};
-
-		row.met = row.value.median >= 5e6 && all_exact;
-		bench_emit(&row);
-	}
+	emit_r1(&row, fast, p->runs, v, note, sizeof(note), n, 5e6);
 }
 
 /* R1 with the reader sleeping between reads: the share of completions lost. */
 static void emit_slow(const struct params *p, const struct flood *slow)
 {
 	double v[BENCH_MAX_SAMPLES];
-	bool all_exact = true;
+	struct bench_row row = {
+		.figure = "R1", .name = "lost share, reader sleeping 1 ms between reads",
+		.unit = "lost/aborted", .target = "aborted = delivered + lost exact",
+	};
 	char note[2048];
-	int n, i;
+	int n;
 
-	for (i = 0; i < p->runs; i++) {
-		all_exact &= slow[i].exact;
+	for (int i = 0; i < p->runs; i++)
 		v[i] = slow[i].lost_share;
-	}
 	n = snprintf(note, sizeof(note), "%llu-frame floods; the reader sleeps %d us between "
 		     "reads; lost = ring_lost + backlog_lost; ",
 		     (unsigned long long)p->slow_frames, SLOW_SLEEP_US);
-	account_text(note + n, sizeof(note) - n, slow, p->runs);
-	{
-		struct bench_row row = {
-			.figure = "R1", .name = "lost share, reader sleeping 1 ms between reads",
-			.unit = "lost/aborted", .value = bench_stat_of(v, p->runs),
-			.target = "aborted = delivered + lost exact", .note = note,
-		};
-
-		row.met = all_exact;
-		bench_emit(&row);
-	}
+	emit_r1(&row, slow, p->runs, v, note, sizeof(note), n, 0);
 }
 
 int main(int argc, char **argv)

@@ -47,7 +47,6 @@
  * Usage: dp_cost [--quick]
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +104,7 @@ static void *consume(void *arg)
 	struct consumer *c = arg;
 	const struct timespec period = { .tv_nsec = 250000 };
 
-	while (!c->stop) {
+	while (!bench_loop_stopping(&c->loop)) {
 		if (!c->polled)
 			ring_buffer__poll(c->rb, 10);
 		else if (ring_buffer__consume(c->rb) < 256)
@@ -133,12 +132,10 @@ static int consumer_start(struct bench *b, bool thread, bool polled)
 		close(c->ring_fd);
 		return err;
 	}
-	c->stop = 0;
-	c->threaded = thread;
 	c->polled = polled;
 	err = polled ? txdp_set_ring_wakeup(b->dp, false) : 0;
 	if (!err && thread)
-		err = -pthread_create(&c->thread, NULL, consume, c);
+		err = bench_loop_start(&c->loop, consume, c);
 	if (err) {
 		txdp_set_ring_wakeup(b->dp, true);
 		ring_buffer__free(c->rb);
@@ -152,9 +149,7 @@ static void consumer_stop(struct bench *b)
 {
 	struct consumer *c = &b->cons;
 
-	c->stop = 1;
-	if (c->threaded)
-		pthread_join(c->thread, NULL);
+	bench_loop_stop(&c->loop);
 	if (c->polled)
 		txdp_set_ring_wakeup(b->dp, true);
 	ring_buffer__consume(c->rb);

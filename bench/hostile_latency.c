@@ -94,32 +94,32 @@ static int drop_to_nobody(void)
 
 /* --- the loads (each runs in a child and writes its op count to @out) ------ */
 
-static long load_source_churn(__u64 until)
+/* One source opened and closed; 0 when both succeeded. */
+static int source_churn_once(struct txc_client *c)
 {
-	struct txc_client *c;
-	long n = 0;
 	__u32 s;
 
-	if (txc_client_open(&c, dm.sock))
-		return -1;
-	while (bench_now_ns() < until) {
-		if (!txc_source_open(c, &s) && !txc_source_close(c, s))
-			n++;
-	}
-	txc_client_close(c);
-	return n;
+	return txc_source_open(c, &s) || txc_source_close(c, s);
 }
 
-static long load_prefix_churn(__u64 until)
+/* One prefix allocated and freed; 0 when both succeeded. */
+static int prefix_churn_once(struct txc_client *c)
+{
+	__u8 p;
+
+	return txc_generate_partial_cancel_id(c, &p) || txc_prefix_free(c, p);
+}
+
+/* @once over one connection until @until: the number of times it succeeded. */
+static long load_churn(__u64 until, int (*once)(struct txc_client *c))
 {
 	struct txc_client *c;
 	long n = 0;
-	__u8 p;
 
 	if (txc_client_open(&c, dm.sock))
 		return -1;
 	while (bench_now_ns() < until) {
-		if (!txc_generate_partial_cancel_id(c, &p) && !txc_prefix_free(c, p))
+		if (!once(c))
 			n++;
 	}
 	txc_client_close(c);
@@ -297,8 +297,8 @@ static int load_start(enum load l, struct loader *ld)
 		if (l != LOAD_RULES_CLOSE && drop_to_nobody())
 			_exit(1);
 		switch (l) {
-		case LOAD_SOURCE_CHURN: n = load_source_churn(until); break;
-		case LOAD_PREFIX_CHURN: n = load_prefix_churn(until); break;
+		case LOAD_SOURCE_CHURN: n = load_churn(until, source_churn_once); break;
+		case LOAD_PREFIX_CHURN: n = load_churn(until, prefix_churn_once); break;
 		case LOAD_GARBAGE: n = load_garbage(until); break;
 		case LOAD_CONNECTIONS: n = load_connections(until); break;
 		case LOAD_RULES_CLOSE: n = load_rules_close(ready[1], go[0]); break;

@@ -118,14 +118,6 @@ static __u32 queued(void)
 	return sum;
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int in_ns(int (*fn)(void *), void *arg)
 {
 	int err = ns_enter(ns_a);
@@ -179,9 +171,9 @@ static int per_frame(int (*attach)(void *), int (*detach)(void *), void *arg, do
 
 	if (err)
 		return err;
-	c0 = thread_cpu_ns();
+	c0 = bench_thread_cpu_ns();
 	err = send_n(SEND_FRAMES);
-	*ns = (double)(thread_cpu_ns() - c0) / SEND_FRAMES;
+	*ns = (double)(bench_thread_cpu_ns() - c0) / SEND_FRAMES;
 	usleep(200000);
 	in_ns(detach, NULL);
 	return err;

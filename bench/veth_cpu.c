@@ -39,7 +39,6 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +93,8 @@ static struct bed {
 	bool tcx;			/* the kernel has tcx (Linux 6.6+) */
 	int tx, rx;
 	bool tc_attached, nft_hooked, cancels_on;
-	pthread_t sink;
-	bool sink_running;
+	struct bench_loop sink;
 	atomic_ulong received;
-	atomic_bool stop;
 	atomic_int sink_err;
 } bed = { .tx = -1, .rx = -1, .empty_prog = -1, .empty_link = -1 };
 
@@ -128,14 +125,6 @@ static bool prog_stats(int fd, __u64 *run_ns, __u64 *runs)
 	*run_ns = info.run_time_ns;
 	*runs = info.run_cnt;
 	return true;
-}
-
-static __u64 thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
 /* Busy time of all CPUs so far, in ns (user, nice, system, irq, softirq, steal). */
@@ -173,7 +162,7 @@ static void *sink_main(void *arg)
 		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = sizeof(bufs[i]) };
 		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
-	while (!atomic_load(&bed.stop)) {
+	while (!bench_loop_stopping(&bed.sink)) {
 		n = recvmmsg(bed.rx, msgs, 64, MSG_DONTWAIT, NULL);
 		if (n > 0) {
 			int ours = 0;
@@ -437,23 +426,15 @@ static int bed_up(const struct params *p)
 	if (bed.empty_prog < 0)
 		return bed.empty_prog;
 
-	atomic_store(&bed.stop, false);
-	err = pthread_create(&bed.sink, NULL, sink_main, NULL);
-	if (err) {
-		fprintf(stderr, "veth_cpu: starting the sink thread: %s\n", strerror(err));
-		return -err;
-	}
-	bed.sink_running = true;
-	return 0;
+	err = bench_loop_start(&bed.sink, sink_main, NULL);
+	if (err)
+		fprintf(stderr, "veth_cpu: starting the sink thread: %s\n", strerror(-err));
+	return err;
 }
 
 static void bed_down(const struct params *p)
 {
-	if (bed.sink_running) {
-		atomic_store(&bed.stop, true);
-		pthread_join(bed.sink, NULL);
-		bed.sink_running = false;
-	}
+	bench_loop_stop(&bed.sink);
 	if (bed.dp) {
 		cfg_apply(CFG_NONE, p);
 		txdp_unpin(bed.dp);
@@ -486,7 +467,7 @@ static long in_flight(long sent, unsigned long base)
  */
 static long long wait_sink(long sent, unsigned long base, long limit, __u64 *wall)
 {
-	__u64 c0 = thread_cpu_ns(), w0 = bench_now_ns(), last = w0;
+	__u64 c0 = bench_thread_cpu_ns(), w0 = bench_now_ns(), last = w0;
 	long behind = in_flight(sent, base), now_behind;
 	struct timespec nap = { .tv_nsec = 50000 };
 
@@ -500,7 +481,7 @@ static long long wait_sink(long sent, unsigned long base, long limit, __u64 *wal
 		behind = now_behind;
 	}
 	*wall += bench_now_ns() - w0;
-	return (long long)(thread_cpu_ns() - c0);
+	return (long long)(bench_thread_cpu_ns() - c0);
 }
 
 static int flood(long frames, struct sample *s)
@@ -529,7 +510,7 @@ static int flood(long frames, struct sample *s)
 	have_stats = prog_stats(hook_prog_fd(), &prog_ns0, &prog_runs0);
 	busy0 = system_busy_ns();
 	wall0 = bench_now_ns();
-	cpu0 = thread_cpu_ns();
+	cpu0 = bench_thread_cpu_ns();
 	while (sent < frames) {
 		if (in_flight(sent, base) > WINDOW) {
 			w = wait_sink(sent, base, WINDOW / 2, &wait_wall);
@@ -554,7 +535,7 @@ static int flood(long frames, struct sample *s)
 			return -ETIMEDOUT;
 		}
 	}
-	s->thread_ns = (double)(thread_cpu_ns() - cpu0 - wait_cpu) / (double)frames;
+	s->thread_ns = (double)(bench_thread_cpu_ns() - cpu0 - wait_cpu) / (double)frames;
 	s->wall_ns = (double)(bench_now_ns() - wall0 - wait_wall) / (double)frames;
 	s->busy_ns = (system_busy_ns() - busy0) / (double)frames;
 	s->prog_ns = NAN;

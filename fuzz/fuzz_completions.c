@@ -53,24 +53,29 @@ static void __attribute__((noreturn, format(printf, 1, 2))) broken(const char *f
 
 /* --- the protocol, restated ----------------------------------------------- */
 
+/* Whether @len bytes hold a head of @size bytes; if so it is copied to @head. */
+static bool head_of(void *head, size_t size, const __u8 *body, size_t len)
+{
+	if (len < size)
+		return false;
+	memcpy(head, body, size);
+	return true;
+}
+
 /* COMPLETIONS_CAPTURE: version 2 records of their own hdr.size, exactly filling it. */
 static bool capture_body_ok(const __u8 *body, size_t len)
 {
 	struct txc_ev_completions ev;
 	size_t off = sizeof(ev);
 
-	if (len < sizeof(ev))
-		return false;
-	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX || ev.source < 1 || ev.source >= TXC_MAX_SOURCES)
+	if (!head_of(&ev, sizeof(ev), body, len) ||
+	    ev.count > TXC_COMPLETIONS_MAX || ev.source < 1 || ev.source >= TXC_MAX_SOURCES)
 		return false;
 	for (__u32 i = 0; i < ev.count; i++) {
 		struct txc_abort_record r;
 
-		if (len - off < sizeof(r))
-			return false;
-		memcpy(&r, body + off, sizeof(r));
-		if (r.hdr.version != TXC_RECORD_VERSION_CAPTURE || r.hdr.type != TXC_RECORD_ABORT ||
+		if (!head_of(&r, sizeof(r), body + off, len - off) ||
+		    r.hdr.version != TXC_RECORD_VERSION_CAPTURE || r.hdr.type != TXC_RECORD_ABORT ||
 		    r.cap_len > TXC_CAPTURE_MAX || r.hdr.size != TXC_RECORD_CAPTURE_SIZE(r.cap_len) ||
 		    r.hdr.size > len - off || r.hdr.status != TXC_STATUS_SEND_ABORTED ||
 		    r.source != ev.source)
@@ -86,10 +91,8 @@ static bool event_body_ok(__u8 type, const __u8 *body, size_t len)
 
 	if (type == TXC_MSG_COMPLETIONS_CAPTURE)
 		return capture_body_ok(body, len);
-	if (type != TXC_MSG_COMPLETIONS || len < sizeof(ev))
-		return false;
-	memcpy(&ev, body, sizeof(ev));
-	if (ev.count > TXC_COMPLETIONS_MAX ||
+	if (type != TXC_MSG_COMPLETIONS || !head_of(&ev, sizeof(ev), body, len) ||
+	    ev.count > TXC_COMPLETIONS_MAX ||
 	    len != sizeof(ev) + ev.count * sizeof(struct txc_abort_record) ||
 	    ev.source < 1 || ev.source >= TXC_MAX_SOURCES)
 		return false;
@@ -110,10 +113,8 @@ static bool list_ok(const __u8 *body, size_t len, size_t entry)
 {
 	struct txc_rep_list head;
 
-	if (len < sizeof(head))
-		return false;
-	memcpy(&head, body, sizeof(head));
-	return len == sizeof(head) + (__u64)head.count * entry;
+	return head_of(&head, sizeof(head), body, len) &&
+	       len == sizeof(head) + (__u64)head.count * entry;
 }
 
 static bool reply_ok(__u8 type, const __u8 *body, size_t len)
@@ -141,17 +142,13 @@ static bool reply_ok(__u8 type, const __u8 *body, size_t len)
 	case TXC_MSG_STATS:		return list_ok(body, len, sizeof(struct txc_stats_entry));
 	case TXC_MSG_ABORT_PLACES:	return list_ok(body, len, sizeof(struct txc_places_iface));
 	case TXC_MSG_STATUS:
-		if (len < sizeof(st))
-			return false;
-		memcpy(&st, body, sizeof(st));
-		return len == sizeof(st) +
+		return head_of(&st, sizeof(st), body, len) &&
+		       len == sizeof(st) +
 			      (__u64)st.n_ifaces * sizeof(struct txc_status_iface) +
 			      (__u64)st.n_clients * sizeof(struct txc_status_client);
 	case TXC_MSG_METRICS:
-		if (len < sizeof(m))
-			return false;
-		memcpy(&m, body, sizeof(m));
-		return len == sizeof(m) +
+		return head_of(&m, sizeof(m), body, len) &&
+		       len == sizeof(m) +
 			      (__u64)m.n_ifaces * sizeof(struct txc_metrics_iface) +
 			      (__u64)m.n_requests * sizeof(struct txc_metrics_request);
 	default:

@@ -44,26 +44,21 @@ static bool scope_ok(__u8 scope)
 	return scope == TXC_SCOPE_SOURCE || scope == TXC_SCOPE_PREFIX || scope == TXC_SCOPE_ID;
 }
 
+/* The bytes of the key each tag kind uses; 0: no such kind. */
+static const size_t tag_key_len[] = {
+	[TXC_TAG_MARK] = sizeof(((union txc_tag_key *)0)->mark),
+	[TXC_TAG_SOCKET] = sizeof(((union txc_tag_key *)0)->socket_cookie),
+	[TXC_TAG_CGROUP] = sizeof(((union txc_tag_key *)0)->cgroup_id),
+	[TXC_TAG_FLOW] = sizeof(((union txc_tag_key *)0)->flow),
+};
+
 static bool tag_ok(const struct txc_req_tag *t, bool add, bool in_batch)
 {
-	size_t key;
+	size_t key = t->kind < sizeof(tag_key_len) / sizeof(tag_key_len[0]) ?
+		     tag_key_len[t->kind] : 0;
 
-	switch (t->kind) {
-	case TXC_TAG_MARK:
-		key = sizeof(t->key.mark);
-		break;
-	case TXC_TAG_SOCKET:
-		key = sizeof(t->key.socket_cookie);
-		break;
-	case TXC_TAG_CGROUP:
-		key = sizeof(t->key.cgroup_id);
-		break;
-	case TXC_TAG_FLOW:
-		key = sizeof(t->key.flow);
-		break;
-	default:
+	if (!key)
 		return false;
-	}
 	if (!zero(t->reserved0, sizeof(t->reserved0)) || t->reserved1 ||
 	    !zero(t->key.raw + key, sizeof(t->key) - key))
 		return false;

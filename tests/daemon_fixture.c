@@ -653,7 +653,7 @@ int txct_run_as(uid_t uid, gid_t gid, bool net_admin, int (*fn)(void *), void *a
 	return WEXITSTATUS(status) == 254 ? -1 : WEXITSTATUS(status);
 }
 
-int proc_fd_count(pid_t pid)
+int proc_fd_each(pid_t pid, void (*fn)(pid_t pid, int fd, void *arg), void *arg)
 {
 	char path[64];
 	struct dirent *e;
@@ -664,10 +664,20 @@ int proc_fd_count(pid_t pid)
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
-	while ((e = readdir(dir)))
-		n += e->d_name[0] != '.';
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (fn)
+			fn(pid, atoi(e->d_name), arg);
+		n++;
+	}
 	closedir(dir);
 	return n;
+}
+
+int proc_fd_count(pid_t pid)
+{
+	return proc_fd_each(pid, NULL, NULL);
 }
 
 /*

@@ -108,6 +108,11 @@ int txct_run_as(uid_t uid, gid_t gid, bool net_admin, int (*fn)(void *), void *a
 unsigned long long txct_env_number(const char *name, unsigned long long min,
 				   unsigned long long max, unsigned long long def);
 
+/*
+ * Calls @fn(@pid, fd, @arg), unless @fn is NULL, for each descriptor open in
+ * process @pid; the number of them, or -errno.
+ */
+int proc_fd_each(pid_t pid, void (*fn)(pid_t pid, int fd, void *arg), void *arg);
 /* Descriptors open in process @pid, or -errno. */
 int proc_fd_count(pid_t pid);
 /* The same once the count has stopped changing (a daemon done with its start). */

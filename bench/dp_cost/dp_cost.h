@@ -6,7 +6,6 @@
 #ifndef TXC_BENCH_DP_COST_H
 #define TXC_BENCH_DP_COST_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <linux/types.h>
 
@@ -50,9 +49,7 @@ struct result {
 struct consumer {
 	struct ring_buffer *rb;
 	int ring_fd;
-	pthread_t thread;
-	volatile int stop;
-	bool threaded;
+	struct bench_loop loop;	/* the thread that drains the ring, if any */
 	bool polled;		/* wake-ups off, the thread polls as the daemon does */
 	unsigned long long consumed;
 };

@@ -33,6 +33,24 @@ static void row(const char *figure, const char *name, const struct result *r, bo
 
 static const char *added_name = "added ns (median of paired txcancel - empty)";
 
+/* A row of where the time goes: the added ns, against no target. */
+static void stated_row(const char *figure, const char *name, const struct result *r,
+		       const char *note)
+{
+	row(figure, name, r, true, r->added, added_name, "where the time goes (stated only)",
+	    -1, note);
+}
+
+/* A D2 row of where the time goes: @r's aborted frames accounted for, then @why. */
+static void d2_stated_row(const char *name, const struct result *r, const char *why)
+{
+	char note[640];
+
+	snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; %s",
+		 r->aborted, r->consumed, r->lost, why);
+	stated_row("D2", name, r, note);
+}
+
 /* D1 among the flow rules: the untagged and the tagged frame, and the skb rules. */
 static void emit_d1_flow(struct bench *b)
 {
@@ -87,10 +105,9 @@ static void emit_d1_others(void)
 
 			snprintf(name, sizeof(name), "untagged, %s, only the %s lookup on",
 				 fam_name[fam], only ? "cgroup" : "socket");
-			row("D1", name, r, true, r->added, added_name,
-			    "where the time goes (stated only)", -1, only ?
-			    "bpf_skb_cgroup_id() and the cgroup filter's bit (clear)" :
-			    "bpf_sk_storage_get() on a socket that holds no storage");
+			stated_row("D1", name, r, only ?
+				   "bpf_skb_cgroup_id() and the cgroup filter's bit (clear)" :
+				   "bpf_sk_storage_get() on a socket that holds no storage");
 		}
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
@@ -113,17 +130,14 @@ static void emit_d1_others(void)
 			 "TXC_LOOKUP_QDISC on, as while some interface runs txcancel's qdisc: "
 			 "the tag written to the frame's cb[] for the queue; with it off (no "
 			 "qdisc anywhere) %.0f ns/frame, +%.1f", t->value.median, t->added);
-		row("D1", name, r, true, r->added, added_name,
-		    "where the time goes (stated only)", -1, note);
+		stated_row("D1", name, r, note);
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
 		const struct result *n = &no_rules[fam];
 
 		snprintf(name, sizeof(name), "untagged, %s, no rule (flow lookup off)",
 			 fam_name[fam]);
-		row("D1", name, n, true, n->added, added_name,
-		    "where the time goes (stated only)", -1,
-		    "only the config lookup and the lookup bits are tested");
+		stated_row("D1", name, n, "only the config lookup and the lookup bits are tested");
 	}
 }
 
@@ -161,34 +175,25 @@ void emit_d2(struct bench *b)
 		snprintf(name, sizeof(name), "canceled, %s, record written, no wakeup "
 			 "(drained between runs of %llu)", fam_name[fam],
 			 w->aborted / (w->n ? w->n : 1));
-		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; only "
-			 "the first record of a run finds the reader caught up and wakes it",
-			 w->aborted, w->consumed, w->lost);
-		row("D2", name, w, true, w->added, added_name,
-		    "where the time goes (stated only)", -1, note);
+		d2_stated_row(name, w, "only the first record of a run finds the reader "
+			      "caught up and wakes it");
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
 		const struct result *w = &woken[fam];
 
 		snprintf(name, sizeof(name), "canceled, %s, reader woken per record "
 			 "(wake-ups on, as while aborts are few)", fam_name[fam]);
-		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; the "
-			 "kernel wakes the reader whenever it has caught up: nearly every record",
-			 w->aborted, w->consumed, w->lost);
-		row("D2", name, w, true, w->added, added_name,
-		    "where the time goes (stated only)", -1, note);
+		d2_stated_row(name, w, "the kernel wakes the reader whenever it has caught up: "
+			      "nearly every record");
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
 		const struct result *cp = &captured[fam];
 
 		snprintf(name, sizeof(name), "canceled, %s, record with the frame's %u bytes "
 			 "(capture on)", fam_name[fam], CAPTURE_BYTES);
-		snprintf(note, sizeof(note), "aborted %llu = %llu consumed + %llu lost; a "
-			 "version 2 record, built in a per-CPU buffer and copied to the ring "
-			 "(bpf_ringbuf_output), read as in the ring-drained case",
-			 cp->aborted, cp->consumed, cp->lost);
-		row("D2", name, cp, true, cp->added, added_name,
-		    "where the time goes (stated only)", -1, note);
+		d2_stated_row(name, cp, "a version 2 record, built in a per-CPU buffer and "
+			      "copied to the ring (bpf_ringbuf_output), read as in the "
+			      "ring-drained case");
 	}
 	for (int fam = 0; fam < NFAM; fam++) {
 		const struct result *n = &no_ring[fam];
@@ -197,8 +202,7 @@ void emit_d2(struct bench *b)
 			 fam_name[fam]);
 		snprintf(note, sizeof(note), "aborted %llu = 0 consumed + %llu lost",
 			 n->aborted, n->lost);
-		row("D2", name, n, true, n->added, added_name,
-		    "where the time goes (stated only)", -1, note);
+		stated_row("D2", name, n, note);
 	}
 }
 
