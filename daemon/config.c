@@ -206,14 +206,16 @@ static int parse_group(const char *s, gid_t *gid)
 static int read_config(struct txcd *d, const char *path);
 
 /*
- * The options that take a number: where it goes, its base and its range.
- * The field must be a __u32 (the array size is -1, a build error, if not).
+ * Where an option's value goes in struct txcd_opts.  The field must be of
+ * @type (the array size is -1, a build error, if not).
  */
-#define U32_FIELD(field)							\
+#define OPTS_FIELD(field, type)							\
 	(offsetof(struct txcd_opts, field) +					\
 	 0 * sizeof(char[__builtin_types_compatible_p(				\
-		__typeof__(((struct txcd_opts *)0)->field), __u32) ? 1 : -1]))
-#define U32_OPT(o, field, b, lo, hi)	{ (o), U32_FIELD(field), (b), (lo), (hi) }
+		__typeof__(((struct txcd_opts *)0)->field), type) ? 1 : -1]))
+
+/* The options that take a number: where it goes, its base and its range. */
+#define U32_OPT(o, field, b, lo, hi)	{ (o), OPTS_FIELD(field, __u32), (b), (lo), (hi) }
 
 static const struct u32_opt {
 	int opt;
@@ -232,6 +234,16 @@ static const struct u32_opt {
 	U32_OPT(OPT_MAX_RULES, max_rules, 10, 1, 0x7fffffff),
 	U32_OPT(OPT_BACKLOG, backlog, 10, TXC_COMPLETIONS_MAX, 1u << 24),
 	U32_OPT(OPT_QDISC_LIMIT, qdisc_limit, 10, 1, TXC_QDISC_LIMIT_MAX),
+};
+
+/* The options that take no value and switch something on. */
+static const struct flag_opt {
+	int opt;
+	size_t off;		/* of a bool in struct txcd_opts */
+} flag_opts[] = {
+	{ OPT_KEEP, OPTS_FIELD(keep_on_exit, bool) },
+	{ OPT_EPHEMERAL, OPTS_FIELD(ephemeral, bool) },
+	{ OPT_IFACE_COUNTERS, OPTS_FIELD(iface_counters, bool) },
 };
 
 /* The words of an option that takes one of a few. */
@@ -272,6 +284,11 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		if (u32_opts[i].opt == opt)
 			return parse_u32(name, arg, u32_opts[i].base, u32_opts[i].min,
 					 u32_opts[i].max, (__u32 *)((char *)o + u32_opts[i].off));
+	for (size_t i = 0; i < sizeof(flag_opts) / sizeof(flag_opts[0]); i++)
+		if (flag_opts[i].opt == opt) {
+			*(bool *)((char *)o + flag_opts[i].off) = true;
+			return 0;
+		}
 	switch (opt) {
 	case 'i':
 		return txcd_iface_add_cfg(d, arg);
@@ -299,15 +316,6 @@ static int apply_opt(struct txcd *d, int opt, const char *name, const char *arg)
 		if (word_value(xdp_modes, arg, &v))
 			goto bad_word;
 		o->xdp_flags = v;
-		return 0;
-	case OPT_KEEP:
-		o->keep_on_exit = true;
-		return 0;
-	case OPT_EPHEMERAL:
-		o->ephemeral = true;
-		return 0;
-	case OPT_IFACE_COUNTERS:
-		o->iface_counters = true;
 		return 0;
 	case OPT_QDISC_RATE:
 		return parse_rate(name, arg, &o->qdisc_rate);
