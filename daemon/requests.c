@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "requests.h"
 #include "conn.h"
+#include "proto_table.h"
 
 #define COUNT_ID_RETRIES	50	/* 1 ms apart: as long as the datapath library would wait */
 
@@ -27,7 +28,6 @@ int txcd_do_hello(struct txcd_req *r)
 		.max_prefixes = r->d->opts.max_prefixes, .max_sources = r->d->opts.max_sources,
 		.max_rules = r->d->opts.max_rules,
 	};
-	r->rep_len = sizeof(*rep);
 	return 0;
 }
 
@@ -42,7 +42,6 @@ int txcd_do_prefix_alloc(struct txcd_req *r)
 	if (ret)
 		return txcd_error(&r->err, ret, TXC_FIELD_NONE, "%s", why);
 	*rep = (struct txc_rep_prefix){ .prefix = prefix };
-	r->rep_len = sizeof(*rep);
 	return 0;
 }
 
@@ -82,7 +81,6 @@ int txcd_do_source_open(struct txcd_req *r)
 	if (ret)
 		return txcd_error(&r->err, ret, TXC_FIELD_NONE, "%s", why);
 	*rep = (struct txc_rep_source){ .source = source };
-	r->rep_len = sizeof(*rep);
 	return 0;
 }
 
@@ -241,14 +239,21 @@ size_t txcd_handle(struct txcd *d, struct txcd_conn *c, const void *msg, int fd,
 		.rep = (__u8 *)reply + TXCD_HDR,
 	};
 	struct txc_msg_hdr *h = reply;
+	/* The check passed: the type is a request type, and has a row. */
+	size_t head = txcc_msg_type(r.h->type)->rep_size;
 	int ret;
 
+	/*
+	 * The reply is its type's head, zeroed, unless the handler says
+	 * otherwise (a list with its entries): the table has its size.
+	 */
+	memset(r.rep, 0, head);
+	r.rep_len = head;
 	ret = dispatch(&r);
 	if (fd >= 0)
 		close(fd);
 	if (ret == TXCD_PARKED)
 		return 0;
-	/* The check passed: the type is a request type. */
 	if (ret && !txcd_handlers[r.h->type].error_in_body) {
 		memcpy(r.rep, &r.err, sizeof(r.err));
 		r.rep_len = sizeof(r.err);

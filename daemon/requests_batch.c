@@ -189,9 +189,7 @@ int txcd_do_batch(struct txcd_req *r)
 	struct txc_rep_batch *rep = r->rep;
 	int ret;
 
-	memset(rep, 0, sizeof(*rep));
 	rep->failed = TXC_FIELD_NONE;
-	r->rep_len = sizeof(*rep);
 	ret = batch_check(r->d, r->c, b, rep);
 	return ret ? ret : batch_apply(r->d, r->c, b, rep);
 }

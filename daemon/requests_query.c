@@ -226,7 +226,6 @@ int txcd_do_explain(struct txcd_req *r)
 	};
 	if (ifindex && explain_qdisc(r->d, ifindex))
 		rep->flags |= TXC_EXPLAIN_F_QDISC;
-	r->rep_len = sizeof(*rep);
 	return 0;
 }
 

@@ -362,7 +362,6 @@ int txcd_do_tag_add(struct txcd_req *r)
 	if (ret)
 		return ret;
 	rep->key = t->kind == TXC_TAG_SOCKET ? key.socket_cookie : 0;
-	r->rep_len = sizeof(*rep);
 	return 0;
 }
 
@@ -382,7 +381,6 @@ int txcd_do_cancel(struct txcd_req *r)
 	ret = txcd_check_cancel(r->d, r->c, r->body, TXCD_HDR, &ifindex, &r->err);
 	if (!ret)
 		ret = txcd_apply_cancel(r->d, r->body, ifindex, &rep->since_ns, &r->err);
-	r->rep_len = sizeof(*rep);
 	return ret;
 }
 
@@ -395,6 +393,5 @@ int txcd_do_clear(struct txcd_req *r)
 			      TXCD_HDR + OFF(struct txc_req_clear, value), &r->err);
 	if (!ret)
 		ret = txcd_apply_clear(r->d, req, r->rep, &r->err);
-	r->rep_len = sizeof(struct txc_rep_clear);
 	return ret;
 }
