@@ -50,22 +50,6 @@ void format_uptime(char *buf, size_t len, __u64 ns)
 		snprintf(buf, len, "%llu.%03llus", s, ns / 1000000ULL % 1000);
 }
 
-/*
- * The reply of a lease taken or given back: {"@key": @value} in JSON, else
- * "@what @value".
- */
-static void print_lease_done(const char *key, const char *what, __u32 value)
-{
-	if (cli.json) {
-		jw_object(NULL);
-		jw_uint(key, value);
-		jw_object_end();
-		jw_end();
-	} else {
-		printf("%s %u\n", what, value);
-	}
-}
-
 /* ---- hello --------------------------------------------------------------- */
 
 static int hello_run(struct txc_client *c, void *arg)
@@ -112,6 +96,22 @@ int do_hello(int argc, char **argv)
 }
 
 /* ---- prefix -------------------------------------------------------------- */
+
+/*
+ * The reply of a prefix freed or a source opened or closed: {"@key": @value}
+ * in JSON, else "@what @value".
+ */
+static void print_lease_done(const char *key, const char *what, __u32 value)
+{
+	if (cli.json) {
+		jw_object(NULL);
+		jw_uint(key, value);
+		jw_object_end();
+		jw_end();
+	} else {
+		printf("%s %u\n", what, value);
+	}
+}
 
 struct prefix_args {
 	const char *verb;
