@@ -27,8 +27,8 @@
 
 /*
  * The tool's parsers are linked in (tools/txcancel_parse.c); its reporters
- * and options live in tools/txcancel.c, with main(): this one keeps the message
- * for the assertions instead.
+ * and options live in tools/txcancel.c, with main(): this stand-in for
+ * cli_error() keeps the message for the assertions instead.
  */
 struct txc_cli cli;
 static char last_error[512];
