@@ -28,30 +28,20 @@
 
 /*
  * The tool's parsers are linked in (tools/txcancel_parse.c); its reporters
- * and options live in tools/txcancel.c, with main(): these keep the message
- * for the assertions instead.
+ * and options live in tools/txcancel.c, with main(): this stand-in for
+ * cli_error() keeps the message for the assertions instead.
  */
 struct txc_cli cli;
 static char last_error[512];
 
-int arg_error(const char *fmt, ...)
+int cli_error(int ret, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
-	return -EINVAL;
-}
-
-int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
-	va_end(ap);
-	return EXIT_USAGE;
+	return ret;
 }
 
 static void test_durations(void)

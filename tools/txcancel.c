@@ -233,34 +233,14 @@ static void report(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-int usage_error(const char *fmt, ...)
+int cli_error(int ret, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	report(fmt, ap);
 	va_end(ap);
-	return EXIT_USAGE;
-}
-
-int arg_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	report(fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-int runtime_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	report(fmt, ap);
-	va_end(ap);
-	return EXIT_RUNTIME;
+	return ret;
 }
 
 int client_error(struct txc_client *c, int err)

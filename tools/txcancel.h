@@ -7,6 +7,7 @@
 #ifndef TXCANCEL_TOOL_H
 #define TXCANCEL_TOOL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,13 +36,15 @@ extern struct txc_cli cli;
 /* ---- errors (txcancel.c) ------------------------------------------------- */
 
 /*
- * Each prints "txcancel: <cmd>: <message>" to stderr, or {"error": ...} to
- * stdout in JSON mode, and returns the exit code to use.
+ * Prints "txcancel: <cmd>: <message>" to stderr, or {"error": ...} to
+ * stdout in JSON mode, and returns @ret.  Call it through the macros below,
+ * which name the kind of error by the value they return.
  */
-int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_error(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define usage_error(...)	cli_error(EXIT_USAGE, __VA_ARGS__)
+#define runtime_error(...)	cli_error(EXIT_RUNTIME, __VA_ARGS__)
 /* A usage error that returns -EINVAL, for parsers. */
-int arg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define arg_error(...)		cli_error(-EINVAL, __VA_ARGS__)
 /* A failed library call: the client's error text, else strerror(-err). */
 int client_error(struct txc_client *c, int err);
 /* Append " to <cmd>" to the current command name, e.g. "prefix" -> "prefix alloc". */

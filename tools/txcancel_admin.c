@@ -97,6 +97,22 @@ int do_hello(int argc, char **argv)
 
 /* ---- prefix -------------------------------------------------------------- */
 
+/*
+ * The reply of a prefix freed or a source opened or closed: {"@key": @value}
+ * in JSON, else "@what @value".
+ */
+static void print_lease_done(const char *key, const char *what, __u32 value)
+{
+	if (cli.json) {
+		jw_object(NULL);
+		jw_uint(key, value);
+		jw_object_end();
+		jw_end();
+	} else {
+		printf("%s %u\n", what, value);
+	}
+}
+
 struct prefix_args {
 	const char *verb;
 	__u32 prefix;		/* alloc: 0 for any */
@@ -183,14 +199,7 @@ static int prefix_run(struct txc_client *c, void *arg)
 	err = txc_prefix_free(c, a->prefix);
 	if (err < 0)
 		return client_error(c, err);
-	if (cli.json) {
-		jw_object(NULL);
-		jw_uint("freed", a->prefix);
-		jw_object_end();
-		jw_end();
-	} else {
-		printf("freed prefix %u\n", a->prefix);
-	}
+	print_lease_done("freed", "freed prefix", a->prefix);
 	return EXIT_OK;
 }
 
@@ -246,14 +255,10 @@ static int source_run(struct txc_client *c, void *arg)
 		err = txc_source_open(c, &source);
 	if (err < 0)
 		return client_error(c, err);
-	if (cli.json) {
-		jw_object(NULL);
-		jw_uint(a->open ? "source" : "closed", source);
-		jw_object_end();
-		jw_end();
-	} else {
-		printf(a->open ? "source %u\n" : "closed source %u\n", source);
-	}
+	if (a->open)
+		print_lease_done("source", "source", source);
+	else
+		print_lease_done("closed", "closed source", source);
 	return EXIT_OK;
 }
 

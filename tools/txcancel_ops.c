@@ -278,6 +278,13 @@ static void format_value(char *buf, size_t len, __u8 scope, __u32 value)
 		snprintf(buf, len, "%s %u", scope_name(scope), value);
 }
 
+/* What a cancel or clear names, as members: format_value() for JSON. */
+static void jw_value(__u8 scope, __u32 value)
+{
+	jw_string("scope", scope_name(scope));
+	jw_uint("value", value);
+}
+
 static void format_key(char *buf, size_t len, const struct op *op)
 {
 	const struct txc_flow_key *f = &op->key.flow;
@@ -371,8 +378,7 @@ static void print_cancel_done(const struct op *op, __u64 since_ns)
 	if (cli.json) {
 		jw_object(NULL);
 		jw_string("op", "cancel");
-		jw_string("scope", scope_name(op->scope));
-		jw_uint("value", op->value);
+		jw_value(op->scope, op->value);
 		if (op->ifname[0])
 			jw_string_n("dev", op->ifname, sizeof(op->ifname));
 		else
@@ -402,8 +408,7 @@ static void print_clear_done(const struct op *op, const struct txc_rep_clear *fi
 	if (cli.json) {
 		jw_object(NULL);
 		jw_string("op", "clear");
-		jw_string("scope", scope_name(op->scope));
-		jw_uint("value", op->value);
+		jw_value(op->scope, op->value);
 		if (final->valid)
 			jw_counters("final", c);
 		else

@@ -130,16 +130,34 @@ static void per_entry(const struct stats_family *fams, size_t n_fams,
 	}
 }
 
-static void per_iface(const struct prom *p, const char *name, const char *help,
-		      size_t offset)
+/* A family of one sample per interface; @offset picks the counter. */
+struct iface_family {
+	const char *name;
+	size_t offset;
+	const char *help;
+};
+
+/* Counted only with txcanceld --iface-counters; @offset into struct txc_counters. */
+static const struct iface_family iface_families[] = {
+	{ "txcancel_interface_passed_frames_total", offsetof(struct txc_counters, passed_frames),
+	  "Tagged frames that passed txcancel's hooks on the interface." },
+	{ "txcancel_interface_passed_bytes_total", offsetof(struct txc_counters, passed_bytes),
+	  "Bytes of the tagged frames that passed, L2 header included." },
+	{ "txcancel_interface_aborted_frames_total", offsetof(struct txc_counters, aborted_frames),
+	  "Tagged frames aborted (canceled) on the interface." },
+	{ "txcancel_interface_aborted_bytes_total", offsetof(struct txc_counters, aborted_bytes),
+	  "Bytes of the aborted frames, L2 header included." },
+};
+
+static void per_iface(const struct prom *p, const struct iface_family *fam)
 {
-	family(name, "counter", help);
+	family(fam->name, "counter", fam->help);
 	for (__u32 i = 0; i < p->m.n_ifaces && i < TXC_MAX_IFACES; i++) {
 		const struct txc_metrics_iface *mi = &p->mifaces[i];
 		__u64 v;
 
-		memcpy(&v, (const __u8 *)&mi->counts + offset, sizeof(v));
-		printf("%s{interface=", name);
+		memcpy(&v, (const __u8 *)&mi->counts + fam->offset, sizeof(v));
+		printf("%s{interface=", fam->name);
 		label_value(mi->name, sizeof(mi->name));
 		printf("} %llu\n", (unsigned long long)v);
 	}
@@ -220,21 +238,10 @@ static void print_prometheus(const struct prom *p)
 	if (p->n_places >= 0)
 		per_place(p);
 	/* Without txcanceld --iface-counters they are not counted: leave them out. */
-	if (!(p->m.flags & TXC_METRICS_F_IFACE_COUNTERS))
-		goto sources;
-	per_iface(p, "txcancel_interface_passed_frames_total",
-		  "Tagged frames that passed txcancel's hooks on the interface.",
-		  offsetof(struct txc_counters, passed_frames));
-	per_iface(p, "txcancel_interface_passed_bytes_total",
-		  "Bytes of the tagged frames that passed, L2 header included.",
-		  offsetof(struct txc_counters, passed_bytes));
-	per_iface(p, "txcancel_interface_aborted_frames_total",
-		  "Tagged frames aborted (canceled) on the interface.",
-		  offsetof(struct txc_counters, aborted_frames));
-	per_iface(p, "txcancel_interface_aborted_bytes_total",
-		  "Bytes of the aborted frames, L2 header included.",
-		  offsetof(struct txc_counters, aborted_bytes));
-sources:
+	if (p->m.flags & TXC_METRICS_F_IFACE_COUNTERS) {
+		for (size_t f = 0; f < sizeof(iface_families) / sizeof(iface_families[0]); f++)
+			per_iface(p, &iface_families[f]);
+	}
 	per_entry(source_families, sizeof(source_families) / sizeof(source_families[0]),
 		  p->sources, p->n_sources, false);
 	per_entry(id_families, sizeof(id_families) / sizeof(id_families[0]), p->ids, p->n_ids,

@@ -253,6 +253,15 @@ static void print_record(struct watch *w, const struct txc_abort_record *r)
 	       record_status_name(r->hdr.status));
 }
 
+/* A source's account of its completions, as members (account lines, summary). */
+static void jw_account(const struct txc_ev_completions *acct)
+{
+	jw_uint("aborted", acct->aborted);
+	jw_uint("delivered", acct->delivered);
+	jw_uint("ring_lost", acct->ring_lost);
+	jw_uint("backlog_lost", acct->backlog_lost);
+}
+
 static void print_account(struct watch *w, const struct txc_ev_completions *ev,
 			  const struct txc_ev_completions *prev)
 {
@@ -264,10 +273,7 @@ static void print_account(struct watch *w, const struct txc_ev_completions *ev,
 		jw_string("type", "account");
 		jw_string("time", when);
 		jw_uint("source", ev->source);
-		jw_uint("aborted", ev->aborted);
-		jw_uint("delivered", ev->delivered);
-		jw_uint("ring_lost", ev->ring_lost);
-		jw_uint("backlog_lost", ev->backlog_lost);
+		jw_account(ev);
 		jw_object_end();
 		jw_end();
 		return;
@@ -396,12 +402,8 @@ static void summary_json(const struct watch *w, const char *why)
 		jw_uint("records", s->records);
 		jw_uint("first_seq", s->first_seq);
 		jw_uint("last_seq", s->last_seq);
-		if (s->seen) {
-			jw_uint("aborted", s->acct.aborted);
-			jw_uint("delivered", s->acct.delivered);
-			jw_uint("ring_lost", s->acct.ring_lost);
-			jw_uint("backlog_lost", s->acct.backlog_lost);
-		}
+		if (s->seen)
+			jw_account(&s->acct);
 		jw_object_end();
 	}
 	jw_array_end();
