@@ -253,9 +253,11 @@ int txc_read_completions(struct txc_client *client, txc_completion_fn fn, void *
 	int records = 0, batches = 0;
 	int n, err;
 
-	err = txcl_enter_arg(client, "txc_read_completions", "the callback", fn);
+	err = txcl_enter(client);
 	if (err)
 		return err;
+	if (!fn)
+		return txcl_fail(client->err, -EINVAL, "txc_read_completions: the callback is NULL");
 	/* The replies they wait for would be read here as events. */
 	if (client->async_n)
 		return txcl_fail(client->err, -EBUSY, "txc_read_completions: %u asynchronous "
