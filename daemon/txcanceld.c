@@ -214,6 +214,9 @@ static int start(struct txcd *d)
 		err = txdp_explain_prepare(d->dp);
 	if (!err)
 		err = txdp_set_iface_counters(d->dp, d->opts.iface_counters);
+	/* No subscription outlives its daemon: nor does the capture it asked for. */
+	if (!err)
+		err = txdp_clear_source_caplens(d->dp);
 	if (!err)
 		err = txcd_ringpoll_open(d);
 	if (!err)

@@ -177,6 +177,8 @@ int txdp_source_seq(struct txdp *dp, __u32 source, __u64 *seq);
  * (0..TXC_CAPTURE_MAX; 0: none, records of version 1).
  */
 int txdp_set_source_caplen(struct txdp *dp, __u32 source, __u32 caplen);
+/* Every source's capture length back to 0, in one system call. */
+int txdp_clear_source_caplens(struct txdp *dp);
 
 /*
  * Per-ID counters (struct txc_id_stats), kept only for the IDs asked for.

@@ -10,12 +10,17 @@
  *                records that waited in the ring, in sequence.  A second
  *                unsubscribe is refused (-ENOENT), a second subscribe too
  *                (-EALREADY).
+ *   capture_restart  a capture length a subscriber asked for is in the pinned
+ *                map; the daemon is killed, so nothing takes it back, and
+ *                the next instance starts with every source's length at 0:
+ *                no subscription outlives its daemon, nor its capture.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "txcancel/txcancel.h"
 #include "daemon_fixture.h"
@@ -160,8 +165,55 @@ out:
 		ns_delete(b);
 }
 
+/* The capture length the datapath has pinned for @source, or -errno. */
+static long long pinned_caplen(const struct txct_daemon *d, __u32 source)
+{
+	char path[192];
+	__u32 len;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/maps/txc_source_caplen", d->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &source, &len))
+		err = -errno;
+	close(fd);
+	return err ? err : (long long)len;
+}
+
+static void test_capture_restart(void)
+{
+	struct txct_daemon d = { 0 };
+	struct txc_client *c = NULL;
+	__u32 source;
+
+	if (!ASSERT_OK(txct_daemon_start(&d, NULL, NULL), "starting txcanceld"))
+		return;
+	if (!ASSERT_OK(txc_client_open(&c, d.sock), "connecting") ||
+	    !ASSERT_OK(txc_source_open(c, &source), "opening a source") ||
+	    !ASSERT_OK(txc_capture(c, source, 64), "asking for 64 bytes of each frame")) {
+		printf("    %s\n", txc_last_error());
+		goto out;
+	}
+	ASSERT_EQ(pinned_caplen(&d, source), 64, "the datapath captures 64 bytes");
+	txct_daemon_kill(&d);
+	ASSERT_EQ(pinned_caplen(&d, source), 64, "still pinned after the kill");
+	txc_client_close(c);
+	c = NULL;
+	if (!ASSERT_OK(txct_daemon_restart(&d), "starting the next instance"))
+		goto out;
+	ASSERT_EQ(pinned_caplen(&d, source), 0, "the next instance captures nothing");
+out:
+	txc_client_close(c);
+	if (d.pid > 0 && !ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exit status"))
+		txct_daemon_dump_log(&d);
+	txct_daemon_cleanup(&d);
+}
+
 static const struct test_case cases[] = {
 	{ "unsubscribe", test_unsubscribe },
+	{ "capture_restart", test_capture_restart },
 };
 
 int main(int argc, char **argv)
