@@ -50,16 +50,10 @@ int txdp_set_source_caplen(struct txdp *dp, __u32 source, __u32 caplen)
 
 int txdp_clear_source_caplens(struct txdp *dp)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	static const __u32 zero[TXC_MAX_SOURCES];
-	static __u32 keys[TXC_MAX_SOURCES];
-	__u32 n = TXC_MAX_SOURCES;
+	int err = txdp_map_zero_all(txdp_map_fd(dp, TXDP_MAP_SOURCE_CAPLEN), TXC_MAX_SOURCES,
+				    sizeof(__u32));
 
-	for (__u32 i = 0; i < n; i++)
-		keys[i] = i;
-	if (bpf_map_update_batch(txdp_map_fd(dp, TXDP_MAP_SOURCE_CAPLEN), keys, zero, &n, &opts))
-		return txdp_fail(dp, -errno, "clearing the capture lengths: %s", strerror(errno));
-	return 0;
+	return err ? txdp_fail(dp, err, "clearing the capture lengths: %s", strerror(-err)) : 0;
 }
 
 /* How long txdp_id_count_start() waits out ENOMEM, in 1 ms steps. */

@@ -104,6 +104,10 @@ void txdp_iface_stats_delete(struct txdp *dp, __u32 ifindex);
 
 /* maps.c */
 int txdp_map_is_empty(int fd);
+/*
+ * Every element of the array @fd to zeroes, in one BPF_MAP_UPDATE_BATCH;
+ * @value_size as the batch takes it (per-CPU: one value per possible CPU).
+ */
 int txdp_map_zero_all(int fd, __u32 max_entries, size_t value_size);
 int txdp_map_delete_all(int fd, size_t key_size, size_t val_size);
 /*

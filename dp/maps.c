@@ -74,15 +74,16 @@ int txdp_map_is_empty(int fd)
 
 int txdp_map_zero_all(int fd, __u32 max_entries, size_t value_size)
 {
-	void *zero = calloc(1, value_size);
-	__u32 i;
-	int err = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = malloc(max_entries * sizeof(*keys)), n = max_entries;
+	void *zero = calloc(max_entries, value_size);
+	int err = keys && zero ? 0 : -ENOMEM;
 
-	if (!zero)
-		return -ENOMEM;
-	for (i = 0; i < max_entries && !err; i++)
-		if (bpf_map_update_elem(fd, &i, zero, BPF_ANY))
-			err = -errno;
+	for (__u32 i = 0; i < max_entries && !err; i++)
+		keys[i] = i;
+	if (!err && bpf_map_update_batch(fd, keys, zero, &n, &opts))
+		err = -errno;
+	free(keys);
 	free(zero);
 	return err;
 }
