@@ -28,7 +28,7 @@ struct txcd_req {
 	const void *body;
 	int fd;			/* SCM_RIGHTS descriptor or -1; closed after the handler */
 	void *rep;		/* the reply body, TXC_MSG_MAX - TXCD_HDR bytes */
-	size_t rep_len;
+	size_t rep_len;		/* its type's head, zeroed before the handler; a list sets it */
 	struct txc_rep_error err;
 };
 
