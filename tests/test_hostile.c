@@ -1356,12 +1356,20 @@ static bool wait_no_lease_of(__u32 prefix)
 	return false;
 }
 
-static int flow_rules_fd(void)
+/* A map the daemon pinned, or -errno. */
+static int pinned_map(const char *name)
 {
 	char path[256];
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/maps/txc_flow_rules", dm.pin_dir);
-	return bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/maps/%s", dm.pin_dir, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static int flow_rules_fd(void)
+{
+	return pinned_map("txc_flow_rules");
 }
 
 /*
@@ -2059,42 +2067,43 @@ static int explains(void *arg)
 	return 0;
 }
 
-/* Flow rules left in the datapath's table, read from the pins. */
-static int flow_rules_left(void)
+/* The keys of the pinned map @name that @counts (NULL: every key), or -errno. */
+static int pinned_keys(const char *name, bool (*counts)(const void *key))
 {
-	char path[256];
-	struct txc_flow_key key, *prev = NULL;
-	int fd, n = 0;
+	__u8 key[64], prev[sizeof(key)];
+	int fd = pinned_map(name), n = 0;
+	bool first = true;
 
-	snprintf(path, sizeof(path), "%s/maps/txc_flow_rules", dm.pin_dir);
-	fd = bpf_obj_get(path);
+	_Static_assert(sizeof(struct txc_flow_key) <= sizeof(key), "a flow key fits");
 	if (fd < 0)
-		return -errno;
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		n++;
-		prev = &key;
+		return fd;
+	while (!bpf_map_get_next_key(fd, first ? NULL : prev, key)) {
+		n += !counts || counts(key);
+		memcpy(prev, key, sizeof(prev));
+		first = false;
 	}
 	close(fd);
 	return n;
 }
 
+/* Flow rules left in the datapath's table, read from the pins. */
+static int flow_rules_left(void)
+{
+	return pinned_keys("txc_flow_rules", NULL);
+}
+
+static bool not_bystanders(const void *key)
+{
+	__u32 id;
+
+	memcpy(&id, key, sizeof(id));
+	return TXC_ID_PREFIX(id) != by_prefix;
+}
+
 /* ID cancels in the datapath's table under prefixes other than the bystander's. */
 static int others_cancels_left(void)
 {
-	char path[256];
-	__u32 id, *prev = NULL;
-	int fd, n = 0;
-
-	snprintf(path, sizeof(path), "%s/maps/txc_id_cancels", dm.pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	while (!bpf_map_get_next_key(fd, prev, &id)) {
-		n += TXC_ID_PREFIX(id) != by_prefix;
-		prev = &id;
-	}
-	close(fd);
-	return n;
+	return pinned_keys("txc_id_cancels", not_bystanders);
 }
 
 /* The daemon removes a released owner's rules and cancels over its loop turns. */
