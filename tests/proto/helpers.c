@@ -428,3 +428,12 @@ int peer_open_lib(struct peer *p)
 	p->uid = txc_client_hello(p->lib)->uid;
 	return 0;
 }
+
+/* A libtxcancel client of the daemon at @sock holding a prefix and a source. */
+bool client_with_leases(struct txc_client **c, const char *sock, const char *what,
+			__u8 *prefix, __u32 *source)
+{
+	return ASSERT_OK(txc_client_open(c, sock), what) &&
+	       ASSERT_OK(txc_generate_partial_cancel_id(*c, prefix), "prefix") &&
+	       ASSERT_OK(txc_source_open(*c, source), "source");
+}

@@ -125,6 +125,10 @@ bool peer_hello(struct peer *p);
 
 int peer_open_lib(struct peer *p);
 
+/* A libtxcancel client of the daemon at @sock holding a prefix and a source. */
+bool client_with_leases(struct txc_client **c, const char *sock, const char *what,
+			__u8 *prefix, __u32 *source);
+
 void test_requests(void);
 void test_validation(void);
 void test_permissions(void);
