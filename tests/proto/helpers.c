@@ -103,6 +103,20 @@ int hello(struct peer *p, struct reply *r)
 	return call(p, TXC_MSG_HELLO, &h, sizeof(h), r);
 }
 
+/* A BATCH of the @count ops at @ops. */
+int batch_call(struct peer *p, const struct txc_batch_op *ops, __u32 count, struct reply *r)
+{
+	static struct {
+		struct txc_req_batch b;
+		struct txc_batch_op ops[TXC_BATCH_MAX];
+	} bt;
+
+	memset(&bt.b, 0, sizeof(bt.b));
+	bt.b.count = count;
+	memcpy(bt.ops, ops, count * sizeof(*ops));
+	return call(p, TXC_MSG_BATCH, &bt, sizeof(bt.b) + count * sizeof(*ops), r);
+}
+
 __u32 prefix_alloc(struct peer *p, __u32 want)
 {
 	struct txc_req_prefix b = { .prefix = want };

@@ -54,6 +54,9 @@ int call(struct peer *p, __u8 type, const void *body, size_t len, struct reply *
 
 int hello(struct peer *p, struct reply *r);
 
+/* A BATCH of the @count ops at @ops. */
+int batch_call(struct peer *p, const struct txc_batch_op *ops, __u32 count, struct reply *r);
+
 __u32 prefix_alloc(struct peer *p, __u32 want);
 
 __u32 source_open(struct peer *p);
