@@ -82,11 +82,120 @@ static int lib_as_user(void *varg)
 	return ret;
 }
 
+/*
+ * B's requests that name what A holds, and B's refusals: which request, of
+ * which of A's things, and the errno, word and field the refusal gives.
+ */
+enum a_thing { A_PREFIX, A_SOURCE, A_ID, A_ID_UNCOUNTED };
+
+struct a_things {
+	__u32 prefix, source, id;	/* A's lease, its source, a counted ID under the lease */
+};
+
+struct refusal {
+	const char *sub;	/* the subtest that sends it */
+	__u8 type;
+	__u8 scope;		/* CANCEL, CLEAR, STATS */
+	__u32 enable;		/* COUNT_ID */
+	enum a_thing of;
+	int errnum;
+	const char *word;
+	__u32 field;
+	const char *what;
+};
+
+static const struct refusal refusals[] = {
+	{ "free_other_prefix", TXC_MSG_PREFIX_FREE, 0, 0, A_PREFIX, -EPERM, "not held by you",
+	  HDR + OFF(struct txc_req_prefix, prefix), "B frees A's prefix" },
+	{ "free_other_prefix", TXC_MSG_PREFIX_ALLOC, 0, 0, A_PREFIX, -EBUSY, "another user",
+	  FIELD_ANY, "B asks for A's prefix" },
+	{ "cancel_other", TXC_MSG_CANCEL, TXC_SCOPE_ID, 0, A_ID, -EPERM, "held by another user",
+	  HDR + OFF(struct txc_req_cancel, value), "B cancels A's ID" },
+	{ "cancel_other", TXC_MSG_CANCEL, TXC_SCOPE_PREFIX, 0, A_PREFIX, -EPERM, "not held by you",
+	  FIELD_ANY, "B cancels A's prefix" },
+	{ "cancel_other", TXC_MSG_CANCEL, TXC_SCOPE_SOURCE, 0, A_SOURCE, -EPERM,
+	  "belongs to another user", FIELD_ANY, "B cancels A's source" },
+	{ "clear_other", TXC_MSG_CLEAR, TXC_SCOPE_ID, 0, A_ID, -EPERM, "another user", FIELD_ANY,
+	  "B clears A's ID" },
+	{ "clear_other", TXC_MSG_CLEAR, TXC_SCOPE_PREFIX, 0, A_PREFIX, -EPERM, "not held by you",
+	  FIELD_ANY, "B clears A's prefix" },
+	{ "clear_other", TXC_MSG_CLEAR, TXC_SCOPE_SOURCE, 0, A_SOURCE, -EPERM, "another user",
+	  FIELD_ANY, "B clears A's source" },
+	{ "count_and_stats_other", TXC_MSG_COUNT_ID, 0, 1, A_ID_UNCOUNTED, -EPERM, "another user",
+	  FIELD_ANY, "B counts an ID of A's prefix" },
+	{ "count_and_stats_other", TXC_MSG_COUNT_ID, 0, 0, A_ID, -EPERM, "another user",
+	  FIELD_ANY, "B stops A's counter" },
+	{ "count_and_stats_other", TXC_MSG_STATS, TXC_SCOPE_ID, 0, A_ID, -EPERM, "another user",
+	  FIELD_ANY, "B reads A's ID counters" },
+	{ "count_and_stats_other", TXC_MSG_STATS, TXC_SCOPE_SOURCE, 0, A_SOURCE, -EPERM,
+	  "another user", FIELD_ANY, "B reads A's source counters" },
+	{ "close_and_subscribe_other_source", TXC_MSG_SOURCE_CLOSE, 0, 0, A_SOURCE, -EPERM,
+	  "belongs to another user", HDR + OFF(struct txc_req_source, source),
+	  "B closes A's source" },
+	{ "close_and_subscribe_other_source", TXC_MSG_SUBSCRIBE, 0, 0, A_SOURCE, -EPERM,
+	  "belongs to another user", FIELD_ANY, "B subscribes to A's source" },
+	{ "close_and_subscribe_other_source", TXC_MSG_UNSUBSCRIBE, 0, 0, A_SOURCE, -EPERM,
+	  "belongs to another user", FIELD_ANY, "B unsubscribes A from its source" },
+	{ "close_and_subscribe_other_source", TXC_MSG_SOURCE_OPEN, 0, 0, A_SOURCE, -EBUSY,
+	  "another user", FIELD_ANY, "B claims A's source" },
+};
+
+static __u32 a_value(const struct a_things *a, enum a_thing of)
+{
+	switch (of) {
+	case A_PREFIX:
+		return a->prefix;
+	case A_SOURCE:
+		return a->source;
+	case A_ID:
+		return a->id;
+	case A_ID_UNCOUNTED:
+		return TXC_ID_MAKE(a->prefix, 2);
+	}
+	return 0;
+}
+
+/* @r's request on @p, naming @value. */
+static int request(struct peer *p, const struct refusal *r, __u32 value)
+{
+	struct txc_req_prefix pb = { .prefix = value };
+	struct txc_req_source sb = { .source = value };
+
+	switch (r->type) {
+	case TXC_MSG_CANCEL:
+		return cancel(p, r->scope, value, 0, &rep);
+	case TXC_MSG_CLEAR:
+		return clear(p, r->scope, value, &rep);
+	case TXC_MSG_STATS:
+		return stats(p, r->scope, value, &rep);
+	case TXC_MSG_COUNT_ID:
+		return count_id(p, value, r->enable, &rep);
+	case TXC_MSG_PREFIX_FREE:
+	case TXC_MSG_PREFIX_ALLOC:
+		return call(p, r->type, &pb, sizeof(pb), &rep);
+	default:		/* the source requests */
+		return call(p, r->type, &sb, sizeof(sb), &rep);
+	}
+}
+
+/* The refusals of subtest @sub, each request sent on @p. */
+static void refuse_all(struct peer *p, const char *sub, const struct a_things *a)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(refusals); i++) {
+		const struct refusal *r = &refusals[i];
+
+		if (!strcmp(r->sub, sub))
+			ERR(request(p, r, a_value(a, r->of)), &rep, r->errnum, r->word, r->field,
+			    r->what);
+	}
+}
+
 void test_permissions(void)
 {
 	struct peer a = { .fd = -1 }, b = { .fd = -1 }, bn = { .fd = -1 };
 	struct txc_flow_key ka = flow_key(4, 6000, 6001), kb = flow_key(4, 6100, 6101);
 	__u32 pa = 0, sa = 0, pb = 0, sb = 0, ida, idb;
+	struct a_things of_a;
 	int n;
 
 	/* The setup every subtest below needs, selected or not. */
@@ -103,6 +212,7 @@ void test_permissions(void)
 	sb = source_open(&b);
 	ida = TXC_ID_MAKE(pa, 1);
 	idb = TXC_ID_MAKE(pb, 1);
+	of_a = (struct a_things){ .prefix = pa, .source = sa, .id = ida };
 	n = tag_flow(&a, &ka, ida, sa, &rep);
 	OK(n, &rep, "A tags a flow (it has CAP_NET_ADMIN)");
 	n = count_id(&a, ida, 1, &rep);
@@ -130,33 +240,17 @@ void test_permissions(void)
 	}
 
 	if (test_sub_begin("free_other_prefix")) {
-		{
-			struct txc_req_prefix p = { .prefix = pa };
-
-			n = call(&b, TXC_MSG_PREFIX_FREE, &p, sizeof(p), &rep);
-			ERR(n, &rep, -EPERM, "not held by you",
-			    HDR + OFF(struct txc_req_prefix, prefix),
-			    "B frees A's prefix");
-			ASSERT_TRUE(prefix_listed(&a, pa), "A still holds it");
-			n = call(&b, TXC_MSG_PREFIX_ALLOC, &p, sizeof(p), &rep);
-			ERR(n, &rep, -EBUSY, "another user", FIELD_ANY, "B asks for A's prefix");
-		}
+		refuse_all(&b, "free_other_prefix", &of_a);
+		ASSERT_TRUE(prefix_listed(&a, pa), "A still holds it");
 		still_serving(&b);
 		still_serving(&bn);
 		test_sub_end();
 	}
 
 	if (test_sub_begin("cancel_other")) {
-		n = cancel(&b, TXC_SCOPE_ID, ida, 0, &rep);
-		ERR(n, &rep, -EPERM, "held by another user",
-		    HDR + OFF(struct txc_req_cancel, value),
-		    "B cancels A's ID");
+		refuse_all(&b, "cancel_other", &of_a);
 		ASSERT_TRUE(!cancel_active(TXC_SCOPE_ID, ida, NULL), "no ID cancel stored");
-		n = cancel(&b, TXC_SCOPE_PREFIX, pa, 0, &rep);
-		ERR(n, &rep, -EPERM, "not held by you", FIELD_ANY, "B cancels A's prefix");
 		ASSERT_TRUE(!cancel_active(TXC_SCOPE_PREFIX, pa, NULL), "no prefix cancel stored");
-		n = cancel(&b, TXC_SCOPE_SOURCE, sa, 0, &rep);
-		ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY, "B cancels A's source");
 		ASSERT_TRUE(!cancel_active(TXC_SCOPE_SOURCE, sa, NULL), "no source cancel stored");
 		explain_is(&root, 4, 6000, 6001, 0, ida, sa, TXC_TAG_FLOW, TXC_VERDICT_PASS, 0,
 			   "A's flow still passes");
@@ -168,12 +262,7 @@ void test_permissions(void)
 	if (test_sub_begin("clear_other")) {
 		n = cancel(&a, TXC_SCOPE_ID, ida, 0, &rep);
 		OK(n, &rep, "A cancels its ID");
-		n = clear(&b, TXC_SCOPE_ID, ida, &rep);
-		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B clears A's ID");
-		n = clear(&b, TXC_SCOPE_PREFIX, pa, &rep);
-		ERR(n, &rep, -EPERM, "not held by you", FIELD_ANY, "B clears A's prefix");
-		n = clear(&b, TXC_SCOPE_SOURCE, sa, &rep);
-		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B clears A's source");
+		refuse_all(&b, "clear_other", &of_a);
 		ASSERT_TRUE(cancel_active(TXC_SCOPE_ID, ida, NULL), "A's cancel still in force");
 		n = clear(&a, TXC_SCOPE_ID, ida, &rep);
 		OK(n, &rep, "A clears its ID");
@@ -183,16 +272,9 @@ void test_permissions(void)
 	}
 
 	if (test_sub_begin("count_and_stats_other")) {
-		n = count_id(&b, TXC_ID_MAKE(pa, 2), 1, &rep);
-		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B counts an ID of A's prefix");
+		refuse_all(&b, "count_and_stats_other", &of_a);
 		ASSERT_TRUE(!id_counted(TXC_ID_MAKE(pa, 2)), "not counted");
-		n = count_id(&b, ida, 0, &rep);
-		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B stops A's counter");
 		ASSERT_TRUE(id_counted(ida), "A's counter stays");
-		n = stats(&b, TXC_SCOPE_ID, ida, &rep);
-		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B reads A's ID counters");
-		n = stats(&b, TXC_SCOPE_SOURCE, sa, &rep);
-		ERR(n, &rep, -EPERM, "another user", FIELD_ANY, "B reads A's source counters");
 		still_serving(&b);
 		still_serving(&bn);
 		test_sub_end();
@@ -250,26 +332,11 @@ void test_permissions(void)
 	}
 
 	if (test_sub_begin("close_and_subscribe_other_source")) {
-		{
-			struct txc_req_source s = { .source = sa };
-
-			n = call(&b, TXC_MSG_SOURCE_CLOSE, &s, sizeof(s), &rep);
-			ERR(n, &rep, -EPERM, "belongs to another user",
-			    HDR + OFF(struct txc_req_source, source),
-			    "B closes A's source");
-			n = call(&b, TXC_MSG_SUBSCRIBE, &s, sizeof(s), &rep);
-			ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY,
-			    "B subscribes to A's source");
-			n = call(&b, TXC_MSG_UNSUBSCRIBE, &s, sizeof(s), &rep);
-			ERR(n, &rep, -EPERM, "belongs to another user", FIELD_ANY,
-			    "B unsubscribes A from its source");
-			n = call(&b, TXC_MSG_SOURCE_OPEN, &s, sizeof(s), &rep);
-			ERR(n, &rep, -EBUSY, "another user", FIELD_ANY, "B claims A's source");
-			n = stats(&a, TXC_SCOPE_SOURCE, sa, &rep);
-			if (OK(n, &rep, "A's STATS"))
-				ASSERT_EQ(((struct txc_stats_entry *)(rep.raw + 8))->subscribers, 1,
-					  "A's source keeps its one subscriber");
-		}
+		refuse_all(&b, "close_and_subscribe_other_source", &of_a);
+		n = stats(&a, TXC_SCOPE_SOURCE, sa, &rep);
+		if (OK(n, &rep, "A's STATS"))
+			ASSERT_EQ(((struct txc_stats_entry *)(rep.raw + 8))->subscribers, 1,
+				  "A's source keeps its one subscriber");
 		still_serving(&b);
 		still_serving(&bn);
 		test_sub_end();
