@@ -162,7 +162,8 @@ void test_lifecycle(void)
 			__u8 frame[128], prefix = 0;
 			__u32 len = udp_frame(frame, sizeof(frame), 4, 1, 2), source = 0;
 
-			if (client_with_leases(&c, x.sock, "client of the first", &prefix, &source) &&
+			if (client_with_leases(&c, x.sock, "client of the first", &prefix,
+					       &source) &&
 			    ASSERT_OK(txc_tag_mark(c, 0x7, TXC_ID_MAKE(prefix, 1), source),
 				      "mark rule")) {
 				ret = txct_spawn_wait(argv, out, sizeof(out), 10000);
