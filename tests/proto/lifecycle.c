@@ -70,6 +70,17 @@ static int conn_limit_child(void *arg)
 	return ret;
 }
 
+/* A second txcanceld run as @argv refuses: it exits non-zero, naming the first. */
+static void second_refused(const char *const *argv, char *out, size_t out_len)
+{
+	int ret = txct_spawn_wait(argv, out, out_len, 10000);
+
+	ASSERT_TRUE(ret != 0, "the second daemon exits non-zero");
+	if (!ASSERT_TRUE(strstr(out, "another txcanceld is serving") != NULL,
+			 "and says another txcanceld is serving"))
+		printf("    its output:\n%s\n", out);
+}
+
 /* @c's rule holds: the program finds @id for @frame (with @mark). */
 static bool rule_kept(struct txc_client *c, __u32 mark, const __u8 *frame, __u32 len, __u32 id,
 		      const char *what)
@@ -118,11 +129,7 @@ void test_lifecycle(void)
 			__u32 pid_before = x.pid;
 
 			snprintf(other_pins, sizeof(other_pins), "%s-second", x.pin_dir);
-			ret = txct_spawn_wait(argv, out, sizeof(out), 10000);
-			ASSERT_TRUE(ret != 0, "the second daemon exits non-zero");
-			if (!ASSERT_TRUE(strstr(out, "another txcanceld is serving") != NULL,
-					 "and says another txcanceld is serving"))
-				printf("    its output:\n%s\n", out);
+			second_refused(argv, out, sizeof(out));
 			ASSERT_TRUE(!stat(x.sock, &st), "the first's socket is still there");
 			if (ASSERT_OK(txc_client_open(&c, x.sock),
 				      "the first still accepts clients")) {
@@ -166,10 +173,7 @@ void test_lifecycle(void)
 					       &source) &&
 			    ASSERT_OK(txc_tag_mark(c, 0x7, TXC_ID_MAKE(prefix, 1), source),
 				      "mark rule")) {
-				ret = txct_spawn_wait(argv, out, sizeof(out), 10000);
-				ASSERT_TRUE(ret != 0, "the second daemon exits non-zero");
-				ASSERT_TRUE(strstr(out, "another txcanceld is serving") != NULL,
-					    "and says another txcanceld is serving");
+				second_refused(argv, out, sizeof(out));
 				rule_kept(c, 0x7, frame, len, TXC_ID_MAKE(prefix, 1),
 					  "the first's mark tagging still works (mark mask kept)");
 			}
