@@ -111,6 +111,8 @@ int batch_call(struct peer *p, const struct txc_batch_op *ops, __u32 count, stru
 		struct txc_batch_op ops[TXC_BATCH_MAX];
 	} bt;
 
+	if (count > TXC_BATCH_MAX)
+		return -EMSGSIZE;
 	memset(&bt.b, 0, sizeof(bt.b));
 	bt.b.count = count;
 	memcpy(bt.ops, ops, count * sizeof(*ops));
