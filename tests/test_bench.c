@@ -118,65 +118,91 @@ static bool parse_number(struct json *j, double *v)
 
 static bool parse_value(struct json *j, int depth, double *num);
 
-static bool parse_object(struct json *j, int depth, bool (*member)(struct json *j, const char *key,
-								  void *ctx), void *ctx)
-{
-	char key[64];
+/* An object or an array: its brackets, and what a malformed one is called. */
+struct json_seq {
+	char open, close;
+	const char *expected;		/* no @open */
+	const char *no_separator;	/* an item followed by neither ',' nor @close */
+};
 
-	if (*j->p != '{')
-		return fail(j, "expected an object");
+static const struct json_seq json_object = {
+	'{', '}', "expected an object", "expected ',' or '}' in an object",
+};
+static const struct json_seq json_array = {
+	'[', ']', "expected an array", "expected ',' or ']' in an array",
+};
+
+/* The comma-separated items between @s's brackets, each read by @item. */
+static bool parse_seq(struct json *j, const struct json_seq *s,
+		      bool (*item)(struct json *j, void *arg), void *arg)
+{
+	if (*j->p != s->open)
+		return fail(j, s->expected);
 	j->p++;
 	skip_ws(j);
-	if (*j->p == '}') {
+	if (*j->p == s->close) {
 		j->p++;
 		return true;
 	}
 	for (;;) {
 		skip_ws(j);
-		if (!parse_string(j, key, sizeof(key)))
+		if (!item(j, arg))
 			return false;
 		skip_ws(j);
-		if (*j->p != ':')
-			return fail(j, "expected ':' after a key");
-		j->p++;
-		skip_ws(j);
-		if (member ? !member(j, key, ctx) : !parse_value(j, depth + 1, NULL))
-			return false;
-		skip_ws(j);
-		if (*j->p == '}') {
+		if (*j->p == s->close) {
 			j->p++;
 			return true;
 		}
 		if (*j->p != ',')
-			return fail(j, "expected ',' or '}' in an object");
+			return fail(j, s->no_separator);
 		j->p++;
 	}
+}
+
+/* The caller's reader of an object's members or an array's elements; NULL: any value. */
+struct json_items {
+	int depth;
+	bool (*member)(struct json *j, const char *key, void *ctx);
+	bool (*elem)(struct json *j, void *ctx);
+	void *ctx;
+};
+
+static bool object_member(struct json *j, void *arg)
+{
+	const struct json_items *it = arg;
+	char key[64];
+
+	if (!parse_string(j, key, sizeof(key)))
+		return false;
+	skip_ws(j);
+	if (*j->p != ':')
+		return fail(j, "expected ':' after a key");
+	j->p++;
+	skip_ws(j);
+	return it->member ? it->member(j, key, it->ctx) : parse_value(j, it->depth + 1, NULL);
+}
+
+static bool array_elem(struct json *j, void *arg)
+{
+	const struct json_items *it = arg;
+
+	return it->elem ? it->elem(j, it->ctx) : parse_value(j, it->depth + 1, NULL);
+}
+
+static bool parse_object(struct json *j, int depth, bool (*member)(struct json *j, const char *key,
+								  void *ctx), void *ctx)
+{
+	struct json_items it = { .depth = depth, .member = member, .ctx = ctx };
+
+	return parse_seq(j, &json_object, object_member, &it);
 }
 
 static bool parse_array(struct json *j, int depth, bool (*elem)(struct json *j, void *ctx),
 			void *ctx)
 {
-	if (*j->p != '[')
-		return fail(j, "expected an array");
-	j->p++;
-	skip_ws(j);
-	if (*j->p == ']') {
-		j->p++;
-		return true;
-	}
-	for (;;) {
-		skip_ws(j);
-		if (elem ? !elem(j, ctx) : !parse_value(j, depth + 1, NULL))
-			return false;
-		skip_ws(j);
-		if (*j->p == ']') {
-			j->p++;
-			return true;
-		}
-		if (*j->p != ',')
-			return fail(j, "expected ',' or ']' in an array");
-		j->p++;
-	}
+	struct json_items it = { .depth = depth, .elem = elem, .ctx = ctx };
+
+	return parse_seq(j, &json_array, array_elem, &it);
 }
 
 /* Any value; @num gets a number's value, NAN for anything else. */

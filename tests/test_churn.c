@@ -576,6 +576,43 @@ static void check_close(struct check *k)
 }
 
 /*
+ * @k's traffic to @daddr:@dport, its ID @id canceled, is dropped (@canceled);
+ * the clear (@clear_step) lets it flow again (@cleared).
+ */
+static bool dropped_until_cleared(const struct check *k, __u32 id, const char *daddr,
+				  __u16 dport, const char *canceled, const char *clear_step,
+				  const char *cleared)
+{
+	return burst(k->tx, k->rx, daddr, dport, 0, canceled) &&
+	       ASSERT_OK(txc_clear(k->c, TXC_SCOPE_ID, id, NULL), clear_step) &&
+	       burst(k->tx, k->rx, daddr, dport, BURST, cleared);
+}
+
+/*
+ * @k's traffic to @daddr:@dport, tagged with @id, through @hook ("tc" or
+ * "xdp") of interface @ifc (checked because @why): it flows, canceled it is
+ * dropped, cleared it flows again.  Every mode checks tc, so only the xdp
+ * steps name their hook.
+ */
+static bool cancel_cycle(const struct check *k, __u32 id, const struct churn_if *ifc,
+			 const char *daddr, __u16 dport, const char *hook, const char *why)
+{
+	const char *name = if_name(ifc), *step_prefix = strcmp(hook, "xdp") ? "" : "xdp: ";
+	char what[160], canceled[160], cleared[160], step[32];
+
+	snprintf(what, sizeof(what), "%s (%s), %s: before the cancel", name, why, hook);
+	if (!burst(k->tx, k->rx, daddr, dport, BURST, what))
+		return false;
+	snprintf(step, sizeof(step), "%scancel", step_prefix);
+	if (!ASSERT_OK(txc_cancel_send_net_buffer_lists(k->c, id), step))
+		return false;
+	snprintf(canceled, sizeof(canceled), "%s (%s), %s: canceled", name, why, hook);
+	snprintf(cleared, sizeof(cleared), "%s (%s), %s: cleared", name, why, hook);
+	snprintf(step, sizeof(step), "%sclear", step_prefix);
+	return dropped_until_cleared(k, id, daddr, dport, canceled, step, cleared);
+}
+
+/*
  * Traffic leaving by interface @i (egress: tc), and for tc+xdp traffic
  * arriving on it (ingress: xdp, tagged by flow): flows, canceled drops it,
  * cleared flows again.
@@ -584,7 +621,6 @@ static bool datapath_check(int i, const char *why)
 {
 	struct churn_if *ifc = &bed.ifs[i];
 	struct check k = CHECK_INIT;
-	char what[160];
 	__u32 id;
 	bool ok = false;
 
@@ -598,18 +634,7 @@ static bool datapath_check(int i, const char *why)
 	if (!ASSERT_GE0(k.tx, "sender socket") || !ASSERT_GE0(k.rx, "sink socket") ||
 	    !ASSERT_OK(txc_tag_socket(k.c, k.tx, id, k.source, NULL), "tagging the sender"))
 		goto out;
-	snprintf(what, sizeof(what), "%s (%s), tc: before the cancel", if_name(ifc), why);
-	if (!burst(k.tx, k.rx, ifc->addr_b, 6800 + i, BURST, what))
-		goto out;
-	if (!ASSERT_OK(txc_cancel_send_net_buffer_lists(k.c, id), "cancel"))
-		goto out;
-	snprintf(what, sizeof(what), "%s (%s), tc: canceled", if_name(ifc), why);
-	if (!burst(k.tx, k.rx, ifc->addr_b, 6800 + i, 0, what))
-		goto out;
-	if (!ASSERT_OK(txc_clear(k.c, TXC_SCOPE_ID, id, NULL), "clear"))
-		goto out;
-	snprintf(what, sizeof(what), "%s (%s), tc: cleared", if_name(ifc), why);
-	if (!burst(k.tx, k.rx, ifc->addr_b, 6800 + i, BURST, what))
+	if (!cancel_cycle(&k, id, ifc, ifc->addr_b, 6800 + i, "tc", why))
 		goto out;
 	udp_pair_close(&k.tx, &k.rx);
 
@@ -626,16 +651,7 @@ static bool datapath_check(int i, const char *why)
 			       "xdp: flow key") ||
 		    !ASSERT_OK(txc_tag_flow(k.c, &flow, id, k.source), "xdp: tagging the flow"))
 			goto out;
-		snprintf(what, sizeof(what), "%s (%s), xdp: before the cancel", if_name(ifc), why);
-		if (!burst(k.tx, k.rx, ifc->addr_a, dport, BURST, what) ||
-		    !ASSERT_OK(txc_cancel_send_net_buffer_lists(k.c, id), "xdp: cancel"))
-			goto out;
-		snprintf(what, sizeof(what), "%s (%s), xdp: canceled", if_name(ifc), why);
-		if (!burst(k.tx, k.rx, ifc->addr_a, dport, 0, what) ||
-		    !ASSERT_OK(txc_clear(k.c, TXC_SCOPE_ID, id, NULL), "xdp: clear"))
-			goto out;
-		snprintf(what, sizeof(what), "%s (%s), xdp: cleared", if_name(ifc), why);
-		if (!burst(k.tx, k.rx, ifc->addr_a, dport, BURST, what))
+		if (!cancel_cycle(&k, id, ifc, ifc->addr_a, dport, "xdp", why))
 			goto out;
 	}
 	ok = true;
@@ -667,9 +683,8 @@ static bool cancel_survives_recreate(int i)
 		goto out;
 	k.rx = udp_open(bed.b, ifc->addr_b, 6850 + i);
 	if (!ASSERT_GE0(k.rx, "sink socket") ||
-	    !burst(k.tx, k.rx, ifc->addr_b, 6850 + i, 0, "re-created, canceled before") ||
-	    !ASSERT_OK(txc_clear(k.c, TXC_SCOPE_ID, id, NULL), "clear") ||
-	    !burst(k.tx, k.rx, ifc->addr_b, 6850 + i, BURST, "re-created, cleared"))
+	    !dropped_until_cleared(&k, id, ifc->addr_b, 6850 + i, "re-created, canceled before",
+				   "clear", "re-created, cleared"))
 		goto out;
 	ok = true;
 out:

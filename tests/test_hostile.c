@@ -1356,12 +1356,20 @@ static bool wait_no_lease_of(__u32 prefix)
 	return false;
 }
 
-static int flow_rules_fd(void)
+/* A map the daemon pinned, or -errno. */
+static int pinned_map(const char *name)
 {
 	char path[256];
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/maps/txc_flow_rules", dm.pin_dir);
-	return bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/maps/%s", dm.pin_dir, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static int flow_rules_fd(void)
+{
+	return pinned_map("txc_flow_rules");
 }
 
 /*
@@ -1490,6 +1498,108 @@ static int stalling_flood(int up, void *arg)
 	return 0;
 }
 
+/*
+ * The client applied a batch of 500 flow rules, sent a batch whose count
+ * promises twice the ops it carries, and is killed without reading: the
+ * broken batch changes nothing and the applied rules go with it.
+ */
+static void mid_batch_gone(struct doomed *d, int map)
+{
+	struct txc_flow_key k = flow_of(20000);
+	struct txc_tag tag;
+	__u32 prefix = 0;
+
+	if (!ASSERT_TRUE(doomed_says(d, &prefix, sizeof(prefix)),
+			 "the client applied its first batch"))
+		return;
+	ASSERT_TRUE(!bpf_map_lookup_elem(map, &k, &tag), "its rules are in force");
+	doomed_kill(d, "killed");
+	ASSERT_TRUE(wait_no_lease_of(prefix), "its prefix is released");
+	/* Its rules go over the daemon's next loop turns. */
+	for (int i = 0; i < 600 && !bpf_map_lookup_elem(map, &k, &tag); i++)
+		test_sleep_ms(20);
+	for (int i = 0; i < 500; i += 49) {
+		k = flow_of(20000 + i);
+		if (!ASSERT_TRUE(bpf_map_lookup_elem(map, &k, &tag), "its rules are gone"))
+			break;
+	}
+}
+
+static int victim_sender(void)
+{
+	return sender(7731);
+}
+
+/*
+ * The user held a prefix, a source, a socket rule on @tx and a cancel, has
+ * completions queued that it never read, and is killed.  Everything of its
+ * goes, and only that: its frames flow again, the bystander's stay canceled
+ * and reported.
+ */
+static void leases_gone(struct doomed *d, int tx)
+{
+	struct txc_stats_entry e;
+	__u32 got[2] = {};
+
+	if (!ASSERT_TRUE(doomed_says(d, got, sizeof(got)), "the user took its leases"))
+		return;
+	udp_drain(bed.sink);
+	ASSERT_EQ(send_frames(tx, 2000), 2000, "its canceled frames");
+	ASSERT_EQ(udp_recv(bed.sink, 1, 200), 0, "none arrives while it lives");
+	doomed_kill(d, "killed");
+	ASSERT_TRUE(wait_no_lease_of(got[0]), "its prefix is released");
+	ASSERT_EQ(txc_stats(by, TXC_SCOPE_SOURCE, got[1], &e, 1), -ENOENT,
+		  "its source is closed");
+	udp_drain(bed.sink);
+	ASSERT_EQ(send_frames(tx, K), K, "the same socket sends again");
+	ASSERT_EQ(udp_recv(bed.sink, K, 200), K, "its frames flow: rule and cancel gone");
+}
+
+/* Killed while the daemon holds a reply it could not send: that reply is freed with it. */
+static void stalled_reply_freed(struct doomed *d, int fd)
+{
+	(void)fd;
+	ASSERT_TRUE(wait_byte(d->up[0], 60000), "the client stalled the daemon's replies");
+	doomed_kill(d, "killed");
+}
+
+/*
+ * A client killed while it holds something of the daemon's; what it holds
+ * goes with it.  The case's descriptor (a map to look into, a socket to tag)
+ * goes to the client as its argument and to the check.
+ */
+static const struct doomed_case {
+	const char *name;
+	int (*open_fd)(void);			/* NULL: none */
+	int (*client)(int up, void *arg);	/* @arg: the int descriptor */
+	void (*check)(struct doomed *d, int fd);
+	const char *after;
+} doomed_cases[] = {
+	{ "killed_mid_batch", flow_rules_fd, batch_then_broken_batch, mid_batch_gone,
+	  "a client killed mid-batch" },
+	{ "killed_holding_leases", victim_sender, holding_leases, leases_gone,
+	  "a user killed holding leases" },
+	{ "killed_while_flooding", NULL, stalling_flood, stalled_reply_freed,
+	  "a client killed while flooding" },
+};
+
+static void doomed_run(const struct doomed_case *c)
+{
+	struct doomed d;
+	int fd;
+
+	if (!test_sub_begin("%s", c->name))
+		return;
+	fd = c->open_fd ? c->open_fd() : -1;
+	if (doomed_start(&d, c->client, &fd))
+		c->check(&d, fd);
+	doomed_end(&d);
+	if (fd >= 0)
+		close(fd);
+	after(c->after);
+	test_sub_end();
+}
+
 static void test_dying(void)
 {
 	if (test_sub_begin("exit_before_the_reply")) {
@@ -1516,89 +1626,8 @@ static void test_dying(void)
 		test_sub_end();
 	}
 
-	if (test_sub_begin("killed_mid_batch")) {
-		/*
-		 * A client applies a batch of 500 flow rules, sends a batch whose count
-		 * promises twice the ops it carries, and is killed without reading:
-		 * the broken batch changes nothing and the applied rules go with it.
-		 */
-		struct doomed d;
-		int map = flow_rules_fd();
-		__u32 prefix = 0;
-
-		if (doomed_start(&d, batch_then_broken_batch, NULL) &&
-		    ASSERT_TRUE(doomed_says(&d, &prefix, sizeof(prefix)),
-				"the client applied its first batch")) {
-			struct txc_flow_key k = flow_of(20000);
-			struct txc_tag tag;
-
-			ASSERT_TRUE(!bpf_map_lookup_elem(map, &k, &tag), "its rules are in force");
-			doomed_kill(&d, "killed");
-			ASSERT_TRUE(wait_no_lease_of(prefix), "its prefix is released");
-			/* Its rules go over the daemon's next loop turns. */
-			for (int i = 0; i < 600 && !bpf_map_lookup_elem(map, &k, &tag); i++)
-				test_sleep_ms(20);
-			for (int i = 0; i < 500; i += 49) {
-				k = flow_of(20000 + i);
-				if (!ASSERT_TRUE(bpf_map_lookup_elem(map, &k, &tag),
-						 "its rules are gone"))
-					break;
-			}
-		}
-		doomed_end(&d);
-		if (map >= 0)
-			close(map);
-		after("a client killed mid-batch");
-		test_sub_end();
-	}
-
-	if (test_sub_begin("killed_holding_leases")) {
-		/*
-		 * A user holds a prefix, a source, a socket rule and a cancel, has
-		 * completions queued that it never read, and is killed.  Everything of
-		 * its goes, and only that: its frames flow again, the bystander's stay
-		 * canceled and reported.
-		 */
-		int tx = sender(7731);
-		__u32 got[2] = {};
-		struct doomed d;
-
-		if (doomed_start(&d, holding_leases, &tx) &&
-		    ASSERT_TRUE(doomed_says(&d, got, sizeof(got)), "the user took its leases")) {
-			struct txc_stats_entry e;
-
-			udp_drain(bed.sink);
-			ASSERT_EQ(send_frames(tx, 2000), 2000, "its canceled frames");
-			ASSERT_EQ(udp_recv(bed.sink, 1, 200), 0, "none arrives while it lives");
-			doomed_kill(&d, "killed");
-			ASSERT_TRUE(wait_no_lease_of(got[0]), "its prefix is released");
-			ASSERT_EQ(txc_stats(by, TXC_SCOPE_SOURCE, got[1], &e, 1), -ENOENT,
-				  "its source is closed");
-			udp_drain(bed.sink);
-			ASSERT_EQ(send_frames(tx, K), K, "the same socket sends again");
-			ASSERT_EQ(udp_recv(bed.sink, K, 200), K,
-				  "its frames flow: rule and cancel gone");
-		}
-		doomed_end(&d);
-		if (tx >= 0)
-			close(tx);
-		after("a user killed holding leases");
-		test_sub_end();
-	}
-
-	if (test_sub_begin("killed_while_flooding")) {
-		/* Killed while the daemon holds a reply it could not send: that reply is freed with it. */
-		struct doomed d;
-
-		if (doomed_start(&d, stalling_flood, NULL)) {
-			ASSERT_TRUE(wait_byte(d.up[0], 60000),
-				    "the client stalled the daemon's replies");
-			doomed_kill(&d, "killed");
-		}
-		doomed_end(&d);
-		after("a client killed while flooding");
-		test_sub_end();
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(doomed_cases); i++)
+		doomed_run(&doomed_cases[i]);
 }
 
 
@@ -2038,42 +2067,43 @@ static int explains(void *arg)
 	return 0;
 }
 
-/* Flow rules left in the datapath's table, read from the pins. */
-static int flow_rules_left(void)
+/* The keys of the pinned map @name that @counts (NULL: every key), or -errno. */
+static int pinned_keys(const char *name, bool (*counts)(const void *key))
 {
-	char path[256];
-	struct txc_flow_key key, *prev = NULL;
-	int fd, n = 0;
+	__u8 key[64], prev[sizeof(key)];
+	int fd = pinned_map(name), n = 0;
+	bool first = true;
 
-	snprintf(path, sizeof(path), "%s/maps/txc_flow_rules", dm.pin_dir);
-	fd = bpf_obj_get(path);
+	_Static_assert(sizeof(struct txc_flow_key) <= sizeof(key), "a flow key fits");
 	if (fd < 0)
-		return -errno;
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		n++;
-		prev = &key;
+		return fd;
+	while (!bpf_map_get_next_key(fd, first ? NULL : prev, key)) {
+		n += !counts || counts(key);
+		memcpy(prev, key, sizeof(prev));
+		first = false;
 	}
 	close(fd);
 	return n;
 }
 
+/* Flow rules left in the datapath's table, read from the pins. */
+static int flow_rules_left(void)
+{
+	return pinned_keys("txc_flow_rules", NULL);
+}
+
+static bool not_bystanders(const void *key)
+{
+	__u32 id;
+
+	memcpy(&id, key, sizeof(id));
+	return TXC_ID_PREFIX(id) != by_prefix;
+}
+
 /* ID cancels in the datapath's table under prefixes other than the bystander's. */
 static int others_cancels_left(void)
 {
-	char path[256];
-	__u32 id, *prev = NULL;
-	int fd, n = 0;
-
-	snprintf(path, sizeof(path), "%s/maps/txc_id_cancels", dm.pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	while (!bpf_map_get_next_key(fd, prev, &id)) {
-		n += TXC_ID_PREFIX(id) != by_prefix;
-		prev = &id;
-	}
-	close(fd);
-	return n;
+	return pinned_keys("txc_id_cancels", not_bystanders);
 }
 
 /* The daemon removes a released owner's rules and cancels over its loop turns. */

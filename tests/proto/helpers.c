@@ -103,6 +103,22 @@ int hello(struct peer *p, struct reply *r)
 	return call(p, TXC_MSG_HELLO, &h, sizeof(h), r);
 }
 
+/* A BATCH of the @count ops at @ops. */
+int batch_call(struct peer *p, const struct txc_batch_op *ops, __u32 count, struct reply *r)
+{
+	static struct {
+		struct txc_req_batch b;
+		struct txc_batch_op ops[TXC_BATCH_MAX];
+	} bt;
+
+	if (count > TXC_BATCH_MAX)
+		return -EMSGSIZE;
+	memset(&bt.b, 0, sizeof(bt.b));
+	bt.b.count = count;
+	memcpy(bt.ops, ops, count * sizeof(*ops));
+	return call(p, TXC_MSG_BATCH, &bt, sizeof(bt.b) + count * sizeof(*ops), r);
+}
+
 __u32 prefix_alloc(struct peer *p, __u32 want)
 {
 	struct txc_req_prefix b = { .prefix = want };
@@ -427,4 +443,13 @@ int peer_open_lib(struct peer *p)
 	p->conn_id = txc_client_hello(p->lib)->conn_id;
 	p->uid = txc_client_hello(p->lib)->uid;
 	return 0;
+}
+
+/* A libtxcancel client of the daemon at @sock holding a prefix and a source. */
+bool client_with_leases(struct txc_client **c, const char *sock, const char *what,
+			__u8 *prefix, __u32 *source)
+{
+	return ASSERT_OK(txc_client_open(c, sock), what) &&
+	       ASSERT_OK(txc_generate_partial_cancel_id(*c, prefix), "prefix") &&
+	       ASSERT_OK(txc_source_open(*c, source), "source");
 }

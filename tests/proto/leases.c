@@ -57,6 +57,65 @@ static bool wait_released(__u32 prefix)
 	return false;
 }
 
+/* A user of the rule quota (UID_D, with CAP_NET_ADMIN) holding a prefix and a source. */
+struct quota_user {
+	struct peer d;
+	__u32 p, s;
+};
+
+static bool quota_user_open(struct quota_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->d.fd = -1;
+	if (!ASSERT_OK(peer_open_as(&u->d, dm.sock, UID_D, true), "connect as D"))
+		return false;
+	u->p = prefix_alloc(&u->d, 0);
+	u->s = source_open(&u->d);
+	return true;
+}
+
+/* Its connection goes, and with it its prefix. */
+static void quota_user_close(struct quota_user *u)
+{
+	peer_close(&u->d);
+	if (u->p)
+		ASSERT_TRUE(wait_unlisted(u->p), "released on close");
+}
+
+/*
+ * One BATCH of @count flow TAG_ADDs under @u's prefix and source: IDs from
+ * @first_id on, keys from source port @sport on, @step apart (0: one key).
+ */
+static int flow_tag_batch(struct quota_user *u, __u32 first_id, int count, __u16 sport,
+			  __u16 step)
+{
+	struct txc_batch_op ops[MAX_RULES] = {};
+
+	for (int i = 0; i < count; i++) {
+		ops[i].type = TXC_MSG_TAG_ADD;
+		ops[i].tag = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(u->p, first_id + i), u->s);
+		ops[i].tag.key.flow = flow_key(4, sport + i * step, 8000);
+	}
+	return batch_call(&u->d, ops, count, &rep);
+}
+
+/*
+ * The batch refused whole (@errnum, @word, checked as @what): nothing of it
+ * applied.  Another answer to the batch is shown with what it applied.
+ */
+static bool batch_refused(int n, int errnum, const char *word, const char *what,
+			  const char *none_applied)
+{
+	if (!ERR(n, &rep, errnum, word, FIELD_ANY, what)) {
+		if (n >= (int)HDR && rep.h.type == TXC_MSG_BATCH)
+			printf("    the batch was answered with error %d, %u ops applied\n",
+			       rep.h.error, rep.batch.applied);
+		return false;
+	}
+	ASSERT_EQ(rep.batch.applied, 0, none_applied);
+	return true;
+}
+
 void test_leases(void)
 {
 	struct peer e = { .fd = -1 };
@@ -147,131 +206,75 @@ void test_leases(void)
 	}
 
 	if (test_sub_begin("per_user_rule_quota")) {
-		{
-			struct peer d = { .fd = -1 };
-			__u32 p = 0, s = 0;
+		struct quota_user u;
 
-			if (ASSERT_OK(peer_open_as(&d, dm.sock, UID_D, true), "connect as D")) {
-				p = prefix_alloc(&d, 0);
-				s = source_open(&d);
-				for (int i = 0; i < MAX_RULES; i++) {
-					struct txc_flow_key k = flow_key(4, 8000 + i, 8000);
+		if (quota_user_open(&u)) {
+			for (int i = 0; i < MAX_RULES; i++) {
+				struct txc_flow_key k = flow_key(4, 8000 + i, 8000);
 
-					n = tag_flow(&d, &k, TXC_ID_MAKE(p, i + 1), s, &rep);
-					OK(n, &rep, "a rule within the limit");
-				}
-				{
-					struct txc_flow_key k = flow_key(4, 8100, 8000);
-
-					n = tag_flow(&d, &k, TXC_ID_MAKE(p, 9), s, &rep);
-					ERR(n, &rep, -EDQUOT, "per-user limit", FIELD_ANY,
-					    "one rule too many");
-					ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &k, NULL),
-						    "not stored");
-				}
-				still_serving(&d);
+				n = tag_flow(&u.d, &k, TXC_ID_MAKE(u.p, i + 1), u.s, &rep);
+				OK(n, &rep, "a rule within the limit");
 			}
-			peer_close(&d);
-			if (p)
-				ASSERT_TRUE(wait_unlisted(p), "released on close");
+			{
+				struct txc_flow_key k = flow_key(4, 8100, 8000);
+
+				n = tag_flow(&u.d, &k, TXC_ID_MAKE(u.p, 9), u.s, &rep);
+				ERR(n, &rep, -EDQUOT, "per-user limit", FIELD_ANY,
+				    "one rule too many");
+				ASSERT_TRUE(!rule_get(TXC_TAG_FLOW, &k, NULL), "not stored");
+			}
+			still_serving(&u.d);
 		}
+		quota_user_close(&u);
 		test_sub_end();
 	}
 
 	if (test_sub_begin("per_user_rule_quota_batch")) {
-		{
-			static struct {
-				struct txc_req_batch b;
-				struct txc_batch_op ops[3];
-			} bt;
-			struct peer d = { .fd = -1 };
-			__u32 p = 0, s = 0;
+		struct quota_user u;
 
-			if (ASSERT_OK(peer_open_as(&d, dm.sock, UID_D, true), "connect as D")) {
-				struct txc_flow_key k = flow_key(4, 8200, 8000);
+		if (quota_user_open(&u)) {
+			struct txc_flow_key k = flow_key(4, 8200, 8000);
 
-				p = prefix_alloc(&d, 0);
-				s = source_open(&d);
-				n = tag_flow(&d, &k, TXC_ID_MAKE(p, 1), s, &rep);
-				OK(n, &rep, "one rule");
-				/* Two rules of room, a batch of three: the limit holds for the batch too. */
-				memset(&bt, 0, sizeof(bt));
-				bt.b.count = 3;
-				for (int i = 0; i < 3; i++) {
-					bt.ops[i].type = TXC_MSG_TAG_ADD;
-					bt.ops[i].tag = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(p, 2 + i),
-								s);
-					bt.ops[i].tag.key.flow = flow_key(4, 8300 + i, 8000);
-				}
-				n = call(&d, TXC_MSG_BATCH, &bt, sizeof(bt), &rep);
-				if (ERR(n, &rep, -EDQUOT, "limit", FIELD_ANY,
-					"batch past the rule limit"))
-					ASSERT_EQ(rep.batch.applied, 0,
-						  "checked before anything is applied");
-				else if (n >= (int)HDR && rep.h.type == TXC_MSG_BATCH)
-					printf("    the batch was answered with error %d, %u ops applied\n",
-					       rep.h.error, rep.batch.applied);
-				n = call(&d, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
-				if (OK(n, &rep, "PREFIX_LIST") && list_find(&rep, p))
-					ASSERT_TRUE(list_find(&rep, p)->rules <= MAX_RULES,
-						    "rules held stay within --max-rules");
-			}
-			peer_close(&d);
-			if (p)
-				ASSERT_TRUE(wait_unlisted(p), "released on close");
+			n = tag_flow(&u.d, &k, TXC_ID_MAKE(u.p, 1), u.s, &rep);
+			OK(n, &rep, "one rule");
+			/* Two rules of room, a batch of three: the limit holds for the batch too. */
+			n = flow_tag_batch(&u, 2, 3, 8300, 1);
+			batch_refused(n, -EDQUOT, "limit", "batch past the rule limit",
+				      "checked before anything is applied");
+			n = call(&u.d, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
+			if (OK(n, &rep, "PREFIX_LIST") && list_find(&rep, u.p))
+				ASSERT_TRUE(list_find(&rep, u.p)->rules <= MAX_RULES,
+					    "rules held stay within --max-rules");
 		}
+		quota_user_close(&u);
 		test_sub_end();
 	}
 
 	if (test_sub_begin("batch_duplicate_key")) {
-		{
-			static struct {
-				struct txc_req_batch b;
-				struct txc_batch_op ops[2];
-			} bt;
-			struct txc_flow_key k = flow_key(4, 8400, 8000);
-			struct peer d = { .fd = -1 };
-			__u32 p = 0, s = 0;
+		struct txc_flow_key k = flow_key(4, 8400, 8000);
+		struct quota_user u;
 
-			/*
-			 * Two TAG_ADDs of one key in one batch: each is valid alone, the
-			 * second is not after the first.  Checking every op before any is
-			 * applied means refusing the second; and whatever happens, the
-			 * rules counted under the prefix must be the rules in the table.
-			 */
-			if (ASSERT_OK(peer_open_as(&d, dm.sock, UID_D, true), "connect as D")) {
-				struct txc_tag t;
+		/*
+		 * Two TAG_ADDs of one key in one batch: each is valid alone, the
+		 * second is not after the first.  Checking every op before any is
+		 * applied means refusing the second; and whatever happens, the
+		 * rules counted under the prefix must be the rules in the table.
+		 */
+		if (quota_user_open(&u)) {
+			struct txc_tag t;
 
-				p = prefix_alloc(&d, 0);
-				s = source_open(&d);
-				memset(&bt, 0, sizeof(bt));
-				bt.b.count = 2;
-				for (int i = 0; i < 2; i++) {
-					bt.ops[i].type = TXC_MSG_TAG_ADD;
-					bt.ops[i].tag = tag_req(TXC_TAG_FLOW, TXC_ID_MAKE(p, 1 + i),
-								s);
-					bt.ops[i].tag.key.flow = k;
-				}
-				n = call(&d, TXC_MSG_BATCH, &bt, sizeof(bt), &rep);
-				if (ERR(n, &rep, -EEXIST, "exists", FIELD_ANY,
-					"the same key twice")) {
-					ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
-					ASSERT_EQ(rep.batch.failed, 1, "op 1 named");
-				} else if (n >= (int)HDR && rep.h.type == TXC_MSG_BATCH) {
-					printf("    the batch was answered with error %d, %u ops applied\n",
-					       rep.h.error, rep.batch.applied);
-				}
-				n = call(&d, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
-				if (OK(n, &rep, "PREFIX_LIST") &&
-				    ASSERT_TRUE(list_find(&rep, p), "listed"))
-					ASSERT_EQ(list_find(&rep, p)->rules,
-						  rule_get(TXC_TAG_FLOW, &k, &t),
-						  "rules counted under the prefix = rules in the table");
-			}
-			peer_close(&d);
-			if (p)
-				ASSERT_TRUE(wait_unlisted(p), "released on close");
+			n = flow_tag_batch(&u, 1, 2, 8400, 0);
+			if (batch_refused(n, -EEXIST, "exists", "the same key twice",
+					  "nothing applied"))
+				ASSERT_EQ(rep.batch.failed, 1, "op 1 named");
+			n = call(&u.d, TXC_MSG_PREFIX_LIST, NULL, 0, &rep);
+			if (OK(n, &rep, "PREFIX_LIST") &&
+			    ASSERT_TRUE(list_find(&rep, u.p), "listed"))
+				ASSERT_EQ(list_find(&rep, u.p)->rules,
+					  rule_get(TXC_TAG_FLOW, &k, &t),
+					  "rules counted under the prefix = rules in the table");
 		}
+		quota_user_close(&u);
 		test_sub_end();
 	}
 

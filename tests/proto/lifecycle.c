@@ -70,6 +70,27 @@ static int conn_limit_child(void *arg)
 	return ret;
 }
 
+/* A second txcanceld run as @argv refuses: it exits non-zero, naming the first. */
+static void second_refused(const char *const *argv, char *out, size_t out_len)
+{
+	int ret = txct_spawn_wait(argv, out, out_len, 10000);
+
+	ASSERT_TRUE(ret != 0, "the second daemon exits non-zero");
+	if (!ASSERT_TRUE(strstr(out, "another txcanceld is serving") != NULL,
+			 "and says another txcanceld is serving"))
+		printf("    its output:\n%s\n", out);
+}
+
+/* @c's rule holds: the program finds @id for @frame (with @mark). */
+static bool rule_kept(struct txc_client *c, __u32 mark, const __u8 *frame, __u32 len, __u32 id,
+		      const char *what)
+{
+	struct txc_rep_explain ex;
+
+	return ASSERT_OK(txc_explain(c, NULL, mark, frame, len, &ex), "EXPLAIN") &&
+	       ASSERT_EQ(ex.cancel_id, id, what);
+}
+
 void test_lifecycle(void)
 {
 	static const char *const args[] = { "--mark-mask", "0xff", NULL };
@@ -108,11 +129,7 @@ void test_lifecycle(void)
 			__u32 pid_before = x.pid;
 
 			snprintf(other_pins, sizeof(other_pins), "%s-second", x.pin_dir);
-			ret = txct_spawn_wait(argv, out, sizeof(out), 10000);
-			ASSERT_TRUE(ret != 0, "the second daemon exits non-zero");
-			if (!ASSERT_TRUE(strstr(out, "another txcanceld is serving") != NULL,
-					 "and says another txcanceld is serving"))
-				printf("    its output:\n%s\n", out);
+			second_refused(argv, out, sizeof(out));
 			ASSERT_TRUE(!stat(x.sock, &st), "the first's socket is still there");
 			if (ASSERT_OK(txc_client_open(&c, x.sock),
 				      "the first still accepts clients")) {
@@ -149,23 +166,16 @@ void test_lifecycle(void)
 				txct_daemon_path(), "-s", x.sock, "-d", x.pin_dir, "--mark-mask", "0", NULL,
 			};
 			struct txc_client *c = NULL;
-			struct txc_rep_explain ex;
 			__u8 frame[128], prefix = 0;
 			__u32 len = udp_frame(frame, sizeof(frame), 4, 1, 2), source = 0;
 
-			if (ASSERT_OK(txc_client_open(&c, x.sock), "client of the first") &&
-			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
-			    ASSERT_OK(txc_source_open(c, &source), "source") &&
+			if (client_with_leases(&c, x.sock, "client of the first", &prefix,
+					       &source) &&
 			    ASSERT_OK(txc_tag_mark(c, 0x7, TXC_ID_MAKE(prefix, 1), source),
 				      "mark rule")) {
-				ret = txct_spawn_wait(argv, out, sizeof(out), 10000);
-				ASSERT_TRUE(ret != 0, "the second daemon exits non-zero");
-				ASSERT_TRUE(strstr(out, "another txcanceld is serving") != NULL,
-					    "and says another txcanceld is serving");
-				if (ASSERT_OK(txc_explain(c, NULL, 0x7, frame, len, &ex),
-					      "EXPLAIN"))
-					ASSERT_EQ(ex.cancel_id, TXC_ID_MAKE(prefix, 1),
-						  "the first's mark tagging still works (mark mask kept)");
+				second_refused(argv, out, sizeof(out));
+				rule_kept(c, 0x7, frame, len, TXC_ID_MAKE(prefix, 1),
+					  "the first's mark tagging still works (mark mask kept)");
 			}
 			txc_client_close(c);
 			ret = txct_daemon_stop(&x);
@@ -188,7 +198,6 @@ void test_lifecycle(void)
 			};
 			struct txc_flow_key k = flow_key(4, 9600, 9601);
 			struct txc_client *c = NULL;
-			struct txc_rep_explain ex;
 			__u8 frame[128], prefix = 0;
 			__u32 len = udp_frame(frame, sizeof(frame), 4, 9600, 9601), source = 0;
 			int status = 0, waited;
@@ -196,9 +205,7 @@ void test_lifecycle(void)
 
 			snprintf(other_sock, sizeof(other_sock), "%s/second.sock", x.dir);
 			snprintf(maps_dir, sizeof(maps_dir), "%s/maps", x.pin_dir);
-			if (ASSERT_OK(txc_client_open(&c, x.sock), "client of the first") &&
-			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
-			    ASSERT_OK(txc_source_open(c, &source), "source"))
+			if (client_with_leases(&c, x.sock, "client of the first", &prefix, &source))
 				ASSERT_OK(txc_tag_flow(c, &k, TXC_ID_MAKE(prefix, 1), source),
 					  "flow rule");
 			fflush(stdout);
@@ -218,16 +225,15 @@ void test_lifecycle(void)
 			if (!ASSERT_TRUE(waited < 3000 && WIFEXITED(status) &&
 					 WEXITSTATUS(status) != 0,
 					 "the second daemon refuses to start on a pin dir in use")) {
-				if (c &&
-				    ASSERT_OK(txc_explain(c, NULL, 0, frame, len, &ex), "EXPLAIN"))
-					ASSERT_EQ(ex.cancel_id, TXC_ID_MAKE(prefix, 1),
+				if (c)
+					rule_kept(c, 0, frame, len, TXC_ID_MAKE(prefix, 1),
 						  "while it runs, the first's client keeps its rule");
 				kill(pid, SIGTERM);
 				waitpid(pid, &status, 0);
 			}
 			ASSERT_TRUE(!stat(maps_dir, &st), "the first's maps are still pinned");
-			if (c && ASSERT_OK(txc_explain(c, NULL, 0, frame, len, &ex), "EXPLAIN"))
-				ASSERT_EQ(ex.cancel_id, TXC_ID_MAKE(prefix, 1),
+			if (c)
+				rule_kept(c, 0, frame, len, TXC_ID_MAKE(prefix, 1),
 					  "the first's client keeps its rule");
 			txc_client_close(c);
 			txct_daemon_stop(&x);
@@ -262,9 +268,7 @@ void test_lifecycle(void)
 			__u32 source = 0;
 
 			/* Leases and a rule of a client the crash cuts off. */
-			if (ASSERT_OK(txc_client_open(&c, y.sock), "client") &&
-			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
-			    ASSERT_OK(txc_source_open(c, &source), "source"))
+			if (client_with_leases(&c, y.sock, "client", &prefix, &source))
 				ASSERT_OK(txc_tag_flow(c, &k, TXC_ID_MAKE(prefix, 1), source),
 					  "flow rule");
 			txct_daemon_kill(&y);

@@ -54,6 +54,9 @@ int call(struct peer *p, __u8 type, const void *body, size_t len, struct reply *
 
 int hello(struct peer *p, struct reply *r);
 
+/* A BATCH of the @count ops at @ops. */
+int batch_call(struct peer *p, const struct txc_batch_op *ops, __u32 count, struct reply *r);
+
 __u32 prefix_alloc(struct peer *p, __u32 want);
 
 __u32 source_open(struct peer *p);
@@ -124,6 +127,10 @@ bool still_serving(struct peer *p);
 bool peer_hello(struct peer *p);
 
 int peer_open_lib(struct peer *p);
+
+/* A libtxcancel client of the daemon at @sock holding a prefix and a source. */
+bool client_with_leases(struct txc_client **c, const char *sock, const char *what,
+			__u8 *prefix, __u32 *source);
 
 void test_requests(void);
 void test_validation(void);

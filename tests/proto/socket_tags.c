@@ -103,9 +103,7 @@ void test_socket_tags(void)
 	__u64 cookie = 0;
 
 	test_subs_chained();	/* the sockets of each subtest are the next one's */
-	if (!ASSERT_OK(txc_client_open(&c, dm.sock), "client") ||
-	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
-	    !ASSERT_OK(txc_source_open(c, &source), "source"))
+	if (!client_with_leases(&c, dm.sock, "client", &prefix, &source))
 		goto out;
 
 	if (test_sub_begin("closed_socket_leaves_nothing")) {
@@ -210,9 +208,7 @@ void test_socket_tags_restart(void)
 	if (test_sub_begin("restart_keeps_socket_tags")) {
 		if (ASSERT_GE0(udp, "socket") &&
 		    ASSERT_OK(txct_daemon_start(&y, NULL, args), "start")) {
-			if (ASSERT_OK(txc_client_open(&c, y.sock), "client") &&
-			    ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") &&
-			    ASSERT_OK(txc_source_open(c, &source), "source"))
+			if (client_with_leases(&c, y.sock, "client", &prefix, &source))
 				ASSERT_OK(txc_tag_socket(c, udp, TXC_ID_MAKE(prefix, 7), source,
 							 NULL), "tag");
 			txct_daemon_kill(&y);
