@@ -158,6 +158,21 @@ static bool ifindex_of(struct lw_fixture *fx, const char *name, __u32 *ifindex)
 	return ASSERT_OK(link_info(fx->ns, name, ifindex, NULL), what);
 }
 
+/* A watcher and the veth lwa0/lwb0, which the events and dump subtests change. */
+struct pair_fixture {
+	struct lw_fixture lw;
+	__u32 ia, ib;		/* lwa0, lwb0 */
+	int from;		/* the events logged before the pair was created */
+};
+
+static bool pair_add(struct pair_fixture *fx)
+{
+	fx->from = fx->lw.log.n;
+	return ASSERT_OK(fx_run("ip -n %s link add lwa0 type veth peer name lwb0", fx->lw.ns),
+			 "creating veth lwa0/lwb0") &&
+	       ifindex_of(&fx->lw, "lwa0", &fx->ia) && ifindex_of(&fx->lw, "lwb0", &fx->ib);
+}
+
 /*
  * The watcher's view, replayed from the log (the last event per link), must
  * equal the links the kernel lists now (if_nameindex(), in this thread's
@@ -199,70 +214,71 @@ static bool view_matches_kernel(const struct evlog *log, const char *when)
 
 /* --- 1. events ------------------------------------------------------------ */
 
-static void events_new_rename_updown_del(struct lw_fixture *fx)
+static void events_new(struct pair_fixture *fx)
 {
 	const struct txc_link_event *ev;
-	__u32 ia, ib;
-	int from;
 
-	from = fx->log.n;
-	if (!ASSERT_OK(fx_run("ip -n %s link add lwa0 type veth peer name lwb0", fx->ns),
-		       "creating veth lwa0/lwb0") ||
-	    !ifindex_of(fx, "lwa0", &ia) || !ifindex_of(fx, "lwb0", &ib))
+	ev = wait_for(&fx->lw, fx->from, TXC_LINK_NEW, fx->ia, "lwa0");
+	if (ev)
+		ASSERT_EQ(ev->flags & IFF_UP, 0, "lwa0 created down");
+	wait_for(&fx->lw, fx->from, TXC_LINK_NEW, fx->ib, "lwb0");
+	ASSERT_EQ(count_for(&fx->lw.log, fx->from, TXC_LINK_DEL, fx->ia), 0,
+		  "DEL events for lwa0");
+}
+
+static void events_rename(struct pair_fixture *fx)
+{
+	const struct txc_link_event *ev;
+	int from = fx->lw.log.n;
+
+	if (!ASSERT_OK(fx_run("ip -n %s link set lwa0 name lwr0", fx->lw.ns), "renaming lwa0"))
 		return;
+	wait_for(&fx->lw, from, TXC_LINK_NEW, fx->ia, "lwr0");
+	ev = last_for(&fx->lw.log, from, fx->ia);
+	ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwr0"),
+		    "last event of the renamed link: NEW lwr0");
+	ASSERT_EQ(count_for(&fx->lw.log, from, TXC_LINK_DEL, fx->ia), 0,
+		  "DEL events for a rename");
+}
 
-	if (test_sub_begin("new")) {
-		ev = wait_for(fx, from, TXC_LINK_NEW, ia, "lwa0");
-		if (ev)
-			ASSERT_EQ(ev->flags & IFF_UP, 0, "lwa0 created down");
-		wait_for(fx, from, TXC_LINK_NEW, ib, "lwb0");
-		ASSERT_EQ(count_for(&fx->log, from, TXC_LINK_DEL, ia), 0, "DEL events for lwa0");
-		test_sub_end();
+static void events_up_down(struct pair_fixture *fx)
+{
+	const struct txc_link_event *ev;
+	int from = fx->lw.log.n;
+
+	if (ASSERT_OK(fx_run("ip -n %s link set lwr0 up", fx->lw.ns), "setting lwr0 up")) {
+		wait_for(&fx->lw, from, TXC_LINK_NEW, fx->ia, "lwr0");
+		ev = last_for(&fx->lw.log, from, fx->ia);
+		ASSERT_TRUE(ev && (ev->flags & IFF_UP), "IFF_UP after 'up'");
 	}
-
-	if (test_sub_begin("rename")) {
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link set lwa0 name lwr0", fx->ns),
-			      "renaming lwa0")) {
-			wait_for(fx, from, TXC_LINK_NEW, ia, "lwr0");
-			ev = last_for(&fx->log, from, ia);
-			ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwr0"),
-				    "last event of the renamed link: NEW lwr0");
-			ASSERT_EQ(count_for(&fx->log, from, TXC_LINK_DEL, ia), 0,
-				  "DEL events for a rename");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("up_down")) {
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link set lwr0 up", fx->ns), "setting lwr0 up")) {
-			wait_for(fx, from, TXC_LINK_NEW, ia, "lwr0");
-			ev = last_for(&fx->log, from, ia);
-			ASSERT_TRUE(ev && (ev->flags & IFF_UP), "IFF_UP after 'up'");
-		}
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link set lwr0 down", fx->ns), "setting lwr0 down")) {
-			wait_for(fx, from, TXC_LINK_NEW, ia, "lwr0");
-			ev = last_for(&fx->log, from, ia);
-			ASSERT_TRUE(ev && !(ev->flags & IFF_UP), "no IFF_UP after 'down'");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("delete")) {
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link del lwr0", fx->ns), "deleting lwr0")) {
-			ev = wait_for(fx, from, TXC_LINK_DEL, ia, NULL);
-			if (ev)
-				ASSERT_TRUE(!strcmp(ev->name, "lwr0"),
-					    "DEL carries the current name");
-			/* Deleting one end of a veth pair deletes its peer. */
-			wait_for(fx, from, TXC_LINK_DEL, ib, "lwb0");
-		}
-		test_sub_end();
+	from = fx->lw.log.n;
+	if (ASSERT_OK(fx_run("ip -n %s link set lwr0 down", fx->lw.ns), "setting lwr0 down")) {
+		wait_for(&fx->lw, from, TXC_LINK_NEW, fx->ia, "lwr0");
+		ev = last_for(&fx->lw.log, from, fx->ia);
+		ASSERT_TRUE(ev && !(ev->flags & IFF_UP), "no IFF_UP after 'down'");
 	}
 }
+
+static void events_delete(struct pair_fixture *fx)
+{
+	const struct txc_link_event *ev;
+	int from = fx->lw.log.n;
+
+	if (!ASSERT_OK(fx_run("ip -n %s link del lwr0", fx->lw.ns), "deleting lwr0"))
+		return;
+	ev = wait_for(&fx->lw, from, TXC_LINK_DEL, fx->ia, NULL);
+	if (ev)
+		ASSERT_TRUE(!strcmp(ev->name, "lwr0"), "DEL carries the current name");
+	/* Deleting one end of a veth pair deletes its peer. */
+	wait_for(&fx->lw, from, TXC_LINK_DEL, fx->ib, "lwb0");
+}
+
+static const TEST_SUB_OF(struct pair_fixture) pair_event_subs[] = {
+	{ "new", events_new },
+	{ "rename", events_rename },
+	{ "up_down", events_up_down },
+	{ "delete", events_delete },
+};
 
 /* A bridge port's AF_BRIDGE RTM_DELLINK means "left the bridge", not "deleted". */
 static void events_bridge_port(struct lw_fixture *fx)
@@ -393,28 +409,21 @@ static const TEST_SUB_OF(struct lw_fixture) event_subs[] = {
 
 static void test_events(void)
 {
-	struct lw_fixture fx;
+	struct pair_fixture fx;
 
 	test_subs_chained();	/* the links each subtest leaves are the next one's */
-	if (!lw_setup(&fx, "lwev"))
+	if (!lw_setup(&fx.lw, "lwev"))
 		goto out;
-
-	events_new_rename_updown_del(&fx);
-
-	test_subs_run(event_subs, &fx);
+	if (pair_add(&fx))
+		test_subs_run(pair_event_subs, &fx);
+	test_subs_run(event_subs, &fx.lw);
 out:
-	lw_teardown(&fx);
+	lw_teardown(&fx.lw);
 }
 
 /* --- 2. dump -------------------------------------------------------------- */
 
-/* The links the dump subtests change: veth lwa0 (down) and lwb0 (up). */
-struct dump_fixture {
-	struct lw_fixture lw;
-	__u32 ia, ib;
-};
-
-static void dump_existing(struct dump_fixture *fx)
+static void dump_existing(struct pair_fixture *fx)
 {
 	const struct txc_link_event *ev;
 	struct evlog *log = &fx->lw.log;
@@ -435,7 +444,7 @@ static void dump_existing(struct dump_fixture *fx)
 }
 
 /* Changes nobody processed: a dump reports them, and the links it no longer lists. */
-static void dump_missed_changes(struct dump_fixture *fx)
+static void dump_missed_changes(struct pair_fixture *fx)
 {
 	const struct txc_link_event *ev;
 	struct evlog *log = &fx->lw.log;
@@ -469,7 +478,7 @@ static void dump_missed_changes(struct dump_fixture *fx)
  * The dump socket was opened with the watcher: a dump from a thread that has
  * since moved to another namespace still lists the watcher's.
  */
-static void dump_other_thread_netns(struct dump_fixture *fx)
+static void dump_other_thread_netns(struct pair_fixture *fx)
 {
 	struct evlog *log = &fx->lw.log;
 	int i, from, foreign = 0, mine = 0;
@@ -496,7 +505,7 @@ static void dump_other_thread_netns(struct dump_fixture *fx)
 		fx->lw.inside = true;
 }
 
-static const TEST_SUB_OF(struct dump_fixture) dump_subs[] = {
+static const TEST_SUB_OF(struct pair_fixture) dump_subs[] = {
 	{ "existing", dump_existing },
 	{ "missed_changes", dump_missed_changes },
 	{ "other_thread_netns", dump_other_thread_netns },
@@ -504,14 +513,11 @@ static const TEST_SUB_OF(struct dump_fixture) dump_subs[] = {
 
 static void test_dump(void)
 {
-	struct dump_fixture fx;
+	struct pair_fixture fx;
 
 	test_subs_chained();	/* each dump follows the changes of the subtest before */
-	if (!lw_setup(&fx.lw, "lwdu") ||
-	    !ASSERT_OK(fx_run("ip -n %s link add lwa0 type veth peer name lwb0", fx.lw.ns),
-		       "creating veth lwa0/lwb0") ||
-	    !ASSERT_OK(fx_run("ip -n %s link set lwb0 up", fx.lw.ns), "setting lwb0 up") ||
-	    !ifindex_of(&fx.lw, "lwa0", &fx.ia) || !ifindex_of(&fx.lw, "lwb0", &fx.ib))
+	if (!lw_setup(&fx.lw, "lwdu") || !pair_add(&fx) ||
+	    !ASSERT_OK(fx_run("ip -n %s link set lwb0 up", fx.lw.ns), "setting lwb0 up"))
 		goto out;
 	test_subs_run(dump_subs, &fx);
 out:
