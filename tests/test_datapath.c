@@ -1665,7 +1665,8 @@ static void explain_short_frames(const struct explain_frames *fr)
 			    !ASSERT_EQ(!!(res.frame.flags & TXC_FRAME_F_TRUNCATED), !flows,
 				       "truncated flag") ||
 			    !ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &c),
-				       flows ? XDP_DROP_RC : XDP_PASS_RC, "the real program agrees"))
+				       flows ? XDP_DROP_RC : XDP_PASS_RC,
+				       "the real program agrees"))
 				break;
 		}
 	f.len = 24;	/* Ethernet and 10 bytes of IPv4, tagged by mark: dropped all the same */
