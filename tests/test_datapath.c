@@ -662,116 +662,136 @@ static int check_truncations(const struct pkt_spec *spec, size_t ports_end)
 	return drops;
 }
 
+/* What the malformed-frame subtests share: the frames they drop, counted. */
+struct malformed_fixture {
+	int drops;		/* frames of source 1 the subtests saw dropped */
+};
+
+/*
+ * Cut before the ports: no flow (not even the port-less rule), must pass.
+ * With the ports readable it is the flow's frame.
+ */
+static void malformed_truncated_ipv4(struct malformed_fixture *fx)
+{
+	fx->drops += check_truncations(&udp4, 14 + 20 + 4);
+}
+
+static void malformed_truncated_ipv6(struct malformed_fixture *fx)
+{
+	fx->drops += check_truncations(&udp6, 14 + 40 + 4);
+}
+
+static void malformed_truncated_vlan_ipv4(struct malformed_fixture *fx)
+{
+	fx->drops += check_truncations(&vlan4, 14 + 4 + 20 + 4);
+}
+
+static void malformed_bad_ipv4_ihl(struct malformed_fixture *fx)
+{
+	struct frame f = frame_of(&udp4);
+
+	(void)fx;
+	f.data[14] = 0x43;	/* IHL 3: shorter than the header itself */
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "IHL < 5 passes");
+	f.data[14] = 0x4f;	/* IHL 15: options run past the frame */
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "IHL past the end passes");
+	f.data[14] = 0x65;	/* version 6 in an IPv4 ethertype */
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "version mismatch passes");
+}
+
+static void malformed_fragments(struct malformed_fixture *fx)
+{
+	struct pkt_spec frag4 = udp4, frag6 = udp6;
+	struct frame f;
+
+	frag4.ipv4_frag_off = 185;	/* a later fragment: no ports */
+	f = frame_of(&frag4);
+	ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "later IPv4 fragment matches the port-less rule");
+	fx->drops++;
+	frag6.ipv6_frag = 2;
+	f = frame_of(&frag6);
+	ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "later IPv6 fragment: no port-less rule, passes");
+}
+
+static void malformed_garbage(struct malformed_fixture *fx)
+{
+	unsigned int seed = 12345;
+	struct frame f;
+	int i;
+
+	(void)fx;
+	for (i = 0; i < 2000; i++) {
+		size_t j;
+
+		f.len = 14 + rand_r(&seed) % 120;
+		for (j = 0; j < f.len; j++)
+			f.data[j] = rand_r(&seed);
+		/* Half of them claim to be IP so the parser goes deeper. */
+		if (i & 1) {
+			f.data[12] = i & 2 ? 0x08 : 0x86;
+			f.data[13] = i & 2 ? 0x00 : 0xdd;
+		}
+		if ((tc_expressible(&f) &&
+		     !ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "garbage frame passes")) ||
+		    !ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f), XDP_PASS_RC,
+			       "garbage frame passes XDP"))
+			break;
+	}
+}
+
+static void malformed_truncated_canceled_by_mark(struct malformed_fixture *fx)
+{
+	struct ring_reader *r;
+	struct frame f;
+
+	(void)fx;
+	if (!add_mark(0xffffffff, 0x99, ID_B1, SRC_2))
+		return;
+	r = ring_open(SRC_2);
+	if (!r)
+		return;
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the mark's ID");
+	f = frame_of(&vlan4);
+	f.len = 24;	/* Ethernet, a VLAN tag and 6 bytes of IPv4 */
+	ASSERT_EQ(tc_verdict(&f, 0x99), TC_DROP, "canceled by mark: dropped even if truncated");
+	if (ASSERT_EQ(ring_drain(r), 1, "one record")) {
+		ASSERT_EQ(r->rec[0].frame.eth_proto, htons(0x0800), "summary ethertype");
+		ASSERT_EQ(r->rec[0].frame.vlan_tci, 100, "summary VLAN");
+		ASSERT_EQ(r->rec[0].frame.family, 0, "no IP header could be read");
+		ASSERT_EQ(r->rec[0].frame.flags, TXC_FRAME_F_TRUNCATED, "summary says truncated");
+		ASSERT_EQ(r->rec[0].len, 24, "record len");
+	}
+	ring_close(r);
+}
+
+static const TEST_SUB_OF(struct malformed_fixture) malformed_subs[] = {
+	{ "truncated_ipv4", malformed_truncated_ipv4 },
+	{ "truncated_ipv6", malformed_truncated_ipv6 },
+	{ "truncated_vlan_ipv4", malformed_truncated_vlan_ipv4 },
+	{ "bad_ipv4_ihl", malformed_bad_ipv4_ihl },
+	{ "fragments", malformed_fragments },
+	{ "garbage", malformed_garbage },
+	{ "truncated_canceled_by_mark", malformed_truncated_canceled_by_mark },
+};
+
 /* Truncated and malformed frames: never dropped unless canceled by mark. */
 static void test_malformed(void)
 {
-	struct pkt_spec frag4 = udp4, frag6 = udp6, ihl_bad = udp4;
-	struct ring_reader *r = NULL;
-	unsigned int seed = 12345;
-	int i, drops = 0;
-	struct frame f;
+	struct pkt_spec portless = udp4;
+	struct malformed_fixture fx = {};
 
 	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&udp6, ID_A1, SRC_1) ||
 	    !add_flow(&vlan4, ID_A1, SRC_1))
 		return;
 	/* The rule a frame with unreadable ports could fall into. */
-	frag4.sport = frag4.dport = 0;
-	if (!add_flow(&frag4, ID_A2, SRC_1))
+	portless.sport = portless.dport = 0;
+	if (!add_flow(&portless, ID_A2, SRC_1))
 		return;
 	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel everything");
-
-	/*
-	 * Cut before the ports: no flow (not even the port-less rule), must
-	 * pass.  With the ports readable it is the flow's frame.
-	 */
-	if (test_sub_begin("truncated_ipv4")) {
-		drops += check_truncations(&udp4, 14 + 20 + 4);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("truncated_ipv6")) {
-		drops += check_truncations(&udp6, 14 + 40 + 4);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("truncated_vlan_ipv4")) {
-		drops += check_truncations(&vlan4, 14 + 4 + 20 + 4);
-		test_sub_end();
-	}
-
-	if (test_sub_begin("bad_ipv4_ihl")) {
-		f = frame_of(&ihl_bad);
-		f.data[14] = 0x43;	/* IHL 3: shorter than the header itself */
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "IHL < 5 passes");
-		f.data[14] = 0x4f;	/* IHL 15: options run past the frame */
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "IHL past the end passes");
-		f.data[14] = 0x65;	/* version 6 in an IPv4 ethertype */
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "version mismatch passes");
-		test_sub_end();
-	}
-
-	if (test_sub_begin("fragments")) {
-		frag4.sport = udp4.sport;
-		frag4.dport = udp4.dport;
-		frag4.ipv4_frag_off = 185;	/* a later fragment: no ports */
-		f = frame_of(&frag4);
-		ASSERT_EQ(tc_verdict(&f, 0), TC_DROP,
-			  "later IPv4 fragment matches the port-less rule");
-		drops++;
-		frag6.ipv6_frag = 2;
-		f = frame_of(&frag6);
-		ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT,
-			  "later IPv6 fragment: no port-less rule, passes");
-		test_sub_end();
-	}
-
-	if (test_sub_begin("garbage")) {
-		for (i = 0; i < 2000; i++) {
-			size_t j;
-
-			f.len = 14 + rand_r(&seed) % 120;
-			for (j = 0; j < f.len; j++)
-				f.data[j] = rand_r(&seed);
-			/* Half of them claim to be IP so the parser goes deeper. */
-			if (i & 1) {
-				f.data[12] = i & 2 ? 0x08 : 0x86;
-				f.data[13] = i & 2 ? 0x00 : 0xdd;
-			}
-			if ((tc_expressible(&f) &&
-			     !ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "garbage frame passes")) ||
-			    !ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &f), XDP_PASS_RC,
-				       "garbage frame passes XDP"))
-				break;
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("truncated_canceled_by_mark")) {
-		if (!add_mark(0xffffffff, 0x99, ID_B1, SRC_2))
-			goto out;
-		r = ring_open(SRC_2);
-		if (!r)
-			goto out;
-		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel the mark's ID");
-		f = frame_of(&vlan4);
-		f.len = 24;	/* Ethernet, a VLAN tag and 6 bytes of IPv4 */
-		ASSERT_EQ(tc_verdict(&f, 0x99), TC_DROP,
-			  "canceled by mark: dropped even if truncated");
-		if (ASSERT_EQ(ring_drain(r), 1, "one record")) {
-			ASSERT_EQ(r->rec[0].frame.eth_proto, htons(0x0800), "summary ethertype");
-			ASSERT_EQ(r->rec[0].frame.vlan_tci, 100, "summary VLAN");
-			ASSERT_EQ(r->rec[0].frame.family, 0, "no IP header could be read");
-			ASSERT_EQ(r->rec[0].frame.flags, TXC_FRAME_F_TRUNCATED,
-				  "summary says truncated");
-			ASSERT_EQ(r->rec[0].len, 24, "record len");
-		}
-out:
-		test_sub_end();
-	}
+	test_subs_run(malformed_subs, &fx);
 	ASSERT_EQ(stats_of(SRC_1).passed_frames, 0, "nothing of source 1 passed");
-	ASSERT_EQ(stats_of(SRC_1).aborted_frames, drops, "aborts of source 1");
-	ASSERT_EQ(stats_of(SRC_1).lost_reports, drops, "no ring: every report lost");
-	ring_close(r);
+	ASSERT_EQ(stats_of(SRC_1).aborted_frames, fx.drops, "aborts of source 1");
+	ASSERT_EQ(stats_of(SRC_1).lost_reports, fx.drops, "no ring: every report lost");
 }
 
 /* GSO metadata reaches the record; non-GSO frames count one segment. */
@@ -1397,6 +1417,328 @@ static __u64 own_cgroup_id(void)
 	return st.st_ino;
 }
 
+/* The frames the explain subtests explain. */
+struct explain_frames {
+	struct frame f;		/* udp4 */
+	struct frame f6;	/* udp6 */
+};
+
+static void explain_untagged(const struct explain_frames *fr)
+{
+	const struct frame *f = &fr->f;
+	struct txc_explain_result res;
+
+	if (!reset())
+		return;
+	if (ASSERT_OK(explain(f, 0, 0, &res), "explain, no rules")) {
+		explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+		ASSERT_EQ(res.flags, 0, "flags");
+		ASSERT_EQ(res.ifindex, 0, "no interface");
+		ASSERT_EQ(res.len, f->len, "frame length");
+		summary_is(&res.frame, &udp4);	/* parsed even though nothing looked */
+	}
+	if (!add_flow(&udp6, ID_A1, SRC_1))
+		return;
+	if (ASSERT_OK(explain(f, 0, 0, &res), "explain, another flow's rule"))
+		explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+}
+
+static void explain_flow_tagged(const struct explain_frames *fr)
+{
+	struct txc_explain_result res;
+
+	if (!reset() || !add_flow(&udp6, ID_A2, SRC_2) ||
+	    !ASSERT_OK(txdp_id_count_start(dp, ID_A2), "count A2"))
+		return;
+	if (ASSERT_OK(explain(&fr->f6, 0, 0, &res), "explain")) {
+		explained_as(&res, TXC_VERDICT_PASS, ID_A2, SRC_2, TXC_TAG_FLOW, 0);
+		summary_is(&res.frame, &udp6);
+	}
+	stats_are(SRC_2, 0, 0, 0, 0, 0);	/* a pass is not counted either */
+	id_stats_are(ID_A2, 0, 0, 0, 0);
+}
+
+static void explain_mark_tagged(const struct explain_frames *fr)
+{
+	const struct frame *f = &fr->f;
+	struct txc_explain_result res;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_mark(0xff, 0x42, ID_B1, SRC_2))
+		return;
+	if (ASSERT_OK(explain(f, 0x42, 0, &res), "explain mark 0x42"))
+		explained_as(&res, TXC_VERDICT_PASS, ID_B1, SRC_2, TXC_TAG_MARK, 0);
+	if (ASSERT_OK(explain(f, 0x1200, 0, &res), "explain a mark outside the mask"))
+		explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+	if (ASSERT_OK(explain(f, 0x43, 0, &res), "explain a mark without a rule")) {
+		explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+		ASSERT_EQ(res.flags, TXC_EXPLAIN_F_FOREIGN_MARK, "foreign ID: kept, not retagged");
+	}
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel B1");
+	if (ASSERT_OK(explain(f, 0x42, 0, &res), "explain mark 0x42, canceled"))
+		explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK, TXC_SCOPE_ID);
+}
+
+/* Socket and cgroup tags cannot be explained: the test run's socket is a dummy. */
+static void explain_no_socket_tags(const struct explain_frames *fr)
+{
+	__u64 cg = own_cgroup_id();
+	struct txc_tag tag = { .cancel_id = ID_A1, .source = SRC_1 };
+	struct txc_explain_result res;
+
+	if (!cg) {
+		test_skip("cgroup v2 is not mounted");
+		return;
+	}
+	if (!reset() ||
+	    !ASSERT_OK(txdp_tag_add(dp, TXC_TAG_CGROUP, &cg, &tag), "tag own cgroup") ||
+	    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1"))
+		return;
+	/* The test run's dummy socket is in the caller's cgroup... */
+	ASSERT_EQ(tc_verdict(&fr->f, 0), TC_DROP, "the program under test-run matches it");
+	/* ...which says nothing about the explained frame's sender. */
+	if (ASSERT_OK(explain(&fr->f, 0, 0, &res), "explain"))
+		explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
+}
+
+/*
+ * Canceled frames are explained as dropped, with the scope in force, and
+ * leave no trace: afterwards the source's counters, sequence number and
+ * ring, and the ID's counters, are as before, and the next real abort gets
+ * sequence number 1.  The mark's frame (ID A2, source 2) is dropped only if
+ * @a2_drops.
+ */
+static void explain_canceled(const struct explain_frames *fr, int scope, __u32 value,
+			     bool a2_drops)
+{
+	const struct frame *f = &fr->f;
+	struct ring_reader *r1 = NULL, *r2 = NULL;
+	struct txc_explain_result res;
+	struct side_state before, after;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_mark(0xff, 0x42, ID_A2, SRC_2) ||
+	    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count A1"))
+		goto out;
+	r1 = ring_open(SRC_1);
+	r2 = ring_open(SRC_2);
+	if (!r1 || !r2)
+		goto out;
+	/* Counters that are not zero, so a change of any is seen. */
+	ASSERT_EQ(tc_verdict(f, 0), TC_NEXT, "a real pass first");
+	if (!ASSERT_OK(txdp_cancel(dp, scope, value, 0, 0), "cancel"))
+		goto out;
+	before = side_state_now(ID_A1);
+	if (ASSERT_OK(explain(f, 0, 0, &res), "explain")) {
+		explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW, scope);
+		summary_is(&res.frame, &udp4);
+	}
+	if (ASSERT_OK(explain(f, 0x42, 0, &res), "explain the mark's frame"))
+		explained_as(&res, a2_drops ? TXC_VERDICT_DROP : TXC_VERDICT_PASS, ID_A2, SRC_2,
+			     TXC_TAG_MARK, a2_drops ? scope : 0);
+	after = side_state_now(ID_A1);
+	ASSERT_MEMEQ(&after, &before, sizeof(after),
+		     "source counters, seq and ID counters unchanged");
+	ASSERT_EQ(ring_drain(r1), 0, "no record for source 1");
+	ASSERT_EQ(ring_drain(r2), 0, "no record for source 2");
+	/* The real program: dropped, and the first sequence number. */
+	ASSERT_EQ(tc_verdict(f, 0), TC_DROP, "the real program drops it");
+	if (ASSERT_EQ(ring_drain(r1), 1, "one record"))
+		ASSERT_EQ(r1->rec[0].seq, 1, "explain used no sequence number");
+	id_stats_are(ID_A1, 1, f->len, 1, f->len);
+out:
+	ring_close(r1);
+	ring_close(r2);
+}
+
+static void explain_canceled_id(const struct explain_frames *fr)
+{
+	explain_canceled(fr, TXC_SCOPE_ID, ID_A1, false);
+}
+
+static void explain_canceled_prefix(const struct explain_frames *fr)
+{
+	explain_canceled(fr, TXC_SCOPE_PREFIX, PREFIX_A, true);
+}
+
+static void explain_canceled_source(const struct explain_frames *fr)
+{
+	explain_canceled(fr, TXC_SCOPE_SOURCE, SRC_1, false);
+}
+
+/* The first interface other than lo, or 0 if there is none. */
+static __u32 other_ifindex(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *it;
+	__u32 idx = 0;
+
+	for (it = ifs; it && it->if_index; it++)
+		if (it->if_index != LO_IFINDEX) {
+			idx = it->if_index;
+			break;
+		}
+	if_freenameindex(ifs);
+	return idx;
+}
+
+/* A per-interface cancel, explained on its interface and on others. */
+static void explain_iface(const struct explain_frames *fr)
+{
+	struct txc_iface lo = { .slot = 5, .flags = TXC_IFACE_F_TC_TCX };
+	struct txc_iface other = { .slot = 6, .flags = TXC_IFACE_F_TC_TCX };
+	int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
+	/* test-run resolves ifindex in our namespace: it must exist. */
+	__u32 lo_idx = LO_IFINDEX, other_idx = other_ifindex();
+	const struct frame *f = &fr->f;
+	struct txc_explain_result res;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !ASSERT_OK(bpf_map_update_elem(fd, &lo_idx, &lo, 0), "iface lo"))
+		goto out;
+	if (other_idx &&
+	    !ASSERT_OK(bpf_map_update_elem(fd, &other_idx, &other, 0), "iface other"))
+		goto out;
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0), "cancel on lo");
+	if (ASSERT_OK(explain(f, 0, lo_idx, &res), "explain on lo")) {
+		explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW, TXC_SCOPE_ID);
+		ASSERT_EQ(res.ifindex, lo_idx, "ifindex seen");
+	}
+	if (ASSERT_OK(explain(f, 0, 0, &res), "explain on no interface")) {
+		explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+		ASSERT_EQ(res.ifindex, 0, "no interface");
+	}
+	if (!other_idx) {
+		test_skip("no interface but lo here to explain on");
+		goto out;
+	}
+	if (ASSERT_OK(explain(f, 0, other_idx, &res), "explain on the other")) {
+		explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+		ASSERT_EQ(res.ifindex, other_idx, "ifindex seen");
+	}
+	ASSERT_OK(txdp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, other_idx, 0),
+		  "source cancel on the other");
+	if (ASSERT_OK(explain(f, 0, other_idx, &res), "explain on the other"))
+		explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW, TXC_SCOPE_SOURCE);
+	if (ASSERT_OK(explain(f, 0, lo_idx, &res), "explain on lo"))
+		explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel everywhere");
+	if (ASSERT_OK(explain(f, 0, 0, &res), "explain on no interface"))
+		explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW, TXC_SCOPE_PREFIX);
+out:
+	bpf_map_delete_elem(fd, &lo_idx);
+	if (other_idx)
+		bpf_map_delete_elem(fd, &other_idx);
+	ASSERT_EQ(explain(f, 0, 0x7ffff, &res), -ENODEV, "explain on a missing interface");
+	ASSERT_LOGGED("no interface with ifindex", "missing interface");
+}
+
+/*
+ * Frames the test run refuses (IP ethertype, no whole IP header) are padded
+ * and cut back: explained as the truncated frames they are, the same way the
+ * real program decides them (checked on XDP, which takes them).  Under 14
+ * bytes there is no frame to explain.
+ */
+static void explain_short_frames(const struct explain_frames *fr)
+{
+	const struct frame *full[] = { &fr->f, &fr->f6 };
+	const size_t ports_end[] = { 14 + 20 + 4, 14 + 40 + 4 };
+	struct txc_explain_result res;
+	struct frame f = fr->f;
+	size_t k, cut;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&udp6, ID_A1, SRC_1) ||
+	    !add_mark(0xff, 0x42, ID_B1, SRC_2))
+		return;
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel prefix A");
+	ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_B, 0, 0), "cancel prefix B");
+	ASSERT_EQ(txdp_explain(dp, f.data, 13, 0, 0, &res), -EINVAL, "13 bytes refused");
+	ASSERT_LOGGED("13 bytes", "too short");
+	for (k = 0; k < 2; k++)
+		for (cut = 14; cut <= full[k]->len; cut++) {
+			struct frame c = *full[k];
+			bool flows = cut >= ports_end[k];
+
+			c.len = cut;
+			if (!ASSERT_OK(explain(&c, 0, 0, &res), "explain a cut frame") ||
+			    !ASSERT_EQ(res.verdict, flows ? TXC_VERDICT_DROP : TXC_VERDICT_PASS,
+				       "cut frame verdict") ||
+			    !ASSERT_EQ(res.len, cut, "length seen") ||
+			    !ASSERT_EQ(!!(res.frame.flags & TXC_FRAME_F_TRUNCATED), !flows,
+				       "truncated flag") ||
+			    !ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &c),
+				       flows ? XDP_DROP_RC : XDP_PASS_RC,
+				       "the real program agrees"))
+				break;
+		}
+	f.len = 24;	/* Ethernet and 10 bytes of IPv4, tagged by mark: dropped all the same */
+	if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain a short frame tagged by mark")) {
+		explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK, TXC_SCOPE_PREFIX);
+		ASSERT_EQ(res.len, 24, "length seen");
+		ASSERT_EQ(res.frame.eth_proto, htons(0x0800), "summary ethertype");
+		ASSERT_EQ(res.frame.family, 0, "no IP header could be read");
+		ASSERT_EQ(res.frame.flags, TXC_FRAME_F_TRUNCATED, "summary says truncated");
+	}
+}
+
+/* The explain program decides as the attached one, for every tag case. */
+static void explain_agrees_with_program(const struct explain_frames *fr)
+{
+	struct txc_explain_result res;
+	size_t i;
+
+	(void)fr;
+	for (i = 0; i < ARRAY_SIZE(tag_cases); i++) {
+		const struct tag_case *c = &tag_cases[i];
+		struct frame t = frame_of(&c->spec);
+		__u8 kind = c->rule_mark ? TXC_TAG_MARK : TXC_TAG_FLOW;
+
+		if (!reset() ||
+		    (c->rule_mark ? !add_mark(c->mark_mask, c->rule_mark, ID_A1, SRC_1)
+				  : !add_flow(&c->spec, ID_A1, SRC_1)))
+			break;
+		if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name))
+			explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, kind, 0);
+		ASSERT_EQ(tc_verdict(&t, c->mark), TC_NEXT, c->name);
+		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
+		if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name)) {
+			explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, kind, TXC_SCOPE_ID);
+			ASSERT_EQ(res.frame.vlan_tci, c->spec.nvlan ? c->spec.vlan_tci[0] : 0,
+				  "summary vlan");
+			ASSERT_EQ(res.frame.family, c->spec.family, "summary family");
+		}
+		ASSERT_EQ(tc_verdict(&t, c->mark), TC_DROP, c->name);
+	}
+}
+
+/* A second instance explains against the same pinned state. */
+static void explain_second_instance(const struct explain_frames *fr)
+{
+	struct txdp_opts opts = { .pin_dir = pin_dir };
+	struct txc_explain_result res;
+	struct txdp *dp2;
+
+	if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
+	    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel") ||
+	    !ASSERT_OK(txdp_open(&dp2, &opts), "open a second instance"))
+		return;
+	if (ASSERT_OK(txdp_explain(dp2, fr->f.data, fr->f.len, 0, 0, &res), "explain"))
+		explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW, TXC_SCOPE_ID);
+	txdp_close(dp2);
+}
+
+static const TEST_SUB_OF(const struct explain_frames) explain_subs[] = {
+	{ "untagged", explain_untagged },
+	{ "flow_tagged", explain_flow_tagged },
+	{ "mark_tagged", explain_mark_tagged },
+	{ "no_socket_tags", explain_no_socket_tags },
+	{ "canceled_id", explain_canceled_id },
+	{ "canceled_prefix", explain_canceled_prefix },
+	{ "canceled_source", explain_canceled_source },
+	{ "iface", explain_iface },
+	{ "short_frames", explain_short_frames },
+	{ "agrees_with_program", explain_agrees_with_program },
+	{ "second_instance", explain_second_instance },
+};
+
 /*
  * Explain runs a frame through the TC program logic and reports what it
  * decides, with no side effect: no counter (source or ID), no sequence
@@ -1404,320 +1746,9 @@ static __u64 own_cgroup_id(void)
  */
 static void test_explain(void)
 {
-	struct frame f = frame_of(&udp4), f6 = frame_of(&udp6);
-	struct ring_reader *r1 = NULL, *r2 = NULL;
-	struct txc_explain_result res;
-	struct side_state before, after;
-	size_t i;
+	struct explain_frames fr = { .f = frame_of(&udp4), .f6 = frame_of(&udp6) };
 
-	if (test_sub_begin("untagged")) {
-		if (!reset())
-			goto next1;
-		if (ASSERT_OK(explain(&f, 0, 0, &res), "explain, no rules")) {
-			explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
-			ASSERT_EQ(res.flags, 0, "flags");
-			ASSERT_EQ(res.ifindex, 0, "no interface");
-			ASSERT_EQ(res.len, f.len, "frame length");
-			summary_is(&res.frame, &udp4);	/* parsed even though nothing looked */
-		}
-		if (!add_flow(&udp6, ID_A1, SRC_1))
-			goto next1;
-		if (ASSERT_OK(explain(&f, 0, 0, &res), "explain, another flow's rule"))
-			explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
-	next1:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("flow_tagged")) {
-		if (!reset() || !add_flow(&udp6, ID_A2, SRC_2) ||
-		    !ASSERT_OK(txdp_id_count_start(dp, ID_A2), "count A2"))
-			goto next2;
-		if (ASSERT_OK(explain(&f6, 0, 0, &res), "explain")) {
-			explained_as(&res, TXC_VERDICT_PASS, ID_A2, SRC_2, TXC_TAG_FLOW, 0);
-			summary_is(&res.frame, &udp6);
-		}
-		stats_are(SRC_2, 0, 0, 0, 0, 0);	/* a pass is not counted either */
-		id_stats_are(ID_A2, 0, 0, 0, 0);
-	next2:
-		test_sub_end();
-	}
-
-	if (test_sub_begin("mark_tagged")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-		    !add_mark(0xff, 0x42, ID_B1, SRC_2))
-			goto next3;
-		if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain mark 0x42"))
-			explained_as(&res, TXC_VERDICT_PASS, ID_B1, SRC_2, TXC_TAG_MARK, 0);
-		if (ASSERT_OK(explain(&f, 0x1200, 0, &res), "explain a mark outside the mask"))
-			explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
-		if (ASSERT_OK(explain(&f, 0x43, 0, &res), "explain a mark without a rule")) {
-			explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
-			ASSERT_EQ(res.flags, TXC_EXPLAIN_F_FOREIGN_MARK,
-				  "foreign ID: kept, not retagged");
-		}
-		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_B1, 0, 0), "cancel B1");
-		if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain mark 0x42, canceled"))
-			explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK,
-				     TXC_SCOPE_ID);
-	next3:
-		test_sub_end();
-	}
-
-	/* Socket and cgroup tags cannot be explained: the test run's socket is a dummy. */
-	if (test_sub_begin("no_socket_tags")) {
-		{
-			__u64 cg = own_cgroup_id();
-			struct txc_tag tag = { .cancel_id = ID_A1, .source = SRC_1 };
-
-			if (!cg) {
-				test_skip("cgroup v2 is not mounted");
-				goto next4;
-			}
-			if (!reset() ||
-			    !ASSERT_OK(txdp_tag_add(dp, TXC_TAG_CGROUP, &cg, &tag),
-				       "tag own cgroup") ||
-			    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel A1"))
-				goto next4;
-			/* The test run's dummy socket is in the caller's cgroup... */
-			ASSERT_EQ(tc_verdict(&f, 0), TC_DROP,
-				  "the program under test-run matches it");
-			/* ...which says nothing about the explained frame's sender. */
-			if (ASSERT_OK(explain(&f, 0, 0, &res), "explain"))
-				explained_as(&res, TXC_VERDICT_PASS, 0, 0, 0, 0);
-		}
-	next4:
-		test_sub_end();
-	}
-
-	/*
-	 * Canceled frames are explained as dropped, with the scope in force,
-	 * and leave no trace: afterwards the source's counters, sequence number
-	 * and ring, and the ID's counters, are as before, and the next real
-	 * abort gets sequence number 1.
-	 */
-	{
-		static const struct {
-			const char *name;
-			int scope;
-			__u32 value;
-			int a2_drops;	/* the mark's frame: ID A2, source 2 */
-		} cases[] = {
-			{ "canceled_id", TXC_SCOPE_ID, ID_A1, 0 },
-			{ "canceled_prefix", TXC_SCOPE_PREFIX, PREFIX_A, 1 },
-			{ "canceled_source", TXC_SCOPE_SOURCE, SRC_1, 0 },
-		};
-
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			if (test_sub_begin("%s", cases[i].name)) {
-				if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-				    !add_mark(0xff, 0x42, ID_A2, SRC_2) ||
-				    !ASSERT_OK(txdp_id_count_start(dp, ID_A1), "count A1"))
-					goto next5;
-				r1 = ring_open(SRC_1);
-				r2 = ring_open(SRC_2);
-				if (!r1 || !r2)
-					goto next5;
-				/* Counters that are not zero, so a change of any is seen. */
-				ASSERT_EQ(tc_verdict(&f, 0), TC_NEXT, "a real pass first");
-				if (!ASSERT_OK(txdp_cancel(dp, cases[i].scope, cases[i].value, 0,
-							     0),
-					       "cancel"))
-					goto next5;
-				before = side_state_now(ID_A1);
-				if (ASSERT_OK(explain(&f, 0, 0, &res), "explain")) {
-					explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1,
-						     TXC_TAG_FLOW,
-						     cases[i].scope);
-					summary_is(&res.frame, &udp4);
-				}
-				if (ASSERT_OK(explain(&f, 0x42, 0, &res),
-					      "explain the mark's frame"))
-					explained_as(&res, cases[i].a2_drops ? TXC_VERDICT_DROP :
-						     TXC_VERDICT_PASS, ID_A2, SRC_2, TXC_TAG_MARK,
-						     cases[i].a2_drops ? cases[i].scope : 0);
-				after = side_state_now(ID_A1);
-				ASSERT_MEMEQ(&after, &before, sizeof(after),
-					     "source counters, seq and ID counters unchanged");
-				ASSERT_EQ(ring_drain(r1), 0, "no record for source 1");
-				ASSERT_EQ(ring_drain(r2), 0, "no record for source 2");
-				/* The real program: dropped, and the first sequence number. */
-				ASSERT_EQ(tc_verdict(&f, 0), TC_DROP, "the real program drops it");
-				if (ASSERT_EQ(ring_drain(r1), 1, "one record"))
-					ASSERT_EQ(r1->rec[0].seq, 1,
-						  "explain used no sequence number");
-				id_stats_are(ID_A1, 1, f.len, 1, f.len);
-	next5:
-				ring_close(r1);
-				ring_close(r2);
-				r1 = r2 = NULL;
-				test_sub_end();
-			}
-		}
-	}
-
-	/* A per-interface cancel, explained on its interface and on others. */
-	if (test_sub_begin("iface")) {
-		{
-			struct txc_iface lo = { .slot = 5, .flags = TXC_IFACE_F_TC_TCX };
-			struct txc_iface other = { .slot = 6, .flags = TXC_IFACE_F_TC_TCX };
-			int fd = txdp_map_fd(dp, TXDP_MAP_IFACES);
-			struct if_nameindex *ifs = if_nameindex(), *it;
-			__u32 lo_idx = LO_IFINDEX, other_idx = 0;
-
-			/* test-run resolves ifindex in our namespace: it must exist. */
-			for (it = ifs; it && it->if_index; it++)
-				if (it->if_index != LO_IFINDEX) {
-					other_idx = it->if_index;
-					break;
-				}
-			if_freenameindex(ifs);
-			if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-			    !ASSERT_OK(bpf_map_update_elem(fd, &lo_idx, &lo, 0), "iface lo"))
-				goto next6;
-			if (other_idx &&
-			    !ASSERT_OK(bpf_map_update_elem(fd, &other_idx, &other, 0),
-				       "iface other"))
-				goto next6;
-			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, lo_idx, 0),
-				  "cancel on lo");
-			if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo")) {
-				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
-					     TXC_SCOPE_ID);
-				ASSERT_EQ(res.ifindex, lo_idx, "ifindex seen");
-			}
-			if (ASSERT_OK(explain(&f, 0, 0, &res), "explain on no interface")) {
-				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
-				ASSERT_EQ(res.ifindex, 0, "no interface");
-			}
-			if (!other_idx) {
-				test_skip("no interface but lo here to explain on");
-				goto next6;
-			}
-			if (ASSERT_OK(explain(&f, 0, other_idx, &res), "explain on the other")) {
-				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
-				ASSERT_EQ(res.ifindex, other_idx, "ifindex seen");
-			}
-			ASSERT_OK(txdp_clear(dp, TXC_SCOPE_ID, ID_A1), "clear");
-			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_SOURCE, SRC_1, other_idx, 0),
-				  "source cancel on the other");
-			if (ASSERT_OK(explain(&f, 0, other_idx, &res), "explain on the other"))
-				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
-					     TXC_SCOPE_SOURCE);
-			if (ASSERT_OK(explain(&f, 0, lo_idx, &res), "explain on lo"))
-				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, TXC_TAG_FLOW, 0);
-			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0),
-				  "cancel everywhere");
-			if (ASSERT_OK(explain(&f, 0, 0, &res), "explain on no interface"))
-				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
-					     TXC_SCOPE_PREFIX);
-	next6:
-			bpf_map_delete_elem(fd, &lo_idx);
-			if (other_idx)
-				bpf_map_delete_elem(fd, &other_idx);
-		}
-		ASSERT_EQ(explain(&f, 0, 0x7ffff, &res), -ENODEV, "explain on a missing interface");
-		ASSERT_LOGGED("no interface with ifindex", "missing interface");
-		test_sub_end();
-	}
-
-	/*
-	 * Frames the test run refuses (IP ethertype, no whole IP header) are
-	 * padded and cut back: explained as the truncated frames they are, the
-	 * same way the real program decides them (checked on XDP, which takes
-	 * them).  Under 14 bytes there is no frame to explain.
-	 */
-	if (test_sub_begin("short_frames")) {
-		if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) || !add_flow(&udp6, ID_A1, SRC_1) ||
-		    !add_mark(0xff, 0x42, ID_B1, SRC_2))
-			goto next7;
-		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_A, 0, 0), "cancel prefix A");
-		ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_PREFIX, PREFIX_B, 0, 0), "cancel prefix B");
-		ASSERT_EQ(txdp_explain(dp, f.data, 13, 0, 0, &res), -EINVAL, "13 bytes refused");
-		ASSERT_LOGGED("13 bytes", "too short");
-		{
-			const struct frame *full[] = { &f, &f6 };
-			const size_t ports_end[] = { 14 + 20 + 4, 14 + 40 + 4 };
-			size_t k, cut;
-
-			for (k = 0; k < 2; k++)
-				for (cut = 14; cut <= full[k]->len; cut++) {
-					struct frame c = *full[k];
-					bool flows = cut >= ports_end[k];
-
-					c.len = cut;
-					if (!ASSERT_OK(explain(&c, 0, 0, &res),
-						       "explain a cut frame") ||
-					    !ASSERT_EQ(res.verdict, flows ? TXC_VERDICT_DROP :
-						       TXC_VERDICT_PASS, "cut frame verdict") ||
-					    !ASSERT_EQ(res.len, cut, "length seen") ||
-					    !ASSERT_EQ(!!(res.frame.flags & TXC_FRAME_F_TRUNCATED),
-						       !flows, "truncated flag") ||
-					    !ASSERT_EQ(xdp_verdict(TXDP_PROG_XDP, &c),
-						       flows ? XDP_DROP_RC : XDP_PASS_RC,
-						       "the real program agrees"))
-						break;
-				}
-		}
-		f.len = 24;	/* Ethernet and 10 bytes of IPv4, tagged by mark: dropped all the same */
-		if (ASSERT_OK(explain(&f, 0x42, 0, &res), "explain a short frame tagged by mark")) {
-			explained_as(&res, TXC_VERDICT_DROP, ID_B1, SRC_2, TXC_TAG_MARK,
-				     TXC_SCOPE_PREFIX);
-			ASSERT_EQ(res.len, 24, "length seen");
-			ASSERT_EQ(res.frame.eth_proto, htons(0x0800), "summary ethertype");
-			ASSERT_EQ(res.frame.family, 0, "no IP header could be read");
-			ASSERT_EQ(res.frame.flags, TXC_FRAME_F_TRUNCATED, "summary says truncated");
-		}
-		f = frame_of(&udp4);
-	next7:
-		test_sub_end();
-	}
-
-	/* The explain program decides as the attached one, for every tag case. */
-	if (test_sub_begin("agrees_with_program")) {
-		for (i = 0; i < sizeof(tag_cases) / sizeof(tag_cases[0]); i++) {
-			const struct tag_case *c = &tag_cases[i];
-			struct frame t = frame_of(&c->spec);
-			__u8 kind = c->rule_mark ? TXC_TAG_MARK : TXC_TAG_FLOW;
-
-			if (!reset() ||
-			    (c->rule_mark ? !add_mark(c->mark_mask, c->rule_mark, ID_A1, SRC_1)
-						      : !add_flow(&c->spec, ID_A1, SRC_1)))
-				break;
-			if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name))
-				explained_as(&res, TXC_VERDICT_PASS, ID_A1, SRC_1, kind, 0);
-			ASSERT_EQ(tc_verdict(&t, c->mark), TC_NEXT, c->name);
-			ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel");
-			if (ASSERT_OK(explain(&t, c->mark, 0, &res), c->name)) {
-				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, kind,
-					     TXC_SCOPE_ID);
-				ASSERT_EQ(res.frame.vlan_tci,
-					  c->spec.nvlan ? c->spec.vlan_tci[0] : 0,
-					  "summary vlan");
-				ASSERT_EQ(res.frame.family, c->spec.family, "summary family");
-			}
-			ASSERT_EQ(tc_verdict(&t, c->mark), TC_DROP, c->name);
-		}
-		test_sub_end();
-	}
-
-	/* A second instance explains against the same pinned state. */
-	if (test_sub_begin("second_instance")) {
-		{
-			struct txdp_opts opts = { .pin_dir = pin_dir };
-			struct txdp *dp2;
-
-			if (!reset() || !add_flow(&udp4, ID_A1, SRC_1) ||
-			    !ASSERT_OK(txdp_cancel(dp, TXC_SCOPE_ID, ID_A1, 0, 0), "cancel") ||
-			    !ASSERT_OK(txdp_open(&dp2, &opts), "open a second instance"))
-				goto next8;
-			if (ASSERT_OK(txdp_explain(dp2, f.data, f.len, 0, 0, &res), "explain"))
-				explained_as(&res, TXC_VERDICT_DROP, ID_A1, SRC_1, TXC_TAG_FLOW,
-					     TXC_SCOPE_ID);
-			txdp_close(dp2);
-		}
-	next8:
-		test_sub_end();
-	}
+	test_subs_run(explain_subs, &fr);
 }
 
 /*

@@ -158,6 +158,21 @@ static bool ifindex_of(struct lw_fixture *fx, const char *name, __u32 *ifindex)
 	return ASSERT_OK(link_info(fx->ns, name, ifindex, NULL), what);
 }
 
+/* A watcher and the veth lwa0/lwb0, which the events and dump subtests change. */
+struct pair_fixture {
+	struct lw_fixture lw;
+	__u32 ia, ib;		/* lwa0, lwb0 */
+	int from;		/* the events logged before the pair was created */
+};
+
+static bool pair_add(struct pair_fixture *fx)
+{
+	fx->from = fx->lw.log.n;
+	return ASSERT_OK(fx_run("ip -n %s link add lwa0 type veth peer name lwb0", fx->lw.ns),
+			 "creating veth lwa0/lwb0") &&
+	       ifindex_of(&fx->lw, "lwa0", &fx->ia) && ifindex_of(&fx->lw, "lwb0", &fx->ib);
+}
+
 /*
  * The watcher's view, replayed from the log (the last event per link), must
  * equal the links the kernel lists now (if_nameindex(), in this thread's
@@ -199,70 +214,71 @@ static bool view_matches_kernel(const struct evlog *log, const char *when)
 
 /* --- 1. events ------------------------------------------------------------ */
 
-static void events_new_rename_updown_del(struct lw_fixture *fx)
+static void events_new(struct pair_fixture *fx)
 {
 	const struct txc_link_event *ev;
-	__u32 ia, ib;
-	int from;
 
-	from = fx->log.n;
-	if (!ASSERT_OK(fx_run("ip -n %s link add lwa0 type veth peer name lwb0", fx->ns),
-		       "creating veth lwa0/lwb0") ||
-	    !ifindex_of(fx, "lwa0", &ia) || !ifindex_of(fx, "lwb0", &ib))
+	ev = wait_for(&fx->lw, fx->from, TXC_LINK_NEW, fx->ia, "lwa0");
+	if (ev)
+		ASSERT_EQ(ev->flags & IFF_UP, 0, "lwa0 created down");
+	wait_for(&fx->lw, fx->from, TXC_LINK_NEW, fx->ib, "lwb0");
+	ASSERT_EQ(count_for(&fx->lw.log, fx->from, TXC_LINK_DEL, fx->ia), 0,
+		  "DEL events for lwa0");
+}
+
+static void events_rename(struct pair_fixture *fx)
+{
+	const struct txc_link_event *ev;
+	int from = fx->lw.log.n;
+
+	if (!ASSERT_OK(fx_run("ip -n %s link set lwa0 name lwr0", fx->lw.ns), "renaming lwa0"))
 		return;
+	wait_for(&fx->lw, from, TXC_LINK_NEW, fx->ia, "lwr0");
+	ev = last_for(&fx->lw.log, from, fx->ia);
+	ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwr0"),
+		    "last event of the renamed link: NEW lwr0");
+	ASSERT_EQ(count_for(&fx->lw.log, from, TXC_LINK_DEL, fx->ia), 0,
+		  "DEL events for a rename");
+}
 
-	if (test_sub_begin("new")) {
-		ev = wait_for(fx, from, TXC_LINK_NEW, ia, "lwa0");
-		if (ev)
-			ASSERT_EQ(ev->flags & IFF_UP, 0, "lwa0 created down");
-		wait_for(fx, from, TXC_LINK_NEW, ib, "lwb0");
-		ASSERT_EQ(count_for(&fx->log, from, TXC_LINK_DEL, ia), 0, "DEL events for lwa0");
-		test_sub_end();
+static void events_up_down(struct pair_fixture *fx)
+{
+	const struct txc_link_event *ev;
+	int from = fx->lw.log.n;
+
+	if (ASSERT_OK(fx_run("ip -n %s link set lwr0 up", fx->lw.ns), "setting lwr0 up")) {
+		wait_for(&fx->lw, from, TXC_LINK_NEW, fx->ia, "lwr0");
+		ev = last_for(&fx->lw.log, from, fx->ia);
+		ASSERT_TRUE(ev && (ev->flags & IFF_UP), "IFF_UP after 'up'");
 	}
-
-	if (test_sub_begin("rename")) {
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link set lwa0 name lwr0", fx->ns),
-			      "renaming lwa0")) {
-			wait_for(fx, from, TXC_LINK_NEW, ia, "lwr0");
-			ev = last_for(&fx->log, from, ia);
-			ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwr0"),
-				    "last event of the renamed link: NEW lwr0");
-			ASSERT_EQ(count_for(&fx->log, from, TXC_LINK_DEL, ia), 0,
-				  "DEL events for a rename");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("up_down")) {
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link set lwr0 up", fx->ns), "setting lwr0 up")) {
-			wait_for(fx, from, TXC_LINK_NEW, ia, "lwr0");
-			ev = last_for(&fx->log, from, ia);
-			ASSERT_TRUE(ev && (ev->flags & IFF_UP), "IFF_UP after 'up'");
-		}
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link set lwr0 down", fx->ns), "setting lwr0 down")) {
-			wait_for(fx, from, TXC_LINK_NEW, ia, "lwr0");
-			ev = last_for(&fx->log, from, ia);
-			ASSERT_TRUE(ev && !(ev->flags & IFF_UP), "no IFF_UP after 'down'");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("delete")) {
-		from = fx->log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link del lwr0", fx->ns), "deleting lwr0")) {
-			ev = wait_for(fx, from, TXC_LINK_DEL, ia, NULL);
-			if (ev)
-				ASSERT_TRUE(!strcmp(ev->name, "lwr0"),
-					    "DEL carries the current name");
-			/* Deleting one end of a veth pair deletes its peer. */
-			wait_for(fx, from, TXC_LINK_DEL, ib, "lwb0");
-		}
-		test_sub_end();
+	from = fx->lw.log.n;
+	if (ASSERT_OK(fx_run("ip -n %s link set lwr0 down", fx->lw.ns), "setting lwr0 down")) {
+		wait_for(&fx->lw, from, TXC_LINK_NEW, fx->ia, "lwr0");
+		ev = last_for(&fx->lw.log, from, fx->ia);
+		ASSERT_TRUE(ev && !(ev->flags & IFF_UP), "no IFF_UP after 'down'");
 	}
 }
+
+static void events_delete(struct pair_fixture *fx)
+{
+	const struct txc_link_event *ev;
+	int from = fx->lw.log.n;
+
+	if (!ASSERT_OK(fx_run("ip -n %s link del lwr0", fx->lw.ns), "deleting lwr0"))
+		return;
+	ev = wait_for(&fx->lw, from, TXC_LINK_DEL, fx->ia, NULL);
+	if (ev)
+		ASSERT_TRUE(!strcmp(ev->name, "lwr0"), "DEL carries the current name");
+	/* Deleting one end of a veth pair deletes its peer. */
+	wait_for(&fx->lw, from, TXC_LINK_DEL, fx->ib, "lwb0");
+}
+
+static const TEST_SUB_OF(struct pair_fixture) pair_event_subs[] = {
+	{ "new", events_new },
+	{ "rename", events_rename },
+	{ "up_down", events_up_down },
+	{ "delete", events_delete },
+};
 
 /* A bridge port's AF_BRIDGE RTM_DELLINK means "left the bridge", not "deleted". */
 static void events_bridge_port(struct lw_fixture *fx)
@@ -393,116 +409,119 @@ static const TEST_SUB_OF(struct lw_fixture) event_subs[] = {
 
 static void test_events(void)
 {
-	struct lw_fixture fx;
+	struct pair_fixture fx;
 
 	test_subs_chained();	/* the links each subtest leaves are the next one's */
-	if (!lw_setup(&fx, "lwev"))
+	if (!lw_setup(&fx.lw, "lwev"))
 		goto out;
-
-	events_new_rename_updown_del(&fx);
-
-	test_subs_run(event_subs, &fx);
+	if (pair_add(&fx))
+		test_subs_run(pair_event_subs, &fx);
+	test_subs_run(event_subs, &fx.lw);
 out:
-	lw_teardown(&fx);
+	lw_teardown(&fx.lw);
 }
 
 /* --- 2. dump -------------------------------------------------------------- */
 
-static void test_dump(void)
+static void dump_existing(struct pair_fixture *fx)
 {
 	const struct txc_link_event *ev;
-	struct lw_fixture fx;
-	__u32 ia, ib;
-	int from;
+	struct evlog *log = &fx->lw.log;
+	int from = log->n;
+
+	if (!ASSERT_OK(txc_linkwatch_dump(fx->lw.lw), "txc_linkwatch_dump"))
+		return;
+	ev = last_for(log, from, 1);
+	ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lo") &&
+		    (ev->flags & IFF_UP), "NEW lo (ifindex 1), up");
+	ev = last_for(log, from, fx->ia);
+	ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwa0") &&
+		    !(ev->flags & IFF_UP), "NEW lwa0, down");
+	ev = last_for(log, from, fx->ib);
+	ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwb0") &&
+		    (ev->flags & IFF_UP), "NEW lwb0, up");
+	view_matches_kernel(log, "after the dump");
+}
+
+/* Changes nobody processed: a dump reports them, and the links it no longer lists. */
+static void dump_missed_changes(struct pair_fixture *fx)
+{
+	const struct txc_link_event *ev;
+	struct evlog *log = &fx->lw.log;
+	const char *ns = fx->lw.ns;
+	int from = log->n;
+
+	/* Down first: kernels before 6.2 refuse to rename a link that is up. */
+	if (ASSERT_OK(fx_run("ip -n %s link set lwb0 down", ns), "setting lwb0 down") &&
+	    ASSERT_OK(fx_run("ip -n %s link set lwb0 name lwc0", ns), "renaming lwb0")) {
+		ASSERT_OK(txc_linkwatch_dump(fx->lw.lw), "txc_linkwatch_dump");
+		ev = last_for(log, from, fx->ib);
+		ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwc0") &&
+			    !(ev->flags & IFF_UP), "NEW lwc0 (renamed, down)");
+	}
+	from = log->n;
+	if (!ASSERT_OK(fx_run("ip -n %s link del lwa0", ns), "deleting lwa0"))
+		return;
+	ASSERT_OK(txc_linkwatch_dump(fx->lw.lw), "txc_linkwatch_dump");
+	ASSERT_EQ(count_for(log, from, TXC_LINK_DEL, fx->ia), 1, "DEL lwa0 from the dump");
+	ASSERT_EQ(count_for(log, from, TXC_LINK_DEL, fx->ib), 1, "DEL lwc0 from the dump");
+	ev = last_for(log, from, fx->ib);
+	ASSERT_TRUE(ev && !strcmp(ev->name, "lwc0"), "DEL carries the last known name");
+	/* The queued RTM_DELLINKs predate the dump, which superseded them. */
+	from = log->n;
+	ASSERT_OK(txc_linkwatch_process(fx->lw.lw), "processing after the dump");
+	ASSERT_EQ(log->n - from, 0, "events reported again after the dump");
+	view_matches_kernel(log, "after the deletion");
+}
+
+/*
+ * The dump socket was opened with the watcher: a dump from a thread that has
+ * since moved to another namespace still lists the watcher's.
+ */
+static void dump_other_thread_netns(struct pair_fixture *fx)
+{
+	struct evlog *log = &fx->lw.log;
+	int i, from, foreign = 0, mine = 0;
+
+	if (!ASSERT_OK(fx_run("ip -n %s link add lwm0 type veth peer name lwm1", fx->lw.ns),
+		       "creating veth lwm0/lwm1") ||
+	    !ASSERT_OK(ns_leave(), "leaving the test namespace"))
+		return;
+	fx->lw.inside = false;
+	from = log->n;
+	ASSERT_OK(txc_linkwatch_dump(fx->lw.lw), "txc_linkwatch_dump from outside");
+	for (i = from; i < log->n; i++) {
+		if (log->ev[i].type != TXC_LINK_NEW)
+			continue;
+		if (!strcmp(log->ev[i].name, "lwm0") || !strcmp(log->ev[i].name, "lwm1"))
+			mine++;
+		else if (strcmp(log->ev[i].name, "lo"))
+			foreign++;
+	}
+	ASSERT_EQ(mine, 2, "the test namespace's new links listed");
+	ASSERT_EQ(foreign, 0, "links of other namespaces listed");
+	ASSERT_EQ(count_for(log, from, TXC_LINK_DEL, 1), 0, "DEL events for lo");
+	if (ASSERT_OK(ns_enter(fx->lw.ns), "re-entering the test namespace"))
+		fx->lw.inside = true;
+}
+
+static const TEST_SUB_OF(struct pair_fixture) dump_subs[] = {
+	{ "existing", dump_existing },
+	{ "missed_changes", dump_missed_changes },
+	{ "other_thread_netns", dump_other_thread_netns },
+};
+
+static void test_dump(void)
+{
+	struct pair_fixture fx;
 
 	test_subs_chained();	/* each dump follows the changes of the subtest before */
-	if (!lw_setup(&fx, "lwdu") ||
-	    !ASSERT_OK(fx_run("ip -n %s link add lwa0 type veth peer name lwb0", fx.ns),
-		       "creating veth lwa0/lwb0") ||
-	    !ASSERT_OK(fx_run("ip -n %s link set lwb0 up", fx.ns), "setting lwb0 up") ||
-	    !ifindex_of(&fx, "lwa0", &ia) || !ifindex_of(&fx, "lwb0", &ib))
+	if (!lw_setup(&fx.lw, "lwdu") || !pair_add(&fx) ||
+	    !ASSERT_OK(fx_run("ip -n %s link set lwb0 up", fx.lw.ns), "setting lwb0 up"))
 		goto out;
-
-	if (test_sub_begin("existing")) {
-		from = fx.log.n;
-		if (ASSERT_OK(txc_linkwatch_dump(fx.lw), "txc_linkwatch_dump")) {
-			ev = last_for(&fx.log, from, 1);
-			ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lo") &&
-				    (ev->flags & IFF_UP), "NEW lo (ifindex 1), up");
-			ev = last_for(&fx.log, from, ia);
-			ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwa0") &&
-				    !(ev->flags & IFF_UP), "NEW lwa0, down");
-			ev = last_for(&fx.log, from, ib);
-			ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwb0") &&
-				    (ev->flags & IFF_UP), "NEW lwb0, up");
-			view_matches_kernel(&fx.log, "after the dump");
-		}
-		test_sub_end();
-	}
-
-	/* Changes nobody processed: a dump reports them, and the links it no longer lists. */
-	if (test_sub_begin("missed_changes")) {
-		from = fx.log.n;
-		/* Down first: kernels before 6.2 refuse to rename a link that is up. */
-		if (ASSERT_OK(fx_run("ip -n %s link set lwb0 down", fx.ns), "setting lwb0 down") &&
-		    ASSERT_OK(fx_run("ip -n %s link set lwb0 name lwc0", fx.ns), "renaming lwb0")) {
-			ASSERT_OK(txc_linkwatch_dump(fx.lw), "txc_linkwatch_dump");
-			ev = last_for(&fx.log, from, ib);
-			ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, "lwc0") &&
-				    !(ev->flags & IFF_UP), "NEW lwc0 (renamed, down)");
-		}
-		from = fx.log.n;
-		if (ASSERT_OK(fx_run("ip -n %s link del lwa0", fx.ns), "deleting lwa0")) {
-			ASSERT_OK(txc_linkwatch_dump(fx.lw), "txc_linkwatch_dump");
-			ASSERT_EQ(count_for(&fx.log, from, TXC_LINK_DEL, ia), 1,
-				  "DEL lwa0 from the dump");
-			ASSERT_EQ(count_for(&fx.log, from, TXC_LINK_DEL, ib), 1,
-				  "DEL lwc0 from the dump");
-			ev = last_for(&fx.log, from, ib);
-			ASSERT_TRUE(ev && !strcmp(ev->name, "lwc0"),
-				    "DEL carries the last known name");
-			/* The queued RTM_DELLINKs predate the dump, which superseded them. */
-			from = fx.log.n;
-			ASSERT_OK(txc_linkwatch_process(fx.lw), "processing after the dump");
-			ASSERT_EQ(fx.log.n - from, 0, "events reported again after the dump");
-			view_matches_kernel(&fx.log, "after the deletion");
-		}
-		test_sub_end();
-	}
-
-	/*
-	 * The dump socket was opened with the watcher: a dump from a thread
-	 * that has since moved to another namespace still lists the watcher's.
-	 */
-	if (test_sub_begin("other_thread_netns")) {
-		if (ASSERT_OK(fx_run("ip -n %s link add lwm0 type veth peer name lwm1", fx.ns),
-			      "creating veth lwm0/lwm1") &&
-		    ASSERT_OK(ns_leave(), "leaving the test namespace")) {
-			struct evlog *log = &fx.log;
-			int i, foreign = 0, mine = 0;
-
-			fx.inside = false;
-			from = log->n;
-			ASSERT_OK(txc_linkwatch_dump(fx.lw), "txc_linkwatch_dump from outside");
-			for (i = from; i < log->n; i++) {
-				if (log->ev[i].type != TXC_LINK_NEW)
-					continue;
-				if (!strcmp(log->ev[i].name, "lwm0") ||
-				    !strcmp(log->ev[i].name, "lwm1"))
-					mine++;
-				else if (strcmp(log->ev[i].name, "lo"))
-					foreign++;
-			}
-			ASSERT_EQ(mine, 2, "the test namespace's new links listed");
-			ASSERT_EQ(foreign, 0, "links of other namespaces listed");
-			ASSERT_EQ(count_for(log, from, TXC_LINK_DEL, 1), 0, "DEL events for lo");
-			if (ASSERT_OK(ns_enter(fx.ns), "re-entering the test namespace"))
-				fx.inside = true;
-		}
-		test_sub_end();
-	}
+	test_subs_run(dump_subs, &fx);
 out:
-	lw_teardown(&fx);
+	lw_teardown(&fx.lw);
 }
 
 /* --- 3. overflow ---------------------------------------------------------- */
@@ -542,94 +561,107 @@ static int batch_run(const char *ns, bool create, int n, bool del_k)
 	return err;
 }
 
-static void test_overflow(void)
+/* The overflow subtests' watcher, its shrunk socket, and the veth lwk0/lwk1. */
+struct overflow_fixture {
+	struct lw_fixture lw;
+	int fd;			/* the watcher's event socket */
+	int rcvbuf;		/* its receive buffer, as the kernel sized it */
+	__u32 ik0, ik1;
+	bool created;		/* create_300 created the 150 pairs */
+};
+
+static void overflow_create_300(struct overflow_fixture *fx)
 {
 	const struct txc_link_event *ev;
-	struct lw_fixture fx;
-	int small = 1, got, from, warn_before, i, fd;
-	socklen_t len = sizeof(got);
-	__u32 ik0, ik1;
+	struct evlog *log = &fx->lw.log;
+	int from = log->n, warn_before = nr_warn, i;
 	char name[IFNAMSIZ];
 	bool ok;
 
+	/* lwk0/lwk1 vanish in the same burst: recovery must report them gone. */
+	if (!ASSERT_OK(batch_run(fx->lw.ns, true, NR_PAIRS, true),
+		       "creating 150 veth pairs and deleting lwk0"))
+		return;
+	fx->created = true;
+	ok = ASSERT_OK(txc_linkwatch_process(fx->lw.lw), "txc_linkwatch_process after overflow");
+	ASSERT_TRUE(nr_warn > warn_before && strstr(last_warn, "lost"),
+		    "a warning says events were lost");
+	printf("    receive buffer %d bytes; %d events reported after the burst\n", fx->rcvbuf,
+	       log->n - from);
+	for (i = 0; ok && i < 2 * NR_PAIRS; i++) {
+		__u32 idx;
+
+		snprintf(name, sizeof(name), "%s%d", i % 2 ? "lwp" : "lwv", i / 2);
+		if (!ifindex_of(&fx->lw, name, &idx)) {
+			ok = false;
+			break;
+		}
+		ev = last_for(log, from, idx);
+		ok &= ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, name),
+				  "every new link reported present under its name");
+	}
+	ASSERT_TRUE(count_for(log, from, TXC_LINK_DEL, fx->ik0) >= 1, "DEL lwk0");
+	ASSERT_TRUE(count_for(log, from, TXC_LINK_DEL, fx->ik1) >= 1, "DEL lwk1");
+	ev = last_for(log, from, fx->ik1);
+	ASSERT_TRUE(ev && ev->type == TXC_LINK_DEL, "lwk1's last event is DEL");
+	ASSERT_EQ(log->oom, 0, "events the test could not record");
+	view_matches_kernel(log, "after recovery");
+}
+
+/* Back to the normal buffer; whether or not it overflows, all 300 must go. */
+static void overflow_delete_300(struct overflow_fixture *fx)
+{
+	struct evlog *log = &fx->lw.log;
+	int got = TXC_LINKWATCH_RCVBUF, from = log->n, dels = 0, i;
+
+	if (!fx->created) {
+		test_skip("create_300 created no links to delete");
+		return;
+	}
+	if (!ASSERT_OK(setsockopt(fx->fd, SOL_SOCKET, SO_RCVBUFFORCE, &got, sizeof(got)) ?
+		       -errno : 0, "restoring the receive buffer") ||
+	    !ASSERT_OK(batch_run(fx->lw.ns, false, NR_PAIRS, false), "deleting 150 veth pairs") ||
+	    !ASSERT_OK(txc_linkwatch_process(fx->lw.lw), "txc_linkwatch_process"))
+		return;
+	for (i = from; i < log->n; i++)
+		dels += log->ev[i].type == TXC_LINK_DEL && !strncmp(log->ev[i].name, "lw", 2);
+	ASSERT_TRUE(dels >= 2 * NR_PAIRS, "DEL events for both ends of every pair");
+	view_matches_kernel(log, "after deleting everything");
+}
+
+static const TEST_SUB_OF(struct overflow_fixture) overflow_subs[] = {
+	{ "create_300", overflow_create_300 },
+	{ "delete_300", overflow_delete_300 },
+};
+
+static void test_overflow(void)
+{
+	struct overflow_fixture fx = { .fd = -1 };
+	socklen_t len = sizeof(fx.rcvbuf);
+	int small = 1;
+
 	test_subs_chained();	/* the 300 links deleted are the ones created */
-	if (!lw_setup(&fx, "lwov") ||
-	    !ASSERT_OK(txc_linkwatch_dump(fx.lw), "start-up dump") ||
-	    !ASSERT_OK(fx_run("ip -n %s link add lwk0 type veth peer name lwk1", fx.ns),
+	if (!lw_setup(&fx.lw, "lwov") ||
+	    !ASSERT_OK(txc_linkwatch_dump(fx.lw.lw), "start-up dump") ||
+	    !ASSERT_OK(fx_run("ip -n %s link add lwk0 type veth peer name lwk1", fx.lw.ns),
 		       "creating veth lwk0/lwk1") ||
-	    !ifindex_of(&fx, "lwk0", &ik0) || !ifindex_of(&fx, "lwk1", &ik1) ||
-	    !wait_for(&fx, 0, TXC_LINK_NEW, ik1, "lwk1"))
+	    !ifindex_of(&fx.lw, "lwk0", &fx.ik0) || !ifindex_of(&fx.lw, "lwk1", &fx.ik1) ||
+	    !wait_for(&fx.lw, 0, TXC_LINK_NEW, fx.ik1, "lwk1"))
 		goto out;
 
 	/*
 	 * The smallest buffer the kernel allows holds a handful of events:
 	 * 300 new links, each announced more than once, overflow it for sure.
 	 */
-	fd = txc_linkwatch_fd(fx.lw);
-	if (!ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &small, sizeof(small)) ?
+	fx.fd = txc_linkwatch_fd(fx.lw.lw);
+	if (!ASSERT_OK(setsockopt(fx.fd, SOL_SOCKET, SO_RCVBUFFORCE, &small, sizeof(small)) ?
 		       -errno : 0, "shrinking the receive buffer") ||
-	    !ASSERT_OK(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) ? -errno : 0,
+	    !ASSERT_OK(getsockopt(fx.fd, SOL_SOCKET, SO_RCVBUF, &fx.rcvbuf, &len) ? -errno : 0,
 		       "reading the receive buffer size"))
 		goto out;
-
-	if (test_sub_begin("create_300")) {
-		from = fx.log.n;
-		warn_before = nr_warn;
-		/* lwk0/lwk1 vanish in the same burst: recovery must report them gone. */
-		if (!ASSERT_OK(batch_run(fx.ns, true, NR_PAIRS, true),
-			       "creating 150 veth pairs and deleting lwk0")) {
-			test_sub_end();
-			goto out;
-		}
-		ok = ASSERT_OK(txc_linkwatch_process(fx.lw),
-			       "txc_linkwatch_process after overflow");
-		ASSERT_TRUE(nr_warn > warn_before && strstr(last_warn, "lost"),
-			    "a warning says events were lost");
-		printf("    receive buffer %d bytes; %d events reported after the burst\n", got,
-		       fx.log.n - from);
-		for (i = 0; ok && i < 2 * NR_PAIRS; i++) {
-			__u32 idx;
-
-			snprintf(name, sizeof(name), "%s%d", i % 2 ? "lwp" : "lwv", i / 2);
-			if (!ifindex_of(&fx, name, &idx)) {
-				ok = false;
-				break;
-			}
-			ev = last_for(&fx.log, from, idx);
-			ok &= ASSERT_TRUE(ev && ev->type == TXC_LINK_NEW && !strcmp(ev->name, name),
-					  "every new link reported present under its name");
-		}
-		ASSERT_TRUE(count_for(&fx.log, from, TXC_LINK_DEL, ik0) >= 1, "DEL lwk0");
-		ASSERT_TRUE(count_for(&fx.log, from, TXC_LINK_DEL, ik1) >= 1, "DEL lwk1");
-		ev = last_for(&fx.log, from, ik1);
-		ASSERT_TRUE(ev && ev->type == TXC_LINK_DEL, "lwk1's last event is DEL");
-		ASSERT_EQ(fx.log.oom, 0, "events the test could not record");
-		view_matches_kernel(&fx.log, "after recovery");
-		test_sub_end();
-	}
-
-	/* Back to the normal buffer; whether or not it overflows, all 300 must go. */
-	if (test_sub_begin("delete_300")) {
-		got = TXC_LINKWATCH_RCVBUF;
-		from = fx.log.n;
-		if (ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &got,
-					 sizeof(got)) ? -errno : 0,
-			      "restoring the receive buffer") &&
-		    ASSERT_OK(batch_run(fx.ns, false, NR_PAIRS, false),
-			      "deleting 150 veth pairs") &&
-		    ASSERT_OK(txc_linkwatch_process(fx.lw), "txc_linkwatch_process")) {
-			int dels = 0;
-
-			for (i = from; i < fx.log.n; i++)
-				dels += fx.log.ev[i].type == TXC_LINK_DEL &&
-					!strncmp(fx.log.ev[i].name, "lw", 2);
-			ASSERT_TRUE(dels >= 2 * NR_PAIRS, "DEL events for both ends of every pair");
-			view_matches_kernel(&fx.log, "after deleting everything");
-		}
-		test_sub_end();
-	}
+	test_subs_run(overflow_subs, &fx);
 out:
-	lw_teardown(&fx);
+	lw_teardown(&fx.lw);
 }
 
 /* ------------------------------------------------------------------------- */

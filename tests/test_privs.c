@@ -288,95 +288,143 @@ static __u32 status_flags(const struct txct_daemon *d)
 	return flags;
 }
 
-static void test_unit_caps(void)
+/* The unit_caps run: one daemon, from its start to what it leaves behind. */
+struct unit_run {
+	struct txct_daemon d;
+	struct user_ctx u;
+	bool tcx;		/* the kernel has tcx: the TC program is a pinned link */
+	__u32 tc_prog_id;	/* the program of the pinned tc link, 0 if unknown */
+};
+
+/* The daemon starts with the unit's set, and runs with exactly that set. */
+static bool unit_started(struct unit_run *run)
 {
 	static const char *const args[] = { "-i", IF_A ":tc+xdp", NULL };
-	struct txct_daemon d = { .pid = 0 };
-	struct user_ctx u = { .tx = -1, .rx = -1 };
-	char names[512], pin[256], xdp_pin[256];
 	__u64 eff = 0, bnd = 0;
-	__u32 prog_ids[2] = {}, flags = 0;
-	bool tcx = txdp_kernel_has_tcx();
-	int err;
+	char names[512];
 
-	if (!bed_up())
-		return;
 	caps_string(bed.caps, names, sizeof(names));
 	printf("    %s: CapabilityBoundingSet=%s\n", unit_path(), names);
-	if (!ASSERT_OK(txct_daemon_start_caps(&d, bed.a, args, bed.caps),
+	if (!ASSERT_OK(txct_daemon_start_caps(&run->d, bed.a, args, bed.caps),
 		       "txcanceld starts with the unit's capabilities"))
-		goto out;
-	ASSERT_OK(proc_caps(d.pid, "CapEff", &eff), "CapEff of txcanceld");
-	ASSERT_OK(proc_caps(d.pid, "CapBnd", &bnd), "CapBnd of txcanceld");
+		return false;
+	ASSERT_OK(proc_caps(run->d.pid, "CapEff", &eff), "CapEff of txcanceld");
+	ASSERT_OK(proc_caps(run->d.pid, "CapBnd", &bnd), "CapBnd of txcanceld");
 	ASSERT_EQ(eff, bed.caps, "txcanceld's effective capabilities are the unit's set");
 	ASSERT_EQ(bnd, bed.caps, "txcanceld's bounding set is the unit's set");
+	return true;
+}
 
-	snprintf(pin, sizeof(pin), "%s/links/tc-%u", d.pin_dir, bed.ifindex);
+/* The program of the link pinned at @pin, 0 if there is none. */
+static __u32 pinned_link_prog(const char *pin)
+{
+	int fd = bpf_obj_get(pin);
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	__u32 prog_id = 0;
+
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		prog_id = info.prog_id;
+	if (fd >= 0)
+		close(fd);
+	return prog_id;
+}
+
+/* With those capabilities it attaches tc and xdp to IF_A, and pins their links. */
+static void unit_attached(struct unit_run *run)
+{
+	const struct txct_daemon *d = &run->d;
+	char pin[256], xdp_pin[256];
+	__u32 flags = 0;
+
+	snprintf(pin, sizeof(pin), "%s/links/tc-%u", d->pin_dir, bed.ifindex);
 	/* The socket is served before the interfaces are attached. */
-	snprintf(xdp_pin, sizeof(xdp_pin), "%s/links/xdp-%u", d.pin_dir, bed.ifindex);
-	for (int tries = 0; tries < 250 && ((tcx && access(pin, F_OK)) ||
-					     !((flags = status_flags(&d)) & TXC_IFACE_F_XDP)); tries++)
+	snprintf(xdp_pin, sizeof(xdp_pin), "%s/links/xdp-%u", d->pin_dir, bed.ifindex);
+	for (int tries = 0; tries < 250 && ((run->tcx && access(pin, F_OK)) ||
+					     !((flags = status_flags(d)) & TXC_IFACE_F_XDP)); tries++)
 		usleep(20000);
 	/* Without tcx (before Linux 6.6) the TC program is a clsact filter, not a link. */
-	if (tcx)
+	if (run->tcx)
 		ASSERT_OK(access(pin, F_OK) ? -errno : 0, "tc link pinned");
 	else
 		ASSERT_TRUE(clsact_filter_of_txcancel(), "txcancel's clsact filter on " IF_A);
 	if (!ASSERT_TRUE(flags & TXC_IFACE_F_XDP, "xdp attached"))
-		txct_daemon_dump_log(&d);
+		txct_daemon_dump_log(&run->d);
 	/* In libxdp's dispatcher, where the kernel runs it, there is no link of txcancel's. */
 	if (!(flags & TXC_IFACE_F_XDP_MULTIPROG))
 		ASSERT_OK(access(xdp_pin, F_OK) ? -errno : 0, "xdp link pinned");
-	{
-		int fd = bpf_obj_get(pin);
-		struct bpf_link_info info = {};
-		__u32 len = sizeof(info);
+	run->tc_prog_id = pinned_link_prog(pin);
+}
 
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			prog_ids[0] = info.prog_id;
-		if (fd >= 0)
-			close(fd);
-	}
-	root_checks(&d);
+/* An unprivileged user is served: it tags, cancels and clears. */
+static void unit_serves_user(struct unit_run *run)
+{
+	int err;
 
-	u.sock = d.sock;
-	u.tx = udp_open(bed.a, ADDR_A, PORT + 1);
-	u.rx = udp_open(bed.b, ADDR_B, PORT);
-	if (ASSERT_GE0(u.tx, "sender socket") && ASSERT_GE0(u.rx, "sink socket")) {
-		err = txct_run_as(UID_USER, UID_USER, false, user_client, &u);
+	run->u.sock = run->d.sock;
+	run->u.tx = udp_open(bed.a, ADDR_A, PORT + 1);
+	run->u.rx = udp_open(bed.b, ADDR_B, PORT);
+	if (ASSERT_GE0(run->u.tx, "sender socket") && ASSERT_GE0(run->u.rx, "sink socket")) {
+		err = txct_run_as(UID_USER, UID_USER, false, user_client, &run->u);
 		ASSERT_EQ(err, 0, "an unprivileged user tags, cancels and clears (0: all held)");
 	}
+}
 
-	ASSERT_EQ(txct_daemon_stop(&d), 0, "txcanceld exit status (SIGTERM)");
-	ASSERT_TRUE(access(d.pin_dir, F_OK) && errno == ENOENT, "pin dir removed on exit");
-	if (!tcx)
+/* How many links of the kernel run program @prog_id. */
+static int links_of_prog(__u32 prog_id)
+{
+	__u32 id = 0;
+	int left = 0;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		left += !bpf_obj_get_info_by_fd(fd, &info, &len) && info.prog_id == prog_id;
+		close(fd);
+	}
+	return left;
+}
+
+/* On SIGTERM it detaches and unpins all it attached and pinned. */
+static void unit_stopped(struct unit_run *run)
+{
+	ASSERT_EQ(txct_daemon_stop(&run->d), 0, "txcanceld exit status (SIGTERM)");
+	ASSERT_TRUE(access(run->d.pin_dir, F_OK) && errno == ENOENT, "pin dir removed on exit");
+	if (!run->tcx)
 		ASSERT_TRUE(!clsact_filter_of_txcancel(), "no txcancel filter left on " IF_A);
 	/* The tc link is gone with its pin; its id is not reused. */
-	if (prog_ids[0]) {
-		__u32 id = 0;
-		int left = 0;
+	if (run->tc_prog_id)
+		ASSERT_EQ(links_of_prog(run->tc_prog_id), 0,
+			  "links of the daemon's tc program after it exited");
+}
 
-		while (!bpf_link_get_next_id(id, &id)) {
-			struct bpf_link_info info = {};
-			__u32 len = sizeof(info);
-			int fd = bpf_link_get_fd_by_id(id);
+static void test_unit_caps(void)
+{
+	struct unit_run run = {
+		.d = { .pid = 0 },
+		.u = { .tx = -1, .rx = -1 },
+		.tcx = txdp_kernel_has_tcx(),
+	};
 
-			if (fd < 0)
-				continue;
-			left += !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-				info.prog_id == prog_ids[0];
-			close(fd);
-		}
-		ASSERT_EQ(left, 0, "links of the daemon's tc program after it exited");
+	if (!bed_up())
+		return;
+	if (unit_started(&run)) {
+		unit_attached(&run);
+		root_checks(&run.d);
+		unit_serves_user(&run);
+		unit_stopped(&run);
 	}
-out:
-	if (u.tx >= 0)
-		close(u.tx);
-	if (u.rx >= 0)
-		close(u.rx);
-	if (d.pid > 0)
-		txct_daemon_dump_log(&d);
-	txct_daemon_cleanup(&d);
+	if (run.u.tx >= 0)
+		close(run.u.tx);
+	if (run.u.rx >= 0)
+		close(run.u.rx);
+	if (run.d.pid > 0)
+		txct_daemon_dump_log(&run.d);
+	txct_daemon_cleanup(&run.d);
 }
 
 static void test_each_needed(void)
