@@ -10,7 +10,7 @@
  *               tag, a cancel that drops the traffic, a clear that lets it
  *               through, EXPLAIN), and on SIGTERM detaches and unpins all.
  *   each_needed: with any one capability of the set taken away, it refuses
- *               to start: the set is minimal.
+ *               to start (its own exit, status 1): the set is minimal.
  *   socket_group: --socket-group needs CAP_CHOWN on top (as the unit file
  *               and README say), and works with it.
  *
@@ -448,6 +448,11 @@ static void test_each_needed(void)
 				 cap_names[cap]);
 			/* The fixture shows the daemon's log, which says what was refused. */
 			ASSERT_EQ(err, -ECHILD, what);
+			/*
+			 * Its own refusal, exit status 1: not the fixture's exec
+			 * failure (127) or a signal, which also end in -ECHILD.
+			 */
+			ASSERT_EQ(d.exit_status, 1, "txcanceld itself refused (exit status 1)");
 			txct_daemon_cleanup(&d);
 			test_sub_end();
 		}
