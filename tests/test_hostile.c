@@ -334,293 +334,301 @@ static __u32 rnd(void)
 	return (__u32)(rng_state >> 11);
 }
 
-static void test_malformed(void)
-{
-	struct peer m = { .fd = -1 };
+/* The malformed-message subtests' root connection, and its id: a refusal must not cost it. */
+struct malformed_fixture {
+	struct peer m;
 	__u32 conn_id;
+};
+
+static void malformed_empty_packets(struct malformed_fixture *fx)
+{
 	int n;
 
-	if (!raw_open(&m))
-		return;
-	conn_id = m.conn_id;
+	/* recvmsg() returns 0 for an empty packet as for a close: the daemon must tell them apart. */
+	for (int i = 0; i < 100; i++) {
+		n = raw_send(fx->m.fd, "", 0, NULL, 0);
+		if (!n)
+			n = raw_recv(fx->m.fd, &rep);
+		if (!ERR(n, -EINVAL, "message of 0 bytes",
+			 "an empty packet is refused, the "
+			 "connection kept"))
+			break;
+	}
+	if (ASSERT_OK(peer_greet(&fx->m), "HELLO after 100 empty packets"))
+		ASSERT_EQ(fx->m.conn_id, fx->conn_id, "the same connection");
+	after_with("empty packets", 1);
+}
 
-	if (test_sub_begin("empty_packets")) {
-		/* recvmsg() returns 0 for an empty packet as for a close: the daemon must tell them apart. */
-		for (int i = 0; i < 100; i++) {
-			n = raw_send(m.fd, "", 0, NULL, 0);
+static void malformed_short_messages(struct malformed_fixture *fx)
+{
+	struct txc_client *c = NULL;
+	struct txc_rep_status st;
+	bool ok = true;
+	int n;
+
+	msg_make(&req, TXC_MSG_HELLO, NULL, 0);
+	for (int round = 0; round < 40 && ok; round++) {
+		for (size_t len = 1; len < HDR && ok; len++) {
+			n = raw_send(fx->m.fd, &req, len, NULL, 0);
 			if (!n)
-				n = raw_recv(m.fd, &rep);
-			if (!ERR(n, -EINVAL, "message of 0 bytes",
-				 "an empty packet is refused, the "
-				 "connection kept"))
-				break;
+				n = raw_recv(fx->m.fd, &rep);
+			ok = ERR(n, -EINVAL, "shorter than the 24-byte header",
+				 "short") &&
+			     ASSERT_EQ(rep.h.seq, 0, "nothing to echo");
 		}
-		if (ASSERT_OK(peer_greet(&m), "HELLO after 100 empty packets"))
-			ASSERT_EQ(m.conn_id, conn_id, "the same connection");
-		after_with("empty packets", 1);
-		test_sub_end();
 	}
-
-	if (test_sub_begin("short_messages")) {
-		{
-			bool ok = true;
-
-			msg_make(&req, TXC_MSG_HELLO, NULL, 0);
-			for (int round = 0; round < 40 && ok; round++) {
-				for (size_t len = 1; len < HDR && ok; len++) {
-					n = raw_send(m.fd, &req, len, NULL, 0);
-					if (!n)
-						n = raw_recv(m.fd, &rep);
-					ok = ERR(n, -EINVAL, "shorter than the 24-byte header",
-						 "short") &&
-					     ASSERT_EQ(rep.h.seq, 0, "nothing to echo");
-				}
-			}
-			ASSERT_OK(peer_greet(&m), "HELLO after 920 short messages");
-			ASSERT_EQ(m.conn_id, conn_id, "the same connection");
-		}
-		/* Through libtxcancel too: the answer (type 0, seq 0) is a reply, not a refusal. */
-		{
-			struct txc_client *c = NULL;
-			struct txc_rep_status st;
-
-			if (ASSERT_OK(txc_client_open(&c, dm.sock), "libtxcancel client")) {
-				n = txc_request_raw(c, &req, 10, -1, &rep, sizeof(rep));
-				ERR(n, -EINVAL, "shorter than the 24-byte header",
-				    "10 bytes by txc_request_raw");
-				ASSERT_OK(txc_status(c, &st, NULL, 0, NULL, 0),
-					  "the library's client goes on");
-			}
-			txc_client_close(c);
-		}
-		after_with("short messages", 1);
-		test_sub_end();
+	ASSERT_OK(peer_greet(&fx->m), "HELLO after 920 short messages");
+	ASSERT_EQ(fx->m.conn_id, fx->conn_id, "the same connection");
+	/* Through libtxcancel too: the answer (type 0, seq 0) is a reply, not a refusal. */
+	if (ASSERT_OK(txc_client_open(&c, dm.sock), "libtxcancel client")) {
+		n = txc_request_raw(c, &req, 10, -1, &rep, sizeof(rep));
+		ERR(n, -EINVAL, "shorter than the 24-byte header",
+		    "10 bytes by txc_request_raw");
+		ASSERT_OK(txc_status(c, &st, NULL, 0, NULL, 0),
+			  "the library's client goes on");
 	}
+	txc_client_close(c);
+	after_with("short messages", 1);
+}
 
-	if (test_sub_begin("oversized")) {
-		/*
-		 * Past TXC_MSG_MAX the daemon's recvmsg() sees MSG_TRUNC: it must
-		 * refuse, not parse the first 64 KiB as if they were the message.  The
-		 * first 64 KiB here are a valid HELLO but for the length.
-		 */
-		{
-			static const size_t sizes[] = { TXC_MSG_MAX + 1, 256 << 10, 1 << 20 };
-			static __u8 big[1 << 20];
-			int sndbuf = 8 << 20;
-			struct txc_req_hello hb = { .version = TXC_PROTO_VERSION };
+/*
+ * Past TXC_MSG_MAX the daemon's recvmsg() sees MSG_TRUNC: it must refuse,
+ * not parse the first 64 KiB as if they were the message.  The first 64 KiB
+ * here are a valid HELLO but for the length.
+ */
+static void malformed_oversized(struct malformed_fixture *fx)
+{
+	static const size_t sizes[] = { TXC_MSG_MAX + 1, 256 << 10, 1 << 20 };
+	static __u8 big[1 << 20];
+	int sndbuf = 8 << 20, n;
+	struct txc_req_hello hb = { .version = TXC_PROTO_VERSION };
 
-			setsockopt(m.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
-			for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-				for (int round = 0; round < (sizes[i] == (1 << 20) ? 20 : 1); round++) {
-					struct txc_msg_hdr *h = (void *)big;
+	setsockopt(fx->m.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (int round = 0; round < (sizes[i] == (1 << 20) ? 20 : 1); round++) {
+			struct txc_msg_hdr *h = (void *)big;
 
-					msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-					memcpy(big, &req, HDR + sizeof(hb));
-					h->length = sizes[i];
-					n = raw_send(m.fd, big, sizes[i], NULL, 0);
-					if (!ASSERT_OK(n, "send the oversized message"))
-						break;
-					n = raw_recv(m.fd, &rep);
-					if (!ERR(n, -EMSGSIZE, "65536-byte maximum", "oversized") ||
-					    !ASSERT_EQ(rep.h.seq, req.h.seq, "seq echoed"))
-						break;
-				}
-			}
-			/* Exactly the maximum is not truncated: refused for its length, not its size. */
 			msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
 			memcpy(big, &req, HDR + sizeof(hb));
-			((struct txc_msg_hdr *)big)->length = TXC_MSG_MAX;
-			n = raw_send(m.fd, big, TXC_MSG_MAX, NULL, 0);
-			if (!n)
-				n = raw_recv(m.fd, &rep);
-			ERR(n, -EINVAL, "HELLO takes 32 bytes",
-			    "a HELLO of exactly TXC_MSG_MAX bytes");
-			ASSERT_OK(peer_greet(&m), "HELLO after 22 oversized messages");
-			ASSERT_EQ(m.conn_id, conn_id, "the same connection");
+			h->length = sizes[i];
+			n = raw_send(fx->m.fd, big, sizes[i], NULL, 0);
+			if (!ASSERT_OK(n, "send the oversized message"))
+				break;
+			n = raw_recv(fx->m.fd, &rep);
+			if (!ERR(n, -EMSGSIZE, "65536-byte maximum", "oversized") ||
+			    !ASSERT_EQ(rep.h.seq, req.h.seq, "seq echoed"))
+				break;
 		}
-		after_with("oversized messages", 1);
-		test_sub_end();
 	}
+	/* Exactly the maximum is not truncated: refused for its length, not its size. */
+	msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+	memcpy(big, &req, HDR + sizeof(hb));
+	((struct txc_msg_hdr *)big)->length = TXC_MSG_MAX;
+	n = raw_send(fx->m.fd, big, TXC_MSG_MAX, NULL, 0);
+	if (!n)
+		n = raw_recv(fx->m.fd, &rep);
+	ERR(n, -EINVAL, "HELLO takes 32 bytes",
+	    "a HELLO of exactly TXC_MSG_MAX bytes");
+	ASSERT_OK(peer_greet(&fx->m), "HELLO after 22 oversized messages");
+	ASSERT_EQ(fx->m.conn_id, fx->conn_id, "the same connection");
+	after_with("oversized messages", 1);
+}
 
-	if (test_sub_begin("truncated")) {
-		{
-			struct txc_req_cancel c = { .scope = TXC_SCOPE_ID, .value = by_id };
-			size_t len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
+static void malformed_truncated(struct malformed_fixture *fx)
+{
+	struct txc_req_cancel c = { .scope = TXC_SCOPE_ID, .value = by_id };
+	size_t len = msg_make(&req, TXC_MSG_CANCEL, &c, sizeof(c));
+	int n;
 
-			/* The header announces the whole message; a part of it arrives. */
-			for (size_t cut = 1; cut < sizeof(c); cut += 3) {
-				n = raw_send(m.fd, &req, len - cut, NULL, 0);
-				if (!n)
-					n = raw_recv(m.fd, &rep);
-				if (!ERR(n, -EINVAL, "header says", "truncated CANCEL"))
-					break;
-			}
-		}
-		after_with("truncated messages", 1);
-		test_sub_end();
+	/* The header announces the whole message; a part of it arrives. */
+	for (size_t cut = 1; cut < sizeof(c); cut += 3) {
+		n = raw_send(fx->m.fd, &req, len - cut, NULL, 0);
+		if (!n)
+			n = raw_recv(fx->m.fd, &rep);
+		if (!ERR(n, -EINVAL, "header says", "truncated CANCEL"))
+			break;
 	}
+	after_with("truncated messages", 1);
+}
 
-	if (test_sub_begin("garbage_headers")) {
-		/* 5000 messages, each with one header field wrong: each gets one error reply. */
-		{
-			static const int want[] = { -EPROTO, -EPROTONOSUPPORT, -EBADMSG, -EINVAL, -EINVAL,
-						    -EINVAL };
-			int counts[ARRAY_SIZE(want)] = {};
-			bool ok = true;
+/* 5000 messages, each with one header field wrong: each gets one error reply. */
+static void malformed_garbage_headers(struct malformed_fixture *fx)
+{
+	static const int want[] = { -EPROTO, -EPROTONOSUPPORT, -EBADMSG, -EINVAL, -EINVAL,
+				    -EINVAL };
+	int counts[ARRAY_SIZE(want)] = {}, n;
+	bool ok = true;
 
-			for (int i = 0; i < 5000 && ok; i++) {
-				__u8 body[256];
-				size_t blen = rnd() % sizeof(body), len;
-				int which = rnd() % ARRAY_SIZE(want);
+	for (int i = 0; i < 5000 && ok; i++) {
+		__u8 body[256];
+		size_t blen = rnd() % sizeof(body), len;
+		int which = rnd() % ARRAY_SIZE(want);
 
-				for (size_t j = 0; j < blen; j++)
-					body[j] = rnd();
-				len = msg_make(&req, 1 + rnd() % TXC_MSG_REQUEST_MAX, body, blen);
-				switch (which) {
-				case 0:
-					req.h.magic ^= 1u << (rnd() % 32);
-					break;
-				case 1:
-					req.h.version = 2 + rnd() % 254;
-					break;
-				case 2:
-					req.h.type = TXC_MSG_REQUEST_MAX + 1 + rnd() % (255 - TXC_MSG_REQUEST_MAX);
-					break;
-				case 3:
-					req.h.flags = 1 + rnd() % 0xffff;
-					break;
-				case 4:
-					req.h.reserved = 1 + rnd();
-					break;
-				case 5:
-					req.h.length = len + 1 + rnd() % 1000;
-					break;
-				}
-				n = raw_send(m.fd, &req, len, NULL, 0);
-				if (!n)
-					n = raw_recv(m.fd, &rep);
-				ok = ERR(n, want[which], NULL, "a header with one field wrong") &&
-				     ASSERT_EQ(rep.h.seq, req.h.seq, "seq echoed");
-				counts[which]++;
-			}
-			printf("    refused: %d bad magic, %d bad version, %d unknown type, %d flags, "
-			       "%d reserved, %d length\n", counts[0], counts[1], counts[2], counts[3],
-			       counts[4], counts[5]);
-			ASSERT_OK(peer_greet(&m), "HELLO after 5000 bad headers");
-			ASSERT_EQ(m.conn_id, conn_id, "the same connection");
+		for (size_t j = 0; j < blen; j++)
+			body[j] = rnd();
+		len = msg_make(&req, 1 + rnd() % TXC_MSG_REQUEST_MAX, body, blen);
+		switch (which) {
+		case 0:
+			req.h.magic ^= 1u << (rnd() % 32);
+			break;
+		case 1:
+			req.h.version = 2 + rnd() % 254;
+			break;
+		case 2:
+			req.h.type = TXC_MSG_REQUEST_MAX + 1 + rnd() % (255 - TXC_MSG_REQUEST_MAX);
+			break;
+		case 3:
+			req.h.flags = 1 + rnd() % 0xffff;
+			break;
+		case 4:
+			req.h.reserved = 1 + rnd();
+			break;
+		case 5:
+			req.h.length = len + 1 + rnd() % 1000;
+			break;
 		}
-		after_with("5000 bad headers", 1);
-		test_sub_end();
+		n = raw_send(fx->m.fd, &req, len, NULL, 0);
+		if (!n)
+			n = raw_recv(fx->m.fd, &rep);
+		ok = ERR(n, want[which], NULL, "a header with one field wrong") &&
+		     ASSERT_EQ(rep.h.seq, req.h.seq, "seq echoed");
+		counts[which]++;
 	}
+	printf("    refused: %d bad magic, %d bad version, %d unknown type, %d flags, "
+	       "%d reserved, %d length\n", counts[0], counts[1], counts[2], counts[3],
+	       counts[4], counts[5]);
+	ASSERT_OK(peer_greet(&fx->m), "HELLO after 5000 bad headers");
+	ASSERT_EQ(fx->m.conn_id, fx->conn_id, "the same connection");
+	after_with("5000 bad headers", 1);
+}
 
-	if (test_sub_begin("batch_absurd_counts")) {
-		/*
-		 * Batches whose count the bytes do not carry, every op of which would
-		 * clear the bystander's cancel (root may): nothing may be applied, so
-		 * the bystander's frames must still be dropped and reported.
-		 */
-		{
-			static struct {
-				struct txc_req_batch b;
-				struct txc_batch_op ops[(TXC_MSG_MAX - HDR - sizeof(struct txc_req_batch)) /
-							sizeof(struct txc_batch_op)];
-			} bt;
-			const size_t max_ops = ARRAY_SIZE(bt.ops);
-			static const struct {
-				__u32 count;
-				size_t ops;	/* carried */
-			} cases[] = {
-				{ 0xffffffffu, 1 }, { 0xffffffffu, 0 }, { 0x80000000u, 3 },
-				{ TXC_BATCH_MAX, TXC_BATCH_MAX / 2 }, { 2, 0 }, { 0xffffffffu, (size_t)-1 },
-				{ TXC_BATCH_MAX + 1, (size_t)-1 },
-			};
+/*
+ * Batches whose count the bytes do not carry, every op of which would clear
+ * the bystander's cancel (root may): nothing may be applied, so the
+ * bystander's frames must still be dropped and reported.
+ */
+static void malformed_batch_absurd_counts(struct malformed_fixture *fx)
+{
+	static struct {
+		struct txc_req_batch b;
+		struct txc_batch_op ops[(TXC_MSG_MAX - HDR - sizeof(struct txc_req_batch)) /
+					sizeof(struct txc_batch_op)];
+	} bt;
+	const size_t max_ops = ARRAY_SIZE(bt.ops);
+	static const struct {
+		__u32 count;
+		size_t ops;	/* carried */
+	} cases[] = {
+		{ 0xffffffffu, 1 }, { 0xffffffffu, 0 }, { 0x80000000u, 3 },
+		{ TXC_BATCH_MAX, TXC_BATCH_MAX / 2 }, { 2, 0 }, { 0xffffffffu, (size_t)-1 },
+		{ TXC_BATCH_MAX + 1, (size_t)-1 },
+	};
+	int n;
 
-			for (size_t i = 0; i < max_ops; i++) {
-				bt.ops[i].type = TXC_MSG_CLEAR;
-				bt.ops[i].clear = (struct txc_req_clear){ .scope = TXC_SCOPE_ID,
-									  .value = by_id };
-			}
-			for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-				size_t ops = cases[i].ops == (size_t)-1 ? max_ops : cases[i].ops;
-				size_t len;
-
-				bt.b.count = cases[i].count;
-				len = msg_make(&req, TXC_MSG_BATCH, &bt,
-					       sizeof(bt.b) + ops * sizeof(bt.ops[0]));
-				n = raw_send(m.fd, &req, len, NULL, 0);
-				if (!n)
-					n = raw_recv(m.fd, &rep);
-				if (!ERR(n, -EINVAL, "batch", "absurd batch count"))
-					printf("    count %u with %zu ops' bytes\n", cases[i].count,
-					       ops);
-				/* A malformed batch is refused whole (error reply); a batch reply says 0 ops. */
-				else if (n == (int)(HDR + sizeof(struct txc_rep_batch)))
-					ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
-			}
-		}
-		after_with("absurd batch counts (the bystander's cancel still holds)", 1);
-		test_sub_end();
+	for (size_t i = 0; i < max_ops; i++) {
+		bt.ops[i].type = TXC_MSG_CLEAR;
+		bt.ops[i].clear = (struct txc_req_clear){ .scope = TXC_SCOPE_ID,
+							  .value = by_id };
 	}
-	peer_close(&m);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t ops = cases[i].ops == (size_t)-1 ? max_ops : cases[i].ops;
+		size_t len;
 
-	if (test_sub_begin("fuzz_as_user")) {
-		/*
-		 * 20000 well-framed requests of random type and random bytes from a
-		 * user without privileges: each gets exactly one reply of its type and
-		 * seq; whatever it got leased is gone with its connection.
-		 */
-		{
-			struct peer f = { .fd = -1 };
-			int good = 0, bad = 0;
-
-			if (ASSERT_OK(peer_open_as(&f, dm.sock, UID_FUZZ, false),
-				      "connect as a user")) {
-				bool ok = true;
-
-				for (int i = 0; i < 20000 && ok; i++) {
-					__u8 body[300] = {};
-					__u8 type = 1 + rnd() % TXC_MSG_REQUEST_MAX;
-					size_t blen = rnd() % 4 ? (size_t)8 << (rnd() % 6) : rnd() % sizeof(body);
-
-					if (blen > sizeof(body))
-						blen = sizeof(body);
-					/* Mostly zeroes with a few random bytes: closer to valid. */
-					for (int j = rnd() % 8; j > 0; j--)
-						body[rnd() % sizeof(body)] = rnd();
-					n = call(&f, type, body, blen);
-					ok = ASSERT_TRUE(n >= (int)HDR, "a reply") &&
-					     ASSERT_EQ(rep.h.type, type, "type echoed") &&
-					     ASSERT_EQ(rep.h.flags, TXC_MSG_F_REPLY, "a reply");
-					if (rep.h.error)
-						bad++;
-					else
-						good++;
-				}
-				printf("    %d accepted, %d refused\n", good, bad);
-				ASSERT_OK(peer_greet(&f),
-					  "the fuzzing user's connection still answers");
-			}
-			peer_close(&f);
-		}
-		{
-			struct txc_prefix_info info[TXC_NR_PREFIXES];
-			bool left = true;
-
-			for (int i = 0; i < 150 && left; i++) {
-				int n2 = txc_prefix_list(by, info, ARRAY_SIZE(info));
-
-				left = false;
-				for (int j = 0; j < n2; j++)
-					left |= info[j].uid == UID_FUZZ;
-				if (left)
-					test_sleep_ms(20);
-			}
-			ASSERT_TRUE(!left,
-				    "the fuzzing user's leases are released with its connection");
-		}
-		after("20000 random requests");
-		test_sub_end();
+		bt.b.count = cases[i].count;
+		len = msg_make(&req, TXC_MSG_BATCH, &bt,
+			       sizeof(bt.b) + ops * sizeof(bt.ops[0]));
+		n = raw_send(fx->m.fd, &req, len, NULL, 0);
+		if (!n)
+			n = raw_recv(fx->m.fd, &rep);
+		if (!ERR(n, -EINVAL, "batch", "absurd batch count"))
+			printf("    count %u with %zu ops' bytes\n", cases[i].count,
+			       ops);
+		/* A malformed batch is refused whole (error reply); a batch reply says 0 ops. */
+		else if (n == (int)(HDR + sizeof(struct txc_rep_batch)))
+			ASSERT_EQ(rep.batch.applied, 0, "nothing applied");
 	}
+	after_with("absurd batch counts (the bystander's cancel still holds)", 1);
+}
+
+/*
+ * 20000 well-framed requests of random type and random bytes from a user
+ * without privileges: each gets exactly one reply of its type and seq;
+ * whatever it got leased is gone with its connection.
+ */
+static void malformed_fuzz_as_user(struct malformed_fixture *fx)
+{
+	struct txc_prefix_info info[TXC_NR_PREFIXES];
+	struct peer f = { .fd = -1 };
+	int good = 0, bad = 0, n;
+	bool left = true;
+
+	(void)fx;
+	if (ASSERT_OK(peer_open_as(&f, dm.sock, UID_FUZZ, false),
+		      "connect as a user")) {
+		bool ok = true;
+
+		for (int i = 0; i < 20000 && ok; i++) {
+			__u8 body[300] = {};
+			__u8 type = 1 + rnd() % TXC_MSG_REQUEST_MAX;
+			size_t blen = rnd() % 4 ? (size_t)8 << (rnd() % 6) : rnd() % sizeof(body);
+
+			if (blen > sizeof(body))
+				blen = sizeof(body);
+			/* Mostly zeroes with a few random bytes: closer to valid. */
+			for (int j = rnd() % 8; j > 0; j--)
+				body[rnd() % sizeof(body)] = rnd();
+			n = call(&f, type, body, blen);
+			ok = ASSERT_TRUE(n >= (int)HDR, "a reply") &&
+			     ASSERT_EQ(rep.h.type, type, "type echoed") &&
+			     ASSERT_EQ(rep.h.flags, TXC_MSG_F_REPLY, "a reply");
+			if (rep.h.error)
+				bad++;
+			else
+				good++;
+		}
+		printf("    %d accepted, %d refused\n", good, bad);
+		ASSERT_OK(peer_greet(&f),
+			  "the fuzzing user's connection still answers");
+	}
+	peer_close(&f);
+	for (int i = 0; i < 150 && left; i++) {
+		n = txc_prefix_list(by, info, ARRAY_SIZE(info));
+		left = false;
+		for (int j = 0; j < n; j++)
+			left |= info[j].uid == UID_FUZZ;
+		if (left)
+			test_sleep_ms(20);
+	}
+	ASSERT_TRUE(!left,
+		    "the fuzzing user's leases are released with its connection");
+	after("20000 random requests");
+}
+
+/* On the connection, one after the other: each must leave it open. */
+static const TEST_SUB_OF(struct malformed_fixture) malformed_subs[] = {
+	{ "empty_packets", malformed_empty_packets },
+	{ "short_messages", malformed_short_messages },
+	{ "oversized", malformed_oversized },
+	{ "truncated", malformed_truncated },
+	{ "garbage_headers", malformed_garbage_headers },
+	{ "batch_absurd_counts", malformed_batch_absurd_counts },
+};
+
+/* Once the connection is closed: their bounds count no descriptor of it. */
+static const TEST_SUB_OF(struct malformed_fixture) malformed_closed_subs[] = {
+	{ "fuzz_as_user", malformed_fuzz_as_user },
+};
+
+static void test_malformed(void)
+{
+	struct malformed_fixture fx = { .m = { .fd = -1 } };
+
+	if (!raw_open(&fx.m))
+		return;
+	fx.conn_id = fx.m.conn_id;
+	test_subs_run(malformed_subs, &fx);
+	peer_close(&fx.m);
+	test_subs_run(malformed_closed_subs, &fx);
 }
 
 /* ========================================================================== */
@@ -731,106 +739,110 @@ static int status_clients(void)
 	return txc_status(by, &st, NULL, 0, NULL, 0) ? -1 : (int)st.n_clients;
 }
 
+static void connections_user_opens_thousands(const struct txct_daemon *d)
+{
+	struct flood_arg a = { .path = d->sock };
+	int ready[2], go[2];
+	pid_t pid;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
+		test_fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
+	} else {
+		a.ready = ready[1];
+		a.go = go[0];
+		pid = spawn_as(UID_FLOOD, false, flood_user, &a);
+		if (ASSERT_TRUE(wait_byte(ready[0], 120000), "the flood is held")) {
+			daemon_bounded("holding the user's 8 connections",
+				       MAX_CONNS);
+			bystander_ok("2000 refused connections of one user");
+		}
+		if (write(go[1], "g", 1) != 1)
+			printf("    write: %s\n", strerror(errno));
+		ASSERT_EQ(child_status(pid), 0,
+			  "uid 62003: 2000 connections past --max-conns "
+			  "8 refused with a reply naming the limit, 8 served (see above)");
+		close(ready[0]);
+		close(ready[1]);
+		close(go[0]);
+		close(go[1]);
+	}
+	after("a user's 2008 connections");
+}
+
+/* Root is not limited per user, but --max-clients counts everyone. */
+static void connections_root_opens_thousands(const struct txct_daemon *d)
+{
+	static struct peer conns[FLOOD_CONNS];
+	int before = status_clients(), accepted = 0, refused = 0, other = 0, silent = 0;
+	struct txc_client *c = NULL;
+	int err, n;
+
+	for (int i = 0; i < FLOOD_CONNS; i++) {
+		struct txc_req_hello hb = { .version = TXC_PROTO_VERSION };
+		size_t len;
+
+		conns[i].fd = -1;
+		if (peer_open_path(&conns[i], d->sock)) {
+			other++;
+			continue;
+		}
+		len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
+		/*
+		 * The refused are closed at once: the send may find the peer
+		 * gone, and a HELLO the daemon never read resets the
+		 * connection; the refusal is still queued behind that.
+		 */
+		raw_send(conns[i].fd, &req, len, NULL, 0);
+		memset(&rep.h, 0, sizeof(rep.h));
+		n = raw_recv(conns[i].fd, &rep);
+		if (n == -ECONNRESET)
+			n = raw_recv(conns[i].fd, &rep);
+		if (n >= (int)HDR && !rep.h.error && rep.h.type == TXC_MSG_HELLO) {
+			accepted++;
+			continue;
+		}
+		if (n >= (int)HDR && rep.h.error == -EUSERS && !rep.h.seq &&
+		    strstr(rep.err.message, "its limit (--max-clients)") &&
+		    raw_recv(conns[i].fd, &rep) == -ECONNRESET)
+			refused++;
+		else
+			other++;
+		peer_close(&conns[i]);
+	}
+	printf("    %d connections before, %d accepted, %d refused naming --max-clients, "
+	       "%d otherwise\n", before, accepted, refused, other);
+	ASSERT_EQ(before + accepted, MAX_CLIENTS, "served up to --max-clients");
+	ASSERT_EQ(refused, FLOOD_CONNS - accepted,
+		  "every other one refused with a reply");
+	err = txc_client_open(&c, d->sock);
+	if (ASSERT_EQ(err, -EUSERS, "libtxcancel while full"))
+		ASSERT_TRUE(strstr(txc_last_error(), "--max-clients") != NULL,
+			    "its error names --max-clients");
+	txc_client_close(c);
+	daemon_bounded("holding 200 connections", accepted);
+	bystander_ok("root's 2000 connections");
+	for (int i = 0; i < FLOOD_CONNS; i++)
+		if (conns[i].fd >= 0 && peer_greet(&conns[i]))
+			silent++;
+	ASSERT_EQ(silent, 0, "the accepted connections all answer");
+	for (int i = 0; i < FLOOD_CONNS; i++)
+		peer_close(&conns[i]);
+	fd_count_settled(fds0);
+	err = txc_client_open(&c, d->sock);
+	ASSERT_OK(err, "connections are accepted again once they closed");
+	txc_client_close(c);
+	after("root's 2000 connections");
+}
+
+/* Their fixture is the daemon they connect to. */
+static const TEST_SUB_OF(const struct txct_daemon) connection_subs[] = {
+	{ "user_opens_thousands", connections_user_opens_thousands },
+	{ "root_opens_thousands", connections_root_opens_thousands },
+};
+
 static void test_connections(void)
 {
-	if (test_sub_begin("user_opens_thousands")) {
-		{
-			int ready[2], go[2];
-			struct flood_arg a = { .path = dm.sock };
-			pid_t pid;
-
-			if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
-				test_fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
-			} else {
-				a.ready = ready[1];
-				a.go = go[0];
-				pid = spawn_as(UID_FLOOD, false, flood_user, &a);
-				if (ASSERT_TRUE(wait_byte(ready[0], 120000), "the flood is held")) {
-					daemon_bounded("holding the user's 8 connections",
-						       MAX_CONNS);
-					bystander_ok("2000 refused connections of one user");
-				}
-				if (write(go[1], "g", 1) != 1)
-					printf("    write: %s\n", strerror(errno));
-				ASSERT_EQ(child_status(pid), 0,
-					  "uid 62003: 2000 connections past --max-conns "
-					  "8 refused with a reply naming the limit, 8 served (see above)");
-				close(ready[0]);
-				close(ready[1]);
-				close(go[0]);
-				close(go[1]);
-			}
-		}
-		after("a user's 2008 connections");
-		test_sub_end();
-	}
-
-	if (test_sub_begin("root_opens_thousands")) {
-		/* Root is not limited per user, but --max-clients counts everyone. */
-		{
-			static struct peer conns[FLOOD_CONNS];
-			int before = status_clients(), accepted = 0, refused = 0, other = 0, silent = 0;
-			struct txc_client *c = NULL;
-			int err, n;
-
-			for (int i = 0; i < FLOOD_CONNS; i++) {
-				struct txc_req_hello hb = { .version = TXC_PROTO_VERSION };
-				size_t len;
-
-				conns[i].fd = -1;
-				if (peer_open_path(&conns[i], dm.sock)) {
-					other++;
-					continue;
-				}
-				len = msg_make(&req, TXC_MSG_HELLO, &hb, sizeof(hb));
-				/*
-				 * The refused are closed at once: the send may find the peer
-				 * gone, and a HELLO the daemon never read resets the
-				 * connection; the refusal is still queued behind that.
-				 */
-				raw_send(conns[i].fd, &req, len, NULL, 0);
-				memset(&rep.h, 0, sizeof(rep.h));
-				n = raw_recv(conns[i].fd, &rep);
-				if (n == -ECONNRESET)
-					n = raw_recv(conns[i].fd, &rep);
-				if (n >= (int)HDR && !rep.h.error && rep.h.type == TXC_MSG_HELLO) {
-					accepted++;
-					continue;
-				}
-				if (n >= (int)HDR && rep.h.error == -EUSERS && !rep.h.seq &&
-				    strstr(rep.err.message, "its limit (--max-clients)") &&
-				    raw_recv(conns[i].fd, &rep) == -ECONNRESET)
-					refused++;
-				else
-					other++;
-				peer_close(&conns[i]);
-			}
-			printf("    %d connections before, %d accepted, %d refused naming --max-clients, "
-			       "%d otherwise\n", before, accepted, refused, other);
-			ASSERT_EQ(before + accepted, MAX_CLIENTS, "served up to --max-clients");
-			ASSERT_EQ(refused, FLOOD_CONNS - accepted,
-				  "every other one refused with a reply");
-			err = txc_client_open(&c, dm.sock);
-			if (ASSERT_EQ(err, -EUSERS, "libtxcancel while full"))
-				ASSERT_TRUE(strstr(txc_last_error(), "--max-clients") != NULL,
-					    "its error names --max-clients");
-			txc_client_close(c);
-			daemon_bounded("holding 200 connections", accepted);
-			bystander_ok("root's 2000 connections");
-			for (int i = 0; i < FLOOD_CONNS; i++)
-				if (conns[i].fd >= 0 && peer_greet(&conns[i]))
-					silent++;
-			ASSERT_EQ(silent, 0, "the accepted connections all answer");
-			for (int i = 0; i < FLOOD_CONNS; i++)
-				peer_close(&conns[i]);
-			fd_count_settled(fds0);
-			err = txc_client_open(&c, dm.sock);
-			ASSERT_OK(err, "connections are accepted again once they closed");
-			txc_client_close(c);
-		}
-		after("root's 2000 connections");
-		test_sub_end();
-	}
+	test_subs_run(connection_subs, &dm);
 }
 
 /* ========================================================================== */
@@ -1018,239 +1030,296 @@ static void test_fast_sender(void)
 /* Descriptors that are not the socket a socket tag needs                     */
 /* ========================================================================== */
 
-static void test_descriptors(void)
+/* Descriptors of every kind but the socket a socket tag needs. */
+struct wrong_fds {
+	int pipefd[2], sv[2];
+	int null, ep, nl;
+	int lfd;		/* a listening TCP socket */
+	int cfd;		/* a TCP connection to it whose peer then closed */
+	int closed_fd;
+};
+
+static void wrong_fds_open(struct wrong_fds *w)
+{
+	int afd;
+
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, w->sv);
+	w->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (pipe2(w->pipefd, O_CLOEXEC))
+		w->pipefd[0] = w->pipefd[1] = -1;
+	if (!ns_enter(bed.a)) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9911) };
+
+		inet_pton(AF_INET, ADDR_A, &sin.sin_addr);
+		w->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (w->lfd < 0 || bind(w->lfd, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    listen(w->lfd, 4))
+			printf("    listening socket: %s\n", strerror(errno));
+		w->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (w->cfd < 0 || connect(w->cfd, (struct sockaddr *)&sin, sizeof(sin)))
+			printf("    connecting: %s\n", strerror(errno));
+		afd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (afd >= 0)
+			close(afd);	/* the peer of cfd is gone */
+		ns_leave();
+	}
+	w->closed_fd = dup(w->null);
+	close(w->closed_fd);
+}
+
+static void wrong_fds_close(struct wrong_fds *w)
+{
+	for (int *fd = (int[]){ w->sv[0], w->sv[1], w->lfd, w->cfd, w->nl, w->ep, w->null,
+				w->pipefd[0], w->pipefd[1], -2 };
+	     *fd != -2; fd++)
+		if (*fd >= 0)
+			close(*fd);
+}
+
+static void descriptors_wrong_descriptors(struct wrong_fds *w)
 {
 	struct txc_client *c = NULL;
 	struct txc_prefix_info info[TXC_NR_PREFIXES];
 	__u8 prefix = 0;
 	__u32 source = 0, id;
-	int sv[2] = { -1, -1 }, lfd = -1, cfd = -1, afd = -1, nl = -1, ep = -1, null = -1;
-	int pipefd[2] = { -1, -1 }, closed_fd, err, n;
+	int err, n;
 
-	if (test_sub_begin("wrong_descriptors")) {
-		if (!ASSERT_OK(txc_client_open(&c, dm.sock), "client") ||
-		    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
-		    !ASSERT_OK(txc_source_open(c, &source), "source"))
-			goto out;
-		id = TXC_ID_MAKE(prefix, 1);
-		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
-		nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-		ep = epoll_create1(EPOLL_CLOEXEC);
-		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (pipe2(pipefd, O_CLOEXEC))
-			pipefd[0] = pipefd[1] = -1;
-		/* A listening TCP socket, and a connection to it whose peer then closed. */
-		if (!ns_enter(bed.a)) {
-			struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9911) };
+	if (!ASSERT_OK(txc_client_open(&c, dm.sock), "client") ||
+	    !ASSERT_OK(txc_generate_partial_cancel_id(c, &prefix), "prefix") ||
+	    !ASSERT_OK(txc_source_open(c, &source), "source"))
+		goto out;
+	id = TXC_ID_MAKE(prefix, 1);
+	wrong_fds_open(w);
+	{
+		const struct {
+			const char *name;
+			int fd;
+			int err;
+			const char *word;
+		} bad[] = {
+			{ "a pipe", w->pipefd[0], -ENOTSOCK, "not a socket" },
+			{ "/dev/null", w->null, -ENOTSOCK, "not a socket" },
+			{ "an epoll descriptor", w->ep, -ENOTSOCK, "not a socket" },
+			{ "a Unix stream socket", w->sv[0], -EAFNOSUPPORT, "AF_UNIX" },
+			{ "its own connection to the daemon", txc_client_fd(c), -EAFNOSUPPORT,
+			  "AF_UNIX" },
+			{ "a netlink socket", w->nl, -EAFNOSUPPORT, "AF_NETLINK" },
+			{ "a listening TCP socket", w->lfd, -EINVAL, "listening" },
+			{ "a descriptor already closed", w->closed_fd, -EBADF,
+			  "cannot pass descriptor" },
+		};
 
-			inet_pton(AF_INET, ADDR_A, &sin.sin_addr);
-			lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) ||
-			    listen(lfd, 4))
-				printf("    listening socket: %s\n", strerror(errno));
-			cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (cfd < 0 || connect(cfd, (struct sockaddr *)&sin, sizeof(sin)))
-				printf("    connecting: %s\n", strerror(errno));
-			afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-			if (afd >= 0)
-				close(afd);	/* the peer of cfd is gone */
-			ns_leave();
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "socket tag with %s", bad[i].name);
+			err = txc_tag_socket(c, bad[i].fd, id, source, NULL);
+			if (ASSERT_EQ(err, bad[i].err, what) &&
+			    !ASSERT_TRUE(strstr(txc_client_error(c), bad[i].word) != NULL,
+					 what))
+				printf("    error text: \"%s\"\n", txc_client_error(c));
+			snprintf(what, sizeof(what), "the client still works after %s",
+				 bad[i].name);
+			ASSERT_OK(txc_prefix_list(c, info, ARRAY_SIZE(info)) < 0, what);
 		}
-		closed_fd = dup(null);
-		close(closed_fd);
-
-		{
-			const struct {
-				const char *name;
-				int fd;
-				int err;
-				const char *word;
-			} bad[] = {
-				{ "a pipe", pipefd[0], -ENOTSOCK, "not a socket" },
-				{ "/dev/null", null, -ENOTSOCK, "not a socket" },
-				{ "an epoll descriptor", ep, -ENOTSOCK, "not a socket" },
-				{ "a Unix stream socket", sv[0], -EAFNOSUPPORT, "AF_UNIX" },
-				{ "its own connection to the daemon", txc_client_fd(c), -EAFNOSUPPORT,
-				  "AF_UNIX" },
-				{ "a netlink socket", nl, -EAFNOSUPPORT, "AF_NETLINK" },
-				{ "a listening TCP socket", lfd, -EINVAL, "listening" },
-				{ "a descriptor already closed", closed_fd, -EBADF,
-				  "cannot pass descriptor" },
-			};
-
-			for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-				char what[128];
-
-				snprintf(what, sizeof(what), "socket tag with %s", bad[i].name);
-				err = txc_tag_socket(c, bad[i].fd, id, source, NULL);
-				if (ASSERT_EQ(err, bad[i].err, what) &&
-				    !ASSERT_TRUE(strstr(txc_client_error(c), bad[i].word) != NULL,
-						 what))
-					printf("    error text: \"%s\"\n", txc_client_error(c));
-				snprintf(what, sizeof(what), "the client still works after %s",
-					 bad[i].name);
-				ASSERT_OK(txc_prefix_list(c, info, ARRAY_SIZE(info)) < 0, what);
-			}
-		}
-		n = txc_prefix_list(c, info, ARRAY_SIZE(info));
-		for (int i = 0; i < n; i++)
-			if (info[i].prefix == prefix)
-				ASSERT_EQ(info[i].rules, 0, "no rule was added by any of them");
-		/* A TCP socket whose peer closed can still send (its FIN, a reset): it is taken. */
-		err = txc_tag_socket(c, cfd, id, source, NULL);
-		if (!ASSERT_OK(err, "socket tag with a TCP socket whose peer closed"))
-			printf("    %s\n", txc_client_error(c));
-out:
-		txc_client_close(c);
-		for (int *fd = (int[]){ sv[0], sv[1], lfd, cfd, nl, ep, null, pipefd[0], pipefd[1],
-		     -2 };
-		     *fd != -2; fd++)
-			if (*fd >= 0)
-				close(*fd);
-		after("wrong descriptors");
-		test_sub_end();
 	}
+	n = txc_prefix_list(c, info, ARRAY_SIZE(info));
+	for (int i = 0; i < n; i++)
+		if (info[i].prefix == prefix)
+			ASSERT_EQ(info[i].rules, 0, "no rule was added by any of them");
+	/* A TCP socket whose peer closed can still send (its FIN, a reset): it is taken. */
+	err = txc_tag_socket(c, w->cfd, id, source, NULL);
+	if (!ASSERT_OK(err, "socket tag with a TCP socket whose peer closed"))
+		printf("    %s\n", txc_client_error(c));
+out:
+	txc_client_close(c);
+	wrong_fds_close(w);
+	after("wrong descriptors");
+}
+
+static const TEST_SUB_OF(struct wrong_fds) descriptor_subs[] = {
+	{ "wrong_descriptors", descriptors_wrong_descriptors },
+};
+
+static void test_descriptors(void)
+{
+	struct wrong_fds w = {
+		.pipefd = { -1, -1 }, .sv = { -1, -1 }, .null = -1, .ep = -1, .nl = -1,
+		.lfd = -1, .cfd = -1, .closed_fd = -1,
+	};
+
+	test_subs_run(descriptor_subs, &w);
 }
 
 /* ========================================================================== */
 /* One user against another's leases                                          */
 /* ========================================================================== */
 
+/* The victim's and the attacker's connections and leases, and the victim's two flows. */
+struct other_user_fixture {
+	struct peer v, m;
+	__u32 vp, vs, mp, ms;	/* prefix and source, of v and of m */
+	__u32 id1, id2;		/* v's IDs on its flows 1 (canceled) and 2 */
+	int tx1, tx2;		/* v's senders of flows 1 and 2 */
+};
+
+/* The setup every subtest but after needs, selected or not. */
+static bool other_user_setup(struct other_user_fixture *fx)
+{
+	if (!ASSERT_OK(peer_open_as(&fx->v, dm.sock, UID_VICTIM, true), "victim connects") ||
+	    !ASSERT_OK(peer_open_as(&fx->m, dm.sock, UID_MALLORY, true), "attacker connects") ||
+	    !(fx->vp = prefix_alloc(&fx->v)) || !(fx->vs = source_open(&fx->v)) ||
+	    !(fx->mp = prefix_alloc(&fx->m)) || !(fx->ms = source_open(&fx->m)))
+		return false;
+	fx->id1 = TXC_ID_MAKE(fx->vp, 1);
+	fx->id2 = TXC_ID_MAKE(fx->vp, 2);
+	fx->tx1 = sender(7721);
+	fx->tx2 = sender(7722);
+	OK(tag_flow(&fx->v, 7721, fx->id1, fx->vs), "victim tags flow 1");
+	OK(tag_flow(&fx->v, 7722, fx->id2, fx->vs), "victim tags flow 2");
+	OK(cancel(&fx->v, TXC_SCOPE_ID, fx->id1), "victim cancels flow 1's ID");
+	return true;
+}
+
+static void other_user_teardown(struct other_user_fixture *fx)
+{
+	if (fx->tx1 >= 0)
+		close(fx->tx1);
+	if (fx->tx2 >= 0)
+		close(fx->tx2);
+	peer_close(&fx->v);
+	peer_close(&fx->m);
+}
+
+static void other_user_attacks(struct other_user_fixture *fx)
+{
+	struct txc_req_prefix pv = { .prefix = fx->vp };
+	struct txc_req_source sv = { .source = fx->vs };
+	struct txc_req_cancel c_id = { .scope = TXC_SCOPE_ID, .value = fx->id2 };
+	struct txc_req_cancel c_pfx = { .scope = TXC_SCOPE_PREFIX, .value = fx->vp };
+	struct txc_req_cancel c_src = { .scope = TXC_SCOPE_SOURCE, .value = fx->vs };
+	struct txc_req_clear x_id = { .scope = TXC_SCOPE_ID, .value = fx->id1 };
+	struct txc_req_clear x_pfx = { .scope = TXC_SCOPE_PREFIX, .value = fx->vp };
+	struct txc_req_clear x_src = { .scope = TXC_SCOPE_SOURCE, .value = fx->vs };
+	struct txc_req_count_id cnt = { .cancel_id = fx->id1, .enable = 1 };
+	struct txc_req_stats st = { .scope = TXC_SCOPE_SOURCE, .value = fx->vs };
+	struct txc_req_tag t_id = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(fx->vp, 3),
+				    .source = fx->ms, .key.flow = flow_of(7723) };
+	struct txc_req_tag t_src = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(fx->mp, 3),
+				     .source = fx->vs, .key.flow = flow_of(7723) };
+	struct txc_req_tag t_key = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(fx->mp, 3),
+				     .source = fx->ms, .key.flow = flow_of(7721) };
+	struct txc_req_tag t_del = { .kind = TXC_TAG_FLOW, .key.flow = flow_of(7721) };
+	struct {
+		struct txc_req_batch b;
+		struct txc_batch_op ops[2];
+	} bt = { .b.count = 2 };
+	int n;
+	const struct {
+		const char *name;
+		__u8 type;
+		const void *body;
+		size_t len;
+		int err;
+		const char *word;
+	} attacks[] = {
+		{ "cancel its ID", TXC_MSG_CANCEL, &c_id, sizeof(c_id), -EPERM, "another user" },
+		{ "cancel its prefix", TXC_MSG_CANCEL, &c_pfx, sizeof(c_pfx), -EPERM, "not held by you" },
+		{ "cancel its source", TXC_MSG_CANCEL, &c_src, sizeof(c_src), -EPERM, "another user" },
+		{ "clear its ID's cancel", TXC_MSG_CLEAR, &x_id, sizeof(x_id), -EPERM, "another user" },
+		{ "clear its prefix", TXC_MSG_CLEAR, &x_pfx, sizeof(x_pfx), -EPERM, "not held by you" },
+		{ "clear its source", TXC_MSG_CLEAR, &x_src, sizeof(x_src), -EPERM, "another user" },
+		{ "free its prefix", TXC_MSG_PREFIX_FREE, &pv, sizeof(pv), -EPERM, "not held by you" },
+		{ "take its prefix", TXC_MSG_PREFIX_ALLOC, &pv, sizeof(pv), -EBUSY, "another user" },
+		{ "close its source", TXC_MSG_SOURCE_CLOSE, &sv, sizeof(sv), -EPERM, "another user" },
+		{ "take its source", TXC_MSG_SOURCE_OPEN, &sv, sizeof(sv), -EBUSY, "another user" },
+		{ "subscribe to its source", TXC_MSG_SUBSCRIBE, &sv, sizeof(sv), -EPERM, "another user" },
+		{ "unsubscribe it", TXC_MSG_UNSUBSCRIBE, &sv, sizeof(sv), -EPERM, "another user" },
+		{ "tag with its ID", TXC_MSG_TAG_ADD, &t_id, sizeof(t_id), -EPERM, "another user" },
+		{ "tag with its source", TXC_MSG_TAG_ADD, &t_src, sizeof(t_src), -EPERM, "another user" },
+		{ "take over its rule's key", TXC_MSG_TAG_ADD, &t_key, sizeof(t_key), -EEXIST, "another user" },
+		{ "remove its rule", TXC_MSG_TAG_DEL, &t_del, sizeof(t_del), -EPERM, "another user" },
+		{ "count its ID", TXC_MSG_COUNT_ID, &cnt, sizeof(cnt), -EPERM, "another user" },
+		{ "read its source's counters", TXC_MSG_STATS, &st, sizeof(st), -EPERM, "another user" },
+		{ "batch: its own clear, then the victim's", TXC_MSG_BATCH, &bt, sizeof(bt), -EPERM,
+		  "another user" },
+	};
+
+	bt.ops[0].type = TXC_MSG_CLEAR;
+	bt.ops[0].clear = (struct txc_req_clear){ .scope = TXC_SCOPE_ID,
+						  .value = TXC_ID_MAKE(fx->mp, 5) };
+	bt.ops[1].type = TXC_MSG_CLEAR;
+	bt.ops[1].clear = x_id;
+	for (size_t i = 0; i < ARRAY_SIZE(attacks); i++) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "uid %u tries to %s", UID_MALLORY,
+			 attacks[i].name);
+		n = call(&fx->m, attacks[i].type, attacks[i].body, attacks[i].len);
+		ERR(n, attacks[i].err, attacks[i].word, what);
+	}
+	/* With the victim's own sender socket in hand, under the victim's prefix. */
+	n = tag_socket(&fx->m, fx->tx1, TXC_ID_MAKE(fx->vp, 9), fx->ms);
+	ERR(n, -EPERM, "another user",
+	    "tag the victim's socket with the victim's ID");
+}
+
+static void other_user_victim_unaffected(struct other_user_fixture *fx)
+{
+	struct tally t = { .source = fx->vs };
+	struct txc_req_stats st = { .scope = TXC_SCOPE_SOURCE, .value = fx->vs };
+	const struct txc_stats_entry *e = (const void *)(rep.raw + sizeof(rep.list));
+	const struct txc_prefix_info *pi = (const void *)(rep.raw + sizeof(rep.list));
+	int n;
+
+	n = call(&fx->v, TXC_MSG_PREFIX_LIST, NULL, 0);
+	if (OK(n, "victim's PREFIX_LIST") &&
+	    ASSERT_EQ(rep.list.count, 1, "one lease")) {
+		ASSERT_EQ(pi->prefix, fx->vp, "its prefix");
+		ASSERT_EQ(pi->state, TXC_LEASE_HELD, "held");
+		ASSERT_EQ(pi->conn_id, fx->v.conn_id, "by its connection");
+		ASSERT_EQ(pi->rules, 2, "with its two rules");
+	}
+	n = call(&fx->v, TXC_MSG_STATS, &st, sizeof(st));
+	if (OK(n, "victim's STATS") && ASSERT_EQ(rep.list.count, 1, "its source"))
+		ASSERT_EQ(e->subscribers, 1, "one subscriber, the victim");
+	udp_drain(bed.sink);
+	ASSERT_EQ(send_frames(fx->tx1, K), K, "victim sends on its canceled flow");
+	ASSERT_EQ(send_frames(fx->tx2, K), K, "and on its other flow");
+	raw_collect(fx->v.fd, &t, K, false, 5000);
+	ASSERT_EQ(t.recs, K,
+		  "the canceled flow's frames are all reported to the victim");
+	ASSERT_EQ(udp_recv(bed.sink, K, 200), K,
+		  "only the other flow's frames arrive");
+}
+
+static void other_user_after(struct other_user_fixture *fx)
+{
+	(void)fx;
+	after("another user's attacks");
+}
+
+static const TEST_SUB_OF(struct other_user_fixture) other_user_subs[] = {
+	{ "attacks", other_user_attacks },
+	{ "victim_unaffected", other_user_victim_unaffected },
+};
+
+/* Once both users are gone. */
+static const TEST_SUB_OF(struct other_user_fixture) other_user_gone_subs[] = {
+	{ "after", other_user_after },
+};
+
 static void test_other_user(void)
 {
-	struct peer v = { .fd = -1 }, m = { .fd = -1 };
-	__u32 vp = 0, vs = 0, mp = 0, ms = 0, id1, id2;
-	int tx1 = -1, tx2 = -1, n;
+	struct other_user_fixture fx = { .v = { .fd = -1 }, .m = { .fd = -1 }, .tx1 = -1,
+					 .tx2 = -1 };
 
-	/* The setup every subtest below needs, selected or not. */
-	if (!ASSERT_OK(peer_open_as(&v, dm.sock, UID_VICTIM, true), "victim connects") ||
-	    !ASSERT_OK(peer_open_as(&m, dm.sock, UID_MALLORY, true), "attacker connects") ||
-	    !(vp = prefix_alloc(&v)) || !(vs = source_open(&v)) || !(mp = prefix_alloc(&m)) ||
-	    !(ms = source_open(&m)))
-		goto out;
-	id1 = TXC_ID_MAKE(vp, 1);
-	id2 = TXC_ID_MAKE(vp, 2);
-	tx1 = sender(7721);
-	tx2 = sender(7722);
-	OK(tag_flow(&v, 7721, id1, vs), "victim tags flow 1");
-	OK(tag_flow(&v, 7722, id2, vs), "victim tags flow 2");
-	OK(cancel(&v, TXC_SCOPE_ID, id1), "victim cancels flow 1's ID");
-
-	if (test_sub_begin("attacks")) {
-		{
-			struct txc_req_prefix pv = { .prefix = vp };
-			struct txc_req_source sv = { .source = vs };
-			struct txc_req_cancel c_id = { .scope = TXC_SCOPE_ID, .value = id2 };
-			struct txc_req_cancel c_pfx = { .scope = TXC_SCOPE_PREFIX, .value = vp };
-			struct txc_req_cancel c_src = { .scope = TXC_SCOPE_SOURCE, .value = vs };
-			struct txc_req_clear x_id = { .scope = TXC_SCOPE_ID, .value = id1 };
-			struct txc_req_clear x_pfx = { .scope = TXC_SCOPE_PREFIX, .value = vp };
-			struct txc_req_clear x_src = { .scope = TXC_SCOPE_SOURCE, .value = vs };
-			struct txc_req_count_id cnt = { .cancel_id = id1, .enable = 1 };
-			struct txc_req_stats st = { .scope = TXC_SCOPE_SOURCE, .value = vs };
-			struct txc_req_tag t_id = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(vp, 3),
-						    .source = ms, .key.flow = flow_of(7723) };
-			struct txc_req_tag t_src = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(mp, 3),
-						     .source = vs, .key.flow = flow_of(7723) };
-			struct txc_req_tag t_key = { .kind = TXC_TAG_FLOW, .cancel_id = TXC_ID_MAKE(mp, 3),
-						     .source = ms, .key.flow = flow_of(7721) };
-			struct txc_req_tag t_del = { .kind = TXC_TAG_FLOW, .key.flow = flow_of(7721) };
-			struct {
-				struct txc_req_batch b;
-				struct txc_batch_op ops[2];
-			} bt = { .b.count = 2 };
-			const struct {
-				const char *name;
-				__u8 type;
-				const void *body;
-				size_t len;
-				int err;
-				const char *word;
-			} attacks[] = {
-				{ "cancel its ID", TXC_MSG_CANCEL, &c_id, sizeof(c_id), -EPERM, "another user" },
-				{ "cancel its prefix", TXC_MSG_CANCEL, &c_pfx, sizeof(c_pfx), -EPERM, "not held by you" },
-				{ "cancel its source", TXC_MSG_CANCEL, &c_src, sizeof(c_src), -EPERM, "another user" },
-				{ "clear its ID's cancel", TXC_MSG_CLEAR, &x_id, sizeof(x_id), -EPERM, "another user" },
-				{ "clear its prefix", TXC_MSG_CLEAR, &x_pfx, sizeof(x_pfx), -EPERM, "not held by you" },
-				{ "clear its source", TXC_MSG_CLEAR, &x_src, sizeof(x_src), -EPERM, "another user" },
-				{ "free its prefix", TXC_MSG_PREFIX_FREE, &pv, sizeof(pv), -EPERM, "not held by you" },
-				{ "take its prefix", TXC_MSG_PREFIX_ALLOC, &pv, sizeof(pv), -EBUSY, "another user" },
-				{ "close its source", TXC_MSG_SOURCE_CLOSE, &sv, sizeof(sv), -EPERM, "another user" },
-				{ "take its source", TXC_MSG_SOURCE_OPEN, &sv, sizeof(sv), -EBUSY, "another user" },
-				{ "subscribe to its source", TXC_MSG_SUBSCRIBE, &sv, sizeof(sv), -EPERM, "another user" },
-				{ "unsubscribe it", TXC_MSG_UNSUBSCRIBE, &sv, sizeof(sv), -EPERM, "another user" },
-				{ "tag with its ID", TXC_MSG_TAG_ADD, &t_id, sizeof(t_id), -EPERM, "another user" },
-				{ "tag with its source", TXC_MSG_TAG_ADD, &t_src, sizeof(t_src), -EPERM, "another user" },
-				{ "take over its rule's key", TXC_MSG_TAG_ADD, &t_key, sizeof(t_key), -EEXIST, "another user" },
-				{ "remove its rule", TXC_MSG_TAG_DEL, &t_del, sizeof(t_del), -EPERM, "another user" },
-				{ "count its ID", TXC_MSG_COUNT_ID, &cnt, sizeof(cnt), -EPERM, "another user" },
-				{ "read its source's counters", TXC_MSG_STATS, &st, sizeof(st), -EPERM, "another user" },
-				{ "batch: its own clear, then the victim's", TXC_MSG_BATCH, &bt, sizeof(bt), -EPERM,
-				  "another user" },
-			};
-
-			bt.ops[0].type = TXC_MSG_CLEAR;
-			bt.ops[0].clear = (struct txc_req_clear){ .scope = TXC_SCOPE_ID,
-								  .value = TXC_ID_MAKE(mp, 5) };
-			bt.ops[1].type = TXC_MSG_CLEAR;
-			bt.ops[1].clear = x_id;
-			for (size_t i = 0; i < ARRAY_SIZE(attacks); i++) {
-				char what[128];
-
-				snprintf(what, sizeof(what), "uid %u tries to %s", UID_MALLORY,
-					 attacks[i].name);
-				n = call(&m, attacks[i].type, attacks[i].body, attacks[i].len);
-				ERR(n, attacks[i].err, attacks[i].word, what);
-			}
-			/* With the victim's own sender socket in hand, under the victim's prefix. */
-			n = tag_socket(&m, tx1, TXC_ID_MAKE(vp, 9), ms);
-			ERR(n, -EPERM, "another user",
-			    "tag the victim's socket with the victim's ID");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("victim_unaffected")) {
-		{
-			struct tally t = { .source = vs };
-			struct txc_req_stats st = { .scope = TXC_SCOPE_SOURCE, .value = vs };
-			const struct txc_stats_entry *e = (const void *)(rep.raw + sizeof(rep.list));
-			const struct txc_prefix_info *pi = (const void *)(rep.raw + sizeof(rep.list));
-
-			n = call(&v, TXC_MSG_PREFIX_LIST, NULL, 0);
-			if (OK(n, "victim's PREFIX_LIST") &&
-			    ASSERT_EQ(rep.list.count, 1, "one lease")) {
-				ASSERT_EQ(pi->prefix, vp, "its prefix");
-				ASSERT_EQ(pi->state, TXC_LEASE_HELD, "held");
-				ASSERT_EQ(pi->conn_id, v.conn_id, "by its connection");
-				ASSERT_EQ(pi->rules, 2, "with its two rules");
-			}
-			n = call(&v, TXC_MSG_STATS, &st, sizeof(st));
-			if (OK(n, "victim's STATS") && ASSERT_EQ(rep.list.count, 1, "its source"))
-				ASSERT_EQ(e->subscribers, 1, "one subscriber, the victim");
-			udp_drain(bed.sink);
-			ASSERT_EQ(send_frames(tx1, K), K, "victim sends on its canceled flow");
-			ASSERT_EQ(send_frames(tx2, K), K, "and on its other flow");
-			raw_collect(v.fd, &t, K, false, 5000);
-			ASSERT_EQ(t.recs, K,
-				  "the canceled flow's frames are all reported to the victim");
-			ASSERT_EQ(udp_recv(bed.sink, K, 200), K,
-				  "only the other flow's frames arrive");
-		}
-		test_sub_end();
-	}
-
-out:
-	if (tx1 >= 0)
-		close(tx1);
-	if (tx2 >= 0)
-		close(tx2);
-	peer_close(&v);
-	peer_close(&m);
-	if (test_sub_begin("after")) {
-		after("another user's attacks");
-		test_sub_end();
-	}
+	if (other_user_setup(&fx))
+		test_subs_run(other_user_subs, &fx);
+	other_user_teardown(&fx);
+	test_subs_run(other_user_gone_subs, &fx);
 }
 
 /* ========================================================================== */
@@ -1649,7 +1718,7 @@ static long cpu_ticks(pid_t pid)
 		return -1;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	/* After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	/* After the name: state ppid pgrp session tty tpgid flags, 4 fault counts, utime stime */
 	if (!p ||
 	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
@@ -1658,122 +1727,144 @@ static long cpu_ticks(pid_t pid)
 
 #define LOW_NOFILE	256
 
-static void test_descriptor_limit(void)
+/* A daemon of its own started with 256 descriptors, and the connections that fill them. */
+struct low_nofile_fixture {
+	struct txct_daemon x;
+	bool started;
+	struct peer conns[LOW_NOFILE];
+	struct peer src;	/* the connection that opens sources */
+	struct peer late[3];	/* connections that wait for a free descriptor */
+};
+
+/* A daemon started with 256 descriptors: --max-clients 1000 cannot hold. */
+static void descriptor_limit_low_ulimit(struct low_nofile_fixture *fx)
 {
 	static const char *const args[] = { "--max-clients", "1000", NULL };
-	static struct peer conns[LOW_NOFILE];
 	const int fit = (LOW_NOFILE - 64) / 2;	/* what the daemon keeps for connections */
 	struct rlimit old, low = { LOW_NOFILE, LOW_NOFILE };
-	struct txct_daemon x;
-	struct peer src = { .fd = -1 }, late[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
-	int accepted = 0, refused = 0, sources = 0, err;
+	int accepted = 0, refused = 0, err;
 
-	test_subs_chained();	/* out_of_descriptors goes on with low_ulimit's daemon */
-	if (test_sub_begin("low_ulimit")) {
-		/* A daemon started with 256 descriptors: --max-clients 1000 cannot hold. */
-		getrlimit(RLIMIT_NOFILE, &old);
-		setrlimit(RLIMIT_NOFILE, &low);
-		err = txct_daemon_start(&x, NULL, args);
-		setrlimit(RLIMIT_NOFILE, &old);
-		if (!ASSERT_OK(err, "start with ulimit -n 256"))
-			goto out;
-		for (int i = 0; i < LOW_NOFILE; i++) {
-			int n;
+	getrlimit(RLIMIT_NOFILE, &old);
+	setrlimit(RLIMIT_NOFILE, &low);
+	err = txct_daemon_start(&fx->x, NULL, args);
+	setrlimit(RLIMIT_NOFILE, &old);
+	if (!ASSERT_OK(err, "start with ulimit -n 256"))
+		return;
+	fx->started = true;
+	for (int i = 0; i < LOW_NOFILE; i++) {
+		int n;
 
-			conns[i].fd = -1;
-			if (peer_open_path(&conns[i], x.sock))
-				continue;
-			n = peer_greet(&conns[i]);
-			if (!n) {
-				accepted++;
-				continue;
-			}
-			if (n == -ECONNRESET || n == -EPIPE)
-				n = raw_recv(conns[i].fd, &rep) >= (int)HDR ? rep.h.error : n;
-			refused += n == -EUSERS;
-			peer_close(&conns[i]);
+		if (peer_open_path(&fx->conns[i], fx->x.sock))
+			continue;
+		n = peer_greet(&fx->conns[i]);
+		if (!n) {
+			accepted++;
+			continue;
 		}
-		printf("    %d accepted, %d refused naming --max-clients\n", accepted, refused);
-		ASSERT_EQ(accepted, fit, "the connections that fit next to the rings");
-		ASSERT_EQ(refused, LOW_NOFILE - fit, "the others refused with a reply");
-		test_sub_end();
+		if (n == -ECONNRESET || n == -EPIPE)
+			n = raw_recv(fx->conns[i].fd, &rep) >= (int)HDR ? rep.h.error : n;
+		refused += n == -EUSERS;
+		peer_close(&fx->conns[i]);
 	}
+	printf("    %d accepted, %d refused naming --max-clients\n", accepted, refused);
+	ASSERT_EQ(accepted, fit, "the connections that fit next to the rings");
+	ASSERT_EQ(refused, LOW_NOFILE - fit, "the others refused with a reply");
+}
 
-	if (test_sub_begin("out_of_descriptors")) {
-		/*
-		 * Rings take the rest of the descriptors (root is not limited per
-		 * user), until a source cannot be opened: a clear error.  Then a
-		 * connection cannot even be accepted: the daemon must not spin on
-		 * its listening socket, and must take the connection once a
-		 * descriptor is free again.
-		 */
-		/* Room for three more connections under the limit, none in descriptors. */
-		for (int i = 0; i < 3; i++)
-			peer_close(&conns[i]);
-		/* The daemon counts the closes when it reaps them: retry a while. */
-		for (int i = 0; i < 100; i++) {
-			err = peer_open_path(&src, x.sock);
-			if (!err && !(err = peer_greet(&src)))
-				break;
-			peer_close(&src);
-			test_sleep_ms(20);
-		}
-		if (!ASSERT_OK(err, "a connection to open sources"))
-			goto out;
-		for (int i = 0; i < LOW_NOFILE; i++) {
-			struct txc_req_source b = {};
-			int n = call(&src, TXC_MSG_SOURCE_OPEN, &b, sizeof(b));
+/*
+ * Rings take the rest of the descriptors (root is not limited per user),
+ * until a source cannot be opened: a clear error.  Then a connection cannot
+ * even be accepted: the daemon must not spin on its listening socket, and
+ * must take the connection once a descriptor is free again.
+ */
+static void descriptor_limit_out_of_descriptors(struct low_nofile_fixture *fx)
+{
+	struct txct_daemon *x = &fx->x;
+	long t0, t1;
+	char cmd[300], out[64];
+	int sources = 0, waiting = 0, err;
 
-			if (n < 0 || rep.h.error)
-				break;
-			sources++;
-		}
-		printf("    %d sources opened, then: \"%s\"\n", sources,
-		       rep.h.error ? rep_text() : "");
-		ASSERT_TRUE(rep.h.error && strstr(rep_text(), "ring"),
-			    "the source that does not fit "
-			    "is refused with an error that says why");
-		{
-			long t0 = cpu_ticks(x.pid), t1;
-			char cmd[300], out[64];
-			int waiting = 0;
-
-			for (int i = 0; i < 3; i++)
-				waiting += !peer_open_path(&late[i], x.sock);
-			ASSERT_EQ(waiting, 3, "three connections wait in the backlog");
-			test_sleep_ms(1500);
-			t1 = cpu_ticks(x.pid);
-			printf("    daemon CPU while connections wait: %ld ticks in 1.5 s\n",
-			       t1 - t0);
-			ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on accept");
-			snprintf(cmd, sizeof(cmd),
-				 "grep -c 'not accepting connections for a second' '%s'",
-				 x.log);
-			ASSERT_TRUE(!fx_run_output(out, sizeof(out), "%s", cmd) && atoi(out) >= 1,
-				    "it says it ran out of descriptors and pauses");
-			/* Free descriptors: the daemon takes the waiting connections on its next tick. */
-			peer_close(&src);
-			for (int i = 0; i < 3; i++) {
-				err = peer_greet(&late[i]);
-				ASSERT_OK(err,
-					  "a waiting connection is served once descriptors are free");
-			}
-		}
-		err = 0;
-		for (int i = 3; i < LOW_NOFILE; i++)
-			if (conns[i].fd >= 0 && peer_greet(&conns[i]))
-				err++;
-		ASSERT_EQ(err, 0, "the other connections were served throughout");
-		ASSERT_EQ(txct_daemon_stop(&x), 0, "exits cleanly");
-out:
-		peer_close(&src);
-		for (int i = 0; i < 3; i++)
-			peer_close(&late[i]);
-		for (int i = 0; i < LOW_NOFILE; i++)
-			peer_close(&conns[i]);
-		txct_daemon_cleanup(&x);
-		test_sub_end();
+	if (!fx->started) {
+		test_skip("low_ulimit started no daemon");
+		return;
 	}
+	/* Room for three more connections under the limit, none in descriptors. */
+	for (int i = 0; i < 3; i++)
+		peer_close(&fx->conns[i]);
+	/* The daemon counts the closes when it reaps them: retry a while. */
+	for (int i = 0; i < 100; i++) {
+		err = peer_open_path(&fx->src, x->sock);
+		if (!err && !(err = peer_greet(&fx->src)))
+			break;
+		peer_close(&fx->src);
+		test_sleep_ms(20);
+	}
+	if (!ASSERT_OK(err, "a connection to open sources"))
+		return;
+	for (int i = 0; i < LOW_NOFILE; i++) {
+		struct txc_req_source b = {};
+		int n = call(&fx->src, TXC_MSG_SOURCE_OPEN, &b, sizeof(b));
+
+		if (n < 0 || rep.h.error)
+			break;
+		sources++;
+	}
+	printf("    %d sources opened, then: \"%s\"\n", sources,
+	       rep.h.error ? rep_text() : "");
+	ASSERT_TRUE(rep.h.error && strstr(rep_text(), "ring"),
+		    "the source that does not fit "
+		    "is refused with an error that says why");
+	t0 = cpu_ticks(x->pid);
+	for (int i = 0; i < 3; i++)
+		waiting += !peer_open_path(&fx->late[i], x->sock);
+	ASSERT_EQ(waiting, 3, "three connections wait in the backlog");
+	test_sleep_ms(1500);
+	t1 = cpu_ticks(x->pid);
+	printf("    daemon CPU while connections wait: %ld ticks in 1.5 s\n",
+	       t1 - t0);
+	ASSERT_TRUE(t0 >= 0 && t1 - t0 < 30, "the daemon does not spin on accept");
+	snprintf(cmd, sizeof(cmd),
+		 "grep -c 'not accepting connections for a second' '%s'",
+		 x->log);
+	ASSERT_TRUE(!fx_run_output(out, sizeof(out), "%s", cmd) && atoi(out) >= 1,
+		    "it says it ran out of descriptors and pauses");
+	/* Free descriptors: the daemon takes the waiting connections on its next tick. */
+	peer_close(&fx->src);
+	for (int i = 0; i < 3; i++) {
+		err = peer_greet(&fx->late[i]);
+		ASSERT_OK(err,
+			  "a waiting connection is served once descriptors are free");
+	}
+	err = 0;
+	for (int i = 3; i < LOW_NOFILE; i++)
+		if (fx->conns[i].fd >= 0 && peer_greet(&fx->conns[i]))
+			err++;
+	ASSERT_EQ(err, 0, "the other connections were served throughout");
+	ASSERT_EQ(txct_daemon_stop(x), 0, "exits cleanly");
+}
+
+/* out_of_descriptors goes on with low_ulimit's daemon and connections. */
+static const TEST_SUB_OF(struct low_nofile_fixture) descriptor_limit_subs[] = {
+	{ "low_ulimit", descriptor_limit_low_ulimit },
+	{ "out_of_descriptors", descriptor_limit_out_of_descriptors },
+};
+
+static void test_descriptor_limit(void)
+{
+	struct low_nofile_fixture fx = { .src = { .fd = -1 } };
+
+	for (int i = 0; i < LOW_NOFILE; i++)
+		fx.conns[i].fd = -1;
+	for (int i = 0; i < 3; i++)
+		fx.late[i].fd = -1;
+	test_subs_chained();
+	test_subs_run(descriptor_limit_subs, &fx);
+	peer_close(&fx.src);
+	for (int i = 0; i < 3; i++)
+		peer_close(&fx.late[i]);
+	for (int i = 0; i < LOW_NOFILE; i++)
+		peer_close(&fx.conns[i]);
+	txct_daemon_cleanup(&fx.x);
 }
 
 /* ========================================================================== */
@@ -2234,74 +2325,77 @@ static int second_daemon(const char *const *prefix_argv, const char *extra, char
 	return status;
 }
 
+/* What the refused starts share: the managed namespace's path, and room for their output. */
+struct startup_fixture {
+	char netns_arg[FX_NAME_MAX + 24];
+	char out[4096];
+};
+
+static void startup_ip_netns_exec_refused(struct startup_fixture *fx)
+{
+	const char *const pre[] = { "ip", "netns", "exec", bed.a, NULL };
+
+	ASSERT_EQ(second_daemon(pre, NULL, fx->out, sizeof(fx->out)), 1,
+		  "under ip netns exec: refused");
+	ASSERT_TRUE(strstr(fx->out, "ip netns exec") && strstr(fx->out, "--ephemeral") &&
+		    strstr(fx->out, "nsenter"), "the error names the cause and the ways out");
+}
+
+static void startup_other_mount_namespace_same_interface(struct startup_fixture *fx)
+{
+	const char *const pre[] = { "unshare", "-m", "nsenter", fx->netns_arg, NULL };
+
+	ASSERT_EQ(second_daemon(pre, NULL, fx->out, sizeof(fx->out)), 1,
+		  "a second daemon in another mount namespace, on another pin dir: refused");
+	ASSERT_TRUE(strstr(fx->out, "another txcanceld manages this interface") != NULL,
+		    "the error says another daemon manages the interface");
+}
+
+static void startup_ephemeral_other_bpffs_same_interface(struct startup_fixture *fx)
+{
+	const char *const pre[] = { "ip", "netns", "exec", bed.a, NULL };
+
+	ASSERT_EQ(second_daemon(pre, "--ephemeral", fx->out, sizeof(fx->out)), 1,
+		  "--ephemeral under ip netns exec (its own bpffs): still refused");
+	ASSERT_TRUE(strstr(fx->out, "another txcanceld manages this interface") != NULL,
+		    "the error says another daemon manages the interface");
+}
+
+static void startup_non_root_message(struct startup_fixture *fx)
+{
+	char dir[] = "/tmp/txct-nonroot-XXXXXX", sock[64], pins[160];
+	const char *argv[] = { "setpriv", "--reuid", "65534", "--regid", "65534",
+			       "--clear-groups", txct_daemon_path(), "-s", sock, "-d", pins,
+			       NULL };
+	int status;
+
+	snprintf(pins, sizeof(pins), "%s-nonroot", dm.pin_dir);
+	if (!ASSERT_TRUE(mkdtemp(dir) && !chmod(dir, 0777), "a directory for its socket"))
+		return;
+	snprintf(sock, sizeof(sock), "%s/s", dir);
+	status = txct_spawn_wait(argv, fx->out, sizeof(fx->out), 20000);
+	printf("    exit status %d: %s", status, fx->out);
+	ASSERT_EQ(status, 1, "txcanceld as uid 65534: refused");
+	ASSERT_TRUE(strstr(fx->out, "permission denied") && strstr(fx->out, "run as root") &&
+		    !strstr(fx->out, "not on a bpffs"),
+		    "the error names the permission, not the file system");
+	unlink(sock);
+	rmdir(dir);
+}
+
+static const TEST_SUB_OF(struct startup_fixture) startup_subs[] = {
+	{ "ip_netns_exec_refused", startup_ip_netns_exec_refused },
+	{ "other_mount_namespace_same_interface", startup_other_mount_namespace_same_interface },
+	{ "ephemeral_other_bpffs_same_interface", startup_ephemeral_other_bpffs_same_interface },
+	{ "non_root_message", startup_non_root_message },
+};
+
 static void test_startup(void)
 {
-	char netns_arg[FX_NAME_MAX + 24], out[4096];
+	struct startup_fixture fx;
 
-	snprintf(netns_arg, sizeof(netns_arg), "--net=/run/netns/%s", bed.a);
-
-	if (test_sub_begin("ip_netns_exec_refused")) {
-		{
-			const char *const pre[] = { "ip", "netns", "exec", bed.a, NULL };
-
-			ASSERT_EQ(second_daemon(pre, NULL, out, sizeof(out)), 1,
-				  "under ip netns exec: refused");
-			ASSERT_TRUE(strstr(out, "ip netns exec") && strstr(out, "--ephemeral") &&
-				    strstr(out,
-					   "nsenter"), "the error names the cause and the ways out");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("other_mount_namespace_same_interface")) {
-		{
-			const char *const pre[] = { "unshare", "-m", "nsenter", netns_arg, NULL };
-
-			ASSERT_EQ(second_daemon(pre, NULL, out, sizeof(out)), 1,
-				  "a second daemon in another mount namespace, on another pin dir: refused");
-			ASSERT_TRUE(strstr(out, "another txcanceld manages this interface") != NULL,
-				    "the error says another daemon manages the interface");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("ephemeral_other_bpffs_same_interface")) {
-		{
-			const char *const pre[] = { "ip", "netns", "exec", bed.a, NULL };
-
-			ASSERT_EQ(second_daemon(pre, "--ephemeral", out, sizeof(out)), 1,
-				  "--ephemeral under ip netns exec (its own bpffs): still refused");
-			ASSERT_TRUE(strstr(out, "another txcanceld manages this interface") != NULL,
-				    "the error says another daemon manages the interface");
-		}
-		test_sub_end();
-	}
-
-	if (test_sub_begin("non_root_message")) {
-		{
-			char dir[] = "/tmp/txct-nonroot-XXXXXX", sock[64], pins[160];
-			const char *argv[] = { "setpriv", "--reuid", "65534", "--regid", "65534",
-					       "--clear-groups", txct_daemon_path(), "-s", sock, "-d", pins,
-					       NULL };
-			int status;
-
-			snprintf(pins, sizeof(pins), "%s-nonroot", dm.pin_dir);
-			if (ASSERT_TRUE(mkdtemp(dir) && !chmod(dir, 0777),
-					"a directory for its socket")) {
-				snprintf(sock, sizeof(sock), "%s/s", dir);
-				status = txct_spawn_wait(argv, out, sizeof(out), 20000);
-				printf("    exit status %d: %s", status, out);
-				ASSERT_EQ(status, 1, "txcanceld as uid 65534: refused");
-				ASSERT_TRUE(strstr(out, "permission denied") &&
-					    strstr(out, "run as root") &&
-					    !strstr(out, "not on a bpffs"),
-					    "the error names the permission, not the file system");
-				unlink(sock);
-				rmdir(dir);
-			}
-		}
-		test_sub_end();
-	}
+	snprintf(fx.netns_arg, sizeof(fx.netns_arg), "--net=/run/netns/%s", bed.a);
+	test_subs_run(startup_subs, &fx);
 	after("refused starts");
 }
 
