@@ -2209,21 +2209,16 @@ static int flow_rules_gone(void)
 	return n;
 }
 
-/* Whether the load was selected, and so ran. */
-static bool one_load(const char *name, const char *load, uid_t uid, bool net_admin,
-		     int (*fn)(void *), void *arg)
+/* @fn runs as @uid beside the good client, to its end; then everyone else is served. */
+static void run_load(const char *load, uid_t uid, bool net_admin, int (*fn)(void *), void *arg)
 {
 	struct good g;
 	char what[160];
 
-	if (!test_sub_begin("%s", name))
-		return false;
 	snprintf(what, sizeof(what), "%s: the load ran to its end", load);
 	ASSERT_EQ(good_beside(spawn_as(uid, net_admin, fn, arg), &g), 0, what);
 	check_good(&g, load);
 	after(load);
-	test_sub_end();
-	return true;
 }
 
 /* Lines of the daemon's log that contain @what (and @and, if not NULL). */
@@ -2265,32 +2260,74 @@ static void check_lease_log(void)
 	ASSERT_TRUE(lines < CHURN_PAIRS, "fewer log lines than sources opened");
 }
 
+/* What the loads share: how many lease churns ran, whose log lease_log reads. */
+struct stalls_fixture {
+	int churns;
+};
+
+static void stalls_source_churn(struct stalls_fixture *fx)
+{
+	run_load("source open/close churn", UID_CHURN, false, lease_churn, &source_churn);
+	fx->churns++;
+}
+
+static void stalls_prefix_churn(struct stalls_fixture *fx)
+{
+	run_load("prefix alloc/free churn", UID_CHURN, false, lease_churn, &prefix_churn);
+	fx->churns++;
+}
+
+static void stalls_lease_log(struct stalls_fixture *fx)
+{
+	if (fx->churns == 2)
+		check_lease_log();
+	else
+		test_skip("it reads the log of source_churn and prefix_churn: select them too");
+}
+
+static void stalls_garbage_storm(struct stalls_fixture *fx)
+{
+	(void)fx;
+	run_load("a garbage storm from 8 connections", UID_STORM, false, garbage_storm, NULL);
+}
+
+static void stalls_connection_attempts(struct stalls_fixture *fx)
+{
+	(void)fx;
+	run_load("2000 connection attempts", UID_STORM, false, connection_attempts, NULL);
+}
+
+static void stalls_rules_source_closing(struct stalls_fixture *fx)
+{
+	(void)fx;
+	run_load("a source with 20000 flow rules and 1000 cancels closing", 0, true,
+		 rules_then_close, NULL);
+	ASSERT_EQ(flow_rules_gone(), 0,
+		  "the closed source's flow rules and its prefix's ID "
+		  "cancels are all gone");
+}
+
+static void stalls_first_explain(struct stalls_fixture *fx)
+{
+	(void)fx;
+	run_load("a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains, NULL);
+}
+
+static const TEST_SUB_OF(struct stalls_fixture) stalls_subs[] = {
+	{ "source_churn", stalls_source_churn },
+	{ "prefix_churn", stalls_prefix_churn },
+	{ "lease_log", stalls_lease_log },
+	{ "garbage_storm", stalls_garbage_storm },
+	{ "connection_attempts", stalls_connection_attempts },
+	{ "rules_source_closing", stalls_rules_source_closing },
+	{ "first_explain", stalls_first_explain },
+};
+
 static void test_stalls(void)
 {
-	bool churned;
+	struct stalls_fixture fx = {};
 
-	churned = one_load("source_churn", "source open/close churn", UID_CHURN, false,
-			   lease_churn, &source_churn);
-	churned &= one_load("prefix_churn", "prefix alloc/free churn", UID_CHURN, false,
-			    lease_churn, &prefix_churn);
-	if (test_sub_begin("lease_log")) {
-		if (churned)
-			check_lease_log();
-		else
-			test_skip("it reads the log of source_churn and prefix_churn: select them too");
-		test_sub_end();
-	}
-	one_load("garbage_storm", "a garbage storm from 8 connections", UID_STORM, false,
-		 garbage_storm, NULL);
-	one_load("connection_attempts", "2000 connection attempts", UID_STORM, false,
-		 connection_attempts, NULL);
-	if (one_load("rules_source_closing", "a source with 20000 flow rules and 1000 cancels "
-		     "closing", 0, true, rules_then_close, NULL))
-		ASSERT_EQ(flow_rules_gone(), 0,
-			  "the closed source's flow rules and its prefix's ID "
-			  "cancels are all gone");
-	one_load("first_explain", "a first EXPLAIN and 199 more", UID_EXPLAIN, false, explains,
-		 NULL);
+	test_subs_run(stalls_subs, &fx);
 }
 
 /* --- how the daemon may be started ---------------------------------------- */
