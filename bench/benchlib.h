@@ -77,7 +77,6 @@ long long bench_proc_status(pid_t pid, const char *key);
 long long bench_maps_memlock(pid_t pid, int *nmaps);
 
 uint64_t bench_now_ns(void);		/* CLOCK_MONOTONIC */
-uint64_t bench_cpu_ns(void);		/* this process's user + system CPU time */
 uint64_t bench_thread_cpu_ns(void);	/* the calling thread's CPU time */
 
 /*

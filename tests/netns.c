@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
-#include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -311,21 +310,6 @@ int link_info(const char *ns, const char *ifname, __u32 *ifindex, __u8 mac[6])
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	}
 	return 0;
-}
-
-int tx_csum_off(const char *ns, const char *ifname)
-{
-	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
-	struct ifreq ifr = {};
-	int err;
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&ev;
-	err = ns_ioctl(ns, SIOCETHTOOL, &ifr);
-	if (err)
-		fprintf(stderr, "netns: turning off tx checksum offload on %s: %s\n", ifname,
-			strerror(-err));
-	return err;
 }
 
 int neigh_add(const char *ns, const char *ifname, const char *addr, const __u8 mac[6])

@@ -64,12 +64,6 @@ int addr_add(const char *ns, const char *ifname, const char *cidr);
 int addr_add_len(const char *ns, const char *ifname, const char *addr, int prefix_len);
 int link_info(const char *ns, const char *ifname, __u32 *ifindex, __u8 mac[6]);
 /*
- * Compute checksums in software on @ifname.  A veth otherwise leaves them
- * to "hardware" (CHECKSUM_PARTIAL); an XDP_REDIRECT turns the frame into an
- * xdp_frame that forgets this, and the receiver sees a bad checksum.
- */
-int tx_csum_off(const char *ns, const char *ifname);
-/*
  * Permanent neighbor entry: with it no frame waits in the neighbor queue
  * (which drops under a burst) and no ARP/ND has to cross the veth first.
  */
