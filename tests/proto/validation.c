@@ -781,6 +781,44 @@ static void test_validation_fds(void)
 	}
 }
 
+/*
+ * The library refuses a NULL it would write or read through before anything
+ * is sent, naming the call and the argument; the client stays usable.
+ */
+static void null_refused(struct txc_client *c, const char *name, int err, const char *says)
+{
+	int n;
+
+	if (!test_sub_begin("null_%s", name))
+		return;
+	ASSERT_EQ(err, -EINVAL, "refused with -EINVAL");
+	if (!ASSERT_TRUE(strstr(txc_client_error(c), says) != NULL, says))
+		printf("    error: %s\n", txc_client_error(c));
+	n = txc_prefix_list(c, NULL, 0);
+	ASSERT_GE0(n, "the client still answers a request");
+	test_sub_end();
+}
+
+static void test_validation_null_args(void)
+{
+	struct txc_client *c = vc.lib;
+	struct txc_rep_explain out;
+	__u8 frame[64] = { 0 };
+
+	null_refused(c, "partial_cancel_id_prefix", txc_generate_partial_cancel_id(c, NULL),
+		     "txc_generate_partial_cancel_id: prefix is NULL");
+	null_refused(c, "source_open_source", txc_source_open(c, NULL),
+		     "txc_source_open: source is NULL");
+	null_refused(c, "tag_flow_flow", txc_tag_flow(c, NULL, 0x01000001, 1),
+		     "txc_tag_flow: flow is NULL");
+	null_refused(c, "explain_frame", txc_explain(c, "lo", 0, NULL, sizeof(frame), &out),
+		     "txc_explain: frame is NULL");
+	null_refused(c, "explain_out", txc_explain(c, "lo", 0, frame, sizeof(frame), NULL),
+		     "txc_explain: out is NULL");
+	null_refused(c, "read_completions_callback", txc_read_completions(c, NULL, NULL, 0),
+		     "txc_read_completions: the callback is NULL");
+}
+
 void test_validation(void)
 {
 	if (!ASSERT_OK(peer_open_lib(&vc), "validation client"))
@@ -792,6 +830,7 @@ void test_validation(void)
 	test_validation_batch();
 	test_validation_explain();
 	test_validation_fds();
+	test_validation_null_args();
 	peer_close(&vc);
 	test_validation_raw();
 }
