@@ -236,29 +236,6 @@ static __noinline __attribute__((unused)) void txc_report_abort(const struct txc
 }
 
 /*
- * Count one frame of @len bytes in @st, any of the counter structs that
- * begin with TXC_COUNTERS_MEMBERS (source, ID, interface).
- */
-#define txc_count_frame(st, len, aborted)		\
-	do {						\
-		if (aborted) {				\
-			(st)->aborted_frames++;		\
-			(st)->aborted_bytes += (len);	\
-		} else {				\
-			(st)->passed_frames++;		\
-			(st)->passed_bytes += (len);	\
-		}					\
-	} while (0)
-
-/* A frame counted as passed at the hook and stopped after it: now aborted. */
-#define txc_count_passed_to_aborted(st, len)		\
-	do {						\
-		(st)->passed_frames--;			\
-		(st)->passed_bytes -= (len);		\
-		txc_count_frame(st, len, 1);		\
-	} while (0)
-
-/*
  * Count a tagged frame for its ID, if user space asked for that ID's
  * counters.  The lookup bit keeps the hash lookup off the path of every
  * tagged frame while no ID is counted.
@@ -271,8 +248,15 @@ static __always_inline void txc_count_id(__u32 lookups, const struct txc_frame *
 	if (!(lookups & TXC_LOOKUP_ID_STATS))
 		return;
 	ids = bpf_map_lookup_elem(&txc_id_stats, &tag->cancel_id);
-	if (ids)
-		txc_count_frame(ids, f->len, scope);
+	if (!ids)
+		return;
+	if (scope) {
+		ids->aborted_frames++;
+		ids->aborted_bytes += f->len;
+	} else {
+		ids->passed_frames++;
+		ids->passed_bytes += f->len;
+	}
 }
 
 /* Count a tagged frame on the interface its hook runs on, if asked to. */
@@ -289,8 +273,15 @@ static __always_inline void txc_count_iface(__u32 lookups, const struct txc_fram
 	if (!(lookups & TXC_LOOKUP_IFACE_STATS))
 		return;
 	st = bpf_map_lookup_elem(&txc_iface_stats, &ifindex);
-	if (st)
-		txc_count_frame(st, f->len, aborted);
+	if (!st)
+		return;
+	if (aborted) {
+		st->aborted_frames++;
+		st->aborted_bytes += f->len;
+	} else {
+		st->passed_frames++;
+		st->passed_bytes += f->len;
+	}
 }
 
 /*
@@ -320,8 +311,15 @@ static __always_inline __u8 txc_verdict(__u32 lookups, struct txc_frame *f,
 	txc_count_id(lookups, f, tag, scope);
 	txc_count_iface(lookups, f, scope != 0);
 	stats = bpf_map_lookup_elem(&txc_source_stats, &tag->source);
-	if (stats)
-		txc_count_frame(stats, f->len, scope);
+	if (!stats)
+		return scope;
+	if (scope) {
+		stats->aborted_frames++;
+		stats->aborted_bytes += f->len;
+	} else {
+		stats->passed_frames++;
+		stats->passed_bytes += f->len;
+	}
 	return scope;
 }
 

@@ -29,13 +29,21 @@ static __always_inline void txc_queued_count(const struct txc_config *cfg,
 {
 	struct txc_id_stats *ids;
 
-	if (stats)
-		txc_count_passed_to_aborted(stats, fr->len);
+	if (stats) {
+		stats->passed_frames--;
+		stats->passed_bytes -= fr->len;
+		stats->aborted_frames++;
+		stats->aborted_bytes += fr->len;
+	}
 	if (!(cfg->lookups & TXC_LOOKUP_ID_STATS))
 		return;
 	ids = bpf_map_lookup_elem(&txc_id_stats, &fr->tag.cancel_id);
-	if (ids)
-		txc_count_passed_to_aborted(ids, fr->len);
+	if (ids) {
+		ids->passed_frames--;
+		ids->passed_bytes -= fr->len;
+		ids->aborted_frames++;
+		ids->aborted_bytes += fr->len;
+	}
 }
 
 /* Count the frame as aborted and write its record (or count the record lost). */
