@@ -86,20 +86,11 @@ static struct bed {
 static struct ring_log rlog;
 static char probe_why[256];
 
-/* The TX queues the last purge walked, from its log line (-1: none seen). */
-static int purge_queues = -1;
-
 static void log_all(enum txdp_log_level level, const char *fmt, va_list ap)
 {
-	char line[256];
-	const char *walked;
-
 	(void)level;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "    loader: %s", line);
-	walked = strstr(line, "): ");
-	if (strstr(line, "purge for the cancel") && walked)
-		sscanf(walked, "): %d queues", &purge_queues);
+	fprintf(stderr, "    loader: ");
+	vfprintf(stderr, fmt, ap);
 }
 
 static bool qdisc_supported(void)
@@ -684,7 +675,7 @@ static void test_mq(void)
 {
 	struct txc_queue_info qi[8];
 	struct txdp_qdisc_desc root;
-	int n, with_stops = 0, flows = 6, ntx = 4, i;
+	int n, with_purges = 0, flows = 6, ntx = 4, i;
 	int got_at_reply[8];
 	bool ok;
 
@@ -713,12 +704,10 @@ static void test_mq(void)
 	if (!send_interleaved((1u << flows) - 1, 20))
 		goto out;
 	test_sleep_ms(150);
-	purge_queues = -1;
 	txdp_set_log(log_all);
 	if (!ASSERT_OK(txdp_cancel(bed.dp, TXC_SCOPE_ID, bed.f[0].id, 0, 0), "cancel"))
 		goto out;
 	txdp_set_log(NULL);
-	ASSERT_EQ(purge_queues, ntx, "the purge walked every TX queue's qdisc");
 	test_sleep_ms(SETTLE_MS);
 	sink_read_all();
 	for (i = 0; i < flows; i++)
@@ -733,14 +722,9 @@ static void test_mq(void)
 		printf("    TX queue %x: enqueued %llu, purged %llu, at dequeue %llu\n",
 		       qi[i].parent, (unsigned long long)qi[i].enqueued,
 		       (unsigned long long)qi[i].at_purge, (unsigned long long)qi[i].at_dequeue);
-		with_stops += qi[i].at_purge + qi[i].at_dequeue > 0;
+		with_purges += qi[i].at_purge > 0;
 	}
-	/*
-	 * Whether the purge or the dequeue check reaches a queued frame first
-	 * is the guest's timing (a paced queue keeps dequeuing during the walk):
-	 * either stops it, and the sink shows nothing after the reply.
-	 */
-	ASSERT_TRUE(with_stops >= 2, "frames of the ID stopped in more than one TX queue");
+	ASSERT_TRUE(with_purges >= 2, "frames purged from more than one TX queue");
 	if (!ring_take(1))
 		goto out;
 	{
